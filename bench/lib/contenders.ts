@@ -1,0 +1,241 @@
+// The upstream and the contenders: each starts pinned to its CPU on free ports on
+// 127.0.0.1, with its configuration and logs under bench/.work/, and answers `stop()`.
+import { mkdirSync, writeFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, httpStatus, pinned, startProcess, stopProcess, waitFor200, type Proc } from './proc.js';
+import { manyRoutesConfig, oneRouteConfig } from './turnpike-config.js';
+
+export interface BenchContext {
+  repoRoot: string;
+  workDir: string; // bench/.work
+  fastGatewayDir: string;
+  upstreamPort: number;
+  proxyCpu: number;
+  upstreamCpu: number;
+}
+
+export interface Running {
+  url: string;
+  argv: string[];
+  /** Facts gathered after the load (metrics endpoint, access log size, …). */
+  facts?: () => Promise<Record<string, unknown>>;
+  stop: () => Promise<void>;
+}
+
+export interface Contender {
+  id: string;
+  label: string;
+  /** Name of the contender's config file (under bench/.work/), for the JSON record. */
+  start: (ctx: BenchContext) => Promise<Running>;
+}
+
+const READY_MS = 20_000;
+
+function nginxConf(workDir: string, name: string, body: string): string {
+  const dir = join(workDir, name);
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  const conf = [
+    'daemon off;',
+    'master_process on;',
+    'worker_processes 1;',
+    ...(process.getuid?.() === 0 ? ['user root root;'] : []),
+    `pid ${join(dir, 'nginx.pid')};`,
+    `error_log ${join(dir, 'error.log')} warn;`,
+    'events { worker_connections 4096; multi_accept on; }',
+    'http {',
+    '  access_log off;',
+    `  client_body_temp_path ${join(dir, 'tmp', 'body')};`,
+    `  proxy_temp_path ${join(dir, 'tmp', 'proxy')};`,
+    '  keepalive_requests 1000000;',
+    '  keepalive_timeout 65s;',
+    body,
+    '}',
+    '',
+  ].join('\n');
+  const file = join(dir, 'nginx.conf');
+  writeFileSync(file, conf);
+  return file;
+}
+
+async function startNginx(workDir: string, name: string, cpu: number, body: string, port: number): Promise<{ proc: Proc; argv: string[] }> {
+  const conf = nginxConf(workDir, name, body);
+  const dir = join(workDir, name);
+  const argv = pinned(cpu, ['nginx', '-p', dir, '-e', join(dir, 'error.log'), '-c', conf]);
+  const proc = startProcess(name, argv, join(dir, 'stdout.log'));
+  try {
+    await waitFor200(`http://127.0.0.1:${port}/`, READY_MS, proc);
+  } catch (err) {
+    await stopProcess(proc);
+    throw err;
+  }
+  return { proc, argv };
+}
+
+/** The upstream: nginx, one worker, `return 200 "hello world\n";`, pinned to CPU 0. */
+export async function startUpstream(workDir: string, cpu: number): Promise<{ port: number; proc: Proc; argv: string[] }> {
+  const port = await freePort();
+  const body = [
+    '  server {',
+    `    listen 127.0.0.1:${port} reuseport backlog=4096;`,
+    '    location / { return 200 "hello world\\n"; }',
+    '  }',
+  ].join('\n');
+  const { proc, argv } = await startNginx(workDir, 'upstream', cpu, body, port);
+  return { port, proc, argv };
+}
+
+const direct: Contender = {
+  id: 'direct',
+  label: 'direct to the upstream',
+  start: async (ctx) => ({ url: `http://127.0.0.1:${ctx.upstreamPort}/`, argv: [], stop: async () => {} }),
+};
+
+const nginx: Contender = {
+  id: 'nginx',
+  label: 'nginx, 1 worker',
+  start: async (ctx) => {
+    const port = await freePort();
+    const body = [
+      '  upstream bench_upstream {',
+      `    server 127.0.0.1:${ctx.upstreamPort};`,
+      '    keepalive 64;',
+      '    keepalive_requests 1000000;',
+      '  }',
+      '  server {',
+      `    listen 127.0.0.1:${port} backlog=4096;`,
+      '    location / {',
+      '      proxy_pass http://bench_upstream;',
+      '      proxy_http_version 1.1;',
+      '      proxy_set_header Connection "";',
+      '    }',
+      '  }',
+    ].join('\n');
+    const { proc, argv } = await startNginx(ctx.workDir, 'nginx-proxy', ctx.proxyCpu, body, port);
+    return { url: `http://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
+  },
+};
+
+const haproxy: Contender = {
+  id: 'haproxy',
+  label: 'haproxy, 1 thread',
+  start: async (ctx) => {
+    const port = await freePort();
+    const dir = join(ctx.workDir, 'haproxy');
+    mkdirSync(dir, { recursive: true });
+    const conf = join(dir, 'haproxy.cfg');
+    writeFileSync(conf, [
+      'global',
+      '  nbthread 1',
+      '  maxconn 4096',
+      'defaults',
+      '  mode http',
+      '  option http-keep-alive',
+      '  http-reuse always',
+      '  timeout connect 5s',
+      '  timeout client 60s',
+      '  timeout server 60s',
+      'frontend bench_in',
+      `  bind 127.0.0.1:${port}`,
+      '  default_backend bench_upstream',
+      'backend bench_upstream',
+      `  server upstream1 127.0.0.1:${ctx.upstreamPort}`,
+      '',
+    ].join('\n'));
+    const argv = pinned(ctx.proxyCpu, ['haproxy', '-db', '-f', conf]);
+    const proc = startProcess('haproxy', argv, join(dir, 'haproxy.log'));
+    try {
+      await waitFor200(`http://127.0.0.1:${port}/`, READY_MS, proc);
+    } catch (err) {
+      await stopProcess(proc);
+      throw err;
+    }
+    return { url: `http://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
+  },
+};
+
+const FAST_GATEWAY_SERVER = `'use strict'
+// Written by bench/lib/contenders.ts: fast-gateway with one route, prefix '/'.
+const gateway = require('fast-gateway')
+const port = Number(process.env.BENCH_PORT)
+const server = gateway({ routes: [{ prefix: '/', target: process.env.BENCH_TARGET }] })
+server.start(port, '127.0.0.1').then(() => console.log('fast-gateway listening on 127.0.0.1:' + port))
+`;
+
+const fastGateway: Contender = {
+  id: 'fast-gateway',
+  label: 'fast-gateway 3.4.7',
+  start: async (ctx) => {
+    const port = await freePort();
+    const script = join(ctx.fastGatewayDir, 'server.cjs');
+    writeFileSync(script, FAST_GATEWAY_SERVER);
+    const argv = pinned(ctx.proxyCpu, [process.execPath, script]);
+    const proc = startProcess('fast-gateway', argv, join(ctx.fastGatewayDir, 'server.log'), {
+      cwd: ctx.fastGatewayDir,
+      env: { ...process.env, NODE_ENV: 'production', BENCH_PORT: String(port), BENCH_TARGET: `http://127.0.0.1:${ctx.upstreamPort}` },
+    });
+    try {
+      await waitFor200(`http://127.0.0.1:${port}/`, READY_MS, proc);
+    } catch (err) {
+      await stopProcess(proc);
+      throw err;
+    }
+    return { url: `http://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
+  },
+};
+
+function turnpikeContender(id: string, label: string, makeConfig: (upstreamPort: number) => string, readyMs: number): Contender {
+  return {
+    id,
+    label,
+    start: async (ctx) => {
+      const port = await freePort();
+      const statusPort = await freePort();
+      const dir = join(ctx.workDir, id);
+      mkdirSync(dir, { recursive: true });
+      const config = join(dir, 'turnpike.yaml');
+      writeFileSync(config, makeConfig(ctx.upstreamPort));
+      const accessLog = join(dir, 'access.log');
+      writeFileSync(accessLog, '');
+      const argv = pinned(ctx.proxyCpu, [
+        process.execPath, join(ctx.repoRoot, 'bin', 'turnpike.js'), 'start',
+        '--config', config,
+        '--workers', '1',
+        '--proxy-listen', `127.0.0.1:${port}`,
+        '--status-listen', `127.0.0.1:${statusPort}`,
+        '--admin-listen', 'off',
+      ]);
+      const proc = startProcess(id, argv, join(dir, 'turnpike.out.log'), {
+        cwd: ctx.repoRoot,
+        env: { ...process.env, TURNPIKE_PROXY_ACCESS_LOG: accessLog, TURNPIKE_PREFIX: join(dir, 'prefix') },
+      });
+      try {
+        await waitFor200(`http://127.0.0.1:${port}/`, readyMs, proc);
+      } catch (err) {
+        await stopProcess(proc);
+        throw err;
+      }
+      return {
+        url: `http://127.0.0.1:${port}/`,
+        argv: [`TURNPIKE_PROXY_ACCESS_LOG=${accessLog}`, ...argv],
+        facts: async () => {
+          let accessLogBytes = 0;
+          try { accessLogBytes = statSync(accessLog).size; } catch { /* none */ }
+          return { metricsStatus: await httpStatus(`http://127.0.0.1:${statusPort}/metrics`), accessLogBytes };
+        },
+        stop: () => stopProcess(proc, 5000),
+      };
+    },
+  };
+}
+
+export const TURNPIKE_ID = 'turnpike';
+export const TURNPIKE_10K_ID = 'turnpike-10k';
+
+export const contenders: Contender[] = [
+  direct,
+  nginx,
+  haproxy,
+  fastGateway,
+  turnpikeContender(TURNPIKE_ID, 'turnpike, 1 worker, 1 route', oneRouteConfig, READY_MS),
+  turnpikeContender(TURNPIKE_10K_ID, 'turnpike 10k routes', (p) => manyRoutesConfig(p), 60_000),
+];

@@ -1,0 +1,181 @@
+// `npm run bench`: the HTTP/1.1 proxy benchmark of /work/shared/BENCH.md (docs/benchmarks.md).
+// Contenders run in turn, A B C D … for BENCH_ROUNDS rounds; medians and ratios to nginx
+// are printed, raw figures go to bench/results/<date>-http1.json.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { installCleanupHandlers, killAllNow, stopProcess } from './lib/proc.js';
+import { ensureDebianTools, ensureFastGateway, fastGatewayVersion } from './lib/tools.js';
+import { contenders, startUpstream, type BenchContext } from './lib/contenders.js';
+import { runHey, runWrk, wrkCommand, heyCommand, type LoadSettings } from './lib/load.js';
+import { evaluateChecks, renderChecks, renderTable, summarize, type RoundRecord } from './lib/summary.js';
+import { machineFacts, toolVersions, writeResults } from './lib/results.js';
+
+function envInt(name: string, dflt: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${v}`);
+  return n;
+}
+
+/** The checkout's root, whether run from bench/ (ts) or dist/bench/ (compiled). */
+function findRepoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin', 'turnpike.js'))) return dir;
+    dir = dirname(dir);
+  }
+  return process.cwd();
+}
+
+async function routerScale(): Promise<{ status: string; output?: unknown }> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const file = resolve(here, '../bench/router-scale.js');
+  if (!existsSync(file)) return { status: `skipped: ${file} is absent` };
+  const spec = '../bench/router-scale.js';
+  const mod = (await import(spec)) as { runRouterScaleBench?: () => unknown };
+  if (typeof mod.runRouterScaleBench !== 'function') return { status: 'skipped: router-scale.js has no runRouterScaleBench()' };
+  const output = await mod.runRouterScaleBench();
+  return { status: 'ran', output };
+}
+
+function printRouterScale(output: unknown): void {
+  if (output === undefined || output === null) return; // it printed its own table
+  if (typeof output === 'string') console.log(output);
+  else if (typeof output === 'object' && typeof (output as { table?: unknown }).table === 'string') console.log((output as { table: string }).table);
+  else if (Array.isArray(output)) console.table(output);
+  else console.log(JSON.stringify(output, null, 2));
+}
+
+async function main(): Promise<number> {
+  installCleanupHandlers();
+  const repoRoot = findRepoRoot();
+  const workDir = join(repoRoot, 'bench', '.work');
+  mkdirSync(workDir, { recursive: true });
+  const rounds = envInt('BENCH_ROUNDS', 3);
+  const durationS = envInt('BENCH_DURATION', 10);
+  const warmupS = envInt('BENCH_WARMUP', 2);
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  const load: LoadSettings = { cpu: 0, durationS, wrkThreads: 1, wrkConnections: 50, heyConcurrency: 10, heyRatePerWorker: 300 };
+  const upstreamCpu = 0;
+  const proxyCpu = 1;
+
+  console.log('bench: checking tools');
+  const toolPaths = ensureDebianTools();
+  const fastGatewayDir = ensureFastGateway(workDir);
+  const versions = toolVersions(fastGatewayVersion(fastGatewayDir));
+  const machine = machineFacts(repoRoot);
+  console.log(`bench: ${machine.cpuModel as string} × ${machine.cpuCount as number}, Node ${process.version}; ${versions.nginx}; ${versions.haproxy}; ${versions.wrk}`);
+
+  const upstream = await startUpstream(workDir, upstreamCpu);
+  console.log(`bench: upstream nginx on 127.0.0.1:${upstream.port} (CPU ${upstreamCpu})`);
+  const ctx: BenchContext = { repoRoot, workDir, fastGatewayDir, upstreamPort: upstream.port, proxyCpu, upstreamCpu };
+  const list = only ? contenders.filter((c) => only.includes(c.id)) : contenders;
+
+  const records: RoundRecord[] = [];
+  const startFailed = new Map<string, string>();
+  const startedAt = new Date();
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const c of list) {
+        const rec: RoundRecord = { contender: c.id, round, startedAt: new Date().toISOString(), argv: [] };
+        records.push(rec);
+        const prior = startFailed.get(c.id);
+        if (prior !== undefined) {
+          rec.error = `not started: it failed to start in an earlier round (${prior.split('\n')[0]})`;
+          console.log(`round ${round}/${rounds}  ${c.label.padEnd(30)} skipped (failed to start before)`);
+          continue;
+        }
+        process.stdout.write(`round ${round}/${rounds}  ${c.label.padEnd(30)} `);
+        let running;
+        try {
+          running = await c.start(ctx);
+          rec.argv = running.argv;
+        } catch (err) {
+          rec.error = `start: ${(err as Error).message}`;
+          startFailed.set(c.id, rec.error);
+          console.log(`FAILED to start: ${(err as Error).message.split('\n')[0]}`);
+          continue;
+        }
+        try {
+          if (warmupS > 0) await runWrk(running.url, load, warmupS);
+          rec.wrk = await runWrk(running.url, load);
+          rec.hey = await runHey(running.url, load);
+          if (running.facts) rec.facts = await running.facts();
+          const errs = rec.wrk.errors + rec.hey.errors;
+          console.log(`${Math.round(rec.wrk.rps).toString().padStart(7)} req/s   p50 ${(rec.hey.latencyMs.p50 ?? NaN).toFixed(2)} ms   p99 ${(rec.hey.latencyMs.p99 ?? NaN).toFixed(2)} ms${errs ? `   errors ${errs}` : ''}`);
+        } catch (err) {
+          rec.error = `load: ${(err as Error).message}`;
+          console.log(`FAILED under load: ${(err as Error).message.split('\n')[0]}`);
+        } finally {
+          await running.stop();
+        }
+      }
+    }
+  } finally {
+    await stopProcess(upstream.proc);
+  }
+
+  const summary = summarize(list, records);
+  const checks = evaluateChecks(summary);
+  console.log('');
+  console.log(renderTable(summary));
+  const tp = summary.find((s) => s.id === 'turnpike');
+  const tp10k = summary.find((s) => s.id === 'turnpike-10k');
+  if (tp10k) {
+    const r = tp?.rpsMedian && tp10k.rpsMedian !== undefined ? (tp10k.rpsMedian / tp.rpsMedian).toFixed(2) : '—';
+    console.log(`turnpike 10k routes / 1 route: ${r}`);
+  }
+  console.log('');
+  console.log(renderChecks(checks));
+
+  let routerScaleResult: { status: string; output?: unknown; error?: string };
+  try {
+    routerScaleResult = await routerScale();
+    if (routerScaleResult.status === 'ran') {
+      console.log('\nrouter scale (bench/router-scale.ts):');
+      printRouterScale(routerScaleResult.output);
+    } else {
+      console.log(`\nrouter scale: ${routerScaleResult.status}`);
+    }
+  } catch (err) {
+    routerScaleResult = { status: 'failed', error: (err as Error).message };
+    console.log(`\nrouter scale: FAILED: ${(err as Error).message}`);
+  }
+
+  const file = writeResults(repoRoot, 'http1', {
+    name: 'http1',
+    method: '/work/shared/BENCH.md, HTTP/1.1 proxy set-up; see docs/benchmarks.md',
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    settings: {
+      rounds, durationS, warmupS, upstreamCpu, proxyCpu, loadGeneratorCpu: load.cpu,
+      wrk: wrkCommand('<url>', load), hey: heyCommand('<url>', load),
+      heyTotalRate: load.heyConcurrency * load.heyRatePerWorker,
+      order: list.map((c) => c.id),
+    },
+    machine,
+    versions,
+    toolPaths,
+    upstream: { port: upstream.port, argv: upstream.argv },
+    summary,
+    checks,
+    routerScale: routerScaleResult,
+    rounds: records,
+  });
+  console.log(`\nbench: raw figures in ${file}`);
+
+  const failed = summary.filter((s) => s.failed !== undefined);
+  if (failed.length > 0) console.log(`bench: ${failed.length} contender(s) failed: ${failed.map((s) => s.id).join(', ')}`);
+  return failed.length > 0 || checks.some((c) => !c.pass) ? 1 : 0;
+}
+
+main().then(
+  (code) => { killAllNow(); process.exitCode = code; },
+  (err: unknown) => {
+    console.error(`bench: ${(err as Error).stack ?? String(err)}`);
+    killAllNow();
+    process.exitCode = 1;
+  },
+);
