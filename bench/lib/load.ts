@@ -45,7 +45,7 @@ function parseCount(s: string): number {
 
 export function parseWrk(raw: string): Omit<WrkResult, 'command' | 'raw'> {
   const rpsM = /Requests\/sec:\s*([\d.]+)/.exec(raw);
-  const totM = /(\d+)\s+requests in\s+([\d.]+\s*(?:us|ms|s|m|h))/.exec(raw);
+  const totM = /([\d.]+[kMG]?)\s+requests in\s+([\d.]+\s*(?:us|ms|s|m|h))/.exec(raw);
   const latencyMs: WrkResult['latencyMs'] = {};
   const distIdx = raw.indexOf('Latency Distribution');
   if (distIdx >= 0) {
