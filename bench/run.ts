@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { installCleanupHandlers, killAllNow, stopProcess } from './lib/proc.js';
+import { httpGet, installCleanupHandlers, killAllNow, stopProcess } from './lib/proc.js';
 import { ensureDebianTools, ensureFastGateway, fastGatewayVersion } from './lib/tools.js';
 import { contenders, startUpstream, type BenchContext } from './lib/contenders.js';
 import { runHey, runWrk, wrkCommand, heyCommand, type LoadSettings } from './lib/load.js';
@@ -99,6 +99,10 @@ async function main(): Promise<number> {
           continue;
         }
         try {
+          const probe = await httpGet(running.url, 2000);
+          if (probe.status !== 200 || probe.body !== 'hello world\n') {
+            throw new Error(`GET ${running.url} answered ${probe.status} ${JSON.stringify(probe.body.slice(0, 80))}, not the upstream's 200 "hello world\\n"`);
+          }
           if (warmupS > 0) await runWrk(running.url, load, warmupS);
           rec.wrk = await runWrk(running.url, load);
           rec.hey = await runHey(running.url, load);
@@ -110,6 +114,7 @@ async function main(): Promise<number> {
           console.log(`FAILED under load: ${(err as Error).message.split('\n')[0]}`);
         } finally {
           await running.stop();
+          if (running.factsAfterStop) rec.facts = { ...rec.facts, ...running.factsAfterStop() };
         }
       }
     }

@@ -19,6 +19,8 @@ export interface Running {
   argv: string[];
   /** Facts gathered after the load (metrics endpoint, access log size, …). */
   facts?: () => Promise<Record<string, unknown>>;
+  /** Facts gathered after the contender stopped (logs flushed on exit). */
+  factsAfterStop?: () => Record<string, unknown>;
   stop: () => Promise<void>;
 }
 
@@ -30,6 +32,10 @@ export interface Contender {
 }
 
 const READY_MS = 20_000;
+
+function fileSize(file: string): number {
+  try { return statSync(file).size; } catch { return 0; }
+}
 
 function nginxConf(workDir: string, name: string, body: string): string {
   const dir = join(workDir, name);
@@ -217,11 +223,11 @@ function turnpikeContender(id: string, label: string, makeConfig: (upstreamPort:
       return {
         url: `http://127.0.0.1:${port}/`,
         argv: [`TURNPIKE_PROXY_ACCESS_LOG=${accessLog}`, ...argv],
-        facts: async () => {
-          let accessLogBytes = 0;
-          try { accessLogBytes = statSync(accessLog).size; } catch { /* none */ }
-          return { metricsStatus: await httpStatus(`http://127.0.0.1:${statusPort}/metrics`), accessLogBytes };
-        },
+        facts: async () => ({
+          metricsStatus: await httpStatus(`http://127.0.0.1:${statusPort}/metrics`),
+          accessLogBytesUnderLoad: fileSize(accessLog),
+        }),
+        factsAfterStop: () => ({ accessLogBytesAfterStop: fileSize(accessLog) }),
         stop: () => stopProcess(proc, 5000),
       };
     },

@@ -129,18 +129,25 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** One GET; resolves with the status code, or 0 on a connection error. */
-export function httpStatus(url: string, timeoutMs = 1000): Promise<number> {
+/** One GET; resolves with the status code and body, status 0 on a connection error. */
+export function httpGet(url: string, timeoutMs = 1000): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', () => resolve(0));
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { if (body.length < 65536) body += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve({ status: 0, body }));
     });
     req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
+    req.on('error', () => resolve({ status: 0, body: '' }));
     req.end();
   });
+}
+
+/** One GET; resolves with the status code, or 0 on a connection error. */
+export async function httpStatus(url: string, timeoutMs = 1000): Promise<number> {
+  return (await httpGet(url, timeoutMs)).status;
 }
 
 /** Polls url until it answers 200; fails early when `proc` exits first. */

@@ -1,0 +1,107 @@
+// Router match throughput with 1 route vs 10,000 routes. The point: the cost per match
+// must not grow with the number of routes (see docs/routing.md).
+//   node dist/bench/router-scale.js        prints a table
+//   runRouterScaleBench()                  used by `npm run bench`
+import { pathToFileURL } from 'node:url';
+import { compileRouter } from '../src/router/compile.js';
+import type { MatchInput, MatchResult, RouteSpec } from '../src/router/types.js';
+
+export interface RouterScaleRow {
+  routes: number;
+  matchesPerSec: number;
+}
+
+const NO_HEADERS = (): string | undefined => undefined;
+
+/**
+ * A realistic mix: one service per route with its own host and a `/svcN/v1` prefix; every
+ * 4th route also restricted by method, every 50th host is a `*.svcN.example.net`
+ * wildcard, every 100th route is a regex route on its host, plus a few host-less routes.
+ */
+function buildRoutes(n: number): RouteSpec<number>[] {
+  const routes: RouteSpec<number>[] = [];
+  const base = { name: null, protocols: ['http', 'https'], headers: null, regex_priority: 0 };
+  for (let i = 0; i < n; i++) {
+    const wildcard = i % 50 === 49;
+    routes.push({
+      ...base,
+      id: `r${i}`,
+      order: i,
+      data: i,
+      hosts: [wildcard ? `*.svc${i}.example.net` : `svc${i}.example.com`],
+      paths: i % 100 === 99 ? [`~/svc${i}/items/(?<id>\\d+)$`] : [`/svc${i}/v1`],
+      methods: i % 4 === 3 ? ['GET', 'POST'] : null,
+    });
+  }
+  if (n > 1) {
+    for (let k = 0; k < 4; k++) {
+      routes.push({ ...base, id: `anyhost${k}`, order: n + k, data: n + k, hosts: null, paths: [`/.well-known/k${k}`], methods: null });
+    }
+  }
+  return routes;
+}
+
+function buildInputs(routes: RouteSpec<number>[], count: number): MatchInput[] {
+  const inputs: MatchInput[] = [];
+  const hosted = routes.filter((r) => r.hosts !== null);
+  let seed = 7;
+  for (let k = 0; k < count; k++) {
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+    const r = hosted[seed % hosted.length]!;
+    const i = r.data;
+    const host = r.hosts![0]!.startsWith('*.') ? `api${r.hosts![0]!.slice(1)}` : r.hosts![0]!;
+    const path = r.paths![0]!.startsWith('~') ? `/svc${i}/items/${1000 + k}` : `/svc${i}/v1/users/${k}`;
+    inputs.push({ method: 'GET', host, port: 443, path, protocol: 'https', header: NO_HEADERS });
+  }
+  return inputs;
+}
+
+function measure(routeCount: number, durationMs: number): RouterScaleRow & { nsPerMatch: number; hits: number } {
+  const routes = buildRoutes(routeCount);
+  const router = compileRouter(routes);
+  const inputs = buildInputs(routes, 4096);
+  const out: MatchResult<number> = { route: null, matchLength: 0, captures: null };
+  const mask = inputs.length - 1;
+  let hits = 0;
+  for (let i = 0; i < 300_000; i++) if (router.match(inputs[i & mask]!, out)) hits++; // warm-up
+  hits = 0;
+  let n = 0;
+  const start = process.hrtime.bigint();
+  const limit = BigInt(durationMs) * 1_000_000n;
+  let elapsed = 0n;
+  for (;;) {
+    for (let i = 0; i < 65_536; i++, n++) if (router.match(inputs[n & mask]!, out)) hits++;
+    elapsed = process.hrtime.bigint() - start;
+    if (elapsed >= limit) break;
+  }
+  const secs = Number(elapsed) / 1e9;
+  return { routes: routeCount, matchesPerSec: Math.round(n / secs), nsPerMatch: (secs * 1e9) / n, hits: hits / n };
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Three 1-second trials per size, alternating sizes; the median is reported. */
+export async function runRouterScaleBench(): Promise<RouterScaleRow[]> {
+  const sizes = [1, 10_000];
+  const samples = new Map<number, number[]>(sizes.map((s) => [s, []]));
+  for (let round = 0; round < 3; round++) {
+    for (const s of sizes) samples.get(s)!.push(measure(s, 1000).matchesPerSec);
+    await new Promise((r) => setImmediate(r));
+  }
+  return sizes.map((routes) => ({ routes, matchesPerSec: median(samples.get(routes)!) }));
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const rows = await runRouterScaleBench();
+  const first = rows[0]!.matchesPerSec;
+  console.log(`router match throughput (node ${process.version}, median of 3 × 1 s)`);
+  console.log('routes    matches/s     ns/match   vs 1 route');
+  for (const r of rows) {
+    console.log(
+      `${String(r.routes).padEnd(9)} ${String(r.matchesPerSec).padStart(11)} ${(1e9 / r.matchesPerSec).toFixed(0).padStart(12)} ${(r.matchesPerSec / first).toFixed(2).padStart(12)}`,
+    );
+  }
+}
