@@ -1,0 +1,140 @@
+// The declarative file: what a `kong.yml` may contain (Kong's `_format_version` 1.1, 2.1 and
+// 3.0), and the normalized `Config` the loader produces. The file-side schemas are DERIVED
+// from the normalized entity schemas: same fields, same constraints and defaults, `id`
+// optional, references written as a name or id, and Kong's nested forms.
+import { Type, type TSchema } from '@sinclair/typebox';
+import { Id } from './common.js';
+import { ServiceSchema } from './service.js';
+import { RouteSchema } from './route.js';
+import { UpstreamSchema } from './upstream.js';
+import { TargetSchema } from './target.js';
+import { ConsumerSchema, CREDENTIAL_KEYS, Credential } from './consumer.js';
+import { PluginSchema } from './plugin.js';
+
+export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'] as const;
+
+/** Top-level keys Kong accepts that Turnpike does not support yet: rejected with a clear error. */
+export const UNSUPPORTED_TOP_LEVEL: Record<string, string> = {
+  certificates: 'certificates are not supported yet (TLS certificates arrive in a later release); remove the key or terminate TLS in front of Turnpike',
+  snis: 'snis are not supported yet (they come with certificates in a later release); remove the key',
+  ca_certificates: 'ca_certificates are not supported yet; remove the key',
+  vaults: 'vaults are not supported yet; put the secret values in the file or the environment',
+  parameters: "'parameters' is internal to Kong and not supported; remove the key",
+};
+
+/** Entity fields Kong knows that Turnpike does not support yet. */
+export const UNSUPPORTED_FIELDS: Record<string, string> = {
+  client_certificate: 'client certificates are not supported yet; remove the field',
+  ca_certificates: 'ca_certificates are not supported yet; remove the field',
+  expression: "expression routes are not supported; use paths/hosts/methods/headers",
+  priority: "the 'priority' field belongs to expression routes, which are not supported",
+};
+
+type Json = Record<string, unknown>;
+
+/** A reference in the file: a name or id, or `{ id }` / `{ name }` (consumers: `{ username }`). */
+export function RefInput(nameKeys: string[]): Json {
+  const props: Json = { id: { type: 'string', minLength: 1 } };
+  for (const k of nameKeys) props[k] = { type: 'string', minLength: 1 };
+  return {
+    'x-ref': true,
+    anyOf: [
+      { type: 'string', minLength: 1 },
+      { type: 'object', properties: props, additionalProperties: false, minProperties: 1, maxProperties: 1 },
+    ],
+    'x-error': `must be a name or id, or an object with one of ${['id', ...nameKeys].map((k) => `'${k}'`).join(', ')}`,
+  };
+}
+
+/** Nested records with a default (healthchecks) may be written partially: drop `required` there. */
+function relax(s: Json): Json {
+  if (s && typeof s === 'object' && s.properties && 'default' in s) {
+    const properties: Json = {};
+    for (const [k, v] of Object.entries(s.properties as Json)) properties[k] = relax(v as Json);
+    return { ...s, properties, required: [] };
+  }
+  return s;
+}
+
+function input(entity: TSchema, opts: { omit?: string[]; extra?: Json; required?: string[] } = {}): Json {
+  const src = (entity as unknown as Json).properties as Json;
+  const properties: Json = {};
+  for (const [k, v] of Object.entries(src)) if (!opts.omit?.includes(k)) properties[k] = relax(v as Json);
+  Object.assign(properties, opts.extra ?? {});
+  return { type: 'object', properties, required: opts.required ?? [], additionalProperties: false };
+}
+
+const arr = (items: Json): Json => ({ type: 'array', items });
+
+const pluginIn = (omit: string[]) => {
+  const extra: Json = {};
+  for (const [k, keys] of [['service', ['name']], ['route', ['name']], ['consumer', ['username', 'custom_id']]] as const) {
+    if (!omit.includes(k)) extra[k] = RefInput([...keys]);
+  }
+  return input(PluginSchema, { omit: ['service', 'route', 'consumer'], extra, required: ['name'] });
+};
+
+const routeIn = (nested: boolean): Json =>
+  input(RouteSchema, {
+    omit: ['service'],
+    extra: { ...(nested ? {} : { service: RefInput(['name']) }), plugins: arr(pluginIn(['route'])) },
+  });
+
+const serviceIn: Json = input(ServiceSchema, {
+  extra: { url: { type: 'string', minLength: 1 }, routes: arr(routeIn(true)), plugins: arr(pluginIn(['service'])) },
+});
+
+const targetIn = (nested: boolean): Json =>
+  input(TargetSchema, {
+    omit: ['upstream'],
+    extra: nested ? {} : { upstream: RefInput(['name']) },
+    required: nested ? ['target'] : ['target', 'upstream'],
+  });
+
+const upstreamIn: Json = input(UpstreamSchema, { extra: { targets: arr(targetIn(true)) }, required: ['name'] });
+
+const credentialsIn: Json = {};
+for (const k of CREDENTIAL_KEYS) credentialsIn[k] = arr(Credential as unknown as Json);
+const consumerIn: Json = input(ConsumerSchema, { omit: ['credentials'], extra: { ...credentialsIn, plugins: arr(pluginIn(['consumer'])) } });
+
+/** JSON Schema of a declarative file (input side). */
+export const DeclarativeFileSchema: Json = {
+  $id: 'DeclarativeFile',
+  type: 'object',
+  properties: {
+    _format_version: {
+      type: 'string',
+      enum: [...FORMAT_VERSIONS],
+      'x-error': `must be one of "1.1", "2.1", "3.0" (as a quoted string, e.g. _format_version: "3.0")`,
+    },
+    _transform: { type: 'boolean', default: true },
+    _comment: { type: 'string' },
+    _workspace: { type: 'string' },
+    services: arr(serviceIn),
+    routes: arr(routeIn(false)),
+    upstreams: arr(upstreamIn),
+    targets: arr(targetIn(false)),
+    consumers: arr(consumerIn),
+    plugins: arr(pluginIn([])),
+  },
+  required: ['_format_version'],
+  additionalProperties: false,
+};
+
+/** The normalized configuration (output of the loader). */
+export const ConfigSchema = Type.Object(
+  {
+    _format_version: Type.String(),
+    _transform: Type.Optional(Type.Boolean()),
+    _comment: Type.Optional(Type.String()),
+    _workspace: Type.Optional(Type.String()),
+    services: Type.Array(ServiceSchema),
+    routes: Type.Array(RouteSchema),
+    upstreams: Type.Array(UpstreamSchema),
+    targets: Type.Array(TargetSchema),
+    consumers: Type.Array(ConsumerSchema),
+    plugins: Type.Array(PluginSchema),
+  },
+  { $id: 'Config', additionalProperties: false },
+);
+
