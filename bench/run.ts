@@ -44,7 +44,15 @@ function printRouterScale(output: unknown): void {
   if (output === undefined || output === null) return; // it printed its own table
   if (typeof output === 'string') console.log(output);
   else if (typeof output === 'object' && typeof (output as { table?: unknown }).table === 'string') console.log((output as { table: string }).table);
-  else if (Array.isArray(output)) console.table(output);
+  else if (Array.isArray(output) && output.every((r) => typeof r?.routes === 'number' && typeof r?.matchesPerSec === 'number')) {
+    const rows = output as Array<{ routes: number; matchesPerSec: number }>;
+    const first = rows[0]!.matchesPerSec;
+    console.log('| routes | matches/s | ns/match | × 1 route |');
+    console.log('| ---: | ---: | ---: | ---: |');
+    for (const r of rows) {
+      console.log(`| ${r.routes.toLocaleString('en-US')} | ${Math.round(r.matchesPerSec).toLocaleString('en-US')} | ${(1e9 / r.matchesPerSec).toFixed(0)} | ${(r.matchesPerSec / first).toFixed(2)} |`);
+    }
+  } else if (Array.isArray(output)) console.table(output);
   else console.log(JSON.stringify(output, null, 2));
 }
 
