@@ -327,3 +327,38 @@ test('reload: sameConfig / reuseOrCreate keep state across new endpoint objects'
   assert.notEqual(changed, kept);
   changed.stop();
 });
+
+test('active https: certificate verification and SNI', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const https = await import('node:https');
+  const dir = mkdtempSync(join(tmpdir(), 'turnpike-hc-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=probe.test',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  } catch {
+    t.skip('openssl not available');
+    return;
+  }
+  const snis: (string | false | null)[] = [];
+  const server = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
+    snis.push((req.socket as import('node:tls').TLSSocket).servername);
+    res.writeHead(200);
+    res.end();
+  });
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  const ep = createEndpoint('127.0.0.1', (server.address() as AddressInfo).port, 1);
+  const { probeTarget } = await import('../../../src/upstream/health/index.js');
+  const base = healthchecks({ active: { type: 'https', timeout: 2 } }).active;
+
+  const verified = await probeTarget(ep, base);
+  assert.equal(verified.kind, 'tcp_failure', 'self-signed certificate rejected when verifying');
+  const unverified = await probeTarget(ep, { ...base, https_verify_certificate: false, https_sni: 'probe.test' });
+  assert.deepEqual(unverified, { kind: 'status', status: 200 });
+  assert.deepEqual(snis, ['probe.test']);
+});
