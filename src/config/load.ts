@@ -157,9 +157,12 @@ function segsOf(instancePath: string, data: unknown): Segment[] {
 function reportSchemaErrors(rep: Reporter, errs: ErrorObject[], data: unknown): void {
   // Collapse the branches of `anyOf` (references) into the one message of the `anyOf`.
   const anyOfPaths = errs.filter((e) => e.keyword === 'anyOf').map((e) => e.schemaPath + '/');
+  // A value of the wrong type also fails its enum/pattern: report the type only.
+  const typeFailed = new Set(errs.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   const seen = new Set<string>();
   for (const e of errs) {
     if (e.keyword !== 'anyOf' && anyOfPaths.some((p) => e.schemaPath.startsWith(p))) continue;
+    if (e.keyword !== 'type' && typeFailed.has(e.instancePath)) continue;
     const segs = segsOf(e.instancePath, data);
     const ps = (e.parentSchema ?? {}) as Obj;
     const custom = typeof ps['x-error'] === 'string' ? (ps['x-error'] as string) : undefined;
@@ -477,12 +480,12 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     return {
       ok: false,
       errors: doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
+        const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
         return {
           entity: '',
           path: '',
-          line: pos?.line ?? null,
-          column: pos?.col ?? null,
+          line: pos.line,
+          column: pos.col,
           message: `${e.code === 'DUPLICATE_KEY' ? 'duplicate key' : 'invalid YAML/JSON'}: ${e.message.split('\n')[0]}`,
         };
       }),
@@ -618,7 +621,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
       found = m.get(k === 'id' ? `id:${v.toLowerCase()}` : `${k}:${v}`);
     } else return undefined;
     if (!found) {
-      const names = of(field).map((e) => nameKey(e) ?? e.id!).filter((x) => x);
+      const names = [...new Set(of(field).map((e) => nameKey(e) ?? e.id!))];
       rep.add([...from.at, field], `references ${field} ${shown}, which is not defined in this file; defined ${plural[field]}: ${names.length ? names.join(', ') : 'none'}`);
       return undefined;
     }
