@@ -162,7 +162,7 @@ export class HealthChecker {
   /**
    * Replaces the endpoint list, keeping health and counters of targets whose key is
    * unchanged (copying `healthy` onto the new endpoint objects when they differ). New
-   * targets start healthy; removed ones are forgotten.
+   * targets start healthy (ep.healthy is set to true); removed ones are forgotten.
    */
   setEndpoints(endpoints: readonly Endpoint[]): void {
     const byKey = new Map<string, TargetState>();
@@ -178,6 +178,9 @@ export class HealthChecker {
         }
         next.set(ep, old);
       } else {
+        // A target new to this checker starts healthy, as in Kong (also when the endpoint
+        // object is reused from a snapshot whose checker had ejected it).
+        ep.healthy = true;
         next.set(ep, { ep, successes: 0, httpFailures: 0, tcpFailures: 0, timeouts: 0, probing: false, recovery: null });
       }
     }

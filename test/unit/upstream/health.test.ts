@@ -323,8 +323,10 @@ test('reload: sameConfig / reuseOrCreate keep state across new endpoint objects'
   assert.equal(b2.healthy, false);
   assert.deepEqual(kept.endpoints.map((e) => e.key), ['a:1', 'b:1', 'c:1']);
 
-  const changed = HealthChecker.reuseOrCreate(kept, { healthchecks: healthchecks(), endpoints: [createEndpoint('a', 1, 1)] });
+  // Changed config: a new checker; reused endpoint objects start healthy again (Kong).
+  const changed = HealthChecker.reuseOrCreate(kept, { healthchecks: healthchecks(), endpoints: [a2] });
   assert.notEqual(changed, kept);
+  assert.equal(a2.healthy, true);
   changed.stop();
 });
 
