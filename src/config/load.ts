@@ -475,7 +475,7 @@ function pick<T>(schema: { properties: Obj }, node: Obj, extra: Obj = {}): T {
 export function parseDeclarative(text: string, source: string, registry: PluginRegistry): LoadResult {
   void source;
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, merge: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,

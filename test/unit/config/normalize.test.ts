@@ -154,3 +154,29 @@ test('grpc-only routes default strip_path to false and refuse methods', () => {
   assert.match(errorAt(errs, 'routes[0].strip_path').message, /cannot be true/);
 });
 
+
+test('YAML anchors and merge keys work (common in kong.yml files)', () => {
+  const c2 = ok(
+    yml(
+      '_format_version: "3.0"',
+      'services:',
+      '  - &base { name: a, host: a.internal, connect_timeout: 1000 }',
+      '  - { <<: *base, name: b }',
+    ),
+  );
+  assert.deepEqual(c2.services.map((s) => [s.name, s.host, s.connect_timeout]), [['a', 'a.internal', 1000], ['b', 'a.internal', 1000]]);
+});
+
+test('url with an unknown scheme or a query string is refused', () => {
+  const errs = errors(yml('_format_version: "3.0"', 'services:', '  - { name: a, url: "ftp://a.internal" }', '  - { name: b, url: "http://b.internal/?x=1" }'));
+  assert.match(errorAt(errs, 'services[0].url').message, /scheme 'ftp' is not a service protocol/);
+  assert.match(errorAt(errs, 'services[1].url').message, /query string/);
+});
+
+test('a nested route may not name its service again; a nested target not its upstream', () => {
+  const errs = errors(
+    yml('_format_version: "3.0"', 'services:', '  - name: a', '    host: h', '    routes: [{ service: a, paths: [/] }]', 'upstreams: [{ name: u, targets: [{ target: "h:1", upstream: u }] }]'),
+  );
+  assert.match(errorAt(errs, 'services[0].routes[0].service').message, /unknown field 'service'/);
+  assert.match(errorAt(errs, 'upstreams[0].targets[0].upstream').message, /unknown field 'upstream'/);
+});
