@@ -45,9 +45,24 @@ export function compilePathRegex(source: string, routeId: string): RegExp {
   }
 }
 
-export function buildCandidates<T>(spec: RouteSpec<T>): Candidate<T>[] {
-  const protocols = nonEmpty(spec.protocols) ? spec.protocols.slice() : DEFAULT_PROTOCOLS.slice();
-  const methods = nonEmpty(spec.methods) ? spec.methods.map((m) => m.toUpperCase()) : null;
+/**
+ * Shares equal string lists (protocols, methods) between routes: with thousands of
+ * routes, one hot array beats thousands of cold ones.
+ */
+export class ListInterner {
+  private readonly lists = new Map<string, string[]>();
+  intern(list: string[]): string[] {
+    const key = list.join('\n');
+    const known = this.lists.get(key);
+    if (known !== undefined) return known;
+    this.lists.set(key, list);
+    return list;
+  }
+}
+
+export function buildCandidates<T>(spec: RouteSpec<T>, interner: ListInterner = new ListInterner()): Candidate<T>[] {
+  const protocols = interner.intern(nonEmpty(spec.protocols) ? spec.protocols.slice() : DEFAULT_PROTOCOLS.slice());
+  const methods = nonEmpty(spec.methods) ? interner.intern(spec.methods.map((m) => m.toUpperCase())) : null;
   const headers = compileHeaderChecks(spec.headers, spec.id);
   const hosts = nonEmpty(spec.hosts) ? spec.hosts : null;
   const paths = nonEmpty(spec.paths) ? spec.paths : null;

@@ -3,7 +3,7 @@
 // "any host" bucket; in each, the path index; the best Kong priority (a precomputed
 // rank) wins. No allocation per match except for regex routes (exec result, captures).
 import type { MatchInput, MatchResult, Router, RouteSpec } from './types.js';
-import { buildCandidates, type Candidate } from './candidate.js';
+import { buildCandidates, ListInterner, type Candidate } from './candidate.js';
 import { assignRanks } from './priority.js';
 import { HostIndex } from './host-index.js';
 import { MatchState } from './path-index.js';
@@ -16,7 +16,8 @@ class CompiledRouter<T> implements Router<T> {
   constructor(routes: RouteSpec<T>[]) {
     this.size = routes.length;
     const candidates: Candidate<T>[] = [];
-    for (const r of routes) for (const c of buildCandidates(r)) candidates.push(c);
+    const interner = new ListInterner();
+    for (const r of routes) for (const c of buildCandidates(r, interner)) candidates.push(c);
     assignRanks(candidates);
     this.index = HostIndex.build(candidates);
     this.state = new MatchState<T>(this.index.maxPathPrefixLength);
@@ -33,7 +34,7 @@ class CompiledRouter<T> implements Router<T> {
       out.captures = null;
       return false;
     }
-    out.route = best.c.data;
+    out.route = best.data;
     out.matchLength = st.matchLength;
     out.captures = st.exec === null ? null : capturesOf(st.exec);
     st.best = null;

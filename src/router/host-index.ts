@@ -5,7 +5,7 @@
 import type { MatchInput } from './types.js';
 import type { Candidate } from './candidate.js';
 import { hashForward, hashReverse } from './hash.js';
-import { PathBucket, scanBucket, type Entry, type MatchState } from './path-index.js';
+import { Entry, PathBucket, scanBucket, type MatchState } from './path-index.js';
 
 export const HOST_EXACT = 0;
 export const HOST_SUFFIX = 1; // leading wildcard: key is ".example.com"
@@ -46,7 +46,7 @@ class BucketBuilder<T> {
   add(c: Candidate<T>, port: number | null): void {
     const e = this.entries.get(c);
     if (e === undefined) {
-      this.entries.set(c, { c, rank: c.rank, ports: port === null ? null : [port] });
+      this.entries.set(c, new Entry(c, port === null ? null : [port]));
     } else if (e.ports !== null) {
       if (port === null) e.ports = null;
       else if (!e.ports.includes(port)) e.ports.push(port);
@@ -64,8 +64,13 @@ export class HostIndex<T> {
   readonly exact = new Map<string, PathBucket<T>>();
   readonly suffix = new Map<number, Wild<T>[]>();
   readonly prefix = new Map<number, Wild<T>[]>();
-  suffixLengths: Uint8Array = new Uint8Array(0);
-  prefixLengths: Uint8Array = new Uint8Array(0);
+  /**
+   * Per key length: 0 = no key of that length; 1 = keys of that length end (suffix: start)
+   * with different characters; c + 2 = they all have boundary character c. Wildcard keys
+   * are ".example.com" / "example.", so most positions are skipped without a Map probe.
+   */
+  suffixLengths: Uint16Array = new Uint16Array(0);
+  prefixLengths: Uint16Array = new Uint16Array(0);
   maxSuffixLength = 0;
   maxHostPrefixLength = 0;
   any: PathBucket<T> = new PathBucket<T>();
@@ -95,16 +100,18 @@ export class HostIndex<T> {
       return b;
     };
     for (const [key, b] of builders[HOST_EXACT]!) idx.exact.set(key, track(b.build()));
-    const wild = (kind: number, map: Map<number, Wild<T>[]>): Uint8Array => {
+    const wild = (kind: number, map: Map<number, Wild<T>[]>): Uint16Array => {
       let max = 0;
       for (const key of builders[kind]!.keys()) max = Math.max(max, key.length);
-      const flags = new Uint8Array(max + 1);
+      const flags = new Uint16Array(max + 1);
       for (const [key, b] of builders[kind]!) {
         const h = kind === HOST_SUFFIX ? hashReverse(key, 0) : hashForward(key, key.length);
         let list = map.get(h);
         if (list === undefined) map.set(h, (list = []));
         list.push({ key, bucket: track(b.build()) });
-        flags[key.length] = 1;
+        const boundary = (kind === HOST_SUFFIX ? key.charCodeAt(0) : key.charCodeAt(key.length - 1)) + 2;
+        const prev = flags[key.length]!;
+        flags[key.length] = prev === 0 || prev === boundary ? boundary : 1;
       }
       return flags;
     };
@@ -129,7 +136,8 @@ export class HostIndex<T> {
       for (let i = n - 1; i >= stop; i--) {
         h = (Math.imul(h, 31) + host.charCodeAt(i)) | 0;
         const len = n - i;
-        if (flags[len] !== 1) continue;
+        const f = flags[len]!;
+        if (f === 0 || (f !== 1 && f !== host.charCodeAt(i) + 2)) continue;
         const list = this.suffix.get(h);
         if (list === undefined) continue;
         for (let k = 0; k < list.length; k++) {
@@ -145,7 +153,8 @@ export class HostIndex<T> {
       for (let i = 0; i < lim; i++) {
         h = (Math.imul(h, 31) + host.charCodeAt(i)) | 0;
         const len = i + 1;
-        if (flags[len] !== 1) continue;
+        const f = flags[len]!;
+        if (f === 0 || (f !== 1 && f !== host.charCodeAt(i) + 2)) continue;
         const list = this.prefix.get(h);
         if (list === undefined) continue;
         for (let k = 0; k < list.length; k++) {

@@ -203,3 +203,32 @@ test('the result object is reused and fully overwritten', () => {
   assert.equal(out.captures, null);
   assert.equal(out.matchLength, 2);
 });
+
+test('hosts: wildcard keys of equal length with different boundary characters', () => {
+  const routes = [route('dot', { hosts: ['*.b.com'] }), route('bare', { hosts: ['*ab.com'] }), route('pre', { hosts: ['api.*', 'apix*'] })];
+  assert.equal(matchId(routes, req({ host: 'x.b.com' })), 'dot');
+  assert.equal(matchId(routes, req({ host: 'xab.com' })), 'bare');
+  assert.equal(matchId(routes, req({ host: 'api.io' })), 'pre');
+  assert.equal(matchId(routes, req({ host: 'apixy.io' })), 'pre');
+  assert.equal(matchId(routes, req({ host: 'apiy.io' })), null);
+});
+
+test('one route listing several hosts of each kind', () => {
+  const routes = [route('multi', { hosts: ['a.test', '*.b.test', 'c.*'], paths: ['/p'] })];
+  for (const host of ['a.test', 'x.b.test', 'c.org']) assert.equal(matchId(routes, req({ host, path: '/p' })), 'multi', host);
+  assert.equal(matchId(routes, req({ host: 'b.test', path: '/p' })), null);
+});
+
+test('large host bucket (many paths on one host) uses the hashed path index', () => {
+  const routes = Array.from({ length: 50 }, (_, i) => route(`p${i}`, { hosts: ['one.test'], paths: [`/svc${i}`], order: i }));
+  routes.push(route('root', { hosts: ['one.test'], paths: ['/'] }));
+  const r = compileRouter(routes);
+  const out = result();
+  r.match(req({ host: 'one.test', path: '/svc42/x' }), out);
+  assert.equal(out.route, 'p42');
+  assert.equal(out.matchLength, 6);
+  r.match(req({ host: 'one.test', path: '/svc4/x' }), out);
+  assert.equal(out.route, 'p4');
+  r.match(req({ host: 'one.test', path: '/other' }), out);
+  assert.equal(out.route, 'root');
+});
