@@ -98,8 +98,9 @@ export class ConsistentHashingBalancer implements Balancer {
     this.slots = slots < MIN_SLOTS ? MIN_SLOTS : slots > MAX_SLOTS ? MAX_SLOTS : slots;
     this.wheel = buildWheel(endpoints, this.slots);
     this.primary = kindOf(upstream.hash_on);
-    // Kong: hashing on a cookie has no fallback (a missing cookie is generated instead).
-    this.fallback = this.primary === KIND_COOKIE ? KIND_NONE : kindOf(upstream.hash_fallback);
+    // Kong: hashing on a cookie has no fallback (a missing cookie is generated instead),
+    // and hash_on none means no hashing at all.
+    this.fallback = this.primary === KIND_COOKIE || this.primary === KIND_NONE ? KIND_NONE : kindOf(upstream.hash_fallback);
     this.primaryName = nameFor(this.primary, upstream, 'on');
     this.fallbackName = nameFor(this.fallback, upstream, 'fallback');
     this.cookieName = upstream.hash_on_cookie ?? null;

@@ -127,6 +127,9 @@ test('consistent-hashing: hash_on kinds and fallback rules', () => {
   assert.equal(fb.slotFor(ctx()), -1);
   assert.ok(fb.pick(ctx(), null) !== null);
 
+  // hash_on none: no key at all, even with a fallback configured.
+  assert.equal(mk({ hash_on: 'none', hash_fallback: 'ip' }).slotFor(ctx({ clientIp: '9.9.9.9' })), -1);
+
   // Consumer absent → ip fallback.
   const cf = mk({ hash_on: 'consumer', hash_fallback: 'ip' });
   assert.equal(cf.slotFor(ctx({ clientIp: '9.9.9.9' })), cf.slotFor(ctx({ clientIp: '9.9.9.9', path: '/x' })));
