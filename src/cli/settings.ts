@@ -1,0 +1,141 @@
+// Node settings: flags win over environment variables (TURNPIKE_<NAME>), which win over
+// defaults. Names follow kong.conf so a Kong user's settings carry over. Every bad value is
+// reported with the setting's name and what would be valid.
+
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+  ssl: boolean;
+  http2: boolean;
+  /** The text as given, for messages. */
+  spec: string;
+}
+
+export interface Settings {
+  config: string | null;
+  database: 'off' | 'sqlite' | 'postgres';
+  prefix: string;
+  proxyListen: ListenAddress[];
+  adminListen: ListenAddress[];
+  statusListen: ListenAddress[];
+  workers: number;
+  role: 'traditional' | 'control_plane' | 'data_plane';
+  trustedIps: string[];
+  /** File path, "stdout", "stderr" or "off". */
+  proxyAccessLog: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  maxHeaderSize: number;
+  clientKeepaliveTimeout: number;
+  clientTimeout: number;
+  upstreamKeepalivePoolSize: number;
+  upstreamKeepaliveMaxRequests: number;
+  upstreamKeepaliveIdleTimeout: number;
+  drainTimeout: number;
+  passiveRecoveryTimeout: number;
+}
+
+export class SettingsError extends Error {}
+
+/** Setting name (kong.conf style) → raw string, from flags then environment. */
+export type RawSettings = Record<string, string | undefined>;
+
+const KNOWN = [
+  'declarative_config', 'database', 'prefix', 'proxy_listen', 'admin_listen', 'status_listen', 'workers', 'role',
+  'trusted_ips', 'proxy_access_log', 'log_level', 'max_header_size', 'keepalive_timeout', 'client_timeout',
+  'upstream_keepalive_pool_size', 'upstream_keepalive_max_requests', 'upstream_keepalive_idle_timeout', 'drain_timeout',
+  'passive_recovery_timeout',
+] as const;
+
+export function rawFromEnv(env: NodeJS.ProcessEnv): RawSettings {
+  const raw: RawSettings = {};
+  for (const k of KNOWN) {
+    const v = env['TURNPIKE_' + k.toUpperCase()];
+    if (v !== undefined && v !== '') raw[k] = v;
+  }
+  return raw;
+}
+
+/** Parses Kong's listen syntax: "addr:port [ssl] [http2] [reuseport] [backlog=N]", comma-separated, or "off". */
+export function parseListen(name: string, value: string): ListenAddress[] {
+  const v = value.trim();
+  if (v === 'off' || v === '') return [];
+  const out: ListenAddress[] = [];
+  for (const part of v.split(',')) {
+    const spec = part.trim();
+    const words = spec.split(/\s+/);
+    const addr = words[0];
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(addr);
+    if (m === null) throw new SettingsError(`${name}: "${spec}" is not a listen address; use "host:port [ssl] [http2]", e.g. "0.0.0.0:8000" or "127.0.0.1:8443 ssl http2", or "off"`);
+    const port = Number(m[3]);
+    if (port > 65535) throw new SettingsError(`${name}: port ${port} in "${spec}" is out of range (0-65535)`);
+    const host = m[1] ?? m[2];
+    if (m[1] !== undefined && !net.isIPv6(host)) throw new SettingsError(`${name}: "${host}" in "${spec}" is not an IPv6 address`);
+    let ssl = false;
+    let http2 = false;
+    for (const w of words.slice(1)) {
+      if (w === 'ssl') ssl = true;
+      else if (w === 'http2') http2 = true;
+      else if (w === 'reuseport' || w === 'deferred' || w === 'bind' || /^backlog=\d+$/.test(w) || /^ipv6only=(on|off)$/.test(w) || /^so_keepalive=/.test(w)) {
+        // nginx socket options Kong passes through; the kernel defaults are fine for Node.
+      } else throw new SettingsError(`${name}: unknown flag "${w}" in "${spec}"; valid flags: ssl, http2, reuseport, backlog=N, deferred, bind`);
+    }
+    out.push({ host: host === '*' ? '0.0.0.0' : host, port, ssl, http2, spec });
+  }
+  return out;
+}
+
+function int(name: string, value: string | undefined, def: number, min: number, max: number): number {
+  if (value === undefined) return def;
+  if (!/^\d+$/.test(value.trim())) throw new SettingsError(`${name}: "${value}" is not a whole number (expected ${min}..${max})`);
+  const n = Number(value.trim());
+  if (n < min || n > max) throw new SettingsError(`${name}: ${n} is out of range (expected ${min}..${max})`);
+  return n;
+}
+
+function oneOf<T extends string>(name: string, value: string | undefined, def: T, valid: readonly T[]): T {
+  if (value === undefined) return def;
+  if (!(valid as readonly string[]).includes(value)) throw new SettingsError(`${name}: "${value}" is not valid; use one of ${valid.join(', ')}`);
+  return value as T;
+}
+
+export function resolveSettings(raw: RawSettings): Settings {
+  const config = raw.declarative_config ?? null;
+  const prefix = path.resolve(raw.prefix ?? './.turnpike');
+  const database = oneOf('database', raw.database, config !== null ? 'off' : 'sqlite', ['off', 'sqlite', 'postgres'] as const);
+  const trustedIps = (raw.trusted_ips ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  for (const t of trustedIps) {
+    if (t === 'unix:') continue;
+    const [ip, bits] = t.split('/');
+    if (!net.isIP(ip) || (bits !== undefined && !/^\d{1,3}$/.test(bits))) {
+      throw new SettingsError(`trusted_ips: "${t}" is not an IP address or CIDR block (e.g. 10.0.0.0/8, ::1, 0.0.0.0/0,::/0)`);
+    }
+  }
+  const accessLog = raw.proxy_access_log ?? path.join(prefix, 'logs', 'access.log');
+  return {
+    config,
+    database,
+    prefix,
+    proxyListen: parseListen('proxy_listen', raw.proxy_listen ?? '0.0.0.0:8000, 0.0.0.0:8443 ssl http2'),
+    adminListen: parseListen('admin_listen', raw.admin_listen ?? '127.0.0.1:8001'),
+    statusListen: parseListen('status_listen', raw.status_listen ?? '127.0.0.1:8100'),
+    workers: raw.workers === 'auto' ? os.availableParallelism() : int('workers', raw.workers, os.availableParallelism(), 1, 256),
+    role: oneOf('role', raw.role, 'traditional', ['traditional', 'control_plane', 'data_plane'] as const),
+    trustedIps,
+    proxyAccessLog: accessLog === 'off' ? 'off' : accessLog === 'stdout' || accessLog === 'stderr' ? accessLog : path.resolve(prefix, accessLog),
+    logLevel: oneOf('log_level', raw.log_level, 'info', ['debug', 'info', 'warn', 'error'] as const),
+    maxHeaderSize: int('max_header_size', raw.max_header_size, 16 * 1024, 1024, 1024 * 1024),
+    clientKeepaliveTimeout: int('keepalive_timeout', raw.keepalive_timeout, 60, 1, 86400) * 1000,
+    clientTimeout: int('client_timeout', raw.client_timeout, 60, 1, 86400) * 1000,
+    upstreamKeepalivePoolSize: int('upstream_keepalive_pool_size', raw.upstream_keepalive_pool_size, 512, 0, 100000),
+    upstreamKeepaliveMaxRequests: int('upstream_keepalive_max_requests', raw.upstream_keepalive_max_requests, 10000, 1, 100000000),
+    upstreamKeepaliveIdleTimeout: int('upstream_keepalive_idle_timeout', raw.upstream_keepalive_idle_timeout, 60, 1, 86400) * 1000,
+    drainTimeout: int('drain_timeout', raw.drain_timeout, 10, 0, 3600) * 1000,
+    passiveRecoveryTimeout: int('passive_recovery_timeout', raw.passive_recovery_timeout, 0, 0, 86400),
+  };
+}
+
+export const SETTING_NAMES = KNOWN;

@@ -1,0 +1,331 @@
+// One pooled HTTP/1.1 connection to an upstream endpoint. Socket listeners are attached once
+// per connection (never per request); the request in progress is the `handler` field.
+// It frames the response (length, chunked, until-close) and hands the body bytes to the
+// handler as buffer ranges, without copying.
+
+import net from 'node:net';
+import { ChunkedError, ChunkedParser } from './chunked.js';
+import { Framing, parseResponseHead, ResponseHead, UpstreamProtocolError } from './response-head.js';
+import { clock, watch, unwatch, type Expirable } from '../clock.js';
+
+export type UpstreamFailure = 'connect' | 'connect_timeout' | 'timeout' | 'reset' | 'protocol';
+
+export interface UpstreamHandler {
+  onUpstreamReady(conn: ClientConnection): void;
+  /** Head parsed; buf[start,end) holds the first body bytes that arrived with it (may be empty). */
+  onResponseHead(head: ResponseHead, buf: Buffer, start: number, end: number): void;
+  onResponseData(buf: Buffer, start: number, end: number): void;
+  onResponseEnd(): void;
+  onUpstreamFailure(kind: UpstreamFailure, message: string): void;
+  onUpstreamDrain(): void;
+}
+
+export interface ConnectionOwner {
+  release(conn: ClientConnection): void;
+  forget(conn: ClientConnection): void;
+}
+
+const MAX_RESPONSE_HEAD = 64 * 1024;
+
+const enum St {
+  Connecting,
+  Idle,
+  AwaitHead,
+  Body,
+  Closed,
+}
+
+export class ClientConnection implements Expirable {
+  readonly socket: net.Socket;
+  handler: UpstreamHandler | null = null;
+  deadline = 0;
+  /** ms allowed between two reads while a response is awaited or read. */
+  readTimeout = 60_000;
+  writeTimeout = 60_000;
+  requests = 0;
+  idleSince = 0;
+  /** True once this connection has carried a request (a reused connection may be stale). */
+  reused = false;
+  /** Response bytes seen for the current request (0 ⇒ safe to retry on a stale reuse). */
+  responseBytes = 0;
+  private state = St.Connecting;
+  private pending: Buffer | null = null;
+  private isHead = false;
+  private remaining = 0;
+  private readonly head = new ResponseHead();
+  private readonly chunked = new ChunkedParser();
+  private framing: Framing = Framing.None;
+  private waitingRequestEnd = false;
+  requestDone = false;
+
+  constructor(
+    readonly key: string,
+    host: string,
+    port: number,
+    connectTimeout: number,
+    private readonly owner: ConnectionOwner,
+  ) {
+    this.socket = net.connect({ host, port, noDelay: true });
+    this.deadline = clock.now + connectTimeout;
+    watch(this);
+    this.socket.on('connect', () => this.onConnect());
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('drain', () => this.handler?.onUpstreamDrain());
+    this.socket.on('end', () => this.onEnd());
+    this.socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
+    this.socket.on('close', () => this.onClose());
+  }
+
+  get connecting(): boolean {
+    return this.state === St.Connecting;
+  }
+
+  get isIdle(): boolean {
+    return this.state === St.Idle;
+  }
+
+  /** Starts a request on this connection (state must be Idle). */
+  begin(handler: UpstreamHandler, isHead: boolean): void {
+    this.handler = handler;
+    this.isHead = isHead;
+    this.state = St.AwaitHead;
+    this.responseBytes = 0;
+    this.requestDone = false;
+    this.waitingRequestEnd = false;
+    this.requests++;
+    this.deadline = clock.now + this.writeTimeout;
+    watch(this);
+  }
+
+  /** The handler finished writing the request (head and body). */
+  requestSent(): void {
+    this.requestDone = true;
+    this.deadline = clock.now + this.readTimeout;
+    if (this.waitingRequestEnd) this.finish();
+  }
+
+  /** Refreshes the write deadline while a request body streams. */
+  touchWrite(): void {
+    this.deadline = clock.now + this.writeTimeout;
+  }
+
+  write(data: Buffer | string, encoding?: BufferEncoding): boolean {
+    return encoding === undefined ? this.socket.write(data) : this.socket.write(data as string, encoding);
+  }
+
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
+  /** Abandons the connection (the request failed or the client went away). */
+  destroy(): void {
+    if (this.state === St.Closed) return;
+    this.state = St.Closed;
+    this.handler = null;
+    this.deadline = 0;
+    unwatch(this);
+    this.socket.destroy();
+    this.owner.forget(this);
+  }
+
+  expire(): void {
+    const h = this.handler;
+    const st = this.state;
+    this.handler = null;
+    this.destroy();
+    if (h !== null) {
+      if (st === St.Connecting) h.onUpstreamFailure('connect_timeout', 'timed out connecting to the upstream');
+      else h.onUpstreamFailure('timeout', 'the upstream did not answer within the timeout');
+    }
+  }
+
+  private onConnect(): void {
+    this.state = St.Idle;
+    this.deadline = 0;
+    unwatch(this);
+    this.socket.setNoDelay(true);
+    const h = this.handler;
+    if (h !== null) h.onUpstreamReady(this);
+    else this.owner.release(this);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === St.AwaitHead || this.state === St.Body) {
+      this.responseBytes += chunk.length;
+      this.deadline = clock.now + this.readTimeout;
+    }
+    if (this.state === St.AwaitHead) {
+      let buf = chunk;
+      if (this.pending !== null) {
+        buf = Buffer.concat([this.pending, chunk]);
+        this.pending = null;
+      }
+      this.parseHead(buf, 0);
+    } else if (this.state === St.Body) {
+      this.onBody(chunk, 0, chunk.length);
+    } else if (this.state === St.Idle) {
+      // Bytes on an idle connection: the upstream is confused; never reuse it.
+      this.destroy();
+    }
+  }
+
+  private parseHead(buf: Buffer, start: number): void {
+    let n: number;
+    try {
+      n = parseResponseHead(buf, start, buf.length, MAX_RESPONSE_HEAD, this.isHead, this.head);
+    } catch (err) {
+      return this.fail('protocol', (err as Error).message);
+    }
+    if (n === 0) {
+      this.pending = start === 0 ? buf : buf.subarray(start);
+      return;
+    }
+    const bodyStart = start + n;
+    const head = this.head;
+    if (head.status < 200) {
+      // Informational responses (100, 103) are consumed here; the gateway answers
+      // Expect: 100-continue itself. 101 needs an upgrade we did not ask for.
+      if (head.status === 101) return this.fail('protocol', 'unexpected 101 Switching Protocols from upstream');
+      if (bodyStart < buf.length) this.parseHead(buf, bodyStart);
+      return;
+    }
+    this.framing = head.framing;
+    this.state = St.Body;
+    const h = this.handler!;
+    if (head.framing === Framing.None) {
+      h.onResponseHead(head, buf, bodyStart, bodyStart);
+      if (bodyStart < buf.length) head.keepAlive = false; // bytes after a body-less response
+      this.complete();
+      return;
+    }
+    if (head.framing === Framing.Length) {
+      this.remaining = head.contentLength;
+      const take = Math.min(buf.length - bodyStart, this.remaining);
+      this.remaining -= take;
+      h.onResponseHead(head, buf, bodyStart, bodyStart + take);
+      if (this.remaining === 0) {
+        if (bodyStart + take < buf.length) head.keepAlive = false;
+        this.complete();
+      }
+      return;
+    }
+    if (head.framing === Framing.Chunked) {
+      this.chunked.reset();
+      let endAt: number;
+      try {
+        endAt = this.chunked.feed(buf, bodyStart, buf.length);
+      } catch (err) {
+        return this.fail('protocol', 'malformed chunked response: ' + (err as ChunkedError).message);
+      }
+      h.onResponseHead(head, buf, bodyStart, endAt === -1 ? buf.length : endAt);
+      if (endAt !== -1) {
+        if (endAt < buf.length) head.keepAlive = false;
+        this.complete();
+      }
+      return;
+    }
+    // Until close.
+    h.onResponseHead(head, buf, bodyStart, buf.length);
+  }
+
+  private onBody(buf: Buffer, start: number, end: number): void {
+    const h = this.handler;
+    if (h === null) return;
+    switch (this.framing) {
+      case Framing.Length: {
+        const take = Math.min(end - start, this.remaining);
+        this.remaining -= take;
+        h.onResponseData(buf, start, start + take);
+        if (this.remaining === 0) {
+          if (start + take < end) this.head.keepAlive = false;
+          this.complete();
+        }
+        return;
+      }
+      case Framing.Chunked: {
+        let endAt: number;
+        try {
+          endAt = this.chunked.feed(buf, start, end);
+        } catch (err) {
+          return this.fail('protocol', 'malformed chunked response: ' + (err as ChunkedError).message);
+        }
+        h.onResponseData(buf, start, endAt === -1 ? end : endAt);
+        if (endAt !== -1) {
+          if (endAt < end) this.head.keepAlive = false;
+          this.complete();
+        }
+        return;
+      }
+      default:
+        h.onResponseData(buf, start, end);
+    }
+  }
+
+  /** The response is complete. Hand the connection back once the request is fully sent too. */
+  private complete(): void {
+    if (!this.requestDone) {
+      // The upstream answered before reading the whole request (e.g. an early 413): the
+      // connection cannot be reused since the rest of the request body would follow.
+      this.head.keepAlive = false;
+      this.waitingRequestEnd = false;
+    }
+    this.finish();
+  }
+
+  private finish(): void {
+    const h = this.handler;
+    this.handler = null;
+    this.deadline = 0;
+    unwatch(this);
+    const reusable = this.head.keepAlive && this.requestDone;
+    if (reusable) {
+      this.state = St.Idle;
+      this.reused = true;
+      this.idleSince = clock.now;
+      this.owner.release(this);
+    } else {
+      this.destroy();
+    }
+    if (h !== null) h.onResponseEnd();
+  }
+
+  private fail(kind: UpstreamFailure, message: string): void {
+    const h = this.handler;
+    this.handler = null;
+    this.destroy();
+    if (h !== null) h.onUpstreamFailure(kind, message);
+  }
+
+  private onEnd(): void {
+    if (this.state === St.Body && this.framing === Framing.UntilClose) {
+      this.head.keepAlive = false;
+      this.requestDone = true;
+      this.finish();
+      return;
+    }
+    if (this.state === St.Connecting) return this.fail('connect', 'the upstream closed the connection while connecting');
+    if (this.state === St.AwaitHead || this.state === St.Body) {
+      return this.fail('reset', this.state === St.AwaitHead ? 'the upstream closed the connection before answering' : 'the upstream closed the connection in the middle of the response');
+    }
+    this.destroy();
+  }
+
+  private onError(err: NodeJS.ErrnoException): void {
+    if (this.state === St.Connecting) return this.fail('connect', `cannot connect to the upstream: ${err.code ?? err.message}`);
+    if (this.state === St.AwaitHead || this.state === St.Body) return this.fail('reset', `upstream connection error: ${err.code ?? err.message}`);
+    this.destroy();
+  }
+
+  private onClose(): void {
+    if (this.state !== St.Closed) {
+      if (this.state === St.Body && this.framing === Framing.UntilClose) return this.onEnd();
+      const h = this.handler;
+      if (h !== null && this.state !== St.Idle) return this.fail(this.state === St.Connecting ? 'connect' : 'reset', 'the upstream connection closed');
+      this.destroy();
+    }
+  }
+}

@@ -1,0 +1,278 @@
+// One client connection speaking HTTP/1.1. It parses request heads strictly, frames request
+// bodies, runs one exchange at a time (pipelined requests wait, in order), and enforces the
+// client-side timeouts. Listeners are attached once per socket; nothing is allocated per
+// request here except the Exchange.
+
+import type net from 'node:net';
+import { HttpParseError, parseRequestHead, RequestHead } from './request-head.js';
+import { ChunkedError, ChunkedParser } from './chunked.js';
+import { errorResponse } from '../errors.js';
+import { clock, watch, unwatch, type Expirable } from '../clock.js';
+import type { ListenerInfo, WorkerContext } from '../context.js';
+import { Exchange } from '../proxy/exchange.js';
+
+const enum St {
+  Head, // waiting for (the rest of) a request head
+  Hold, // head parsed, exchange waiting for an upstream before the body flows
+  Body, // request body streaming to the upstream
+  Wait, // request fully read, response in progress
+  Closing,
+}
+
+/** Bytes of pipelined or early data buffered before the socket is paused. */
+const MAX_PENDING = 64 * 1024;
+
+export class Http1ServerConnection implements Expirable {
+  readonly head = new RequestHead();
+  readonly clientIp: string;
+  readonly trusted: boolean;
+  deadline = 0;
+  private pending: Buffer | null = null;
+  private state = St.Head;
+  private exchange: Exchange | null = null;
+  private bodyRemaining = 0;
+  private readonly chunked = new ChunkedParser();
+  private bodyChunked = false;
+  private looping = false;
+  private paused = false;
+
+  constructor(
+    readonly socket: net.Socket,
+    readonly ctx: WorkerContext,
+    readonly listener: ListenerInfo,
+  ) {
+    const ip = socket.remoteAddress ?? '';
+    this.clientIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+    this.trusted = ctx.trusted !== null && ip !== '' && ctx.trusted.check(this.clientIp, this.clientIp.includes(':') ? 'ipv6' : 'ipv4');
+    ctx.connections++;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.exchange?.onClientDrain());
+    socket.on('error', () => this.onGone());
+    socket.on('close', () => this.onGone());
+    socket.on('end', () => this.onEnd());
+    this.deadline = clock.now + ctx.clientTimeout;
+    watch(this);
+  }
+
+  /** Timeouts: head not received, body stalled, or keep-alive idle. */
+  expire(): void {
+    if (this.state === St.Head) {
+      if (this.pending !== null && this.pending.length > 0) {
+        this.reject(408, 'Request timeout: the request head was not received in time');
+      } else {
+        this.close();
+      }
+    } else if (this.state === St.Body) {
+      this.exchange?.abort('client body timeout');
+      this.close();
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    switch (this.state) {
+      case St.Head:
+      case St.Hold:
+      case St.Wait:
+        this.pending = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
+        if (this.state === St.Head) this.loop();
+        else if (this.pending.length > MAX_PENDING && !this.paused) {
+          this.paused = true;
+          this.socket.pause();
+        }
+        return;
+      case St.Body:
+        this.deadline = clock.now + this.ctx.clientTimeout;
+        this.feedBody(chunk, 0);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Parses and starts requests from `pending` while the connection is free. */
+  private loop(): void {
+    if (this.looping) return;
+    this.looping = true;
+    try {
+      while (this.state === St.Head && this.pending !== null) {
+        const buf = this.pending;
+        const r = parseRequestHead(buf, 0, buf.length, this.ctx.maxHeaderSize, this.head);
+        if (r instanceof HttpParseError) {
+          this.pending = null;
+          this.reject(r.status, r.message);
+          return;
+        }
+        if (r === 0) {
+          if (this.paused) {
+            this.paused = false;
+            this.socket.resume();
+          }
+          return;
+        }
+        this.pending = r < buf.length ? buf.subarray(r) : null;
+        this.startRequest();
+      }
+    } finally {
+      this.looping = false;
+    }
+  }
+
+  private startRequest(): void {
+    const head = this.head;
+    this.deadline = 0;
+    this.bodyChunked = head.chunked;
+    this.bodyRemaining = head.chunked ? -1 : head.contentLength > 0 ? head.contentLength : 0;
+    if (this.bodyChunked) this.chunked.reset();
+    this.state = St.Hold;
+    const ex = new Exchange(this, this.ctx, head);
+    this.exchange = ex;
+    ex.start();
+  }
+
+  /** Some of the current request's body has not been read from the client yet. */
+  get bodyPending(): boolean {
+    return (this.state === St.Hold && this.hasBody) || this.state === St.Body;
+  }
+
+  get hasBody(): boolean {
+    return this.bodyChunked || this.bodyRemaining > 0;
+  }
+
+  /** The exchange is connected upstream: let the request body flow (or finish at once). */
+  startBody(): void {
+    if (this.state !== St.Hold) return;
+    if (!this.hasBody) {
+      this.state = St.Wait;
+      this.exchange!.onRequestEnd();
+      return;
+    }
+    if (this.head.expectContinue && (this.pending === null || this.pending.length === 0)) {
+      this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    }
+    this.state = St.Body;
+    this.deadline = clock.now + this.ctx.clientTimeout;
+    const p = this.pending;
+    this.pending = null;
+    if (p !== null) this.feedBody(p, 0);
+  }
+
+  private feedBody(buf: Buffer, start: number): void {
+    const ex = this.exchange!;
+    if (this.bodyChunked) {
+      let endAt: number;
+      try {
+        endAt = this.chunked.feed(buf, start, buf.length);
+      } catch (err) {
+        ex.abort('malformed chunked request body');
+        this.reject(400, 'Bad request: malformed chunked body: ' + (err as ChunkedError).message, true);
+        return;
+      }
+      const stop = endAt === -1 ? buf.length : endAt;
+      if (stop > start) ex.onRequestData(buf, start, stop);
+      if (endAt !== -1) this.bodyDone(buf, endAt);
+      return;
+    }
+    const avail = buf.length - start;
+    const take = avail < this.bodyRemaining ? avail : this.bodyRemaining;
+    this.bodyRemaining -= take;
+    if (take > 0) ex.onRequestData(buf, start, start + take);
+    if (this.bodyRemaining === 0) this.bodyDone(buf, start + take);
+  }
+
+  private bodyDone(buf: Buffer, at: number): void {
+    this.state = St.Wait;
+    this.deadline = 0;
+    if (at < buf.length) this.pending = buf.subarray(at);
+    this.exchange!.onRequestEnd();
+  }
+
+  /** Backpressure from the upstream socket. */
+  pauseBody(): void {
+    if (!this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  resumeBody(): void {
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  write(data: string | Buffer): boolean {
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  get destroyed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  /** Called by the exchange when its response has been fully written. */
+  exchangeDone(keepAlive: boolean): void {
+    this.exchange = null;
+    const bodyUnread = this.bodyPending;
+    if (!keepAlive || bodyUnread || this.ctx.draining) {
+      // A request body we did not read would be parsed as the next request: close instead.
+      this.state = St.Closing;
+      this.socket.end();
+      return;
+    }
+    this.state = St.Head;
+    this.deadline = clock.now + (this.pending === null ? this.ctx.clientKeepaliveTimeout : this.ctx.clientTimeout);
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    if (this.pending !== null) this.loop();
+  }
+
+  /** Answers a request the gateway refuses, then closes (the framing can no longer be trusted). */
+  reject(status: number, message: string, alreadyStarted = false): void {
+    if (this.socket.destroyed || this.state === St.Closing) return;
+    this.state = St.Closing;
+    this.exchange = null;
+    if (!alreadyStarted || !this.socket.writableLength) {
+      this.socket.write(errorResponse(status, message, this.ctx.requestIdPrefix + '0', this.ctx.serverToken, true), 'latin1');
+    }
+    this.socket.end();
+    // Do not read anything further from a connection whose framing we refused.
+    this.socket.pause();
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  close(): void {
+    this.state = St.Closing;
+    this.socket.destroy();
+  }
+
+  /** Graceful shutdown: close now if idle, else after the exchange in progress. */
+  drain(): void {
+    if (this.state === St.Head && (this.pending === null || this.pending.length === 0)) this.close();
+  }
+
+  private onEnd(): void {
+    // Client half-closed. Finish the response in progress, then close.
+    if (this.state === St.Head) {
+      this.close();
+    } else if (this.state === St.Body) {
+      this.exchange?.abort('client closed the connection during the request body');
+      this.close();
+    }
+  }
+
+  private gone = false;
+  private onGone(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.ctx.connections--;
+    this.deadline = 0;
+    unwatch(this);
+    this.state = St.Closing;
+    const ex = this.exchange;
+    this.exchange = null;
+    if (ex !== null) ex.abort('client closed the connection');
+  }
+}

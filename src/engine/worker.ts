@@ -1,0 +1,174 @@
+// A worker process: runs the data-plane engine on the snapshot the primary sends it.
+// Messages from the primary: config (compile and swap), stats (metrics and health), shutdown.
+
+import net from 'node:net';
+import { BlockList } from 'node:net';
+import type { Config } from '../config/types.js';
+import type { Settings } from '../cli/settings.js';
+import { activateSnapshot, compileSnapshot, stopSnapshot } from '../snapshot/compile.js';
+import type { Snapshot } from '../snapshot/types.js';
+import { UpstreamPools } from '../upstream/pool.js';
+import { AccessLog } from '../observe/access-log.js';
+import { MetricsRegistry } from '../observe/metrics.js';
+import { Http1ServerConnection } from './http1/server-connection.js';
+import type { WorkerContext } from './context.js';
+import type { PrimaryMessage, WorkerMessage, WorkerStats } from '../process/messages.js';
+import { VERSION } from '../version.js';
+
+function send(msg: WorkerMessage): void {
+  if (process.send !== undefined && process.connected) process.send(msg);
+}
+
+function trustedList(ips: string[]): BlockList | null {
+  if (ips.length === 0) return null;
+  const bl = new BlockList();
+  for (const t of ips) {
+    if (t === 'unix:') continue;
+    const [ip, bits] = t.split('/');
+    const type = net.isIPv6(ip) ? 'ipv6' : 'ipv4';
+    if (bits === undefined) bl.addAddress(ip, type);
+    else bl.addSubnet(ip, Number(bits), type);
+  }
+  return bl;
+}
+
+export function runWorker(settings: Settings, workerIndex: number): void {
+  const metrics = new MetricsRegistry();
+  const connections = new Set<Http1ServerConnection>();
+  const servers: net.Server[] = [];
+  let snapshot: Snapshot | null = null;
+  let ctx: WorkerContext | null = null;
+  let shuttingDown = false;
+
+  const pools = new UpstreamPools({
+    poolSize: settings.upstreamKeepalivePoolSize,
+    maxRequests: settings.upstreamKeepaliveMaxRequests,
+    idleTimeout: settings.upstreamKeepaliveIdleTimeout,
+  });
+  let accessLog: AccessLog | null = null;
+  try {
+    if (settings.proxyAccessLog !== 'off') accessLog = new AccessLog(settings.proxyAccessLog);
+  } catch (err) {
+    send({ t: 'fatal', message: `proxy_access_log "${settings.proxyAccessLog}": cannot open it (${(err as Error).message}); choose a writable path, "stdout" or "off"` });
+    setTimeout(() => process.exit(1), 50);
+    return;
+  }
+
+  function apply(config: Config, hash: string): void {
+    const next = compileSnapshot(config, hash, { metrics, previous: snapshot, passiveRecoveryTimeout: settings.passiveRecoveryTimeout });
+    activateSnapshot(next, snapshot);
+    snapshot = next;
+    if (ctx === null) {
+      ctx = {
+        snapshot: next,
+        pools,
+        accessLog,
+        unmatched: metrics.cell('', ''),
+        trusted: trustedList(settings.trustedIps),
+        maxHeaderSize: settings.maxHeaderSize,
+        clientKeepaliveTimeout: settings.clientKeepaliveTimeout,
+        clientTimeout: settings.clientTimeout,
+        serverToken: 'turnpike/' + VERSION,
+        requestIdPrefix: process.pid.toString(36) + '-',
+        connections: 0,
+        draining: false,
+      };
+      listen(ctx);
+    } else {
+      ctx.snapshot = next; // the swap: requests in flight keep the snapshot they started with
+    }
+  }
+
+  function listen(c: WorkerContext): void {
+    let pending = 0;
+    for (const addr of settings.proxyListen) {
+      if (addr.ssl || addr.http2) continue; // TLS and HTTP/2 listeners: see the primary's start-up notice
+      pending++;
+      const listener = { scheme: 'http' as const, port: addr.port };
+      const server = net.createServer({ noDelay: true }, (socket) => {
+        const conn = new Http1ServerConnection(socket, c, listener);
+        connections.add(conn);
+        socket.once('close', () => connections.delete(conn));
+        if (c.draining) conn.drain();
+      });
+      server.on('error', (err: NodeJS.ErrnoException) => {
+        send({ t: 'fatal', message: listenError(addr.spec, err) });
+        setTimeout(() => process.exit(1), 50);
+      });
+      server.listen({ host: addr.host, port: addr.port }, () => {
+        if (--pending === 0) send({ t: 'ready', hash: c.snapshot.hash });
+      });
+      servers.push(server);
+    }
+    if (pending === 0) send({ t: 'ready', hash: c.snapshot.hash });
+  }
+
+  function stats(): WorkerStats {
+    const health: WorkerStats['health'] = [];
+    if (snapshot !== null) {
+      for (const cl of snapshot.clusters.values()) health.push({ cluster: cl.name, targets: cl.health(), available: cl.available() });
+    }
+    return {
+      pid: process.pid,
+      index: workerIndex,
+      hash: snapshot?.hash ?? null,
+      connections: ctx?.connections ?? 0,
+      metrics: metrics.dump(),
+      health,
+      pools: pools.stats(),
+      accessLogDropped: accessLog?.dropped ?? 0,
+    };
+  }
+
+  async function shutdown(timeoutMs: number): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    if (ctx !== null) ctx.draining = true;
+    for (const s of servers) s.close();
+    for (const c of connections) c.drain();
+    const deadline = Date.now() + timeoutMs;
+    while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const c of connections) c.close();
+    if (snapshot !== null) stopSnapshot(snapshot);
+    pools.closeAll();
+    if (accessLog !== null) await accessLog.close();
+    process.exit(0);
+  }
+
+  process.on('message', (msg: PrimaryMessage) => {
+    switch (msg.t) {
+      case 'config':
+        try {
+          apply(msg.config, msg.hash);
+          if (msg.reload) send({ t: 'applied', hash: msg.hash });
+        } catch (err) {
+          const message = (err as Error).message;
+          if (msg.reload) send({ t: 'apply-failed', hash: msg.hash, message });
+          else {
+            send({ t: 'fatal', message: 'cannot compile the configuration: ' + message });
+            setTimeout(() => process.exit(1), 50);
+          }
+        }
+        break;
+      case 'stats':
+        send({ t: 'stats', id: msg.id, stats: stats() });
+        break;
+      case 'shutdown':
+        void shutdown(msg.timeoutMs);
+        break;
+    }
+  });
+  // The primary going away (killed) must not leave orphan workers serving stale config.
+  process.on('disconnect', () => void shutdown(settings.drainTimeout));
+  process.on('SIGTERM', () => {}); // the primary coordinates shutdown; ignore group signals
+  process.on('SIGINT', () => {});
+  process.on('SIGHUP', () => {});
+  send({ t: 'hello' });
+}
+
+function listenError(spec: string, err: NodeJS.ErrnoException): string {
+  if (err.code === 'EADDRINUSE') return `proxy_listen "${spec}": the address is already in use; stop what is listening there or choose another port (--proxy-listen / TURNPIKE_PROXY_LISTEN)`;
+  if (err.code === 'EACCES') return `proxy_listen "${spec}": permission denied; ports below 1024 need privileges, choose a port >= 1024`;
+  if (err.code === 'EADDRNOTAVAIL') return `proxy_listen "${spec}": the address is not available on this machine`;
+  return `proxy_listen "${spec}": ${err.message}`;
+}

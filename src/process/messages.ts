@@ -1,0 +1,29 @@
+// IPC between the primary and its workers.
+
+import type { Config } from '../config/types.js';
+import type { RouteMetricsDump } from '../observe/metrics.js';
+import type { TargetHealth } from '../upstream/types.js';
+
+export type PrimaryMessage =
+  | { t: 'config'; config: Config; hash: string; reload: boolean }
+  | { t: 'stats'; id: number }
+  | { t: 'shutdown'; timeoutMs: number };
+
+export interface WorkerStats {
+  pid: number;
+  index: number;
+  hash: string | null;
+  connections: number;
+  metrics: RouteMetricsDump[];
+  health: { cluster: string; targets: TargetHealth[]; available: boolean }[];
+  pools: { endpoint: string; open: number; idle: number }[];
+  accessLogDropped: number;
+}
+
+export type WorkerMessage =
+  | { t: 'hello' }
+  | { t: 'ready'; hash: string }
+  | { t: 'applied'; hash: string }
+  | { t: 'apply-failed'; hash: string; message: string }
+  | { t: 'stats'; id: number; stats: WorkerStats }
+  | { t: 'fatal'; message: string };

@@ -1,0 +1,305 @@
+// The primary process: loads and validates the configuration, forks the workers, keeps them
+// running (a worker that dies is replaced), reloads on SIGHUP or a change of the file,
+// drains on SIGTERM, and serves the status listener with figures gathered from the workers.
+
+import cluster, { type Worker } from 'node:cluster';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { Settings } from '../cli/settings.js';
+import { loadDeclarativeFile, formatConfigErrors } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { bundledRegistry } from '../plugins/registry.js';
+import { compileSnapshot, stopSnapshot } from '../snapshot/compile.js';
+import { MetricsRegistry } from '../observe/metrics.js';
+import { startStatusServer } from '../observe/status-server.js';
+import type { PrimaryMessage, WorkerMessage, WorkerStats } from './messages.js';
+import { VERSION } from '../version.js';
+
+export class StartupError extends Error {}
+
+interface WorkerSlot {
+  index: number;
+  worker: Worker;
+  ready: boolean;
+  hash: string | null;
+}
+
+export interface ReloadResult {
+  ok: boolean;
+  at: string;
+  hash: string | null;
+  error: string | null;
+  trigger: string;
+}
+
+/** Loads, validates and test-compiles a file; throws StartupError with every problem listed. */
+async function loadAndCheck(file: string): Promise<{ config: Config; hash: string }> {
+  const res = await loadDeclarativeFile(file, bundledRegistry());
+  if (!res.ok) throw new StartupError(`invalid configuration in ${file}:\n${formatConfigErrors(res.errors, file)}`);
+  try {
+    // Compile once here so problems the schema cannot see (e.g. a bad target) are caught
+    // before any worker gets the config. Nothing is started by compiling.
+    stopSnapshot(compileSnapshot(res.config, res.hash, { metrics: new MetricsRegistry(), previous: null }));
+  } catch (err) {
+    throw new StartupError(`invalid configuration in ${file}: ${(err as Error).message}`);
+  }
+  return { config: res.config, hash: res.hash };
+}
+
+/** Fails fast, with a useful message, when a listen address is taken or not ours to bind. */
+async function checkBindable(setting: string, host: string, port: number, spec: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new StartupError(`${setting} "${spec}": the address is already in use; stop what is listening there or choose another port (--${setting.replace(/_/g, '-')})`));
+      else if (err.code === 'EACCES') reject(new StartupError(`${setting} "${spec}": permission denied; ports below 1024 need privileges, choose a port >= 1024`));
+      else if (err.code === 'EADDRNOTAVAIL') reject(new StartupError(`${setting} "${spec}": ${host} is not an address of this machine`));
+      else reject(new StartupError(`${setting} "${spec}": ${err.message}`));
+    });
+    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve()));
+  });
+}
+
+export async function runPrimary(settings: Settings, workerEntry: string): Promise<void> {
+  const log: Logger = pino({ level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+  if (settings.config === null) {
+    throw new StartupError('no configuration: pass --config FILE (or TURNPIKE_DECLARATIVE_CONFIG). Database mode (SQLite/PostgreSQL) is not available yet.');
+  }
+  if (settings.role !== 'traditional') throw new StartupError(`role "${settings.role}" is not available yet; use --role traditional`);
+  if (settings.database !== 'off') throw new StartupError(`database "${settings.database}" is not available yet; with --config the database must be "off"`);
+  const configFile = path.resolve(settings.config);
+  let current = await loadAndCheck(configFile);
+
+  fs.mkdirSync(settings.prefix, { recursive: true });
+  for (const a of settings.proxyListen) if (!a.ssl && !a.http2) await checkBindable('proxy_listen', a.host, a.port, a.spec);
+  for (const a of settings.statusListen) await checkBindable('status_listen', a.host, a.port, a.spec);
+  const skipped = settings.proxyListen.filter((a) => a.ssl || a.http2);
+  if (settings.proxyListen.length === skipped.length) throw new StartupError('proxy_listen has no plain HTTP address; TLS and HTTP/2 listeners are not available yet. Use e.g. --proxy-listen 0.0.0.0:8000');
+
+  const startedAt = Date.now();
+  const slots = new Map<number, WorkerSlot>();
+  let shuttingDown = false;
+  let statsSeq = 0;
+  const statsWaiters = new Map<number, { want: number; got: WorkerStats[]; done: (s: WorkerStats[]) => void }>();
+  let lastReload: ReloadResult = { ok: true, at: new Date().toISOString(), hash: current.hash, error: null, trigger: 'start' };
+  let reloadsOk = 0;
+  let reloadsFailed = 0;
+  const restartTimes: number[] = [];
+
+  cluster.setupPrimary({ exec: workerEntry, args: [], serialization: 'advanced', silent: false });
+
+  function sendTo(w: Worker, msg: PrimaryMessage): void {
+    if (w.isConnected()) w.send(msg);
+  }
+
+  let readyResolve: (() => void) | null = null;
+  let startupReject: ((e: Error) => void) | null = null;
+  const allReady = new Promise<void>((resolve, reject) => {
+    readyResolve = resolve;
+    startupReject = reject;
+  });
+
+  function fork(index: number): void {
+    const worker = cluster.fork({ TURNPIKE_WORKER_INDEX: String(index), TURNPIKE_WORKER_SETTINGS: JSON.stringify(settings) });
+    const slot: WorkerSlot = { index, worker, ready: false, hash: null };
+    slots.set(index, slot);
+    worker.on('message', (msg: WorkerMessage) => {
+      switch (msg.t) {
+        case 'hello':
+          sendTo(worker, { t: 'config', config: current.config, hash: current.hash, reload: false });
+          break;
+        case 'ready':
+          slot.ready = true;
+          slot.hash = msg.hash;
+          if (readyResolve !== null && [...slots.values()].every((s) => s.ready)) {
+            readyResolve();
+            readyResolve = null;
+          }
+          break;
+        case 'applied':
+          slot.hash = msg.hash;
+          break;
+        case 'apply-failed':
+          log.error({ worker: index, hash: msg.hash }, `worker ${index} could not apply the configuration: ${msg.message}`);
+          break;
+        case 'stats': {
+          const w = statsWaiters.get(msg.id);
+          if (w !== undefined) {
+            w.got.push(msg.stats);
+            if (w.got.length >= w.want) w.done(w.got);
+          }
+          break;
+        }
+        case 'fatal':
+          if (startupReject !== null) {
+            startupReject(new StartupError(msg.message));
+            startupReject = null;
+          } else log.error({ worker: index }, msg.message);
+          break;
+      }
+    });
+    worker.on('exit', (code, signal) => {
+      if (slots.get(index)?.worker !== worker) return;
+      slots.delete(index);
+      if (shuttingDown) return;
+      if (startupReject !== null) {
+        startupReject(new StartupError(`worker ${index} exited during start-up (code ${code ?? signal})`));
+        startupReject = null;
+        return;
+      }
+      log.error({ worker: index, code, signal }, `worker ${index} died (${signal ?? 'exit code ' + code}); starting a replacement`);
+      const now = Date.now();
+      restartTimes.push(now);
+      while (restartTimes.length > 0 && restartTimes[0] < now - 10_000) restartTimes.shift();
+      // A crash loop gets slowed down rather than spinning the CPU.
+      const delay = restartTimes.length > 5 ? 1000 : 0;
+      setTimeout(() => {
+        if (!shuttingDown) fork(index);
+      }, delay);
+    });
+  }
+
+  for (let i = 0; i < settings.workers; i++) fork(i);
+  try {
+    await allReady;
+  } catch (err) {
+    shuttingDown = true;
+    for (const s of slots.values()) s.worker.process.kill('SIGKILL');
+    throw err;
+  }
+  startupReject = null;
+
+  function collectStats(): Promise<WorkerStats[]> {
+    const live = [...slots.values()].filter((s) => s.ready && s.worker.isConnected());
+    if (live.length === 0) return Promise.resolve([]);
+    const id = ++statsSeq;
+    return new Promise((resolve) => {
+      const finish = (got: WorkerStats[]): void => {
+        statsWaiters.delete(id);
+        clearTimeout(timer);
+        resolve(got);
+      };
+      const timer = setTimeout(() => finish(statsWaiters.get(id)?.got ?? []), 1000);
+      statsWaiters.set(id, { want: live.length, got: [], done: finish });
+      for (const s of live) sendTo(s.worker, { t: 'stats', id });
+    });
+  }
+
+  async function reload(trigger: string): Promise<void> {
+    let next: { config: Config; hash: string };
+    try {
+      next = await loadAndCheck(configFile);
+    } catch (err) {
+      reloadsFailed++;
+      lastReload = { ok: false, at: new Date().toISOString(), hash: current.hash, error: (err as Error).message, trigger };
+      log.error({ trigger }, `reload refused, still serving the previous configuration (${current.hash.slice(0, 12)}): ${(err as Error).message}`);
+      return;
+    }
+    reloadsOk++;
+    lastReload = { ok: true, at: new Date().toISOString(), hash: next.hash, error: null, trigger };
+    if (next.hash === current.hash) {
+      log.info({ trigger, hash: next.hash }, 'reload: configuration unchanged');
+      return;
+    }
+    current = next;
+    for (const s of slots.values()) sendTo(s.worker, { t: 'config', config: current.config, hash: current.hash, reload: true });
+    log.info({ trigger, hash: current.hash }, 'configuration reloaded');
+  }
+
+  // Reload serialisation: one at a time, the latest request wins.
+  let reloading: Promise<void> | null = null;
+  let again = false;
+  function requestReload(trigger: string): void {
+    if (reloading !== null) {
+      again = true;
+      return;
+    }
+    reloading = reload(trigger).finally(() => {
+      reloading = null;
+      if (again) {
+        again = false;
+        requestReload(trigger);
+      }
+    });
+  }
+
+  // Watch the directory rather than the file: editors and `mv` replace the file's inode.
+  let debounce: NodeJS.Timeout | null = null;
+  let lastMtime = 0;
+  const watcher = fs.watch(path.dirname(configFile), (_event, name) => {
+    if (name !== null && name !== path.basename(configFile)) return;
+    if (debounce !== null) clearTimeout(debounce);
+    debounce = setTimeout(() => {
+      debounce = null;
+      let mtime = 0;
+      try {
+        mtime = fs.statSync(configFile).mtimeMs;
+      } catch {
+        mtime = -1;
+      }
+      if (mtime === lastMtime && mtime !== -1) return;
+      lastMtime = mtime;
+      requestReload('file change');
+    }, 150);
+  });
+  try {
+    lastMtime = fs.statSync(configFile).mtimeMs;
+  } catch {
+    /* checked by the load above */
+  }
+
+  const status = await startStatusServer(settings.statusListen, {
+    collect: collectStats,
+    facts: () => ({
+      version: VERSION,
+      configHash: current.hash,
+      workers: [...slots.values()].filter((s) => s.ready).length,
+      reloadsOk,
+      reloadsFailed,
+      uptimeSeconds: (Date.now() - startedAt) / 1000,
+    }),
+    lastReload: () => lastReload,
+    workerSlots: () => [...slots.values()].map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, ready: s.ready, hash: s.hash })),
+    startedAt,
+  });
+
+  const pidFile = path.join(settings.prefix, 'turnpike.pid');
+  fs.writeFileSync(pidFile, String(process.pid));
+
+  const proxyAddrs = settings.proxyListen.filter((a) => !a.ssl && !a.http2).map((a) => `http://${a.host}:${a.port}`);
+  log.info({ version: VERSION, workers: settings.workers, config: configFile, hash: current.hash, proxy: proxyAddrs, status: settings.statusListen.map((a) => `${a.host}:${a.port}`) }, `Turnpike ${VERSION} started: proxy on ${proxyAddrs.join(', ')}`);
+  for (const a of skipped) log.warn(`proxy_listen "${a.spec}" skipped: TLS and HTTP/2 listeners are not available in this version yet`);
+  if (settings.adminListen.length > 0) log.info('admin_listen: the Admin API is not available in this version yet (DB-less mode: edit the file, it is reloaded)');
+
+  async function shutdown(signal: string): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, `received ${signal}: draining connections (up to ${settings.drainTimeout} ms), then exiting`);
+    watcher.close();
+    const exits = [...slots.values()].map((s) => new Promise<void>((resolve) => {
+      if (s.worker.isDead()) return resolve();
+      s.worker.once('exit', () => resolve());
+      sendTo(s.worker, { t: 'shutdown', timeoutMs: settings.drainTimeout });
+    }));
+    const hard = setTimeout(() => {
+      for (const s of slots.values()) s.worker.process.kill('SIGKILL');
+    }, settings.drainTimeout + 5000);
+    hard.unref();
+    await Promise.all(exits);
+    await status.close();
+    try {
+      fs.unlinkSync(pidFile);
+    } catch {
+      /* already gone */
+    }
+    log.info('stopped');
+    log.flush();
+    setTimeout(() => process.exit(0), 50);
+  }
+
+  process.on('SIGHUP', () => requestReload('SIGHUP'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}

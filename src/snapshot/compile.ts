@@ -1,0 +1,206 @@
+// Configuration → Snapshot. Runs on every (re)load, never per request: everything the
+// request path needs is resolved here (route → service → cluster → balancer), so a request
+// only follows references.
+//
+// State that must survive a reload is carried over from the previous snapshot: endpoint
+// objects (in-flight counts, latency EWMA), and health checkers whose config is unchanged.
+
+import type { Config, Service, Upstream } from '../config/types.js';
+import { compileRouter } from '../router/index.js';
+import type { RouteSpec } from '../router/types.js';
+import { createBalancer } from '../upstream/balancers/index.js';
+import { createEndpoint, endpointKey, parseTarget } from '../upstream/endpoint.js';
+import { HealthChecker } from '../upstream/health/index.js';
+import type { Balancer, Endpoint, TargetHealth } from '../upstream/types.js';
+import type { MetricsRegistry } from '../observe/metrics.js';
+import type { Cluster, CompiledRoute, CompiledService, PassiveReporter, Snapshot } from './types.js';
+
+export interface CompileOptions {
+  metrics: MetricsRegistry;
+  previous: Snapshot | null;
+  /** Opt-in recovery of passively ejected targets, seconds (0 = Kong's behaviour). */
+  passiveRecoveryTimeout?: number;
+}
+
+/** Default port of a protocol, left out of Host headers. */
+function defaultPort(protocol: string): number {
+  return protocol === 'https' || protocol === 'grpcs' || protocol === 'wss' || protocol === 'tls' ? 443 : 80;
+}
+
+function withPort(host: string, port: number, protocol: string): string {
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return port === defaultPort(protocol) ? h : `${h}:${port}`;
+}
+
+class UpstreamCluster implements Cluster {
+  readonly passive: PassiveReporter | null;
+  constructor(
+    readonly name: string,
+    readonly balancer: Balancer,
+    readonly checker: HealthChecker,
+    private readonly hostHeaderOverride: string | null,
+    private readonly protocol: string,
+    readonly fingerprint: string,
+  ) {
+    this.passive = checker.passiveEnabled ? checker : null;
+  }
+  hostHeader(ep: Endpoint): string {
+    return this.hostHeaderOverride ?? withPort(ep.host, ep.port, this.protocol);
+  }
+  available(): boolean {
+    return this.checker.upstreamHealthy();
+  }
+  health(): TargetHealth[] {
+    return this.checker.status();
+  }
+  start(): void {
+    this.checker.start();
+  }
+  stop(): void {
+    this.checker.stop();
+  }
+}
+
+class SingleHostCluster implements Cluster {
+  readonly passive = null;
+  private readonly host: string;
+  constructor(
+    readonly name: string,
+    readonly balancer: Balancer,
+    service: Service,
+  ) {
+    this.host = withPort(service.host, service.port, service.protocol);
+  }
+  get fingerprint(): string {
+    return 'host:' + this.name;
+  }
+  hostHeader(): string {
+    return this.host;
+  }
+  available(): boolean {
+    return true;
+  }
+  health(): TargetHealth[] {
+    const ep = this.balancer.endpoints[0];
+    return [{ target: ep.key, weight: ep.weight, health: 'HEALTHCHECKS_OFF', addresses: [{ ip: ep.host, port: ep.port, health: 'HEALTHCHECKS_OFF' }] }];
+  }
+  start(): void {}
+  stop(): void {}
+}
+
+const SINGLE_HOST_UPSTREAM = { algorithm: 'round-robin' } as Upstream;
+
+export function compileSnapshot(config: Config, hash: string, opts: CompileOptions): Snapshot {
+  const prevClusters = opts.previous?.clusters ?? new Map<string, Cluster>();
+  const clusters = new Map<string, Cluster>();
+  const prevEndpoint = (clusterName: string, key: string): Endpoint | undefined => prevClusters.get(clusterName)?.balancer.endpoints.find((e) => e.key === key);
+
+  const upstreamByName = new Map<string, Upstream>();
+  for (const u of config.upstreams) upstreamByName.set(u.name, u);
+
+  for (const u of config.upstreams) {
+    const endpoints: Endpoint[] = [];
+    for (const t of config.targets) {
+      if (t.upstream.id !== u.id) continue;
+      const { host, port } = parseTarget(t.target);
+      const key = endpointKey(host, port);
+      const old = prevEndpoint(u.name, key);
+      if (endpoints.some((e) => e.key === key)) continue; // Kong: the last entry for a target wins
+      const ep = old ?? createEndpoint(host, port, t.weight);
+      ep.weight = t.weight;
+      endpoints.push(ep);
+    }
+    const prev = prevClusters.get(u.name);
+    const prevChecker = prev instanceof UpstreamCluster ? prev.checker : null;
+    let checker: HealthChecker;
+    const recovery = opts.passiveRecoveryTimeout ?? 0;
+    if (prevChecker !== null && prevChecker.sameConfig(u.healthchecks, u.host_header, recovery)) {
+      checker = prevChecker;
+      checker.setEndpoints(endpoints);
+    } else {
+      checker = new HealthChecker({ healthchecks: u.healthchecks, endpoints, name: u.name, hostHeader: u.host_header, passiveRecoveryTimeout: recovery });
+    }
+    const fingerprint = JSON.stringify([u.healthchecks, u.host_header]);
+    clusters.set(u.name, new UpstreamCluster(u.name, createBalancer(u, endpoints), checker, u.host_header, 'http', fingerprint));
+  }
+
+  const services = new Map<string, CompiledService>();
+  for (const s of config.services) {
+    let cluster: Cluster | undefined;
+    const up = upstreamByName.get(s.host);
+    if (up !== undefined) {
+      cluster = clusters.get(up.name)!;
+    } else {
+      const name = endpointKey(s.host, s.port);
+      cluster = clusters.get(name);
+      if (cluster === undefined) {
+        const ep = prevEndpoint(name, name) ?? createEndpoint(s.host, s.port, 100);
+        cluster = new SingleHostCluster(name, createBalancer(SINGLE_HOST_UPSTREAM, [ep]), s);
+        clusters.set(name, cluster);
+      }
+    }
+    services.set(s.id, {
+      id: s.id,
+      name: s.name ?? s.id,
+      path: s.path,
+      retries: s.retries,
+      connectTimeout: s.connect_timeout,
+      writeTimeout: s.write_timeout,
+      readTimeout: s.read_timeout,
+      cluster,
+    });
+  }
+
+  const specs: RouteSpec<CompiledRoute>[] = [];
+  config.routes.forEach((r, order) => {
+    const service = r.service !== null ? services.get(r.service.id) ?? null : null;
+    const name = r.name ?? r.id;
+    const compiled: CompiledRoute = {
+      id: r.id,
+      name,
+      service,
+      stripPath: r.strip_path,
+      preserveHost: r.preserve_host,
+      pathHandling: r.path_handling,
+      metrics: opts.metrics.cell(service?.name ?? '', name),
+    };
+    specs.push({
+      id: r.id,
+      name: r.name,
+      protocols: r.protocols,
+      methods: r.methods,
+      hosts: r.hosts,
+      paths: r.paths,
+      headers: r.headers,
+      regex_priority: r.regex_priority,
+      order,
+      data: compiled,
+    });
+  });
+
+  return {
+    hash,
+    router: compileRouter(specs),
+    clusters,
+    routeCount: specs.length,
+    serviceCount: services.size,
+  };
+}
+
+/** Starts the new snapshot's health checks and stops those of clusters the reload dropped. */
+export function activateSnapshot(next: Snapshot, previous: Snapshot | null): void {
+  const live = new Set<HealthChecker>();
+  for (const c of next.clusters.values()) {
+    c.start();
+    if (c instanceof UpstreamCluster) live.add(c.checker);
+  }
+  if (previous === null) return;
+  for (const c of previous.clusters.values()) {
+    if (c instanceof UpstreamCluster && live.has(c.checker)) continue;
+    c.stop();
+  }
+}
+
+export function stopSnapshot(s: Snapshot): void {
+  for (const c of s.clusters.values()) c.stop();
+}

@@ -1,0 +1,56 @@
+// The compiled, immutable form of a configuration that the data plane runs. A reload builds
+// a new Snapshot and swaps one reference; requests in flight keep the one they started with.
+
+import type { Router } from '../router/types.js';
+import type { Balancer, Endpoint, TargetHealth } from '../upstream/types.js';
+import type { RouteMetrics } from '../observe/metrics.js';
+
+export interface PassiveReporter {
+  report(ep: Endpoint, outcome: 'success' | 'http_failure' | 'tcp_failure' | 'timeout', status?: number): void;
+}
+
+export interface Cluster {
+  /** Upstream name, or "host:port" for a service without an upstream. */
+  readonly name: string;
+  readonly balancer: Balancer;
+  /** Passive health reporting; null when the cluster has no health checks. */
+  readonly passive: PassiveReporter | null;
+  /** Host header for a request to `ep` when preserve_host is off. */
+  hostHeader(ep: Endpoint): string;
+  /** False when Kong's healthchecks.threshold says the whole upstream is down. */
+  available(): boolean;
+  health(): TargetHealth[];
+  start(): void;
+  stop(): void;
+  /** Identity of the cluster's config, to carry a running cluster across reloads. */
+  readonly fingerprint: string;
+}
+
+export interface CompiledService {
+  readonly id: string;
+  readonly name: string;
+  readonly path: string | null;
+  readonly retries: number;
+  readonly connectTimeout: number;
+  readonly writeTimeout: number;
+  readonly readTimeout: number;
+  readonly cluster: Cluster;
+}
+
+export interface CompiledRoute {
+  readonly id: string;
+  readonly name: string;
+  readonly service: CompiledService | null;
+  readonly stripPath: boolean;
+  readonly preserveHost: boolean;
+  readonly pathHandling: 'v0' | 'v1';
+  readonly metrics: RouteMetrics;
+}
+
+export interface Snapshot {
+  readonly hash: string;
+  readonly router: Router<CompiledRoute>;
+  readonly clusters: ReadonlyMap<string, Cluster>;
+  readonly routeCount: number;
+  readonly serviceCount: number;
+}

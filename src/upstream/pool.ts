@@ -1,0 +1,92 @@
+// Keep-alive connection pools, one per endpoint ("host:port"), owned by the worker rather
+// than by a snapshot so that pooled connections survive config reloads.
+// Settings follow Kong's upstream_keepalive_* names.
+
+import { ClientConnection, type ConnectionOwner } from '../engine/http1/client-connection.js';
+import { clock } from '../engine/clock.js';
+
+export interface PoolSettings {
+  /** Idle connections kept per endpoint (Kong: upstream_keepalive_pool_size). */
+  poolSize: number;
+  /** Requests per connection before it is closed (Kong: upstream_keepalive_max_requests). */
+  maxRequests: number;
+  /** Idle time before a pooled connection is closed, ms (Kong: upstream_keepalive_idle_timeout). */
+  idleTimeout: number;
+}
+
+export const DEFAULT_POOL_SETTINGS: PoolSettings = { poolSize: 512, maxRequests: 10_000, idleTimeout: 60_000 };
+
+class EndpointPool {
+  readonly idle: ClientConnection[] = [];
+  open = 0;
+}
+
+export class UpstreamPools implements ConnectionOwner {
+  private readonly pools = new Map<string, EndpointPool>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly settings: PoolSettings = DEFAULT_POOL_SETTINGS) {
+    this.sweeper = setInterval(() => this.closeIdle(), Math.min(5000, Math.max(250, settings.idleTimeout / 4)));
+    this.sweeper.unref();
+  }
+
+  /**
+   * An idle pooled connection to the endpoint, or null. Connections the upstream closed while
+   * idle are dropped by their socket listeners, so what is here is believed alive.
+   */
+  takeIdle(key: string): ClientConnection | null {
+    const p = this.pools.get(key);
+    if (p === undefined) return null;
+    const c = p.idle.pop();
+    return c === undefined ? null : c;
+  }
+
+  /** Opens a new connection; `ready` is signalled to its handler. */
+  connect(key: string, host: string, port: number, connectTimeout: number): ClientConnection {
+    let p = this.pools.get(key);
+    if (p === undefined) {
+      p = new EndpointPool();
+      this.pools.set(key, p);
+    }
+    p.open++;
+    return new ClientConnection(key, host, port, connectTimeout, this);
+  }
+
+  release(conn: ClientConnection): void {
+    const p = this.pools.get(conn.key);
+    if (p === undefined) return conn.destroy();
+    if (conn.requests >= this.settings.maxRequests || p.idle.length >= this.settings.poolSize) {
+      conn.destroy();
+      return;
+    }
+    p.idle.push(conn);
+  }
+
+  forget(conn: ClientConnection): void {
+    const p = this.pools.get(conn.key);
+    if (p === undefined) return;
+    p.open--;
+    const i = p.idle.indexOf(conn);
+    if (i !== -1) p.idle.splice(i, 1);
+  }
+
+  /** Open connection counts per endpoint, for /status. */
+  stats(): { endpoint: string; open: number; idle: number }[] {
+    const out = [];
+    for (const [endpoint, p] of this.pools) out.push({ endpoint, open: p.open, idle: p.idle.length });
+    return out;
+  }
+
+  private closeIdle(): void {
+    const limit = clock.now - this.settings.idleTimeout;
+    for (const p of this.pools.values()) {
+      // Oldest first: the stack's bottom has been idle the longest.
+      while (p.idle.length > 0 && p.idle[0].idleSince < limit) p.idle[0].destroy();
+    }
+  }
+
+  closeAll(): void {
+    clearInterval(this.sweeper);
+    for (const p of this.pools.values()) while (p.idle.length > 0) p.idle[0].destroy();
+  }
+}
