@@ -1,0 +1,188 @@
+// Test harness: starts the real `turnpike` process (bin/turnpike.js) on free loopback ports
+// with a given declarative config, waits until it serves, and stops it.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const BIN = path.join(ROOT, 'bin', 'turnpike.js');
+
+/** A port that was free a moment ago (bind to 0, read, close). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function tmpDir(prefix = 'turnpike-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface GatewayOptions {
+  /** Config file contents (YAML or JSON). */
+  config: string;
+  workers?: number;
+  env?: Record<string, string>;
+  args?: string[];
+  /** Wait for this long at most for the proxy to accept connections. */
+  startTimeoutMs?: number;
+}
+
+export class Gateway {
+  stdout = '';
+  stderr = '';
+  exitCode: number | null = null;
+  exitSignal: NodeJS.Signals | null = null;
+  readonly exited: Promise<void>;
+
+  constructor(
+    readonly proc: ChildProcess,
+    readonly dir: string,
+    readonly configPath: string,
+    readonly proxyPort: number,
+    readonly statusPort: number,
+    readonly accessLogPath: string,
+  ) {
+    proc.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((resolve) => {
+      proc.on('exit', (code, signal) => {
+        this.exitCode = code;
+        this.exitSignal = signal;
+        resolve();
+      });
+    });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.proxyPort}`;
+  }
+
+  get statusUrl(): string {
+    return `http://127.0.0.1:${this.statusPort}`;
+  }
+
+  /** Rewrites the config file (the gateway reloads on change). */
+  writeConfig(text: string): void {
+    const tmp = this.configPath + '.tmp';
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, this.configPath);
+  }
+
+  async status(): Promise<any> {
+    const res = await fetch(this.statusUrl + '/status');
+    return res.json();
+  }
+
+  async metrics(): Promise<string> {
+    const res = await fetch(this.statusUrl + '/metrics');
+    return res.text();
+  }
+
+  /** Waits until /status reports `hash` on every worker (after a reload). */
+  async waitForHash(hashPredicate: (h: string | null) => boolean, timeoutMs = 5000): Promise<any> {
+    const end = Date.now() + timeoutMs;
+    let last: any;
+    while (Date.now() < end) {
+      last = await this.status();
+      if (last.workers.length > 0 && last.workers.every((w: any) => w.ready && hashPredicate(w.config_hash))) return last;
+      await sleep(50);
+    }
+    throw new Error('timed out waiting for the configuration to apply; last status: ' + JSON.stringify(last));
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    this.proc.kill(sig);
+  }
+
+  async stop(): Promise<void> {
+    if (this.exitCode === null && this.exitSignal === null) {
+      this.proc.kill('SIGTERM');
+      const t = setTimeout(() => this.proc.kill('SIGKILL'), 15000);
+      await this.exited;
+      clearTimeout(t);
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Starts a gateway; resolves once every worker is ready. Throws with its output if it dies. */
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const dir = tmpDir();
+  const configPath = path.join(dir, 'kong.yml');
+  fs.writeFileSync(configPath, opts.config);
+  const proxyPort = await freePort();
+  const statusPort = await freePort();
+  const accessLogPath = path.join(dir, 'access.log');
+  const proc = spawn(process.execPath, [BIN, 'start', '--config', configPath, ...(opts.args ?? [])], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      TURNPIKE_PREFIX: path.join(dir, 'prefix'),
+      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
+      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
+      TURNPIKE_ADMIN_LISTEN: 'off',
+      TURNPIKE_WORKERS: String(opts.workers ?? 1),
+      TURNPIKE_PROXY_ACCESS_LOG: accessLogPath,
+      TURNPIKE_LOG_LEVEL: 'info',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const gw = new Gateway(proc, dir, configPath, proxyPort, statusPort, accessLogPath);
+  const end = Date.now() + (opts.startTimeoutMs ?? 15000);
+  while (Date.now() < end) {
+    if (gw.exitCode !== null || gw.exitSignal !== null) break;
+    if (await canConnect(proxyPort)) {
+      try {
+        const st = await gw.status();
+        if (st.workers.length > 0 && st.workers.every((w: any) => w.ready)) return gw;
+      } catch {
+        /* status listener not up yet */
+      }
+    }
+    await sleep(50);
+  }
+  await gw.stop().catch(() => {});
+  throw new Error(`turnpike did not start (exit ${gw.exitCode ?? gw.exitSignal}).\nstdout:\n${gw.stdout}\nstderr:\n${gw.stderr}`);
+}
+
+/** Runs `turnpike ...args` to completion. */
+export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 20000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
