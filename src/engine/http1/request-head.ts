@@ -4,6 +4,7 @@
 // Everything ambiguous is rejected here, before a single byte reaches an upstream.
 
 import { FORBIDDEN_IN_HEAD, TARGET, TOKEN } from './chars.js';
+import { needsNormalization, normalizePath } from '../../router/normalize.js';
 
 export const MAX_HEADERS = 100;
 
@@ -27,8 +28,10 @@ export const enum Skip {
 /** One parsed request head. Reused per connection: requests on one connection run in order. */
 export class RequestHead {
   method = '';
-  /** Path as sent, without the query (never decoded). */
+  /** Path without the query, normalized (see router/normalize.ts): what is routed and forwarded. */
   path = '';
+  /** Path exactly as the client sent it (X-Forwarded-Path, access log). */
+  rawPath = '';
   /** Query string including its leading '?', or ''. */
   query = '';
   httpMinor = 1;
@@ -94,10 +97,10 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
   while (s0 + 1 < end && buf[s0] === 0x0d && buf[s0 + 1] === 0x0a) s0 += 2;
   const idx = buf.indexOf(CRLFCRLF, s0);
   if (idx === -1 || idx + 4 > end) {
-    if (end - s0 > maxHeadSize) return tooLarge(buf, s0, end);
+    if (end - s0 > maxHeadSize) return tooLarge(buf, s0, end, maxHeadSize);
     return 0;
   }
-  if (idx + 4 - s0 > maxHeadSize) return tooLarge(buf, s0, end);
+  if (idx + 4 - s0 > maxHeadSize) return tooLarge(buf, s0, end, maxHeadSize);
   const s = buf.toString('latin1', s0, idx + 2);
   if (FORBIDDEN_IN_HEAD.test(s)) return new HttpParseError(400, 'Bad request: the request head contains a control character or a bare CR/LF');
   head.reset();
@@ -141,11 +144,16 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
     target = pathStart === target.length ? '/' : target.charCodeAt(pathStart) === 0x3f ? '/' + target.slice(pathStart) : target.slice(pathStart);
   }
   const q = target.indexOf('?');
-  if (q === -1) head.path = target;
+  if (q === -1) head.rawPath = target;
   else {
-    head.path = target.slice(0, q);
+    head.rawPath = target.slice(0, q);
     head.query = target.slice(q);
   }
+  if (needsNormalization(head.rawPath)) {
+    const n = normalizePath(head.rawPath);
+    if (n === null) return new HttpParseError(400, 'Bad request: malformed percent-encoding in the request path');
+    head.path = n;
+  } else head.path = head.rawPath;
 
   // Header field lines.
   let hostCount = 0;
@@ -301,9 +309,10 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
   return idx + 4 - start;
 }
 
-function tooLarge(buf: Buffer, start: number, end: number): HttpParseError {
+/** 414 when the request line alone is over the limit, 431 when the header fields are. */
+function tooLarge(buf: Buffer, start: number, end: number, max: number): HttpParseError {
   const lineEnd = buf.indexOf(0x0a, start);
-  if (lineEnd === -1 || lineEnd >= end) return new HttpParseError(414, 'Request-URI too long: the request line exceeds the maximum header size');
+  if (lineEnd === -1 || lineEnd >= end || lineEnd - start > max) return new HttpParseError(414, 'Request-URI too long: the request line exceeds the maximum header size');
   return new HttpParseError(431, 'Request header fields too large: the request head exceeds the maximum header size (TURNPIKE_MAX_HEADER_SIZE)');
 }
 

@@ -193,7 +193,7 @@ export class Exchange implements UpstreamHandler, BalanceContext {
     s += 'X-Forwarded-Proto: ' + (trusted && head.xfProtoIndex !== -1 ? head.values[head.xfProtoIndex] : listener.scheme) + '\r\n';
     s += 'X-Forwarded-Host: ' + (trusted && head.xfHostIndex !== -1 ? head.values[head.xfHostIndex] : head.hostname) + '\r\n';
     s += 'X-Forwarded-Port: ' + (trusted && head.xfPortIndex !== -1 ? head.values[head.xfPortIndex] : listener.port) + '\r\n';
-    s += 'X-Forwarded-Path: ' + (trusted && head.xfPathIndex !== -1 ? head.values[head.xfPathIndex] : head.path) + '\r\n';
+    s += 'X-Forwarded-Path: ' + (trusted && head.xfPathIndex !== -1 ? head.values[head.xfPathIndex] : head.rawPath) + '\r\n';
     if (trusted && head.xfPrefixIndex !== -1) s += 'X-Forwarded-Prefix: ' + head.values[head.xfPrefixIndex] + '\r\n';
     else if (route.stripPath && this.matchLength > 1) {
       const prefix = head.path.slice(0, this.matchLength);
@@ -385,7 +385,7 @@ export class Exchange implements UpstreamHandler, BalanceContext {
         requestId: this.requestId,
         clientIp: this.conn.clientIp,
         method: this.head.method,
-        path: this.head.path,
+        path: this.head.rawPath,
         status: this.status,
         latencyMs: latency,
         upstreamLatencyMs: this.upstreamLatency,
