@@ -308,6 +308,11 @@ describe('upgrades and limits', () => {
     await expectRejected(`GET /${'a'.repeat(20 * 1024)} HTTP/1.1\r\nHost: good\r\n\r\n`, 414);
   });
 
+  it('oversized request line → 414 (line split over two writes, head complete in the second)', async () => {
+    const line = `GET /${'a'.repeat(20 * 1024)} HTTP/1.1\r\nHost: good\r\n\r\n`;
+    await expectRejected(line, 414, { parts: [line.slice(0, 10 * 1024), line.slice(10 * 1024)], gapMs: 100 });
+  });
+
   it('oversized request line → 414 (request line still incomplete)', async () => {
     await expectRejected(`GET /${'a'.repeat(20 * 1024)}`, 414);
   });
