@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { request } from 'undici';
+import { Client, request } from 'undici';
 import { startGateway, freePort, runCli, sleep, tmpDir, ROOT, type Gateway } from '../helpers/gateway.js';
 import { startUpstream, simpleConfig, type TestUpstream } from '../helpers/upstream.js';
 
@@ -46,7 +46,7 @@ test('SIGTERM drains: the slow request in flight completes 200, new connections 
     }, 1500);
   });
   const gw = await gateway({ config: simpleConfig(slow.port), env: { TURNPIKE_DRAIN_TIMEOUT: '30' } });
-  const inflight = request(gw.url + '/slow').then(async (r) => ({ status: r.statusCode, body: await r.body.text() }));
+  const inflight = request(gw.url + '/slow').then(async (r) => ({ status: r.statusCode, connection: r.headers.connection, body: await r.body.text() }));
   const deadline = Date.now() + 2000;
   while (slow.requests.length === 0 && Date.now() < deadline) await sleep(10);
   assert.equal(slow.requests.length, 1, 'the request reached the upstream');
@@ -60,12 +60,33 @@ test('SIGTERM drains: the slow request in flight completes 200, new connections 
   const r = await inflight;
   assert.equal(r.status, 200);
   assert.equal(r.body, 'finished');
+  assert.equal(r.connection, 'close', 'a response sent while draining tells the client the connection closes');
   await Promise.race([gw.exited, sleep(10_000)]);
   const took = Date.now() - t0;
   assert.equal(gw.exitCode, 0, `exit code 0 (got ${gw.exitCode ?? gw.exitSignal}); stderr: ${gw.stderr}`);
   assert.ok(took < 5000, `exited ${took} ms after SIGTERM: as soon as the request finished, not at the 30 s drain timeout`);
   assert.equal(await connectOutcome(gw.proxyPort), 'ECONNREFUSED');
   assert.equal(fs.existsSync(path.join(gw.dir, 'prefix', 'turnpike.pid')), false, 'the pid file is removed');
+});
+
+test('SIGTERM with an idle keep-alive client connection: the connection is closed and the node exits at once, not at the drain timeout', async () => {
+  const a = await upstream('a');
+  const gw = await gateway({ config: simpleConfig(a.port), env: { TURNPIKE_DRAIN_TIMEOUT: '30' } });
+  const client = new Client(gw.url, { keepAliveTimeout: 60_000 });
+  cleanups.push(() => client.destroy());
+  let disconnected = false;
+  client.on('disconnect', () => (disconnected = true));
+  const r = await client.request({ path: '/x', method: 'GET' });
+  assert.equal(r.statusCode, 200);
+  await r.body.text();
+  const t0 = Date.now();
+  gw.signal('SIGTERM');
+  await Promise.race([gw.exited, sleep(10_000)]);
+  const took = Date.now() - t0;
+  assert.equal(gw.exitCode, 0, `exit code 0 (got ${gw.exitCode ?? gw.exitSignal})`);
+  assert.ok(took < 3000, `exited ${took} ms after SIGTERM although the only connection was idle`);
+  await sleep(50);
+  assert.equal(disconnected, true, 'the idle client connection was closed');
 });
 
 test('--workers 2: a worker killed with SIGKILL is replaced; requests keep succeeding during and after', async () => {
