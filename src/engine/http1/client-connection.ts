@@ -113,13 +113,22 @@ export class ClientConnection implements Expirable {
     return encoding === undefined ? this.socket.write(data) : this.socket.write(data as string, encoding);
   }
 
+  /** Backpressure from the client. A connection returns to the pool resumed (see finish). */
   pauseReading(): void {
-    this.socket.pause();
+    if (!this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
   }
 
   resumeReading(): void {
-    this.socket.resume();
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
   }
+
+  private paused = false;
 
   /** Abandons the connection (the request failed or the client went away). */
   destroy(): void {
@@ -283,6 +292,9 @@ export class ClientConnection implements Expirable {
     unwatch(this);
     const reusable = this.head.keepAlive && this.requestDone;
     if (reusable) {
+      // The response may have ended while the client's backpressure had paused us; an idle
+      // connection must read (to see the upstream close it) and the next request needs it.
+      this.resumeReading();
       this.state = St.Idle;
       this.reused = true;
       this.idleSince = clock.now;
