@@ -2,6 +2,7 @@
 // Contenders run in turn, A B C D … for BENCH_ROUNDS rounds; medians and ratios to nginx
 // are printed, raw figures go to bench/results/<date>-http1.json.
 import { existsSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpGet, installCleanupHandlers, killAllNow, stopProcess } from './lib/proc.js';
@@ -87,7 +88,7 @@ async function main(): Promise<number> {
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const c of list) {
-        const rec: RoundRecord = { contender: c.id, round, startedAt: new Date().toISOString(), argv: [] };
+        const rec: RoundRecord = { contender: c.id, round, startedAt: new Date().toISOString(), loadavg: loadavg(), argv: [] };
         records.push(rec);
         const prior = startFailed.get(c.id);
         if (prior !== undefined) {
@@ -113,6 +114,10 @@ async function main(): Promise<number> {
           }
           if (warmupS > 0) await runWrk(running.url, load, warmupS);
           rec.wrk = await runWrk(running.url, load);
+          const after = await httpGet(running.url, 3000);
+          if (after.status !== 200) {
+            throw new Error(`stopped answering after the wrk run: GET ${running.url} gave ${after.status === 0 ? 'no answer within 3 s' : after.status} (wrk: ${Math.round(rec.wrk.rps)} req/s)`);
+          }
           rec.hey = await runHey(running.url, load);
           if (running.facts) rec.facts = await running.facts();
           const errs = rec.wrk.errors + rec.hey.errors;

@@ -5,6 +5,8 @@ export interface RoundRecord {
   contender: string;
   round: number;
   startedAt: string;
+  /** The machine's 1, 5 and 15 minute load averages when the slot began (other work skews figures). */
+  loadavg: number[];
   argv: string[];
   wrk?: WrkResult;
   hey?: HeyResult;
