@@ -205,3 +205,47 @@ test('a keep-alive client connection survives a reload', async () => {
   assert.equal(connects, 1, 'one client connection for both requests');
   assert.equal(disconnects, 0, 'the connection was not closed by the reload');
 });
+
+test('--workers 2: reloads under keep-alive load reach every worker with no failed request', async () => {
+  const a = await upstream('a');
+  const b = await upstream('b');
+  const gw = await gateway({ config: cfg(0, a.port), workers: 2 });
+  // Several connections so both workers hold some (the primary hands out connections round robin).
+  const pool = new Pool(gw.url, { connections: 6, pipelining: 1 });
+  cleanups.push(() => pool.close());
+  const failures: string[] = [];
+  let ok = 0;
+  let running = true;
+  const loops = Array.from({ length: 6 }, async () => {
+    while (running) {
+      try {
+        const res = await pool.request({ path: '/load', method: 'GET' });
+        await res.body.text();
+        if (res.statusCode === 200) ok++;
+        else failures.push(`status ${res.statusCode}`);
+      } catch (err) {
+        failures.push(`error: ${(err as Error).message}`);
+      }
+    }
+  });
+  let hash = (await gw.status()).config_hash as string;
+  try {
+    for (let i = 1; i <= 4; i++) {
+      gw.writeConfig(cfg(i, i % 2 === 0 ? a.port : b.port));
+      const st = await gw.waitForHash((h) => h !== null && h !== hash, 5000);
+      assert.equal(st.workers.length, 2);
+      hash = st.config_hash;
+      // Every worker serves the new route: ask on fresh connections until both answered.
+      for (let k = 0; k < 6; k++) {
+        const r = await fetch(`${gw.url}/v${i}`, { headers: { connection: 'close' } });
+        assert.equal(r.status, 200, `/v${i} on a fresh connection`);
+        await r.text();
+      }
+    }
+  } finally {
+    running = false;
+    await Promise.all(loops);
+  }
+  assert.deepEqual(failures.slice(0, 10), [], `${failures.length} failed requests`);
+  assert.ok(ok > 20);
+});
