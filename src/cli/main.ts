@@ -46,7 +46,20 @@ function readPid(prefix: string): number {
 }
 
 const program = new Command();
-program.name('turnpike').description('API gateway and service mesh for Node.js, with Kong-compatible configuration').version(VERSION);
+program
+  .name('turnpike')
+  .description('API gateway and service mesh for Node.js, with Kong-compatible configuration')
+  .version(VERSION)
+  .configureOutput({ outputError: (str, write) => write(`turnpike: ${str.trimEnd()} (see turnpike --help)\n`) })
+  .addHelpText('after', `
+Examples:
+  $ turnpike start --config examples/quickstart.yaml     run the gateway on a Kong declarative file
+  $ turnpike validate kong.yml                           check a file, every error with its line
+  $ turnpike reload --prefix ./.turnpike                 apply the edited file without a restart
+  $ turnpike stop --prefix ./.turnpike                   drain and stop
+  $ turnpike health --status-url http://127.0.0.1:8100   exit 0 when every worker is ready
+
+Run "turnpike <command> --help" for the options of a command.`);
 
 const start = program
   .command('start')

@@ -37,7 +37,12 @@ export interface ReloadResult {
 /** Loads, validates and test-compiles a file; throws StartupError with every problem listed. */
 async function loadAndCheck(file: string): Promise<{ config: Config; hash: string }> {
   const res = await loadDeclarativeFile(file, bundledRegistry());
-  if (!res.ok) throw new StartupError(`invalid configuration in ${file}:\n${formatConfigErrors(res.errors, file)}`);
+  if (!res.ok) {
+    // An unreadable file is one problem with its own message; a bad file lists every error.
+    const only = res.errors.length === 1 ? res.errors[0] : null;
+    if (only !== null && only.entity === '' && only.path === '' && only.line === null) throw new StartupError(only.message);
+    throw new StartupError(`invalid configuration in ${file}:\n${formatConfigErrors(res.errors, file)}`);
+  }
   try {
     // Compile once here so problems the schema cannot see (e.g. a bad target) are caught
     // before any worker gets the config. Nothing is started by compiling.

@@ -240,6 +240,7 @@ export class Exchange implements UpstreamHandler, BalanceContext {
       } else this.keepAlive = false;
     }
     if (this.setCookie !== null) h += 'Set-Cookie: ' + this.setCookie + '\r\n';
+    if (this.ctx.draining) this.keepAlive = false; // shutdown began while this request ran
     if (!this.keepAlive) h += 'Connection: close\r\n';
     else if (minor === 0) h += 'Connection: keep-alive\r\n';
     h += '\r\n';
@@ -355,7 +356,7 @@ export class Exchange implements UpstreamHandler, BalanceContext {
   private respondError(status: number, message: string): void {
     this.status = status;
     // A request body we have not read forces a close (it would be parsed as the next request).
-    if (this.conn.bodyPending) this.keepAlive = false;
+    if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
     const body = errorResponse(status, message, this.requestId, this.ctx.serverToken, !this.keepAlive, this.head.method === 'HEAD');
     this.bytesOut += body.length;
     if (!this.conn.destroyed) this.conn.write(body);
