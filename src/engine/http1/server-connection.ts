@@ -9,7 +9,7 @@ import { ChunkedError, ChunkedParser } from './chunked.js';
 import { errorResponse } from '../errors.js';
 import { clock, watch, unwatch, type Expirable } from '../clock.js';
 import type { ListenerInfo, WorkerContext } from '../context.js';
-import { Exchange } from '../proxy/exchange.js';
+import { Exchange, nextRequestId } from '../proxy/exchange.js';
 
 const enum St {
   Head, // waiting for (the rest of) a request head
@@ -234,8 +234,16 @@ export class Http1ServerConnection implements Expirable {
     if (this.socket.destroyed || this.state === St.Closing) return;
     this.state = St.Closing;
     this.exchange = null;
-    if (!alreadyStarted || !this.socket.writableLength) {
-      this.socket.write(errorResponse(status, message, this.ctx.requestIdPrefix + '0', this.ctx.serverToken, true), 'latin1');
+    if (!alreadyStarted) {
+      const id = nextRequestId(this.ctx);
+      const body = errorResponse(status, message, id, this.ctx.serverToken, true);
+      this.socket.write(body, 'latin1');
+      // Refused requests are counted and logged like any other (no route, no service).
+      this.ctx.unmatched.countStatus(status);
+      this.ctx.accessLog?.write({
+        requestId: id, clientIp: this.clientIp, method: '', path: '', status, latencyMs: 0, upstreamLatencyMs: -1,
+        target: '', bytesIn: 0, bytesOut: body.length, service: '', route: '',
+      });
     }
     this.socket.end();
     // Do not read anything further from a connection whose framing we refused.

@@ -17,6 +17,11 @@ import { errorResponse, KONG_MESSAGES } from '../errors.js';
 
 let seq = 0;
 
+/** Request ids: unique per worker (pid prefix) and cheap (a counter, not random bytes). */
+export function nextRequestId(ctx: WorkerContext): string {
+  return ctx.requestIdPrefix + (++seq).toString(36);
+}
+
 /** Reused per worker: the router reads the current request through it. */
 class RequestMatchInput implements MatchInput {
   method = '';
@@ -69,7 +74,7 @@ export class Exchange implements UpstreamHandler, BalanceContext {
     readonly ctx: WorkerContext,
     readonly head: RequestHead,
   ) {
-    this.requestId = ctx.requestIdPrefix + (++seq).toString(36);
+    this.requestId = nextRequestId(ctx);
     this.snapshot = ctx.snapshot;
     this.keepAlive = head.keepAlive && !ctx.draining;
     this.bytesIn = head.size;
