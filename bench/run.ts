@@ -46,12 +46,14 @@ function printRouterScale(output: unknown): void {
   if (typeof output === 'string') console.log(output);
   else if (typeof output === 'object' && typeof (output as { table?: unknown }).table === 'string') console.log((output as { table: string }).table);
   else if (Array.isArray(output) && output.every((r) => typeof r?.routes === 'number' && typeof r?.matchesPerSec === 'number')) {
-    const rows = output as Array<{ routes: number; matchesPerSec: number }>;
+    const rows = output as Array<Record<string, unknown> & { routes: number; matchesPerSec: number }>;
     const first = rows[0]!.matchesPerSec;
-    console.log('| routes | matches/s | ns/match | × 1 route |');
-    console.log('| ---: | ---: | ---: | ---: |');
+    const extra = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'routes' && k !== 'matchesPerSec');
+    console.log(`| routes | ${extra.map((k) => `${k} | `).join('')}matches/s | ns/match | × first row |`);
+    console.log(`| ---: | ${extra.map(() => '--- | ').join('')}---: | ---: | ---: |`);
     for (const r of rows) {
-      console.log(`| ${r.routes.toLocaleString('en-US')} | ${Math.round(r.matchesPerSec).toLocaleString('en-US')} | ${(1e9 / r.matchesPerSec).toFixed(0)} | ${(r.matchesPerSec / first).toFixed(2)} |`);
+      const cells = extra.map((k) => `${String(r[k] ?? '')} | `).join('');
+      console.log(`| ${r.routes.toLocaleString('en-US')} | ${cells}${Math.round(r.matchesPerSec).toLocaleString('en-US')} | ${(1e9 / r.matchesPerSec).toFixed(0)} | ${(r.matchesPerSec / first).toFixed(2)} |`);
     }
   } else if (Array.isArray(output)) console.table(output);
   else console.log(JSON.stringify(output, null, 2));
@@ -162,8 +164,11 @@ async function main(): Promise<number> {
     console.log(`\nrouter scale: FAILED: ${(err as Error).message}`);
   }
 
-  const file = writeResults(repoRoot, 'http1', {
-    name: 'http1',
+  // A shortened or partial run must not overwrite the day's full result.
+  const full = rounds === 3 && durationS === 10 && only === undefined;
+  const resultName = full ? 'http1' : 'http1-smoke';
+  const file = writeResults(repoRoot, resultName, {
+    name: resultName,
     method: '/work/shared/BENCH.md, HTTP/1.1 proxy set-up; see docs/benchmarks.md',
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
