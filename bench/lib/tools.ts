@@ -51,6 +51,7 @@ export function ensureDebianTools(): Record<string, string> {
     if (p === undefined) throw new Error(`${t.bin} (Debian package ${t.pkg}) is still missing after apt-get install`);
     paths[t.bin] = p;
   }
+  if (missing.length === 0) process.stdout.write(`bench: tools present: ${Object.values(paths).join(', ')}\n`);
   return paths;
 }
 
@@ -68,7 +69,7 @@ export function ensureFastGateway(workDir: string): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bench-fast-gateway', private: true, type: 'commonjs' }, null, 2) + '\n');
   process.stdout.write(`bench: installing fast-gateway@${FAST_GATEWAY_VERSION} with npm into ${dir}\n`);
-  run('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', `fast-gateway@${FAST_GATEWAY_VERSION}`]);
+  run('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--save-exact', `fast-gateway@${FAST_GATEWAY_VERSION}`]);
   return dir;
 }
 
