@@ -153,6 +153,8 @@ before(async () => {
         { name: 'slow', url: `http://127.0.0.1:${slowPort}`, read_timeout: 60000, write_timeout: 60000, routes: [{ name: 'slow', paths: ['/upload-slow'] }] },
       ],
     }),
+    // A stalled body fails after 20 s instead of the default 60 s.
+    env: { TURNPIKE_CLIENT_TIMEOUT: '20' },
   });
 });
 

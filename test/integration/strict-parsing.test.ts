@@ -63,7 +63,10 @@ async function expectRejected(bytes: string | Buffer, status: number, opts: Reje
   const bytesBefore = tripBytes();
   const connsBefore = tripSockets.length;
   const r = await rawSend(gw.proxyPort, opts.parts ?? bytes, 3000, opts.gapMs ?? 0);
-  assert.ok(r.data.length > 0, `no response at all within 3 s for ${JSON.stringify(bytes.toString().slice(0, 120))}`);
+  assert.ok(
+    r.data.length > 0,
+    `no response for ${JSON.stringify(bytes.toString().slice(0, 120))}: ` + (r.closedByPeer ? `the gateway closed the connection without answering (${r.ms} ms)` : 'nothing within 3 s'),
+  );
   const res = parseOne(r.data);
   assert.equal(res.status, status, `status for ${JSON.stringify(bytes.toString().slice(0, 120))}: got ${res.statusLine} ${res.body}`);
   assert.match(header(res, 'content-type') ?? '', /^application\/json/);
