@@ -3,7 +3,6 @@
 // Settings follow Kong's upstream_keepalive_* names.
 
 import { ClientConnection, type ConnectionOwner } from '../engine/http1/client-connection.js';
-import { clock } from '../engine/clock.js';
 
 export interface PoolSettings {
   /** Idle connections kept per endpoint (Kong: upstream_keepalive_pool_size). */
@@ -78,7 +77,7 @@ export class UpstreamPools implements ConnectionOwner {
   }
 
   private closeIdle(): void {
-    const limit = clock.now - this.settings.idleTimeout;
+    const limit = Date.now() - this.settings.idleTimeout;
     for (const p of this.pools.values()) {
       // Oldest first: the stack's bottom has been idle the longest.
       while (p.idle.length > 0 && p.idle[0].idleSince < limit) p.idle[0].destroy();

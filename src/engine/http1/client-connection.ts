@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { ChunkedError, ChunkedParser } from './chunked.js';
 import { Framing, parseResponseHead, ResponseHead, UpstreamProtocolError } from './response-head.js';
-import { clock, watch, unwatch, type Expirable } from '../clock.js';
+import { watch, unwatch, type Expirable } from '../clock.js';
 
 export type UpstreamFailure = 'connect' | 'connect_timeout' | 'timeout' | 'reset' | 'protocol';
 
@@ -66,7 +66,7 @@ export class ClientConnection implements Expirable {
     private readonly owner: ConnectionOwner,
   ) {
     this.socket = net.connect({ host, port, noDelay: true });
-    this.deadline = clock.now + connectTimeout;
+    this.deadline = Date.now() + connectTimeout;
     watch(this);
     this.socket.on('connect', () => this.onConnect());
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -93,20 +93,20 @@ export class ClientConnection implements Expirable {
     this.requestDone = false;
     this.waitingRequestEnd = false;
     this.requests++;
-    this.deadline = clock.now + this.writeTimeout;
+    this.deadline = Date.now() + this.writeTimeout;
     watch(this);
   }
 
   /** The handler finished writing the request (head and body). */
   requestSent(): void {
     this.requestDone = true;
-    this.deadline = clock.now + this.readTimeout;
+    this.deadline = Date.now() + this.readTimeout;
     if (this.waitingRequestEnd) this.finish();
   }
 
   /** Refreshes the write deadline while a request body streams. */
   touchWrite(): void {
-    this.deadline = clock.now + this.writeTimeout;
+    this.deadline = Date.now() + this.writeTimeout;
   }
 
   write(data: Buffer | string, encoding?: BufferEncoding): boolean {
@@ -165,7 +165,7 @@ export class ClientConnection implements Expirable {
   private onData(chunk: Buffer): void {
     if (this.state === St.AwaitHead || this.state === St.Body) {
       this.responseBytes += chunk.length;
-      this.deadline = clock.now + this.readTimeout;
+      this.deadline = Date.now() + this.readTimeout;
     }
     if (this.state === St.AwaitHead) {
       let buf = chunk;
@@ -297,7 +297,7 @@ export class ClientConnection implements Expirable {
       this.resumeReading();
       this.state = St.Idle;
       this.reused = true;
-      this.idleSince = clock.now;
+      this.idleSince = Date.now();
       this.owner.release(this);
     } else {
       this.destroy();

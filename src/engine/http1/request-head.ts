@@ -98,6 +98,11 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
   const idx = buf.indexOf(CRLFCRLF, s0);
   if (idx === -1 || idx + 4 > end) {
     if (end - s0 > maxHeadSize) return tooLarge(buf, s0, end, maxHeadSize);
+    // A bare LF would never complete a head ending in CRLFCRLF: refuse it now rather than
+    // waiting for the client timeout. (Only partial heads pay for this scan.)
+    for (let i = buf.indexOf(0x0a, s0); i !== -1 && i < end; i = buf.indexOf(0x0a, i + 1)) {
+      if (i === s0 || buf[i - 1] !== 0x0d) return new HttpParseError(400, 'Bad request: the request head contains a bare LF; lines must end in CRLF');
+    }
     return 0;
   }
   if (idx + 4 - s0 > maxHeadSize) return tooLarge(buf, s0, end, maxHeadSize);
@@ -126,8 +131,8 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
   for (let i = sp1 + 1; i < sp2; i++) if (TARGET[s.charCodeAt(i)] !== 1) return new HttpParseError(400, 'Bad request: invalid character in the request target');
   let target = s.slice(sp1 + 1, sp2);
   let absoluteHost: string | null = null;
+  if (method === 'CONNECT') return new HttpParseError(405, 'CONNECT is not supported by this gateway');
   if (target.charCodeAt(0) !== 0x2f /* / */) {
-    if (method === 'CONNECT') return new HttpParseError(405, 'CONNECT is not supported by this gateway');
     const lower = target.slice(0, 8).toLowerCase();
     const schemeLen = lower.startsWith('http://') ? 7 : lower.startsWith('https://') ? 8 : 0;
     if (schemeLen === 0) return new HttpParseError(400, 'Bad request: the request target must be an absolute path ("/...") or an absolute http(s) URL');

@@ -7,7 +7,7 @@ import type net from 'node:net';
 import { HttpParseError, parseRequestHead, RequestHead } from './request-head.js';
 import { ChunkedError, ChunkedParser } from './chunked.js';
 import { errorResponse } from '../errors.js';
-import { clock, watch, unwatch, type Expirable } from '../clock.js';
+import { watch, unwatch, type Expirable } from '../clock.js';
 import type { ListenerInfo, WorkerContext } from '../context.js';
 import { Exchange, nextRequestId } from '../proxy/exchange.js';
 
@@ -22,6 +22,10 @@ const enum St {
 /** Bytes of pipelined or early data buffered before the socket is paused. */
 const MAX_PENDING = 64 * 1024;
 
+/** Why the client socket is paused; it reads again only when no reason is left. */
+const PAUSE_PENDING = 1; // too much early or pipelined data buffered
+const PAUSE_UPSTREAM = 2; // the upstream socket is not draining the request body
+
 export class Http1ServerConnection implements Expirable {
   readonly head = new RequestHead();
   readonly clientIp: string;
@@ -34,7 +38,7 @@ export class Http1ServerConnection implements Expirable {
   private readonly chunked = new ChunkedParser();
   private bodyChunked = false;
   private looping = false;
-  private paused = false;
+  private pauses = 0;
 
   constructor(
     readonly socket: net.Socket,
@@ -51,7 +55,7 @@ export class Http1ServerConnection implements Expirable {
     socket.on('error', () => this.onGone());
     socket.on('close', () => this.onGone());
     socket.on('end', () => this.onEnd());
-    this.deadline = clock.now + ctx.clientTimeout;
+    this.deadline = Date.now() + ctx.clientTimeout;
     watch(this);
   }
 
@@ -76,13 +80,10 @@ export class Http1ServerConnection implements Expirable {
       case St.Wait:
         this.pending = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
         if (this.state === St.Head) this.loop();
-        else if (this.pending.length > MAX_PENDING && !this.paused) {
-          this.paused = true;
-          this.socket.pause();
-        }
+        else if (this.pending.length > MAX_PENDING) this.pause(PAUSE_PENDING);
         return;
       case St.Body:
-        this.deadline = clock.now + this.ctx.clientTimeout;
+        this.deadline = Date.now() + this.ctx.clientTimeout;
         this.feedBody(chunk, 0);
         return;
       default:
@@ -104,10 +105,7 @@ export class Http1ServerConnection implements Expirable {
           return;
         }
         if (r === 0) {
-          if (this.paused) {
-            this.paused = false;
-            this.socket.resume();
-          }
+          this.resume(PAUSE_PENDING);
           return;
         }
         this.pending = r < buf.length ? buf.subarray(r) : null;
@@ -151,10 +149,12 @@ export class Http1ServerConnection implements Expirable {
       this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
     }
     this.state = St.Body;
-    this.deadline = clock.now + this.ctx.clientTimeout;
+    this.deadline = Date.now() + this.ctx.clientTimeout;
     const p = this.pending;
     this.pending = null;
     if (p !== null) this.feedBody(p, 0);
+    // The early bytes are handed over: read on (unless the upstream asked us to wait).
+    if ((this.state as St) !== St.Closing) this.resume(PAUSE_PENDING);
   }
 
   private feedBody(buf: Buffer, start: number): void {
@@ -164,8 +164,9 @@ export class Http1ServerConnection implements Expirable {
       try {
         endAt = this.chunked.feed(buf, start, buf.length);
       } catch (err) {
-        ex.abort('malformed chunked request body');
-        this.reject(400, 'Bad request: malformed chunked body: ' + (err as ChunkedError).message, true);
+        const started = ex.responseStarted;
+        ex.abort('malformed chunked request body', 400);
+        this.reject(400, 'Bad request: malformed chunked body: ' + (err as ChunkedError).message, { logged: true, responseStarted: started });
         return;
       }
       const stop = endAt === -1 ? buf.length : endAt;
@@ -187,19 +188,24 @@ export class Http1ServerConnection implements Expirable {
     this.exchange!.onRequestEnd();
   }
 
+  private pause(reason: number): void {
+    if (this.pauses === 0) this.socket.pause();
+    this.pauses |= reason;
+  }
+
+  private resume(reason: number): void {
+    if (this.pauses === 0) return;
+    this.pauses &= ~reason;
+    if (this.pauses === 0) this.socket.resume();
+  }
+
   /** Backpressure from the upstream socket. */
   pauseBody(): void {
-    if (!this.paused) {
-      this.paused = true;
-      this.socket.pause();
-    }
+    this.pause(PAUSE_UPSTREAM);
   }
 
   resumeBody(): void {
-    if (this.paused) {
-      this.paused = false;
-      this.socket.resume();
-    }
+    this.resume(PAUSE_UPSTREAM);
   }
 
   write(data: string | Buffer): boolean {
@@ -221,23 +227,24 @@ export class Http1ServerConnection implements Expirable {
       return;
     }
     this.state = St.Head;
-    this.deadline = clock.now + (this.pending === null ? this.ctx.clientKeepaliveTimeout : this.ctx.clientTimeout);
-    if (this.paused) {
-      this.paused = false;
-      this.socket.resume();
-    }
+    this.deadline = Date.now() + (this.pending === null ? this.ctx.clientKeepaliveTimeout : this.ctx.clientTimeout);
+    this.resume(PAUSE_PENDING | PAUSE_UPSTREAM);
     if (this.pending !== null) this.loop();
   }
 
-  /** Answers a request the gateway refuses, then closes (the framing can no longer be trusted). */
-  reject(status: number, message: string, alreadyStarted = false): void {
+  /**
+   * Answers a request the gateway refuses, then closes (the framing can no longer be
+   * trusted). `logged`: the exchange already recorded it; `responseStarted`: response bytes
+   * went out already, so only closing is left.
+   */
+  reject(status: number, message: string, opts: { logged?: boolean; responseStarted?: boolean } = {}): void {
     if (this.socket.destroyed || this.state === St.Closing) return;
     this.state = St.Closing;
     this.exchange = null;
-    if (!alreadyStarted) {
-      const id = nextRequestId(this.ctx);
-      const body = errorResponse(status, message, id, this.ctx.serverToken, true);
-      this.socket.write(body, 'latin1');
+    const id = nextRequestId(this.ctx);
+    const body = errorResponse(status, message, id, this.ctx.serverToken, true);
+    if (opts.responseStarted !== true) this.socket.write(body, 'latin1');
+    if (opts.logged !== true) {
       // Refused requests are counted and logged like any other (no route, no service).
       this.ctx.unmatched.countStatus(status);
       this.ctx.accessLog?.write({

@@ -343,7 +343,7 @@ export class Exchange implements UpstreamHandler, BalanceContext {
   failReason = '';
 
   /** The client went away, or its request body broke. */
-  abort(reason: string): void {
+  abort(reason: string, status = 499): void {
     if (this.finished) return;
     this.failReason = reason;
     const up = this.upstream;
@@ -352,7 +352,7 @@ export class Exchange implements UpstreamHandler, BalanceContext {
       up.destroy();
       if (this.endpoint !== null) this.service!.cluster.balancer.onEnd(this.endpoint, performance.now() - this.upstreamStart, true);
     }
-    if (this.status === 0 || !this.responseStarted) this.status = 499;
+    if (this.status === 0 || !this.responseStarted) this.status = status;
     this.keepAlive = false;
     this.finished = true;
     this.record();
