@@ -10,6 +10,11 @@ import { watch, unwatch, type Expirable } from '../clock.js';
 
 export type UpstreamFailure = 'connect' | 'connect_timeout' | 'timeout' | 'reset' | 'protocol';
 
+/**
+ * Receives an upstream's response. Buffer ranges handed to it are views of a read buffer
+ * shared by every upstream socket of the worker: valid only during the call, so a handler
+ * that keeps bytes (e.g. a write that may be queued) must copy them.
+ */
 export interface UpstreamHandler {
   onUpstreamReady(conn: ClientConnection): void;
   /** Head parsed; buf[start,end) holds the first body bytes that arrived with it (may be empty). */
@@ -26,6 +31,13 @@ export interface ConnectionOwner {
 }
 
 const MAX_RESPONSE_HEAD = 64 * 1024;
+
+/**
+ * One read buffer for every upstream socket of the worker (net's `onread` option): reads
+ * land here instead of in a fresh ArrayBuffer per read, and skip the Readable-stream
+ * machinery. Safe because every read is consumed synchronously.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 const enum St {
   Connecting,
@@ -65,11 +77,21 @@ export class ClientConnection implements Expirable {
     connectTimeout: number,
     private readonly owner: ConnectionOwner,
   ) {
-    this.socket = net.connect({ host, port, noDelay: true });
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number, buf: Uint8Array): boolean => {
+          this.onData((buf as Buffer).subarray(0, n));
+          return true; // pausing goes through pauseReading(); never implicitly
+        },
+      },
+    });
     this.deadline = Date.now() + connectTimeout;
     watch(this);
     this.socket.on('connect', () => this.onConnect());
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('drain', () => this.handler?.onUpstreamDrain());
     this.socket.on('end', () => this.onEnd());
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
@@ -190,7 +212,8 @@ export class ClientConnection implements Expirable {
       return this.fail('protocol', (err as Error).message);
     }
     if (n === 0) {
-      this.pending = start === 0 ? buf : buf.subarray(start);
+      // Copied: `buf` may be the shared read buffer.
+      this.pending = Buffer.from(buf.subarray(start));
       return;
     }
     const bodyStart = start + n;

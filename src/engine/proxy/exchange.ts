@@ -275,7 +275,9 @@ export class Exchange implements UpstreamHandler, BalanceContext {
   onResponseData(buf: Buffer, start: number, end: number): void {
     if (end <= start) return;
     const conn = this.conn;
-    const data = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+    // A copy: `buf` is the worker's shared upstream read buffer and the write may be queued.
+    const data = Buffer.allocUnsafe(end - start);
+    buf.copy(data, 0, start, end);
     let ok: boolean;
     if (this.chunkOut) {
       conn.socket.cork();
