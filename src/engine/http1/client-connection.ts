@@ -47,6 +47,7 @@ const enum St {
   Closed,
 }
 
+/** Watched by the sweep timer for its whole life; `deadline` 0 means nothing is due. */
 export class ClientConnection implements Expirable {
   readonly socket: net.Socket;
   handler: UpstreamHandler | null = null;
@@ -116,7 +117,6 @@ export class ClientConnection implements Expirable {
     this.waitingRequestEnd = false;
     this.requests++;
     this.deadline = Date.now() + this.writeTimeout;
-    watch(this);
   }
 
   /** The handler finished writing the request (head and body). */
@@ -177,8 +177,6 @@ export class ClientConnection implements Expirable {
   private onConnect(): void {
     this.state = St.Idle;
     this.deadline = 0;
-    unwatch(this);
-    this.socket.setNoDelay(true);
     const h = this.handler;
     if (h !== null) h.onUpstreamReady(this);
     else this.owner.release(this);
@@ -312,7 +310,6 @@ export class ClientConnection implements Expirable {
     const h = this.handler;
     this.handler = null;
     this.deadline = 0;
-    unwatch(this);
     const reusable = this.head.keepAlive && this.requestDone;
     if (reusable) {
       // The response may have ended while the client's backpressure had paused us; an idle

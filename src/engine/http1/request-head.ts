@@ -58,11 +58,9 @@ export class RequestHead {
   /** Bytes of the head on the wire. */
   size = 0;
 
+  /** Arrays are overwritten by index, not truncated: only the first `count` entries are valid. */
   reset(): void {
     this.count = 0;
-    this.names.length = 0;
-    this.lnames.length = 0;
-    this.values.length = 0;
     this.contentLength = -1;
     this.chunked = false;
     this.keepAlive = true;
@@ -188,9 +186,9 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
     const name = s.slice(pos, colon);
     const value = s.slice(vs, ve);
     const lname = name.toLowerCase();
-    names.push(name);
-    lnames.push(lname);
-    values.push(value);
+    names[n] = name;
+    lnames[n] = lname;
+    values[n] = value;
     let sk = Skip.Keep;
     switch (lname.length) {
       case 2:
