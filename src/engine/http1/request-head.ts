@@ -3,7 +3,7 @@
 // and it classifies the headers a proxy must treat specially while it scans them.
 // Everything ambiguous is rejected here, before a single byte reaches an upstream.
 
-import { FORBIDDEN_IN_HEAD, TARGET, TOKEN } from './chars.js';
+import { headBytesValid, TARGET, TOKEN } from './chars.js';
 import { needsNormalization, normalizePath } from '../../router/normalize.js';
 
 export const MAX_HEADERS = 100;
@@ -105,7 +105,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
   }
   if (idx + 4 - s0 > maxHeadSize) return tooLarge(buf, s0, end, maxHeadSize);
   const s = buf.toString('latin1', s0, idx + 2);
-  if (FORBIDDEN_IN_HEAD.test(s)) return new HttpParseError(400, 'Bad request: the request head contains a control character or a bare CR/LF');
+  if (!headBytesValid(buf, s0, idx + 2)) return new HttpParseError(400, 'Bad request: the request head contains a control character or a bare CR/LF');
   head.reset();
   head.size = idx + 4 - s0;
 

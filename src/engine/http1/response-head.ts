@@ -3,7 +3,7 @@
 // objects), hop-by-hop fields are dropped, and the message framing is classified strictly so
 // that an upstream cannot desynchronise a pooled connection.
 
-import { FORBIDDEN_IN_HEAD, TOKEN } from './chars.js';
+import { headBytesValid, TOKEN } from './chars.js';
 
 export const enum Framing {
   None = 0, // no body (HEAD, 1xx, 204, 304)
@@ -41,7 +41,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, maxHe
     return 0;
   }
   const s = buf.toString('latin1', start, idx + 2);
-  if (FORBIDDEN_IN_HEAD.test(s)) throw new UpstreamProtocolError('invalid character in upstream response head');
+  if (!headBytesValid(buf, start, idx + 2)) throw new UpstreamProtocolError('invalid character in upstream response head');
   const eol = s.indexOf('\r\n');
   // "HTTP/1.x SSS[ reason]"
   if (eol < 12 || !s.startsWith('HTTP/1.') || s.charCodeAt(8) !== 0x20) throw new UpstreamProtocolError('malformed upstream status line');
