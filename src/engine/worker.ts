@@ -39,6 +39,11 @@ export function runWorker(settings: Settings, workerIndex: number): void {
   let snapshot: Snapshot | null = null;
   let ctx: WorkerContext | null = null;
   let shuttingDown = false;
+  // Set while applying a health decision from the primary, so it is not reported back.
+  let applyingRemoteHealth = false;
+  const onHealthChange = (upstream: string, ep: { key: string }, healthy: boolean): void => {
+    if (!applyingRemoteHealth) send({ t: 'health', upstream, target: ep.key, healthy });
+  };
 
   const pools = new UpstreamPools({
     poolSize: settings.upstreamKeepalivePoolSize,
@@ -55,7 +60,13 @@ export function runWorker(settings: Settings, workerIndex: number): void {
   }
 
   function apply(config: Config, hash: string): void {
-    const next = compileSnapshot(config, hash, { metrics, previous: snapshot, passiveRecoveryTimeout: settings.passiveRecoveryTimeout });
+    const next = compileSnapshot(config, hash, {
+      metrics,
+      previous: snapshot,
+      passiveRecoveryTimeout: settings.passiveRecoveryTimeout,
+      activeChecks: false,
+      onHealthChange,
+    });
     activateSnapshot(next, snapshot);
     snapshot = next;
     if (ctx === null) {
@@ -152,6 +163,14 @@ export function runWorker(settings: Settings, workerIndex: number): void {
         break;
       case 'stats':
         send({ t: 'stats', id: msg.id, stats: stats() });
+        break;
+      case 'health':
+        applyingRemoteHealth = true;
+        try {
+          snapshot?.clusters.get(msg.upstream)?.setTargetHealth(msg.target, msg.healthy);
+        } finally {
+          applyingRemoteHealth = false;
+        }
         break;
       case 'shutdown':
         void shutdown(msg.timeoutMs);

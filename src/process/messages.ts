@@ -7,6 +7,7 @@ import type { TargetHealth } from '../upstream/types.js';
 export type PrimaryMessage =
   | { t: 'config'; config: Config; hash: string; reload: boolean }
   | { t: 'stats'; id: number }
+  | { t: 'health'; upstream: string; target: string; healthy: boolean }
   | { t: 'shutdown'; timeoutMs: number };
 
 export interface WorkerStats {
@@ -26,4 +27,6 @@ export type WorkerMessage =
   | { t: 'applied'; hash: string }
   | { t: 'apply-failed'; hash: string; message: string }
   | { t: 'stats'; id: number; stats: WorkerStats }
+  /** A passive health check in this worker ejected (or restored) a target. */
+  | { t: 'health'; upstream: string; target: string; healthy: boolean }
   | { t: 'fatal'; message: string };

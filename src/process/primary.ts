@@ -11,7 +11,8 @@ import type { Settings } from '../cli/settings.js';
 import { loadDeclarativeFile, formatConfigErrors } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { bundledRegistry } from '../plugins/registry.js';
-import { compileSnapshot, stopSnapshot } from '../snapshot/compile.js';
+import { activateSnapshot, compileSnapshot, stopSnapshot } from '../snapshot/compile.js';
+import type { Snapshot } from '../snapshot/types.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import { startStatusServer } from '../observe/status-server.js';
 import type { PrimaryMessage, WorkerMessage, WorkerStats } from './messages.js';
@@ -96,7 +97,33 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   cluster.setupPrimary({ exec: workerEntry, args: [], serialization: 'advanced', silent: false });
 
   function sendTo(w: Worker, msg: PrimaryMessage): void {
+    // A worker can die between the check and the send; the 'error' listener absorbs that.
     if (w.isConnected()) w.send(msg);
+  }
+
+  function broadcast(msg: PrimaryMessage): void {
+    for (const s of slots.values()) if (s.ready) sendTo(s.worker, msg);
+  }
+
+  // Active health checks run here, once for the node; results go to every worker. Passive
+  // ejections reported by a worker are applied here too, so all workers agree and the
+  // active checks can bring the target back (as Kong's shared health state does).
+  let prober: Snapshot | null = null;
+  function onHealthChange(upstream: string, ep: { key: string }, healthy: boolean): void {
+    log.info({ upstream, target: ep.key, healthy }, `target ${ep.key} of upstream ${upstream} is now ${healthy ? 'HEALTHY' : 'UNHEALTHY'}`);
+    broadcast({ t: 'health', upstream, target: ep.key, healthy });
+  }
+  function startProber(config: Config, hash: string): void {
+    const next = compileSnapshot(config, hash, { metrics: new MetricsRegistry(), previous: prober, passiveRecoveryTimeout: settings.passiveRecoveryTimeout, onHealthChange });
+    activateSnapshot(next, prober);
+    prober = next;
+  }
+  /** Brings a (new or reloaded) worker up to date with the targets known to be down. */
+  function sendUnhealthy(w: Worker): void {
+    if (prober === null) return;
+    for (const c of prober.clusters.values()) {
+      for (const t of c.health()) if (t.health === 'UNHEALTHY') sendTo(w, { t: 'health', upstream: c.name, target: t.target, healthy: false });
+    }
   }
 
   let readyResolve: (() => void) | null = null;
@@ -110,6 +137,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     const worker = cluster.fork({ TURNPIKE_WORKER_INDEX: String(index), TURNPIKE_WORKER_SETTINGS: JSON.stringify(settings) });
     const slot: WorkerSlot = { index, worker, ready: false, hash: null };
     slots.set(index, slot);
+    worker.on('error', (err: Error) => log.warn({ worker: index }, `IPC with worker ${index} failed: ${err.message}`));
     worker.on('message', (msg: WorkerMessage) => {
       switch (msg.t) {
         case 'hello':
@@ -118,6 +146,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
         case 'ready':
           slot.ready = true;
           slot.hash = msg.hash;
+          sendUnhealthy(worker);
           if (readyResolve !== null && [...slots.values()].every((s) => s.ready)) {
             readyResolve();
             readyResolve = null;
@@ -125,6 +154,10 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
           break;
         case 'applied':
           slot.hash = msg.hash;
+          sendUnhealthy(worker);
+          break;
+        case 'health':
+          prober?.clusters.get(msg.upstream)?.setTargetHealth(msg.target, msg.healthy);
           break;
         case 'apply-failed':
           log.error({ worker: index, hash: msg.hash }, `worker ${index} could not apply the configuration: ${msg.message}`);
@@ -166,6 +199,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     });
   }
 
+  startProber(current.config, current.hash);
   for (let i = 0; i < settings.workers; i++) fork(i);
   try {
     await allReady;
@@ -209,6 +243,11 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
       return;
     }
     current = next;
+    try {
+      startProber(current.config, current.hash);
+    } catch (err) {
+      log.error(`health checks could not be updated for the new configuration: ${(err as Error).message}`);
+    }
     for (const s of slots.values()) sendTo(s.worker, { t: 'config', config: current.config, hash: current.hash, reload: true });
     log.info({ trigger, hash: current.hash }, 'configuration reloaded');
   }
@@ -293,6 +332,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     }, settings.drainTimeout + 5000);
     hard.unref();
     await Promise.all(exits);
+    if (prober !== null) stopSnapshot(prober);
     await status.close();
     try {
       fs.unlinkSync(pidFile);

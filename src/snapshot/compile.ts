@@ -20,6 +20,13 @@ export interface CompileOptions {
   previous: Snapshot | null;
   /** Opt-in recovery of passively ejected targets, seconds (0 = Kong's behaviour). */
   passiveRecoveryTimeout?: number;
+  /**
+   * Whether this process runs active probes. Workers do not: the primary probes once for the
+   * node and broadcasts the results, so N workers do not multiply the probe traffic.
+   */
+  activeChecks?: boolean;
+  /** Every change of a target's health in this process (probe, passive ejection, or applied from outside). */
+  onHealthChange?: (upstream: string, ep: Endpoint, healthy: boolean) => void;
 }
 
 /** Default port of a protocol, left out of Host headers. */
@@ -41,8 +48,12 @@ class UpstreamCluster implements Cluster {
     private readonly hostHeaderOverride: string | null,
     private readonly protocol: string,
     readonly fingerprint: string,
+    private readonly activeChecks: boolean,
   ) {
     this.passive = checker.passiveEnabled ? checker : null;
+  }
+  setTargetHealth(target: string, healthy: boolean): void {
+    this.checker.setHealthy(target, healthy);
   }
   hostHeader(ep: Endpoint): string {
     return this.hostHeaderOverride ?? withPort(ep.host, ep.port, this.protocol);
@@ -54,7 +65,7 @@ class UpstreamCluster implements Cluster {
     return this.checker.status();
   }
   start(): void {
-    this.checker.start();
+    if (this.activeChecks) this.checker.start();
   }
   stop(): void {
     this.checker.stop();
@@ -84,6 +95,7 @@ class SingleHostCluster implements Cluster {
     const ep = this.balancer.endpoints[0];
     return [{ target: ep.key, weight: ep.weight, health: 'HEALTHCHECKS_OFF', addresses: [{ ip: ep.host, port: ep.port, health: 'HEALTHCHECKS_OFF' }] }];
   }
+  setTargetHealth(): void {}
   start(): void {}
   stop(): void {}
 }
@@ -120,8 +132,11 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
     } else {
       checker = new HealthChecker({ healthchecks: u.healthchecks, endpoints, name: u.name, hostHeader: u.host_header, passiveRecoveryTimeout: recovery });
     }
+    const onChange = opts.onHealthChange;
+    const upstreamName = u.name;
+    checker.onChange = onChange === undefined ? null : (ep, healthy) => onChange(upstreamName, ep, healthy);
     const fingerprint = JSON.stringify([u.healthchecks, u.host_header]);
-    clusters.set(u.name, new UpstreamCluster(u.name, createBalancer(u, endpoints), checker, u.host_header, 'http', fingerprint));
+    clusters.set(u.name, new UpstreamCluster(u.name, createBalancer(u, endpoints), checker, u.host_header, 'http', fingerprint, opts.activeChecks !== false));
   }
 
   const services = new Map<string, CompiledService>();

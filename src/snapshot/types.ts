@@ -20,6 +20,8 @@ export interface Cluster {
   /** False when Kong's healthchecks.threshold says the whole upstream is down. */
   available(): boolean;
   health(): TargetHealth[];
+  /** Applies a health decision made elsewhere (the primary's probes, another worker's passive ejection). */
+  setTargetHealth(target: string, healthy: boolean): void;
   start(): void;
   stop(): void;
   /** Identity of the cluster's config, to carry a running cluster across reloads. */
