@@ -70,5 +70,5 @@ test('with --workers 2, a passive ejection by one worker is applied by both', as
   assert.equal(bad.state.requests, 1, 'no further request reached the ejected target');
   const h = (await (await fetch(gw.statusUrl + '/upstreams/backend/health')).json()) as { data: { target: string; health: string }[] };
   const badHealth = h.data.find((t: { target: string }) => t.target === `127.0.0.1:${bad.port}`);
-  assert.equal(badHealth.health, 'UNHEALTHY');
+  assert.equal(badHealth?.health, 'UNHEALTHY');
 });
