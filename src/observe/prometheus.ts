@@ -13,19 +13,8 @@ function num(n: number): string {
   return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(12)));
 }
 
-interface Merged {
-  service: string;
-  route: string;
-  codes: Map<number, number>;
-  latency: number[];
-  latencySum: number;
-  latencyCount: number;
-  upstream: number[];
-  upstreamSum: number;
-  upstreamCount: number;
-  bytesIn: number;
-  bytesOut: number;
-}
+/** A route's figures summed over the workers (codes as a map for summing). */
+type Merged = Omit<RouteMetricsDump, 'codes'> & { codes: Map<number, number> };
 
 export function mergeMetrics(dumps: RouteMetricsDump[][]): Merged[] {
   const byKey = new Map<string, Merged>();

@@ -2,16 +2,13 @@
 // `upstreams` entry: weighted round robin, least connections, consistent hashing (header
 // and cookie) and latency.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool } from 'undici';
 import { startGateway, type Gateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { onCleanup } from '../helpers/scope.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
 
 async function upstream(name: string, delayMs = 0): Promise<TestUpstream> {
   const u = await startUpstream(name, (_req, res) => {
@@ -22,7 +19,7 @@ async function upstream(name: string, delayMs = 0): Promise<TestUpstream> {
     if (delayMs > 0) setTimeout(answer, delayMs);
     else answer();
   });
-  cleanups.push(() => u.close());
+  onCleanup(() => u.close());
   return u;
 }
 
@@ -33,9 +30,9 @@ async function gateway(upstreamEntry: Record<string, unknown>, targets: { port: 
     upstreams: [{ name: 'backend', ...upstreamEntry, targets: targets.map((t) => ({ target: `127.0.0.1:${t.port}`, weight: t.weight ?? 100 })) }],
   });
   const gw = await startGateway({ config, workers: 1 });
-  cleanups.push(() => gw.stop());
+  onCleanup(() => gw.stop());
   const pool = new Pool(gw.url, { connections: 8, pipelining: 1 });
-  cleanups.push(() => pool.close());
+  onCleanup(() => pool.close());
   return { gw, pool };
 }
 

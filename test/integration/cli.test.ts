@@ -1,26 +1,23 @@
 // The `turnpike` command: validate, help texts, and reload/stop/health against a running node.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, startGateway, sleep, tmpDir, type Gateway } from '../helpers/gateway.js';
 import { startUpstream, simpleConfig, type TestUpstream } from '../helpers/upstream.js';
+import { onCleanup } from '../helpers/scope.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
 
 async function upstream(name: string): Promise<TestUpstream> {
   const u = await startUpstream(name);
-  cleanups.push(() => u.close());
+  onCleanup(() => u.close());
   return u;
 }
 
 async function gateway(config: string): Promise<Gateway> {
   const gw = await startGateway({ config });
-  cleanups.push(() => gw.stop());
+  onCleanup(() => gw.stop());
   return gw;
 }
 
@@ -39,7 +36,7 @@ test('validate: exit 0 on the shipped examples', async () => {
 
 test('validate: exit 1 on a broken file, listing every error with its line', async () => {
   const dir = tmpDir();
-  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'broken.yml');
   fs.writeFileSync(file, [
     '_format_version: "3.0"', // 1
@@ -66,7 +63,7 @@ test('validate: exit 1 on a broken file, listing every error with its line', asy
 
 test('validate: a file that is not YAML, and a missing file, exit 1 with one message', async () => {
   const dir = tmpDir();
-  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'bad.yml');
   fs.writeFileSync(file, '_format_version: "3.0"\nservices:\n  - name: [unclosed\n');
   const r = await runCli(['validate', file]);

@@ -1,16 +1,13 @@
 // Health state is one per node, not one per worker: active probes run once (in the primary)
 // and a passive ejection seen by one worker applies in every worker.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { startGateway, sleep } from '../helpers/gateway.js';
 import { startUpstream } from '../helpers/upstream.js';
+import { onCleanup } from '../helpers/scope.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
 
 async function counting(name: string, status: () => number) {
   const state = { probes: 0, requests: 0 };
@@ -20,7 +17,7 @@ async function counting(name: string, status: () => number) {
     res.writeHead(req.url === '/health' ? 200 : status(), { 'content-type': 'text/plain' });
     res.end(name);
   });
-  cleanups.push(() => u.close());
+  onCleanup(() => u.close());
   return Object.assign(u, { state });
 }
 
@@ -35,7 +32,7 @@ function config(targets: number[], healthchecks: unknown): string {
 test('with --workers 2, active probes run once per interval, not once per worker', async () => {
   const a = await counting('a', () => 200);
   const gw = await startGateway({ config: config([a.port], { active: { http_path: '/health', healthy: { interval: 0.5, successes: 1 }, unhealthy: { interval: 0.5, http_failures: 1 } } }), workers: 2 });
-  cleanups.push(() => gw.stop());
+  onCleanup(() => gw.stop());
   const before = a.state.probes;
   await sleep(3000);
   const probes = a.state.probes - before;
@@ -50,7 +47,7 @@ test('with --workers 2, a passive ejection by one worker is applied by both', as
     config: config([bad.port, good.port], { passive: { unhealthy: { http_failures: 1, http_statuses: [500] } } }),
     workers: 2,
   });
-  cleanups.push(() => gw.stop());
+  onCleanup(() => gw.stop());
   // Requests on new connections until the bad target has answered once (and is ejected).
   for (let i = 0; i < 10 && bad.state.requests === 0; i++) {
     const r = await request(gw.url + '/x', { headers: { connection: 'close' } });

@@ -2,16 +2,13 @@
 // checks eject a target answering 500, and no usable target gives 503. Visible on
 // GET /upstreams/{name}/health (Kong-like) and in /metrics.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool } from 'undici';
 import { startGateway, sleep, type Gateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { onCleanup } from '../helpers/scope.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
 
 interface Switchable extends TestUpstream {
   state: {
@@ -35,7 +32,7 @@ async function upstream(name: string): Promise<Switchable> {
     res.writeHead(state.status, { 'content-type': 'text/plain' });
     res.end(name);
   });
-  cleanups.push(() => u.close());
+  onCleanup(() => u.close());
   return Object.assign(u, { state });
 }
 
@@ -46,9 +43,9 @@ async function gateway(healthchecks: Record<string, unknown>, ports: number[]): 
     upstreams: [{ name: 'backend', healthchecks, targets: ports.map((p) => ({ target: `127.0.0.1:${p}` })) }],
   });
   const gw = await startGateway({ config, workers: 1 });
-  cleanups.push(() => gw.stop());
+  onCleanup(() => gw.stop());
   const pool = new Pool(gw.url, { connections: 2, pipelining: 1 });
-  cleanups.push(() => pool.close());
+  onCleanup(() => pool.close());
   return { gw, pool };
 }
 

@@ -2,32 +2,17 @@
 // target health, connections), aggregation across workers, promtool, the JSON access log
 // and /status.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
-import { startGateway, sleep, type Gateway } from '../helpers/gateway.js';
-import { rawRequest, startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { sleep } from '../helpers/gateway.js';
+import { rawRequest, startUpstream } from '../helpers/upstream.js';
 import { VERSION } from '../../src/version.js';
+import { upstream, gateway } from '../helpers/scope.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
-
-async function upstream(name: string, handler?: Parameters<typeof startUpstream>[1]): Promise<TestUpstream> {
-  const u = await startUpstream(name, handler);
-  cleanups.push(() => u.close());
-  return u;
-}
-
-async function gateway(opts: Parameters<typeof startGateway>[0]): Promise<Gateway> {
-  const gw = await startGateway(opts);
-  cleanups.push(() => gw.stop());
-  return gw;
-}
 
 function metric(text: string, series: string): number {
   for (const line of text.split('\n')) {

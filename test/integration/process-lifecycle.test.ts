@@ -1,31 +1,16 @@
 // The process model end to end: graceful SIGTERM drain, replacement of a killed worker,
 // and start-up failures that exit non-zero with one clear line and no stack trace.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Client, request } from 'undici';
-import { startGateway, freePort, runCli, sleep, tmpDir, ROOT, type Gateway } from '../helpers/gateway.js';
-import { startUpstream, simpleConfig, type TestUpstream } from '../helpers/upstream.js';
+import { freePort, runCli, sleep, tmpDir, ROOT } from '../helpers/gateway.js';
+import { simpleConfig } from '../helpers/upstream.js';
+import { onCleanup, upstream, gateway } from '../helpers/scope.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
-
-async function upstream(name: string, handler?: Parameters<typeof startUpstream>[1]): Promise<TestUpstream> {
-  const u = await startUpstream(name, handler);
-  cleanups.push(() => u.close());
-  return u;
-}
-
-async function gateway(opts: Parameters<typeof startGateway>[0]): Promise<Gateway> {
-  const gw = await startGateway(opts);
-  cleanups.push(() => gw.stop());
-  return gw;
-}
 
 function connectOutcome(port: number): Promise<string> {
   return new Promise((resolve) => {
@@ -73,7 +58,7 @@ test('SIGTERM with an idle keep-alive client connection: the connection is close
   const a = await upstream('a');
   const gw = await gateway({ config: simpleConfig(a.port), env: { TURNPIKE_DRAIN_TIMEOUT: '30' } });
   const client = new Client(gw.url, { keepAliveTimeout: 60_000 });
-  cleanups.push(() => client.destroy());
+  onCleanup(() => client.destroy());
   let disconnected = false;
   client.on('disconnect', () => (disconnected = true));
   const r = await client.request({ path: '/x', method: 'GET' });
@@ -156,7 +141,7 @@ test('--workers 2: a worker killed with SIGKILL is replaced; requests keep succe
 
 async function startFails(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const dir = tmpDir();
-  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const r = await runCli(args, {
     TURNPIKE_PREFIX: path.join(dir, 'prefix'),
     TURNPIKE_PROXY_LISTEN: `127.0.0.1:${await freePort()}`,
@@ -182,7 +167,7 @@ function oneLine(stderr: string): string {
 
 function writeTmp(name: string, text: string): string {
   const dir = tmpDir();
-  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, name);
   fs.writeFileSync(file, text);
   return file;
@@ -210,7 +195,7 @@ test('start-up failure: invalid config names file:line', async () => {
 test('start-up failure: proxy port already in use', async () => {
   const blocker = net.createServer();
   await new Promise<void>((res) => blocker.listen(0, '127.0.0.1', () => res()));
-  cleanups.push(() => new Promise((res) => blocker.close(() => res())));
+  onCleanup(() => new Promise((res) => blocker.close(() => res())));
   const port = (blocker.address() as net.AddressInfo).port;
   const file = writeTmp('kong.json', simpleConfig(1));
   const r = await startFails(['start', '--config', file], { TURNPIKE_PROXY_LISTEN: `127.0.0.1:${port}` });
@@ -222,7 +207,7 @@ test('start-up failure: proxy port already in use', async () => {
 test('start-up failure: status port already in use', async () => {
   const blocker = net.createServer();
   await new Promise<void>((res) => blocker.listen(0, '127.0.0.1', () => res()));
-  cleanups.push(() => new Promise((res) => blocker.close(() => res())));
+  onCleanup(() => new Promise((res) => blocker.close(() => res())));
   const port = (blocker.address() as net.AddressInfo).port;
   const file = writeTmp('kong.json', simpleConfig(1));
   const r = await startFails(['start', '--config', file], { TURNPIKE_STATUS_LISTEN: `127.0.0.1:${port}` });

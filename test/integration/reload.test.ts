@@ -1,36 +1,21 @@
 // Hot reload end to end: SIGHUP and file changes under continuous load, refused invalid
 // files, requests in flight and keep-alive client connections across a reload.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Pool } from 'undici';
-import { startGateway, sleep, tmpDir, type Gateway } from '../helpers/gateway.js';
-import { startUpstream, simpleConfig, type TestUpstream } from '../helpers/upstream.js';
+import { sleep, tmpDir } from '../helpers/gateway.js';
+import { simpleConfig } from '../helpers/upstream.js';
+import { onCleanup, upstream, gateway } from '../helpers/scope.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
 
 function metric(text: string, series: string): number {
   for (const line of text.split('\n')) {
     if (line.startsWith(series + ' ')) return Number(line.slice(series.length + 1));
   }
   return NaN;
-}
-
-async function upstream(name: string, handler?: Parameters<typeof startUpstream>[1]): Promise<TestUpstream> {
-  const u = await startUpstream(name, handler);
-  cleanups.push(() => u.close());
-  return u;
-}
-
-async function gateway(opts: Parameters<typeof startGateway>[0]): Promise<Gateway> {
-  const gw = await startGateway(opts);
-  cleanups.push(() => gw.stop());
-  return gw;
 }
 
 function cfg(i: number, port: number): string {
@@ -48,7 +33,7 @@ test('10 reloads (SIGHUP and file rewrites) under continuous keep-alive load: no
   // watcher, so only SIGHUP can apply it — that proves SIGHUP reloads on its own.
   const real = tmpDir('turnpike-reload-real-');
   const linkDir = tmpDir('turnpike-reload-link-');
-  cleanups.push(async () => {
+  onCleanup(async () => {
     fs.rmSync(real, { recursive: true, force: true });
     fs.rmSync(linkDir, { recursive: true, force: true });
   });
@@ -58,7 +43,7 @@ test('10 reloads (SIGHUP and file rewrites) under continuous keep-alive load: no
   const gw = await gateway({ config: cfg(0, a.port), args: ['--config', link] });
 
   const pool = new Pool(gw.url, { connections: 4, pipelining: 1 });
-  cleanups.push(() => pool.close());
+  onCleanup(() => pool.close());
   let ok = 0;
   const failures: string[] = [];
   let running = true;
@@ -185,7 +170,7 @@ test('a keep-alive client connection survives a reload', async () => {
   const b = await upstream('b');
   const gw = await gateway({ config: simpleConfig(a.port) });
   const client = new Client(gw.url, { pipelining: 1, keepAliveTimeout: 30_000 });
-  cleanups.push(() => client.close());
+  onCleanup(() => client.close());
   let connects = 0;
   let disconnects = 0;
   client.on('connect', () => connects++);
@@ -212,7 +197,7 @@ test('--workers 2: reloads under keep-alive load reach every worker with no fail
   const gw = await gateway({ config: cfg(0, a.port), workers: 2 });
   // Several connections so both workers hold some (the primary hands out connections round robin).
   const pool = new Pool(gw.url, { connections: 6, pipelining: 1 });
-  cleanups.push(() => pool.close());
+  onCleanup(() => pool.close());
   const failures: string[] = [];
   let ok = 0;
   let running = true;

@@ -3,7 +3,7 @@
 // from the normalized entity schemas: same fields, same constraints and defaults, `id`
 // optional, references written as a name or id, and Kong's nested forms.
 import { Type, type TSchema } from '@sinclair/typebox';
-import { Id } from './common.js';
+
 import { ServiceSchema } from './service.js';
 import { RouteSchema } from './route.js';
 import { UpstreamSchema } from './upstream.js';

@@ -5,7 +5,7 @@
 
 import net from 'node:net';
 import { ChunkedError, ChunkedParser } from './chunked.js';
-import { Framing, parseResponseHead, ResponseHead, UpstreamProtocolError } from './response-head.js';
+import { Framing, parseResponseHead, ResponseHead } from './response-head.js';
 import { watch, unwatch, type Expirable } from '../clock.js';
 
 export type UpstreamFailure = 'connect' | 'connect_timeout' | 'timeout' | 'reset' | 'protocol';

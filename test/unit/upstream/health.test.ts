@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { HealthChecker } from '../../../src/upstream/health/index.js';
 import type { ProbeResult } from '../../../src/upstream/health/index.js';
 import { createEndpoint } from '../../../src/upstream/endpoint.js';
-import type { Endpoint } from '../../../src/upstream/types.js';
+
 import { healthchecks } from './helpers.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
