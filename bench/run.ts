@@ -11,6 +11,7 @@ import { contenders, startUpstream, type BenchContext } from './lib/contenders.j
 import { runHey, runWrk, wrkCommand, heyCommand, type LoadSettings } from './lib/load.js';
 import { evaluateChecks, renderChecks, renderTable, summarize, type RoundRecord } from './lib/summary.js';
 import { machineFacts, toolVersions, writeResults } from './lib/results.js';
+import { reloadUnderLoad, type ReloadResult } from './lib/reload.js';
 
 function envInt(name: string, dflt: number): number {
   const v = process.env[name];
@@ -85,6 +86,8 @@ async function main(): Promise<number> {
   const list = only ? contenders.filter((c) => only.includes(c.id)) : contenders;
 
   const records: RoundRecord[] = [];
+  let reload: ReloadResult | undefined;
+  let reloadError: string | undefined;
   const startFailed = new Map<string, string>();
   const startedAt = new Date();
   try {
@@ -133,12 +136,32 @@ async function main(): Promise<number> {
         }
       }
     }
+    // Reload under load: after the rounds, on the same upstream.
+    if (only === undefined || only.includes('turnpike-reload')) {
+      process.stdout.write('reload under load  turnpike, 10 config changes during wrk ');
+      try {
+        reload = await reloadUnderLoad(ctx, load);
+        console.log(`${Math.round(reload.wrk.rps)} req/s, ${reload.reloads} reloads, ${reload.failedRequests} failed requests`);
+      } catch (err) {
+        reloadError = (err as Error).message;
+        console.log(`FAILED: ${reloadError}`);
+      }
+    }
   } finally {
     await stopProcess(upstream.proc);
   }
 
   const summary = summarize(list, records);
   const checks = evaluateChecks(summary);
+  if (reload !== undefined || reloadError !== undefined) {
+    checks.push({
+      name: 'Reload under load: 0 failed requests during 10 reloads',
+      pass: reload !== undefined && reload.reloads >= 10 && reload.failedRequests === 0,
+      detail: reload !== undefined
+        ? `${reload.failedRequests} failed (non-2xx ${reload.wrk.non2xx}, socket errors ${reload.wrk.errors - reload.wrk.non2xx}) of ${reload.wrk.requests} requests; ${reload.reloads} reloads applied in ${Math.min(...reload.reloadMs)}–${Math.max(...reload.reloadMs)} ms`
+        : `did not run: ${reloadError}`,
+    });
+  }
   console.log('');
   console.log(renderTable(summary));
   const tp = summary.find((s) => s.id === 'turnpike');
@@ -185,6 +208,7 @@ async function main(): Promise<number> {
     summary,
     checks,
     routerScale: routerScaleResult,
+    reloadUnderLoad: reload !== undefined ? { ...reload, wrk: { ...reload.wrk, raw: undefined } } : { error: reloadError },
     rounds: records,
   });
   console.log(`\nbench: raw figures in ${file}`);

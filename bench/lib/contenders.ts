@@ -189,11 +189,20 @@ const fastGateway: Contender = {
   },
 };
 
+/** A running Turnpike plus what the reload scenario needs: its config file and status port. */
+export interface RunningTurnpike extends Running {
+  configFile: string;
+  statusPort: number;
+}
+
 function turnpikeContender(id: string, label: string, makeConfig: (upstreamPort: number) => string, readyMs: number): Contender {
-  return {
-    id,
-    label,
-    start: async (ctx) => {
+  return { id, label, start: (ctx) => startTurnpike(ctx, id, makeConfig, readyMs) };
+}
+
+/** Starts Turnpike as a contender: 1 worker pinned to the proxy CPU, file access log, metrics on. */
+export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (upstreamPort: number) => string, readyMs: number): Promise<RunningTurnpike> {
+  {
+    {
       const port = await freePort();
       const statusPort = await freePort();
       const dir = join(ctx.workDir, id);
@@ -222,6 +231,8 @@ function turnpikeContender(id: string, label: string, makeConfig: (upstreamPort:
       }
       return {
         url: `http://127.0.0.1:${port}/`,
+        configFile: config,
+        statusPort,
         argv: [`TURNPIKE_PROXY_ACCESS_LOG=${accessLog}`, ...argv],
         facts: async () => ({
           metricsStatus: await httpStatus(`http://127.0.0.1:${statusPort}/metrics`),
@@ -230,8 +241,8 @@ function turnpikeContender(id: string, label: string, makeConfig: (upstreamPort:
         factsAfterStop: () => ({ accessLogBytesAfterStop: fileSize(accessLog) }),
         stop: () => stopProcess(proc, 5000),
       };
-    },
-  };
+    }
+  }
 }
 
 export const TURNPIKE_ID = 'turnpike';
