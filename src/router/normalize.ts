@@ -8,11 +8,13 @@
 // 2. Consecutive slashes are merged.
 // 3. Dot segments are removed (RFC 3986 §5.2.4).
 
-const NEEDS = /%|\/\/|\/\.(?:\/|\.|$)|\/\.$/;
-
-/** True when `normalizePath` could change `path` (one regex test on the hot path). */
+/**
+ * True when `normalizePath` could change `path`. Three native substring searches are
+ * cheaper than one regex on the hot path; "/." also flags harmless names like "/.well-known",
+ * which normalizePath then returns unchanged.
+ */
 export function needsNormalization(path: string): boolean {
-  return NEEDS.test(path);
+  return path.indexOf('%') !== -1 || path.indexOf('//') !== -1 || path.indexOf('/.') !== -1;
 }
 
 function hex(c: number): number {

@@ -3,7 +3,7 @@
 // and it classifies the headers a proxy must treat specially while it scans them.
 // Everything ambiguous is rejected here, before a single byte reaches an upstream.
 
-import { headBytesValid, TARGET, TOKEN } from './chars.js';
+import { headBytesValid, latin1, TARGET, TOKEN } from './chars.js';
 import { needsNormalization, normalizePath } from '../../router/normalize.js';
 
 export const MAX_HEADERS = 100;
@@ -104,7 +104,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
     return 0;
   }
   if (idx + 4 - s0 > maxHeadSize) return tooLarge(buf, s0, end, maxHeadSize);
-  const s = buf.toString('latin1', s0, idx + 2);
+  const s = latin1(buf, s0, idx + 2);
   if (!headBytesValid(buf, s0, idx + 2)) return new HttpParseError(400, 'Bad request: the request head contains a control character or a bare CR/LF');
   head.reset();
   head.size = idx + 4 - s0;
@@ -320,9 +320,32 @@ function tooLarge(buf: Buffer, start: number, end: number, max: number): HttpPar
 }
 
 /** Host header: reg-name / IPv4 / [IPv6] with an optional port, nothing else. */
-const HOST_RE = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::\d{1,5})?$/;
+/** reg-name characters (RFC 3986 unreserved, sub-delims, pct-encoded '%'). */
+const REG_NAME = new Uint8Array(256);
+for (const c of "-._~!$&'()*+,;=%") REG_NAME[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) REG_NAME[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) REG_NAME[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) REG_NAME[c] = 1;
+const IPV6_LITERAL = /^\[[0-9a-fA-F:.]+\](?::\d{1,5})?$/;
+
+/** Host header: reg-name / IPv4 with an optional port, or [IPv6] (a table loop, not a regex, for the common case). */
 function validHost(h: string): boolean {
-  return HOST_RE.test(h);
+  if (h.charCodeAt(0) === 0x5b /* [ */) return IPV6_LITERAL.test(h);
+  let i = 0;
+  for (; i < h.length; i++) {
+    const c = h.charCodeAt(i);
+    if (c === 0x3a /* : */) break;
+    if (c > 0xff || REG_NAME[c] !== 1) return false;
+  }
+  if (i === 0) return false;
+  if (i === h.length) return true;
+  const digits = h.length - i - 1;
+  if (digits < 1 || digits > 5) return false;
+  for (let j = i + 1; j < h.length; j++) {
+    const c = h.charCodeAt(j);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 export function hostnameOf(host: string): string {

@@ -3,7 +3,7 @@
 // objects), hop-by-hop fields are dropped, and the message framing is classified strictly so
 // that an upstream cannot desynchronise a pooled connection.
 
-import { headBytesValid, TOKEN } from './chars.js';
+import { headBytesValid, latin1, TOKEN } from './chars.js';
 
 export const enum Framing {
   None = 0, // no body (HEAD, 1xx, 204, 304)
@@ -40,7 +40,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, maxHe
     if (end - start > maxHeadSize) throw new UpstreamProtocolError('upstream response head too large');
     return 0;
   }
-  const s = buf.toString('latin1', start, idx + 2);
+  const s = latin1(buf, start, idx + 2);
   if (!headBytesValid(buf, start, idx + 2)) throw new UpstreamProtocolError('invalid character in upstream response head');
   const eol = s.indexOf('\r\n');
   // "HTTP/1.x SSS[ reason]"
@@ -88,6 +88,16 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, maxHe
           break;
         case 'connection': {
           keep = false;
+          // The usual values, without splitting.
+          const lv = value.length <= 10 ? value.toLowerCase() : '';
+          if (lv === 'keep-alive') {
+            if (minor === 0) out.keepAlive = true;
+            break;
+          }
+          if (lv === 'close') {
+            out.keepAlive = false;
+            break;
+          }
           const toks = value.split(',');
           for (let t = 0; t < toks.length; t++) {
             const tok = toks[t].trim().toLowerCase();
