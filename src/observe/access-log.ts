@@ -26,6 +26,11 @@ function str(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
 }
 
+/** Milliseconds rounded to the microsecond (cheaper than toFixed; no trailing zeros). */
+function ms3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
 let lastMs = 0;
 let lastIso = '';
 function isoNow(): string {
@@ -76,8 +81,8 @@ export class AccessLog {
       '","method":' + str(e.method) +
       ',"path":' + str(e.path) +
       ',"status":' + e.status +
-      ',"latency_ms":' + e.latencyMs.toFixed(3) +
-      ',"upstream_latency_ms":' + (e.upstreamLatencyMs < 0 ? 'null' : e.upstreamLatencyMs.toFixed(3)) +
+      ',"latency_ms":' + ms3(e.latencyMs) +
+      ',"upstream_latency_ms":' + (e.upstreamLatencyMs < 0 ? 'null' : ms3(e.upstreamLatencyMs)) +
       ',"target":' + (e.target === '' ? 'null' : str(e.target)) +
       ',"bytes_in":' + e.bytesIn +
       ',"bytes_out":' + e.bytesOut +
