@@ -19,6 +19,8 @@ export interface AccessLogEntry {
   bytesOut: number;
   service: string;
   route: string;
+  /** Why the gateway failed the request (upstream refused, timed out, client went away…), or ''. */
+  error: string;
 }
 
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
@@ -88,7 +90,7 @@ export class AccessLog {
       ',"bytes_out":' + e.bytesOut +
       ',"service":' + (e.service === '' ? 'null' : str(e.service)) +
       ',"route":' + (e.route === '' ? 'null' : str(e.route)) +
-      '}\n';
+      (e.error === '' ? '}\n' : ',"error":' + str(e.error) + '}\n');
     if (this.size > AccessLog.MAX_BACKLOG) {
       this.dropped++;
       return;

@@ -202,6 +202,29 @@ test('TURNPIKE_PROXY_ACCESS_LOG=off writes no access log', async () => {
   assert.doesNotMatch(gw.stdout + gw.stderr, /"request_id"/, 'no access-log lines on stdout/stderr');
 });
 
+test('failed and refused requests are logged with the reason', async () => {
+  const { freePort } = await import('../helpers/gateway.js');
+  const deadPort = await freePort(); // nothing listens there
+  const gw = await gateway({ config: JSON.stringify({ _format_version: '3.0', services: [{ name: 'dead', url: `http://127.0.0.1:${deadPort}`, retries: 0, routes: [{ name: 'r', paths: ['/'] }] }] }) });
+  const r = await fetch(gw.url + '/x');
+  assert.equal(r.status, 502);
+  await r.text();
+  const raw = await rawRequest(gw.proxyPort, 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n');
+  assert.match(raw, /^HTTP\/1\.1 400 /);
+  let lines: { status: number; error?: string; target: string | null }[] = [];
+  for (let i = 0; i < 40 && lines.length < 2; i++) {
+    await sleep(100);
+    if (fs.existsSync(gw.accessLogPath)) lines = fs.readFileSync(gw.accessLogPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  }
+  const failed = lines.find((l) => l.status === 502);
+  assert.ok(failed, 'a line for the 502: ' + JSON.stringify(lines));
+  assert.match(failed.error ?? '', /ECONNREFUSED/);
+  assert.equal(failed.target, `127.0.0.1:${deadPort}`);
+  const refused = lines.find((l) => l.status === 400);
+  assert.ok(refused, 'a line for the 400');
+  assert.match(refused.error ?? '', /more than one Content-Length/);
+});
+
 test('/status reports version, config hash, uptime, workers, connections, last reload', async () => {
   const up = await upstream('a', handler());
   const gw = await gateway({ config: config(up.port), workers: 2 });

@@ -249,7 +249,7 @@ export class Http1ServerConnection implements Expirable {
       this.ctx.unmatched.countStatus(status);
       this.ctx.accessLog?.write({
         requestId: id, clientIp: this.clientIp, method: '', path: '', status, latencyMs: 0, upstreamLatencyMs: -1,
-        target: '', bytesIn: 0, bytesOut: body.length, service: '', route: '',
+        target: '', bytesIn: 0, bytesOut: body.length, service: '', route: '', error: message,
       });
     }
     this.socket.end();

@@ -144,11 +144,13 @@ export class Exchange implements UpstreamHandler, BalanceContext {
     const ep = cluster.available() ? cluster.balancer.pick(this, this.tried) : null;
     if (ep === null) {
       if (this.tried !== null) return this.respondError(502, KONG_MESSAGES.badGateway);
+      this.failReason = `no healthy target in ${cluster.name}`;
       return this.respondError(503, KONG_MESSAGES.noPeer);
     }
     this.endpoint = ep;
     cluster.balancer.onStart(ep);
     this.attempts++;
+    this.upstreamStart = 0;
     const idle = this.ctx.pools.takeIdle(ep.key);
     if (idle !== null) {
       this.upstream = idle;
@@ -313,7 +315,7 @@ export class Exchange implements UpstreamHandler, BalanceContext {
     const ep = this.endpoint!;
     const up = this.upstream;
     this.upstream = null;
-    svc.cluster.balancer.onEnd(ep, performance.now() - this.upstreamStart, true);
+    svc.cluster.balancer.onEnd(ep, this.sinceUpstreamStart(), true);
     const passive = svc.cluster.passive;
     if (passive !== null) passive.report(ep, kind === 'timeout' || kind === 'connect_timeout' ? 'timeout' : 'tcp_failure');
     if (this.finished) return;
@@ -344,6 +346,11 @@ export class Exchange implements UpstreamHandler, BalanceContext {
 
   failReason = '';
 
+  /** ms since the request went upstream; 0 when it never got that far (connect failed). */
+  private sinceUpstreamStart(): number {
+    return this.upstreamStart === 0 ? 0 : performance.now() - this.upstreamStart;
+  }
+
   /** The client went away, or its request body broke. */
   abort(reason: string, status = 499): void {
     if (this.finished) return;
@@ -352,7 +359,7 @@ export class Exchange implements UpstreamHandler, BalanceContext {
     this.upstream = null;
     if (up !== null) {
       up.destroy();
-      if (this.endpoint !== null) this.service!.cluster.balancer.onEnd(this.endpoint, performance.now() - this.upstreamStart, true);
+      if (this.endpoint !== null) this.service!.cluster.balancer.onEnd(this.endpoint, this.sinceUpstreamStart(), true);
     }
     if (this.status === 0 || !this.responseStarted) this.status = status;
     this.keepAlive = false;
@@ -402,6 +409,7 @@ export class Exchange implements UpstreamHandler, BalanceContext {
         bytesOut: this.bytesOut,
         service: this.service !== null ? this.service.name : '',
         route: route !== null ? route.name : '',
+        error: this.failReason,
       });
     }
   }
