@@ -1,0 +1,6 @@
+// Every plugin bundled in this build. `bundledRegistry()` registers each one; append new
+// plugins here (one import and one entry each), never reorder or remove others' lines.
+
+import type { PluginModule } from '../sdk.js';
+
+export const bundled: PluginModule[] = [];
