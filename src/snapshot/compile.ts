@@ -13,6 +13,7 @@ import { createEndpoint, endpointKey, parseTarget } from '../upstream/endpoint.j
 import { HealthChecker } from '../upstream/health/index.js';
 import type { Balancer, Endpoint, TargetHealth } from '../upstream/types.js';
 import type { MetricsRegistry } from '../observe/metrics.js';
+import type { PluginChain } from '../plugins/chain/types.js';
 import type { Cluster, CompiledRoute, CompiledService, PassiveReporter, Snapshot } from './types.js';
 
 export interface CompileOptions {
@@ -25,6 +26,8 @@ export interface CompileOptions {
    * node and broadcasts the results, so N workers do not multiply the probe traffic.
    */
   activeChecks?: boolean;
+  /** Plugin chains compiled for this configuration; absent = no plugins run. */
+  plugins?: { forRoute(routeId: string, serviceId: string | null): PluginChain | null };
   /** Every change of a target's health in this process (probe, passive ejection, or applied from outside). */
   onHealthChange?: (upstream: string, ep: Endpoint, healthy: boolean) => void;
 }
@@ -178,6 +181,7 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
       preserveHost: r.preserve_host,
       pathHandling: r.path_handling,
       metrics: opts.metrics.cell(service?.name ?? '', name),
+      plugins: opts.plugins?.forRoute(r.id, r.service?.id ?? null) ?? null,
     };
     specs.push({
       id: r.id,

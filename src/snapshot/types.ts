@@ -4,6 +4,7 @@
 import type { Router } from '../router/types.js';
 import type { Balancer, Endpoint, TargetHealth } from '../upstream/types.js';
 import type { RouteMetrics } from '../observe/metrics.js';
+import type { PluginChain } from '../plugins/chain/types.js';
 
 export interface PassiveReporter {
   report(ep: Endpoint, outcome: 'success' | 'http_failure' | 'tcp_failure' | 'timeout', status?: number): void;
@@ -47,6 +48,8 @@ export interface CompiledRoute {
   readonly preserveHost: boolean;
   readonly pathHandling: 'v0' | 'v1';
   readonly metrics: RouteMetrics;
+  /** The route's plugin chain, or null when no plugin applies (the common fast path). */
+  readonly plugins: PluginChain | null;
 }
 
 export interface Snapshot {

@@ -13,7 +13,9 @@ import type { CompiledRoute, CompiledService, Snapshot } from '../../snapshot/ty
 import type { BalanceContext, Endpoint } from '../../upstream/types.js';
 import type { MatchInput, MatchResult } from '../../router/types.js';
 import { buildUpstreamPath } from '../../router/upstream-path.js';
-import { errorResponse, KONG_MESSAGES } from '../errors.js';
+import { errorResponse, KONG_MESSAGES, reason } from '../errors.js';
+import { HeaderList, PluginRun, type PluginHost } from './plugin-run.js';
+import type { Phase } from '../../plugins/sdk.js';
 
 let seq = 0;
 
@@ -40,7 +42,7 @@ const matchResult: MatchResult<CompiledRoute> = { route: null, matchLength: 0, c
 const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
-export class Exchange implements UpstreamHandler, BalanceContext {
+export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
   readonly requestId: string;
   readonly startedAt = performance.now();
   snapshot: Snapshot;
@@ -67,7 +69,11 @@ export class Exchange implements UpstreamHandler, BalanceContext {
   keepAlive: boolean;
   // BalanceContext
   setCookie: string | null = null;
-  consumerId: string | null = null;
+  // Plugins (PluginHost): only requests on routes with plugins touch these.
+  run: PluginRun | null = null;
+  upstreamPath: string | null = null;
+  upstreamQuery: string | null = null;
+  hostOverride: string | null = null;
 
   constructor(
     readonly conn: Http1ServerConnection,
@@ -110,6 +116,52 @@ export class Exchange implements UpstreamHandler, BalanceContext {
   uriCapture(name: string): string | undefined {
     return this.captures === null ? undefined : this.captures[name];
   }
+  get consumerId(): string | null {
+    return this.run?.consumer?.id ?? null;
+  }
+
+  // ── PluginHost ────────────────────────────────────────────────────────────
+  get scheme(): 'http' | 'https' {
+    return this.conn.listener.scheme;
+  }
+  get port(): number {
+    return this.conn.listener.port;
+  }
+  get routeInfo(): { id: string; name: string } | null {
+    return this.route;
+  }
+  get serviceInfo(): { id: string; name: string } | null {
+    return this.service;
+  }
+
+  pluginRespond(status: number, body: Buffer, headers: [string, string][]): void {
+    this.status = status;
+    if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
+    const list = new HeaderList(status);
+    for (const [k, v] of headers) {
+      list.names.push(k);
+      list.values.push(v);
+    }
+    this.run?.runResponse(list);
+    const noBody = this.head.method === 'HEAD' || status === 204 || status === 304 || status < 200;
+    const h =
+      'HTTP/1.1 ' + status + ' ' + reason(status) + '\r\n' + list.toLines() +
+      (status === 204 || status === 304 || status < 200 ? '' : 'Content-Length: ' + body.length + '\r\n') +
+      'Server: ' + this.ctx.serverToken + '\r\n' +
+      (this.keepAlive ? '' : 'Connection: close\r\n') + '\r\n';
+    const out = noBody ? Buffer.from(h, 'latin1') : Buffer.concat([Buffer.from(h, 'latin1'), body]);
+    this.bytesOut += out.length;
+    if (!this.conn.destroyed) this.conn.write(out);
+    this.finish();
+  }
+
+  pluginFailed(plugin: string, phase: Phase, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.failReason = `plugin ${plugin} failed in the ${phase} phase: ${message}`;
+    process.stderr.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), plugin, phase, request_id: this.requestId, msg: this.failReason }) + '\n');
+    if (this.finished) return;
+    this.respondError(500, KONG_MESSAGES.internal);
+  }
 
   // ── Request ───────────────────────────────────────────────────────────────
   start(): void {
@@ -133,8 +185,19 @@ export class Exchange implements UpstreamHandler, BalanceContext {
     this.captures = mr.captures;
     mr.route = null;
     mr.captures = null;
-    if (route.service === null) return this.respondError(503, KONG_MESSAGES.noService);
     this.service = route.service;
+    if (route.plugins !== null) {
+      // Plugins may answer themselves (a route without a service can still terminate).
+      this.run = new PluginRun(route.plugins, this);
+      this.run.runRequestPhases(() => this.afterAccess());
+      return;
+    }
+    this.afterAccess();
+  }
+
+  private afterAccess(): void {
+    if (this.finished) return;
+    if (this.service === null) return this.respondError(503, KONG_MESSAGES.noService);
     this.connect();
   }
 
@@ -177,9 +240,9 @@ export class Exchange implements UpstreamHandler, BalanceContext {
     const route = this.route!;
     const svc = this.service!;
     const ep = this.endpoint!;
-    const path = buildUpstreamPath(svc.path, head.path, this.matchLength, route.stripPath, route.pathHandling);
-    const host = route.preserveHost && head.host !== '' ? head.host : svc.cluster.hostHeader(ep);
-    let s = head.method + ' ' + path + head.query + (head.httpMinor === 1 ? ' HTTP/1.1\r\nHost: ' : ' HTTP/1.0\r\nHost: ') + host + '\r\n';
+    const path = this.upstreamPath ?? buildUpstreamPath(svc.path, head.path, this.matchLength, route.stripPath, route.pathHandling);
+    const host = this.hostOverride ?? (route.preserveHost && head.host !== '' ? head.host : svc.cluster.hostHeader(ep));
+    let s = head.method + ' ' + path + (this.upstreamQuery ?? head.query) + (head.httpMinor === 1 ? ' HTTP/1.1\r\nHost: ' : ' HTTP/1.0\r\nHost: ') + host + '\r\n';
     const names = head.names;
     const values = head.values;
     const skip = head.skip;
@@ -235,7 +298,13 @@ export class Exchange implements UpstreamHandler, BalanceContext {
     this.status = rh.status;
     this.responseStarted = true;
     const minor = this.head.httpMinor;
-    let h = rh.statusLine + rh.headerLines + 'Via: 1.1 ' + this.ctx.serverToken + '\r\n';
+    let lines = rh.headerLines;
+    const run = this.run;
+    if (run !== null && run.chain.response.length > 0) {
+      const list = HeaderList.fromLines(rh.status, lines);
+      if (run.runResponse(list)) lines = list.toLines();
+    }
+    let h = rh.statusLine + lines + 'Via: 1.1 ' + this.ctx.serverToken + '\r\n';
     // An HTTP/1.0 client's request goes upstream as HTTP/1.0, so a conforming upstream never
     // answers it chunked; chunked framing is forwarded to HTTP/1.1 clients unchanged.
     if (rh.framing === Framing.Chunked) {
@@ -364,6 +433,7 @@ export class Exchange implements UpstreamHandler, BalanceContext {
     if (this.status === 0 || !this.responseStarted) this.status = status;
     this.keepAlive = false;
     this.finished = true;
+    this.run?.cancel();
     this.record();
   }
 
@@ -387,6 +457,19 @@ export class Exchange implements UpstreamHandler, BalanceContext {
   /** Metrics and access log (the log phase). */
   private record(): void {
     const latency = performance.now() - this.startedAt;
+    const run = this.run;
+    if (run !== null && run.chain.log.length > 0) {
+      const outcome = {
+        status: this.status,
+        latencyMs: latency,
+        upstreamLatencyMs: this.upstreamLatency < 0 ? null : this.upstreamLatency,
+        bytesIn: this.bytesIn,
+        bytesOut: this.bytesOut,
+        target: this.endpoint !== null ? this.endpoint.key : null,
+      };
+      // Off the request path: after this response is written.
+      setImmediate(() => run.runLog(outcome));
+    }
     const route = this.route;
     const m = route !== null ? route.metrics : this.ctx.unmatched;
     m.countStatus(this.status);

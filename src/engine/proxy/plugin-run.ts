@@ -1,0 +1,355 @@
+// One request's run through its route's plugin chain: the PluginContext the handlers see,
+// header edits applied to the request head in place, phases walked in order with async
+// handlers awaited (and bounded by a timeout), consumer-scoped configurations picked as
+// soon as a consumer is known. Only requests whose route has plugins create one.
+
+import { Skip, type RequestHead } from '../http1/request-head.js';
+import type { ChainSlot, PluginChain, PluginInstance } from '../../plugins/chain/types.js';
+import type { ConsumerRef, Phase, PluginContext, PluginLogger, RequestApi, RequestOutcome, ResponseApi } from '../../plugins/sdk.js';
+
+/** Async handlers that take longer than this fail their request with a 500. */
+export const PLUGIN_TIMEOUT_MS = 10_000;
+
+/** What the run needs from the exchange that owns it. */
+export interface PluginHost {
+  readonly head: RequestHead;
+  readonly requestId: string;
+  readonly clientIp: string;
+  readonly scheme: 'http' | 'https';
+  readonly port: number;
+  readonly routeInfo: { id: string; name: string } | null;
+  readonly serviceInfo: { id: string; name: string } | null;
+  /** Gateway-made response (short-circuit). */
+  pluginRespond(status: number, body: Buffer, headers: [string, string][]): void;
+  /** A handler threw, rejected or timed out. */
+  pluginFailed(plugin: string, phase: Phase, err: unknown): void;
+  upstreamPath: string | null;
+  upstreamQuery: string | null;
+  hostOverride: string | null;
+}
+
+function writeLog(level: string, plugin: string, requestId: string, msg: string, fields?: Record<string, unknown>): void {
+  process.stderr.write(JSON.stringify({ level, time: new Date().toISOString(), plugin, request_id: requestId, msg, ...fields }) + '\n');
+}
+
+/** A response head as editable name/value pairs (response phase only). */
+export class HeaderList implements ResponseApi {
+  readonly names: string[] = [];
+  readonly values: string[] = [];
+  constructor(readonly status: number) {}
+
+  static fromLines(status: number, lines: string): HeaderList {
+    const h = new HeaderList(status);
+    let pos = 0;
+    while (pos < lines.length) {
+      const e = lines.indexOf('\r\n', pos);
+      const colon = lines.indexOf(':', pos);
+      h.names.push(lines.slice(pos, colon));
+      h.values.push(lines.slice(colon + 1, e).trim());
+      pos = e + 2;
+    }
+    return h;
+  }
+
+  toLines(): string {
+    let s = '';
+    for (let i = 0; i < this.names.length; i++) s += this.names[i] + ': ' + this.values[i] + '\r\n';
+    return s;
+  }
+
+  getHeader(name: string): string | undefined {
+    const l = name.toLowerCase();
+    let out: string | undefined;
+    for (let i = 0; i < this.names.length; i++) if (this.names[i].toLowerCase() === l) out = out === undefined ? this.values[i] : out + ', ' + this.values[i];
+    return out;
+  }
+  setHeader(name: string, value: string): void {
+    this.removeHeader(name);
+    this.addHeader(name, value);
+  }
+  addHeader(name: string, value: string): void {
+    checkHeader(name, value);
+    if (RESERVED.has(name.toLowerCase())) throw new Error(`header ${name} is managed by the gateway`);
+    this.names.push(name);
+    this.values.push(value);
+  }
+  removeHeader(name: string): void {
+    const l = name.toLowerCase();
+    for (let i = this.names.length - 1; i >= 0; i--) {
+      if (this.names[i].toLowerCase() === l) {
+        this.names.splice(i, 1);
+        this.values.splice(i, 1);
+      }
+    }
+  }
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// eslint-disable-next-line no-control-regex
+const HEADER_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
+/** A plugin must not be able to inject a header line (CR/LF) or an invalid name. */
+function checkHeader(name: string, value: string): void {
+  if (!HEADER_NAME.test(name)) throw new Error(`invalid header name ${JSON.stringify(name)}`);
+  if (!HEADER_VALUE.test(value)) throw new Error(`invalid value for header ${name}: control characters are not allowed`);
+}
+
+/** Hop-by-hop and framing headers are the gateway's; plugins cannot set them. */
+const RESERVED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length']);
+
+export class PluginRun implements PluginContext, RequestApi {
+  consumer: ConsumerRef | null = null;
+  credential: { id: string } | null = null;
+  readonly shared: Record<string, unknown> = {};
+  response: HeaderList | null = null;
+  outcome: RequestOutcome | null = null;
+  readonly log: PluginLogger;
+  private current = '';
+  private answered = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly chain: PluginChain,
+    private readonly owner: PluginHost,
+  ) {
+    const self = this;
+    this.log = {
+      info: (msg, fields) => writeLog('info', self.current, owner.requestId, msg, fields),
+      warn: (msg, fields) => writeLog('warn', self.current, owner.requestId, msg, fields),
+      error: (msg, fields) => writeLog('error', self.current, owner.requestId, msg, fields),
+    };
+  }
+
+  // ── PluginContext ─────────────────────────────────────────────────────────
+  get request(): RequestApi {
+    return this;
+  }
+  get route(): { id: string; name: string } | null {
+    return this.owner.routeInfo;
+  }
+  get service(): { id: string; name: string } | null {
+    return this.owner.serviceInfo;
+  }
+  get requestId(): string {
+    return this.owner.requestId;
+  }
+
+  respond(status: number, body?: string | Buffer | Record<string, unknown>, headers?: Record<string, string>): void {
+    if (this.answered) throw new Error('respond() called twice');
+    if (!Number.isInteger(status) || status < 100 || status > 599) throw new Error(`respond(): invalid status ${status}`);
+    this.answered = true;
+    const list: [string, string][] = [];
+    let payload: Buffer;
+    let type: string | null = null;
+    if (body === undefined || body === null) payload = Buffer.alloc(0);
+    else if (Buffer.isBuffer(body)) payload = body;
+    else if (typeof body === 'string') {
+      payload = Buffer.from(body);
+      type = 'text/plain; charset=utf-8';
+    } else {
+      payload = Buffer.from(JSON.stringify(body));
+      type = 'application/json; charset=utf-8';
+    }
+    let hasType = false;
+    if (headers !== undefined) {
+      for (const [k, v] of Object.entries(headers)) {
+        if (RESERVED.has(k.toLowerCase())) continue;
+        checkHeader(k, String(v));
+        if (k.toLowerCase() === 'content-type') hasType = true;
+        list.push([k, String(v)]);
+      }
+    }
+    if (!hasType && type !== null) list.unshift(['Content-Type', type]);
+    this.owner.pluginRespond(status, payload, list);
+  }
+
+  get shortCircuited(): boolean {
+    return this.answered;
+  }
+
+  // ── RequestApi ────────────────────────────────────────────────────────────
+  get method(): string {
+    return this.owner.head.method;
+  }
+  get path(): string {
+    return this.owner.head.path;
+  }
+  get rawPath(): string {
+    return this.owner.head.rawPath;
+  }
+  get query(): string {
+    return this.owner.head.query;
+  }
+  get scheme(): 'http' | 'https' {
+    return this.owner.scheme;
+  }
+  get host(): string {
+    return this.owner.head.hostname;
+  }
+  get port(): number {
+    return this.owner.port;
+  }
+  get clientIp(): string {
+    return this.owner.clientIp;
+  }
+  getHeader(name: string): string | undefined {
+    const l = name.toLowerCase();
+    const h = this.owner.head;
+    let out: string | undefined;
+    for (let i = 0; i < h.count; i++) {
+      if (h.lnames[i] === l && h.skip[i] !== Skip.HopByHop) out = out === undefined ? h.values[i] : out + ', ' + h.values[i];
+    }
+    return out;
+  }
+  setHeader(name: string, value: string): void {
+    if (name.toLowerCase() === 'host') {
+      checkHeader(name, value);
+      this.owner.hostOverride = value;
+      return;
+    }
+    this.removeHeader(name);
+    this.addHeader(name, value);
+  }
+  addHeader(name: string, value: string): void {
+    checkHeader(name, value);
+    const l = name.toLowerCase();
+    if (RESERVED.has(l) || l === 'host') throw new Error(`header ${name} is managed by the gateway`);
+    const h = this.owner.head;
+    if (h.count >= h.skip.length) throw new Error('too many request headers');
+    const n = h.count++;
+    h.names[n] = name;
+    h.lnames[n] = l;
+    h.values[n] = value;
+    h.skip[n] = Skip.Keep;
+  }
+  removeHeader(name: string): void {
+    const l = name.toLowerCase();
+    const h = this.owner.head;
+    for (let i = 0; i < h.count; i++) if (h.lnames[i] === l && h.skip[i] === Skip.Keep) h.skip[i] = Skip.HopByHop;
+  }
+  getQueryArg(name: string): string | undefined {
+    const q = this.owner.upstreamQuery ?? this.owner.head.query;
+    if (q.length < 2) return undefined;
+    const v = new URLSearchParams(q.slice(1)).get(name);
+    return v === null ? undefined : v;
+  }
+  setUpstreamPath(path: string): void {
+    if (!path.startsWith('/') || /[\s\x00-\x1f\x7f]/.test(path)) throw new Error(`setUpstreamPath: ${JSON.stringify(path)} is not an absolute path`);
+    this.owner.upstreamPath = path;
+  }
+  setUpstreamQuery(query: string): void {
+    if (query !== '' && (!query.startsWith('?') || /[\s\x00-\x1f\x7f#]/.test(query))) throw new Error(`setUpstreamQuery: ${JSON.stringify(query)} must be "" or start with "?"`);
+    this.owner.upstreamQuery = query;
+  }
+
+  // ── Running phases ────────────────────────────────────────────────────────
+  /** The instance of a slot that applies to this request (consumer-scoped first). */
+  private pick(slot: ChainSlot): PluginInstance | null {
+    if (this.consumer !== null && slot.byConsumer !== null) {
+      const c = slot.byConsumer.get(this.consumer.id);
+      if (c !== undefined) return c;
+    }
+    return slot.base;
+  }
+
+  /**
+   * Runs the rewrite then access phases; calls `done` when the request may go upstream.
+   * Does not call it when a plugin answered or failed (the host was told).
+   */
+  runRequestPhases(done: () => void): void {
+    this.walk('rewrite', this.chain.rewrite, 0, () => this.walk('access', this.chain.access, 0, done));
+  }
+
+  private walk(phase: Phase, slots: readonly ChainSlot[], from: number, done: () => void): void {
+    for (let i = from; i < slots.length; i++) {
+      if (this.answered) return;
+      const inst = this.pick(slots[i]);
+      if (inst === null) continue;
+      const fn = inst.module.phases[phase]!;
+      this.current = inst.name;
+      let r: void | Promise<void>;
+      try {
+        r = fn(this, inst.conf);
+      } catch (err) {
+        if (!this.answered) this.owner.pluginFailed(inst.name, phase, err);
+        return;
+      }
+      if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') {
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          if (!this.answered) {
+            this.answered = true;
+            this.owner.pluginFailed(inst.name, phase, new Error(`timed out after ${PLUGIN_TIMEOUT_MS} ms`));
+          }
+        }, PLUGIN_TIMEOUT_MS);
+        (r as Promise<void>).then(
+          () => {
+            if (this.timer === null) return; // timed out already
+            clearTimeout(this.timer);
+            this.timer = null;
+            this.walk(phase, slots, i + 1, done);
+          },
+          (err: unknown) => {
+            if (this.timer === null) return;
+            clearTimeout(this.timer);
+            this.timer = null;
+            if (!this.answered) {
+              this.answered = true;
+              this.owner.pluginFailed(inst.name, phase, err);
+            }
+          },
+        );
+        return;
+      }
+    }
+    if (!this.answered) done();
+  }
+
+  /** Response phase (synchronous, as Kong's header_filter): edits `headers` in place. Returns false if a handler threw. */
+  runResponse(headers: HeaderList): boolean {
+    this.response = headers;
+    const slots = this.chain.response;
+    for (let i = 0; i < slots.length; i++) {
+      const inst = this.pick(slots[i]);
+      if (inst === null) continue;
+      this.current = inst.name;
+      try {
+        const r = inst.module.phases.response!(this, inst.conf);
+        if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') {
+          this.log.warn('the response phase cannot wait for a promise; its result is ignored');
+          (r as Promise<void>).catch(() => {});
+        }
+      } catch (err) {
+        writeLog('error', inst.name, this.owner.requestId, 'plugin failed in the response phase; response headers sent as they were', { error: (err as Error).message });
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Log phase, after the response: errors are logged, never surfaced. */
+  runLog(outcome: RequestOutcome): void {
+    this.outcome = outcome;
+    const slots = this.chain.log;
+    for (let i = 0; i < slots.length; i++) {
+      const inst = this.pick(slots[i]);
+      if (inst === null) continue;
+      this.current = inst.name;
+      try {
+        const r = inst.module.phases.log!(this, inst.conf);
+        if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') {
+          (r as Promise<void>).catch((err: unknown) => writeLog('error', inst.name, this.owner.requestId, 'plugin failed in the log phase', { error: (err as Error)?.message }));
+        }
+      } catch (err) {
+        writeLog('error', inst.name, this.owner.requestId, 'plugin failed in the log phase', { error: (err as Error).message });
+      }
+    }
+  }
+
+  cancel(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.answered = true;
+  }
+}
