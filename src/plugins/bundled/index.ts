@@ -2,5 +2,8 @@
 // plugins here (one import and one entry each), never reorder or remove others' lines.
 
 import type { PluginModule } from '../sdk.js';
+import requestTermination from './request-termination/index.js';
 
-export const bundled: PluginModule[] = [];
+export const bundled: PluginModule[] = [
+  requestTermination,
+];

@@ -1,0 +1,189 @@
+// An in-memory PluginContext for unit tests of the bundled plugins: a test double of the SDK
+// interface (src/plugins/sdk.ts) that records what a handler did — upstream request headers,
+// response headers, a short-circuit answer. `configure` validates a raw Kong-style config the
+// way the registry does (ajv with defaults) and then runs the plugin's `prepare`.
+
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import type { ConsumerRef, Phase, PluginContext, PluginModule, RequestApi, ResponseApi } from '../../../../src/plugins/sdk.js';
+
+const require = createRequire(import.meta.url);
+const Ajv = require('ajv') as typeof import('ajv').default;
+const addFormats = require('ajv-formats') as typeof import('ajv-formats').default;
+
+/** Case-insensitive header store keeping the last-set spelling of each name. */
+export class Headers {
+  private readonly map = new Map<string, { name: string; values: string[] }>();
+  constructor(init: Record<string, string | string[]> = {}) {
+    for (const [k, v] of Object.entries(init)) for (const one of Array.isArray(v) ? v : [v]) this.add(k, one);
+  }
+  get(name: string): string | undefined {
+    const e = this.map.get(name.toLowerCase());
+    return e ? e.values.join(', ') : undefined;
+  }
+  all(name: string): string[] {
+    return this.map.get(name.toLowerCase())?.values ?? [];
+  }
+  set(name: string, value: string): void {
+    this.map.set(name.toLowerCase(), { name, values: [value] });
+  }
+  add(name: string, value: string): void {
+    const e = this.map.get(name.toLowerCase());
+    if (e) e.values.push(value);
+    else this.map.set(name.toLowerCase(), { name, values: [value] });
+  }
+  remove(name: string): void {
+    this.map.delete(name.toLowerCase());
+  }
+  has(name: string): boolean {
+    return this.map.has(name.toLowerCase());
+  }
+  toObject(): Record<string, string> {
+    const o: Record<string, string> = {};
+    for (const { name, values } of this.map.values()) o[name.toLowerCase()] = values.join(', ');
+    return o;
+  }
+}
+
+export interface RequestInit {
+  method?: string;
+  path?: string;
+  query?: string;
+  scheme?: 'http' | 'https';
+  host?: string;
+  port?: number;
+  clientIp?: string;
+  headers?: Record<string, string | string[]>;
+}
+
+export interface Answer {
+  status: number;
+  body: string | Buffer | Record<string, unknown> | undefined;
+  headers: Record<string, string>;
+}
+
+/** One request going through a plugin's phases. */
+export class Exchange {
+  readonly upstreamHeaders: Headers;
+  readonly responseHeaders = new Headers();
+  answer: Answer | null = null;
+  upstreamPath: string;
+  upstreamQuery: string;
+  status = 0;
+  readonly shared: Record<string, unknown> = {};
+  readonly ctx: PluginContext;
+
+  constructor(init: RequestInit = {}) {
+    this.upstreamHeaders = new Headers(init.headers ?? {});
+    const path = init.path ?? '/';
+    const query = init.query ?? '';
+    this.upstreamPath = path;
+    this.upstreamQuery = query;
+    const hdrs = this.upstreamHeaders;
+    const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
+    const self = this;
+    const request: RequestApi = {
+      method: init.method ?? 'GET',
+      path,
+      rawPath: path,
+      query,
+      scheme: init.scheme ?? 'http',
+      host: init.host ?? 'gateway.test',
+      port: init.port ?? 8000,
+      clientIp: init.clientIp ?? '127.0.0.1',
+      getHeader: (n) => hdrs.get(n),
+      setHeader: (n, v) => hdrs.set(n, v),
+      addHeader: (n, v) => hdrs.add(n, v),
+      removeHeader: (n) => hdrs.remove(n),
+      getQueryArg: (n) => params.get(n) ?? undefined,
+      setUpstreamPath: (p) => {
+        self.upstreamPath = p;
+      },
+      setUpstreamQuery: (q) => {
+        self.upstreamQuery = q;
+      },
+    };
+    const rh = this.responseHeaders;
+    const response: ResponseApi = {
+      get status() {
+        return self.status;
+      },
+      getHeader: (n) => rh.get(n),
+      setHeader: (n, v) => rh.set(n, v),
+      addHeader: (n, v) => rh.add(n, v),
+      removeHeader: (n) => rh.remove(n),
+    };
+    let consumer: ConsumerRef | null = null;
+    let credential: { id: string } | null = null;
+    this.ctx = {
+      request,
+      get response() {
+        return self.status === 0 ? null : response;
+      },
+      route: { id: 'r-1', name: 'route-1' },
+      service: { id: 's-1', name: 'service-1' },
+      get consumer() {
+        return consumer;
+      },
+      set consumer(c) {
+        consumer = c;
+      },
+      get credential() {
+        return credential;
+      },
+      set credential(c) {
+        credential = c;
+      },
+      shared: this.shared,
+      requestId: 'req-1',
+      log: { info() {}, warn() {}, error() {} },
+      outcome: null,
+      respond(status, body, headers) {
+        assert.equal(self.answer, null, 'respond() called twice');
+        self.answer = { status, body, headers: { ...(headers ?? {}) } };
+      },
+    };
+  }
+
+  /** Moves to the response phase with the upstream's status and headers. */
+  upstreamAnswered(status: number, headers: Record<string, string> = {}): this {
+    this.status = status;
+    for (const [k, v] of Object.entries(headers)) this.responseHeaders.add(k, v);
+    return this;
+  }
+}
+
+const validators = new WeakMap<PluginModule, ReturnType<InstanceType<typeof Ajv>['compile']>>();
+
+/** Validates a raw config like the registry (defaults filled in), then runs `prepare`. Throws on schema errors. */
+export function configure(plugin: PluginModule, raw: Record<string, unknown> = {}): unknown {
+  let v = validators.get(plugin);
+  if (!v) {
+    const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
+    addFormats(ajv);
+    v = ajv.compile(plugin.schema);
+    validators.set(plugin, v);
+  }
+  let config: Record<string, unknown> = structuredClone(raw);
+  if (plugin.upgrade) config = plugin.upgrade(config);
+  if (!v(config)) {
+    throw new Error(`schema: ${(v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`);
+  }
+  return plugin.prepare ? plugin.prepare(config) : config;
+}
+
+/** The defaulted config, without prepare (to assert Kong's defaults). */
+export function defaults(plugin: PluginModule, raw: Record<string, unknown> = {}): Record<string, unknown> {
+  const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
+  addFormats(ajv);
+  const v = ajv.compile(plugin.schema);
+  const config = structuredClone(raw);
+  assert.ok(v(config), JSON.stringify(v.errors));
+  return config;
+}
+
+export async function run(plugin: PluginModule, phase: Phase, ex: Exchange, conf: unknown): Promise<void> {
+  const h = plugin.phases[phase];
+  assert.ok(h, `${plugin.name} has no ${phase} phase`);
+  await h(ex.ctx, conf);
+}
