@@ -75,6 +75,11 @@ export class PluginRegistry {
     return this.plugins.get(name);
   }
 
+  /** Removes a plugin (the loader drops the bundled set when TURNPIKE_PLUGINS does not name it). */
+  delete(name: string): boolean {
+    return this.plugins.delete(name);
+  }
+
   has(name: string): boolean {
     return this.plugins.has(name);
   }
