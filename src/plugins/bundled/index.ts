@@ -3,7 +3,9 @@
 
 import type { PluginModule } from '../sdk.js';
 import requestTermination from './request-termination/index.js';
+import cors from './cors/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
+  cors,
 ];
