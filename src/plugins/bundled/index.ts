@@ -4,8 +4,10 @@
 import type { PluginModule } from '../sdk.js';
 import requestTermination from './request-termination/index.js';
 import cors from './cors/index.js';
+import ipRestriction from './ip-restriction/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
   cors,
+  ipRestriction,
 ];
