@@ -5,9 +5,13 @@ import type { PluginModule } from '../sdk.js';
 import requestTermination from './request-termination/index.js';
 import cors from './cors/index.js';
 import ipRestriction from './ip-restriction/index.js';
+import correlationId from './correlation-id/index.js';
+import requestSizeLimiting from './request-size-limiting/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
   cors,
   ipRestriction,
+  correlationId,
+  requestSizeLimiting,
 ];
