@@ -228,19 +228,19 @@ function orderingList(o: Plugin['ordering'], dir: 'before' | 'after', phase: Pha
 }
 
 /**
- * Priority order (already in `slots`) adjusted by the instances' `ordering`: a stable
- * topological sort that keeps priority order wherever no constraint says otherwise.
+ * Priority order (already in `slots`) adjusted by the instances' `ordering`: plugins are placed
+ * in priority order, and when a plugin's turn comes, every plugin that must run before it
+ * (`x.before: [it]` or `it.after: [x]`) is placed first, right before it (recursively, in
+ * priority order). So `before` moves the declaring plugin up to just ahead of its target, and
+ * nothing moves that no ordering entry names.
  */
 function applyOrdering(phase: Phase, slots: Slot[], where: string): readonly ChainSlot[] {
   if (!slots.some((x) => x.entries.some((e) => e.ordering))) return slots.map((x) => x.slot);
   const index = new Map(slots.map((x, i) => [x.slot.name, i]));
   const n = slots.length;
-  const edges: Map<number, string>[] = Array.from({ length: n }, () => new Map()); // to → why
-  const indeg = new Array<number>(n).fill(0);
+  const preds: Map<number, string>[] = Array.from({ length: n }, () => new Map()); // from → why
   const edge = (from: number, to: number, why: string) => {
-    if (from === to || edges[from]!.has(to)) return;
-    edges[from]!.set(to, why);
-    indeg[to]!++;
+    if (from !== to && !preds[to]!.has(from)) preds[to]!.set(from, why);
   };
   slots.forEach((x, i) => {
     for (const e of x.entries) {
@@ -255,39 +255,26 @@ function applyOrdering(phase: Phase, slots: Slot[], where: string): readonly Cha
     }
   });
   const done = new Array<boolean>(n).fill(false);
+  const stack: number[] = [];
   const out: ChainSlot[] = [];
-  for (let k = 0; k < n; k++) {
-    let pick = -1;
-    for (let i = 0; i < n; i++) {
-      if (!done[i] && indeg[i] === 0) {
-        pick = i;
-        break;
-      }
+  const place = (i: number): void => {
+    if (done[i]) return;
+    const at = stack.indexOf(i);
+    if (at !== -1) {
+      // stack[at] … top each wait for the next one's predecessor: a cycle.
+      const cycle = [...stack.slice(at), i].reverse(); // in "runs before" order
+      const names = cycle.map((k) => `'${slots[k]!.slot.name}'`);
+      const why = cycle.slice(0, -1).map((from, k) => preds[cycle[k + 1]!]!.get(from)!);
+      throw new PluginChainError(
+        `plugin ordering cycle in the ${phase} phase on ${where}: ${names.join(' runs before ')}; ${why.join('; ')}. Remove one of these ordering entries`,
+      );
     }
-    if (pick === -1) throw cycleError(phase, slots, edges, done, where);
-    done[pick] = true;
-    out.push(slots[pick]!.slot);
-    for (const to of edges[pick]!.keys()) indeg[to]!--;
-  }
+    stack.push(i);
+    for (const p of [...preds[i]!.keys()].sort((a, b) => a - b)) place(p);
+    stack.pop();
+    done[i] = true;
+    out.push(slots[i]!.slot);
+  };
+  for (let i = 0; i < n; i++) place(i);
   return out;
-}
-
-function cycleError(phase: Phase, slots: Slot[], edges: Map<number, string>[], done: boolean[], where: string): PluginChainError {
-  // Every remaining node still has a remaining predecessor: walk backwards until one repeats.
-  const predecessor = (to: number) => edges.findIndex((m, from) => !done[from] && m.has(to));
-  const path: number[] = [];
-  const seenAt = new Map<number, number>();
-  let cur = done.findIndex((d) => !d);
-  while (!seenAt.has(cur)) {
-    seenAt.set(cur, path.length);
-    path.push(cur);
-    cur = predecessor(cur);
-  }
-  const cycle = path.slice(seenAt.get(cur)!).reverse();
-  cycle.push(cycle[0]!);
-  const names = cycle.map((i) => `'${slots[i]!.slot.name}'`);
-  const why = cycle.slice(0, -1).map((from, k) => edges[from]!.get(cycle[k + 1]!)!);
-  return new PluginChainError(
-    `plugin ordering cycle in the ${phase} phase on ${where}: ${names.join(' runs before ')}; ${why.join('; ')}. Remove one of these ordering entries`,
-  );
 }
