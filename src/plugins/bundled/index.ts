@@ -7,6 +7,7 @@ import cors from './cors/index.js';
 import ipRestriction from './ip-restriction/index.js';
 import correlationId from './correlation-id/index.js';
 import requestSizeLimiting from './request-size-limiting/index.js';
+import botDetection from './bot-detection/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -14,4 +15,5 @@ export const bundled: PluginModule[] = [
   ipRestriction,
   correlationId,
   requestSizeLimiting,
+  botDetection,
 ];
