@@ -3,4 +3,4 @@ import { runWorker } from './worker.js';
 import type { Settings } from '../cli/settings.js';
 
 const settings = JSON.parse(process.env.TURNPIKE_WORKER_SETTINGS ?? '{}') as Settings;
-runWorker(settings, Number(process.env.TURNPIKE_WORKER_INDEX ?? '0'));
+void runWorker(settings, Number(process.env.TURNPIKE_WORKER_INDEX ?? '0'));

@@ -14,6 +14,9 @@ import { Http1ServerConnection } from './http1/server-connection.js';
 import type { WorkerContext } from './context.js';
 import type { PrimaryMessage, WorkerMessage, WorkerStats } from '../process/messages.js';
 import { VERSION } from '../version.js';
+import { nodeRegistry } from '../plugins/node-registry.js';
+import { compilePluginChains } from '../plugins/chain/compile.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 
 function send(msg: WorkerMessage): void {
   if (process.send !== undefined && process.connected) process.send(msg);
@@ -32,7 +35,15 @@ function trustedList(ips: string[]): BlockList | null {
   return bl;
 }
 
-export function runWorker(settings: Settings, workerIndex: number): void {
+export async function runWorker(settings: Settings, workerIndex: number): Promise<void> {
+  let registry: PluginRegistry;
+  try {
+    registry = await nodeRegistry(settings.plugins);
+  } catch (err) {
+    send({ t: 'fatal', message: `plugins: ${(err as Error).message}` });
+    setTimeout(() => process.exit(1), 50);
+    return;
+  }
   const metrics = new MetricsRegistry();
   const connections = new Set<Http1ServerConnection>();
   const servers: net.Server[] = [];
@@ -61,6 +72,7 @@ export function runWorker(settings: Settings, workerIndex: number): void {
 
   function apply(config: Config, hash: string): void {
     const next = compileSnapshot(config, hash, {
+      plugins: compilePluginChains(config, registry),
       metrics,
       previous: snapshot,
       passiveRecoveryTimeout: settings.passiveRecoveryTimeout,

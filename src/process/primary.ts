@@ -10,7 +10,9 @@ import { pino, type Logger } from 'pino';
 import type { Settings } from '../cli/settings.js';
 import { loadDeclarativeFile, formatConfigErrors } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { bundledRegistry } from '../plugins/registry.js';
+import { nodeRegistry } from '../plugins/node-registry.js';
+import { compilePluginChains } from '../plugins/chain/compile.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 import { activateSnapshot, compileSnapshot, stopSnapshot } from '../snapshot/compile.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { MetricsRegistry } from '../observe/metrics.js';
@@ -36,8 +38,8 @@ export interface ReloadResult {
 }
 
 /** Loads, validates and test-compiles a file; throws StartupError with every problem listed. */
-async function loadAndCheck(file: string): Promise<{ config: Config; hash: string }> {
-  const res = await loadDeclarativeFile(file, bundledRegistry());
+async function loadAndCheck(file: string, registry: PluginRegistry): Promise<{ config: Config; hash: string }> {
+  const res = await loadDeclarativeFile(file, registry);
   if (!res.ok) {
     // An unreadable file is one problem with its own message; a bad file lists every error.
     const only = res.errors.length === 1 ? res.errors[0] : null;
@@ -47,7 +49,8 @@ async function loadAndCheck(file: string): Promise<{ config: Config; hash: strin
   try {
     // Compile once here so problems the schema cannot see (e.g. a bad target) are caught
     // before any worker gets the config. Nothing is started by compiling.
-    stopSnapshot(compileSnapshot(res.config, res.hash, { metrics: new MetricsRegistry(), previous: null }));
+    const plugins = compilePluginChains(res.config, registry);
+    stopSnapshot(compileSnapshot(res.config, res.hash, { metrics: new MetricsRegistry(), previous: null, plugins }));
   } catch (err) {
     throw new StartupError(`invalid configuration in ${file}: ${(err as Error).message}`);
   }
@@ -76,7 +79,13 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   if (settings.role !== 'traditional') throw new StartupError(`role "${settings.role}" is not available yet; use --role traditional`);
   if (settings.database !== 'off') throw new StartupError(`database "${settings.database}" is not available yet; with --config the database must be "off"`);
   const configFile = path.resolve(settings.config);
-  let current = await loadAndCheck(configFile);
+  let registry: PluginRegistry;
+  try {
+    registry = await nodeRegistry(settings.plugins);
+  } catch (err) {
+    throw new StartupError(`plugins: ${(err as Error).message}`);
+  }
+  let current = await loadAndCheck(configFile, registry);
 
   fs.mkdirSync(settings.prefix, { recursive: true });
   for (const a of settings.proxyListen) if (!a.ssl && !a.http2) await checkBindable('proxy_listen', a.host, a.port, a.spec);
@@ -229,7 +238,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   async function reload(trigger: string): Promise<void> {
     let next: { config: Config; hash: string };
     try {
-      next = await loadAndCheck(configFile);
+      next = await loadAndCheck(configFile, registry);
     } catch (err) {
       reloadsFailed++;
       lastReload = { ok: false, at: new Date().toISOString(), hash: current.hash, error: (err as Error).message, trigger };

@@ -1,7 +1,7 @@
 // hello-header: adds `X-Hello: <config.greeting>` to every response.
 // Load it with TURNPIKE_PLUGINS=bundled,./examples/plugins/hello-header (from the checkout,
 // after `npm run build`). Outside this repository, import definePlugin from your turnpike
-// install: `turnpike/dist/src/plugins/sdk.js`.
+// install: `turnpike/sdk`.
 import { definePlugin } from '../../../dist/src/plugins/sdk.js';
 
 export default definePlugin({

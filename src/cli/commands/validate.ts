@@ -1,5 +1,6 @@
 // `turnpike validate FILE`: loads a declarative file and reports every error, or a summary.
-import { bundledRegistry } from '../../plugins/registry.js';
+import { nodeRegistry } from '../../plugins/node-registry.js';
+import { compilePluginChains } from '../../plugins/chain/compile.js';
 import { formatConfigErrors, loadDeclarativeFile } from '../../config/load.js';
 
 interface Writable {
@@ -7,10 +8,24 @@ interface Writable {
 }
 
 export async function runValidate(file: string, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
-  const result = await loadDeclarativeFile(file, bundledRegistry());
+  let registry;
+  try {
+    registry = await nodeRegistry(process.env.TURNPIKE_PLUGINS ?? 'bundled');
+  } catch (e) {
+    err.write(`plugins: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const result = await loadDeclarativeFile(file, registry);
   if (!result.ok) {
     const n = result.errors.length;
     err.write(`${formatConfigErrors(result.errors, file)}\n${file}: ${n} error${n === 1 ? '' : 's'}\n`);
+    return 1;
+  }
+  try {
+    // Plugin ordering cycles and plugin `prepare` failures are only found by compiling.
+    compilePluginChains(result.config, registry);
+  } catch (e) {
+    err.write(`${file}: ${(e as Error).message}\n${file}: 1 error\n`);
     return 1;
   }
   const c = result.config;
