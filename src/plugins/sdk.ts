@@ -50,6 +50,26 @@ export interface ConsumerRef {
   custom_id: string | null;
 }
 
+/** A credential found for a consumer: the stored entity (e.g. `{ id, key }` for key-auth). */
+export interface CredentialMatch {
+  consumer: ConsumerRef;
+  credential: Record<string, unknown> & { id: string };
+}
+
+/** Read access to the configuration's consumers and their credentials (indexed once per config). */
+export interface ConsumerStore {
+  /** A consumer by id, username or custom_id (e.g. the `anonymous` setting of auth plugins). */
+  findConsumer(idOrName: string): ConsumerRef | null;
+  /**
+   * The credential of kind `kind` (Kong's nested key: `keyauth_credentials`,
+   * `basicauth_credentials`, `jwt_secrets`, `hmacauth_credentials`, `acls`, …) whose `field`
+   * equals `value`, with its consumer. Exact, case-sensitive match.
+   */
+  findCredential(kind: string, field: string, value: string): CredentialMatch | null;
+  /** Every credential of a kind for one consumer (e.g. its `acls` groups). */
+  credentialsOf(consumerId: string, kind: string): readonly (Record<string, unknown> & { id: string })[];
+}
+
 export interface PluginLogger {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
@@ -76,6 +96,15 @@ export interface PluginContext {
   consumer: ConsumerRef | null;
   /** The credential that authenticated the consumer (its id), set with `consumer`. */
   credential: { id: string } | null;
+  /** Consumers and credentials of the running configuration. */
+  readonly consumers: ConsumerStore;
+  /**
+   * Marks the request as authenticated (Kong's kong.client.authenticate plus the upstream
+   * headers Kong's auth plugins set): sets `consumer` and `credential`, and sends
+   * X-Consumer-ID, X-Consumer-Username, X-Consumer-Custom-ID and X-Credential-Identifier
+   * upstream (an anonymous consumer gets X-Anonymous-Consumer: true instead of a credential).
+   */
+  authenticate(consumer: ConsumerRef, credential: { id: string } | null): void;
   /** Per-request scratch space shared by all plugins (Kong's kong.ctx.shared). */
   readonly shared: Record<string, unknown>;
   readonly requestId: string;

@@ -15,6 +15,7 @@ import type { Balancer, Endpoint, TargetHealth } from '../upstream/types.js';
 import type { MetricsRegistry } from '../observe/metrics.js';
 import type { PluginChain } from '../plugins/chain/types.js';
 import type { Cluster, CompiledRoute, CompiledService, PassiveReporter, Snapshot } from './types.js';
+import { ConfigConsumers } from './consumers.js';
 
 export interface CompileOptions {
   metrics: MetricsRegistry;
@@ -203,6 +204,7 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
     clusters,
     routeCount: specs.length,
     serviceCount: services.size,
+    consumers: new ConfigConsumers(config),
   };
 }
 

@@ -5,6 +5,7 @@ import type { Router } from '../router/types.js';
 import type { Balancer, Endpoint, TargetHealth } from '../upstream/types.js';
 import type { RouteMetrics } from '../observe/metrics.js';
 import type { PluginChain } from '../plugins/chain/types.js';
+import type { ConsumerStore } from '../plugins/sdk.js';
 
 export interface PassiveReporter {
   report(ep: Endpoint, outcome: 'success' | 'http_failure' | 'tcp_failure' | 'timeout', status?: number): void;
@@ -58,4 +59,6 @@ export interface Snapshot {
   readonly clusters: ReadonlyMap<string, Cluster>;
   readonly routeCount: number;
   readonly serviceCount: number;
+  /** Consumers and credentials, for plugins. */
+  readonly consumers: ConsumerStore;
 }

@@ -15,7 +15,7 @@ import type { MatchInput, MatchResult } from '../../router/types.js';
 import { buildUpstreamPath } from '../../router/upstream-path.js';
 import { errorResponse, KONG_MESSAGES, reason } from '../errors.js';
 import { HeaderList, PluginRun, type PluginHost } from './plugin-run.js';
-import type { Phase } from '../../plugins/sdk.js';
+import type { ConsumerStore, Phase } from '../../plugins/sdk.js';
 
 let seq = 0;
 
@@ -132,6 +132,9 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
   }
   get serviceInfo(): { id: string; name: string } | null {
     return this.service;
+  }
+  get consumerStore(): ConsumerStore {
+    return this.snapshot.consumers;
   }
 
   pluginRespond(status: number, body: Buffer, headers: [string, string][]): void {

@@ -5,7 +5,7 @@
 
 import { Skip, type RequestHead } from '../http1/request-head.js';
 import type { ChainSlot, PluginChain, PluginInstance } from '../../plugins/chain/types.js';
-import type { ConsumerRef, Phase, PluginContext, PluginLogger, RequestApi, RequestOutcome, ResponseApi } from '../../plugins/sdk.js';
+import type { ConsumerRef, ConsumerStore, Phase, PluginContext, PluginLogger, RequestApi, RequestOutcome, ResponseApi } from '../../plugins/sdk.js';
 
 /** Async handlers that take longer than this fail their request with a 500. */
 export const PLUGIN_TIMEOUT_MS = 10_000;
@@ -18,6 +18,7 @@ export interface PluginHost {
   readonly scheme: 'http' | 'https';
   readonly port: number;
   readonly routeInfo: { id: string; name: string } | null;
+  readonly consumerStore: ConsumerStore;
   readonly serviceInfo: { id: string; name: string } | null;
   /** Gateway-made response (short-circuit). */
   pluginRespond(status: number, body: Buffer, headers: [string, string][]): void;
@@ -131,6 +132,26 @@ export class PluginRun implements PluginContext, RequestApi {
   }
   get requestId(): string {
     return this.owner.requestId;
+  }
+  get consumers(): ConsumerStore {
+    return this.owner.consumerStore;
+  }
+
+  authenticate(consumer: ConsumerRef, credential: { id: string } | null): void {
+    this.consumer = consumer;
+    this.credential = credential;
+    this.setHeader('X-Consumer-ID', consumer.id);
+    if (consumer.username !== null) this.setHeader('X-Consumer-Username', consumer.username);
+    else this.removeHeader('X-Consumer-Username');
+    if (consumer.custom_id !== null) this.setHeader('X-Consumer-Custom-ID', consumer.custom_id);
+    else this.removeHeader('X-Consumer-Custom-ID');
+    if (credential !== null) {
+      this.setHeader('X-Credential-Identifier', credential.id);
+      this.removeHeader('X-Anonymous-Consumer');
+    } else {
+      this.removeHeader('X-Credential-Identifier');
+      this.setHeader('X-Anonymous-Consumer', 'true');
+    }
   }
 
   respond(status: number, body?: string | Buffer | Record<string, unknown>, headers?: Record<string, string>): void {

@@ -135,6 +135,12 @@ export class Exchange {
         credential = c;
       },
       shared: this.shared,
+      // No consumers in these unit tests; auth plugins are tested end to end.
+      consumers: { findConsumer: () => null, findCredential: () => null, credentialsOf: () => [] },
+      authenticate(c: ConsumerRef, cred: { id: string } | null) {
+        consumer = c;
+        credential = cred;
+      },
       requestId: 'req-1',
       log: { info() {}, warn() {}, error() {} },
       outcome: null,
