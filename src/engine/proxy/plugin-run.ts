@@ -100,10 +100,10 @@ const RESERVED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 
 export class PluginRun implements PluginContext, RequestApi {
   consumer: ConsumerRef | null = null;
   credential: { id: string } | null = null;
-  readonly shared: Record<string, unknown> = {};
+  private sharedData: Record<string, unknown> | null = null;
   response: HeaderList | null = null;
   outcome: RequestOutcome | null = null;
-  readonly log: PluginLogger;
+  private logger: PluginLogger | null = null;
   private current = '';
   private answered = false;
   private timer: NodeJS.Timeout | null = null;
@@ -112,12 +112,24 @@ export class PluginRun implements PluginContext, RequestApi {
     readonly chain: PluginChain,
     private readonly owner: PluginHost,
   ) {
-    const self = this;
-    this.log = {
-      info: (msg, fields) => writeLog('info', self.current, owner.requestId, msg, fields),
-      warn: (msg, fields) => writeLog('warn', self.current, owner.requestId, msg, fields),
-      error: (msg, fields) => writeLog('error', self.current, owner.requestId, msg, fields),
-    };
+  }
+
+  get shared(): Record<string, unknown> {
+    return (this.sharedData ??= {});
+  }
+
+  /** Created on first use: most requests never log from a plugin. */
+  get log(): PluginLogger {
+    if (this.logger === null) {
+      const owner = this.owner;
+      const self = this;
+      this.logger = {
+        info: (msg, fields) => writeLog('info', self.current, owner.requestId, msg, fields),
+        warn: (msg, fields) => writeLog('warn', self.current, owner.requestId, msg, fields),
+        error: (msg, fields) => writeLog('error', self.current, owner.requestId, msg, fields),
+      };
+    }
+    return this.logger;
   }
 
   // ── PluginContext ─────────────────────────────────────────────────────────
