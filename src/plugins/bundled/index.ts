@@ -8,6 +8,8 @@ import ipRestriction from './ip-restriction/index.js';
 import correlationId from './correlation-id/index.js';
 import requestSizeLimiting from './request-size-limiting/index.js';
 import botDetection from './bot-detection/index.js';
+import rateLimiting from './rate-limiting/index.js';
+import keyAuth from './key-auth/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -16,4 +18,5 @@ export const bundled: PluginModule[] = [
   correlationId,
   requestSizeLimiting,
   botDetection,
+  keyAuth,
 ];

@@ -1,0 +1,130 @@
+// key-auth: authenticates a consumer by an API key found in a header or a query argument
+// (Kong 3.x semantics, priority 1250). Keys are the consumers' `keyauth_credentials[].key`,
+// looked up through the configuration's indexed consumer store. With `anonymous`, a failed
+// authentication lets the request through as that consumer (Kong's "logical OR" between
+// auth plugins); without it, the request is answered with a 401 and nothing goes upstream.
+
+import { definePlugin, type ConsumerRef, type PluginContext } from '../../sdk.js';
+import { KeyAuthSchema, type KeyAuthConfig } from './schema.js';
+
+interface Prepared extends KeyAuthConfig {
+  readonly challenge: string;
+}
+
+interface Failure {
+  readonly message: string;
+}
+
+const NO_KEY: Failure = { message: 'No API key found in request' };
+const INVALID: Failure = { message: 'Unauthorized' };
+const DUPLICATE: Failure = { message: 'Duplicate API key found' };
+
+/** Decodes a query-string component ("+" is a space); null when it is not valid percent-encoding. */
+function decodeComponent(s: string): string | null {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
+/** The query ("" or "?…") with every `name` argument removed, other arguments kept byte for byte. */
+export function withoutQueryArg(query: string, name: string): string {
+  if (query.length < 2) return query;
+  const kept = query
+    .slice(1)
+    .split('&')
+    .filter((part) => {
+      if (part === '') return false;
+      const eq = part.indexOf('=');
+      return decodeComponent(eq < 0 ? part : part.slice(0, eq)) !== name;
+    });
+  return kept.length === 0 ? '' : '?' + kept.join('&');
+}
+
+/** Every value of query argument `name` in the client's query string. */
+function queryValues(query: string, name: string): string[] {
+  if (query.length < 2) return [];
+  return new URLSearchParams(query.slice(1)).getAll(name);
+}
+
+/** Kong's header lookup also matches `api_key` against an `api-key` header. */
+function headerValue(ctx: PluginContext, name: string): { value: string; header: string } | null {
+  const v = ctx.request.getHeader(name);
+  if (v !== undefined) return { value: v, header: name };
+  if (name.includes('_')) {
+    const dashed = name.replace(/_/g, '-');
+    const d = ctx.request.getHeader(dashed);
+    if (d !== undefined) return { value: d, header: dashed };
+  }
+  return null;
+}
+
+/** Finds the key, hides it when asked, and authenticates; returns the failure otherwise. */
+function authenticateByKey(ctx: PluginContext, conf: Prepared): Failure | null {
+  let key: string | undefined;
+  for (const name of conf.key_names) {
+    let found: string | undefined;
+    let header: string | null = null;
+    if (conf.key_in_header) {
+      const h = headerValue(ctx, name);
+      if (h !== null) {
+        found = h.value;
+        header = h.header;
+      }
+    }
+    if (found === undefined && conf.key_in_query) {
+      const values = queryValues(ctx.request.query, name);
+      if (values.length > 1) return DUPLICATE;
+      if (values.length === 1) found = values[0];
+    }
+    // key_in_body: the SDK has no request body API yet; the body is not searched.
+    if (found === undefined) continue;
+    key = found;
+    if (conf.hide_credentials) {
+      const q = ctx.request.query;
+      if (q.length > 1) {
+        const stripped = withoutQueryArg(q, name);
+        if (stripped !== q) ctx.request.setUpstreamQuery(stripped);
+      }
+      ctx.request.removeHeader(header ?? name);
+    }
+    break;
+  }
+  if (key === undefined || key === '') return NO_KEY;
+  const match = ctx.consumers.findCredential('keyauth_credentials', 'key', key);
+  if (match === null) return INVALID;
+  ctx.authenticate(match.consumer, { id: match.credential.id });
+  return null;
+}
+
+/** The `anonymous` consumer, by id or username (not custom_id, as in Kong). */
+export function anonymousConsumer(ctx: PluginContext, anonymous: string): ConsumerRef {
+  const c = ctx.consumers.findConsumer(anonymous);
+  if (c === null || (c.id !== anonymous && c.username !== anonymous)) {
+    // Kong fails the request with a 500 too: the configuration names a consumer that does not exist.
+    throw new Error(`anonymous consumer "${anonymous}" is configured but doesn't exist`);
+  }
+  return c;
+}
+
+export default definePlugin({
+  name: 'key-auth',
+  version: '0.1.0',
+  priority: 1250,
+  schema: KeyAuthSchema,
+  prepare: (c: KeyAuthConfig): Prepared => ({ ...c, challenge: c.realm === null ? 'Key' : `Key realm="${c.realm.replace(/["\\]/g, '\\$&')}"` }),
+  phases: {
+    access(ctx, conf) {
+      if (!conf.run_on_preflight && ctx.request.method === 'OPTIONS') return;
+      if (conf.anonymous !== null) {
+        // Logical OR: another auth plugin already authenticated the request.
+        if (ctx.credential !== null) return;
+        if (authenticateByKey(ctx, conf) !== null) ctx.authenticate(anonymousConsumer(ctx, conf.anonymous), null);
+        return;
+      }
+      const failure = authenticateByKey(ctx, conf);
+      if (failure !== null) ctx.respond(401, { message: failure.message }, { 'WWW-Authenticate': conf.challenge });
+    },
+  },
+});

@@ -1,0 +1,143 @@
+// Authentication and access control end to end, through the real gateway: key-auth,
+// basic-auth and acl with Kong's statuses, messages and upstream headers; consumers and their
+// credentials come from the Kong file.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'undici';
+import { gateway, upstream } from '../helpers/scope.js';
+import type { TestUpstream } from '../helpers/upstream.js';
+
+type Seen = { url: string; headers: Record<string, string | undefined> };
+
+async function get(url: string, headers: Record<string, string> = {}, method = 'GET') {
+  const res = await request(url, { method, headers });
+  const text = await res.body.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.statusCode, headers: res.headers, json, text };
+}
+
+/** Requests the upstream received whose path starts with `prefix`. */
+function reached(up: TestUpstream, prefix: string): number {
+  return up.requests.filter((r) => r.url.startsWith(prefix)).length;
+}
+
+const CONSUMERS = [
+  {
+    username: 'alice',
+    custom_id: 'alice-42',
+    keyauth_credentials: [{ key: 'alice-key' }],
+    basicauth_credentials: [{ username: 'alice', password: 'open sesame' }],
+    acls: [{ group: 'admins' }, { group: 'staff' }],
+  },
+  {
+    username: 'bob',
+    keyauth_credentials: [{ key: 'bob-key' }],
+    basicauth_credentials: [{ username: 'bob', password: 'p:ss' }],
+    acls: [{ group: 'staff' }],
+  },
+  { username: 'eve', keyauth_credentials: [{ key: 'eve-key' }] },
+  { username: 'guest', custom_id: 'guest-id' },
+];
+
+/** Routes keep their path upstream (strip_path: false), so the upstream's view names the route. */
+function routes(...list: Record<string, unknown>[]): Record<string, unknown>[] {
+  return list.map((r) => ({ strip_path: false, ...r }));
+}
+
+function kongFile(upPort: number, rs: Record<string, unknown>[], extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    _format_version: '3.0',
+    services: [{ name: 'svc', url: `http://127.0.0.1:${upPort}`, routes: rs }],
+    consumers: CONSUMERS,
+    ...extra,
+  });
+}
+
+test('key-auth: missing, invalid and valid keys, headers upstream, hide_credentials, anonymous, preflight', async () => {
+  const up = await upstream('ka');
+  const gw = await gateway({
+    config: kongFile(
+      up.port,
+      routes(
+        { name: 'k', paths: ['/k'], plugins: [{ name: 'key-auth' }] },
+        { name: 'hide', paths: ['/hide'], plugins: [{ name: 'key-auth', config: { hide_credentials: true, key_names: ['apikey', 'x-api-key'] } }] },
+        { name: 'anon', paths: ['/anon'], plugins: [{ name: 'key-auth', config: { anonymous: 'guest' } }] },
+        { name: 'hdr', paths: ['/hdr'], plugins: [{ name: 'key-auth', config: { key_in_query: false, realm: 'kong', run_on_preflight: false } }] },
+      ),
+    ),
+  });
+
+  // Missing key: 401, Kong's message and challenge, nothing upstream.
+  const missing = await get(gw.url + '/k/x');
+  assert.equal(missing.status, 401);
+  assert.deepEqual(missing.json, { message: 'No API key found in request' });
+  assert.equal(missing.headers['www-authenticate'], 'Key');
+  // Wrong key: 401 Unauthorized (Kong 3.7+).
+  const wrong = await get(gw.url + '/k/x', { apikey: 'nope' });
+  assert.equal(wrong.status, 401);
+  assert.deepEqual(wrong.json, { message: 'Unauthorized' });
+  assert.equal(wrong.headers['www-authenticate'], 'Key');
+  const dup = await get(gw.url + '/k/x?apikey=alice-key&apikey=bob-key');
+  assert.equal(dup.status, 401);
+  assert.deepEqual(dup.json, { message: 'Duplicate API key found' });
+  assert.equal(reached(up, '/k'), 0, 'refused requests never reach the upstream');
+
+  // Valid key in a header: the upstream learns who the consumer is; the key is passed on by default.
+  const ok = await get(gw.url + '/k/x', { apikey: 'alice-key', 'x-consumer-groups': 'forged', 'x-anonymous-consumer': 'true' });
+  assert.equal(ok.status, 200);
+  const seen = (ok.json as Seen).headers;
+  assert.match(seen['x-consumer-id'] ?? '', /^[0-9a-f-]{36}$/);
+  assert.equal(seen['x-consumer-username'], 'alice');
+  assert.equal(seen['x-consumer-custom-id'], 'alice-42');
+  assert.ok(seen['x-credential-identifier'], 'X-Credential-Identifier is set');
+  assert.equal(seen['x-anonymous-consumer'], undefined, 'a client cannot pose as anonymous');
+  assert.equal(seen.apikey, 'alice-key');
+  // In the query string.
+  const q = await get(gw.url + '/k/x?a=1&apikey=bob-key');
+  assert.equal(q.status, 200);
+  assert.equal((q.json as Seen).headers['x-consumer-username'], 'bob');
+  assert.equal((q.json as Seen).headers['x-consumer-custom-id'], undefined);
+  assert.equal((q.json as Seen).url, '/k/x?a=1&apikey=bob-key');
+
+  // hide_credentials: the key header and query argument are removed, the rest kept byte for byte.
+  const h1 = await get(gw.url + '/hide/x?a=1&apikey=alice-key&b=%2F+c', {});
+  assert.equal(h1.status, 200);
+  assert.equal((h1.json as Seen).url, '/hide/x?a=1&b=%2F+c');
+  assert.equal((h1.json as Seen).headers['x-consumer-username'], 'alice');
+  const h2 = await get(gw.url + '/hide/x', { 'x-api-key': 'bob-key' });
+  assert.equal(h2.status, 200);
+  assert.equal((h2.json as Seen).headers['x-api-key'], undefined);
+  assert.equal((h2.json as Seen).headers['x-consumer-username'], 'bob');
+  const h3 = await get(gw.url + '/hide/x?apikey=eve-key');
+  assert.equal((h3.json as Seen).url, '/hide/x');
+
+  // anonymous: no key or a wrong key proceeds as the anonymous consumer; a good key still wins.
+  const anonCases: Record<string, string>[] = [{}, { apikey: 'wrong' }];
+  for (const headers of anonCases) {
+    const a = await get(gw.url + '/anon/x', headers);
+    assert.equal(a.status, 200);
+    const ah = (a.json as Seen).headers;
+    assert.equal(ah['x-consumer-username'], 'guest');
+    assert.equal(ah['x-consumer-custom-id'], 'guest-id');
+    assert.equal(ah['x-anonymous-consumer'], 'true');
+    assert.equal(ah['x-credential-identifier'], undefined);
+  }
+  const named = await get(gw.url + '/anon/x', { apikey: 'eve-key' });
+  assert.equal((named.json as Seen).headers['x-consumer-username'], 'eve');
+  assert.equal((named.json as Seen).headers['x-anonymous-consumer'], undefined);
+
+  // key_in_query: false ignores the query; realm shapes the challenge; preflight skipped when asked.
+  const noq = await get(gw.url + '/hdr/x?apikey=alice-key');
+  assert.equal(noq.status, 401);
+  assert.equal(noq.headers['www-authenticate'], 'Key realm="kong"');
+  const pre = await get(gw.url + '/hdr/x', {}, 'OPTIONS');
+  assert.equal(pre.status, 200, 'OPTIONS passes without a key when run_on_preflight is false');
+  const preK = await get(gw.url + '/k/x', {}, 'OPTIONS');
+  assert.equal(preK.status, 401, 'OPTIONS is authenticated by default');
+});
