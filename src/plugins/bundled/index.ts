@@ -10,6 +10,7 @@ import requestSizeLimiting from './request-size-limiting/index.js';
 import botDetection from './bot-detection/index.js';
 import rateLimiting from './rate-limiting/index.js';
 import keyAuth from './key-auth/index.js';
+import basicAuth from './basic-auth/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -19,4 +20,6 @@ export const bundled: PluginModule[] = [
   requestSizeLimiting,
   botDetection,
   keyAuth,
+  basicAuth,
+  rateLimiting,
 ];

@@ -1,0 +1,127 @@
+// rate-limiting: counts requests per client in fixed second … year windows and answers 429
+// once a window's limit is reached, as Kong's rate-limiting plugin does. Kong priority 910.
+//
+// Policy `local` only for now: counters live in this worker's memory (see local-store.ts), so
+// with N workers a client may get up to N × limit. `redis` and `cluster` are accepted by the
+// schema (Kong files load through validation) but refused when the configuration is prepared.
+
+import { definePlugin, type PluginContext } from '../../sdk.js';
+import { PluginConfigFieldError } from '../shared/config-error.js';
+import { decide, type WindowUsage } from './limits.js';
+import { localCounters } from './local-store.js';
+import { RateLimitingSchema, upgradeRedisFields, type RateLimitingConfig } from './schema.js';
+import { PERIODS, windowEnd, windowStart, type Period } from './windows.js';
+
+export interface Prepared {
+  readonly windows: readonly { readonly period: Period; readonly limit: number }[];
+  readonly limitBy: RateLimitingConfig['limit_by'];
+  readonly headerName: string | null;
+  readonly path: string | null;
+  readonly hideClientHeaders: boolean;
+  readonly errorCode: number;
+  readonly errorMessage: string;
+}
+
+const HEADERS = 'rate-limiting.headers';
+
+/** Kong's "%.1f" in the ordering message. */
+const f1 = (n: number): string => n.toFixed(1);
+
+export function prepare(c: RateLimitingConfig): Prepared {
+  const windows = PERIODS.filter((p) => typeof c[p] === 'number').map((p) => ({ period: p, limit: c[p] as number }));
+  if (windows.length === 0) {
+    throw new PluginConfigFieldError('', `at least one of these fields must be non-empty: ${PERIODS.map((p) => `'config.${p}'`).join(', ')}`);
+  }
+  // Kong's validate_periods_order: a longer window cannot have a lower limit.
+  for (let i = 0; i < windows.length; i++) {
+    for (let j = i + 1; j < windows.length; j++) {
+      const lo = windows[i]!;
+      const hi = windows[j]!;
+      if (hi.limit < lo.limit) {
+        throw new PluginConfigFieldError(hi.period, `The limit for ${hi.period}(${f1(hi.limit)}) cannot be lower than the limit for ${lo.period}(${f1(lo.limit)})`);
+      }
+    }
+  }
+  if (c.limit_by === 'header' && c.header_name === null) throw new PluginConfigFieldError('header_name', "required field missing (limit_by is 'header')");
+  if (c.limit_by === 'path' && c.path === null) throw new PluginConfigFieldError('path', "required field missing (limit_by is 'path')");
+  if (c.policy === 'redis') {
+    throw new PluginConfigFieldError('policy', "policy 'redis' is not available yet in Turnpike; use policy 'local' (counts per worker) for now");
+  }
+  if (c.policy === 'cluster') {
+    throw new PluginConfigFieldError('policy', "policy 'cluster' is not available yet in Turnpike (Kong runs it on its database); use policy 'local' for now");
+  }
+  return {
+    windows,
+    limitBy: c.limit_by,
+    headerName: c.header_name,
+    path: c.path,
+    hideClientHeaders: c.hide_client_headers,
+    errorCode: c.error_code,
+    errorMessage: c.error_message,
+  };
+}
+
+/** Kong's get_identifier: whatever limit_by names, falling back to the client's IP when absent. */
+export function identifierOf(ctx: PluginContext, p: Prepared): string {
+  let id: string | null | undefined = null;
+  switch (p.limitBy) {
+    case 'consumer':
+      id = ctx.consumer?.id ?? ctx.credential?.id;
+      break;
+    case 'credential':
+      id = ctx.credential?.id;
+      break;
+    case 'service':
+      id = ctx.service?.id;
+      break;
+    case 'header':
+      id = ctx.request.getHeader(p.headerName!);
+      break;
+    case 'path':
+      if (ctx.request.path === p.path) id = p.path;
+      break;
+    case 'ip':
+      break;
+  }
+  return id ?? ctx.request.clientIp;
+}
+
+function access(ctx: PluginContext, p: Prepared): void {
+  const now = Date.now();
+  // Kong's local key: route, service, identifier, window start, period.
+  const base = `${ctx.route?.id ?? ''}:${ctx.service?.id ?? ''}:${identifierOf(ctx, p)}:`;
+  const usage: WindowUsage[] = [];
+  const keys: { key: string; end: number }[] = [];
+  for (const w of p.windows) {
+    const start = windowStart(w.period, now);
+    const key = base + start + ':' + w.period;
+    keys.push({ key, end: windowEnd(w.period, start) });
+    usage.push({ period: w.period, limit: w.limit, used: localCounters.usage(key, now) });
+  }
+  const d = decide(usage, now);
+  if (d.stop !== null) {
+    // Kong: hide_client_headers hides Retry-After too.
+    const headers = p.hideClientHeaders ? undefined : { ...d.headers, 'Retry-After': String(d.reset) };
+    if (headers !== undefined) ctx.shared[HEADERS] = headers;
+    ctx.respond(p.errorCode, { message: p.errorMessage }, headers);
+    return;
+  }
+  for (const k of keys) localCounters.increment(k.key, k.end, now);
+  if (!p.hideClientHeaders) ctx.shared[HEADERS] = d.headers;
+}
+
+function response(ctx: PluginContext): void {
+  const headers = ctx.shared[HEADERS] as Record<string, string> | undefined;
+  if (headers === undefined || ctx.response === null) return;
+  for (const [k, v] of Object.entries(headers)) ctx.response.setHeader(k, v);
+}
+
+export default definePlugin({
+  name: 'rate-limiting',
+  version: '0.1.0',
+  priority: 910,
+  schema: RateLimitingSchema,
+  upgrade: upgradeRedisFields,
+  prepare,
+  phases: { access, response },
+});
