@@ -141,3 +141,69 @@ test('key-auth: missing, invalid and valid keys, headers upstream, hide_credenti
   const preK = await get(gw.url + '/k/x', {}, 'OPTIONS');
   assert.equal(preK.status, 401, 'OPTIONS is authenticated by default');
 });
+
+function basic(user: string, pass: string): string {
+  return 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64');
+}
+
+test('basic-auth: missing, invalid and valid credentials, Proxy-Authorization, hide_credentials, anonymous', async () => {
+  const up = await upstream('ba');
+  const gw = await gateway({
+    config: kongFile(
+      up.port,
+      routes(
+        { name: 'b', paths: ['/b'], plugins: [{ name: 'basic-auth' }] },
+        { name: 'hide', paths: ['/hide'], plugins: [{ name: 'basic-auth', config: { hide_credentials: true, realm: 'kong' } }] },
+        { name: 'anon', paths: ['/anon'], plugins: [{ name: 'basic-auth', config: { anonymous: 'guest' } }] },
+      ),
+    ),
+  });
+
+  const missing = await get(gw.url + '/b/x');
+  assert.equal(missing.status, 401);
+  assert.deepEqual(missing.json, { message: 'Unauthorized' });
+  assert.equal(missing.headers['www-authenticate'], 'Basic realm="service"');
+  for (const auth of [basic('alice', 'wrong'), basic('nobody', 'open sesame'), 'Basic !!!', 'Bearer abc', basic('alice', 'open sesame').slice(0, -4)]) {
+    const bad = await get(gw.url + '/b/x', { authorization: auth });
+    assert.equal(bad.status, 401, auth);
+    assert.deepEqual(bad.json, { message: 'Unauthorized' });
+    assert.equal(bad.headers['www-authenticate'], 'Basic realm="service"');
+  }
+  assert.equal(reached(up, '/b'), 0, 'refused requests never reach the upstream');
+
+  const ok = await get(gw.url + '/b/x', { authorization: basic('alice', 'open sesame') });
+  assert.equal(ok.status, 200);
+  const seen = (ok.json as Seen).headers;
+  assert.equal(seen['x-consumer-username'], 'alice');
+  assert.equal(seen['x-consumer-custom-id'], 'alice-42');
+  assert.match(seen['x-consumer-id'] ?? '', /^[0-9a-f-]{36}$/);
+  assert.ok(seen['x-credential-identifier']);
+  assert.equal(seen.authorization, basic('alice', 'open sesame'), 'credentials are passed on by default');
+  // A password with a colon; lower-case scheme; Proxy-Authorization.
+  const colon = await get(gw.url + '/b/x', { authorization: basic('bob', 'p:ss').replace('Basic', 'basic') });
+  assert.equal(colon.status, 200);
+  assert.equal((colon.json as Seen).headers['x-consumer-username'], 'bob');
+  const proxy = await get(gw.url + '/b/x', { 'proxy-authorization': basic('bob', 'p:ss') });
+  assert.equal(proxy.status, 200);
+  assert.equal((proxy.json as Seen).headers['x-consumer-username'], 'bob');
+  // A second request uses the cached digest.
+  const again = await get(gw.url + '/b/x', { authorization: basic('alice', 'open sesame') });
+  assert.equal(again.status, 200);
+
+  const hidden = await get(gw.url + '/hide/x', { authorization: basic('alice', 'open sesame'), 'proxy-authorization': 'Basic Zm9vOmJhcg==' });
+  assert.equal(hidden.status, 200);
+  assert.equal((hidden.json as Seen).headers.authorization, undefined);
+  assert.equal((hidden.json as Seen).headers['proxy-authorization'], undefined);
+  assert.equal((hidden.json as Seen).headers['x-consumer-username'], 'alice');
+  const realm = await get(gw.url + '/hide/x');
+  assert.equal(realm.headers['www-authenticate'], 'Basic realm="kong"');
+
+  const anon = await get(gw.url + '/anon/x', { authorization: basic('alice', 'nope') });
+  assert.equal(anon.status, 200);
+  assert.equal((anon.json as Seen).headers['x-consumer-username'], 'guest');
+  assert.equal((anon.json as Seen).headers['x-anonymous-consumer'], 'true');
+  const named = await get(gw.url + '/anon/x', { authorization: basic('bob', 'p:ss') });
+  assert.equal((named.json as Seen).headers['x-consumer-username'], 'bob');
+
+  assert.doesNotMatch(gw.stderr + gw.stdout, /open sesame|p:ss/, 'passwords are never logged');
+});
