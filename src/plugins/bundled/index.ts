@@ -11,7 +11,6 @@ import botDetection from './bot-detection/index.js';
 import rateLimiting from './rate-limiting/index.js';
 import keyAuth from './key-auth/index.js';
 import basicAuth from './basic-auth/index.js';
-import basicAuth from './basic-auth/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -21,7 +20,6 @@ export const bundled: PluginModule[] = [
   requestSizeLimiting,
   botDetection,
   keyAuth,
-  basicAuth,
   basicAuth,
   rateLimiting,
 ];
