@@ -1,0 +1,113 @@
+// Traffic-control and transformation plugins end to end, through the real gateway (1 worker):
+// rate-limiting (local policy), request-transformer, response-transformer.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'undici';
+import { sleep } from '../helpers/gateway.js';
+import { gateway, upstream } from '../helpers/scope.js';
+
+/** Waits until the start of a fresh UTC second, so that a short burst stays inside one `second` window. */
+async function freshSecond(): Promise<void> {
+  await sleep(1000 - (Date.now() % 1000) + 5);
+}
+
+async function get(url: string, headers: Record<string, string> = {}) {
+  const res = await request(url, { headers });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, text };
+}
+
+test('rate-limiting: exactly N pass, then 429 with Kong body, headers and Retry-After; the window resets', async () => {
+  const up = await upstream('rl');
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      services: [{
+        name: 'svc',
+        url: `http://127.0.0.1:${up.port}`,
+        routes: [
+          { name: 'ip', paths: ['/ip'], plugins: [{ name: 'rate-limiting', config: { second: 3, hour: 1000, limit_by: 'ip' } }] },
+          { name: 'hdr', paths: ['/hdr'], plugins: [{ name: 'rate-limiting', config: { second: 2, limit_by: 'header', header_name: 'X-Client' } }] },
+          { name: 'hidden', paths: ['/hidden'], plugins: [{ name: 'rate-limiting', config: { second: 1, hide_client_headers: true, error_code: 503, error_message: 'busy' } }] },
+          // Kong's flat redis fields load (upgraded), the local policy runs.
+          { name: 'flat', paths: ['/flat'], plugins: [{ name: 'rate-limiting', config: { minute: 50, policy: 'local', redis_host: 'redis.internal', redis_port: 6379 } }] },
+        ],
+      }],
+    }),
+  });
+
+  await freshSecond();
+  const ok: Awaited<ReturnType<typeof get>>[] = [];
+  for (let i = 0; i < 3; i++) ok.push(await get(gw.url + '/ip/x'));
+  const limited = await get(gw.url + '/ip/x');
+  ok.forEach((r, i) => {
+    assert.equal(r.status, 200, `request ${i + 1} passes`);
+    assert.equal(r.headers['x-ratelimit-limit-second'], '3');
+    assert.equal(r.headers['x-ratelimit-remaining-second'], String(2 - i));
+    assert.equal(r.headers['x-ratelimit-limit-hour'], '1000');
+    assert.equal(r.headers['x-ratelimit-remaining-hour'], String(999 - i));
+    assert.equal(r.headers['ratelimit-limit'], '3', 'the most restrictive window is the second');
+    assert.equal(r.headers['ratelimit-remaining'], String(2 - i));
+    assert.equal(r.headers['ratelimit-reset'], '1');
+    assert.equal(r.headers['retry-after'], undefined);
+  });
+  assert.equal(limited.status, 429);
+  assert.deepEqual(JSON.parse(limited.text), { message: 'API rate limit exceeded' });
+  assert.match(String(limited.headers['content-type']), /application\/json/);
+  assert.equal(limited.headers['retry-after'], '1');
+  assert.equal(limited.headers['ratelimit-limit'], '3');
+  assert.equal(limited.headers['ratelimit-remaining'], '0');
+  assert.equal(limited.headers['ratelimit-reset'], '1');
+  assert.equal(limited.headers['x-ratelimit-remaining-second'], '0');
+  assert.equal(limited.headers['x-ratelimit-remaining-hour'], '997', 'the refused request is not counted');
+  assert.equal(up.requests.length, 3, 'the upstream saw exactly N requests');
+
+  // Next second: a fresh window.
+  await freshSecond();
+  const again = await get(gw.url + '/ip/x');
+  assert.equal(again.status, 200);
+  assert.equal(again.headers['x-ratelimit-remaining-second'], '2');
+  assert.equal(again.headers['x-ratelimit-remaining-hour'], '996');
+
+  // limit_by header: each X-Client value has its own counter.
+  await freshSecond();
+  const a = [await get(gw.url + '/hdr', { 'x-client': 'a' }), await get(gw.url + '/hdr', { 'x-client': 'a' }), await get(gw.url + '/hdr', { 'x-client': 'a' })];
+  const b = await get(gw.url + '/hdr', { 'x-client': 'b' });
+  assert.deepEqual(a.map((r) => r.status), [200, 200, 429]);
+  assert.equal(b.status, 200, 'client b is not limited by client a');
+  assert.equal(b.headers['x-ratelimit-remaining-second'], '1');
+
+  // hide_client_headers: no rate-limit headers, not even Retry-After (as Kong); custom code and message.
+  await freshSecond();
+  const h1 = await get(gw.url + '/hidden');
+  const h2 = await get(gw.url + '/hidden');
+  assert.equal(h1.status, 200);
+  assert.equal(h2.status, 503);
+  assert.deepEqual(JSON.parse(h2.text), { message: 'busy' });
+  for (const r of [h1, h2]) {
+    for (const name of Object.keys(r.headers)) assert.doesNotMatch(name, /ratelimit|retry-after/i);
+  }
+
+  const flat = await get(gw.url + '/flat');
+  assert.equal(flat.status, 200);
+  assert.equal(flat.headers['x-ratelimit-limit-minute'], '50');
+});
+
+test('rate-limiting: policy redis is refused at load with a clear message', async () => {
+  const { runCli, tmpDir } = await import('../helpers/gateway.js');
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const dir = tmpDir();
+  const cfg = path.join(dir, 'kong.yml');
+  fs.writeFileSync(cfg, JSON.stringify({
+    _format_version: '3.0',
+    services: [{ name: 'svc', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'] }] }],
+    plugins: [{ name: 'rate-limiting', config: { minute: 5, policy: 'redis', redis_host: '127.0.0.1' } }],
+  }));
+  const r = await runCli(['validate', cfg]);
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /rate-limiting/);
+  assert.match(r.stderr, /'redis' is not available yet/);
+});
