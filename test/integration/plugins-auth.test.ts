@@ -5,7 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { gateway, upstream } from '../helpers/scope.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runCli, tmpDir } from '../helpers/gateway.js';
+import { gateway, onCleanup, upstream } from '../helpers/scope.js';
 import type { TestUpstream } from '../helpers/upstream.js';
 
 type Seen = { url: string; headers: Record<string, string | undefined> };
@@ -206,4 +209,71 @@ test('basic-auth: missing, invalid and valid credentials, Proxy-Authorization, h
   assert.equal((named.json as Seen).headers['x-consumer-username'], 'bob');
 
   assert.doesNotMatch(gw.stderr + gw.stdout, /open sesame|p:ss/, 'passwords are never logged');
+});
+
+test('acl: allow and deny groups after key-auth (priority order), X-Consumer-Groups, 401 without a consumer', async () => {
+  const up = await upstream('acl');
+  // Plugins listed acl first: the order in the file does not matter, priorities do (key-auth 1250 > acl 950).
+  const gw = await gateway({
+    config: kongFile(
+      up.port,
+      routes(
+        { name: 'admins', paths: ['/admins'], plugins: [{ name: 'acl', config: { allow: ['admins'] } }, { name: 'key-auth' }] },
+        { name: 'nostaff', paths: ['/nostaff'], plugins: [{ name: 'acl', config: { deny: ['staff'], hide_groups_header: true } }, { name: 'key-auth' }] },
+        { name: 'bare', paths: ['/bare'], plugins: [{ name: 'acl', config: { allow: ['admins'] } }] },
+        { name: 'anon', paths: ['/anon'], plugins: [{ name: 'acl', config: { allow: ['admins'] } }, { name: 'key-auth', config: { anonymous: 'guest' } }] },
+        { name: 'legacy', paths: ['/legacy'], plugins: [{ name: 'acl', config: { whitelist: ['staff'] } }, { name: 'basic-auth' }] },
+      ),
+    ),
+  });
+
+  const alice = await get(gw.url + '/admins/x', { apikey: 'alice-key', 'x-consumer-groups': 'forged' });
+  assert.equal(alice.status, 200);
+  assert.equal((alice.json as Seen).headers['x-consumer-groups'], 'admins, staff');
+  assert.equal((alice.json as Seen).headers['x-consumer-username'], 'alice');
+  const bob = await get(gw.url + '/admins/x', { apikey: 'bob-key' });
+  assert.equal(bob.status, 403);
+  assert.deepEqual(bob.json, { message: 'You cannot consume this service' });
+  const eve = await get(gw.url + '/admins/x', { apikey: 'eve-key' });
+  assert.equal(eve.status, 403, 'a consumer without groups is not allowed');
+  const nokey = await get(gw.url + '/admins/x');
+  assert.equal(nokey.status, 401);
+  assert.deepEqual(nokey.json, { message: 'No API key found in request' }, 'key-auth answered before acl ran');
+  assert.equal(reached(up, '/admins'), 1, 'only the allowed request reached the upstream');
+
+  // deny: staff refused; others pass, without the groups header (and a forged one is dropped).
+  assert.equal((await get(gw.url + '/nostaff/x', { apikey: 'bob-key' })).status, 403);
+  assert.equal((await get(gw.url + '/nostaff/x', { apikey: 'alice-key' })).status, 403);
+  const e2 = await get(gw.url + '/nostaff/x', { apikey: 'eve-key', 'x-consumer-groups': 'forged' });
+  assert.equal(e2.status, 200);
+  assert.equal((e2.json as Seen).headers['x-consumer-groups'], undefined);
+  assert.equal(reached(up, '/nostaff'), 1);
+
+  // No authentication plugin: no consumer, 401.
+  const bare = await get(gw.url + '/bare/x', { apikey: 'alice-key' });
+  assert.equal(bare.status, 401);
+  assert.deepEqual(bare.json, { message: 'Unauthorized' });
+  // The anonymous consumer (no groups) is refused by an allow list; a real admin passes.
+  assert.equal((await get(gw.url + '/anon/x')).status, 403);
+  assert.equal((await get(gw.url + '/anon/x', { apikey: 'alice-key' })).status, 200);
+  // Kong 2.x whitelist, with basic-auth.
+  const legacy = await get(gw.url + '/legacy/x', { authorization: basic('bob', 'p:ss') });
+  assert.equal(legacy.status, 200);
+  assert.equal((legacy.json as Seen).headers['x-consumer-groups'], 'staff');
+  assert.equal(reached(up, '/bare') + reached(up, '/anon'), 1);
+});
+
+test('acl: allow and deny together, or neither, stop the configuration with Kong\'s message', async () => {
+  const dir = tmpDir();
+  onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const [config, msg] of [
+    [{ allow: ['a'], deny: ['b'] }, /acl.*only one of these fields must be non-empty: 'config.allow', 'config.deny'/s],
+    [{}, /acl.*at least one of these fields must be non-empty: 'config.allow', 'config.deny'/s],
+  ] as const) {
+    const cfg = path.join(dir, 'kong.yml');
+    fs.writeFileSync(cfg, JSON.stringify({ _format_version: '3.0', services: [{ name: 's', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'acl', config }] }] }] }));
+    const res = await runCli(['validate', cfg]);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr + res.stdout, msg);
+  }
 });

@@ -11,6 +11,7 @@ import botDetection from './bot-detection/index.js';
 import rateLimiting from './rate-limiting/index.js';
 import keyAuth from './key-auth/index.js';
 import basicAuth from './basic-auth/index.js';
+import acl from './acl/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -21,5 +22,6 @@ export const bundled: PluginModule[] = [
   botDetection,
   keyAuth,
   basicAuth,
+  acl,
   rateLimiting,
 ];
