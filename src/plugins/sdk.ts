@@ -58,6 +58,11 @@ export interface CredentialMatch {
 
 /** Read access to the configuration's consumers and their credentials (indexed once per config). */
 export interface ConsumerStore {
+  /**
+   * Kong's `_transform`: true (the default) when credential secrets in the file are plaintext,
+   * to be transformed (hashed) by the plugin; false when they are stored already transformed.
+   */
+  readonly transform: boolean;
   /** A consumer by id, username or custom_id (e.g. the `anonymous` setting of auth plugins). */
   findConsumer(idOrName: string): ConsumerRef | null;
   /**

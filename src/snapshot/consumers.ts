@@ -13,7 +13,10 @@ export class ConfigConsumers implements ConsumerStore {
   private readonly creds = new Map<string, Map<string, Cred[]>>(); // kind → consumer id → credentials
   private readonly indexes = new Map<string, Map<string, CredentialMatch>>(); // kind\0field → value → match
 
+  readonly transform: boolean;
+
   constructor(config: Config) {
+    this.transform = (config as { _transform?: boolean })._transform !== false;
     for (const c of config.consumers) {
       const ref: ConsumerRef = { id: c.id, username: c.username, custom_id: c.custom_id };
       this.refs.set(c.id, ref);

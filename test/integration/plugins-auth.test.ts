@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, tmpDir } from '../helpers/gateway.js';
@@ -209,6 +210,24 @@ test('basic-auth: missing, invalid and valid credentials, Proxy-Authorization, h
   assert.equal((named.json as Seen).headers['x-consumer-username'], 'bob');
 
   assert.doesNotMatch(gw.stderr + gw.stdout, /open sesame|p:ss/, 'passwords are never logged');
+});
+
+test('basic-auth with _transform: false compares Kong\'s stored digest, not the stored text', async () => {
+  const up = await upstream('transform');
+  const id = '5b0f4bc2-5a3c-4c3f-9f26-0b8f0e1a2c3d';
+  const hashed = createHash('sha1').update('real password' + id).digest('hex');
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      _transform: false,
+      services: [{ name: 'svc', url: `http://127.0.0.1:${up.port}`, routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'basic-auth' }] }] }],
+      consumers: [{ id, username: 'carol', basicauth_credentials: [{ username: 'carol', password: hashed }] }],
+    }),
+  });
+  const ok = await get(gw.url + '/x', { authorization: basic('carol', 'real password') });
+  assert.equal(ok.status, 200);
+  const withHash = await get(gw.url + '/x', { authorization: basic('carol', hashed) });
+  assert.equal(withHash.status, 401, 'the stored digest itself is not a password');
 });
 
 test('acl: allow and deny groups after key-auth (priority order), X-Consumer-Groups, 401 without a consumer', async () => {

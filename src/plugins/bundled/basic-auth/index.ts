@@ -35,11 +35,18 @@ export function parseBasic(header: string): [string, string] | null {
 }
 
 /** The stored digest of a credential (hashing the file's plaintext once per instance and config). */
-function storedDigest(conf: Prepared, credential: Record<string, unknown>, consumerId: string): Buffer | null {
+function storedDigest(conf: Prepared, credential: Record<string, unknown>, consumerId: string, transform: boolean): Buffer | null {
   let d = conf.digests.get(credential);
   if (d === undefined) {
     const pw = credential.password;
     if (typeof pw !== 'string') return null;
+    // `_transform: false`: the file already holds Kong's hex digest; never treat it as a password.
+    if (!transform) {
+      if (!/^[0-9a-f]{40}$/i.test(pw)) return null;
+      d = Buffer.from(pw, 'hex');
+      conf.digests.set(credential, d);
+      return d;
+    }
     d = digest(pw, consumerId);
     conf.digests.set(credential, d);
   }
@@ -59,7 +66,7 @@ function tryHeader(ctx: PluginContext, conf: Prepared, value: string | undefined
     timingSafeEqual(DUMMY, digest(password, '')); // same work whether or not the user exists
     return 'none';
   }
-  const expected = storedDigest(conf, match.credential, match.consumer.id);
+  const expected = storedDigest(conf, match.credential, match.consumer.id, ctx.consumers.transform);
   const given = digest(password, match.consumer.id);
   if (expected === null || !timingSafeEqual(expected, given)) return 'bad';
   ctx.authenticate(match.consumer, { id: match.credential.id });

@@ -136,7 +136,7 @@ export class Exchange {
       },
       shared: this.shared,
       // No consumers in these unit tests; auth plugins are tested end to end.
-      consumers: { findConsumer: () => null, findCredential: () => null, credentialsOf: () => [] },
+      consumers: { transform: true, findConsumer: () => null, findCredential: () => null, credentialsOf: () => [] },
       authenticate(c: ConsumerRef, cred: { id: string } | null) {
         consumer = c;
         credential = cred;
