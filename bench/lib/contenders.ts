@@ -3,6 +3,19 @@
 import { mkdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, httpStatus, pinned, startProcess, stopProcess, waitFor200, type Proc } from './proc.js';
+import type { SpawnOptions } from 'node:child_process';
+
+/** Starts a process and waits until `url` answers 200; stops it again if it never does. */
+async function startReady(url: string, readyMs: number, name: string, argv: string[], logFile: string, opts?: SpawnOptions): Promise<Proc> {
+  const proc = startProcess(name, argv, logFile, opts);
+  try {
+    await waitFor200(url, readyMs, proc);
+  } catch (err) {
+    await stopProcess(proc);
+    throw err;
+  }
+  return proc;
+}
 import { manyRoutesConfig, oneRouteConfig } from './turnpike-config.js';
 
 export interface BenchContext {
@@ -67,13 +80,7 @@ async function startNginx(workDir: string, name: string, cpu: number, body: stri
   const conf = nginxConf(workDir, name, body);
   const dir = join(workDir, name);
   const argv = pinned(cpu, ['nginx', '-p', dir, '-e', join(dir, 'error.log'), '-c', conf]);
-  const proc = startProcess(name, argv, join(dir, 'stdout.log'));
-  try {
-    await waitFor200(`http://127.0.0.1:${port}/`, READY_MS, proc);
-  } catch (err) {
-    await stopProcess(proc);
-    throw err;
-  }
+  const proc = await startReady(`http://127.0.0.1:${port}/`, READY_MS, name, argv, join(dir, 'stdout.log'));
   return { proc, argv };
 }
 
@@ -148,13 +155,7 @@ const haproxy: Contender = {
       '',
     ].join('\n'));
     const argv = pinned(ctx.proxyCpu, ['haproxy', '-db', '-f', conf]);
-    const proc = startProcess('haproxy', argv, join(dir, 'haproxy.log'));
-    try {
-      await waitFor200(`http://127.0.0.1:${port}/`, READY_MS, proc);
-    } catch (err) {
-      await stopProcess(proc);
-      throw err;
-    }
+    const proc = await startReady(`http://127.0.0.1:${port}/`, READY_MS, 'haproxy', argv, join(dir, 'haproxy.log'));
     return { url: `http://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
   },
 };
@@ -175,16 +176,10 @@ const fastGateway: Contender = {
     const script = join(ctx.fastGatewayDir, 'server.cjs');
     writeFileSync(script, FAST_GATEWAY_SERVER);
     const argv = pinned(ctx.proxyCpu, [process.execPath, script]);
-    const proc = startProcess('fast-gateway', argv, join(ctx.fastGatewayDir, 'server.log'), {
+    const proc = await startReady(`http://127.0.0.1:${port}/`, READY_MS, 'fast-gateway', argv, join(ctx.fastGatewayDir, 'server.log'), {
       cwd: ctx.fastGatewayDir,
       env: { ...process.env, NODE_ENV: 'production', BENCH_PORT: String(port), BENCH_TARGET: `http://127.0.0.1:${ctx.upstreamPort}` },
     });
-    try {
-      await waitFor200(`http://127.0.0.1:${port}/`, READY_MS, proc);
-    } catch (err) {
-      await stopProcess(proc);
-      throw err;
-    }
     return { url: `http://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
   },
 };
@@ -219,16 +214,10 @@ export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (
         '--status-listen', `127.0.0.1:${statusPort}`,
         '--admin-listen', 'off',
       ]);
-      const proc = startProcess(id, argv, join(dir, 'turnpike.out.log'), {
+      const proc = await startReady(`http://127.0.0.1:${port}/`, readyMs, id, argv, join(dir, 'turnpike.out.log'), {
         cwd: ctx.repoRoot,
         env: { ...process.env, TURNPIKE_PROXY_ACCESS_LOG: accessLog, TURNPIKE_PREFIX: join(dir, 'prefix') },
       });
-      try {
-        await waitFor200(`http://127.0.0.1:${port}/`, readyMs, proc);
-      } catch (err) {
-        await stopProcess(proc);
-        throw err;
-      }
       return {
         url: `http://127.0.0.1:${port}/`,
         configFile: config,

@@ -111,3 +111,128 @@ test('rate-limiting: policy redis is refused at load with a clear message', asyn
   assert.match(r.stderr, /rate-limiting/);
   assert.match(r.stderr, /'redis' is not available yet/);
 });
+
+test('request-transformer: uri, headers and query string edited in Kong order, as the upstream sees them', async () => {
+  const up = await upstream('rt');
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      services: [{
+        name: 'svc',
+        url: `http://127.0.0.1:${up.port}`,
+        routes: [
+          {
+            name: 'rt',
+            paths: ['/rt'],
+            plugins: [{
+              name: 'request-transformer',
+              config: {
+                remove: { headers: ['X-Remove-Me'], querystring: ['drop'] },
+                rename: { headers: ['X-Old:X-New'], querystring: ['old:new'] },
+                replace: { headers: ['X-Replace:replaced', 'X-Absent:nope', 'host:backend.example'], querystring: ['rep:R', 'absentrep:no'], uri: '/echo/new-path' },
+                add: { headers: ['X-Added:yes', 'X-Existing:not-overwritten', 'X-Colon:a:b'], querystring: ['added:1 2', 'existing:no'] },
+                append: { headers: ['X-Multi:two'], querystring: ['multi:b'] },
+              },
+            }],
+          },
+          { name: 'plain', paths: ['/plain'] },
+        ],
+      }],
+    }),
+  });
+  const res = await request(gw.url + '/rt/anything?drop=1&old=o&rep=r&existing=yes&multi=a&flag', {
+    headers: { 'x-remove-me': '1', 'x-old': 'o', 'x-replace': 'r', 'x-existing': 'e', 'x-multi': 'one' },
+  });
+  assert.equal(res.statusCode, 200);
+  const seen = (await res.body.json()) as { url: string; headers: Record<string, string> };
+  // Kong's set_query: names in lexicographic order, values of a name in order, percent-encoded.
+  assert.equal(seen.url, '/echo/new-path?added=1%202&existing=yes&flag&multi=a&multi=b&new=o&rep=R');
+  assert.equal(seen.headers['x-remove-me'], undefined);
+  assert.equal(seen.headers['x-old'], undefined);
+  assert.equal(seen.headers['x-new'], 'o');
+  assert.equal(seen.headers['x-replace'], 'replaced');
+  assert.equal(seen.headers['x-absent'], undefined, 'replace only touches headers that are there');
+  assert.equal(seen.headers['host'], 'backend.example', 'replace sets Host');
+  assert.equal(seen.headers['x-added'], 'yes');
+  assert.equal(seen.headers['x-existing'], 'e', 'add does not overwrite');
+  assert.equal(seen.headers['x-colon'], 'a:b', 'the value runs past the first colon');
+  assert.equal(seen.headers['x-multi'], 'one, two', 'append adds another value');
+
+  // Without query operations the query string goes upstream untouched; other routes are not affected.
+  const plain = await request(gw.url + '/plain/x?b=2&a=1', { headers: { 'x-old': 'o' } });
+  const p = (await plain.body.json()) as { url: string; headers: Record<string, string> };
+  assert.equal(p.url, '/x?b=2&a=1');
+  assert.equal(p.headers['x-old'], 'o');
+});
+
+test('response-transformer: headers edited in Kong order on the client response', async () => {
+  const up = await upstream('resp', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-a': '1', 'x-b': '2', 'x-c': '3', 'x-d': '4' });
+    res.end('hello');
+  });
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      services: [{
+        name: 'svc',
+        url: `http://127.0.0.1:${up.port}`,
+        routes: [{ name: 'r', paths: ['/'] }],
+        plugins: [{
+          name: 'response-transformer',
+          config: {
+            remove: { headers: ['X-A'] },
+            rename: { headers: ['X-B:X-Bee'] },
+            replace: { headers: ['X-C:new-c', 'X-None:nope'] },
+            // Kong looks at the headers as they came: X-A was there, so it is not added back.
+            add: { headers: ['X-D:not-added', 'X-Added:yes', 'X-A:back'] },
+            append: { headers: ['X-D:extra', 'X-App:1'] },
+          },
+        }],
+      }],
+    }),
+  });
+  const res = await request(gw.url + '/x');
+  assert.equal(res.statusCode, 200);
+  assert.equal(await res.body.text(), 'hello', 'the body is untouched');
+  const h = res.headers;
+  assert.equal(h['x-a'], undefined);
+  assert.equal(h['x-b'], undefined);
+  assert.equal(h['x-bee'], '2');
+  assert.equal(h['x-c'], 'new-c');
+  assert.equal(h['x-none'], undefined);
+  assert.deepEqual(h['x-d'], ['4', 'extra']);
+  assert.equal(h['x-added'], 'yes');
+  assert.equal(h['x-app'], '1');
+  assert.equal(h['content-type'], 'text/plain');
+});
+
+test('transformers: what is not available yet is refused at load with a clear message', async () => {
+  const { runCli, tmpDir } = await import('../helpers/gateway.js');
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const dir = tmpDir();
+  const cfg = path.join(dir, 'kong.yml');
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['request-transformer', { add: { body: ['a:1'] } }, /add\.body.*body transformations are not available yet/],
+    ['request-transformer', { http_method: 'POST' }, /http_method.*not available yet/],
+    ['request-transformer', { add: { headers: ['X-Who:$(headers.host)'] } }, /template values/],
+    ['request-transformer', { add: { headers: ['Content-Length:5'] } }, /managed by the gateway/],
+    ['response-transformer', { remove: { json: ['secret'] } }, /remove\.json.*JSON body transformations are not available yet/],
+    ['response-transformer', { add: { headers: ['novalue'] } }, /response-transformer/],
+  ];
+  try {
+    for (const [name, config, re] of cases) {
+      fs.writeFileSync(cfg, JSON.stringify({
+        _format_version: '3.0',
+        services: [{ name: 'svc', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'] }] }],
+        plugins: [{ name, config }],
+      }));
+      const r = await runCli(['validate', cfg]);
+      assert.equal(r.code, 1, JSON.stringify(config));
+      assert.match(r.stderr, new RegExp(name));
+      assert.match(r.stderr, re);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

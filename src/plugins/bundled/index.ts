@@ -12,6 +12,8 @@ import rateLimiting from './rate-limiting/index.js';
 import keyAuth from './key-auth/index.js';
 import basicAuth from './basic-auth/index.js';
 import acl from './acl/index.js';
+import requestTransformer from './request-transformer/index.js';
+import responseTransformer from './response-transformer/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -24,4 +26,6 @@ export const bundled: PluginModule[] = [
   basicAuth,
   acl,
   rateLimiting,
+  requestTransformer,
+  responseTransformer,
 ];
