@@ -14,6 +14,7 @@ import basicAuth from './basic-auth/index.js';
 import acl from './acl/index.js';
 import requestTransformer from './request-transformer/index.js';
 import responseTransformer from './response-transformer/index.js';
+import fileLog from './file-log/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -28,4 +29,5 @@ export const bundled: PluginModule[] = [
   rateLimiting,
   requestTransformer,
   responseTransformer,
+  fileLog,
 ];
