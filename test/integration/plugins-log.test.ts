@@ -127,3 +127,44 @@ test('file-log: an unwritable path costs log lines, never requests; Lua is refus
   assert.notEqual(v.code, 0);
   assert.match(v.stdout + v.stderr, /Lua is not supported/);
 });
+
+test('redirect answers with the status, Location and Kong\'s body', async () => {
+  const up = await upstream('rd');
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      services: [
+        {
+          name: 'svc',
+          url: `http://127.0.0.1:${up.port}`,
+          routes: [
+            { name: 'plain', paths: ['/old'], plugins: [{ name: 'redirect', config: { location: 'https://new.example/landing?src=old' } }] },
+            { name: 'keep', paths: ['/keep'], plugins: [{ name: 'redirect', config: { status_code: 308, location: 'https://new.example:8443/ignored?q=1#top', keep_incoming_path: true } }] },
+          ],
+        },
+      ],
+    }),
+  });
+  const a = await request(gw.url + '/old/page?x=1');
+  assert.equal(a.statusCode, 301);
+  assert.equal(a.headers.location, 'https://new.example/landing?src=old');
+  assert.equal(await a.body.text(), 'redirecting');
+
+  const b = await request(gw.url + '/keep/a/b?x=1&y=2');
+  assert.equal(b.statusCode, 308);
+  assert.equal(b.headers.location, 'https://new.example:8443/keep/a/b?x=1&y=2#top');
+  await b.body.text();
+
+  const c = await request(gw.url + '/keep/z');
+  assert.equal(c.headers.location, 'https://new.example:8443/keep/z#top');
+  await c.body.text();
+  assert.equal(up.requests.length, 0, 'nothing went upstream');
+
+  const dir = tmpDir();
+  onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  const cfg = path.join(dir, 'bad.yml');
+  fs.writeFileSync(cfg, JSON.stringify({ _format_version: '3.0', plugins: [{ name: 'redirect', config: { location: 'not a url' } }] }));
+  const v = await runCli(['validate', cfg]);
+  assert.notEqual(v.code, 0);
+  assert.match(v.stdout + v.stderr, /not a valid URL/);
+});

@@ -15,6 +15,7 @@ import acl from './acl/index.js';
 import requestTransformer from './request-transformer/index.js';
 import responseTransformer from './response-transformer/index.js';
 import fileLog from './file-log/index.js';
+import redirect from './redirect/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -30,4 +31,5 @@ export const bundled: PluginModule[] = [
   requestTransformer,
   responseTransformer,
   fileLog,
+  redirect,
 ];
