@@ -16,6 +16,7 @@ import requestTransformer from './request-transformer/index.js';
 import responseTransformer from './response-transformer/index.js';
 import fileLog from './file-log/index.js';
 import redirect from './redirect/index.js';
+import jwt from './jwt/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -32,4 +33,5 @@ export const bundled: PluginModule[] = [
   responseTransformer,
   fileLog,
   redirect,
+  jwt,
 ];
