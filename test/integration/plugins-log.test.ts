@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
-import { runCli, sleep, tmpDir } from '../helpers/gateway.js';
+import { freePort, runCli, sleep, tmpDir } from '../helpers/gateway.js';
 import { gateway, onCleanup, upstream } from '../helpers/scope.js';
 
 async function until<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
@@ -167,4 +167,84 @@ test('redirect answers with the status, Location and Kong\'s body', async () => 
   const v = await runCli(['validate', cfg]);
   assert.notEqual(v.code, 0);
   assert.match(v.stdout + v.stderr, /not a valid URL/);
+});
+
+test('http-log delivers entries to a collector; batches are JSON arrays; a dead collector never touches requests', async () => {
+  const up = await upstream('hl');
+  const collector = await upstream('collector', (_req, res) => {
+    res.writeHead(200);
+    res.end('ok');
+  });
+  const deadPort = await freePort(); // nothing listens there
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      services: [
+        {
+          name: 'svc',
+          url: `http://127.0.0.1:${up.port}`,
+          routes: [
+            {
+              name: 'single',
+              paths: ['/single'],
+              plugins: [{ name: 'http-log', config: { http_endpoint: `http://user:pw@127.0.0.1:${collector.port}/single`, headers: { 'X-Token': 't1' } } }],
+            },
+            {
+              name: 'batched',
+              paths: ['/batched'],
+              // Kong's older flat fields, upgraded to queue.max_batch_size / max_coalescing_delay.
+              plugins: [{ name: 'http-log', config: { http_endpoint: `http://127.0.0.1:${collector.port}/batched`, method: 'PUT', queue_size: 3, flush_timeout: 1, retry_count: 5 } }],
+            },
+            {
+              name: 'dead',
+              paths: ['/dead'],
+              plugins: [{ name: 'http-log', config: { http_endpoint: `http://127.0.0.1:${deadPort}/x`, timeout: 500, queue: { max_retry_time: 1 } } }],
+            },
+          ],
+        },
+      ],
+    }),
+  });
+
+  const s = await request(gw.url + '/single/a?k=v');
+  await s.body.text();
+  assert.equal(s.statusCode, 200);
+  const single = await until('the single entry', () => collector.requests.find((r) => r.url === '/single'));
+  assert.equal(single.method, 'POST');
+  assert.equal(single.headers['content-type'], 'application/json');
+  assert.equal(single.headers['x-token'], 't1');
+  assert.equal(single.headers.authorization, 'Basic ' + Buffer.from('user:pw').toString('base64'));
+  const e = JSON.parse(single.body.toString());
+  assert.ok(!Array.isArray(e), 'max_batch_size 1 sends a single object');
+  assert.equal(e.request.method, 'GET');
+  assert.equal(e.request.uri, '/single/a?k=v');
+  assert.equal(e.response.status, 200);
+  assert.equal(e.route.name, 'single');
+
+  for (let i = 0; i < 4; i++) {
+    const r = await request(gw.url + '/batched/' + i);
+    await r.body.text();
+  }
+  const batches = await until('4 batched entries', () => {
+    const b = collector.requests.filter((r) => r.url === '/batched');
+    const n = b.reduce((acc, r) => acc + (JSON.parse(r.body.toString()) as unknown[]).length, 0);
+    return n >= 4 ? b : null;
+  });
+  assert.ok(batches.every((b) => b.method === 'PUT'));
+  assert.deepEqual(batches.map((b) => JSON.parse(b.body.toString()).length), [3, 1], 'a full batch of 3, then the rest after the coalescing delay');
+  const uris = batches.flatMap((b) => JSON.parse(b.body.toString()).map((x: any) => x.request.uri)).sort();
+  assert.deepEqual(uris, ['/batched/0', '/batched/1', '/batched/2', '/batched/3']);
+
+  // A dead collector: requests are proxied as usual and fast; the failure is logged.
+  const t0 = Date.now();
+  for (let i = 0; i < 20; i++) {
+    const r = await request(gw.url + '/dead/' + i);
+    await r.body.text();
+    assert.equal(r.statusCode, 200);
+  }
+  assert.ok(Date.now() - t0 < 3000, 'requests did not wait for the collector');
+  await until('the http-log error line', () => /"plugin":"http-log"/.test(gw.stderr), 8000);
+  const after = await request(gw.url + '/single/after');
+  await after.body.text();
+  assert.equal(after.statusCode, 200);
 });

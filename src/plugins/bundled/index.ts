@@ -17,6 +17,7 @@ import responseTransformer from './response-transformer/index.js';
 import fileLog from './file-log/index.js';
 import redirect from './redirect/index.js';
 import jwt from './jwt/index.js';
+import httpLog from './http-log/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -34,4 +35,5 @@ export const bundled: PluginModule[] = [
   fileLog,
   redirect,
   jwt,
+  httpLog,
 ];
