@@ -18,6 +18,7 @@ import fileLog from './file-log/index.js';
 import redirect from './redirect/index.js';
 import jwt from './jwt/index.js';
 import httpLog from './http-log/index.js';
+import hmacAuth from './hmac-auth/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -36,4 +37,5 @@ export const bundled: PluginModule[] = [
   redirect,
   jwt,
   httpLog,
+  hmacAuth,
 ];
