@@ -1,15 +1,17 @@
 // rate-limiting: counts requests per client in fixed second … year windows and answers 429
 // once a window's limit is reached, as Kong's rate-limiting plugin does. Kong priority 910.
 //
-// Policy `local` only for now: counters live in this worker's memory (see local-store.ts), so
-// with N workers a client may get up to N × limit. `redis` and `cluster` are accepted by the
-// schema (Kong files load through validation) but refused when the configuration is prepared.
+// Policies: `local` (counters in this worker's memory, see local-store.ts: with N workers a
+// client may get up to N × limit) and `redis` (counters in a shared Redis, checked and counted
+// atomically, exact across every gateway process, see redis-store.ts). `cluster` is accepted by
+// the schema (Kong files load through validation) but refused when the configuration is prepared.
 
 import { definePlugin, type PluginContext } from '../../sdk.js';
 import { PluginConfigFieldError } from '../shared/config-error.js';
 import { decide, type WindowUsage } from './limits.js';
 import { localCounters } from './local-store.js';
-import { RateLimitingSchema, upgradeRedisFields, type RateLimitingConfig } from './schema.js';
+import { checkAndCount, describe, reporterFor, type RedisWindow } from './redis-store.js';
+import { RateLimitingSchema, upgradeRedisFields, type RateLimitingConfig, type RedisConfig } from './schema.js';
 import { PERIODS, windowEnd, windowStart, type Period } from './windows.js';
 
 export interface Prepared {
@@ -20,6 +22,9 @@ export interface Prepared {
   readonly hideClientHeaders: boolean;
   readonly errorCode: number;
   readonly errorMessage: string;
+  /** The Redis of the `redis` policy, null for `local`. */
+  readonly redis: RedisConfig | null;
+  readonly faultTolerant: boolean;
 }
 
 const HEADERS = 'rate-limiting.headers';
@@ -44,8 +49,8 @@ export function prepare(c: RateLimitingConfig): Prepared {
   }
   if (c.limit_by === 'header' && c.header_name === null) throw new PluginConfigFieldError('header_name', "required field missing (limit_by is 'header')");
   if (c.limit_by === 'path' && c.path === null) throw new PluginConfigFieldError('path', "required field missing (limit_by is 'path')");
-  if (c.policy === 'redis') {
-    throw new PluginConfigFieldError('policy', "policy 'redis' is not available yet in Turnpike; use policy 'local' (counts per worker) for now");
+  if (c.policy === 'redis' && (c.redis.host === null || c.redis.host === '')) {
+    throw new PluginConfigFieldError('redis.host', "required field missing (policy is 'redis')");
   }
   if (c.policy === 'cluster') {
     throw new PluginConfigFieldError('policy', "policy 'cluster' is not available yet in Turnpike (Kong runs it on its database); use policy 'local' for now");
@@ -58,6 +63,8 @@ export function prepare(c: RateLimitingConfig): Prepared {
     hideClientHeaders: c.hide_client_headers,
     errorCode: c.error_code,
     errorMessage: c.error_message,
+    redis: c.policy === 'redis' ? c.redis : null,
+    faultTolerant: c.fault_tolerant,
   };
 }
 
@@ -86,10 +93,28 @@ export function identifierOf(ctx: PluginContext, p: Prepared): string {
   return id ?? ctx.request.clientIp;
 }
 
-function access(ctx: PluginContext, p: Prepared): void {
+/** Kong's key parts: route, service, identifier (the window start and period are appended). */
+function keyBase(ctx: PluginContext, p: Prepared): string {
+  return `${ctx.route?.id ?? ''}:${ctx.service?.id ?? ''}:${identifierOf(ctx, p)}:`;
+}
+
+/** Answers 429 (or error_code) when a window is full, else keeps the headers for the response. */
+function conclude(ctx: PluginContext, p: Prepared, usage: readonly WindowUsage[], now: number): boolean {
+  const d = decide(usage, now);
+  if (d.stop !== null) {
+    // Kong: hide_client_headers hides Retry-After too.
+    const headers = p.hideClientHeaders ? undefined : { ...d.headers, 'Retry-After': String(d.reset) };
+    if (headers !== undefined) ctx.shared[HEADERS] = headers;
+    ctx.respond(p.errorCode, { message: p.errorMessage }, headers);
+    return false;
+  }
+  if (!p.hideClientHeaders) ctx.shared[HEADERS] = d.headers;
+  return true;
+}
+
+function accessLocal(ctx: PluginContext, p: Prepared): void {
   const now = Date.now();
-  // Kong's local key: route, service, identifier, window start, period.
-  const base = `${ctx.route?.id ?? ''}:${ctx.service?.id ?? ''}:${identifierOf(ctx, p)}:`;
+  const base = keyBase(ctx, p);
   const usage: WindowUsage[] = [];
   const keys: { key: string; end: number }[] = [];
   for (const w of p.windows) {
@@ -98,16 +123,44 @@ function access(ctx: PluginContext, p: Prepared): void {
     keys.push({ key, end: windowEnd(w.period, start) });
     usage.push({ period: w.period, limit: w.limit, used: localCounters.usage(key, now) });
   }
-  const d = decide(usage, now);
-  if (d.stop !== null) {
-    // Kong: hide_client_headers hides Retry-After too.
-    const headers = p.hideClientHeaders ? undefined : { ...d.headers, 'Retry-After': String(d.reset) };
-    if (headers !== undefined) ctx.shared[HEADERS] = headers;
-    ctx.respond(p.errorCode, { message: p.errorMessage }, headers);
+  if (conclude(ctx, p, usage, now)) for (const k of keys) localCounters.increment(k.key, k.end, now);
+}
+
+/** A key outlives its window by this much, so that gateways whose clocks differ slightly agree. */
+const TTL_MARGIN_MS = 5000;
+
+async function accessRedis(ctx: PluginContext, p: Prepared, redis: RedisConfig): Promise<void> {
+  const now = Date.now();
+  const base = 'ratelimit:' + keyBase(ctx, p);
+  const windows: RedisWindow[] = p.windows.map((w) => {
+    const start = windowStart(w.period, now);
+    return { key: base + start + ':' + w.period, limit: w.limit, ttlMs: windowEnd(w.period, start) - now + TTL_MARGIN_MS };
+  });
+  const what = describe(redis);
+  const reporter = reporterFor(what);
+  let verdict;
+  try {
+    verdict = await checkAndCount(redis, windows);
+  } catch (err) {
+    const line = reporter.failure(Date.now(), what, err);
+    if (!p.faultTolerant) {
+      if (line !== null) ctx.log.error(line + '; answering 500 (fault_tolerant is false)');
+      // Kong's kong.response.error(500).
+      ctx.respond(500, { message: 'An unexpected error occurred' });
+      return;
+    }
+    // Kong: fault tolerant, the request passes uncounted and without rate-limit headers.
+    if (line !== null) ctx.log.error(line + '; request allowed (fault_tolerant)');
     return;
   }
-  for (const k of keys) localCounters.increment(k.key, k.end, now);
-  if (!p.hideClientHeaders) ctx.shared[HEADERS] = d.headers;
+  const back = reporter.success(what);
+  if (back !== null) ctx.log.warn(back);
+  const usage = p.windows.map((w, i) => ({ period: w.period, limit: w.limit, used: verdict.used[i] ?? 0 }));
+  conclude(ctx, p, usage, now);
+}
+
+function access(ctx: PluginContext, p: Prepared): void | Promise<void> {
+  return p.redis === null ? accessLocal(ctx, p) : accessRedis(ctx, p, p.redis);
 }
 
 function response(ctx: PluginContext): void {

@@ -47,6 +47,7 @@ export const RateLimitingSchema = Type.Object(
 );
 
 export type RateLimitingConfig = Static<typeof RateLimitingSchema>;
+export type RedisConfig = Static<typeof RedisSchema>;
 
 /** Kong's flat (pre-3.7) field → the nested `redis` record's field. */
 export const FLAT_REDIS_FIELDS: Readonly<Record<string, keyof Static<typeof RedisSchema>>> = {
