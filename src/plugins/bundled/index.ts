@@ -19,6 +19,8 @@ import redirect from './redirect/index.js';
 import jwt from './jwt/index.js';
 import httpLog from './http-log/index.js';
 import hmacAuth from './hmac-auth/index.js';
+import preFunction from './pre-function/index.js';
+import postFunction from './post-function/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -38,4 +40,6 @@ export const bundled: PluginModule[] = [
   jwt,
   httpLog,
   hmacAuth,
+  preFunction,
+  postFunction,
 ];
