@@ -94,22 +94,26 @@ test('rate-limiting: exactly N pass, then 429 with Kong body, headers and Retry-
   assert.equal(flat.headers['x-ratelimit-limit-minute'], '50');
 });
 
-test('rate-limiting: policy redis is refused at load with a clear message', async () => {
+test('rate-limiting: policy redis loads with Kong\'s flat redis_* fields, and needs a host', async () => {
   const { runCli, tmpDir } = await import('../helpers/gateway.js');
   const fs = await import('node:fs');
   const path = await import('node:path');
   const dir = tmpDir();
   const cfg = path.join(dir, 'kong.yml');
-  fs.writeFileSync(cfg, JSON.stringify({
+  const write = (config: Record<string, unknown>) => fs.writeFileSync(cfg, JSON.stringify({
     _format_version: '3.0',
     services: [{ name: 'svc', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'] }] }],
-    plugins: [{ name: 'rate-limiting', config: { minute: 5, policy: 'redis', redis_host: '127.0.0.1' } }],
+    plugins: [{ name: 'rate-limiting', config }],
   }));
-  const r = await runCli(['validate', cfg]);
+  write({ minute: 5, policy: 'redis', redis_host: '127.0.0.1' });
+  const ok = await runCli(['validate', cfg]);
+  write({ minute: 5, policy: 'redis' });
+  const bad = await runCli(['validate', cfg]);
   fs.rmSync(dir, { recursive: true, force: true });
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /rate-limiting/);
-  assert.match(r.stderr, /'redis' is not available yet/);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /rate-limiting/);
+  assert.match(bad.stderr, /redis\.host: required field missing/);
 });
 
 test('request-transformer: uri, headers and query string edited in Kong order, as the upstream sees them', async () => {
