@@ -4,31 +4,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'undici';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, tmpDir } from '../helpers/gateway.js';
 import { gateway, onCleanup, upstream } from '../helpers/scope.js';
-import type { TestUpstream } from '../helpers/upstream.js';
-
-type Seen = { url: string; headers: Record<string, string | undefined> };
-
-async function get(url: string, headers: Record<string, string> = {}, method = 'GET') {
-  const res = await request(url, { method, headers });
-  const text = await res.body.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.statusCode, headers: res.headers, json, text };
-}
-
-function reached(up: TestUpstream, prefix: string): number {
-  return up.requests.filter((r) => r.url.startsWith(prefix)).length;
-}
+import { get, reached, type Seen } from '../helpers/fetch.js';
 
 const CONSUMERS = [
   { username: 'alice', custom_id: 'alice-42', hmacauth_credentials: [{ username: 'alice-hmac', secret: 'alice-secret' }] },

@@ -6,24 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { request } from 'undici';
 import { SignJWT, exportSPKI, generateKeyPair, type JWTPayload } from 'jose';
 import { runCli, tmpDir } from '../helpers/gateway.js';
 import { gateway, onCleanup, upstream } from '../helpers/scope.js';
-
-type Seen = { url: string; headers: Record<string, string | undefined> };
-
-async function get(url: string, headers: Record<string, string> = {}, method = 'GET') {
-  const res = await request(url, { method, headers });
-  const text = await res.body.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.statusCode, headers: res.headers, json, text };
-}
+import { get, type Seen } from '../helpers/fetch.js';
 
 const HS = ['HS256', 'HS384', 'HS512'] as const;
 const ASYM = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'] as const;

@@ -11,10 +11,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { request } from 'undici';
 import { Redis } from 'ioredis';
 import { freePort, sleep } from '../helpers/gateway.js';
 import { gateway, onCleanup, upstream } from '../helpers/scope.js';
+import { get } from '../helpers/fetch.js';
 
 const REDIS_URL = process.env.TURNPIKE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CI = process.env.CI === 'true';
@@ -54,12 +54,6 @@ if (sharedDown !== null && !CI) {
 const redisServer = spawnSync('redis-server', ['--version']).status === 0;
 if (!redisServer && !CI) {
   console.error('\n!!!!!!!!\n!!! plugins-redis: redis-server is not installed: SKIPPING the recovery test (under CI=true this fails).\n!!!!!!!!\n');
-}
-
-async function get(url: string, headers: Record<string, string> = {}) {
-  const res = await request(url, { headers });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text };
 }
 
 /** Kong declarative config: one service, one route `/` with rate-limiting configured by `rl`. */

@@ -4,30 +4,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'undici';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, tmpDir } from '../helpers/gateway.js';
 import { gateway, onCleanup, upstream } from '../helpers/scope.js';
-import type { TestUpstream } from '../helpers/upstream.js';
-
-type Seen = { url: string; headers: Record<string, string | undefined> };
-
-async function get(url: string, headers: Record<string, string> = {}) {
-  const res = await request(url, { headers });
-  const text = await res.body.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.statusCode, headers: res.headers, json, text };
-}
-
-function reached(up: TestUpstream, prefix: string): number {
-  return up.requests.filter((r) => r.url.startsWith(prefix)).length;
-}
+import { get, reached, type Seen } from '../helpers/fetch.js';
 
 test('pre-function / post-function: JavaScript per phase, short-circuit, failures and loops cost one request a 500', async () => {
   const up = await upstream('fn');

@@ -6,16 +6,11 @@ import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { sleep } from '../helpers/gateway.js';
 import { gateway, upstream } from '../helpers/scope.js';
+import { get } from '../helpers/fetch.js';
 
 /** Waits until the start of a fresh UTC second, so that a short burst stays inside one `second` window. */
 async function freshSecond(): Promise<void> {
   await sleep(1000 - (Date.now() % 1000) + 5);
-}
-
-async function get(url: string, headers: Record<string, string> = {}) {
-  const res = await request(url, { headers });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text };
 }
 
 test('rate-limiting: exactly N pass, then 429 with Kong body, headers and Retry-After; the window resets', async () => {
