@@ -35,6 +35,3 @@ export function unwatch(item: Expirable): void {
   watched.delete(item);
 }
 
-export function watchedCount(): number {
-  return watched.size;
-}

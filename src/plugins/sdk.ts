@@ -33,6 +33,11 @@ export interface RequestApi {
   setUpstreamPath(path: string): void;
   /** Replaces the query string sent upstream ("" or "?a=1"). */
   setUpstreamQuery(query: string): void;
+  /**
+   * The query string that will be sent upstream: the client's, or what an earlier plugin set.
+   * Plugins that edit the query start from this, so that their edits add up.
+   */
+  readonly upstreamQuery: string;
 }
 
 /** The response head about to go to the client (response phase) or that went (log phase). */

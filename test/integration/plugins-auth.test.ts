@@ -276,3 +276,23 @@ test('acl: allow and deny together, or neither, stop the configuration with Kong
     assert.match(res.stderr + res.stdout, msg);
   }
 });
+
+test('query edits by several plugins add up: key-auth hides the key, request-transformer then adds an argument', async () => {
+  const up = await upstream('query-chain');
+  const gw = await gateway({
+    config: kongFile(up.port, routes({
+      name: 'chain',
+      paths: ['/chain'],
+      plugins: [
+        { name: 'key-auth', config: { hide_credentials: true } },
+        { name: 'request-transformer', config: { add: { querystring: ['added:1'] } } },
+      ],
+    })),
+  });
+  const r = await get(gw.url + '/chain/x?apikey=alice-key&keep=yes');
+  assert.equal(r.status, 200, r.text);
+  const url = (r.json as Seen).url;
+  assert.doesNotMatch(url, /apikey/, `the key stays hidden after the later plugin edits the query: ${url}`);
+  assert.match(url, /added=1/);
+  assert.match(url, /keep=yes/);
+});

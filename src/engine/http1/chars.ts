@@ -37,11 +37,6 @@ export function headBytesValid(buf: Buffer, start: number, end: number): boolean
   return true;
 }
 
-export function isToken(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) if (TOKEN[s.charCodeAt(i)] !== 1) return false;
-  return true;
-}
 
 type Latin1Sliceable = Buffer & { latin1Slice?: (start: number, end: number) => string };
 

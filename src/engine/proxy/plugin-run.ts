@@ -259,6 +259,9 @@ export class PluginRun implements PluginContext, RequestApi {
     const h = this.owner.head;
     for (let i = 0; i < h.count; i++) if (h.lnames[i] === l && h.skip[i] === Skip.Keep) h.skip[i] = Skip.HopByHop;
   }
+  get upstreamQuery(): string {
+    return this.owner.upstreamQuery ?? this.owner.head.query;
+  }
   getQueryArg(name: string): string | undefined {
     const q = this.owner.upstreamQuery ?? this.owner.head.query;
     if (q.length < 2) return undefined;

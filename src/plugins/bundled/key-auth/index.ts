@@ -82,7 +82,7 @@ function authenticateByKey(ctx: PluginContext, conf: Prepared): Failure | null {
     if (found === undefined) continue;
     key = found;
     if (conf.hide_credentials) {
-      const q = ctx.request.query;
+      const q = ctx.request.upstreamQuery;
       if (q.length > 1) {
         const stripped = withoutQueryArg(q, name);
         if (stripped !== q) ctx.request.setUpstreamQuery(stripped);

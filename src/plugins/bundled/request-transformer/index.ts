@@ -114,7 +114,7 @@ function access(ctx: PluginContext, p: Prepared): void {
   // Kong's order: uri, (method), headers, (body), querystring.
   if (p.uri !== null) ctx.request.setUpstreamPath(p.uri);
   transformHeaders(ctx, p.headers);
-  if (p.query !== null) ctx.request.setUpstreamQuery(transformQuery(ctx.request.query, p.query));
+  if (p.query !== null) ctx.request.setUpstreamQuery(transformQuery(ctx.request.upstreamQuery, p.query));
 }
 
 export default definePlugin({

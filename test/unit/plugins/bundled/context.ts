@@ -102,6 +102,9 @@ export class Exchange {
       setUpstreamQuery: (q) => {
         self.upstreamQuery = q;
       },
+      get upstreamQuery() {
+        return self.upstreamQuery;
+      },
     };
     const rh = this.responseHeaders;
     const response: ResponseApi = {
