@@ -36,6 +36,8 @@ export interface Settings {
   upstreamKeepaliveIdleTimeout: number;
   drainTimeout: number;
   passiveRecoveryTimeout: number;
+  /** Largest request body plugins may buffer (readBody/setBody), bytes; more gets a 413. */
+  clientBodyBufferLimit: number;
   /** Kong's `plugins`: "bundled", paths and npm package names, comma-separated; "off" for none. */
   plugins: string;
 }
@@ -49,7 +51,7 @@ const KNOWN = [
   'declarative_config', 'database', 'prefix', 'proxy_listen', 'admin_listen', 'status_listen', 'workers', 'role',
   'trusted_ips', 'proxy_access_log', 'log_level', 'max_header_size', 'keepalive_timeout', 'client_timeout',
   'upstream_keepalive_pool_size', 'upstream_keepalive_max_requests', 'upstream_keepalive_idle_timeout', 'drain_timeout',
-  'passive_recovery_timeout', 'plugins',
+  'passive_recovery_timeout', 'plugins', 'client_body_buffer_limit',
 ] as const;
 
 export function rawFromEnv(env: NodeJS.ProcessEnv): RawSettings {
@@ -138,6 +140,7 @@ export function resolveSettings(raw: RawSettings): Settings {
     drainTimeout: int('drain_timeout', raw.drain_timeout, 10, 0, 3600) * 1000,
     passiveRecoveryTimeout: int('passive_recovery_timeout', raw.passive_recovery_timeout, 0, 0, 86400),
     plugins: raw.plugins ?? 'bundled',
+    clientBodyBufferLimit: int('client_body_buffer_limit', raw.client_body_buffer_limit, 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   };
 }
 

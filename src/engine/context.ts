@@ -6,6 +6,7 @@ import type { Snapshot } from '../snapshot/types.js';
 import type { UpstreamPools } from '../upstream/pool.js';
 import type { AccessLog } from '../observe/access-log.js';
 import type { RouteMetrics } from '../observe/metrics.js';
+import type { PluginMetrics } from '../plugins/sdk.js';
 
 export interface ListenerInfo {
   /** 'http' or 'https' as seen by the client (X-Forwarded-Proto, route protocols). */
@@ -19,6 +20,10 @@ export interface WorkerContext {
   readonly accessLog: AccessLog | null;
   /** Metrics cell for requests that matched no route. */
   readonly unmatched: RouteMetrics;
+  /** Metrics the plugins export (ctx.metrics in the SDK). */
+  readonly pluginMetrics: PluginMetrics;
+  /** Largest request body a plugin may have buffered (readBody), bytes. */
+  readonly clientBodyBufferLimit: number;
   /** Clients whose X-Forwarded-* headers are believed (Kong: trusted_ips); null = nobody. */
   readonly trusted: BlockList | null;
   readonly maxHeaderSize: number;

@@ -1,5 +1,7 @@
 // Responses the gateway makes itself, with Kong's status codes and JSON bodies.
 
+import { STATUS_CODES } from 'node:http';
+
 export const KONG_MESSAGES = {
   noRoute: 'no Route matched with those values',
   noService: 'no Service found with those values',
@@ -27,7 +29,7 @@ const REASONS: Record<number, string> = {
 };
 
 export function reason(status: number): string {
-  return REASONS[status] ?? 'Error';
+  return REASONS[status] ?? STATUS_CODES[status] ?? 'Unknown';
 }
 
 /** A complete HTTP/1.1 response (head and JSON body) as one latin1-safe string. */

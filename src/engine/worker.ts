@@ -10,6 +10,7 @@ import type { Snapshot } from '../snapshot/types.js';
 import { UpstreamPools } from '../upstream/pool.js';
 import { AccessLog } from '../observe/access-log.js';
 import { MetricsRegistry } from '../observe/metrics.js';
+import { PluginMetricsRegistry } from '../observe/plugin-metrics.js';
 import { Http1ServerConnection } from './http1/server-connection.js';
 import type { WorkerContext } from './context.js';
 import type { PrimaryMessage, WorkerMessage, WorkerStats } from '../process/messages.js';
@@ -45,6 +46,7 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
     return;
   }
   const metrics = new MetricsRegistry();
+  const pluginMetrics = new PluginMetricsRegistry();
   const connections = new Set<Http1ServerConnection>();
   const servers: net.Server[] = [];
   let snapshot: Snapshot | null = null;
@@ -87,6 +89,8 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
         pools,
         accessLog,
         unmatched: metrics.cell('', ''),
+        pluginMetrics,
+        clientBodyBufferLimit: settings.clientBodyBufferLimit,
         trusted: trustedList(settings.trustedIps),
         maxHeaderSize: settings.maxHeaderSize,
         clientKeepaliveTimeout: settings.clientKeepaliveTimeout,

@@ -1,13 +1,18 @@
 // The plugin SDK: what a plugin author writes against. A plugin is a folder exporting
 // `definePlugin({...})`; the engine never names a plugin, it runs the precompiled chain of a
 // route. Phases, in order: `rewrite` (global plugins only, as in Kong), `access` (may
-// authenticate, may answer the request itself), `response` (upstream status and headers,
-// before they reach the client), `log` (after the response, off the request path).
+// authenticate, may answer the request itself, may read and replace the request body),
+// `response` (upstream status and headers, before they reach the client), `body` (opt-in:
+// a filter over the upstream response body as it streams), `log` (after the response, off
+// the request path).
 
 import type { Static, TSchema } from '@sinclair/typebox';
 
-export type Phase = 'rewrite' | 'access' | 'response' | 'log';
-export const PHASES: readonly Phase[] = ['rewrite', 'access', 'response', 'log'];
+export type Phase = 'rewrite' | 'access' | 'response' | 'body' | 'log';
+export const PHASES: readonly Phase[] = ['rewrite', 'access', 'response', 'body', 'log'];
+
+/** Headers as Kong's `get_headers()` gives them: lower-case names, repeated headers as arrays. */
+export type HeaderMap = Record<string, string | string[]>;
 
 /** The client's request, as it will be sent upstream. Header names are case-insensitive. */
 export interface RequestApi {
@@ -38,12 +43,28 @@ export interface RequestApi {
    * Plugins that edit the query start from this, so that their edits add up.
    */
   readonly upstreamQuery: string;
+  /** Every header the upstream will get from the client's request (after earlier plugins' edits). */
+  getHeaders(): HeaderMap;
+  /** The method sent upstream: the client's, or what a plugin set. */
+  readonly upstreamMethod: string;
+  /** Replaces the method sent upstream (a token such as "POST"; CONNECT is refused, HEAD only for HEAD requests). */
+  setMethod(method: string): void;
+  /**
+   * The whole request body, de-chunked (rewrite and access phases). The gateway reads it from
+   * the client before anything goes upstream and sends it with a Content-Length. Bodies over
+   * the node's `client_body_buffer_limit` get a 413 and the handler's promise never settles.
+   * Calls after the first return the same bytes (or what `setBody` put in their place).
+   */
+  readBody(): Promise<Buffer>;
+  /** Replaces the body sent upstream (rewrite and access phases). The client's body is read and dropped. */
+  setBody(body: Buffer | string): void;
 }
 
 /** The response head about to go to the client (response phase) or that went (log phase). */
 export interface ResponseApi {
   readonly status: number;
   getHeader(name: string): string | undefined;
+  getHeaders(): HeaderMap;
   setHeader(name: string, value: string): void;
   addHeader(name: string, value: string): void;
   removeHeader(name: string): void;
@@ -89,11 +110,55 @@ export interface PluginLogger {
 /** Timings and outcome, for the log phase. */
 export interface RequestOutcome {
   status: number;
+  /** When the request's head had been read, ms since the epoch (fractional). */
+  startedAt: number;
   latencyMs: number;
   upstreamLatencyMs: number | null;
   bytesIn: number;
   bytesOut: number;
+  /** "host:port" of the target that answered, or null. */
   target: string | null;
+  /** Status the upstream answered with, or null when the request never got an answer from one. */
+  upstreamStatus: number | null;
+  /** Method, path and query sent upstream ("GET /users?id=1"), or null when nothing was sent. */
+  upstreamUri: string | null;
+  /** Response headers as sent to the client. */
+  responseHeaders: HeaderMap;
+  /** Request headers as sent upstream (after plugins' edits). */
+  requestHeaders: HeaderMap;
+  /** Why the request failed, when it did (the access log's `error`), else "". */
+  error: string;
+}
+
+/**
+ * A filter over the upstream response body (the `body` phase). `chunk` gets each piece as it
+ * arrives and returns what to send on (null: nothing yet); `end` returns the last bytes. A
+ * returned promise pauses the upstream until it settles, so a filter may be asynchronous
+ * (e.g. zlib). When any filter is active the gateway drops Content-Length and sends the
+ * body chunked (HTTP/1.1) or close-delimited (HTTP/1.0).
+ */
+export interface BodyFilter {
+  chunk(data: Buffer): Buffer | null | Promise<Buffer | null>;
+  end(): Buffer | null | Promise<Buffer | null>;
+}
+
+/** A counter in the plugin metrics (summed over the workers, on the status listener's /metrics). */
+export interface CounterMetric {
+  inc(labelValues: readonly string[], by?: number): void;
+}
+
+/** A histogram in the plugin metrics; `observe` takes the value in the unit the metric's name says. */
+export interface HistogramMetric {
+  observe(labelValues: readonly string[], value: number): void;
+}
+
+/**
+ * Metrics a plugin exports. Asking twice for the same name returns the same metric; asking
+ * with other labels or another type throws. Names follow Prometheus' rules.
+ */
+export interface PluginMetrics {
+  counter(name: string, help: string, labelNames: readonly string[]): CounterMetric;
+  histogram(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]): HistogramMetric;
 }
 
 export interface PluginContext {
@@ -121,6 +186,8 @@ export interface PluginContext {
   readonly log: PluginLogger;
   /** Present in the log phase. */
   readonly outcome: RequestOutcome | null;
+  /** This worker's plugin metrics. */
+  readonly metrics: PluginMetrics;
   /**
    * Answers the request from the gateway (rewrite and access phases): nothing is sent
    * upstream and the remaining rewrite/access handlers are skipped. Objects are sent as JSON;
@@ -130,6 +197,21 @@ export interface PluginContext {
 }
 
 export type PhaseHandler<Conf> = (ctx: PluginContext, conf: Conf) => void | Promise<void>;
+
+/**
+ * The body phase: called right after the response phase (headers still editable through
+ * `ctx.response`), for upstream responses only. Returns a filter to see or change the body,
+ * or null to leave it alone.
+ */
+export type BodyPhaseHandler<Conf> = (ctx: PluginContext, conf: Conf) => BodyFilter | null | undefined;
+
+export interface PhaseHandlers<Conf> {
+  rewrite?: PhaseHandler<Conf>;
+  access?: PhaseHandler<Conf>;
+  response?: PhaseHandler<Conf>;
+  body?: BodyPhaseHandler<Conf>;
+  log?: PhaseHandler<Conf>;
+}
 
 export interface PluginSpec<S extends TSchema, Conf> {
   /** Kong's name where Kong has the plugin (`key-auth`, `rate-limiting`, …). */
@@ -146,7 +228,7 @@ export interface PluginSpec<S extends TSchema, Conf> {
   prepare?: (config: Static<S>) => Conf;
   /** Optional: rewrites Kong's older field shapes into the schema's (e.g. flat `redis_host` → `redis.host`). */
   upgrade?: (config: Record<string, unknown>) => Record<string, unknown>;
-  phases: Partial<Record<Phase, PhaseHandler<Conf>>>;
+  phases: PhaseHandlers<Conf>;
 }
 
 /** What the registry holds: a plugin with its schema erased to plain types. */
@@ -157,7 +239,7 @@ export interface PluginModule {
   readonly schema: TSchema;
   readonly prepare: ((config: unknown) => unknown) | null;
   readonly upgrade: ((config: Record<string, unknown>) => Record<string, unknown>) | null;
-  readonly phases: Partial<Record<Phase, PhaseHandler<unknown>>>;
+  readonly phases: PhaseHandlers<unknown>;
 }
 
 /** Declares a plugin. `Conf` defaults to the schema's static type when there is no `prepare`. */
@@ -174,6 +256,6 @@ export function definePlugin<S extends TSchema, Conf = Static<S>>(spec: PluginSp
     schema: spec.schema,
     prepare: (spec.prepare as ((c: unknown) => unknown) | undefined) ?? null,
     upgrade: spec.upgrade ?? null,
-    phases: spec.phases as Partial<Record<Phase, PhaseHandler<unknown>>>,
+    phases: spec.phases as PhaseHandlers<unknown>,
   };
 }

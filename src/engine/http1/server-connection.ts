@@ -37,6 +37,8 @@ export class Http1ServerConnection implements Expirable {
   private bodyRemaining = 0;
   private readonly chunked = new ChunkedParser();
   private bodyChunked = false;
+  /** The exchange wants the chunked body decoded (a plugin buffers it). */
+  private decoding = false;
   private looping = false;
   private pauses = 0;
 
@@ -137,9 +139,14 @@ export class Http1ServerConnection implements Expirable {
     return this.bodyChunked || this.bodyRemaining > 0;
   }
 
-  /** The exchange is connected upstream: let the request body flow (or finish at once). */
-  startBody(): void {
+  /**
+   * The exchange is connected upstream, or a plugin wants the body: let it flow (or finish at
+   * once). With `decode`, a chunked body reaches the exchange without its chunk framing.
+   */
+  startBody(decode = false): void {
     if (this.state !== St.Hold) return;
+    this.decoding = decode && this.bodyChunked;
+    if (this.decoding) this.chunked.sink = (b, s, e) => this.exchange?.onRequestData(b, s, e);
     if (!this.hasBody) {
       this.state = St.Wait;
       this.exchange!.onRequestEnd();
@@ -169,8 +176,10 @@ export class Http1ServerConnection implements Expirable {
         this.reject(400, 'Bad request: malformed chunked body: ' + (err as ChunkedError).message, { logged: true, responseStarted: started });
         return;
       }
+      if (this.state !== St.Body) return; // the exchange answered (and closed) meanwhile
       const stop = endAt === -1 ? buf.length : endAt;
-      if (stop > start) ex.onRequestData(buf, start, stop);
+      if (stop > start && !this.decoding) ex.onRequestData(buf, start, stop);
+      if (this.state !== St.Body) return;
       if (endAt !== -1) this.bodyDone(buf, endAt);
       return;
     }
@@ -178,6 +187,7 @@ export class Http1ServerConnection implements Expirable {
     const take = avail < this.bodyRemaining ? avail : this.bodyRemaining;
     this.bodyRemaining -= take;
     if (take > 0) ex.onRequestData(buf, start, start + take);
+    if (this.state !== St.Body) return; // the exchange answered (and closed) meanwhile
     if (this.bodyRemaining === 0) this.bodyDone(buf, start + take);
   }
 

@@ -14,8 +14,10 @@ import type { BalanceContext, Endpoint } from '../../upstream/types.js';
 import type { MatchInput, MatchResult } from '../../router/types.js';
 import { buildUpstreamPath } from '../../router/upstream-path.js';
 import { errorResponse, KONG_MESSAGES, reason } from '../errors.js';
-import { HeaderList, PluginRun, type PluginHost } from './plugin-run.js';
-import type { ConsumerStore, Phase } from '../../plugins/sdk.js';
+import { addToMap, HeaderList, PluginRun, type PluginHost } from './plugin-run.js';
+import { BodyPipeline, PIPELINE_HIGH_WATER, type NamedFilter } from './body-pipeline.js';
+import { ChunkedParser } from '../http1/chunked.js';
+import type { ConsumerStore, HeaderMap, Phase, PluginMetrics, RequestOutcome } from '../../plugins/sdk.js';
 
 let seq = 0;
 
@@ -74,6 +76,35 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
   upstreamPath: string | null = null;
   upstreamQuery: string | null = null;
   hostOverride: string | null = null;
+  methodOverride: string | null = null;
+  /** The client's body once buffered for a plugin (readBody), or null while it streams. */
+  private reqBody: Buffer | null = null;
+  /** A body a plugin put in place of the client's (setBody). */
+  private bodyReplacement: Buffer | null = null;
+  private bodyRead: Promise<Buffer> | null = null;
+  private bodyResolve: ((body: Buffer) => void) | null = null;
+  private bodyChunks: Buffer[] | null = null;
+  private bodySize = 0;
+  /** The client's body is being read into memory (or dropped, when replaced). */
+  private buffering = false;
+  /** The access phase is over and waits for `buffering` to end. */
+  private waitingBody = false;
+  /** Body filters (body phase) and the de-chunker feeding them, for filtered responses. */
+  private pipeline: BodyPipeline | null = null;
+  private dechunk: ChunkedParser | null = null;
+  /** For the log phase: what went upstream and what came back. */
+  private upstreamStatus = 0;
+  private sentUri: string | null = null;
+  private responseLines = '';
+  get upstreamStatusSeen(): number | null {
+    return this.upstreamStatus === 0 ? null : this.upstreamStatus;
+  }
+  get upstreamUriSent(): string | null {
+    return this.sentUri;
+  }
+  get responseLinesSent(): string {
+    return this.responseLines;
+  }
 
   constructor(
     readonly conn: Http1ServerConnection,
@@ -136,6 +167,38 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
   get consumerStore(): ConsumerStore {
     return this.snapshot.consumers;
   }
+  get pluginMetrics(): PluginMetrics {
+    return this.ctx.pluginMetrics;
+  }
+
+  readRequestBody(): Promise<Buffer> {
+    if (this.bodyReplacement !== null) return Promise.resolve(this.bodyReplacement);
+    if (this.reqBody !== null) return Promise.resolve(this.reqBody);
+    if (this.bodyRead !== null) return this.bodyRead;
+    this.bodyRead = new Promise((resolve) => {
+      this.bodyResolve = resolve;
+    });
+    this.buffering = true;
+    this.bodyChunks = [];
+    this.bodySize = 0;
+    this.conn.startBody(true); // may end the body at once (none sent): onRequestEnd resolves
+    return this.bodyRead;
+  }
+
+  setRequestBody(body: Buffer): void {
+    this.bodyReplacement = body;
+    // The client's own body must still be read off the connection (and dropped).
+    if (this.reqBody === null && this.bodyRead === null && this.conn.hasBody) void this.readRequestBody();
+  }
+
+  private bodyTooLarge(): void {
+    this.buffering = false;
+    this.bodyChunks = null;
+    this.bodyResolve = null;
+    this.failReason = `request body larger than client_body_buffer_limit (${this.ctx.clientBodyBufferLimit} bytes), which a plugin needed to read`;
+    this.run?.cancel();
+    this.respondError(413, 'Request size limit exceeded');
+  }
 
   pluginRespond(status: number, body: Buffer, headers: [string, string][]): void {
     this.status = status;
@@ -146,6 +209,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
       list.values.push(v);
     }
     this.run?.runResponse(list);
+    if (this.run !== null) this.responseLines = list.toLines();
     const noBody = this.head.method === 'HEAD' || status === 204 || status === 304 || status < 200;
     const h =
       'HTTP/1.1 ' + status + ' ' + reason(status) + '\r\n' + list.toLines() +
@@ -200,6 +264,10 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
 
   private afterAccess(): void {
     if (this.finished) return;
+    if (this.buffering) {
+      this.waitingBody = true; // a replaced body: the client's is still being read off
+      return;
+    }
     if (this.service === null) return this.respondError(503, KONG_MESSAGES.noService);
     this.connect();
   }
@@ -234,18 +302,31 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
     conn.writeTimeout = svc.writeTimeout;
     conn.begin(this, this.head.method === 'HEAD');
     this.upstreamStart = performance.now();
-    conn.write(this.buildUpstreamHead(), 'latin1');
-    this.conn.startBody();
+    const body = this.bodyReplacement ?? this.reqBody;
+    if (body === null) {
+      conn.write(this.buildUpstreamHead(-1), 'latin1');
+      this.conn.startBody();
+      return;
+    }
+    // A body held in memory (a plugin read or replaced it): sent whole, with its length.
+    conn.write(this.buildUpstreamHead(body.length), 'latin1');
+    if (body.length > 0) conn.write(body);
+    if (this.requestEnded) conn.requestSent();
+    else this.conn.startBody(); // the client sent none: this ends the request at once
   }
 
-  private buildUpstreamHead(): string {
+  /** `bodyLength` ≥ 0: the body goes from memory with that Content-Length; -1: it streams as the client frames it. */
+  private buildUpstreamHead(bodyLength: number): string {
     const head = this.head;
     const route = this.route!;
     const svc = this.service!;
     const ep = this.endpoint!;
     const path = this.upstreamPath ?? buildUpstreamPath(svc.path, head.path, this.matchLength, route.stripPath, route.pathHandling);
     const host = this.hostOverride ?? (route.preserveHost && head.host !== '' ? head.host : svc.cluster.hostHeader(ep));
-    let s = head.method + ' ' + path + (this.upstreamQuery ?? head.query) + (head.httpMinor === 1 ? ' HTTP/1.1\r\nHost: ' : ' HTTP/1.0\r\nHost: ') + host + '\r\n';
+    const method = this.methodOverride ?? head.method;
+    const query = this.upstreamQuery ?? head.query;
+    if (this.run !== null) this.sentUri = method + ' ' + path + query;
+    let s = method + ' ' + path + query + (head.httpMinor === 1 ? ' HTTP/1.1\r\nHost: ' : ' HTTP/1.0\r\nHost: ') + host + '\r\n';
     const names = head.names;
     const values = head.values;
     const skip = head.skip;
@@ -253,7 +334,9 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
     let xff = '';
     for (let i = 0; i < head.count; i++) {
       const k = skip[i];
-      if (k === Skip.Keep) s += names[i] + ': ' + values[i] + '\r\n';
+      if (k === Skip.Keep) {
+        if (bodyLength < 0 || head.lnames[i] !== 'content-length') s += names[i] + ': ' + values[i] + '\r\n';
+      }
       else if (k === Skip.Via) via = via === '' ? values[i] : via + ', ' + values[i];
       else if (k === Skip.Forwarded && head.lnames[i] === 'x-forwarded-for') xff = xff === '' ? values[i] : xff + ', ' + values[i];
     }
@@ -273,11 +356,23 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
       if (prefix !== '/') s += 'X-Forwarded-Prefix: ' + prefix + '\r\n';
     }
     s += 'Via: ' + (via === '' ? '1.1 ' + this.ctx.serverToken : via + ', 1.1 ' + this.ctx.serverToken) + '\r\n';
-    if (head.chunked) s += 'Transfer-Encoding: chunked\r\n';
+    if (bodyLength >= 0) {
+      if (bodyLength > 0 || head.chunked || head.contentLength !== -1) s += 'Content-Length: ' + bodyLength + '\r\n';
+    } else if (head.chunked) s += 'Transfer-Encoding: chunked\r\n';
     return s + '\r\n';
   }
 
   onRequestData(buf: Buffer, start: number, end: number): void {
+    if (this.buffering) {
+      // Decoded body bytes in buffers this exchange may keep (one per socket read).
+      if (this.finished) return;
+      this.bytesIn += end - start;
+      if (this.bodyReplacement !== null) return; // replaced: the client's bytes are dropped
+      this.bodySize += end - start;
+      if (this.bodySize > this.ctx.clientBodyBufferLimit) return this.bodyTooLarge();
+      this.bodyChunks!.push(buf.subarray(start, end));
+      return;
+    }
     const up = this.upstream;
     this.bytesIn += end - start;
     this.bodyStreamed = true;
@@ -288,6 +383,20 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
 
   onRequestEnd(): void {
     this.requestEnded = true;
+    if (this.buffering) {
+      this.buffering = false;
+      const chunks = this.bodyChunks!;
+      this.bodyChunks = null;
+      this.reqBody = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.bodySize);
+      const resolve = this.bodyResolve;
+      this.bodyResolve = null;
+      if (resolve !== null) resolve(this.bodyReplacement ?? this.reqBody);
+      if (this.waitingBody) {
+        this.waitingBody = false;
+        this.afterAccess();
+      }
+      return;
+    }
     if (this.upstream !== null) this.upstream.requestSent();
   }
 
@@ -299,18 +408,39 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
   onResponseHead(rh: ResponseHead, buf: Buffer, start: number, end: number): void {
     this.upstreamLatency = performance.now() - this.upstreamStart;
     this.status = rh.status;
+    this.upstreamStatus = rh.status;
     this.responseStarted = true;
     const minor = this.head.httpMinor;
     let lines = rh.headerLines;
     const run = this.run;
-    if (run !== null && run.chain.response.length > 0) {
-      const list = HeaderList.fromLines(rh.status, lines);
-      if (run.runResponse(list)) lines = list.toLines();
+    let filters: NamedFilter[] | null = null;
+    if (run !== null) {
+      const chain = run.chain;
+      if (chain.response.length > 0 || chain.body.length > 0) {
+        const list = HeaderList.fromLines(rh.status, lines);
+        if (chain.response.length === 0 || run.runResponse(list)) {
+          if (chain.body.length > 0 && rh.framing !== Framing.None) {
+            const f = run.openBodyFilters(list);
+            if (f.length > 0) {
+              filters = f;
+              list.removeHeader('content-length'); // the filters decide the length
+            }
+          }
+          lines = list.toLines();
+        }
+      }
+      this.responseLines = lines;
     }
     let h = rh.statusLine + lines + 'Via: 1.1 ' + this.ctx.serverToken + '\r\n';
-    // An HTTP/1.0 client's request goes upstream as HTTP/1.0, so a conforming upstream never
-    // answers it chunked; chunked framing is forwarded to HTTP/1.1 clients unchanged.
-    if (rh.framing === Framing.Chunked) {
+    if (filters !== null) {
+      this.startFiltering(filters, rh.framing === Framing.Chunked);
+      if (minor === 1) {
+        this.chunkOut = true;
+        h += 'Transfer-Encoding: chunked\r\n';
+      } else this.keepAlive = false;
+    } else if (rh.framing === Framing.Chunked) {
+      // An HTTP/1.0 client's request goes upstream as HTTP/1.0, so a conforming upstream never
+      // answers it chunked; chunked framing is forwarded to HTTP/1.1 clients unchanged.
       h += 'Transfer-Encoding: chunked\r\n';
     } else if (rh.framing === Framing.UntilClose) {
       if (minor === 1) {
@@ -325,6 +455,12 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
     h += '\r\n';
     const conn = this.conn;
     const bodyLen = end - start;
+    if (this.pipeline !== null) {
+      this.bytesOut += h.length;
+      conn.write(h);
+      if (bodyLen > 0) this.filterData(buf, start, end);
+      return;
+    }
     if (bodyLen === 0) {
       this.bytesOut += h.length;
       if (!conn.write(h)) this.upstream?.pauseReading();
@@ -348,6 +484,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
 
   onResponseData(buf: Buffer, start: number, end: number): void {
     if (end <= start) return;
+    if (this.pipeline !== null) return this.filterData(buf, start, end);
     const conn = this.conn;
     // A copy: `buf` is the worker's shared upstream read buffer and the write may be queued.
     const data = Buffer.allocUnsafe(end - start);
@@ -369,16 +506,86 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
   }
 
   onResponseEnd(): void {
-    if (this.chunkOut) {
-      this.conn.write(LAST_CHUNK);
-      this.bytesOut += 5;
-    }
     const svc = this.service!;
     const ep = this.endpoint!;
     svc.cluster.balancer.onEnd(ep, this.upstreamLatency, false);
     const passive = svc.cluster.passive;
     if (passive !== null) passive.report(ep, 'success', this.status);
     this.upstream = null;
+    if (this.pipeline !== null) {
+      this.pipeline.end(); // finishes once the filters have had the last word
+      return;
+    }
+    if (this.chunkOut) {
+      this.conn.write(LAST_CHUNK);
+      this.bytesOut += 5;
+    }
+    this.finish();
+  }
+
+  // ── Body filters (the body phase) ─────────────────────────────────────────
+  private startFiltering(filters: NamedFilter[], chunked: boolean): void {
+    this.pipeline = new BodyPipeline(filters, {
+      write: (data) => this.filteredWrite(data),
+      finish: () => this.filteredEnd(),
+      fail: (plugin, err) => this.filterFailed(plugin, err),
+      idle: () => {
+        if (!this.conn.socket.writableNeedDrain) this.upstream?.resumeReading();
+      },
+    });
+    if (chunked) {
+      // The filters get the body without its chunk framing (already validated upstream-side).
+      const d = new ChunkedParser();
+      d.sink = (b, s, e) => this.pipeline!.push(Buffer.from(b.subarray(s, e)));
+      this.dechunk = d;
+    }
+  }
+
+  private filterData(buf: Buffer, start: number, end: number): void {
+    const p = this.pipeline!;
+    if (this.dechunk !== null) this.dechunk.feed(buf, start, end);
+    else p.push(Buffer.from(buf.subarray(start, end))); // a copy: `buf` is the shared read buffer
+    if (p.backlog >= PIPELINE_HIGH_WATER) this.upstream?.pauseReading();
+  }
+
+  private filteredWrite(data: Buffer): void {
+    if (this.finished) return;
+    const conn = this.conn;
+    let ok: boolean;
+    if (this.chunkOut) {
+      conn.socket.cork();
+      conn.write(data.length.toString(16) + '\r\n');
+      conn.write(data);
+      ok = conn.write(CRLF);
+      conn.socket.uncork();
+    } else ok = conn.write(data);
+    this.bytesOut += data.length;
+    if (!ok) this.upstream?.pauseReading();
+  }
+
+  private filteredEnd(): void {
+    if (this.finished) return;
+    if (this.chunkOut) {
+      this.conn.write(LAST_CHUNK);
+      this.bytesOut += 5;
+    }
+    this.finish();
+  }
+
+  private filterFailed(plugin: string, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.failReason = `plugin ${plugin} failed in the body phase: ${message}`;
+    process.stderr.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), plugin, phase: 'body', request_id: this.requestId, msg: this.failReason }) + '\n');
+    if (this.finished) return;
+    const up = this.upstream;
+    this.upstream = null;
+    if (up !== null) {
+      up.destroy();
+      this.service!.cluster.balancer.onEnd(this.endpoint!, this.sinceUpstreamStart(), true);
+    }
+    // The head is out: cutting the connection is how the client learns the body is incomplete.
+    this.keepAlive = false;
+    this.conn.close();
     this.finish();
   }
 
@@ -445,6 +652,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
     // A request body we have not read forces a close (it would be parsed as the next request).
     if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
     const body = errorResponse(status, message, this.requestId, this.ctx.serverToken, !this.keepAlive, this.head.method === 'HEAD');
+    if (this.run !== null) this.responseLines = 'Content-Type: application/json; charset=utf-8\r\n';
     this.bytesOut += body.length;
     if (!this.conn.destroyed) this.conn.write(body);
     this.finish();
@@ -462,16 +670,8 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
     const latency = performance.now() - this.startedAt;
     const run = this.run;
     if (run !== null && run.chain.log.length > 0) {
-      const outcome = {
-        status: this.status,
-        latencyMs: latency,
-        upstreamLatencyMs: this.upstreamLatency < 0 ? null : this.upstreamLatency,
-        bytesIn: this.bytesIn,
-        bytesOut: this.bytesOut,
-        target: this.endpoint !== null ? this.endpoint.key : null,
-      };
-      // Off the request path: after this response is written.
-      setImmediate(() => run.runLog(outcome));
+      run.detach(); // the connection reuses its request head for the next request
+      queueLog(run, new Outcome(this, latency, run));
     }
     const route = this.route;
     const m = route !== null ? route.metrics : this.ctx.unmatched;
@@ -499,4 +699,71 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
       });
     }
   }
+}
+
+/** A finished request, as the log phase sees it; header maps are built when asked for. */
+class Outcome implements RequestOutcome {
+  readonly status: number;
+  readonly startedAt: number;
+  readonly upstreamLatencyMs: number | null;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly target: string | null;
+  readonly upstreamStatus: number | null;
+  readonly upstreamUri: string | null;
+  readonly error: string;
+  private readonly lines: string;
+  private resMap: HeaderMap | null = null;
+  private reqMap: HeaderMap | null = null;
+
+  constructor(
+    ex: Exchange,
+    readonly latencyMs: number,
+    private readonly run: PluginRun,
+  ) {
+    this.status = ex.status;
+    this.startedAt = performance.timeOrigin + ex.startedAt;
+    this.upstreamLatencyMs = ex.upstreamLatency < 0 ? null : ex.upstreamLatency;
+    this.bytesIn = ex.bytesIn;
+    this.bytesOut = ex.bytesOut;
+    this.target = ex.endpoint !== null ? ex.endpoint.key : null;
+    this.upstreamStatus = ex.upstreamStatusSeen;
+    this.upstreamUri = ex.upstreamUriSent;
+    this.error = ex.failReason;
+    this.lines = ex.responseLinesSent;
+  }
+
+  get responseHeaders(): HeaderMap {
+    if (this.resMap === null) {
+      const map: HeaderMap = {};
+      const l = HeaderList.fromLines(this.status, this.lines);
+      for (let i = 0; i < l.names.length; i++) addToMap(map, l.names[i].toLowerCase(), l.values[i]);
+      this.resMap = map;
+    }
+    return this.resMap;
+  }
+
+  get requestHeaders(): HeaderMap {
+    return (this.reqMap ??= this.run.getHeaders());
+  }
+}
+
+// The log phase runs off the request path: finished requests queue up and one immediate
+// runs them all (a timer per request would cost more than most log handlers).
+let logQueue: [PluginRun, Outcome][] = [];
+let logScheduled = false;
+
+function queueLog(run: PluginRun, outcome: Outcome): void {
+  logQueue.push([run, outcome]);
+  if (!logScheduled) {
+    logScheduled = true;
+    setImmediate(flushLogs);
+  }
+}
+
+function flushLogs(): void {
+  const q = logQueue;
+  logQueue = [];
+  logScheduled = false;
+  for (let i = 0; i < q.length; i++) q[i][0].runLog(q[i][1]);
 }

@@ -5,7 +5,21 @@
 
 import { Skip, type RequestHead } from '../http1/request-head.js';
 import type { ChainSlot, PluginChain, PluginInstance } from '../../plugins/chain/types.js';
-import type { ConsumerRef, ConsumerStore, Phase, PluginContext, PluginLogger, RequestApi, RequestOutcome, ResponseApi } from '../../plugins/sdk.js';
+import type { ConsumerRef, ConsumerStore, HeaderMap, Phase, PluginContext, PluginLogger, PluginMetrics, RequestApi, RequestOutcome, ResponseApi } from '../../plugins/sdk.js';
+import type { NamedFilter } from './body-pipeline.js';
+
+/** The parts of a request head the plugin API reads (a detached copy in the log phase). */
+type HeadView = Pick<RequestHead, 'method' | 'path' | 'rawPath' | 'query' | 'hostname' | 'count' | 'names' | 'lnames' | 'values' | 'skip'>;
+
+/** Adds a header to a Kong-style map: lower-case names, repeated headers as arrays. */
+export function addToMap(map: HeaderMap, lname: string, value: string): void {
+  const cur = map[lname];
+  if (cur === undefined) map[lname] = value;
+  else if (typeof cur === 'string') map[lname] = [cur, value];
+  else cur.push(value);
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Async handlers that take longer than this fail their request with a 500. */
 export const PLUGIN_TIMEOUT_MS = 10_000;
@@ -27,6 +41,12 @@ export interface PluginHost {
   upstreamPath: string | null;
   upstreamQuery: string | null;
   hostOverride: string | null;
+  methodOverride: string | null;
+  readonly pluginMetrics: PluginMetrics;
+  /** Buffers the client's request body (see RequestApi.readBody). */
+  readRequestBody(): Promise<Buffer>;
+  /** Replaces the body sent upstream. */
+  setRequestBody(body: Buffer): void;
 }
 
 function writeLog(level: string, plugin: string, requestId: string, msg: string, fields?: Record<string, unknown>): void {
@@ -63,6 +83,11 @@ export class HeaderList implements ResponseApi {
     let out: string | undefined;
     for (let i = 0; i < this.names.length; i++) if (this.names[i].toLowerCase() === l) out = out === undefined ? this.values[i] : out + ', ' + this.values[i];
     return out;
+  }
+  getHeaders(): HeaderMap {
+    const map: HeaderMap = {};
+    for (let i = 0; i < this.names.length; i++) addToMap(map, this.names[i].toLowerCase(), this.values[i]);
+    return map;
   }
   setHeader(name: string, value: string): void {
     this.removeHeader(name);
@@ -107,11 +132,39 @@ export class PluginRun implements PluginContext, RequestApi {
   private current = '';
   private answered = false;
   private timer: NodeJS.Timeout | null = null;
+  /** The request head: the connection's live one, or a copy once the exchange is over. */
+  private h: HeadView;
 
   constructor(
     readonly chain: PluginChain,
     private readonly owner: PluginHost,
   ) {
+    this.h = owner.head;
+  }
+
+  /**
+   * Copies what the plugin API reads from the request head: the connection reuses its head
+   * for the next request, and the log phase runs after this exchange is over.
+   */
+  detach(): void {
+    const h = this.h;
+    const n = h.count;
+    this.h = {
+      method: h.method,
+      path: h.path,
+      rawPath: h.rawPath,
+      query: h.query,
+      hostname: h.hostname,
+      count: n,
+      names: h.names.slice(0, n),
+      lnames: h.lnames.slice(0, n),
+      values: h.values.slice(0, n),
+      skip: h.skip.slice(0, n),
+    };
+  }
+
+  get metrics(): PluginMetrics {
+    return this.owner.pluginMetrics;
   }
 
   get shared(): Record<string, unknown> {
@@ -201,22 +254,22 @@ export class PluginRun implements PluginContext, RequestApi {
 
   // ── RequestApi ────────────────────────────────────────────────────────────
   get method(): string {
-    return this.owner.head.method;
+    return this.h.method;
   }
   get path(): string {
-    return this.owner.head.path;
+    return this.h.path;
   }
   get rawPath(): string {
-    return this.owner.head.rawPath;
+    return this.h.rawPath;
   }
   get query(): string {
-    return this.owner.head.query;
+    return this.h.query;
   }
   get scheme(): 'http' | 'https' {
     return this.owner.scheme;
   }
   get host(): string {
-    return this.owner.head.hostname;
+    return this.h.hostname;
   }
   get port(): number {
     return this.owner.port;
@@ -226,7 +279,7 @@ export class PluginRun implements PluginContext, RequestApi {
   }
   getHeader(name: string): string | undefined {
     const l = name.toLowerCase();
-    const h = this.owner.head;
+    const h = this.h;
     let out: string | undefined;
     for (let i = 0; i < h.count; i++) {
       if (h.lnames[i] === l && h.skip[i] !== Skip.HopByHop) out = out === undefined ? h.values[i] : out + ', ' + h.values[i];
@@ -246,7 +299,7 @@ export class PluginRun implements PluginContext, RequestApi {
     checkHeader(name, value);
     const l = name.toLowerCase();
     if (RESERVED.has(l) || l === 'host') throw new Error(`header ${name} is managed by the gateway`);
-    const h = this.owner.head;
+    const h = this.h;
     if (h.count >= h.skip.length) throw new Error('too many request headers');
     const n = h.count++;
     h.names[n] = name;
@@ -256,14 +309,37 @@ export class PluginRun implements PluginContext, RequestApi {
   }
   removeHeader(name: string): void {
     const l = name.toLowerCase();
-    const h = this.owner.head;
+    const h = this.h;
     for (let i = 0; i < h.count; i++) if (h.lnames[i] === l && h.skip[i] === Skip.Keep) h.skip[i] = Skip.HopByHop;
   }
+  getHeaders(): HeaderMap {
+    const h = this.h;
+    const map: HeaderMap = {};
+    for (let i = 0; i < h.count; i++) if (h.skip[i] !== Skip.HopByHop) addToMap(map, h.lnames[i], h.values[i]);
+    return map;
+  }
+  get upstreamMethod(): string {
+    return this.owner.methodOverride ?? this.h.method;
+  }
+  setMethod(method: string): void {
+    if (!TOKEN.test(method)) throw new Error(`setMethod: ${JSON.stringify(method)} is not a method name`);
+    const m = method; // methods are case-sensitive (RFC 9110 §9.1): sent as given
+    if (m === 'CONNECT') throw new Error('setMethod: CONNECT cannot be proxied');
+    if ((m === 'HEAD') !== (this.h.method === 'HEAD')) throw new Error('setMethod: a HEAD request stays HEAD and only a HEAD request can become one (the client expects a body, or none)');
+    this.owner.methodOverride = m === this.h.method ? null : m;
+  }
+  readBody(): Promise<Buffer> {
+    return this.owner.readRequestBody();
+  }
+  setBody(body: Buffer | string): void {
+    if (typeof body !== 'string' && !Buffer.isBuffer(body)) throw new Error('setBody: the body must be a Buffer or a string');
+    this.owner.setRequestBody(typeof body === 'string' ? Buffer.from(body) : body);
+  }
   get upstreamQuery(): string {
-    return this.owner.upstreamQuery ?? this.owner.head.query;
+    return this.owner.upstreamQuery ?? this.h.query;
   }
   getQueryArg(name: string): string | undefined {
-    const q = this.owner.upstreamQuery ?? this.owner.head.query;
+    const q = this.owner.upstreamQuery ?? this.h.query;
     if (q.length < 2) return undefined;
     const v = new URLSearchParams(q.slice(1)).get(name);
     return v === null ? undefined : v;
@@ -295,7 +371,7 @@ export class PluginRun implements PluginContext, RequestApi {
     this.walk('rewrite', this.chain.rewrite, 0, () => this.walk('access', this.chain.access, 0, done));
   }
 
-  private walk(phase: Phase, slots: readonly ChainSlot[], from: number, done: () => void): void {
+  private walk(phase: 'rewrite' | 'access', slots: readonly ChainSlot[], from: number, done: () => void): void {
     for (let i = from; i < slots.length; i++) {
       if (this.answered) return;
       const inst = this.pick(slots[i]);
@@ -360,6 +436,32 @@ export class PluginRun implements PluginContext, RequestApi {
       }
     }
     return true;
+  }
+
+  /**
+   * The body phase: asks each body plugin (after the response phase, headers still editable)
+   * for a filter. A handler that throws is logged and skipped: the body goes out unfiltered
+   * by it.
+   */
+  openBodyFilters(headers: HeaderList): NamedFilter[] {
+    this.response = headers;
+    const out: NamedFilter[] = [];
+    const slots = this.chain.body;
+    for (let i = 0; i < slots.length; i++) {
+      const inst = this.pick(slots[i]);
+      if (inst === null) continue;
+      this.current = inst.name;
+      try {
+        const f = inst.module.phases.body!(this, inst.conf);
+        if (f !== null && f !== undefined) {
+          if (typeof f.chunk !== 'function' || typeof f.end !== 'function') throw new Error('the body phase must return { chunk, end } or null');
+          out.push({ plugin: inst.name, filter: f });
+        }
+      } catch (err) {
+        writeLog('error', inst.name, this.owner.requestId, 'plugin failed in the body phase; its filter is skipped', { error: (err as Error).message });
+      }
+    }
+    return out;
   }
 
   /** Log phase, after the response: errors are logged, never surfaced. */

@@ -183,9 +183,10 @@ export function compilePluginChains(config: Config, registry: PluginRegistry): P
       rewrite,
       access: applyOrdering('access', having('access'), where),
       response: applyOrdering('response', having('response'), where),
+      body: applyOrdering('body', having('body'), where),
       log: applyOrdering('log', having('log'), where),
     };
-    const result = chain.rewrite.length + chain.access.length + chain.response.length + chain.log.length === 0 ? null : chain;
+    const result = chain.rewrite.length + chain.access.length + chain.response.length + chain.body.length + chain.log.length === 0 ? null : chain;
     memo.set(key, result);
     return result;
   };

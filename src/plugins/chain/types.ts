@@ -32,5 +32,7 @@ export interface PluginChain {
   readonly rewrite: readonly ChainSlot[];
   readonly access: readonly ChainSlot[];
   readonly response: readonly ChainSlot[];
+  /** Plugins with a body filter; asked in this order right after the response phase. */
+  readonly body: readonly ChainSlot[];
   readonly log: readonly ChainSlot[];
 }

@@ -5,7 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import type { ConsumerRef, Phase, PluginContext, PluginModule, RequestApi, ResponseApi } from '../../../../src/plugins/sdk.js';
+import type { ConsumerRef, HeaderMap, Phase, PluginContext, PluginModule, RequestApi, ResponseApi } from '../../../../src/plugins/sdk.js';
+import { PluginMetricsRegistry } from '../../../../src/observe/plugin-metrics.js';
 
 const require = createRequire(import.meta.url);
 const Ajv = require('ajv') as typeof import('ajv').default;
@@ -38,6 +39,11 @@ export class Headers {
   has(name: string): boolean {
     return this.map.has(name.toLowerCase());
   }
+  toMap(): HeaderMap {
+    const o: HeaderMap = {};
+    for (const [l, { values }] of this.map) o[l] = values.length === 1 ? values[0] : [...values];
+    return o;
+  }
   toObject(): Record<string, string> {
     const o: Record<string, string> = {};
     for (const { name, values } of this.map.values()) o[name.toLowerCase()] = values.join(', ');
@@ -54,6 +60,7 @@ export interface RequestInit {
   port?: number;
   clientIp?: string;
   headers?: Record<string, string | string[]>;
+  body?: Buffer | string;
 }
 
 export interface Answer {
@@ -69,7 +76,11 @@ export class Exchange {
   answer: Answer | null = null;
   upstreamPath: string;
   upstreamQuery: string;
+  upstreamMethod: string;
+  /** The body the upstream would get (the client's, or what a plugin set). */
+  body: Buffer;
   status = 0;
+  readonly metrics = new PluginMetricsRegistry();
   readonly shared: Record<string, unknown> = {};
   readonly ctx: PluginContext;
 
@@ -79,6 +90,8 @@ export class Exchange {
     const query = init.query ?? '';
     this.upstreamPath = path;
     this.upstreamQuery = query;
+    this.upstreamMethod = init.method ?? 'GET';
+    this.body = Buffer.from(init.body ?? '');
     const hdrs = this.upstreamHeaders;
     const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
     const self = this;
@@ -105,6 +118,17 @@ export class Exchange {
       get upstreamQuery() {
         return self.upstreamQuery;
       },
+      getHeaders: () => hdrs.toMap(),
+      get upstreamMethod() {
+        return self.upstreamMethod;
+      },
+      setMethod: (m) => {
+        self.upstreamMethod = m;
+      },
+      readBody: async () => self.body,
+      setBody: (b) => {
+        self.body = typeof b === 'string' ? Buffer.from(b) : b;
+      },
     };
     const rh = this.responseHeaders;
     const response: ResponseApi = {
@@ -112,6 +136,7 @@ export class Exchange {
         return self.status;
       },
       getHeader: (n) => rh.get(n),
+      getHeaders: () => rh.toMap(),
       setHeader: (n, v) => rh.set(n, v),
       addHeader: (n, v) => rh.add(n, v),
       removeHeader: (n) => rh.remove(n),
@@ -147,6 +172,7 @@ export class Exchange {
       requestId: 'req-1',
       log: { info() {}, warn() {}, error() {} },
       outcome: null,
+      metrics: this.metrics,
       respond(status, body, headers) {
         assert.equal(self.answer, null, 'respond() called twice');
         self.answer = { status, body, headers: { ...(headers ?? {}) } };
@@ -191,8 +217,24 @@ export function defaults(plugin: PluginModule, raw: Record<string, unknown> = {}
   return config;
 }
 
-export async function run(plugin: PluginModule, phase: Phase, ex: Exchange, conf: unknown): Promise<void> {
+export async function run(plugin: PluginModule, phase: Exclude<Phase, 'body'>, ex: Exchange, conf: unknown): Promise<void> {
   const h = plugin.phases[phase];
   assert.ok(h, `${plugin.name} has no ${phase} phase`);
   await h(ex.ctx, conf);
+}
+
+/** Runs a plugin's body phase over `pieces` of an upstream body; returns what the client would get (null: no filter). */
+export async function filterBody(plugin: PluginModule, ex: Exchange, conf: unknown, pieces: (Buffer | string)[]): Promise<Buffer | null> {
+  const h = plugin.phases.body;
+  assert.ok(h, `${plugin.name} has no body phase`);
+  const f = h(ex.ctx, conf);
+  if (f === null || f === undefined) return null;
+  const out: Buffer[] = [];
+  for (const p of pieces) {
+    const o = await f.chunk(Buffer.from(p));
+    if (o) out.push(o);
+  }
+  const last = await f.end();
+  if (last) out.push(last);
+  return Buffer.concat(out);
 }

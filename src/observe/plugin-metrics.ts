@@ -1,0 +1,130 @@
+// Metrics that plugins export (the SDK's `ctx.metrics`): counters and histograms with labels,
+// kept per worker like the route cells and summed by the primary for the status listener.
+// A series is found by its label values joined into one key: one Map lookup per update.
+
+import type { CounterMetric, HistogramMetric, PluginMetrics } from '../plugins/sdk.js';
+
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const SEP = '\u0000';
+
+/** Serialisable form of one plugin metric, sent to the primary with the worker's stats. */
+export interface PluginMetricDump {
+  name: string;
+  help: string;
+  type: 'counter' | 'histogram';
+  labelNames: string[];
+  /** Histograms only: bucket upper bounds. */
+  buckets: number[];
+  /** label values → value (counter) or [bucket counts…, +Inf count, sum, count] (histogram). */
+  series: [string[], number[]][];
+}
+
+abstract class Metric {
+  readonly series = new Map<string, number[]>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+  ) {}
+
+  protected cell(labelValues: readonly string[], width: number): number[] {
+    if (labelValues.length !== this.labelNames.length) {
+      throw new Error(`metric ${this.name}: expected ${this.labelNames.length} label values (${this.labelNames.join(', ')}), got ${labelValues.length}`);
+    }
+    const key = labelValues.length === 1 ? labelValues[0] : labelValues.join(SEP);
+    let c = this.series.get(key);
+    if (c === undefined) {
+      c = new Array<number>(width).fill(0);
+      this.series.set(key, c);
+    }
+    return c;
+  }
+
+  seriesDump(): [string[], number[]][] {
+    const out: [string[], number[]][] = [];
+    for (const [k, v] of this.series) out.push([this.labelNames.length === 0 ? [] : k.split(SEP), v.slice()]);
+    return out;
+  }
+}
+
+class Counter extends Metric implements CounterMetric {
+  inc(labelValues: readonly string[], by = 1): void {
+    if (!(by >= 0)) throw new Error(`metric ${this.name}: a counter only goes up (got ${by})`);
+    this.cell(labelValues, 1)[0] += by;
+  }
+}
+
+class Histogram extends Metric implements HistogramMetric {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    readonly buckets: readonly number[],
+  ) {
+    super(name, help, labelNames);
+  }
+  observe(labelValues: readonly string[], value: number): void {
+    const b = this.buckets;
+    const c = this.cell(labelValues, b.length + 3);
+    let i = 0;
+    while (i < b.length && value > b[i]) i++;
+    c[i]++;
+    c[b.length + 1] += value;
+    c[b.length + 2]++;
+  }
+}
+
+export class PluginMetricsRegistry implements PluginMetrics {
+  private readonly metrics = new Map<string, Counter | Histogram>();
+
+  counter(name: string, help: string, labelNames: readonly string[]): CounterMetric {
+    const m = this.existing(name, 'counter', labelNames);
+    if (m !== null) return m as Counter;
+    const c = new Counter(name, help, [...labelNames]);
+    this.metrics.set(name, c);
+    return c;
+  }
+
+  histogram(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]): HistogramMetric {
+    const m = this.existing(name, 'histogram', labelNames);
+    if (m !== null) return m as Histogram;
+    if (buckets.length === 0 || buckets.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]))) {
+      throw new Error(`metric ${name}: buckets must be finite and increasing`);
+    }
+    const h = new Histogram(name, help, [...labelNames], [...buckets]);
+    this.metrics.set(name, h);
+    return h;
+  }
+
+  private existing(name: string, type: 'counter' | 'histogram', labelNames: readonly string[]): Counter | Histogram | null {
+    const m = this.metrics.get(name);
+    if (m === undefined) {
+      if (!NAME.test(name)) throw new Error(`metric name ${JSON.stringify(name)} is not a valid Prometheus name`);
+      for (const l of labelNames) {
+        if (!LABEL.test(l) || l.startsWith('__') || l === 'le') throw new Error(`metric ${name}: label name ${JSON.stringify(l)} is not allowed`);
+      }
+      return null;
+    }
+    const isType = type === 'counter' ? m instanceof Counter : m instanceof Histogram;
+    if (!isType || m.labelNames.join(',') !== labelNames.join(',')) {
+      throw new Error(`metric ${name} exists already as a ${m instanceof Counter ? 'counter' : 'histogram'} with labels (${m.labelNames.join(', ')})`);
+    }
+    return m;
+  }
+
+  dump(): PluginMetricDump[] {
+    const out: PluginMetricDump[] = [];
+    for (const m of this.metrics.values()) {
+      out.push({
+        name: m.name,
+        help: m.help,
+        type: m instanceof Counter ? 'counter' : 'histogram',
+        labelNames: [...m.labelNames],
+        buckets: m instanceof Histogram ? [...m.buckets] : [],
+        series: m.seriesDump(),
+      });
+    }
+    return out;
+  }
+}
