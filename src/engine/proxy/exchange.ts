@@ -174,6 +174,10 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
   readRequestBody(): Promise<Buffer> {
     if (this.bodyReplacement !== null) return Promise.resolve(this.bodyReplacement);
     if (this.reqBody !== null) return Promise.resolve(this.reqBody);
+    return this.startBuffering();
+  }
+
+  private startBuffering(): Promise<Buffer> {
     if (this.bodyRead !== null) return this.bodyRead;
     this.bodyRead = new Promise((resolve) => {
       this.bodyResolve = resolve;
@@ -188,7 +192,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
   setRequestBody(body: Buffer): void {
     this.bodyReplacement = body;
     // The client's own body must still be read off the connection (and dropped).
-    if (this.reqBody === null && this.bodyRead === null && this.conn.hasBody) void this.readRequestBody();
+    if (this.reqBody === null && this.bodyRead === null && this.conn.hasBody) void this.startBuffering();
   }
 
   private bodyTooLarge(): void {
