@@ -27,6 +27,8 @@ export class LogQueue {
     readonly name: string,
     private readonly conf: QueueConfig,
     private readonly send: SendBatch,
+    /** The plugin named in the queue's log lines. */
+    private readonly plugin = 'http-log',
   ) {}
 
   enqueue(entry: string): void {
@@ -114,13 +116,13 @@ export class LogQueue {
     const now = Date.now();
     if (now - this.lastWarn < WARN_EVERY_MS) return;
     this.lastWarn = now;
-    pluginLog('error', 'http-log', msg, { queue: this.name, dropped_total: this.dropped, error });
+    pluginLog('error', this.plugin, msg, { queue: this.name, dropped_total: this.dropped, error });
   }
 
   private warn(msg: string, fields: Record<string, unknown>): void {
     const now = Date.now();
     if (now - this.lastWarn < WARN_EVERY_MS) return;
     this.lastWarn = now;
-    pluginLog('warn', 'http-log', msg, { queue: this.name, ...fields });
+    pluginLog('warn', this.plugin, msg, { queue: this.name, ...fields });
   }
 }

@@ -1,0 +1,58 @@
+// The opentelemetry plugin's config: Kong's field names and defaults (3.x), with the 3.7
+// `queue` and `propagation` records. The older shapes (`endpoint`, `batch_span_count`,
+// `batch_flush_delay`) are rewritten into these by the plugin's `upgrade` hook (./index.ts).
+import { Type, type Static } from '@sinclair/typebox';
+import { HeaderName, Nullable, StringEnum } from '../../../config/schema/common.js';
+import { QueueSchema } from '../http-log/schema.js';
+
+/** Every format Kong names; the ones in SUPPORTED_FORMATS are implemented, the others refused by `prepare`. */
+export const FORMATS = ['w3c', 'b3', 'b3-single', 'jaeger', 'ot', 'aws', 'datadog', 'gcp'] as const;
+export type Format = (typeof FORMATS)[number];
+export const SUPPORTED_FORMATS: readonly Format[] = ['w3c', 'b3', 'b3-single'];
+export const HEADER_TYPES = ['preserve', ...FORMATS] as const;
+
+/** Kong's queue record with the opentelemetry defaults (200 spans, 3 s). */
+export const OtelQueueSchema = Type.Object(
+  {
+    ...QueueSchema.properties,
+    max_batch_size: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 200 }),
+    max_coalescing_delay: Type.Number({ minimum: 0, maximum: 3600, default: 3 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const PropagationSchema = Type.Object(
+  {
+    /** Formats read from the incoming request, in order; the first valid one wins. */
+    extract: Type.Array(StringEnum(FORMATS), { default: ['w3c', 'b3'] }),
+    /** Incoming headers removed before injection. */
+    clear: Type.Array(HeaderName, { default: [] }),
+    /** Formats written upstream; `preserve` writes the format that was extracted. */
+    inject: Type.Array(StringEnum(HEADER_TYPES), { default: ['preserve'] }),
+    /** Written by `preserve` when nothing was extracted. */
+    default_format: StringEnum(FORMATS, { default: 'w3c' }),
+  },
+  { additionalProperties: false },
+);
+
+export const OpenTelemetrySchema = Type.Object(
+  {
+    traces_endpoint: Type.String({ minLength: 1 }),
+    headers: Nullable(Type.Record(HeaderName, Type.String())),
+    resource_attributes: Nullable(Type.Record(Type.String({ minLength: 1 }), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+    queue: OtelQueueSchema,
+    /** Milliseconds. */
+    connect_timeout: Type.Integer({ minimum: 0, maximum: 2147483646, default: 1000 }),
+    send_timeout: Type.Integer({ minimum: 0, maximum: 2147483646, default: 5000 }),
+    read_timeout: Type.Integer({ minimum: 0, maximum: 2147483646, default: 5000 }),
+    /** Response header that carries the trace id back to the client (null: none). */
+    http_response_header_for_traceid: Nullable(HeaderName),
+    header_type: StringEnum(HEADER_TYPES, { default: 'preserve' }),
+    /** 0..1; null follows the incoming parent's sampled flag (and samples when there is none). */
+    sampling_rate: Nullable(Type.Number({ minimum: 0, maximum: 1 })),
+    propagation: Nullable(PropagationSchema),
+  },
+  { additionalProperties: false },
+);
+
+export type OpenTelemetryConfig = Static<typeof OpenTelemetrySchema>;
