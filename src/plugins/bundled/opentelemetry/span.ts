@@ -41,9 +41,9 @@ export function msToNanos(ms: number): string {
  * When the request started, in epoch milliseconds: the log phase runs just after the response,
  * so now minus the request's latency.
  */
-// TODO(sdk): use outcome.startedAt once merged
+/** When the request's head had been read, epoch ms (the span's start). */
 export function requestStartMs(outcome: RequestOutcome): number {
-  return Date.now() - outcome.latencyMs;
+  return outcome.startedAt;
 }
 
 export function buildSpan(ctx: PluginContext, t: TraceState, outcome: RequestOutcome): Span {
