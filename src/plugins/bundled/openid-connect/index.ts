@@ -51,7 +51,8 @@ export function discoveryUrl(issuer: string): string {
 function prepare(c: OidcConfig): Prepared {
   const others = c.auth_methods.filter((m) => m !== 'bearer');
   if (others.length > 0 || c.auth_methods.length === 0) {
-    throw new PluginConfigFieldError('auth_methods', `only "bearer" is implemented in this build; remove ${others.length > 0 ? others.map((m) => `"${m}"`).join(', ') : 'nothing and list "bearer"'}`);
+    const not = others.length > 0 ? ` (not ${others.map((m) => `"${m}"`).join(', ')})` : '';
+    throw new PluginConfigFieldError('auth_methods', `only "bearer" is implemented in this build${not}; use auth_methods: ["bearer"]`);
   }
   const fromHeader = c.bearer_token_param_type.includes('header');
   const fromQuery = c.bearer_token_param_type.includes('query');
