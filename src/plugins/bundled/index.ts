@@ -22,6 +22,7 @@ import hmacAuth from './hmac-auth/index.js';
 import preFunction from './pre-function/index.js';
 import postFunction from './post-function/index.js';
 import opentelemetry from './opentelemetry/index.js';
+import openidConnect from './openid-connect/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -44,4 +45,5 @@ export const bundled: PluginModule[] = [
   preFunction,
   postFunction,
   opentelemetry,
+  openidConnect,
 ];
