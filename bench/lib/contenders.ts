@@ -16,7 +16,7 @@ async function startReady(url: string, readyMs: number, name: string, argv: stri
   }
   return proc;
 }
-import { manyRoutesConfig, oneRouteConfig } from './turnpike-config.js';
+import { BENCH_API_KEY, manyRoutesConfig, oneRouteConfig, pluginRouteConfig } from './turnpike-config.js';
 
 export interface BenchContext {
   repoRoot: string;
@@ -190,12 +190,12 @@ export interface RunningTurnpike extends Running {
   statusPort: number;
 }
 
-function turnpikeContender(id: string, label: string, makeConfig: (upstreamPort: number) => string, readyMs: number): Contender {
-  return { id, label, start: (ctx) => startTurnpike(ctx, id, makeConfig, readyMs) };
+function turnpikeContender(id: string, label: string, makeConfig: (upstreamPort: number) => string, readyMs: number, query = ''): Contender {
+  return { id, label, start: (ctx) => startTurnpike(ctx, id, makeConfig, readyMs, query) };
 }
 
 /** Starts Turnpike as a contender: 1 worker pinned to the proxy CPU, file access log, metrics on. */
-export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (upstreamPort: number) => string, readyMs: number): Promise<RunningTurnpike> {
+export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (upstreamPort: number) => string, readyMs: number, query = ''): Promise<RunningTurnpike> {
   {
     {
       const port = await freePort();
@@ -214,12 +214,12 @@ export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (
         '--status-listen', `127.0.0.1:${statusPort}`,
         '--admin-listen', 'off',
       ]);
-      const proc = await startReady(`http://127.0.0.1:${port}/`, readyMs, id, argv, join(dir, 'turnpike.out.log'), {
+      const proc = await startReady(`http://127.0.0.1:${port}/${query}`, readyMs, id, argv, join(dir, 'turnpike.out.log'), {
         cwd: ctx.repoRoot,
         env: { ...process.env, TURNPIKE_PROXY_ACCESS_LOG: accessLog, TURNPIKE_PREFIX: join(dir, 'prefix') },
       });
       return {
-        url: `http://127.0.0.1:${port}/`,
+        url: `http://127.0.0.1:${port}/${query}`,
         configFile: config,
         statusPort,
         argv: [`TURNPIKE_PROXY_ACCESS_LOG=${accessLog}`, ...argv],
@@ -236,6 +236,7 @@ export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (
 
 export const TURNPIKE_ID = 'turnpike';
 export const TURNPIKE_10K_ID = 'turnpike-10k';
+export const TURNPIKE_PLUGINS_ID = 'turnpike-plugins';
 
 export const contenders: Contender[] = [
   direct,
@@ -244,4 +245,5 @@ export const contenders: Contender[] = [
   fastGateway,
   turnpikeContender(TURNPIKE_ID, 'turnpike, 1 worker, 1 route', oneRouteConfig, READY_MS),
   turnpikeContender(TURNPIKE_10K_ID, 'turnpike 10k routes', (p) => manyRoutesConfig(p), 60_000),
+  turnpikeContender(TURNPIKE_PLUGINS_ID, 'turnpike key-auth+rate-limiting+prometheus', pluginRouteConfig, READY_MS, `?apikey=${BENCH_API_KEY}`),
 ];

@@ -97,6 +97,7 @@ export function evaluateChecks(rows: ContenderSummary[]): Check[] {
   const get = (id: string): ContenderSummary | undefined => rows.find((r) => r.id === id);
   const tp = get('turnpike');
   const tp10k = get('turnpike-10k');
+  const tpPlugins = get('turnpike-plugins');
   const ng = get('nginx');
   const fg = get('fast-gateway');
   const checks: Check[] = [];
@@ -117,6 +118,10 @@ export function evaluateChecks(rows: ContenderSummary[]): Check[] {
     checks.push({ name: "Turnpike p99 at 3,000 req/s ≤ 2.5 × nginx's", pass: r <= 2.5, detail: `${r.toFixed(2)} (${tp.p99Ms.toFixed(2)} ms vs ${ng.p99Ms.toFixed(2)} ms; need ≤ 2.50)` });
   }
   if (tp10k) ratioCheck('Turnpike 10k routes ≥ 0.90 × Turnpike 1 route (matching does not grow with route count)', tp10k.rpsMedian, tp?.rpsMedian, 0.9, 'turnpike req/s');
+  if (tpPlugins) {
+    ratioCheck('Turnpike key-auth + rate-limiting (local) + prometheus ≥ 0.80 × the plain route', tpPlugins.rpsMedian, tp?.rpsMedian, 0.8, 'turnpike req/s');
+    if (tpPlugins.non2xx > 0) checks.push({ name: 'Plugin route answered 200 to every request', pass: false, detail: `${tpPlugins.non2xx} non-2xx answers (key or limit misconfigured?)` });
+  }
   return checks;
 }
 

@@ -41,3 +41,32 @@ export function manyRoutesConfig(upstreamPort: number, count = MANY_ROUTES): str
   out.push('');
   return out.join('\n');
 }
+
+/** The key the plugin route's requests carry (as `?apikey=`, so wrk needs no header option). */
+export const BENCH_API_KEY = 'bench-key-0123456789';
+
+/**
+ * The issue-3 plugin row: one route with key-auth, rate-limiting (local policy, a limit the
+ * run never reaches) and prometheus, and one consumer whose key the requests carry.
+ */
+export function pluginRouteConfig(upstreamPort: number): string {
+  return [
+    '_format_version: "3.0"',
+    'services:',
+    '  - name: bench-upstream',
+    `    url: http://127.0.0.1:${upstreamPort}`,
+    '    routes:',
+    '      - name: bench',
+    '        paths: ["/"]',
+    '        plugins:',
+    '          - name: key-auth',
+    '          - name: rate-limiting',
+    '            config: { minute: 1000000000, policy: local }',
+    '          - name: prometheus',
+    'consumers:',
+    '  - username: bench-user',
+    '    keyauth_credentials:',
+    `      - key: ${BENCH_API_KEY}`,
+    '',
+  ].join('\n');
+}

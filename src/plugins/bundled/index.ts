@@ -23,6 +23,7 @@ import preFunction from './pre-function/index.js';
 import postFunction from './post-function/index.js';
 import opentelemetry from './opentelemetry/index.js';
 import openidConnect from './openid-connect/index.js';
+import proxyCache from './proxy-cache/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -46,4 +47,5 @@ export const bundled: PluginModule[] = [
   postFunction,
   opentelemetry,
   openidConnect,
+  proxyCache,
 ];

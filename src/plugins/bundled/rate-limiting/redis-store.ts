@@ -70,7 +70,7 @@ interface Entry {
  * attempt) waits for that attempt, at most `ms`. While the client only waits for its next
  * backoff attempt (Redis known to be down), requests fail at once instead.
  */
-function whenReady(client: Redis, ms: number): Promise<void> {
+export function whenReady(client: Redis, ms: number): Promise<void> {
   const s = client.status;
   if (s === 'ready' || (s !== 'wait' && s !== 'connecting' && s !== 'connect')) return Promise.resolve();
   return new Promise((resolve) => {
