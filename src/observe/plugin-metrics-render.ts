@@ -68,7 +68,8 @@ export function mergePluginMetrics(workers: readonly (readonly PluginMetricDump[
 
 /**
  * The merged metrics as exposition text (HELP and TYPE once per name; histograms as
- * cumulative `_bucket` series with `le`, `+Inf` included, then `_sum` and `_count`). Names in
+ * cumulative `_bucket` series with `le`, `+Inf` included, then `_sum` and `_count`); metrics
+ * without any series are left out. Names in
  * `reserved` (the built-in metrics) and names whose histogram series would collide with them
  * are skipped (as is a later plugin metric colliding with an earlier one), so a plugin cannot
  * make the page unparsable.
@@ -77,6 +78,9 @@ export function renderPluginMetrics(merged: readonly PluginMetricDump[], reserve
   const L: string[] = [];
   const taken = new Set(reserved);
   for (const m of merged) {
+    // A metric with no series yet (registered, never updated) is left out, as client
+    // libraries do for labelled metrics.
+    if (m.series.length === 0) continue;
     const names = m.type === 'histogram' ? [m.name, m.name + '_bucket', m.name + '_sum', m.name + '_count'] : [m.name];
     if (names.some((n) => taken.has(n))) continue;
     for (const n of names) taken.add(n);

@@ -68,6 +68,8 @@ test('plugin metrics: rendering (HELP/TYPE once, cumulative buckets with +Inf, _
     '',
   ].join('\n'));
   assert.equal(renderPluginMetrics([]), '');
+  const empty = worker((reg) => void reg.counter('demo_unused_total', 'Never updated.', ['x']));
+  assert.equal(renderPluginMetrics(mergePluginMetrics([empty.dump()])), '', 'a metric without series is left out');
 
   const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text });
   if (promtool.error === undefined) assert.equal(promtool.status, 0, `promtool check metrics:\n${promtool.stdout}\n${promtool.stderr}`);
