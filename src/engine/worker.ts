@@ -141,6 +141,7 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
       hash: snapshot?.hash ?? null,
       connections: ctx?.connections ?? 0,
       metrics: metrics.dump(),
+      pluginMetrics: pluginMetrics.dump(),
       health,
       pools: pools.stats(),
       accessLogDropped: accessLog?.dropped ?? 0,

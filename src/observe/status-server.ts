@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { ListenAddress } from '../cli/settings.js';
 import type { WorkerStats } from '../process/messages.js';
 import { renderPrometheus, type PrimaryFacts } from './prometheus.js';
+import { declaredNames, mergePluginMetrics, renderPluginMetrics } from './plugin-metrics-render.js';
 import type { TargetHealth } from '../upstream/types.js';
 
 export interface StatusSources {
@@ -50,7 +51,9 @@ export async function startStatusServer(addrs: ListenAddress[], src: StatusSourc
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { message: 'Method not allowed: the status listener is read-only (GET)' });
     if (url.pathname === '/metrics') {
       const stats = await src.collect();
-      const text = renderPrometheus(stats, src.facts());
+      const builtIn = renderPrometheus(stats, src.facts());
+      // Plugin metrics after the built-in ones; a worker from before this field has none.
+      const text = builtIn + renderPluginMetrics(mergePluginMetrics(stats.map((s) => s.pluginMetrics ?? [])), declaredNames(builtIn));
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
       res.end(text);
       return;

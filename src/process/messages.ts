@@ -2,6 +2,7 @@
 
 import type { Config } from '../config/types.js';
 import type { RouteMetricsDump } from '../observe/metrics.js';
+import type { PluginMetricDump } from '../observe/plugin-metrics.js';
 import type { TargetHealth } from '../upstream/types.js';
 
 export type PrimaryMessage =
@@ -16,6 +17,8 @@ export interface WorkerStats {
   hash: string | null;
   connections: number;
   metrics: RouteMetricsDump[];
+  /** What the plugins export through ctx.metrics (summed over the workers by the primary). */
+  pluginMetrics: PluginMetricDump[];
   health: { cluster: string; targets: TargetHealth[]; available: boolean }[];
   pools: { endpoint: string; open: number; idle: number }[];
   accessLogDropped: number;

@@ -56,6 +56,18 @@ if (!redisServer && !CI) {
   console.error('\n!!!!!!!!\n!!! plugins-redis: redis-server is not installed: SKIPPING the recovery test (under CI=true this fails).\n!!!!!!!!\n');
 }
 
+/** turnpike_plugin_redis_errors_total for rate-limiting on /metrics, once it reaches `want` (or after 3 s). */
+async function redisErrors(gw: { metrics(): Promise<string> }, want: number): Promise<number> {
+  const series = 'turnpike_plugin_redis_errors_total{plugin="rate-limiting"} ';
+  const by = Date.now() + 3000;
+  for (;;) {
+    const line = (await gw.metrics()).split('\n').find((l) => l.startsWith(series));
+    const n = line === undefined ? 0 : Number(line.slice(series.length));
+    if (n >= want || Date.now() > by) return n;
+    await sleep(50);
+  }
+}
+
 /** Kong declarative config: one service, one route `/` with rate-limiting configured by `rl`. */
 function config(upPort: number, routeName: string, rl: Record<string, unknown>): string {
   return JSON.stringify({
@@ -145,6 +157,8 @@ test('redis policy: Redis not there — fault_tolerant passes (logged, rate-limi
     assert.ok(Date.now() - t0 < 1500, 'no waiting beyond the timeout');
   }
   assert.equal(up.requests.length, 5, 'only the tolerant requests reached the upstream');
+  // Every failed call is counted, fault tolerant or not (the log lines are rate-limited).
+  assert.equal(await redisErrors(gw, 8), 8);
   await sleep(200);
   const out = gw.stdout + gw.stderr;
   const lines = out.split('\n').filter((l) => l.includes('rate-limiting: redis'));
@@ -197,6 +211,8 @@ test('redis policy: a Redis that comes up after the gateway is used without a re
   for (let i = 0; i < 3; i++) statuses.push((await get(gw.url + '/x')).status);
   const after = statuses.filter((s) => s !== 500);
   assert.deepEqual(after, [200, 200, 200, 429], 'hour: 3 enforced once Redis is up: ' + statuses.join(','));
+  const failedBefore = statuses.filter((s) => s === 500).length + 1;
+  assert.equal(await redisErrors(gw, failedBefore), failedBefore, 'each 500 was a counted Redis failure');
   assert.equal(up.requests.length, 3);
   assert.match(gw.stdout + gw.stderr, /rate-limiting: redis .* is reachable again after \d+ failed request/);
 
@@ -206,5 +222,6 @@ test('redis policy: a Redis that comes up after the gateway is used without a re
   const gone = await get(gw.url + '/x');
   assert.equal(gone.status, 500);
   assert.ok(Date.now() - t0 < 1500);
+  assert.equal(await redisErrors(gw, failedBefore + 1), failedBefore + 1, 'the failure after Redis went away is on /metrics');
   assert.ok(gw.exitCode === null && gw.exitSignal === null, 'the gateway is still running');
 });

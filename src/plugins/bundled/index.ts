@@ -24,6 +24,7 @@ import postFunction from './post-function/index.js';
 import opentelemetry from './opentelemetry/index.js';
 import openidConnect from './openid-connect/index.js';
 import proxyCache from './proxy-cache/index.js';
+import prometheus from './prometheus/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -48,4 +49,5 @@ export const bundled: PluginModule[] = [
   opentelemetry,
   openidConnect,
   proxyCache,
+  prometheus,
 ];

@@ -6,7 +6,7 @@
 // atomically, exact across every gateway process, see redis-store.ts). `cluster` is accepted by
 // the schema (Kong files load through validation) but refused when the configuration is prepared.
 
-import { definePlugin, type PluginContext } from '../../sdk.js';
+import { definePlugin, type CounterMetric, type PluginContext, type PluginMetrics } from '../../sdk.js';
 import { PluginConfigFieldError } from '../shared/config-error.js';
 import { decide, type WindowUsage } from './limits.js';
 import { localCounters } from './local-store.js';
@@ -126,6 +126,18 @@ function accessLocal(ctx: PluginContext, p: Prepared): void {
   if (conclude(ctx, p, usage, now)) for (const k of keys) localCounters.increment(k.key, k.end, now);
 }
 
+// Failed Redis calls, counted on /metrics (the log lines are rate-limited, the count is not).
+const redisErrors = new WeakMap<PluginMetrics, CounterMetric>();
+const PLUGIN_LABEL = ['rate-limiting'] as const;
+function countRedisError(ctx: PluginContext): void {
+  let c = redisErrors.get(ctx.metrics);
+  if (c === undefined) {
+    c = ctx.metrics.counter('turnpike_plugin_redis_errors_total', 'Calls from plugins to Redis that failed (connection, timeout or error reply), by plugin.', ['plugin']);
+    redisErrors.set(ctx.metrics, c);
+  }
+  c.inc(PLUGIN_LABEL);
+}
+
 /** A key outlives its window by this much, so that gateways whose clocks differ slightly agree. */
 const TTL_MARGIN_MS = 5000;
 
@@ -142,6 +154,7 @@ async function accessRedis(ctx: PluginContext, p: Prepared, redis: RedisConfig):
   try {
     verdict = await checkAndCount(redis, windows);
   } catch (err) {
+    countRedisError(ctx);
     const line = reporter.failure(Date.now(), what, err);
     if (!p.faultTolerant) {
       if (line !== null) ctx.log.error(line + '; answering 500 (fault_tolerant is false)');
