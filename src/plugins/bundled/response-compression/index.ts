@@ -17,10 +17,15 @@ interface Prepared {
   anyType: boolean;
   level: { gzip: number; br: number };
   vary: boolean;
+  flush: boolean;
 }
 
-/** Brotli window: 2^19 = 512 KiB, as ngx_brotli's default, to bound memory per response. */
-const BROTLI_LGWIN = 19;
+/**
+ * Brotli window: 2^18 = 256 KiB. The encoder holds up to about twice its window of input
+ * before its first output (node's default, 4 MiB, would hold a typical response whole);
+ * measured, the ratio on text barely differs from larger windows.
+ */
+const BROTLI_LGWIN = 18;
 
 function prepare(c: ResponseCompressionConfig): Prepared {
   const types = new Set<string>();
@@ -32,7 +37,7 @@ function prepare(c: ResponseCompressionConfig): Prepared {
     else if (l.endsWith('/*')) typeRanges.add(l.slice(0, -2));
     else types.add(l);
   }
-  return { algorithms: c.algorithms, minLength: c.min_length, types, typeRanges, anyType, level: { gzip: c.level.gzip, br: c.level.br }, vary: c.vary };
+  return { algorithms: c.algorithms, minLength: c.min_length, types, typeRanges, anyType, level: { gzip: c.level.gzip, br: c.level.br }, vary: c.vary, flush: c.flush };
 }
 
 /**
@@ -86,6 +91,10 @@ function typeMatches(conf: Prepared, contentType: string | undefined): boolean {
   return conf.types.has(media) || conf.typeRanges.has(media.slice(0, slash));
 }
 
+function isEventStream(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^\s*text\/event-stream\s*(;|$)/i.test(contentType);
+}
+
 function hasToken(list: string | undefined, token: string): boolean {
   if (list === undefined) return false;
   for (const t of list.split(',')) {
@@ -119,16 +128,20 @@ function addVary(res: ResponseApi): void {
 
 /**
  * A body filter over a node:zlib stream. Each chunk is written and the filter resolves once
- * zlib has taken it, with the compressed bytes produced so far (zlib buffers until it has a
- * block's worth; nothing is flushed early). Because the pipeline pauses the upstream while a
- * chunk is pending, at most about one chunk plus zlib's window is held per response.
+ * zlib has taken it, with the compressed bytes produced so far: zlib buffers until it has a
+ * block's worth, unless `flushKind` is set, when every chunk is flushed through. Because the
+ * pipeline pauses the upstream while a chunk is pending, at most about one chunk plus the
+ * compressor's window is held per response, however long the body.
  */
 class ZlibFilter implements BodyFilter {
   private out: Buffer[] = [];
   private error: Error | null = null;
   private ended: Promise<void> | null = null;
 
-  constructor(private readonly z: zlib.Gzip | zlib.BrotliCompress) {
+  constructor(
+    private readonly z: zlib.Gzip | zlib.BrotliCompress,
+    private readonly flushKind: number | null,
+  ) {
     z.on('data', (b: Buffer) => this.out.push(b));
     z.on('error', (e: Error) => (this.error ??= e));
   }
@@ -143,11 +156,16 @@ class ZlibFilter implements BodyFilter {
   chunk(data: Buffer): Promise<Buffer | null> {
     if (this.error !== null) return Promise.reject(this.error);
     return new Promise((resolve, reject) => {
-      this.z.write(data, (err) => {
+      const done = (err?: Error | null) => {
         const e = err ?? this.error;
         if (e) reject(e);
         else resolve(this.take());
-      });
+      };
+      if (this.flushKind === null) this.z.write(data, done);
+      else {
+        this.z.write(data);
+        this.z.flush(this.flushKind, () => done());
+      }
     });
   }
 
@@ -162,15 +180,15 @@ class ZlibFilter implements BodyFilter {
   }
 }
 
-function open(alg: Algorithm, conf: Prepared, contentLength: number | null): BodyFilter {
-  if (alg === 'gzip') return new ZlibFilter(zlib.createGzip({ level: conf.level.gzip }));
+function open(alg: Algorithm, conf: Prepared, contentLength: number | null, flush: boolean): BodyFilter {
+  if (alg === 'gzip') return new ZlibFilter(zlib.createGzip({ level: conf.level.gzip }), flush ? zlib.constants.Z_SYNC_FLUSH : null);
   const params: Record<number, number> = {
     [zlib.constants.BROTLI_PARAM_QUALITY]: conf.level.br,
     [zlib.constants.BROTLI_PARAM_LGWIN]: BROTLI_LGWIN,
     [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
   };
   if (contentLength !== null) params[zlib.constants.BROTLI_PARAM_SIZE_HINT] = contentLength;
-  return new ZlibFilter(zlib.createBrotliCompress({ params }));
+  return new ZlibFilter(zlib.createBrotliCompress({ params }), flush ? zlib.constants.BROTLI_OPERATION_FLUSH : null);
 }
 
 export default definePlugin({
@@ -188,6 +206,7 @@ export default definePlugin({
       const alg = negotiate(ctx.request.getHeader('accept-encoding'), conf.algorithms);
       if (alg === null) return null;
       const cl = res.getHeader('content-length');
+      const flush = conf.flush || isEventStream(res.getHeader('content-type'));
       const n = cl === undefined ? NaN : Number(cl);
       res.setHeader('Content-Encoding', alg);
       // The bytes differ now: a strong validator would lie (nginx weakens it the same way).
@@ -195,7 +214,7 @@ export default definePlugin({
       if (etag !== undefined && etag.startsWith('"')) res.setHeader('ETag', 'W/' + etag);
       // Byte ranges of the compressed body are not served.
       res.removeHeader('accept-ranges');
-      return open(alg, conf, Number.isSafeInteger(n) && n > 0 ? n : null);
+      return open(alg, conf, Number.isSafeInteger(n) && n > 0 ? n : null, flush);
     },
   },
 });

@@ -46,6 +46,13 @@ export const ResponseCompressionSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * Flush the compressor after every piece the upstream sends (Z_SYNC_FLUSH / brotli FLUSH),
+     * so that a slow stream reaches the client as it comes, at some cost in ratio. Without it,
+     * output leaves in blocks (gzip: tens of KiB; brotli: up to about 512 KiB of input) and at
+     * the end. `text/event-stream` is always flushed.
+     */
+    flush: Type.Boolean({ default: false }),
     /** Add `Vary: Accept-Encoding` to every response the plugin could compress. */
     vary: Type.Boolean({ default: true }),
   },
