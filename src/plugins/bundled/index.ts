@@ -25,6 +25,7 @@ import opentelemetry from './opentelemetry/index.js';
 import openidConnect from './openid-connect/index.js';
 import proxyCache from './proxy-cache/index.js';
 import prometheus from './prometheus/index.js';
+import responseCompression from './response-compression/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -50,4 +51,5 @@ export const bundled: PluginModule[] = [
   openidConnect,
   proxyCache,
   prometheus,
+  responseCompression,
 ];
