@@ -21,6 +21,7 @@ import httpLog from './http-log/index.js';
 import hmacAuth from './hmac-auth/index.js';
 import preFunction from './pre-function/index.js';
 import postFunction from './post-function/index.js';
+import requestValidator from './request-validator/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -42,4 +43,5 @@ export const bundled: PluginModule[] = [
   hmacAuth,
   preFunction,
   postFunction,
+  requestValidator,
 ];
