@@ -93,17 +93,26 @@ function refuse(ctx: PluginContext, p: Prepared, generic: string, problems: read
   ctx.respond(400, p.verbose && problems.length ? { message: problems.join('; '), errors: [...problems] } : { message: generic });
 }
 
-/** True when the request carries a body (a non-zero Content-Length or any Transfer-Encoding). */
-function hasBody(ctx: PluginContext): boolean {
-  const te = ctx.request.getHeader('transfer-encoding');
-  if (te !== undefined && te !== '') return true;
+/**
+ * The request body, read only when a body schema applies. Content-Length: 0 is known empty
+ * without reading; otherwise (a Content-Length, chunked, or no body at all: Transfer-Encoding
+ * is hop-by-hop and not shown to plugins) the gateway's buffered body is read, empty when
+ * there was none.
+ */
+async function readBody(ctx: PluginContext): Promise<Buffer> {
   const cl = ctx.request.getHeader('content-length');
-  return cl !== undefined && cl.trim() !== '' && cl.trim() !== '0';
+  if (cl !== undefined && cl.trim() === '0') return Buffer.alloc(0);
+  return ctx.request.readBody();
+}
+
+/** A Content-Length above zero: the client announced a body. */
+function announcedBody(ctx: PluginContext): boolean {
+  const cl = ctx.request.getHeader('content-length');
+  return cl !== undefined && /^\s*\d+\s*$/.test(cl) && Number(cl) > 0;
 }
 
 /** Parses the body for validation; a string is the reason it could not be parsed. */
-async function parseBody(ctx: PluginContext, kind: 'json' | 'form', present: boolean): Promise<{ value: unknown } | string> {
-  const bytes = present ? await ctx.request.readBody() : Buffer.alloc(0);
+function parseBody(bytes: Buffer, kind: 'json' | 'form'): { value: unknown } | string {
   const text = bytes.toString('utf8');
   if (text.trim() === '') return { value: {} };
   if (kind === 'form') {
@@ -121,18 +130,11 @@ async function parseBody(ctx: PluginContext, kind: 'json' | 'form', present: boo
   }
 }
 
-async function validateBody(ctx: PluginContext, p: Prepared, validate: ValidateFunction | null, type: MediaType | null, present: boolean): Promise<boolean> {
-  if (!validate) return true;
-  const kind = type ? bodyKind(type) : 'json';
-  if (kind === null) return true; // an allowed type this plugin cannot parse (multipart, text, …): passed on
-  const parsed = await parseBody(ctx, kind, present);
-  if (typeof parsed === 'string') {
-    refuse(ctx, p, MSG_BODY, [parsed]);
-    return false;
-  }
-  if (validate(parsed.value)) return true;
-  refuse(ctx, p, MSG_BODY, describeErrors('body', validate.errors));
-  return false;
+function validateBody(ctx: PluginContext, p: Prepared, validate: ValidateFunction | null, kind: 'json' | 'form', bytes: Buffer): void {
+  if (!validate) return;
+  const parsed = parseBody(bytes, kind);
+  if (typeof parsed === 'string') return refuse(ctx, p, MSG_BODY, [parsed]);
+  if (!validate(parsed.value)) refuse(ctx, p, MSG_BODY, describeErrors('body', validate.errors));
 }
 
 function contentType(ctx: PluginContext): MediaType | null | 'invalid' {
@@ -144,7 +146,6 @@ function contentType(ctx: PluginContext): MediaType | null | 'invalid' {
 async function access(ctx: PluginContext, p: Prepared): Promise<void> {
   let params = p.params;
   let pathParams: Record<string, string> = {};
-  let media: BodyMedia | null = null;
   let opBody: { required: boolean; media: readonly BodyMedia[] } | null = null;
 
   if (p.spec) {
@@ -167,32 +168,41 @@ async function access(ctx: PluginContext, p: Prepared): Promise<void> {
     if (problems.length) return refuse(ctx, p, MSG_PARAM, problems);
   }
 
-  const present = hasBody(ctx);
   const type = contentType(ctx);
 
   if (p.spec) {
     if (!opBody) return;
-    if (!present && type === null) {
+    if (type === null) {
+      // No Content-Type: only an empty body is acceptable, and only when the body is optional.
+      if (announcedBody(ctx) || (await readBody(ctx)).length > 0) return refuse(ctx, p, MSG_TYPE, []);
       if (opBody.required) refuse(ctx, p, MSG_BODY, ['body: is required']);
       return;
     }
-    if (type !== null && type !== 'invalid') media = opBody.media.find((m) => mediaTypeMatches(m.media, type, false)) ?? null;
-    if (!media) return refuse(ctx, p, MSG_TYPE, []);
-    if (!present && opBody.required) return refuse(ctx, p, MSG_BODY, ['body: is required']);
-    if (!present) return;
-    await validateBody(ctx, p, media.validate, type as MediaType, present);
-    return;
+    const media = type === 'invalid' ? null : opBody.media.find((m) => mediaTypeMatches(m.media, type, false));
+    if (!media || type === 'invalid') return refuse(ctx, p, MSG_TYPE, []);
+    const kind = bodyKind(type);
+    if (kind === null || !media.validate) return; // not parsed here (multipart, text, …): passed on
+    const bytes = await readBody(ctx);
+    if (bytes.length === 0) {
+      if (opBody.required) refuse(ctx, p, MSG_BODY, ['body: is required']);
+      return;
+    }
+    return validateBody(ctx, p, media.validate, kind, bytes);
   }
 
   if (!p.body) return;
-  // Kong checks the Content-Type whenever a body schema is set. A request with neither a body
-  // nor a Content-Type (a plain GET) is validated as an empty object.
-  if (type === null && !present) {
-    await validateBody(ctx, p, p.body, null, false);
-    return;
+  if (type === null) {
+    // Kong checks the Content-Type whenever a body schema is set; a request with neither a
+    // body nor a Content-Type (a plain GET) is validated as an empty object.
+    if (announcedBody(ctx)) return refuse(ctx, p, MSG_TYPE, []);
+    const bytes = await readBody(ctx);
+    if (bytes.length > 0) return refuse(ctx, p, MSG_TYPE, []);
+    return validateBody(ctx, p, p.body, 'json', bytes);
   }
-  if (type === null || type === 'invalid' || !p.allowed.some((a) => mediaTypeMatches(a, type, p.checkTypeParams))) return refuse(ctx, p, MSG_TYPE, []);
-  await validateBody(ctx, p, p.body, type, present);
+  if (type === 'invalid' || !p.allowed.some((a) => mediaTypeMatches(a, type, p.checkTypeParams))) return refuse(ctx, p, MSG_TYPE, []);
+  const kind = bodyKind(type);
+  if (kind === null) return; // an allowed type this plugin cannot parse (multipart, text, …): passed on
+  validateBody(ctx, p, p.body, kind, await readBody(ctx));
 }
 
 export default definePlugin({
