@@ -26,6 +26,7 @@ import openidConnect from './openid-connect/index.js';
 import proxyCache from './proxy-cache/index.js';
 import prometheus from './prometheus/index.js';
 import responseCompression from './response-compression/index.js';
+import requestValidator from './request-validator/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -52,4 +53,5 @@ export const bundled: PluginModule[] = [
   proxyCache,
   prometheus,
   responseCompression,
+  requestValidator,
 ];
