@@ -1,11 +1,13 @@
-// key-auth: authenticates a consumer by an API key found in a header or a query argument
-// (Kong 3.x semantics, priority 1250). Keys are the consumers' `keyauth_credentials[].key`,
+// key-auth: authenticates a consumer by an API key found in a header, a query argument or
+// (key_in_body) a JSON or form-urlencoded request body (Kong 3.x semantics, priority 1250). Keys are the consumers' `keyauth_credentials[].key`,
 // looked up through the configuration's indexed consumer store. With `anonymous`, a failed
 // authentication lets the request through as that consumer (Kong's "logical OR" between
 // auth plugins); without it, the request is answered with a 401 and nothing goes upstream.
 
 import { definePlugin, type ConsumerRef, type PluginContext } from '../../sdk.js';
 import { KeyAuthSchema, type KeyAuthConfig } from './schema.js';
+import { bodyKind, getOwn, parseForm, parseJsonObject, serializeForm, type JsonObject } from '../shared/body.js';
+import type { Query } from '../request-transformer/query.js';
 
 interface Prepared extends KeyAuthConfig {
   readonly challenge: string;
@@ -60,9 +62,55 @@ function headerValue(ctx: PluginContext, name: string): { value: string; header:
   return null;
 }
 
+/** The request body as key-auth searches it: a JSON object or form arguments; null when it has neither. */
+type ParsedBody = { kind: 'json'; o: JsonObject } | { kind: 'form'; q: Query } | null;
+
+/**
+ * Reads and parses the body (only JSON and form-urlencoded bodies are read). As in Kong, a body
+ * that cannot be parsed is searched as an empty one, not refused.
+ */
+async function readParsedBody(ctx: PluginContext): Promise<ParsedBody> {
+  const kind = bodyKind(ctx.request.getHeader('content-type'));
+  if (kind === 'json') {
+    const o = parseJsonObject(await ctx.request.readBody());
+    return o === null ? null : { kind, o };
+  }
+  if (kind === 'form') return { kind, q: parseForm(await ctx.request.readBody()) };
+  return null;
+}
+
+/** The key under `name` in the body: a string, DUPLICATE for a list (or object), undefined otherwise. */
+function bodyValue(body: ParsedBody, name: string): string | Failure | undefined {
+  if (body === null) return undefined;
+  if (body.kind === 'json') {
+    const v = getOwn(body.o, name);
+    if (typeof v === 'string') return v;
+    return v !== null && typeof v === 'object' ? DUPLICATE : undefined;
+  }
+  const values = body.q.get(name);
+  if (values === undefined) return undefined;
+  if (values.length > 1) return DUPLICATE;
+  const v = values[0];
+  return typeof v === 'string' ? v : undefined; // a bare "apikey" (no "=") is no key
+}
+
+/** Removes `name` from the body sent upstream (re-encoded only when it was there). */
+function hideInBody(ctx: PluginContext, body: ParsedBody, name: string): void {
+  if (body === null) return;
+  if (body.kind === 'json') {
+    if (!Object.hasOwn(body.o, name)) return;
+    delete body.o[name];
+    ctx.request.setBody(JSON.stringify(body.o));
+    return;
+  }
+  if (!body.q.delete(name)) return;
+  ctx.request.setBody(serializeForm(body.q));
+}
+
 /** Finds the key, hides it when asked, and authenticates; returns the failure otherwise. */
-function authenticateByKey(ctx: PluginContext, conf: Prepared): Failure | null {
+async function authenticateByKey(ctx: PluginContext, conf: Prepared): Promise<Failure | null> {
   let key: string | undefined;
+  let body: ParsedBody | undefined;
   for (const name of conf.key_names) {
     let found: string | undefined;
     let header: string | null = null;
@@ -78,7 +126,12 @@ function authenticateByKey(ctx: PluginContext, conf: Prepared): Failure | null {
       if (values.length > 1) return DUPLICATE;
       if (values.length === 1) found = values[0];
     }
-    // key_in_body: the SDK has no request body API yet; the body is not searched.
+    if (found === undefined && conf.key_in_body) {
+      if (body === undefined) body = await readParsedBody(ctx);
+      const v = bodyValue(body, name);
+      if (v === DUPLICATE) return DUPLICATE;
+      if (typeof v === 'string') found = v;
+    }
     if (found === undefined) continue;
     key = found;
     if (conf.hide_credentials) {
@@ -88,6 +141,11 @@ function authenticateByKey(ctx: PluginContext, conf: Prepared): Failure | null {
         if (stripped !== q) ctx.request.setUpstreamQuery(stripped);
       }
       ctx.request.removeHeader(header ?? name);
+      // As in Kong, the name leaves the body too, wherever the key was found.
+      if (conf.key_in_body) {
+        if (body === undefined) body = await readParsedBody(ctx);
+        hideInBody(ctx, body, name);
+      }
     }
     break;
   }
@@ -115,15 +173,15 @@ export default definePlugin({
   schema: KeyAuthSchema,
   prepare: (c: KeyAuthConfig): Prepared => ({ ...c, challenge: c.realm === null ? 'Key' : `Key realm="${c.realm.replace(/["\\]/g, '\\$&')}"` }),
   phases: {
-    access(ctx, conf) {
+    async access(ctx, conf) {
       if (!conf.run_on_preflight && ctx.request.method === 'OPTIONS') return;
       if (conf.anonymous !== null) {
         // Logical OR: another auth plugin already authenticated the request.
         if (ctx.credential !== null) return;
-        if (authenticateByKey(ctx, conf) !== null) ctx.authenticate(anonymousConsumer(ctx, conf.anonymous), null);
+        if ((await authenticateByKey(ctx, conf)) !== null) ctx.authenticate(anonymousConsumer(ctx, conf.anonymous), null);
         return;
       }
-      const failure = authenticateByKey(ctx, conf);
+      const failure = await authenticateByKey(ctx, conf);
       if (failure !== null) ctx.respond(401, { message: failure.message }, { 'WWW-Authenticate': conf.challenge });
     },
   },

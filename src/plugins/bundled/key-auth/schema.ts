@@ -10,7 +10,7 @@ export const KeyAuthSchema = Type.Object(
     anonymous: Nullable(Type.String({ minLength: 1 })),
     key_in_header: Type.Boolean({ default: true }),
     key_in_query: Type.Boolean({ default: true }),
-    /** Accepted for Kong files; the request body is not searched (no body API yet). */
+    /** Also look in a JSON or form-urlencoded request body. */
     key_in_body: Type.Boolean({ default: false }),
     run_on_preflight: Type.Boolean({ default: true }),
     realm: Nullable(Type.String()),

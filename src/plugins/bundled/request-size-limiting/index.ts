@@ -1,7 +1,7 @@
-// request-size-limiting: refuses requests whose declared body (Content-Length) is larger than
-// allowed, with Kong's 413 (417 when the client sent "Expect: 100-continue"), and, with
-// require_content_length, requests that declare no valid length and are not chunked (411).
-// Kong priority 951.
+// request-size-limiting: refuses requests whose body is larger than allowed, with Kong's 413
+// (417 when the client sent "Expect: 100-continue"): by their Content-Length when they declare
+// one, else (chunked bodies) by reading the body, as Kong does. With require_content_length,
+// requests that declare no valid length and are not chunked get a 411. Kong priority 951.
 
 import { definePlugin } from '../../sdk.js';
 import { RequestSizeLimitingSchema, type RequestSizeLimitingConfig } from './schema.js';
@@ -28,22 +28,30 @@ export default definePlugin({
   schema: RequestSizeLimitingSchema,
   prepare: (c): Prepared => ({ allowedBytes: c.allowed_payload_size * FACTOR[c.size_unit], requireContentLength: c.require_content_length }),
   phases: {
-    access(ctx, p) {
+    async access(ctx, p) {
       const req = ctx.request;
+      const tooLarge = (): void => {
+        const expect = req.getHeader('expect');
+        const status = expect !== undefined && expect.trim().toLowerCase() === '100-continue' ? 417 : 413;
+        ctx.respond(status, { message: 'Request size limit exceeded' });
+      };
       const cl = req.getHeader('content-length');
       const length = cl === undefined ? null : toNumber(cl);
       if (length !== null) {
-        if (length > p.allowedBytes) {
-          const expect = req.getHeader('expect');
-          const status = expect !== undefined && expect.trim().toLowerCase() === '100-continue' ? 417 : 413;
-          ctx.respond(status, { message: 'Request size limit exceeded' });
-        }
+        if (length > p.allowedBytes) tooLarge();
         return;
       }
-      if (p.requireContentLength && req.getHeader('transfer-encoding') !== 'chunked') {
-        ctx.respond(411, { message: 'A valid Content-Length header is required' });
+      // No Content-Length. The SDK does not show Transfer-Encoding (a hop-by-hop header) and the
+      // engine accepts only chunked bodies without a length, so a body here is chunked: it is read
+      // (buffered, up to client_body_buffer_limit) and measured, as Kong does. A request without
+      // a body reads as empty at once and goes upstream as it came.
+      const body = await req.readBody();
+      if (body.length === 0) {
+        // Kong's 411 is for requests that are not chunked; an empty chunked body cannot be told apart.
+        if (p.requireContentLength) ctx.respond(411, { message: 'A valid Content-Length header is required' });
+        return;
       }
-      // A body without a declared length (chunked) is not measured here: see the docs.
+      if (body.length > p.allowedBytes) tooLarge();
     },
   },
 });

@@ -1,15 +1,16 @@
 // request-transformer: edits the request before it goes upstream, as Kong's request-transformer
-// does: its path (replace.uri), headers and query string, each in Kong's order of operations
-// remove → rename → replace → add → append. Kong priority 801.
+// does: its path (replace.uri), method (http_method), headers, body (JSON and form-urlencoded)
+// and query string, each in Kong's order of operations remove → rename → replace → add →
+// append. Kong priority 801.
 //
 // Not available yet, and refused at load so that a Kong file never silently loses them:
-// body transformations (no request body API in the SDK), `http_method` (the SDK cannot change
-// the method) and $(...) template values (Kong renders them with Lua).
+// $(...) template values (Kong renders them with Lua). Multipart bodies pass unchanged.
 
 import { definePlugin, type PluginContext } from '../../sdk.js';
 import { PluginConfigFieldError } from '../shared/config-error.js';
 import { parseList, refuseTemplate, type Pair } from './pairs.js';
-import { parseQuery, serializeQuery } from './query.js';
+import { parseQuery, serializeQuery, type Query } from './query.js';
+import { appendJson, bodyKind, getOwn, luaTruthy, setOwn, parseForm, parseJsonObject, serializeForm, type JsonObject } from '../shared/body.js';
 import { RequestTransformerSchema, type RequestTransformerConfig } from './schema.js';
 
 const OPS = ['remove', 'rename', 'replace', 'add', 'append'] as const;
@@ -24,18 +25,20 @@ interface Ops {
 
 export interface Prepared {
   readonly uri: string | null;
+  readonly method: string | null;
   readonly headers: Ops;
+  readonly body: Ops | null;
   readonly query: Ops | null;
 }
 
+/** Methods after which Kong also copies a form body's arguments into the query string. */
+const BODYLESS = new Set(['GET', 'HEAD', 'TRACE']);
+
 export function prepare(c: RequestTransformerConfig): Prepared {
-  if (c.http_method !== null) {
-    throw new PluginConfigFieldError('http_method', 'changing the request method is not available yet in Turnpike (the plugin SDK cannot set it); remove http_method');
-  }
-  for (const op of OPS) {
-    if (c[op].body.length > 0) {
-      throw new PluginConfigFieldError(`${op}.body`, 'body transformations are not available yet in Turnpike (the plugin SDK has no request body API); remove the body entries');
-    }
+  const method = c.http_method;
+  if (method === 'CONNECT') throw new PluginConfigFieldError('http_method', 'CONNECT cannot be proxied');
+  if (method === 'HEAD') {
+    throw new PluginConfigFieldError('http_method', 'Turnpike cannot turn a request into HEAD (the client expects a body the upstream would not send); use another method');
   }
   const uri = c.replace.uri;
   if (uri !== null) {
@@ -57,7 +60,15 @@ export function prepare(c: RequestTransformerConfig): Prepared {
     append: parseList(c.append.querystring, 'append.querystring', { headers: false }),
   };
   const anyQuery = OPS.some((op) => q[op].length > 0);
-  return { uri, headers, query: anyQuery ? q : null };
+  const b: Ops = {
+    remove: c.remove.body.map((name) => ({ name, value: null })),
+    rename: parseList(c.rename.body, 'rename.body', { headers: false }),
+    replace: parseList(c.replace.body, 'replace.body', { headers: false }),
+    add: parseList(c.add.body, 'add.body', { headers: false }),
+    append: parseList(c.append.body, 'append.body', { headers: false }),
+  };
+  const anyBody = OPS.some((op) => b[op].length > 0);
+  return { uri, method, headers, body: anyBody ? b : null, query: anyQuery ? q : null };
 }
 
 const isHost = (name: string): boolean => name.toLowerCase() === 'host';
@@ -110,10 +121,125 @@ export function transformQuery(query: string, o: Ops): string {
   return serializeQuery(q);
 }
 
-function access(ctx: PluginContext, p: Prepared): void {
-  // Kong's order: uri, (method), headers, (body), querystring.
+/**
+ * Kong's transform_json_body on a decoded object (edited in place). Values are strings, as in
+ * Kong. An empty body (`hadBody` false) only gets add and append. Returns whether to re-encode.
+ */
+export function transformJsonBody(o: JsonObject, b: Ops, hadBody: boolean): boolean {
+  let changed = false;
+  if (hadBody) {
+    for (const { name } of b.remove) {
+      delete o[name];
+      changed = true;
+    }
+    for (const { name: from, value: to } of b.rename) {
+      if (to === null || from === to) continue;
+      // As in Kong: the new name takes the old one's value, whatever it is (absent included).
+      const v = getOwn(o, from);
+      if (v === undefined) delete o[to];
+      else setOwn(o, to, v);
+      delete o[from];
+      changed = true;
+    }
+    for (const { name, value } of b.replace) {
+      if (value === null || !luaTruthy(getOwn(o, name))) continue;
+      setOwn(o, name, value);
+      changed = true;
+    }
+  }
+  for (const { name, value } of b.add) {
+    if (value === null || luaTruthy(getOwn(o, name))) continue;
+    setOwn(o, name, value);
+    changed = true;
+  }
+  for (const { name, value } of b.append) {
+    if (value === null) continue;
+    setOwn(o, name, appendJson(getOwn(o, name), value));
+    changed = true;
+  }
+  return changed;
+}
+
+/** Kong's transform_url_encoded_body on decoded arguments (edited in place). Returns whether to re-encode. */
+export function transformFormBody(q: Query, b: Ops, hadBody: boolean): boolean {
+  let changed = false;
+  if (hadBody) {
+    for (const { name } of b.remove) {
+      q.delete(name);
+      changed = true;
+    }
+    for (const { name: from, value: to } of b.rename) {
+      if (to === null || from === to) continue;
+      const v = q.get(from);
+      if (v === undefined) q.delete(to);
+      else q.set(to, v);
+      q.delete(from);
+      changed = true;
+    }
+    for (const { name, value } of b.replace) {
+      if (value === null || !q.has(name)) continue;
+      q.set(name, [value]);
+      changed = true;
+    }
+  }
+  for (const { name, value } of b.add) {
+    if (value === null || q.has(name)) continue;
+    q.set(name, [value]);
+    changed = true;
+  }
+  for (const { name, value } of b.append) {
+    if (value === null) continue;
+    const prev = q.get(name);
+    // A bare argument ("?flag", the value true) is replaced, as Kong's append_value does.
+    if (prev === undefined || (prev.length === 1 && prev[0] === true)) q.set(name, [value]);
+    else prev.push(value);
+    changed = true;
+  }
+  return changed;
+}
+
+async function transformBody(ctx: PluginContext, b: Ops): Promise<void> {
+  const kind = bodyKind(ctx.request.getHeader('content-type'));
+  // Only JSON and form bodies are read; anything else (multipart included) passes as it came.
+  if (kind !== 'json' && kind !== 'form') return;
+  const body = await ctx.request.readBody();
+  const hadBody = body.length > 0;
+  if (kind === 'json') {
+    let o: JsonObject | null = {};
+    if (hadBody) o = parseJsonObject(body);
+    // Malformed JSON (or an array, a scalar) goes upstream as the client sent it, as in Kong.
+    if (o === null) return;
+    if (transformJsonBody(o, b, hadBody)) ctx.request.setBody(JSON.stringify(o));
+    return;
+  }
+  const q = parseForm(body);
+  if (transformFormBody(q, b, hadBody)) ctx.request.setBody(serializeForm(q));
+}
+
+/** Kong's transform_method: sets the method; to GET/TRACE, a form body's arguments are also appended to the query. */
+async function transformMethod(ctx: PluginContext, method: string): Promise<void> {
+  const req = ctx.request;
+  // A HEAD request stays HEAD (its client expects no body): see the docs.
+  if (req.method === 'HEAD') return;
+  req.setMethod(method);
+  if (!BODYLESS.has(method) || bodyKind(req.getHeader('content-type')) !== 'form') return;
+  const args = parseForm(await req.readBody());
+  if (args.size === 0) return;
+  const q = parseQuery(req.upstreamQuery);
+  for (const [name, values] of args) {
+    const prev = q.get(name);
+    if (prev) prev.push(...values);
+    else q.set(name, values);
+  }
+  req.setUpstreamQuery(serializeQuery(q));
+}
+
+async function access(ctx: PluginContext, p: Prepared): Promise<void> {
+  // Kong's order: uri, method, headers, body, querystring.
   if (p.uri !== null) ctx.request.setUpstreamPath(p.uri);
+  if (p.method !== null) await transformMethod(ctx, p.method);
   transformHeaders(ctx, p.headers);
+  if (p.body !== null) await transformBody(ctx, p.body);
   if (p.query !== null) ctx.request.setUpstreamQuery(transformQuery(ctx.request.upstreamQuery, p.query));
 }
 

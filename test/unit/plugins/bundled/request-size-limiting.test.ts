@@ -39,13 +39,15 @@ test('request-size-limiting: Expect: 100-continue turns 413 into 417', async () 
   });
 });
 
-test('request-size-limiting: require_content_length gives 411 without a valid length, except chunked bodies', async () => {
+test('request-size-limiting: require_content_length gives 411 without a valid length, except (non-empty) chunked bodies', async () => {
   const conf = configure(plugin, { require_content_length: true });
   const missing = { status: 411, body: { message: 'A valid Content-Length header is required' }, headers: {} };
   assert.deepEqual(await send(conf, {}), missing);
   assert.deepEqual(await send(conf, {}, 'GET'), missing);
   assert.deepEqual(await send(conf, { 'content-length': 'lots' }), missing);
-  assert.equal(await send(conf, { 'transfer-encoding': 'chunked' }), null);
+  const ex = new Exchange({ method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: 'abc' });
+  await run(plugin, 'access', ex, conf);
+  assert.equal(ex.answer, null, 'a chunked body (no length, but a body) passes');
   assert.equal(await send(conf, { 'content-length': '12' }), null);
   // Without the option, a missing or unreadable length passes.
   const lax = configure(plugin, {});
@@ -56,4 +58,16 @@ test('request-size-limiting: require_content_length gives 411 without a valid le
 test('request-size-limiting: bad config is refused', () => {
   assert.throws(() => configure(plugin, { size_unit: 'gigabytes' }), /schema: \/size_unit/);
   assert.throws(() => configure(plugin, { allowed_payload_size: 1.5 }), /schema: \/allowed_payload_size/);
+});
+
+test('request-size-limiting: a chunked body without Content-Length is read and measured', async () => {
+  const conf = configure(plugin, { allowed_payload_size: 5, size_unit: 'bytes' });
+  const at = async (body: string, headers: Record<string, string> = {}) => {
+    const ex = new Exchange({ method: 'POST', headers: { 'transfer-encoding': 'chunked', ...headers }, body });
+    await run(plugin, 'access', ex, conf);
+    return ex.answer;
+  };
+  assert.equal(await at('12345'), null);
+  assert.deepEqual(await at('123456'), { status: 413, body: { message: 'Request size limit exceeded' }, headers: {} });
+  assert.equal((await at('123456', { expect: '100-continue' }))?.status, 417);
 });
