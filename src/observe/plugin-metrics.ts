@@ -28,7 +28,24 @@ abstract class Metric {
     readonly labelNames: readonly string[],
   ) {}
 
+  // The last series updated: a plugin usually updates the same series many times in a row
+  // (one route, one code), and comparing a few strings by identity is cheaper than joining
+  // them into a key and hashing it.
+  private lastValues: readonly string[] | null = null;
+  private lastCell: number[] | null = null;
+
   protected cell(labelValues: readonly string[], width: number): number[] {
+    const last = this.lastValues;
+    if (last !== null && last.length === labelValues.length) {
+      let same = true;
+      for (let i = 0; i < last.length; i++) {
+        if (last[i] !== labelValues[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastCell!;
+    }
     if (labelValues.length !== this.labelNames.length) {
       throw new Error(`metric ${this.name}: expected ${this.labelNames.length} label values (${this.labelNames.join(', ')}), got ${labelValues.length}`);
     }
@@ -38,6 +55,9 @@ abstract class Metric {
       c = new Array<number>(width).fill(0);
       this.series.set(key, c);
     }
+    // A copy: the caller may reuse or change its array.
+    this.lastValues = labelValues.slice();
+    this.lastCell = c;
     return c;
   }
 

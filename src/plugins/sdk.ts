@@ -28,6 +28,11 @@ export interface RequestApi {
   readonly port: number;
   /** The client's address (the peer's, or from X-Forwarded-For when it is in trusted_ips). */
   readonly clientIp: string;
+  /**
+   * A header of the client's request (with earlier plugins' edits), repeated ones joined with
+   * ", ". Connection-level headers (Transfer-Encoding, Expect, Connection…) are visible, as in
+   * Kong, though the gateway re-frames the request it sends upstream.
+   */
   getHeader(name: string): string | undefined;
   /** Sets a header for the upstream request, replacing every existing one of that name. */
   setHeader(name: string, value: string): void;
@@ -140,6 +145,8 @@ export interface RequestOutcome {
 export interface BodyFilter {
   chunk(data: Buffer): Buffer | null | Promise<Buffer | null>;
   end(): Buffer | null | Promise<Buffer | null>;
+  /** Optional: the response was abandoned before `end` (client gone, upstream failed, another filter failed); free resources. */
+  abort?(): void;
 }
 
 /** A counter in the plugin metrics (summed over the workers, on the status listener's /metrics). */

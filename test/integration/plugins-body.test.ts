@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { gateway, upstream } from '../helpers/scope.js';
-import type { TestUpstream } from '../helpers/upstream.js';
+import { rawRequest, type TestUpstream } from '../helpers/upstream.js';
 
 /** A body sent chunked (no Content-Length), in several pieces. */
 async function* chunked(...pieces: string[]): AsyncGenerator<Buffer> {
@@ -195,15 +195,30 @@ test('request-size-limiting: a chunked body over the limit is 413 and the upstre
       services: [{
         name: 'svc',
         url: `http://127.0.0.1:${up.port}`,
-        routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'request-size-limiting', config: { allowed_payload_size: 10, size_unit: 'bytes' } }] }],
+        routes: [
+          { name: 'r', paths: ['/'], plugins: [{ name: 'request-size-limiting', config: { allowed_payload_size: 10, size_unit: 'bytes' } }] },
+          { name: 'strict', paths: ['/strict'], plugins: [{ name: 'request-size-limiting', config: { allowed_payload_size: 10, size_unit: 'bytes', require_content_length: true } }] },
+        ],
       }],
     }),
   });
+  // require_content_length: a chunked body (even an empty one) is measured, not refused; a bodiless GET without a length is refused.
+  let s = await send(gw.url + '/strict', 'POST', {}, chunked(''));
+  assert.equal(s.status, 200, 'an empty chunked body passes, as in Kong');
+  s = await send(gw.url + '/strict', 'POST', {}, chunked('0123456789abc'));
+  assert.equal(s.status, 413);
+  s = await send(gw.url + '/strict', 'GET', {});
+  assert.equal(s.status, 411);
+  // Expect: 100-continue with a declared length over the limit: Kong's 417, and the body is never asked for.
+  const raw = await rawRequest(gw.proxyPort, 'POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\nExpect: 100-continue\r\n\r\n');
+  assert.match(raw, /^HTTP\/1.1 417 /);
+  assert.doesNotMatch(raw, /100 Continue/);
+  const before = up.requests.length;
   let r = await send(gw.url + '/x', 'POST', {}, chunked('12345', '67890'));
   assert.equal(r.status, 200);
   assert.equal(last(up).body.toString(), '1234567890');
   r = await send(gw.url + '/x', 'POST', {}, chunked('123456', '78901'));
   assert.equal(r.status, 413);
   assert.deepEqual(JSON.parse(r.text), { message: 'Request size limit exceeded' });
-  assert.equal(up.requests.length, 1, 'the upstream saw only the first request');
+  assert.equal(up.requests.length, before + 1, 'the upstream saw only the first of these two');
 });

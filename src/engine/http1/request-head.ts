@@ -23,6 +23,7 @@ export const enum Skip {
   Host = 2, // rewritten (preserve_host decides)
   Forwarded = 3, // X-Forwarded-*, X-Real-IP: replaced unless the client is trusted
   Via = 4, // appended to
+  Removed = 5, // removed by a plugin: neither forwarded nor visible to later plugins
 }
 
 /** One parsed request head. Reused per connection: requests on one connection run in order. */

@@ -51,6 +51,20 @@ export class BodyPipeline {
     if (!this.running) void this.run();
   }
 
+  /** The response was abandoned: no more pieces; each filter may free what it holds. */
+  abort(): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.queue.length = 0;
+    for (const { filter } of this.filters) {
+      try {
+        filter.abort?.();
+      } catch {
+        /* a filter's cleanup failing changes nothing for the (already abandoned) response */
+      }
+    }
+  }
+
   private async run(): Promise<void> {
     this.running = true;
     while (this.queue.length > 0 && !this.failed) {
@@ -58,9 +72,9 @@ export class BodyPipeline {
       try {
         await this.stage(0, piece);
       } catch (err) {
-        this.failed = true;
-        this.queue.length = 0;
+        if (this.failed) break; // aborted meanwhile
         const e = err as { plugin?: string; cause?: unknown };
+        this.abort();
         this.sink.fail(e.plugin ?? '?', e.cause ?? err);
       }
     }

@@ -604,6 +604,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
     if (this.finished) return;
     if (this.responseStarted) {
       // Too late for an error page: cut the client connection so it sees the truncation.
+      this.pipeline?.abort();
       this.failReason = message;
       this.keepAlive = false;
       this.conn.close();
@@ -647,6 +648,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
     if (this.status === 0 || !this.responseStarted) this.status = status;
     this.keepAlive = false;
     this.finished = true;
+    this.pipeline?.abort();
     this.run?.cancel();
     this.record();
   }

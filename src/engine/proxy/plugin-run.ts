@@ -81,7 +81,10 @@ export class HeaderList implements ResponseApi {
   getHeader(name: string): string | undefined {
     const l = name.toLowerCase();
     let out: string | undefined;
-    for (let i = 0; i < this.names.length; i++) if (this.names[i].toLowerCase() === l) out = out === undefined ? this.values[i] : out + ', ' + this.values[i];
+    for (let i = 0; i < this.names.length; i++) {
+      const n = this.names[i];
+      if (n.length === l.length && n.toLowerCase() === l) out = out === undefined ? this.values[i] : out + ', ' + this.values[i];
+    }
     return out;
   }
   getHeaders(): HeaderMap {
@@ -102,7 +105,8 @@ export class HeaderList implements ResponseApi {
   removeHeader(name: string): void {
     const l = name.toLowerCase();
     for (let i = this.names.length - 1; i >= 0; i--) {
-      if (this.names[i].toLowerCase() === l) {
+      const n = this.names[i];
+      if (n.length === l.length && n.toLowerCase() === l) {
         this.names.splice(i, 1);
         this.values.splice(i, 1);
       }
@@ -113,9 +117,15 @@ export class HeaderList implements ResponseApi {
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // eslint-disable-next-line no-control-regex
 const HEADER_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
+/** Names that passed the check; plugins set the same few names on every request. */
+const goodNames = new Set<string>();
+
 /** A plugin must not be able to inject a header line (CR/LF) or an invalid name. */
 function checkHeader(name: string, value: string): void {
-  if (!HEADER_NAME.test(name)) throw new Error(`invalid header name ${JSON.stringify(name)}`);
+  if (!goodNames.has(name)) {
+    if (!HEADER_NAME.test(name)) throw new Error(`invalid header name ${JSON.stringify(name)}`);
+    if (goodNames.size < 4096) goodNames.add(name);
+  }
   if (!HEADER_VALUE.test(value)) throw new Error(`invalid value for header ${name}: control characters are not allowed`);
 }
 
@@ -282,7 +292,7 @@ export class PluginRun implements PluginContext, RequestApi {
     const h = this.h;
     let out: string | undefined;
     for (let i = 0; i < h.count; i++) {
-      if (h.lnames[i] === l && h.skip[i] !== Skip.HopByHop) out = out === undefined ? h.values[i] : out + ', ' + h.values[i];
+      if (h.lnames[i] === l && h.skip[i] !== Skip.Removed) out = out === undefined ? h.values[i] : out + ', ' + h.values[i];
     }
     return out;
   }
@@ -310,12 +320,12 @@ export class PluginRun implements PluginContext, RequestApi {
   removeHeader(name: string): void {
     const l = name.toLowerCase();
     const h = this.h;
-    for (let i = 0; i < h.count; i++) if (h.lnames[i] === l && h.skip[i] === Skip.Keep) h.skip[i] = Skip.HopByHop;
+    for (let i = 0; i < h.count; i++) if (h.lnames[i] === l && h.skip[i] === Skip.Keep) h.skip[i] = Skip.Removed;
   }
   getHeaders(): HeaderMap {
     const h = this.h;
     const map: HeaderMap = {};
-    for (let i = 0; i < h.count; i++) if (h.skip[i] !== Skip.HopByHop) addToMap(map, h.lnames[i], h.values[i]);
+    for (let i = 0; i < h.count; i++) if (h.skip[i] !== Skip.Removed) addToMap(map, h.lnames[i], h.values[i]);
     return map;
   }
   get upstreamMethod(): string {

@@ -9,7 +9,7 @@
 import { definePlugin, type CounterMetric, type PluginContext, type PluginMetrics } from '../../sdk.js';
 import { PluginConfigFieldError } from '../shared/config-error.js';
 import { decide, type WindowUsage } from './limits.js';
-import { localCounters } from './local-store.js';
+import { localCounters, type Counter } from './local-store.js';
 import { checkAndCount, describe, reporterFor, type RedisWindow } from './redis-store.js';
 import { RateLimitingSchema, upgradeRedisFields, type RateLimitingConfig, type RedisConfig } from './schema.js';
 import { PERIODS, windowEnd, windowStart, type Period } from './windows.js';
@@ -115,15 +115,25 @@ function conclude(ctx: PluginContext, p: Prepared, usage: readonly WindowUsage[]
 function accessLocal(ctx: PluginContext, p: Prepared): void {
   const now = Date.now();
   const base = keyBase(ctx, p);
-  const usage: WindowUsage[] = [];
-  const keys: { key: string; end: number }[] = [];
-  for (const w of p.windows) {
-    const start = windowStart(w.period, now);
-    const key = base + start + ':' + w.period;
-    keys.push({ key, end: windowEnd(w.period, start) });
-    usage.push({ period: w.period, limit: w.limit, used: localCounters.usage(key, now) });
+  const ws = p.windows;
+  const usage: WindowUsage[] = new Array(ws.length);
+  const keys: string[] = new Array(ws.length);
+  const counters: (Counter | null)[] = new Array(ws.length);
+  for (let i = 0; i < ws.length; i++) {
+    const w = ws[i];
+    const key = base + windowStart(w.period, now) + ':' + w.period;
+    const c = localCounters.live(key, now);
+    keys[i] = key;
+    counters[i] = c;
+    usage[i] = { period: w.period, limit: w.limit, used: c === null ? 0 : c.count };
   }
-  if (conclude(ctx, p, usage, now)) for (const k of keys) localCounters.increment(k.key, k.end, now);
+  if (conclude(ctx, p, usage, now)) {
+    for (let i = 0; i < ws.length; i++) {
+      const c = counters[i];
+      if (c !== null) c.count++;
+      else localCounters.increment(keys[i], windowEnd(ws[i].period, windowStart(ws[i].period, now)), now);
+    }
+  }
 }
 
 // Failed Redis calls, counted on /metrics (the log lines are rate-limited, the count is not).
@@ -179,7 +189,8 @@ function access(ctx: PluginContext, p: Prepared): void | Promise<void> {
 function response(ctx: PluginContext): void {
   const headers = ctx.shared[HEADERS] as Record<string, string> | undefined;
   if (headers === undefined || ctx.response === null) return;
-  for (const [k, v] of Object.entries(headers)) ctx.response.setHeader(k, v);
+  const res = ctx.response;
+  for (const k in headers) res.setHeader(k, headers[k]);
 }
 
 export default definePlugin({

@@ -27,26 +27,35 @@ export interface Decision {
  */
 export function decide(windows: readonly WindowUsage[], nowMs: number): Decision {
   let stop: Period | null = null;
-  for (const w of windows) if (w.limit - w.used <= 0 && stop === null) stop = w.period;
+  for (let i = 0; i < windows.length; i++) if (windows[i].limit - windows[i].used <= 0 && stop === null) stop = windows[i].period;
   const headers: Record<string, string> = {};
-  let best: { limit: number; remaining: number; period: Period; order: number } | null = null;
-  windows.forEach((w, order) => {
+  let bestLimit = 0;
+  let bestRemaining = -1;
+  let bestPeriod: Period | null = null;
+  for (let i = 0; i < windows.length; i++) {
+    const w = windows[i];
     let remaining = w.limit - w.used;
     if (stop === null || stop === w.period) remaining -= 1;
     remaining = Math.max(0, remaining);
-    if (best === null || remaining < best.remaining || (remaining === best.remaining && order > best.order)) {
-      best = { limit: w.limit, remaining, period: w.period, order };
+    // Ties go to the later (longer) window.
+    if (bestPeriod === null || remaining <= bestRemaining) {
+      bestLimit = w.limit;
+      bestRemaining = remaining;
+      bestPeriod = w.period;
     }
-    headers[`X-RateLimit-Limit-${PERIOD_TITLE[w.period]}`] = String(w.limit);
-    headers[`X-RateLimit-Remaining-${PERIOD_TITLE[w.period]}`] = String(remaining);
-  });
+    headers[LIMIT_HEADER[w.period]] = String(w.limit);
+    headers[REMAINING_HEADER[w.period]] = String(remaining);
+  }
   let reset = 1;
-  if (best !== null) {
-    const b: { limit: number; remaining: number; period: Period } = best;
-    reset = secondsToReset(b.period, nowMs);
-    headers['RateLimit-Limit'] = String(b.limit);
-    headers['RateLimit-Remaining'] = String(b.remaining);
+  if (bestPeriod !== null) {
+    reset = secondsToReset(bestPeriod, nowMs);
+    headers['RateLimit-Limit'] = String(bestLimit);
+    headers['RateLimit-Remaining'] = String(bestRemaining);
     headers['RateLimit-Reset'] = String(reset);
   }
   return { stop, reset, headers };
 }
+
+// Header names per window, built once.
+const LIMIT_HEADER = Object.fromEntries(Object.entries(PERIOD_TITLE).map(([p, t]) => [p, `X-RateLimit-Limit-${t}`])) as Record<Period, string>;
+const REMAINING_HEADER = Object.fromEntries(Object.entries(PERIOD_TITLE).map(([p, t]) => [p, `X-RateLimit-Remaining-${t}`])) as Record<Period, string>;

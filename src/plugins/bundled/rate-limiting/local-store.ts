@@ -20,6 +20,12 @@ export class LocalCounters {
     return c === undefined || c.end <= nowMs ? 0 : c.count;
   }
 
+  /** The counter of a window that has not ended, or null. */
+  live(key: string, nowMs: number): Counter | null {
+    const c = this.map.get(key);
+    return c === undefined || c.end <= nowMs ? null : c;
+  }
+
   /** Counts `by` more requests in the window ending at `end`. */
   increment(key: string, end: number, nowMs: number, by = 1): number {
     let c = this.map.get(key);

@@ -41,16 +41,15 @@ export default definePlugin({
         if (length > p.allowedBytes) tooLarge();
         return;
       }
-      // No Content-Length. The SDK does not show Transfer-Encoding (a hop-by-hop header) and the
-      // engine accepts only chunked bodies without a length, so a body here is chunked: it is read
-      // (buffered, up to client_body_buffer_limit) and measured, as Kong does. A request without
-      // a body reads as empty at once and goes upstream as it came.
-      const body = await req.readBody();
-      if (body.length === 0) {
-        // Kong's 411 is for requests that are not chunked; an empty chunked body cannot be told apart.
+      // No Content-Length: a chunked body is read (buffered, up to client_body_buffer_limit) and
+      // measured, as Kong does; any other request has no body and needs a length only when
+      // require_content_length says so.
+      const te = req.getHeader('transfer-encoding');
+      if (te === undefined || !/chunked/i.test(te)) {
         if (p.requireContentLength) ctx.respond(411, { message: 'A valid Content-Length header is required' });
         return;
       }
+      const body = await req.readBody();
       if (body.length > p.allowedBytes) tooLarge();
     },
   },

@@ -178,6 +178,12 @@ class ZlibFilter implements BodyFilter {
     });
     return this.ended.then(() => this.take());
   }
+
+  /** The response was abandoned: release the compressor's native memory now, not at GC. */
+  abort(): void {
+    this.out = [];
+    this.z.destroy();
+  }
 }
 
 function open(alg: Algorithm, conf: Prepared, contentLength: number | null, flush: boolean): BodyFilter {
