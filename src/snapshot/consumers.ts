@@ -36,7 +36,14 @@ export class ConfigConsumers implements ConsumerStore {
     return this.byKey.get(idOrName) ?? null;
   }
 
+  // The index asked for last: an auth plugin asks for the same (kind, field) on every request,
+  // and comparing two strings is cheaper than building and hashing a key.
+  private lastKind = '';
+  private lastField = '';
+  private lastIndex: Map<string, CredentialMatch> | null = null;
+
   findCredential(kind: string, field: string, value: string): CredentialMatch | null {
+    if (this.lastIndex !== null && kind === this.lastKind && field === this.lastField) return this.lastIndex.get(value) ?? null;
     const key = kind + '\u0000' + field;
     let index = this.indexes.get(key);
     if (index === undefined) {
@@ -53,6 +60,9 @@ export class ConfigConsumers implements ConsumerStore {
       }
       this.indexes.set(key, index);
     }
+    this.lastKind = kind;
+    this.lastField = field;
+    this.lastIndex = index;
     return index.get(value) ?? null;
   }
 

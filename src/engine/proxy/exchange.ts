@@ -260,9 +260,13 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
     if (route.plugins !== null) {
       // Plugins may answer themselves (a route without a service can still terminate).
       this.run = new PluginRun(route.plugins, this);
-      this.run.runRequestPhases(() => this.afterAccess());
+      this.run.runRequestPhases(); // → requestPhasesDone()
       return;
     }
+    this.afterAccess();
+  }
+
+  requestPhasesDone(): void {
     this.afterAccess();
   }
 

@@ -7,6 +7,7 @@ import { Skip, type RequestHead } from '../http1/request-head.js';
 import type { ChainSlot, PluginChain, PluginInstance } from '../../plugins/chain/types.js';
 import type { ConsumerRef, ConsumerStore, HeaderMap, Phase, PluginContext, PluginLogger, PluginMetrics, RequestApi, RequestOutcome, ResponseApi } from '../../plugins/sdk.js';
 import type { NamedFilter } from './body-pipeline.js';
+import { unwatch, watch, type Expirable } from '../clock.js';
 
 /** The parts of a request head the plugin API reads (a detached copy in the log phase). */
 type HeadView = Pick<RequestHead, 'method' | 'path' | 'rawPath' | 'query' | 'hostname' | 'count' | 'names' | 'lnames' | 'values' | 'skip'>;
@@ -36,6 +37,8 @@ export interface PluginHost {
   readonly serviceInfo: { id: string; name: string } | null;
   /** Gateway-made response (short-circuit). */
   pluginRespond(status: number, body: Buffer, headers: [string, string][]): void;
+  /** The rewrite and access phases are over and nobody answered: go upstream. */
+  requestPhasesDone(): void;
   /** A handler threw, rejected or timed out. */
   pluginFailed(plugin: string, phase: Phase, err: unknown): void;
   upstreamPath: string | null;
@@ -132,7 +135,7 @@ function checkHeader(name: string, value: string): void {
 /** Hop-by-hop and framing headers are the gateway's; plugins cannot set them. */
 const RESERVED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length']);
 
-export class PluginRun implements PluginContext, RequestApi {
+export class PluginRun implements PluginContext, RequestApi, Expirable {
   consumer: ConsumerRef | null = null;
   credential: { id: string } | null = null;
   private sharedData: Record<string, unknown> | null = null;
@@ -141,7 +144,10 @@ export class PluginRun implements PluginContext, RequestApi {
   private logger: PluginLogger | null = null;
   private current = '';
   private answered = false;
-  private timer: NodeJS.Timeout | null = null;
+  /** While an async handler runs: when it times out (Date.now() scale, swept by the clock); 0 = none. */
+  deadline = 0;
+  /** The plugin and phase of the async handler being waited for. */
+  private waitingFor: { plugin: string; phase: Phase } | null = null;
   /** The request head: the connection's live one, or a copy once the exchange is over. */
   private h: HeadView;
 
@@ -166,7 +172,7 @@ export class PluginRun implements PluginContext, RequestApi {
       query: h.query,
       hostname: h.hostname,
       count: n,
-      names: h.names.slice(0, n),
+      names: [], // never read by the plugin API (only written by addHeader, pointless after the exchange)
       lnames: h.lnames.slice(0, n),
       values: h.values.slice(0, n),
       skip: h.skip.slice(0, n),
@@ -374,14 +380,15 @@ export class PluginRun implements PluginContext, RequestApi {
   }
 
   /**
-   * Runs the rewrite then access phases; calls `done` when the request may go upstream.
+   * Runs the rewrite then access phases; calls the host's `requestPhasesDone` when the request may go upstream.
    * Does not call it when a plugin answered or failed (the host was told).
    */
-  runRequestPhases(done: () => void): void {
-    this.walk('rewrite', this.chain.rewrite, 0, () => this.walk('access', this.chain.access, 0, done));
+  runRequestPhases(): void {
+    this.walk('rewrite', this.chain.rewrite, 0);
   }
 
-  private walk(phase: 'rewrite' | 'access', slots: readonly ChainSlot[], from: number, done: () => void): void {
+  /** Runs `slots` from `from`; then the access phase after rewrite, or tells the host it may proxy. (No closures: this runs per request.) */
+  private walk(phase: 'rewrite' | 'access', slots: readonly ChainSlot[], from: number): void {
     for (let i = from; i < slots.length; i++) {
       if (this.answered) return;
       const inst = this.pick(slots[i]);
@@ -396,24 +403,19 @@ export class PluginRun implements PluginContext, RequestApi {
         return;
       }
       if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') {
-        this.timer = setTimeout(() => {
-          this.timer = null;
-          if (!this.answered) {
-            this.answered = true;
-            this.owner.pluginFailed(inst.name, phase, new Error(`timed out after ${PLUGIN_TIMEOUT_MS} ms`));
-          }
-        }, PLUGIN_TIMEOUT_MS);
+        // The worker's sweep clock bounds the wait: cheaper than a timer per request.
+        this.deadline = Date.now() + PLUGIN_TIMEOUT_MS;
+        this.waitingFor = { plugin: inst.name, phase };
+        watch(this);
         (r as Promise<void>).then(
           () => {
-            if (this.timer === null) return; // timed out already
-            clearTimeout(this.timer);
-            this.timer = null;
-            this.walk(phase, slots, i + 1, done);
+            if (this.waitingFor === null) return; // timed out or cancelled already
+            this.stopWaiting();
+            this.walk(phase, slots, i + 1);
           },
           (err: unknown) => {
-            if (this.timer === null) return;
-            clearTimeout(this.timer);
-            this.timer = null;
+            if (this.waitingFor === null) return;
+            this.stopWaiting();
             if (!this.answered) {
               this.answered = true;
               this.owner.pluginFailed(inst.name, phase, err);
@@ -423,7 +425,9 @@ export class PluginRun implements PluginContext, RequestApi {
         return;
       }
     }
-    if (!this.answered) done();
+    if (this.answered) return;
+    if (phase === 'rewrite') this.walk('access', this.chain.access, 0);
+    else this.owner.requestPhasesDone();
   }
 
   /** Response phase (synchronous, as Kong's header_filter): edits `headers` in place. Returns false if a handler threw. */
@@ -493,11 +497,25 @@ export class PluginRun implements PluginContext, RequestApi {
     }
   }
 
-  cancel(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
+  private stopWaiting(): void {
+    this.waitingFor = null;
+    this.deadline = 0;
+    unwatch(this);
+  }
+
+  /** The clock's sweep: an async handler took longer than PLUGIN_TIMEOUT_MS. */
+  expire(): void {
+    const w = this.waitingFor;
+    if (w === null) return;
+    this.stopWaiting();
+    if (!this.answered) {
+      this.answered = true;
+      this.owner.pluginFailed(w.plugin, w.phase, new Error(`timed out after ${PLUGIN_TIMEOUT_MS} ms`));
     }
+  }
+
+  cancel(): void {
+    if (this.waitingFor !== null) this.stopWaiting();
     this.answered = true;
   }
 }

@@ -9,7 +9,7 @@
 import { definePlugin, type CounterMetric, type PluginContext, type PluginMetrics } from '../../sdk.js';
 import { PluginConfigFieldError } from '../shared/config-error.js';
 import { decide, type WindowUsage } from './limits.js';
-import { localCounters, type Counter } from './local-store.js';
+import { localCounters, type WindowCounter } from './local-store.js';
 import { checkAndCount, describe, reporterFor, type RedisWindow } from './redis-store.js';
 import { RateLimitingSchema, upgradeRedisFields, type RateLimitingConfig, type RedisConfig } from './schema.js';
 import { PERIODS, windowEnd, windowStart, type Period } from './windows.js';
@@ -114,26 +114,20 @@ function conclude(ctx: PluginContext, p: Prepared, usage: readonly WindowUsage[]
 
 function accessLocal(ctx: PluginContext, p: Prepared): void {
   const now = Date.now();
-  const base = keyBase(ctx, p);
+  const route = ctx.route?.id ?? '';
+  const service = ctx.service?.id ?? '';
+  const identifier = identifierOf(ctx, p);
   const ws = p.windows;
   const usage: WindowUsage[] = new Array(ws.length);
-  const keys: string[] = new Array(ws.length);
-  const counters: (Counter | null)[] = new Array(ws.length);
+  const counters: WindowCounter[] = new Array(ws.length);
   for (let i = 0; i < ws.length; i++) {
     const w = ws[i];
-    const key = base + windowStart(w.period, now) + ':' + w.period;
-    const c = localCounters.live(key, now);
-    keys[i] = key;
+    const start = windowStart(w.period, now);
+    const c = localCounters.counter(route, service, identifier, w.period, start, windowEnd(w.period, start));
     counters[i] = c;
-    usage[i] = { period: w.period, limit: w.limit, used: c === null ? 0 : c.count };
+    usage[i] = { period: w.period, limit: w.limit, used: c.count };
   }
-  if (conclude(ctx, p, usage, now)) {
-    for (let i = 0; i < ws.length; i++) {
-      const c = counters[i];
-      if (c !== null) c.count++;
-      else localCounters.increment(keys[i], windowEnd(ws[i].period, windowStart(ws[i].period, now)), now);
-    }
-  }
+  if (conclude(ctx, p, usage, now)) for (let i = 0; i < counters.length; i++) counters[i].count++;
 }
 
 // Failed Redis calls, counted on /metrics (the log lines are rate-limited, the count is not).

@@ -60,16 +60,19 @@ test('rate-limiting: decide counts this request, picks the most restrictive wind
   assert.equal(d.reset, 50);
 });
 
-test('rate-limiting: local counters expire with their window and are swept', () => {
+test('rate-limiting: local counters start over with each window, are kept apart by key, and are swept', () => {
   const c = new LocalCounters(60_000);
-  assert.equal(c.increment('k', 2000, 1000), 1);
-  assert.equal(c.increment('k', 2000, 1500), 2);
-  assert.equal(c.usage('k', 1999), 2);
-  assert.equal(c.usage('k', 2000), 0);
-  assert.equal(c.increment('k', 3000, 2000), 1, 'a new window starts from zero');
-  c.increment('other', 2500, 2000);
-  assert.equal(c.sweep(2600), 1);
-  assert.equal(c.size, 1);
+  const a = c.counter('r', 's', 'alice', 'second', 1000, 2000);
+  a.count += 2;
+  assert.equal(c.counter('r', 's', 'alice', 'second', 1000, 2000).count, 2, 'same window: same counter');
+  assert.equal(c.counter('r', 's', 'alice', 'minute', 0, 60_000).count, 0, 'another period: its own counter');
+  assert.equal(c.counter('r', 's', 'bob', 'second', 1000, 2000).count, 0, 'another identifier: its own counter');
+  assert.equal(c.counter('r2', 's', 'alice', 'second', 1000, 2000).count, 0, 'another route: its own counter');
+  assert.equal(c.counter('r', 's', 'alice', 'second', 2000, 3000).count, 0, 'a new window starts from zero');
+  c.counter('r', 's', 'carol', 'second', 2000, 2500).count++;
+  assert.equal(c.size, 4);
+  assert.equal(c.sweep(2600), 3, 'bob, carol and r2/alice have only ended windows');
+  assert.equal(c.size, 1, 'alice keeps her minute window');
   c.clear();
 });
 
