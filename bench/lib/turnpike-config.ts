@@ -47,7 +47,8 @@ export const BENCH_API_KEY = 'bench-key-0123456789';
 
 /**
  * The issue-3 plugin row: one route with key-auth, rate-limiting (local policy, a limit the
- * run never reaches) and prometheus, and one consumer whose key the requests carry.
+ * run never reaches) and prometheus (status code, latency and bandwidth metrics on), and one
+ * consumer whose key the requests carry.
  */
 export function pluginRouteConfig(upstreamPort: number): string {
   return [
@@ -63,6 +64,8 @@ export function pluginRouteConfig(upstreamPort: number): string {
     '          - name: rate-limiting',
     '            config: { minute: 1000000000, policy: local }',
     '          - name: prometheus',
+    // Kong 3's defaults record nothing; the row measures the plugin doing its work.
+    '            config: { status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true }',
     'consumers:',
     '  - username: bench-user',
     '    keyauth_credentials:',

@@ -234,3 +234,25 @@ test('transformers: what is not available yet is refused at load with a clear me
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('bot-detection: known bots and deny patterns get 403, allow wins, other clients pass', async () => {
+  const up = await upstream('bots');
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      services: [{
+        name: 'svc',
+        url: `http://127.0.0.1:${up.port}`,
+        routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'bot-detection', config: { deny: ['^BadClient/'], allow: ['^Googlebot/2\\.1'] } }] }],
+      }],
+    }),
+  });
+  const ua = (v: string) => get(gw.url + '/x', { 'user-agent': v });
+  const bot = await ua('Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)');
+  assert.equal(bot.status, 403);
+  assert.deepEqual(bot.json, { message: 'Forbidden' });
+  assert.equal((await ua('BadClient/1.0')).status, 403, 'a deny pattern');
+  assert.equal((await ua('Googlebot/2.1 (+http://www.google.com/bot.html)')).status, 200, 'allow wins over the built-in rules');
+  assert.equal((await ua('Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0')).status, 200);
+  assert.equal(up.requests.filter((r) => r.url === '/x').length, 2, 'refused requests never reached the upstream');
+});
