@@ -233,3 +233,25 @@ test('a throwing body filter cuts only its response; the log phase sees what wen
   assert.equal(line.reqHeader, '3');
   assert.ok(Math.abs((line.startedAt as number) - Date.now()) < 60_000, 'startedAt is an epoch time');
 });
+
+test('the log phase reads each request as it was, also for pipelined requests on one connection', async () => {
+  const { gw } = await start();
+  const two =
+    'POST /read/a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\naa' +
+    'POST /read/b HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbbbb';
+  const raw = await rawRequest(gw.proxyPort, two);
+  assert.equal(raw.match(/HTTP\/1.1 200/g)?.length, 2);
+  const deadline = Date.now() + 5000;
+  let lines: Record<string, unknown>[] = [];
+  while (Date.now() < deadline) {
+    lines = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+    if (lines.some((l) => l.path === '/read/b')) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const a = lines.find((l) => l.path === '/read/a');
+  const b = lines.find((l) => l.path === '/read/b');
+  assert.ok(a && b, 'both requests were logged');
+  assert.equal(a.reqHeader, '2', 'the first request keeps its own headers though the second reused the connection');
+  assert.equal(b.reqHeader, '4');
+  assert.equal(a.upstreamUri, 'POST /read/a');
+});

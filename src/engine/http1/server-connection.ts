@@ -37,6 +37,22 @@ export class Http1ServerConnection implements Expirable {
   private bodyRemaining = 0;
   private readonly chunked = new ChunkedParser();
   private bodyChunked = false;
+  /**
+   * Who still reads the current request head after its exchange finished (the plugins' log
+   * phase, which runs later). Copying the head only when the next request is about to
+   * overwrite it costs nothing in the usual case, where the log phase runs first.
+   */
+  private headBorrower: { detach(): void } | null = null;
+
+  lendHead(borrower: { detach(): void }): void {
+    if (this.headBorrower !== null && this.headBorrower !== borrower) this.headBorrower.detach();
+    this.headBorrower = borrower;
+  }
+
+  returnHead(borrower: { detach(): void }): void {
+    if (this.headBorrower === borrower) this.headBorrower = null;
+  }
+
   /** The exchange wants the chunked body decoded (a plugin buffers it). */
   private decoding = false;
   private looping = false;
@@ -100,6 +116,11 @@ export class Http1ServerConnection implements Expirable {
     try {
       while (this.state === St.Head && this.pending !== null) {
         const buf = this.pending;
+        if (this.headBorrower !== null) {
+          // A finished exchange's log phase has not run yet and reads this head: give it a copy first.
+          this.headBorrower.detach();
+          this.headBorrower = null;
+        }
         const r = parseRequestHead(buf, 0, buf.length, this.ctx.maxHeaderSize, this.head);
         if (r instanceof HttpParseError) {
           this.pending = null;

@@ -14,7 +14,7 @@ import type { BalanceContext, Endpoint } from '../../upstream/types.js';
 import type { MatchInput, MatchResult } from '../../router/types.js';
 import { buildUpstreamPath } from '../../router/upstream-path.js';
 import { errorResponse, KONG_MESSAGES, reason } from '../errors.js';
-import { addToMap, HeaderList, PluginRun, type PluginHost } from './plugin-run.js';
+import { HeaderList, PluginRun, type PluginHost } from './plugin-run.js';
 import { BodyPipeline, PIPELINE_HIGH_WATER, type NamedFilter } from './body-pipeline.js';
 import { ChunkedParser } from '../http1/chunked.js';
 import type { ConsumerStore, HeaderMap, Phase, PluginMetrics, RequestOutcome } from '../../plugins/sdk.js';
@@ -680,8 +680,9 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
     const latency = performance.now() - this.startedAt;
     const run = this.run;
     if (run !== null && run.chain.log.length > 0) {
-      run.detach(); // the connection reuses its request head for the next request
-      queueLog(run, new Outcome(this, latency, run));
+      // The connection reuses its request head for the next request: it copies it for us first if so.
+      this.conn.lendHead(run);
+      queueLog(run, new Outcome(this, latency, run, this.conn));
     }
     const route = this.route;
     const m = route !== null ? route.metrics : this.ctx.unmatched;
@@ -729,7 +730,8 @@ class Outcome implements RequestOutcome {
   constructor(
     ex: Exchange,
     readonly latencyMs: number,
-    private readonly run: PluginRun,
+    readonly run: PluginRun,
+    readonly conn: Http1ServerConnection,
   ) {
     this.status = ex.status;
     this.startedAt = performance.timeOrigin + ex.startedAt;
@@ -744,13 +746,7 @@ class Outcome implements RequestOutcome {
   }
 
   get responseHeaders(): HeaderMap {
-    if (this.resMap === null) {
-      const map: HeaderMap = {};
-      const l = HeaderList.fromLines(this.status, this.lines);
-      for (let i = 0; i < l.names.length; i++) addToMap(map, l.names[i].toLowerCase(), l.values[i]);
-      this.resMap = map;
-    }
-    return this.resMap;
+    return (this.resMap ??= new HeaderList(this.status, this.lines).getHeaders());
   }
 
   get requestHeaders(): HeaderMap {
@@ -775,5 +771,10 @@ function flushLogs(): void {
   const q = logQueue;
   logQueue = [];
   logScheduled = false;
-  for (let i = 0; i < q.length; i++) q[i][0].runLog(q[i][1]);
+  for (let i = 0; i < q.length; i++) {
+    const [run, outcome] = q[i];
+    // A handler still running may read the request later: it keeps its own copy of the head.
+    if (run.runLog(outcome)) run.detach();
+    outcome.conn.returnHead(run);
+  }
 }

@@ -56,33 +56,74 @@ function writeLog(level: string, plugin: string, requestId: string, msg: string,
   process.stderr.write(JSON.stringify({ level, time: new Date().toISOString(), plugin, request_id: requestId, msg, ...fields }) + '\n');
 }
 
-/** A response head as editable name/value pairs (response phase only). */
+/**
+ * A response head as editable name/value pairs (response phase only). The upstream's header
+ * lines stay an unparsed string until a plugin reads or replaces one of them: the usual edit,
+ * adding headers the upstream did not send, then costs a search instead of a parse and a
+ * re-serialisation of every header (measured on the rate-limiting response phase).
+ */
 export class HeaderList implements ResponseApi {
+  /** Upstream lines not parsed yet ("Name: value\r\n"…); '' once parsed (or when there were none). */
+  private raw: string;
+  /** `raw` lower-cased, with a leading CRLF, for searching; built on the first lookup. */
+  private rawLower: string | null = null;
+  /** The headers: parsed upstream ones (once parsed) then additions, in order. */
   readonly names: string[] = [];
   readonly values: string[] = [];
-  constructor(readonly status: number) {}
+
+  constructor(
+    readonly status: number,
+    raw = '',
+  ) {
+    this.raw = raw;
+  }
 
   static fromLines(status: number, lines: string): HeaderList {
-    const h = new HeaderList(status);
+    return new HeaderList(status, lines);
+  }
+
+  /** Whether the unparsed upstream lines hold a header named `lname`. */
+  private inRaw(lname: string): boolean {
+    if (this.raw === '') return false;
+    const low = (this.rawLower ??= '\n' + this.raw.toLowerCase());
+    // Occurrences of the name that start a line and end at its colon (no pattern string built).
+    for (let at = low.indexOf(lname, 1); at !== -1; at = low.indexOf(lname, at + 1)) {
+      if (low.charCodeAt(at - 1) === 10 /* \n */ && low.charCodeAt(at + lname.length) === 58 /* : */) return true;
+    }
+    return false;
+  }
+
+  /** Parses the upstream lines in front of the additions made so far. */
+  private parse(): void {
+    const lines = this.raw;
+    if (lines === '') return;
+    this.raw = '';
+    this.rawLower = null;
+    const addedNames = this.names.splice(0);
+    const addedValues = this.values.splice(0);
     let pos = 0;
     while (pos < lines.length) {
       const e = lines.indexOf('\r\n', pos);
       const colon = lines.indexOf(':', pos);
-      h.names.push(lines.slice(pos, colon));
-      h.values.push(lines.slice(colon + 1, e).trim());
+      this.names.push(lines.slice(pos, colon));
+      this.values.push(lines.slice(colon + 1, e).trim());
       pos = e + 2;
     }
-    return h;
+    for (let i = 0; i < addedNames.length; i++) {
+      this.names.push(addedNames[i]);
+      this.values.push(addedValues[i]);
+    }
   }
 
   toLines(): string {
-    let s = '';
+    let s = this.raw;
     for (let i = 0; i < this.names.length; i++) s += this.names[i] + ': ' + this.values[i] + '\r\n';
     return s;
   }
 
   getHeader(name: string): string | undefined {
     const l = name.toLowerCase();
+    if (this.inRaw(l)) this.parse();
     let out: string | undefined;
     for (let i = 0; i < this.names.length; i++) {
       const n = this.names[i];
@@ -91,6 +132,7 @@ export class HeaderList implements ResponseApi {
     return out;
   }
   getHeaders(): HeaderMap {
+    this.parse();
     const map: HeaderMap = {};
     for (let i = 0; i < this.names.length; i++) addToMap(map, this.names[i].toLowerCase(), this.values[i]);
     return map;
@@ -107,6 +149,7 @@ export class HeaderList implements ResponseApi {
   }
   removeHeader(name: string): void {
     const l = name.toLowerCase();
+    if (this.inRaw(l)) this.parse();
     for (let i = this.names.length - 1; i >= 0; i--) {
       const n = this.names[i];
       if (n.length === l.length && n.toLowerCase() === l) {
@@ -131,6 +174,9 @@ function checkHeader(name: string, value: string): void {
   }
   if (!HEADER_VALUE.test(value)) throw new Error(`invalid value for header ${name}: control characters are not allowed`);
 }
+
+/** The headers `authenticate` owns on the upstream request. */
+const CONSUMER_HEADERS = new Set(['x-consumer-id', 'x-consumer-username', 'x-consumer-custom-id', 'x-credential-identifier', 'x-anonymous-consumer']);
 
 /** Hop-by-hop and framing headers are the gateway's; plugins cannot set them. */
 const RESERVED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length']);
@@ -221,18 +267,27 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
   authenticate(consumer: ConsumerRef, credential: { id: string } | null): void {
     this.consumer = consumer;
     this.credential = credential;
-    this.setHeader('X-Consumer-ID', consumer.id);
-    if (consumer.username !== null) this.setHeader('X-Consumer-Username', consumer.username);
-    else this.removeHeader('X-Consumer-Username');
-    if (consumer.custom_id !== null) this.setHeader('X-Consumer-Custom-ID', consumer.custom_id);
-    else this.removeHeader('X-Consumer-Custom-ID');
-    if (credential !== null) {
-      this.setHeader('X-Credential-Identifier', credential.id);
-      this.removeHeader('X-Anonymous-Consumer');
-    } else {
-      this.removeHeader('X-Credential-Identifier');
-      this.setHeader('X-Anonymous-Consumer', 'true');
-    }
+    // One pass drops whatever the client sent under these names (it must not pose as a
+    // consumer), then the gateway's values are appended: every authenticated request does this.
+    const h = this.h;
+    for (let i = 0; i < h.count; i++) if (h.skip[i] === Skip.Keep && CONSUMER_HEADERS.has(h.lnames[i])) h.skip[i] = Skip.Removed;
+    this.append('X-Consumer-ID', 'x-consumer-id', consumer.id);
+    if (consumer.username !== null) this.append('X-Consumer-Username', 'x-consumer-username', consumer.username);
+    if (consumer.custom_id !== null) this.append('X-Consumer-Custom-ID', 'x-consumer-custom-id', consumer.custom_id);
+    if (credential !== null) this.append('X-Credential-Identifier', 'x-credential-identifier', credential.id);
+    else this.append('X-Anonymous-Consumer', 'x-anonymous-consumer', 'true');
+  }
+
+  /** Appends a request header whose name is known to be valid (the value is still checked). */
+  private append(name: string, lname: string, value: string): void {
+    if (!HEADER_VALUE.test(value)) throw new Error(`invalid value for header ${name}: control characters are not allowed`);
+    const h = this.h;
+    if (h.count >= h.skip.length) throw new Error('too many request headers');
+    const n = h.count++;
+    h.names[n] = name;
+    h.lnames[n] = lname;
+    h.values[n] = value;
+    h.skip[n] = Skip.Keep;
   }
 
   respond(status: number, body?: string | Buffer | Record<string, unknown>, headers?: Record<string, string>): void {
@@ -478,9 +533,13 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
     return out;
   }
 
-  /** Log phase, after the response: errors are logged, never surfaced. */
-  runLog(outcome: RequestOutcome): void {
+  /**
+   * Log phase, after the response: errors are logged, never surfaced. Returns true when a
+   * handler is still running (returned a promise): it may read the request later.
+   */
+  runLog(outcome: RequestOutcome): boolean {
     this.outcome = outcome;
+    let pending = false;
     const slots = this.chain.log;
     for (let i = 0; i < slots.length; i++) {
       const inst = this.pick(slots[i]);
@@ -489,12 +548,14 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
       try {
         const r = inst.module.phases.log!(this, inst.conf);
         if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') {
+          pending = true;
           (r as Promise<void>).catch((err: unknown) => writeLog('error', inst.name, this.owner.requestId, 'plugin failed in the log phase', { error: (err as Error)?.message }));
         }
       } catch (err) {
         writeLog('error', inst.name, this.owner.requestId, 'plugin failed in the log phase', { error: (err as Error).message });
       }
     }
+    return pending;
   }
 
   private stopWaiting(): void {

@@ -1,0 +1,39 @@
+// The response phase's header list: upstream lines stay unparsed until a plugin touches one of
+// them, and edits keep the order (upstream headers first, additions after).
+
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { HeaderList } from '../../../src/engine/proxy/plugin-run.js';
+
+const LINES = 'Content-Type: text/plain\r\nX-Up: 1\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n';
+
+test('additions go after the upstream lines, which stay as they came', () => {
+  const h = HeaderList.fromLines(200, LINES);
+  h.setHeader('X-Added', 'yes');
+  h.addHeader('X-More', '2');
+  assert.equal(h.toLines(), LINES + 'X-Added: yes\r\nX-More: 2\r\n');
+});
+
+test('reading, replacing and removing upstream headers (any case) parse them, order kept', () => {
+  const h = HeaderList.fromLines(200, LINES);
+  h.setHeader('X-Added', 'yes');
+  assert.equal(h.getHeader('set-cookie'), 'a=1, b=2');
+  h.setHeader('x-up', '2');
+  h.removeHeader('SET-COOKIE');
+  assert.equal(h.toLines(), 'Content-Type: text/plain\r\nX-Added: yes\r\nx-up: 2\r\n');
+  assert.deepEqual(h.getHeaders(), { 'content-type': 'text/plain', 'x-added': 'yes', 'x-up': '2' });
+});
+
+test('a name that only appears inside a value is not taken for a header', () => {
+  const h = HeaderList.fromLines(200, 'X-Note: x-up: not a header\r\n');
+  assert.equal(h.getHeader('x-up'), undefined);
+  h.setHeader('X-Up', '1');
+  assert.equal(h.toLines(), 'X-Note: x-up: not a header\r\nX-Up: 1\r\n');
+});
+
+test('gateway-managed and invalid headers are refused', () => {
+  const h = HeaderList.fromLines(200, LINES);
+  assert.throws(() => h.setHeader('Content-Length', '1'), /managed by the gateway/);
+  assert.throws(() => h.setHeader('X-Bad', 'a\r\nInjected: 1'), /control characters/);
+  assert.throws(() => h.setHeader('Bad Name', 'v'), /invalid header name/);
+});
