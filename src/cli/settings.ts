@@ -22,6 +22,8 @@ export interface Settings {
   proxyListen: ListenAddress[];
   adminListen: ListenAddress[];
   statusListen: ListenAddress[];
+  /** Kong's stream_listen: L4 listeners for tcp / tls_passthrough routes; empty = off. */
+  streamListen: ListenAddress[];
   workers: number;
   role: 'traditional' | 'control_plane' | 'data_plane';
   trustedIps: string[];
@@ -51,7 +53,7 @@ const KNOWN = [
   'declarative_config', 'database', 'prefix', 'proxy_listen', 'admin_listen', 'status_listen', 'workers', 'role',
   'trusted_ips', 'proxy_access_log', 'log_level', 'max_header_size', 'keepalive_timeout', 'client_timeout',
   'upstream_keepalive_pool_size', 'upstream_keepalive_max_requests', 'upstream_keepalive_idle_timeout', 'drain_timeout',
-  'passive_recovery_timeout', 'plugins', 'client_body_buffer_limit',
+  'passive_recovery_timeout', 'plugins', 'client_body_buffer_limit', 'stream_listen',
 ] as const;
 
 export function rawFromEnv(env: NodeJS.ProcessEnv): RawSettings {
@@ -92,6 +94,15 @@ export function parseListen(name: string, value: string): ListenAddress[] {
   return out;
 }
 
+/** stream_listen: the same syntax; `http2` means nothing on an L4 listener and is refused. */
+export function parseStreamListen(value: string): ListenAddress[] {
+  const out = parseListen('stream_listen', value);
+  for (const a of out) {
+    if (a.http2) throw new SettingsError(`stream_listen: "${a.spec}": http2 does not apply to stream (TCP) listeners; use "host:port" or "host:port ssl"`);
+  }
+  return out;
+}
+
 function int(name: string, value: string | undefined, def: number, min: number, max: number): number {
   if (value === undefined) return def;
   if (!/^\d+$/.test(value.trim())) throw new SettingsError(`${name}: "${value}" is not a whole number (expected ${min}..${max})`);
@@ -126,6 +137,7 @@ export function resolveSettings(raw: RawSettings): Settings {
     proxyListen: parseListen('proxy_listen', raw.proxy_listen ?? '0.0.0.0:8000, 0.0.0.0:8443 ssl http2'),
     adminListen: parseListen('admin_listen', raw.admin_listen ?? '127.0.0.1:8001'),
     statusListen: parseListen('status_listen', raw.status_listen ?? '127.0.0.1:8100'),
+    streamListen: parseStreamListen(raw.stream_listen ?? 'off'),
     workers: raw.workers === 'auto' ? os.availableParallelism() : int('workers', raw.workers, os.availableParallelism(), 1, 256),
     role: oneOf('role', raw.role, 'traditional', ['traditional', 'control_plane', 'data_plane'] as const),
     trustedIps,

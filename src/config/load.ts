@@ -25,6 +25,7 @@ import {
 } from './schema/index.js';
 import { describeValue, didYouMean, pathToString, typeWords, type ConfigError, type Segment } from './errors.js';
 import { configHash, UUID_RE, uuidV5 } from './ids.js';
+import { parseCidr } from '../router/stream.js';
 
 export type { ConfigError } from './errors.js';
 export { formatConfigErrors } from './errors.js';
@@ -399,6 +400,28 @@ function checkRoute(rep: Reporter, e: Entry, rawNode: Obj, version: string): voi
   if (stream.length > 0 && stream.length < protocols.length) {
     rep.add([...e.at, 'protocols'], `cannot mix stream protocols (${stream.join(', ')}) with HTTP protocols in one route; make two routes`);
     return;
+  }
+  if (stream.includes('tls')) {
+    rep.add([...e.at, 'protocols'], "tls stream routes need certificates (coming); for now use 'tls_passthrough' (routed by SNI, not decrypted) or 'tcp'");
+  }
+  if (stream.includes('udp')) {
+    rep.add([...e.at, 'protocols'], "udp stream routes are not available yet; use 'tcp' or 'tls_passthrough'");
+  }
+  for (const field of ['sources', 'destinations'] as const) {
+    const list = r[field];
+    if (!Array.isArray(list)) continue;
+    if (list.length > 0 && stream.length === 0) {
+      rep.add([...e.at, field], "only applies to stream routes (protocols tcp, tls_passthrough)");
+      continue;
+    }
+    list.forEach((entry, i) => {
+      if (!isObj(entry) || typeof entry.ip !== 'string') return;
+      try {
+        parseCidr(entry.ip);
+      } catch (err) {
+        rep.add([...e.at, field, i, 'ip'], (err as Error).message);
+      }
+    });
   }
   for (const p of protocols) {
     const fields = HTTP_FAMILY_FIELDS[p];

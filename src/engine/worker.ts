@@ -9,10 +9,11 @@ import { activateSnapshot, compileSnapshot, stopSnapshot } from '../snapshot/com
 import type { Snapshot } from '../snapshot/types.js';
 import { UpstreamPools } from '../upstream/pool.js';
 import { AccessLog } from '../observe/access-log.js';
-import { MetricsRegistry } from '../observe/metrics.js';
+import { MetricsRegistry, StreamMetricsRegistry } from '../observe/metrics.js';
 import { PluginMetricsRegistry } from '../observe/plugin-metrics.js';
 import { Http1ServerConnection } from './http1/server-connection.js';
 import type { WorkerContext } from './context.js';
+import { StreamConnection, type StreamContext } from './stream/connection.js';
 import type { PrimaryMessage, WorkerMessage, WorkerStats } from '../process/messages.js';
 import { VERSION } from '../version.js';
 import { nodeRegistry } from '../plugins/node-registry.js';
@@ -47,6 +48,8 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
   }
   const metrics = new MetricsRegistry();
   const pluginMetrics = new PluginMetricsRegistry();
+  const streamMetrics = new StreamMetricsRegistry();
+  let sctx: StreamContext | null = null;
   const connections = new Set<Http1ServerConnection>();
   const servers: net.Server[] = [];
   let snapshot: Snapshot | null = null;
@@ -76,6 +79,7 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
     const next = compileSnapshot(config, hash, {
       plugins: compilePluginChains(config, registry),
       metrics,
+      streamMetrics,
       previous: snapshot,
       passiveRecoveryTimeout: settings.passiveRecoveryTimeout,
       activeChecks: false,
@@ -100,14 +104,35 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
         connections: 0,
         draining: false,
       };
-      listen(ctx);
+      sctx = { snapshot: next, accessLog, unmatched: streamMetrics.cell('', ''), peekTimeout: STREAM_PEEK_TIMEOUT_MS, open: new Set() };
+      listen(ctx, sctx);
     } else {
       ctx.snapshot = next; // the swap: requests in flight keep the snapshot they started with
+      if (sctx !== null) sctx.snapshot = next; // stream connections too
     }
   }
 
-  function listen(c: WorkerContext): void {
+  function listen(c: WorkerContext, sc: StreamContext): void {
     let pending = 0;
+    for (const addr of settings.streamListen) {
+      if (addr.ssl) continue; // TLS-terminating stream listeners need certificates: see the primary's notice
+      pending++;
+      const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+        if (c.draining) {
+          socket.destroy();
+          return;
+        }
+        new StreamConnection(socket, sc);
+      });
+      server.on('error', (err: NodeJS.ErrnoException) => {
+        send({ t: 'fatal', message: listenError(addr.spec, err, 'stream_listen') });
+        setTimeout(() => process.exit(1), 50);
+      });
+      server.listen({ host: addr.host, port: addr.port }, () => {
+        if (--pending === 0) send({ t: 'ready', hash: c.snapshot.hash });
+      });
+      servers.push(server);
+    }
     for (const addr of settings.proxyListen) {
       if (addr.ssl || addr.http2) continue; // TLS and HTTP/2 listeners: see the primary's start-up notice
       pending++;
@@ -141,6 +166,8 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
       hash: snapshot?.hash ?? null,
       connections: ctx?.connections ?? 0,
       metrics: metrics.dump(),
+      streamMetrics: streamMetrics.dump(),
+      streamConnections: sctx?.open.size ?? 0,
       pluginMetrics: pluginMetrics.dump(),
       health,
       pools: pools.stats(),
@@ -155,8 +182,10 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
     for (const s of servers) s.close();
     for (const c of connections) c.drain();
     const deadline = Date.now() + timeoutMs;
-    while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const streams = sctx?.open ?? new Set<StreamConnection>();
+    while ((connections.size > 0 || streams.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const c of connections) c.close();
+    for (const s of [...streams]) s.close();
     if (snapshot !== null) stopSnapshot(snapshot);
     pools.closeAll();
     if (accessLog !== null) await accessLog.close();
@@ -202,9 +231,13 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
   send({ t: 'hello' });
 }
 
-function listenError(spec: string, err: NodeJS.ErrnoException): string {
-  if (err.code === 'EADDRINUSE') return `proxy_listen "${spec}": the address is already in use; stop what is listening there or choose another port (--proxy-listen / TURNPIKE_PROXY_LISTEN)`;
-  if (err.code === 'EACCES') return `proxy_listen "${spec}": permission denied; ports below 1024 need privileges, choose a port >= 1024`;
-  if (err.code === 'EADDRNOTAVAIL') return `proxy_listen "${spec}": the address is not available on this machine`;
-  return `proxy_listen "${spec}": ${err.message}`;
+/** Longest wait for a TLS ClientHello on a stream listener whose routes need the SNI. */
+const STREAM_PEEK_TIMEOUT_MS = 5000;
+
+function listenError(spec: string, err: NodeJS.ErrnoException, setting = 'proxy_listen'): string {
+  const flag = `--${setting.replace(/_/g, '-')} / TURNPIKE_${setting.toUpperCase()}`;
+  if (err.code === 'EADDRINUSE') return `${setting} "${spec}": the address is already in use; stop what is listening there or choose another port (${flag})`;
+  if (err.code === 'EACCES') return `${setting} "${spec}": permission denied; ports below 1024 need privileges, choose a port >= 1024`;
+  if (err.code === 'EADDRNOTAVAIL') return `${setting} "${spec}": the address is not available on this machine`;
+  return `${setting} "${spec}": ${err.message}`;
 }

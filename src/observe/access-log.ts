@@ -23,6 +23,27 @@ export interface AccessLogEntry {
   error: string;
 }
 
+/** One line per stream (L4) connection, written when it closes. */
+export interface StreamLogEntry {
+  /** 'tcp' or 'tls_passthrough' (what the route matched as), or '' when nothing matched. */
+  protocol: string;
+  clientIp: string;
+  clientPort: number;
+  /** The gateway address the client connected to. */
+  listener: string;
+  sni: string | null;
+  durationMs: number;
+  /** Time to connect to the target, ms; -1 when no connection was made. */
+  connectMs: number;
+  target: string;
+  bytesIn: number;
+  bytesOut: number;
+  service: string;
+  route: string;
+  /** Why the gateway closed the connection (no route, upstream unreachable, idle timeout…), or ''. */
+  error: string;
+}
+
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
 function str(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
@@ -91,6 +112,35 @@ export class AccessLog {
       ',"service":' + (e.service === '' ? 'null' : str(e.service)) +
       ',"route":' + (e.route === '' ? 'null' : str(e.route)) +
       (e.error === '' ? '}\n' : ',"error":' + str(e.error) + '}\n');
+    if (this.size > AccessLog.MAX_BACKLOG) {
+      this.dropped++;
+      return;
+    }
+    this.parts.push(line);
+    this.size += line.length;
+    if (this.size >= AccessLog.BATCH && !this.writing) this.flush();
+  }
+
+  writeStream(e: StreamLogEntry): void {
+    const line =
+      '{"time":"' + isoNow() +
+      '","kind":"stream","protocol":' + (e.protocol === '' ? 'null' : str(e.protocol)) +
+      ',"client_ip":' + str(e.clientIp) +
+      ',"client_port":' + e.clientPort +
+      ',"listener":' + str(e.listener) +
+      ',"sni":' + (e.sni === null ? 'null' : str(e.sni)) +
+      ',"duration_ms":' + ms3(e.durationMs) +
+      ',"connect_ms":' + (e.connectMs < 0 ? 'null' : ms3(e.connectMs)) +
+      ',"target":' + (e.target === '' ? 'null' : str(e.target)) +
+      ',"bytes_in":' + e.bytesIn +
+      ',"bytes_out":' + e.bytesOut +
+      ',"service":' + (e.service === '' ? 'null' : str(e.service)) +
+      ',"route":' + (e.route === '' ? 'null' : str(e.route)) +
+      (e.error === '' ? '}\n' : ',"error":' + str(e.error) + '}\n');
+    this.push(line);
+  }
+
+  private push(line: string): void {
     if (this.size > AccessLog.MAX_BACKLOG) {
       this.dropped++;
       return;

@@ -89,3 +89,44 @@ export class MetricsRegistry {
     return out;
   }
 }
+
+/** Figures of one stream (L4) route in one worker; bumped once per connection, at its end. */
+export class StreamMetrics {
+  connections = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(
+    readonly service: string,
+    readonly route: string,
+  ) {}
+}
+
+export interface StreamMetricsDump {
+  service: string;
+  route: string;
+  connections: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** The worker's stream cells, keyed by service and route name, kept across reloads. */
+export class StreamMetricsRegistry {
+  private readonly cells = new Map<string, StreamMetrics>();
+
+  cell(service: string, route: string): StreamMetrics {
+    const key = service + '\u0000' + route;
+    let c = this.cells.get(key);
+    if (c === undefined) {
+      c = new StreamMetrics(service, route);
+      this.cells.set(key, c);
+    }
+    return c;
+  }
+
+  dump(): StreamMetricsDump[] {
+    const out: StreamMetricsDump[] = [];
+    for (const c of this.cells.values()) out.push({ service: c.service, route: c.route, connections: c.connections, bytesIn: c.bytesIn, bytesOut: c.bytesOut });
+    return out;
+  }
+}

@@ -2,7 +2,7 @@
 // (checked with `promtool check metrics` in the tests). Latencies are observed in ms on the
 // request path and exposed in seconds, Prometheus' base unit.
 
-import { LATENCY_BUCKETS_MS, type RouteMetricsDump } from './metrics.js';
+import { LATENCY_BUCKETS_MS, type RouteMetricsDump, type StreamMetricsDump } from './metrics.js';
 import type { WorkerStats } from '../process/messages.js';
 
 function esc(v: string): string {
@@ -35,6 +35,24 @@ export function mergeMetrics(dumps: RouteMetricsDump[][]): Merged[] {
       m.upstreamCount += d.upstreamCount;
       m.bytesIn += d.bytesIn;
       m.bytesOut += d.bytesOut;
+    }
+  }
+  return [...byKey.values()].sort((a, b) => (a.service + a.route).localeCompare(b.service + b.route));
+}
+
+/** Stream route figures summed over the workers. */
+export function mergeStreamMetrics(dumps: StreamMetricsDump[][]): StreamMetricsDump[] {
+  const byKey = new Map<string, StreamMetricsDump>();
+  for (const worker of dumps) {
+    for (const d of worker) {
+      const key = d.service + '\u0000' + d.route;
+      const m = byKey.get(key);
+      if (m === undefined) byKey.set(key, { ...d });
+      else {
+        m.connections += d.connections;
+        m.bytesIn += d.bytesIn;
+        m.bytesOut += d.bytesOut;
+      }
     }
   }
   return [...byKey.values()].sort((a, b) => (a.service + a.route).localeCompare(b.service + b.route));
@@ -90,6 +108,17 @@ export function renderPrometheus(workers: WorkerStats[], facts: PrimaryFacts): s
     L.push(`turnpike_bandwidth_bytes_total{service="${esc(m.service)}",route="${esc(m.route)}",direction="egress"} ${m.bytesOut}`);
   }
 
+  const streams = mergeStreamMetrics(workers.map((w) => w.streamMetrics ?? []));
+  L.push('# HELP turnpike_stream_connections_total Stream (TCP, TLS passthrough) connections accepted, by service and route (empty labels: no route matched).');
+  L.push('# TYPE turnpike_stream_connections_total counter');
+  for (const m of streams) L.push(`turnpike_stream_connections_total{service="${esc(m.service)}",route="${esc(m.route)}"} ${m.connections}`);
+  L.push('# HELP turnpike_stream_bytes_total Bytes of finished stream connections: received from clients (ingress) and sent to them (egress).');
+  L.push('# TYPE turnpike_stream_bytes_total counter');
+  for (const m of streams) {
+    L.push(`turnpike_stream_bytes_total{service="${esc(m.service)}",route="${esc(m.route)}",direction="ingress"} ${m.bytesIn}`);
+    L.push(`turnpike_stream_bytes_total{service="${esc(m.service)}",route="${esc(m.route)}",direction="egress"} ${m.bytesOut}`);
+  }
+
   // Target health: the worst state any worker sees (passive checks are per worker).
   const health = new Map<string, { upstream: string; target: string; state: string }>();
   const rank: Record<string, number> = { HEALTHCHECKS_OFF: 0, HEALTHY: 1, UNHEALTHY: 2 };
@@ -113,6 +142,10 @@ export function renderPrometheus(workers: WorkerStats[], facts: PrimaryFacts): s
   L.push('# HELP turnpike_connections Open client connections.');
   L.push('# TYPE turnpike_connections gauge');
   L.push(`turnpike_connections{state="active"} ${workers.reduce((a, w) => a + w.connections, 0)}`);
+
+  L.push('# HELP turnpike_stream_connections Open stream (TCP, TLS passthrough) client connections.');
+  L.push('# TYPE turnpike_stream_connections gauge');
+  L.push(`turnpike_stream_connections{state="active"} ${workers.reduce((a, w) => a + (w.streamConnections ?? 0), 0)}`);
 
   L.push('# HELP turnpike_upstream_connections Open connections to upstream endpoints (pooled idle ones included).');
   L.push('# TYPE turnpike_upstream_connections gauge');

@@ -1,7 +1,7 @@
 // IPC between the primary and its workers.
 
 import type { Config } from '../config/types.js';
-import type { RouteMetricsDump } from '../observe/metrics.js';
+import type { RouteMetricsDump, StreamMetricsDump } from '../observe/metrics.js';
 import type { PluginMetricDump } from '../observe/plugin-metrics.js';
 import type { TargetHealth } from '../upstream/types.js';
 
@@ -17,6 +17,10 @@ export interface WorkerStats {
   hash: string | null;
   connections: number;
   metrics: RouteMetricsDump[];
+  /** Stream (L4) routes: connections and bytes (summed over the workers by the primary). */
+  streamMetrics: StreamMetricsDump[];
+  /** Open stream (L4) client connections. */
+  streamConnections: number;
   /** What the plugins export through ctx.metrics (summed over the workers by the primary). */
   pluginMetrics: PluginMetricDump[];
   health: { cluster: string; targets: TargetHealth[]; available: boolean }[];

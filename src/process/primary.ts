@@ -90,6 +90,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   fs.mkdirSync(settings.prefix, { recursive: true });
   for (const a of settings.proxyListen) if (!a.ssl && !a.http2) await checkBindable('proxy_listen', a.host, a.port, a.spec);
   for (const a of settings.statusListen) await checkBindable('status_listen', a.host, a.port, a.spec);
+  for (const a of settings.streamListen) if (!a.ssl) await checkBindable('stream_listen', a.host, a.port, a.spec);
   const skipped = settings.proxyListen.filter((a) => a.ssl || a.http2);
   if (settings.proxyListen.length === skipped.length) throw new StartupError('proxy_listen has no plain HTTP address; TLS and HTTP/2 listeners are not available yet. Use e.g. --proxy-listen 0.0.0.0:8000');
 
@@ -323,6 +324,9 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
 
   const proxyAddrs = settings.proxyListen.filter((a) => !a.ssl && !a.http2).map((a) => `http://${a.host}:${a.port}`);
   log.info({ version: VERSION, workers: settings.workers, config: configFile, hash: current.hash, proxy: proxyAddrs, status: settings.statusListen.map((a) => `${a.host}:${a.port}`) }, `Turnpike ${VERSION} started: proxy on ${proxyAddrs.join(', ')}`);
+  const streamAddrs = settings.streamListen.filter((a) => !a.ssl).map((a) => `tcp://${a.host}:${a.port}`);
+  if (streamAddrs.length > 0) log.info({ stream: streamAddrs }, `stream listeners (tcp, tls_passthrough routes) on ${streamAddrs.join(', ')}`);
+  for (const a of settings.streamListen) if (a.ssl) log.warn(`stream_listen "${a.spec}" skipped: TLS-terminating stream listeners (tls routes) need certificates, coming in a later version; tls_passthrough routes work on a listener without "ssl"`);
   for (const a of skipped) log.warn(`proxy_listen "${a.spec}" skipped: TLS and HTTP/2 listeners are not available in this version yet`);
   if (settings.adminListen.length > 0) log.info('admin_listen: the Admin API is not available in this version yet (DB-less mode: edit the file, it is reloaded)');
 

@@ -12,13 +12,16 @@ import { createBalancer } from '../upstream/balancers/index.js';
 import { createEndpoint, endpointKey, parseTarget } from '../upstream/endpoint.js';
 import { HealthChecker } from '../upstream/health/index.js';
 import type { Balancer, Endpoint, TargetHealth } from '../upstream/types.js';
-import type { MetricsRegistry } from '../observe/metrics.js';
+import { StreamMetricsRegistry, type MetricsRegistry } from '../observe/metrics.js';
+import { StreamRouter, type StreamRouteSpec } from '../router/stream.js';
 import type { PluginChain } from '../plugins/chain/types.js';
-import type { Cluster, CompiledRoute, CompiledService, PassiveReporter, Snapshot } from './types.js';
+import type { Cluster, CompiledRoute, CompiledService, CompiledStreamRoute, PassiveReporter, Snapshot } from './types.js';
 import { ConfigConsumers } from './consumers.js';
 
 export interface CompileOptions {
   metrics: MetricsRegistry;
+  /** Cells of the stream routes; absent = figures not kept (e.g. a compile that only checks). */
+  streamMetrics?: StreamMetricsRegistry;
   previous: Snapshot | null;
   /** Opt-in recovery of passively ejected targets, seconds (0 = Kong's behaviour). */
   passiveRecoveryTimeout?: number;
@@ -171,9 +174,21 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
   }
 
   const specs: RouteSpec<CompiledRoute>[] = [];
+  const streamSpecs: StreamRouteSpec<CompiledStreamRoute>[] = [];
+  const streamMetrics = opts.streamMetrics ?? new StreamMetricsRegistry();
+  const serviceProtocol = new Map(config.services.map((s) => [s.id, s.protocol]));
   config.routes.forEach((r, order) => {
     const service = r.service !== null ? services.get(r.service.id) ?? null : null;
     const name = r.name ?? r.id;
+    if (r.protocols.some((p) => STREAM_PROTOCOLS.has(p))) {
+      const proto = r.service !== null ? serviceProtocol.get(r.service.id) : undefined;
+      if (proto !== undefined && proto !== 'tcp') {
+        throw new Error(`route "${name}": stream routes proxy raw TCP; its service must have protocol 'tcp' (it has '${proto}'${proto === 'tls' ? '; TLS towards the upstream is not available for streams yet' : ''})`);
+      }
+      const data: CompiledStreamRoute = { id: r.id, name, service, metrics: streamMetrics.cell(service?.name ?? '', name) };
+      streamSpecs.push({ id: r.id, name: r.name, protocols: r.protocols, sources: r.sources, destinations: r.destinations, snis: r.snis, order, data });
+      return;
+    }
     const compiled: CompiledRoute = {
       id: r.id,
       name,
@@ -201,11 +216,22 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
   return {
     hash,
     router: compileRouter(specs),
+    streamRouter: compileStreamRouter(streamSpecs),
     clusters,
     routeCount: specs.length,
     serviceCount: services.size,
     consumers: new ConfigConsumers(config),
   };
+}
+
+const STREAM_PROTOCOLS = new Set(['tcp', 'tls', 'tls_passthrough', 'udp']);
+
+function compileStreamRouter(specs: StreamRouteSpec<CompiledStreamRoute>[]): StreamRouter<CompiledStreamRoute> {
+  try {
+    return new StreamRouter(specs);
+  } catch (err) {
+    throw new Error(`stream routes: ${(err as Error).message}`);
+  }
 }
 
 /** Starts the new snapshot's health checks and stops those of clusters the reload dropped. */

@@ -3,7 +3,8 @@
 
 import type { Router } from '../router/types.js';
 import type { Balancer, Endpoint, TargetHealth } from '../upstream/types.js';
-import type { RouteMetrics } from '../observe/metrics.js';
+import type { RouteMetrics, StreamMetrics } from '../observe/metrics.js';
+import type { StreamRouter } from '../router/stream.js';
 import type { PluginChain } from '../plugins/chain/types.js';
 import type { ConsumerStore } from '../plugins/sdk.js';
 
@@ -53,10 +54,20 @@ export interface CompiledRoute {
   readonly plugins: PluginChain | null;
 }
 
+/** A route with protocols tcp / tls_passthrough, proxied byte for byte by the stream engine. */
+export interface CompiledStreamRoute {
+  readonly id: string;
+  readonly name: string;
+  readonly service: CompiledService | null;
+  readonly metrics: StreamMetrics;
+}
+
 export interface Snapshot {
   readonly hash: string;
   readonly router: Router<CompiledRoute>;
   readonly clusters: ReadonlyMap<string, Cluster>;
+  /** Stream (L4) routes; their listeners are stream_listen. */
+  readonly streamRouter: StreamRouter<CompiledStreamRoute>;
   readonly routeCount: number;
   readonly serviceCount: number;
   /** Consumers and credentials, for plugins. */
