@@ -98,6 +98,7 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
         serverToken: 'turnpike/' + VERSION,
         requestIdPrefix: process.pid.toString(36) + '-',
         connections: 0,
+        websockets: 0,
         draining: false,
       };
       listen(ctx);
@@ -140,6 +141,7 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
       index: workerIndex,
       hash: snapshot?.hash ?? null,
       connections: ctx?.connections ?? 0,
+      websockets: ctx?.websockets ?? 0,
       metrics: metrics.dump(),
       pluginMetrics: pluginMetrics.dump(),
       health,

@@ -16,6 +16,8 @@ export interface WorkerStats {
   index: number;
   hash: string | null;
   connections: number;
+  /** Open WebSocket tunnels (included in `connections`). */
+  websockets: number;
   metrics: RouteMetricsDump[];
   /** What the plugins export through ctx.metrics (summed over the workers by the primary). */
   pluginMetrics: PluginMetricDump[];
