@@ -38,6 +38,8 @@ export class FrameChecker {
         continue;
       }
       this.hdr[this.got++] = buf[i++];
+      // An unmasked frame is refused as soon as its second byte is in, not when 4 more come.
+      if (this.got === 2 && (this.hdr[1] & 0x80) === 0) return 'a client frame was not masked';
       const need = this.headerLength();
       if (this.got < need) continue;
       const err = this.frame();
