@@ -37,6 +37,8 @@ export interface WorkerContext {
   readonly requestIdPrefix: string;
   /** Open client connections of this worker. */
   connections: number;
+  /** Of those, WebSocket tunnels (after a 101). */
+  websockets: number;
   /** Set while draining for shutdown: answer with Connection: close. */
   draining: boolean;
 }

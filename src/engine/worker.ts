@@ -102,6 +102,7 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
         serverToken: 'turnpike/' + VERSION,
         requestIdPrefix: process.pid.toString(36) + '-',
         connections: 0,
+        websockets: 0,
         draining: false,
       };
       sctx = { snapshot: next, accessLog, unmatched: streamMetrics.cell('', ''), peekTimeout: STREAM_PEEK_TIMEOUT_MS, open: new Set() };
@@ -165,6 +166,7 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
       index: workerIndex,
       hash: snapshot?.hash ?? null,
       connections: ctx?.connections ?? 0,
+      websockets: ctx?.websockets ?? 0,
       metrics: metrics.dump(),
       streamMetrics: streamMetrics.dump(),
       streamConnections: sctx?.open.size ?? 0,

@@ -147,6 +147,10 @@ export function renderPrometheus(workers: WorkerStats[], facts: PrimaryFacts): s
   L.push('# TYPE turnpike_stream_connections gauge');
   L.push(`turnpike_stream_connections{state="active"} ${workers.reduce((a, w) => a + (w.streamConnections ?? 0), 0)}`);
 
+  L.push('# HELP turnpike_websocket_connections Open WebSocket connections (client connections switched to a tunnel).');
+  L.push('# TYPE turnpike_websocket_connections gauge');
+  L.push(`turnpike_websocket_connections ${workers.reduce((a, w) => a + (w.websockets ?? 0), 0)}`);
+
   L.push('# HELP turnpike_upstream_connections Open connections to upstream endpoints (pooled idle ones included).');
   L.push('# TYPE turnpike_upstream_connections gauge');
   const pools = new Map<string, { open: number; idle: number }>();

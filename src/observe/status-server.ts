@@ -74,7 +74,7 @@ export async function startStatusServer(addrs: ListenAddress[], src: StatusSourc
         started_at: new Date(src.startedAt).toISOString(),
         uptime_seconds: Math.floor(facts.uptimeSeconds),
         workers: slots.map((s) => ({ index: s.index, pid: s.pid, ready: s.ready, config_hash: s.hash, connections: byPid.get(s.pid)?.connections ?? null })),
-        connections: { active: stats.reduce((a, s) => a + s.connections, 0) },
+        connections: { active: stats.reduce((a, s) => a + s.connections, 0), websocket: stats.reduce((a, s) => a + (s.websockets ?? 0), 0) },
         last_reload: src.lastReload(),
         reloads: { success: facts.reloadsOk, failure: facts.reloadsFailed },
         upstreams: Object.fromEntries([...health].map(([name, h]) => [name, h])),

@@ -16,6 +16,8 @@ export interface WorkerStats {
   index: number;
   hash: string | null;
   connections: number;
+  /** Open WebSocket tunnels (included in `connections`). */
+  websockets: number;
   metrics: RouteMetricsDump[];
   /** Stream (L4) routes: connections and bytes (summed over the workers by the primary). */
   streamMetrics: StreamMetricsDump[];

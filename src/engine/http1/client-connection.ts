@@ -23,6 +23,19 @@ export interface UpstreamHandler {
   onResponseEnd(): void;
   onUpstreamFailure(kind: UpstreamFailure, message: string): void;
   onUpstreamDrain(): void;
+  /** 101 to a WebSocket handshake; buf[start,end) holds the first tunnel bytes (may be empty). */
+  onUpgrade(head: ResponseHead, buf: Buffer, start: number, end: number): void;
+}
+
+/**
+ * Takes the connection's bytes once it switched protocols (a WebSocket tunnel). Data ranges
+ * are views of the shared read buffer, as for UpstreamHandler.
+ */
+export interface TunnelPeer {
+  onTunnelData(buf: Buffer, start: number, end: number): void;
+  onTunnelDrain(): void;
+  /** The upstream closed or failed; the connection is destroyed. */
+  onTunnelClosed(): void;
 }
 
 export interface ConnectionOwner {
@@ -44,6 +57,7 @@ const enum St {
   Idle,
   AwaitHead,
   Body,
+  Tunnel, // switched protocols (101): bytes go to `peer`; never back to the pool
   Closed,
 }
 
@@ -70,6 +84,9 @@ export class ClientConnection implements Expirable {
   private framing: Framing = Framing.None;
   private waitingRequestEnd = false;
   requestDone = false;
+  /** The request asked for a WebSocket upgrade: a 101 is expected instead of refused. */
+  private upgrade = false;
+  private peer: TunnelPeer | null = null;
 
   constructor(
     readonly key: string,
@@ -93,7 +110,7 @@ export class ClientConnection implements Expirable {
     this.deadline = Date.now() + connectTimeout;
     watch(this);
     this.socket.on('connect', () => this.onConnect());
-    this.socket.on('drain', () => this.handler?.onUpstreamDrain());
+    this.socket.on('drain', () => (this.peer !== null ? this.peer.onTunnelDrain() : this.handler?.onUpstreamDrain()));
     this.socket.on('end', () => this.onEnd());
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
     this.socket.on('close', () => this.onClose());
@@ -108,9 +125,10 @@ export class ClientConnection implements Expirable {
   }
 
   /** Starts a request on this connection (state must be Idle). */
-  begin(handler: UpstreamHandler, isHead: boolean): void {
+  begin(handler: UpstreamHandler, isHead: boolean, upgrade = false): void {
     this.handler = handler;
     this.isHead = isHead;
+    this.upgrade = upgrade;
     this.state = St.AwaitHead;
     this.responseBytes = 0;
     this.requestDone = false;
@@ -152,15 +170,31 @@ export class ClientConnection implements Expirable {
 
   private paused = false;
 
+  /**
+   * The upstream answered 101 to a WebSocket handshake: from now on its bytes go to `peer`.
+   * The connection is out of the timeout sweep (the tunnel keeps its own) and is destroyed,
+   * never pooled, when the tunnel ends.
+   */
+  startTunnel(peer: TunnelPeer): void {
+    this.state = St.Tunnel;
+    this.handler = null;
+    this.peer = peer;
+    this.deadline = 0;
+    unwatch(this);
+  }
+
   /** Abandons the connection (the request failed or the client went away). */
   destroy(): void {
     if (this.state === St.Closed) return;
+    const peer = this.state === St.Tunnel ? this.peer : null;
     this.state = St.Closed;
+    this.peer = null;
     this.handler = null;
     this.deadline = 0;
     unwatch(this);
     this.socket.destroy();
     this.owner.forget(this);
+    if (peer !== null) peer.onTunnelClosed();
   }
 
   expire(): void {
@@ -183,6 +217,10 @@ export class ClientConnection implements Expirable {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.state === St.Tunnel) {
+      this.peer!.onTunnelData(chunk, 0, chunk.length);
+      return;
+    }
     if (this.state === St.AwaitHead || this.state === St.Body) {
       this.responseBytes += chunk.length;
       this.deadline = Date.now() + this.readTimeout;
@@ -219,7 +257,14 @@ export class ClientConnection implements Expirable {
     if (head.status < 200) {
       // Informational responses (100, 103) are consumed here; the gateway answers
       // Expect: 100-continue itself. 101 needs an upgrade we did not ask for.
-      if (head.status === 101) return this.fail('protocol', 'unexpected 101 Switching Protocols from upstream');
+      if (head.status === 101) {
+        if (!this.upgrade) return this.fail('protocol', 'unexpected 101 Switching Protocols from upstream');
+        if (head.upgrade.toLowerCase() !== 'websocket') return this.fail('protocol', `101 Switching Protocols from upstream to "${head.upgrade}", not websocket`);
+        // The handler answers the client and calls startTunnel; bytes after the head are the
+        // upstream's first frames.
+        this.handler!.onUpgrade(head, buf, bodyStart, buf.length);
+        return;
+      }
       if (bodyStart < buf.length) this.parseHead(buf, bodyStart);
       return;
     }
@@ -333,6 +378,7 @@ export class ClientConnection implements Expirable {
   }
 
   private onEnd(): void {
+    if (this.state === St.Tunnel) return; // the socket ends its side too, then 'close' tells the tunnel
     if (this.state === St.Body && this.framing === Framing.UntilClose) {
       this.head.keepAlive = false;
       this.requestDone = true;

@@ -56,6 +56,12 @@ export class RequestHead {
   xfPathIndex = -1;
   xfPrefixIndex = -1;
   viaIndex = -1;
+  /**
+   * A WebSocket opening handshake (RFC 6455 §4.1): GET, HTTP/1.1, no body, `Upgrade:
+   * websocket` and `Connection: upgrade`. Only this upgrade is tunnelled; any other Upgrade
+   * token is dropped as a hop-by-hop header (and h2c is refused).
+   */
+  upgradeWebSocket = false;
   /** Bytes of the head on the wire. */
   size = 0;
 
@@ -66,6 +72,7 @@ export class RequestHead {
     this.chunked = false;
     this.keepAlive = true;
     this.expectContinue = false;
+    this.upgradeWebSocket = false;
     this.host = '';
     this.hostname = '';
     this.query = '';
@@ -163,6 +170,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
   let hostCount = 0;
   let teSeen = false;
   let connection: string | null = null;
+  let upgrade: string | null = null;
   let pos = eol + 2;
   const names = head.names;
   const lnames = head.lnames;
@@ -218,8 +226,11 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
       case 7:
         if (lname === 'trailer' || lname === 'upgrade') {
           sk = Skip.HopByHop;
-          if (lname === 'upgrade' && /(^|[\s,])h2c(\s*(,|$))/i.test(value)) {
-            return new HttpParseError(400, 'Bad request: "Upgrade: h2c" is refused; use HTTP/2 with prior knowledge on an http2 listener instead');
+          if (lname === 'upgrade') {
+            if (/(^|[\s,])h2c(\s*(,|$))/i.test(value)) {
+              return new HttpParseError(400, 'Bad request: "Upgrade: h2c" is refused; use HTTP/2 with prior knowledge on an http2 listener instead');
+            }
+            upgrade = upgrade === null ? value : upgrade + ',' + value;
           }
         }
         break;
@@ -299,8 +310,10 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
 
   if (connection !== null) {
     const tokens = connection.split(',');
+    let connUpgrade = false;
     for (let t = 0; t < tokens.length; t++) {
       const tok = tokens[t].trim().toLowerCase();
+      if (tok === 'upgrade') connUpgrade = true;
       if (tok === 'close') head.keepAlive = false;
       else if (tok === 'keep-alive') {
         if (minor === 0) head.keepAlive = true;
@@ -308,6 +321,11 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
         // Every header the Connection header names is hop-by-hop (RFC 9110 §7.6.1).
         for (let i = 0; i < n; i++) if (lnames[i] === tok) skip[i] = Skip.HopByHop;
       }
+    }
+    // A body on a handshake would be ambiguous with the first frames: such a request is
+    // forwarded as plain HTTP, its Upgrade header dropped.
+    if (connUpgrade && upgrade !== null && method === 'GET' && minor === 1 && !head.chunked && head.contentLength <= 0 && /(^|[\s,])websocket(\s*(,|$))/i.test(upgrade)) {
+      head.upgradeWebSocket = true;
     }
   }
   return idx + 4 - start;

@@ -22,6 +22,8 @@ export class ResponseHead {
   contentLength = -1;
   /** The upstream will keep the connection open after this response. */
   keepAlive = true;
+  /** The Upgrade header's value ('' when absent): checked on a 101 to a WebSocket handshake. */
+  upgrade = '';
   size = 0;
 }
 
@@ -59,6 +61,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, maxHe
   out.size = idx + 4 - start;
   out.contentLength = -1;
   out.keepAlive = minor === 1;
+  out.upgrade = '';
 
   let lines = '';
   let chunked = false;
@@ -79,9 +82,12 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, maxHe
       const lname = s.slice(pos, colon).toLowerCase();
       const value = trimOws(s, colon + 1, e);
       switch (lname) {
+        case 'upgrade':
+          keep = false;
+          out.upgrade = value;
+          break;
         case 'te':
         case 'trailer':
-        case 'upgrade':
         case 'keep-alive':
         case 'proxy-connection':
           keep = false;

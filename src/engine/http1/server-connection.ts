@@ -10,12 +10,15 @@ import { errorResponse } from '../errors.js';
 import { watch, unwatch, type Expirable } from '../clock.js';
 import type { ListenerInfo, WorkerContext } from '../context.js';
 import { Exchange, nextRequestId } from '../proxy/exchange.js';
+import type { ClientConnection } from './client-connection.js';
+import { WebSocketTunnel, type TunnelObserver, type TunnelSettings } from '../ws/tunnel.js';
 
 const enum St {
   Head, // waiting for (the rest of) a request head
   Hold, // head parsed, exchange waiting for an upstream before the body flows
   Body, // request body streaming to the upstream
   Wait, // request fully read, response in progress
+  Tunnel, // switched to WebSocket: bytes relayed by `tunnel` until either side closes
   Closing,
 }
 
@@ -34,6 +37,7 @@ export class Http1ServerConnection implements Expirable {
   private pending: Buffer | null = null;
   private state = St.Head;
   private exchange: Exchange | null = null;
+  private tunnel: WebSocketTunnel | null = null;
   private bodyRemaining = 0;
   private readonly chunked = new ChunkedParser();
   private bodyChunked = false;
@@ -69,7 +73,7 @@ export class Http1ServerConnection implements Expirable {
     ctx.connections++;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.exchange?.onClientDrain());
+    socket.on('drain', () => (this.tunnel !== null ? this.tunnel.onClientDrain() : this.exchange?.onClientDrain()));
     socket.on('error', () => this.onGone());
     socket.on('close', () => this.onGone());
     socket.on('end', () => this.onEnd());
@@ -103,6 +107,9 @@ export class Http1ServerConnection implements Expirable {
       case St.Body:
         this.deadline = Date.now() + this.ctx.clientTimeout;
         this.feedBody(chunk, 0);
+        return;
+      case St.Tunnel:
+        this.tunnel!.fromClient(chunk);
         return;
       default:
         return;
@@ -247,6 +254,34 @@ export class Http1ServerConnection implements Expirable {
     return this.socket.destroyed;
   }
 
+  /**
+   * The exchange's WebSocket handshake succeeded (the 101 is written): the connection now
+   * belongs to a tunnel to `upstream` until either side closes. Bytes the client sent after
+   * its handshake (early frames) go first. The open-tunnel gauge counts it until it ends.
+   */
+  startTunnel(upstream: ClientConnection, settings: TunnelSettings, observer: TunnelObserver): WebSocketTunnel {
+    this.exchange = null;
+    this.state = St.Tunnel;
+    this.deadline = 0;
+    unwatch(this); // the tunnel keeps its own deadline: one sweep entry per tunnel, not three
+    this.ctx.websockets++;
+    const ctx = this.ctx;
+    const t = new WebSocketTunnel(this.socket, upstream, settings, {
+      onTunnelClosed(fromClient: number, toClient: number, reason: string): void {
+        ctx.websockets--;
+        observer.onTunnelClosed(fromClient, toClient, reason);
+      },
+    });
+    this.tunnel = t;
+    upstream.startTunnel(t);
+    const p = this.pending;
+    this.pending = null;
+    this.pauses = 0;
+    this.socket.resume();
+    if (p !== null && p.length > 0) t.fromClient(p);
+    return t;
+  }
+
   /** Called by the exchange when its response has been fully written. */
   exchangeDone(keepAlive: boolean): void {
     this.exchange = null;
@@ -291,6 +326,7 @@ export class Http1ServerConnection implements Expirable {
 
   close(): void {
     this.state = St.Closing;
+    if (this.tunnel !== null) this.tunnel.close('shutdown');
     this.socket.destroy();
   }
 
@@ -301,6 +337,7 @@ export class Http1ServerConnection implements Expirable {
 
   private onEnd(): void {
     // Client half-closed. Finish the response in progress, then close.
+    if (this.state === St.Tunnel) return; // the tunnel hears of it on 'close'
     if (this.state === St.Head) {
       this.close();
     } else if (this.state === St.Body) {
@@ -320,5 +357,7 @@ export class Http1ServerConnection implements Expirable {
     const ex = this.exchange;
     this.exchange = null;
     if (ex !== null) ex.abort('client closed the connection');
+    const t = this.tunnel;
+    if (t !== null) t.onClientClosed();
   }
 }

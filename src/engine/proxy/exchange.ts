@@ -18,6 +18,7 @@ import { HeaderList, PluginRun, type PluginHost } from './plugin-run.js';
 import { BodyPipeline, PIPELINE_HIGH_WATER, type NamedFilter } from './body-pipeline.js';
 import { ChunkedParser } from '../http1/chunked.js';
 import type { ConsumerStore, HeaderMap, Phase, PluginMetrics, RequestOutcome } from '../../plugins/sdk.js';
+import type { TunnelObserver } from '../ws/tunnel.js';
 
 let seq = 0;
 
@@ -44,7 +45,7 @@ const matchResult: MatchResult<CompiledRoute> = { route: null, matchLength: 0, c
 const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
-export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
+export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, TunnelObserver {
   readonly requestId: string;
   readonly startedAt = performance.now();
   snapshot: Snapshot;
@@ -245,7 +246,33 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
     mi.protocol = this.conn.listener.scheme;
     mi.head = head;
     const mr = matchResult;
-    if (!this.snapshot.router.match(mi, mr)) {
+    const router = this.snapshot.router;
+    // A WebSocket handshake matches routes with protocols ws/wss first, then (as Kong's open
+    // source gateway does) routes with http/https. A plain request never matches a ws-only route.
+    let matched: boolean;
+    if (head.upgradeWebSocket) {
+      mi.protocol = mi.protocol === 'https' ? 'wss' : 'ws';
+      matched = router.match(mi, mr);
+      if (!matched) {
+        mi.protocol = this.conn.listener.scheme;
+        matched = router.match(mi, mr);
+      }
+    } else {
+      matched = router.match(mi, mr);
+      if (!matched) {
+        // Only on the 404 path: a route that would take this request as a WebSocket says so.
+        mi.protocol = mi.protocol === 'https' ? 'wss' : 'ws';
+        const wsOnly = router.match(mi, mr);
+        mr.route = null;
+        mr.captures = null;
+        if (wsOnly) {
+          mi.head = null;
+          this.failReason = 'the route accepts WebSocket handshakes only (protocols ws/wss)';
+          return this.respondError(426, 'Upgrade Required');
+        }
+      }
+    }
+    if (!matched) {
       mi.head = null;
       return this.respondError(404, KONG_MESSAGES.noRoute);
     }
@@ -308,7 +335,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
     const svc = this.service!;
     conn.readTimeout = svc.readTimeout;
     conn.writeTimeout = svc.writeTimeout;
-    conn.begin(this, this.head.method === 'HEAD');
+    conn.begin(this, this.head.method === 'HEAD', this.head.upgradeWebSocket);
     this.upstreamStart = performance.now();
     const body = this.bodyReplacement ?? this.reqBody;
     if (body === null) {
@@ -364,6 +391,8 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
       if (prefix !== '/') s += 'X-Forwarded-Prefix: ' + prefix + '\r\n';
     }
     s += 'Via: ' + (via === '' ? '1.1 ' + this.ctx.serverToken : via + ', 1.1 ' + this.ctx.serverToken) + '\r\n';
+    // The one upgrade that is forwarded (Sec-WebSocket-* are end-to-end and copied above).
+    if (head.upgradeWebSocket) s += 'Connection: Upgrade\r\nUpgrade: websocket\r\n';
     if (bodyLength >= 0) {
       if (bodyLength > 0 || head.chunked || head.contentLength !== -1) s += 'Content-Length: ' + bodyLength + '\r\n';
     } else if (head.chunked) s += 'Transfer-Encoding: chunked\r\n';
@@ -488,6 +517,52 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost {
     }
     this.bytesOut += o;
     if (!conn.write(o === out.length ? out : out.subarray(0, o))) this.upstream?.pauseReading();
+  }
+
+  /**
+   * The upstream switched to WebSocket: forward its 101 (response-phase plugins may add
+   * headers; body filters do not apply), record the handshake as finished (access log line
+   * and metrics with status 101 now), and hand both connections to a tunnel. The balancer
+   * counts the connection as in flight until the tunnel closes (least-connections sees
+   * long-lived WebSockets).
+   */
+  onUpgrade(rh: ResponseHead, buf: Buffer, start: number, end: number): void {
+    const up = this.upstream!;
+    this.upstreamLatency = performance.now() - this.upstreamStart;
+    this.status = 101;
+    this.upstreamStatus = 101;
+    this.responseStarted = true;
+    let lines = rh.headerLines;
+    const run = this.run;
+    if (run !== null) {
+      if (run.chain.response.length > 0) {
+        const list = HeaderList.fromLines(101, lines);
+        if (run.runResponse(list)) lines = list.toLines();
+      }
+      this.responseLines = lines;
+    }
+    const h = rh.statusLine + lines + 'Connection: Upgrade\r\nUpgrade: websocket\r\nVia: 1.1 ' + this.ctx.serverToken + '\r\n\r\n';
+    this.bytesOut += h.length;
+    const conn = this.conn;
+    conn.write(h);
+    const passive = this.service!.cluster.passive;
+    if (passive !== null) passive.report(this.endpoint!, 'success', 101);
+    const svc = this.service!;
+    const ext = /(^|\r\n)sec-websocket-extensions:/i.test(rh.headerLines);
+    const tunnel = conn.startTunnel(up, { idleTimeout: svc.readTimeout, writeTimeout: svc.writeTimeout, checkFrames: true, rsv1: ext }, this);
+    this.finished = true;
+    this.keepAlive = false;
+    this.upstream = null;
+    this.record();
+    // The upstream's first frames, if they came with the 101.
+    if (end > start) tunnel.onTunnelData(buf, start, end);
+  }
+
+  onTunnelClosed(fromClient: number, toClient: number): void {
+    this.service!.cluster.balancer.onEnd(this.endpoint!, this.upstreamLatency, false);
+    const m = this.route!.metrics;
+    m.bytesIn += fromClient;
+    m.bytesOut += toClient;
   }
 
   onResponseData(buf: Buffer, start: number, end: number): void {
