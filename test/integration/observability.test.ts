@@ -249,7 +249,7 @@ test('/status reports version, config hash, uptime, workers, connections, last r
     assert.notEqual(w.pid, gw.proc.pid);
   }
   assert.notEqual(st.workers[0].pid, st.workers[1].pid);
-  assert.deepEqual(st.connections, { active: 0 });
+  assert.deepEqual(st.connections, { active: 0, websocket: 0 });
   assert.equal(st.last_reload.ok, true);
   assert.equal(st.last_reload.hash, st.config_hash);
   const ready = await fetch(gw.statusUrl + '/status/ready');
