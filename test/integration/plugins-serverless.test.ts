@@ -104,7 +104,7 @@ test('pre-function / post-function: JavaScript per phase, short-circuit, failure
 
   const out = gw.stderr + gw.stdout;
   assert.match(out, /pre-function.*kaput/);
-  assert.match(out, /pre-function.*longer than 50 ms/);
+  assert.match(out, /pre-function.*longer than 1000 ms/);
   assert.match(out, /post-function.*longer than 100 ms/);
 });
 

@@ -34,7 +34,7 @@ export const ServerlessSchema = Type.Object(
     /** Kong 1.x/2.x: the access functions. Moved into `access` by `upgrade`. */
     functions: Type.Optional(Sources),
     /** Time limit of one function call (sync code and its awaits), in milliseconds. */
-    timeout_ms: Type.Integer({ minimum: 1, maximum: 10_000, default: 50 }),
+    timeout_ms: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
   },
   { additionalProperties: false },
 );
