@@ -16,6 +16,8 @@ import type { MetricsRegistry } from '../observe/metrics.js';
 import type { PluginChain } from '../plugins/chain/types.js';
 import type { Cluster, CompiledRoute, CompiledService, PassiveReporter, Snapshot } from './types.js';
 import { ConfigConsumers } from './consumers.js';
+import { SniContexts } from '../engine/tls/contexts.js';
+import type { TlsOptions } from '../engine/tls/options.js';
 
 export interface CompileOptions {
   metrics: MetricsRegistry;
@@ -31,6 +33,8 @@ export interface CompileOptions {
   plugins?: { forRoute(routeId: string, serviceId: string | null): PluginChain | null };
   /** Every change of a target's health in this process (probe, passive ejection, or applied from outside). */
   onHealthChange?: (upstream: string, ep: Endpoint, healthy: boolean) => void;
+  /** Build the secure contexts of `certificates` (the processes that serve or check TLS). */
+  tls?: TlsOptions;
 }
 
 /** Default port of a protocol, left out of Host headers. */
@@ -171,6 +175,7 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
   }
 
   const specs: RouteSpec<CompiledRoute>[] = [];
+  let httpsOnlyRoutes = false;
   config.routes.forEach((r, order) => {
     const service = r.service !== null ? services.get(r.service.id) ?? null : null;
     const name = r.name ?? r.id;
@@ -183,7 +188,9 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
       pathHandling: r.path_handling,
       metrics: opts.metrics.cell(service?.name ?? '', name),
       plugins: opts.plugins?.forRoute(r.id, r.service?.id ?? null) ?? null,
+      httpsRedirectStatus: r.https_redirect_status_code,
     };
+    if (r.protocols.includes('https') && !r.protocols.includes('http')) httpsOnlyRoutes = true;
     specs.push({
       id: r.id,
       name: r.name,
@@ -205,6 +212,8 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
     routeCount: specs.length,
     serviceCount: services.size,
     consumers: new ConfigConsumers(config),
+    tls: opts.tls !== undefined && (config.certificates?.length ?? 0) > 0 ? new SniContexts(config, opts.tls) : null,
+    httpsOnlyRoutes,
   };
 }
 
