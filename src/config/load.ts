@@ -4,6 +4,7 @@
 // Every stage collects all the errors it finds; each error carries a line and column.
 import { readFile } from 'node:fs/promises';
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import AjvModule, { type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -499,6 +500,13 @@ function checkPemPair(rep: Reporter, e: Entry, certField: string, keyField: stri
   if (cert !== undefined && key !== undefined) {
     if (!cert.checkPrivateKey(key)) {
       rep.add([...e.at, keyField], `does not belong to the certificate in '${certField}' (the public keys differ); give the private key the certificate was issued for`);
+      return undefined;
+    }
+    try {
+      // What OpenSSL itself refuses (a SHA-1 signature, a key too small for its security level).
+      createSecureContext({ cert: certText, key: keyText });
+    } catch (err) {
+      rep.add([...e.at, certField], `cannot be served: OpenSSL refuses it (${firstLine(err)}); a SHA-1 signature or an RSA key under 2048 bits is the usual cause`);
       return undefined;
     }
     return key.asymmetricKeyType;

@@ -25,7 +25,11 @@ export class SniContexts {
       if (cert === undefined) continue; // the loader refuses dangling references
       let ctx = byId.get(cert.id);
       if (ctx === undefined) {
-        ctx = secureContext(cert, options);
+        try {
+          ctx = secureContext(cert, options);
+        } catch (err) {
+          throw new Error(`certificate ${cert.id} (sni '${sni.name}'): OpenSSL refuses it: ${(err as Error).message}`);
+        }
         byId.set(cert.id, ctx);
       }
       const name = sni.name.toLowerCase();
