@@ -73,6 +73,12 @@ function config(upstreamPort: number, a: Pair, wild: Pair): string {
   });
 }
 
+function bigFile(): string {
+  const f = path.join(prefix, 'big.bin');
+  fs.writeFileSync(f, Buffer.alloc(1024 * 1024, 'x'));
+  return f;
+}
+
 interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -169,6 +175,9 @@ test('curl with --cacert and SNI, and the upstream sees X-Forwarded-Proto: https
   const seen = up.requests[before]!;
   assert.equal(seen.headers['x-forwarded-proto'], 'https');
   assert.equal(seen.headers['x-forwarded-port'], String(tlsPort));
+  // A request body over TLS (1 MiB, streamed through with backpressure).
+  const posted = await curl(['-sS', '--cacert', caFile, '--resolve', `a.test:${tlsPort}:127.0.0.1`, '--data-binary', `@${bigFile()}`, `https://a.test:${tlsPort}/any`]);
+  assert.equal(JSON.parse(posted).bodyLength, 1024 * 1024);
   const insecure = await curl(['-sSk', '-o', '/dev/null', '-w', '%{http_code}', `https://127.0.0.1:${tlsPort}/any`]);
   assert.equal(insecure, '200');
 });
@@ -246,6 +255,30 @@ test('the generated default certificate is reused after a restart', async () => 
   assert.match(gw.stdout, /using the self-signed default certificate/);
   const r = await get(tlsPort, '127.0.0.1', '/any');
   assert.equal(r.fingerprint, defaultFingerprint);
+});
+
+test('ssl_cert / ssl_cert_key: the configured default certificate serves unknown names; a mismatched pair stops the start', async () => {
+  const def = await leaf(ca, 'default.test');
+  const other = await leaf(ca, 'other.test');
+  const dir = tmpDir();
+  onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'd.crt'), def.cert);
+  fs.writeFileSync(path.join(dir, 'd.key'), def.key);
+  fs.writeFileSync(path.join(dir, 'o.key'), other.key);
+  await gw.stop();
+  gw = await startGateway({
+    config: config(up.port, certA, certWild),
+    extraListen: `127.0.0.1:${tlsPort} ssl`,
+    env: { TURNPIKE_PREFIX: dir, TURNPIKE_SSL_CERT: path.join(dir, 'd.crt'), TURNPIKE_SSL_CERT_KEY: path.join(dir, 'd.key') },
+  });
+  assert.equal((await get(tlsPort, 'unknown.test', '/any')).cn, 'default.test');
+  assert.equal((await get(tlsPort, 'a.test', '/any', { ca: ca.cert })).cn, 'a.test');
+  assert.ok(!fs.existsSync(path.join(dir, 'ssl')), 'no self-signed certificate when ssl_cert is set');
+  const bad = await runCli(['start', '--config', gw.configPath, '--proxy-listen', `127.0.0.1:${await freePort()} ssl`, '--status-listen', 'off'], {
+    TURNPIKE_PREFIX: dir, TURNPIKE_SSL_CERT: path.join(dir, 'd.crt'), TURNPIKE_SSL_CERT_KEY: path.join(dir, 'o.key'),
+  });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /ssl_cert_key ".*o\.key": does not belong to the certificate in ssl_cert/);
 });
 
 test('turnpike validate: bad PEM and a key of another certificate → exit 1 naming the entity and the field', async () => {
