@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import { resolveTlsOptions, type TlsOptions } from '../engine/tls/options.js';
 
 export interface ListenAddress {
   host: string;
@@ -42,6 +43,11 @@ export interface Settings {
   clientBodyBufferLimit: number;
   /** Kong's `plugins`: "bundled", paths and npm package names, comma-separated; "off" for none. */
   plugins: string;
+  /** Default certificate(s) of TLS listeners: file paths or inline PEM (kong.conf ssl_cert / ssl_cert_key). Empty = self-signed in the prefix. */
+  sslCert: string[];
+  sslCertKey: string[];
+  /** Protocol versions and ciphers of TLS listeners (ssl_protocols, ssl_cipher_suite, ssl_ciphers). */
+  tls: TlsOptions;
 }
 
 export class SettingsError extends Error {}
@@ -54,6 +60,7 @@ const KNOWN = [
   'trusted_ips', 'proxy_access_log', 'log_level', 'max_header_size', 'keepalive_timeout', 'client_timeout',
   'upstream_keepalive_pool_size', 'upstream_keepalive_max_requests', 'upstream_keepalive_idle_timeout', 'drain_timeout',
   'passive_recovery_timeout', 'plugins', 'client_body_buffer_limit', 'stream_listen',
+  'ssl_cert', 'ssl_cert_key', 'ssl_protocols', 'ssl_cipher_suite', 'ssl_ciphers',
 ] as const;
 
 export function rawFromEnv(env: NodeJS.ProcessEnv): RawSettings {
@@ -129,6 +136,13 @@ export function resolveSettings(raw: RawSettings): Settings {
       throw new SettingsError(`trusted_ips: "${t}" is not an IP address or CIDR block (e.g. 10.0.0.0/8, ::1, 0.0.0.0/0,::/0)`);
     }
   }
+  let tls: TlsOptions;
+  try {
+    tls = resolveTlsOptions(raw.ssl_protocols, raw.ssl_cipher_suite, raw.ssl_ciphers);
+  } catch (err) {
+    throw new SettingsError((err as Error).message);
+  }
+  const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   const accessLog = raw.proxy_access_log ?? path.join(prefix, 'logs', 'access.log');
   return {
     config,
@@ -153,6 +167,9 @@ export function resolveSettings(raw: RawSettings): Settings {
     passiveRecoveryTimeout: int('passive_recovery_timeout', raw.passive_recovery_timeout, 0, 0, 86400),
     plugins: raw.plugins ?? 'bundled',
     clientBodyBufferLimit: int('client_body_buffer_limit', raw.client_body_buffer_limit, 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    sslCert: list(raw.ssl_cert).map((p) => (p.includes('-----BEGIN ') ? p : path.resolve(p))),
+    sslCertKey: list(raw.ssl_cert_key).map((p) => (p.includes('-----BEGIN ') ? p : path.resolve(p))),
+    tls,
   };
 }
 

@@ -3,12 +3,16 @@
 // Kong's semantic checks and normalization → flattening, ids, references → plugin configs.
 // Every stage collects all the errors it finds; each error carries a line and column.
 import { readFile } from 'node:fs/promises';
+import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import AjvModule, { type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { PluginRegistry } from '../plugins/registry.js';
-import type { Config, Consumer, Plugin, Ref, Route, Service, Target, Upstream } from './types.js';
+import type { Certificate, Config, Consumer, Plugin, Ref, Route, Service, Sni, Target, Upstream } from './types.js';
 import {
+  CertificateSchema,
+  SniSchema,
   ConfigSchema,
   ConsumerSchema,
   CREDENTIAL_KEYS,
@@ -59,8 +63,10 @@ const COLLECTIONS: Record<string, { kind: Kind; nested: string[] }> = {
   targets: { kind: 'target', nested: [] },
   consumers: { kind: 'consumer', nested: ['plugins'] },
   plugins: { kind: 'plugin', nested: [] },
+  certificates: { kind: 'certificate', nested: ['snis'] },
+  snis: { kind: 'sni', nested: [] },
 };
-type Kind = 'service' | 'route' | 'upstream' | 'target' | 'consumer' | 'plugin';
+type Kind = 'service' | 'route' | 'upstream' | 'target' | 'consumer' | 'plugin' | 'certificate' | 'sni';
 
 class Reporter {
   readonly errors: ConfigError[] = [];
@@ -119,6 +125,7 @@ class Reporter {
     if (isObj(node)) {
       name = kind === 'consumer' ? (node.username ?? node.custom_id) : kind === 'target' ? node.target : node.name;
     }
+    if (kind === 'sni' && typeof node === 'string') name = node;
     const shown = typeof name === 'string' && name !== '' ? ` '${name}'` : '';
     return `${kind}${shown} (${pathToString(at)})`;
   }
@@ -484,6 +491,66 @@ export function normalizeTarget(target: string): { ok: true; target: string } | 
 }
 
 // ---------------------------------------------------------------------------------------------
+// Certificates: the PEM texts are read here, so a bad one stops the load with its field named.
+
+function firstLine(err: unknown): string {
+  return ((err as Error).message ?? String(err)).split('\n')[0]!;
+}
+
+/** Checks one cert/key pair; returns the key type ('rsa', 'ec', ...) when both parse. */
+function checkPemPair(rep: Reporter, e: Entry, certField: string, keyField: string, now: number): string | undefined {
+  const certText = e.node[certField];
+  const keyText = e.node[keyField];
+  // Not PEM at all: the schema already said so.
+  if (typeof certText !== 'string' || typeof keyText !== 'string' || !certText.includes('-----BEGIN ') || !keyText.includes('-----BEGIN ')) return undefined;
+  let cert: X509Certificate | undefined;
+  let key: KeyObject | undefined;
+  try {
+    cert = new X509Certificate(certText);
+  } catch (err) {
+    rep.add([...e.at, certField], `is not a valid PEM certificate (${firstLine(err)}); give the text between and including -----BEGIN CERTIFICATE----- and -----END CERTIFICATE-----`);
+  }
+  try {
+    key = createPrivateKey(keyText);
+  } catch (err) {
+    const why = /ENCRYPTED/.test(keyText) ? 'encrypted private keys are not supported; decrypt it, e.g. with `openssl pkey -in key.pem`' : firstLine(err);
+    rep.add([...e.at, keyField], `is not a valid PEM private key (${why})`);
+  }
+  if (cert !== undefined) {
+    const notAfter = Date.parse(cert.validTo);
+    if (notAfter < now) rep.add([...e.at, certField], `has expired (valid until ${new Date(notAfter).toISOString()}); renew it`);
+  }
+  if (cert !== undefined && key !== undefined) {
+    if (!cert.checkPrivateKey(key)) {
+      rep.add([...e.at, keyField], `does not belong to the certificate in '${certField}' (the public keys differ); give the private key the certificate was issued for`);
+      return undefined;
+    }
+    try {
+      // What OpenSSL itself refuses (a SHA-1 signature, a key too small for its security level).
+      createSecureContext({ cert: certText, key: keyText });
+    } catch (err) {
+      rep.add([...e.at, certField], `cannot be served: OpenSSL refuses it (${firstLine(err)}); a SHA-1 signature or an RSA key under 2048 bits is the usual cause`);
+      return undefined;
+    }
+    return key.asymmetricKeyType;
+  }
+  return undefined;
+}
+
+function checkCertificate(rep: Reporter, e: Entry): void {
+  const now = Date.now();
+  const main = checkPemPair(rep, e, 'cert', 'key', now);
+  const hasAlt = isSet(e.node.cert_alt);
+  if (hasAlt !== isSet(e.node.key_alt)) {
+    rep.add([...e.at, hasAlt ? 'key_alt' : 'cert_alt'], `is required when '${hasAlt ? 'cert_alt' : 'key_alt'}' is set`);
+    return;
+  }
+  if (!hasAlt) return;
+  const alt = checkPemPair(rep, e, 'cert_alt', 'key_alt', now);
+  if (main !== undefined && alt !== undefined && main === alt) {
+    rep.add([...e.at, 'cert_alt'], `must use another key type than 'cert' (both are ${main.toUpperCase()}); the alternate certificate is for serving RSA and ECDSA side by side`);
+  }
+}
 
 function pick<T>(schema: { properties: Obj }, node: Obj, extra: Obj = {}): T {
   const out: Obj = {};
@@ -534,6 +601,11 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
       delete data[k];
     }
   }
+  if (Array.isArray(data.certificates)) {
+    for (const c of data.certificates as unknown[]) {
+      if (isObj(c) && Array.isArray(c.snis)) c.snis = (c.snis as unknown[]).map((n) => (typeof n === 'string' ? { name: n } : n));
+    }
+  }
   const validate = validator();
   if (!validate(data)) reportSchemaErrors(rep, validate.errors ?? [], data);
   const version = typeof data._format_version === 'string' ? data._format_version : '3.0';
@@ -570,6 +642,11 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     addPlugins(c.plugins, ce.at, ce);
   });
   addPlugins(data.plugins, []);
+  arr(data.certificates).forEach((c, i) => {
+    const ce = add('certificate', ['certificates', i], c);
+    arr(c.snis).forEach((n, j) => add('sni', ['certificates', i, 'snis', j], n, ce));
+  });
+  arr(data.snis).forEach((n, i) => add('sni', ['snis', i], n));
   const of = (k: Kind) => entries.filter((e) => e.kind === k);
 
   // 3. Kong's semantic checks and per-entity normalization.
@@ -579,6 +656,8 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
       if (e.kind === 'service') checkService(rep, e, rawNode);
       else if (e.kind === 'route') checkRoute(rep, e, rawNode, version);
       else if (e.kind === 'upstream') checkUpstream(rep, e);
+      else if (e.kind === 'certificate') checkCertificate(rep, e);
+      else if (e.kind === 'sni' && typeof e.node.name === 'string') e.node.name = e.node.name.toLowerCase();
       else if (e.kind === 'target' && typeof e.node.target === 'string') {
         const t = normalizeTarget(e.node.target);
         if (t.ok) e.node.target = t.target;
@@ -606,9 +685,13 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   const assignId = (e: Entry, key: string) => {
     e.id = typeof e.node.id === 'string' && UUID_RE.test(e.node.id) ? e.node.id.toLowerCase() : uuidV5(`${e.kind}:${key}`);
   };
-  for (const e of [...of('service'), ...of('upstream'), ...of('consumer'), ...of('route')]) {
+  for (const e of [...of('service'), ...of('upstream'), ...of('consumer'), ...of('route'), ...of('sni')]) {
     const n = nameKey(e);
     assignId(e, n !== undefined ? `name:${n}` : `at:${e.parent?.id ?? ''}:${pathToString(e.at)}`);
+  }
+  // A certificate has no name: its id derives from the certificate text itself.
+  for (const e of of('certificate')) {
+    assignId(e, `cert:${createHash('sha256').update(String(e.node.cert ?? pathToString(e.at)).trim()).digest('hex')}`);
   }
 
   // 5. References.
@@ -625,9 +708,12 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     route: index('route', ['name']),
     upstream: index('upstream', ['name']),
     consumer: index('consumer', ['username', 'custom_id']),
+    certificate: index('certificate', []),
   };
-  const refKeys: Partial<Record<Kind, string[]>> = { service: ['name'], route: ['name'], upstream: ['name'], consumer: ['username', 'custom_id'] };
-  const plural: Record<Kind, string> = { service: 'services', route: 'routes', upstream: 'upstreams', consumer: 'consumers', target: 'targets', plugin: 'plugins' };
+  const refKeys: Partial<Record<Kind, string[]>> = { service: ['name'], route: ['name'], upstream: ['name'], consumer: ['username', 'custom_id'], certificate: [] };
+  const plural: Record<Kind, string> = {
+    service: 'services', route: 'routes', upstream: 'upstreams', consumer: 'consumers', target: 'targets', plugin: 'plugins', certificate: 'certificates', sni: 'snis',
+  };
   const resolve = (from: Entry, field: Kind): Ref | null | undefined => {
     const ref = from.node[field];
     if (ref === undefined || ref === null) return null;
@@ -655,6 +741,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     const r: Partial<Record<Kind, Ref | null>> = {};
     if (e.kind === 'route') r.service = e.parent ? { id: e.parent.id! } : resolve(e, 'service') ?? null;
     if (e.kind === 'target') r.upstream = e.parent ? { id: e.parent.id! } : resolve(e, 'upstream') ?? null;
+    if (e.kind === 'sni') r.certificate = e.parent ? { id: e.parent.id! } : resolve(e, 'certificate') ?? null;
     if (e.kind === 'plugin') {
       for (const k of ['service', 'route', 'consumer'] as const) {
         r[k] = e.parent?.kind === k ? { id: e.parent.id! } : resolve(e, k) ?? null;
@@ -688,7 +775,8 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   for (const kind of ['service', 'route', 'upstream'] as const) unique(kind, 'name', str('name'));
   unique('consumer', 'username', str('username'));
   unique('consumer', 'custom_id', str('custom_id'));
-  for (const kind of ['service', 'route', 'upstream', 'consumer', 'target', 'plugin'] as const) {
+  unique('sni', 'name', str('name'));
+  for (const kind of ['service', 'route', 'upstream', 'consumer', 'target', 'plugin', 'certificate', 'sni'] as const) {
     unique(kind, 'id', (e) => str('id')(e)?.toLowerCase());
   }
   unique('target', 'target', (e) => (typeof e.node.target === 'string' ? `${refs.get(e)!.upstream?.id ?? ''}|${e.node.target}` : undefined), (e) => `target '${String(e.node.target)}' in this upstream`);
@@ -743,6 +831,8 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     targets: build<Target>('target', TargetSchema as unknown as { properties: Obj }),
     consumers: build<Consumer>('consumer', ConsumerSchema as unknown as { properties: Obj }),
     plugins: build<Plugin>('plugin', PluginSchema as unknown as { properties: Obj }),
+    certificates: build<Certificate>('certificate', CertificateSchema as unknown as { properties: Obj }),
+    snis: build<Sni>('sni', SniSchema as unknown as { properties: Obj }),
   };
   void ConfigSchema;
   return { ok: true, config, hash: configHash(config) };

@@ -20,6 +20,7 @@ import type {
 import type { TargetSchema } from './schema/target.js';
 import type { ConsumerSchema } from './schema/consumer.js';
 import type { PluginSchema } from './schema/plugin.js';
+import type { CertificateSchema, SniSchema } from './schema/certificate.js';
 import type { ConfigSchema } from './schema/declarative.js';
 
 export type Ref = Static<typeof RefSchema>;
@@ -35,4 +36,6 @@ export type Upstream = Static<typeof UpstreamSchema>;
 export type Target = Static<typeof TargetSchema>;
 export type Consumer = Static<typeof ConsumerSchema>;
 export type Plugin = Static<typeof PluginSchema>;
+export type Certificate = Static<typeof CertificateSchema>;
+export type Sni = Static<typeof SniSchema>;
 export type Config = Static<typeof ConfigSchema>;

@@ -11,6 +11,7 @@ import { UpstreamPools } from '../upstream/pool.js';
 import { AccessLog } from '../observe/access-log.js';
 import { MetricsRegistry, StreamMetricsRegistry } from '../observe/metrics.js';
 import { PluginMetricsRegistry } from '../observe/plugin-metrics.js';
+import { createTlsServer, readPemPairs, type PemPair } from './tls/index.js';
 import { Http1ServerConnection } from './http1/server-connection.js';
 import type { WorkerContext } from './context.js';
 import { StreamConnection, type StreamContext } from './stream/connection.js';
@@ -84,6 +85,7 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
       passiveRecoveryTimeout: settings.passiveRecoveryTimeout,
       activeChecks: false,
       onHealthChange,
+      tls: settings.tls,
     });
     activateSnapshot(next, snapshot);
     snapshot = next;
@@ -134,16 +136,23 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
       });
       servers.push(server);
     }
+    // The primary made sure there is a default certificate (configured or generated) before forking.
+    let defaults: PemPair[] | null = null;
     for (const addr of settings.proxyListen) {
-      if (addr.ssl || addr.http2) continue; // TLS and HTTP/2 listeners: see the primary's start-up notice
+      if (addr.http2 && !addr.ssl) continue; // cleartext HTTP/2 (h2c): see the primary's start-up notice
       pending++;
-      const listener = { scheme: 'http' as const, port: addr.port };
-      const server = net.createServer({ noDelay: true }, (socket) => {
+      const listener = { scheme: addr.ssl ? ('https' as const) : ('http' as const), port: addr.port };
+      const onSocket = (socket: net.Socket): void => {
         const conn = new Http1ServerConnection(socket, c, listener);
         connections.add(conn);
         socket.once('close', () => connections.delete(conn));
         if (c.draining) conn.drain();
-      });
+      };
+      let server: net.Server;
+      if (addr.ssl) {
+        defaults ??= readPemPairs(settings.sslCert, settings.sslCertKey);
+        server = createTlsServer(c, { tls: settings.tls, defaults, handshakeTimeout: settings.clientTimeout }, onSocket);
+      } else server = net.createServer({ noDelay: true }, onSocket);
       server.on('error', (err: NodeJS.ErrnoException) => {
         send({ t: 'fatal', message: listenError(addr.spec, err) });
         setTimeout(() => process.exit(1), 50);

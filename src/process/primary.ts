@@ -19,6 +19,7 @@ import { MetricsRegistry } from '../observe/metrics.js';
 import { startStatusServer } from '../observe/status-server.js';
 import type { PrimaryMessage, WorkerMessage, WorkerStats } from './messages.js';
 import { VERSION } from '../version.js';
+import { ensureDefaultCertificate, readPemPairs, type TlsOptions } from '../engine/tls/index.js';
 
 export class StartupError extends Error {}
 
@@ -38,7 +39,7 @@ export interface ReloadResult {
 }
 
 /** Loads, validates and test-compiles a file; throws StartupError with every problem listed. */
-async function loadAndCheck(file: string, registry: PluginRegistry): Promise<{ config: Config; hash: string }> {
+async function loadAndCheck(file: string, registry: PluginRegistry, tls: TlsOptions): Promise<{ config: Config; hash: string }> {
   const res = await loadDeclarativeFile(file, registry);
   if (!res.ok) {
     // An unreadable file is one problem with its own message; a bad file lists every error.
@@ -50,7 +51,7 @@ async function loadAndCheck(file: string, registry: PluginRegistry): Promise<{ c
     // Compile once here so problems the schema cannot see (e.g. a bad target) are caught
     // before any worker gets the config. Nothing is started by compiling.
     const plugins = compilePluginChains(res.config, registry);
-    stopSnapshot(compileSnapshot(res.config, res.hash, { metrics: new MetricsRegistry(), previous: null, plugins }));
+    stopSnapshot(compileSnapshot(res.config, res.hash, { metrics: new MetricsRegistry(), previous: null, plugins, tls }));
   } catch (err) {
     throw new StartupError(`invalid configuration in ${file}: ${(err as Error).message}`);
   }
@@ -85,14 +86,30 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   } catch (err) {
     throw new StartupError(`plugins: ${(err as Error).message}`);
   }
-  let current = await loadAndCheck(configFile, registry);
+  let current = await loadAndCheck(configFile, registry, settings.tls);
 
   fs.mkdirSync(settings.prefix, { recursive: true });
-  for (const a of settings.proxyListen) if (!a.ssl && !a.http2) await checkBindable('proxy_listen', a.host, a.port, a.spec);
+  // Cleartext HTTP/2 (h2c) listeners are not served yet; TLS listeners serve HTTP/1.1 (also with the http2 flag).
+  const skipped = settings.proxyListen.filter((a) => a.http2 && !a.ssl);
+  const served = settings.proxyListen.filter((a) => !(a.http2 && !a.ssl));
+  if (served.length === 0) throw new StartupError('proxy_listen has no usable address; cleartext HTTP/2 (h2c) listeners are not available yet. Use e.g. --proxy-listen "0.0.0.0:8000, 0.0.0.0:8443 ssl"');
+  for (const a of served) await checkBindable('proxy_listen', a.host, a.port, a.spec);
   for (const a of settings.statusListen) await checkBindable('status_listen', a.host, a.port, a.spec);
   for (const a of settings.streamListen) if (!a.ssl) await checkBindable('stream_listen', a.host, a.port, a.spec);
-  const skipped = settings.proxyListen.filter((a) => a.ssl || a.http2);
-  if (settings.proxyListen.length === skipped.length) throw new StartupError('proxy_listen has no plain HTTP address; TLS and HTTP/2 listeners are not available yet. Use e.g. --proxy-listen 0.0.0.0:8000');
+  let defaultCertNote: string | null = null;
+  if (served.some((a) => a.ssl)) {
+    if (settings.sslCert.length === 0 && settings.sslCertKey.length === 0) {
+      // No ssl_cert: a self-signed default certificate in the prefix, made once and reused.
+      const made = await ensureDefaultCertificate(settings.prefix);
+      settings = { ...settings, sslCert: [made.cert], sslCertKey: [made.key] };
+      defaultCertNote = `no ssl_cert configured: ${made.generated ? 'generated a self-signed default certificate' : 'using the self-signed default certificate'} ${made.cert} (clients will not trust it; set ssl_cert/ssl_cert_key or add certificates with snis)`;
+    }
+    try {
+      readPemPairs(settings.sslCert, settings.sslCertKey);
+    } catch (err) {
+      throw new StartupError((err as Error).message);
+    }
+  }
 
   const startedAt = Date.now();
   const slots = new Map<number, WorkerSlot>();
@@ -239,7 +256,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   async function reload(trigger: string): Promise<void> {
     let next: { config: Config; hash: string };
     try {
-      next = await loadAndCheck(configFile, registry);
+      next = await loadAndCheck(configFile, registry, settings.tls);
     } catch (err) {
       reloadsFailed++;
       lastReload = { ok: false, at: new Date().toISOString(), hash: current.hash, error: (err as Error).message, trigger };
@@ -322,12 +339,14 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   const pidFile = path.join(settings.prefix, 'turnpike.pid');
   fs.writeFileSync(pidFile, String(process.pid));
 
-  const proxyAddrs = settings.proxyListen.filter((a) => !a.ssl && !a.http2).map((a) => `http://${a.host}:${a.port}`);
+  const proxyAddrs = served.map((a) => `${a.ssl ? 'https' : 'http'}://${a.host}:${a.port}`);
   log.info({ version: VERSION, workers: settings.workers, config: configFile, hash: current.hash, proxy: proxyAddrs, status: settings.statusListen.map((a) => `${a.host}:${a.port}`) }, `Turnpike ${VERSION} started: proxy on ${proxyAddrs.join(', ')}`);
   const streamAddrs = settings.streamListen.filter((a) => !a.ssl).map((a) => `tcp://${a.host}:${a.port}`);
   if (streamAddrs.length > 0) log.info({ stream: streamAddrs }, `stream listeners (tcp, tls_passthrough routes) on ${streamAddrs.join(', ')}`);
-  for (const a of settings.streamListen) if (a.ssl) log.warn(`stream_listen "${a.spec}" skipped: TLS-terminating stream listeners (tls routes) need certificates, coming in a later version; tls_passthrough routes work on a listener without "ssl"`);
-  for (const a of skipped) log.warn(`proxy_listen "${a.spec}" skipped: TLS and HTTP/2 listeners are not available in this version yet`);
+  for (const a of settings.streamListen) if (a.ssl) log.warn(`stream_listen "${a.spec}" skipped: TLS-terminating stream listeners (tls routes) are not available in this version yet; tls_passthrough routes work on a listener without "ssl"`);
+  for (const a of skipped) log.warn(`proxy_listen "${a.spec}" skipped: cleartext HTTP/2 (h2c) listeners are not available in this version yet`);
+  for (const a of served) if (a.ssl && a.http2) log.info(`proxy_listen "${a.spec}": HTTP/2 is not available in this version yet; this TLS listener serves HTTP/1.1 (ALPN http/1.1)`);
+  if (defaultCertNote !== null) log.info(defaultCertNote);
   if (settings.adminListen.length > 0) log.info('admin_listen: the Admin API is not available in this version yet (DB-less mode: edit the file, it is reloaded)');
 
   async function shutdown(signal: string): Promise<void> {

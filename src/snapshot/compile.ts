@@ -17,6 +17,8 @@ import { StreamRouter, type StreamRouteSpec } from '../router/stream.js';
 import type { PluginChain } from '../plugins/chain/types.js';
 import type { Cluster, CompiledRoute, CompiledService, CompiledStreamRoute, PassiveReporter, Snapshot } from './types.js';
 import { ConfigConsumers } from './consumers.js';
+import { SniContexts } from '../engine/tls/contexts.js';
+import type { TlsOptions } from '../engine/tls/options.js';
 
 export interface CompileOptions {
   metrics: MetricsRegistry;
@@ -34,6 +36,8 @@ export interface CompileOptions {
   plugins?: { forRoute(routeId: string, serviceId: string | null): PluginChain | null };
   /** Every change of a target's health in this process (probe, passive ejection, or applied from outside). */
   onHealthChange?: (upstream: string, ep: Endpoint, healthy: boolean) => void;
+  /** Build the secure contexts of `certificates` (the processes that serve or check TLS). */
+  tls?: TlsOptions;
 }
 
 /** Default port of a protocol, left out of Host headers. */
@@ -177,6 +181,7 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
   const streamSpecs: StreamRouteSpec<CompiledStreamRoute>[] = [];
   const streamMetrics = opts.streamMetrics ?? new StreamMetricsRegistry();
   const serviceProtocol = new Map(config.services.map((s) => [s.id, s.protocol]));
+  let httpsOnlyRoutes = false;
   config.routes.forEach((r, order) => {
     const service = r.service !== null ? services.get(r.service.id) ?? null : null;
     const name = r.name ?? r.id;
@@ -198,7 +203,9 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
       pathHandling: r.path_handling,
       metrics: opts.metrics.cell(service?.name ?? '', name),
       plugins: opts.plugins?.forRoute(r.id, r.service?.id ?? null) ?? null,
+      httpsRedirectStatus: r.https_redirect_status_code,
     };
+    if (r.protocols.includes('https') && !r.protocols.includes('http')) httpsOnlyRoutes = true;
     specs.push({
       id: r.id,
       name: r.name,
@@ -221,6 +228,8 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
     routeCount: specs.length,
     serviceCount: services.size,
     consumers: new ConfigConsumers(config),
+    tls: opts.tls !== undefined && (config.certificates?.length ?? 0) > 0 ? new SniContexts(config, opts.tls) : null,
+    httpsOnlyRoutes,
   };
 }
 

@@ -7,6 +7,7 @@ import type { RouteMetrics, StreamMetrics } from '../observe/metrics.js';
 import type { StreamRouter } from '../router/stream.js';
 import type { PluginChain } from '../plugins/chain/types.js';
 import type { ConsumerStore } from '../plugins/sdk.js';
+import type { SniContexts } from '../engine/tls/contexts.js';
 
 export interface PassiveReporter {
   report(ep: Endpoint, outcome: 'success' | 'http_failure' | 'tcp_failure' | 'timeout', status?: number): void;
@@ -52,6 +53,8 @@ export interface CompiledRoute {
   readonly metrics: RouteMetrics;
   /** The route's plugin chain, or null when no plugin applies (the common fast path). */
   readonly plugins: PluginChain | null;
+  /** Kong's https_redirect_status_code: the answer to plain HTTP on a route that takes https but not http. */
+  readonly httpsRedirectStatus: number;
 }
 
 /** A route with protocols tcp / tls_passthrough, proxied byte for byte by the stream engine. */
@@ -72,4 +75,8 @@ export interface Snapshot {
   readonly serviceCount: number;
   /** Consumers and credentials, for plugins. */
   readonly consumers: ConsumerStore;
+  /** Certificates by SNI for TLS listeners; null when compiled without TLS options (or none configured). */
+  readonly tls: SniContexts | null;
+  /** Some route takes https but not http: a plain request that matches nothing is matched again as https (→ 426 or a redirect). */
+  readonly httpsOnlyRoutes: boolean;
 }

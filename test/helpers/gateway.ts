@@ -33,6 +33,8 @@ export interface GatewayOptions {
   workers?: number;
   env?: Record<string, string>;
   args?: string[];
+  /** More proxy_listen entries after the plain one the harness picks, e.g. "127.0.0.1:9443 ssl". */
+  extraListen?: string;
   /** Wait for this long at most for the proxy to accept connections. */
   startTimeoutMs?: number;
 }
@@ -143,7 +145,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     env: {
       ...process.env,
       TURNPIKE_PREFIX: path.join(dir, 'prefix'),
-      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
+      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}${opts.extraListen !== undefined ? ', ' + opts.extraListen : ''}`,
       TURNPIKE_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
       TURNPIKE_ADMIN_LISTEN: 'off',
       TURNPIKE_WORKERS: String(opts.workers ?? 1),

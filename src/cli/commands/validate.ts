@@ -30,7 +30,7 @@ export async function runValidate(file: string, out: Writable = process.stdout, 
   }
   const c = result.config;
   out.write(
-    `${file}: OK (${c.services.length} services, ${c.routes.length} routes, ${c.upstreams.length} upstreams, ${c.plugins.length} plugins, ${c.consumers.length} consumers)\n`,
+    `${file}: OK (${c.services.length} services, ${c.routes.length} routes, ${c.upstreams.length} upstreams, ${c.plugins.length} plugins, ${c.consumers.length} consumers${(c.certificates?.length ?? 0) > 0 ? `, ${c.certificates!.length} certificates, ${c.snis?.length ?? 0} snis` : ''})\n`,
   );
   return 0;
 }

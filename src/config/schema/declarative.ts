@@ -10,13 +10,12 @@ import { UpstreamSchema } from './upstream.js';
 import { TargetSchema } from './target.js';
 import { ConsumerSchema, CREDENTIAL_KEYS, Credential } from './consumer.js';
 import { PluginSchema } from './plugin.js';
+import { CertificateSchema, SniSchema } from './certificate.js';
 
 export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'] as const;
 
 /** Top-level keys Kong accepts that Turnpike does not support yet: rejected with a clear error. */
 export const UNSUPPORTED_TOP_LEVEL: Record<string, string> = {
-  certificates: 'certificates are not supported yet (TLS certificates arrive in a later release); remove the key or terminate TLS in front of Turnpike',
-  snis: 'snis are not supported yet (they come with certificates in a later release); remove the key',
   ca_certificates: 'ca_certificates are not supported yet; remove the key',
   vaults: 'vaults are not supported yet; put the secret values in the file or the environment',
   parameters: "'parameters' is internal to Kong and not supported; remove the key",
@@ -97,6 +96,20 @@ const credentialsIn: Json = {};
 for (const k of CREDENTIAL_KEYS) credentialsIn[k] = arr(Credential as unknown as Json);
 const consumerIn: Json = input(ConsumerSchema, { omit: ['credentials'], extra: { ...credentialsIn, plugins: arr(pluginIn(['consumer'])) } });
 
+const sniIn = (nested: boolean): Json =>
+  input(SniSchema, {
+    omit: ['certificate'],
+    extra: nested ? {} : { certificate: RefInput([]) },
+    required: nested ? ['name'] : ['name', 'certificate'],
+  });
+
+// Nested under a certificate, an SNI may also be written as just its name (as the Admin API
+// takes it); the loader turns such a string into `{ name }` before validation.
+const certificateIn: Json = input(CertificateSchema, {
+  extra: { snis: arr(sniIn(true)) },
+  required: ['cert', 'key'],
+});
+
 /** JSON Schema of a declarative file (input side). */
 export const DeclarativeFileSchema: Json = {
   $id: 'DeclarativeFile',
@@ -116,6 +129,8 @@ export const DeclarativeFileSchema: Json = {
     targets: arr(targetIn(false)),
     consumers: arr(consumerIn),
     plugins: arr(pluginIn([])),
+    certificates: arr(certificateIn),
+    snis: arr(sniIn(false)),
   },
   required: ['_format_version'],
   additionalProperties: false,
@@ -134,6 +149,9 @@ export const ConfigSchema = Type.Object(
     targets: Type.Array(TargetSchema),
     consumers: Type.Array(ConsumerSchema),
     plugins: Type.Array(PluginSchema),
+    // Optional in the type so hand-written fixtures keep compiling; the loader always fills them.
+    certificates: Type.Optional(Type.Array(CertificateSchema)),
+    snis: Type.Optional(Type.Array(SniSchema)),
   },
   { $id: 'Config', additionalProperties: false },
 );

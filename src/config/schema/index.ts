@@ -5,4 +5,5 @@ export * from './upstream.js';
 export * from './target.js';
 export * from './consumer.js';
 export * from './plugin.js';
+export * from './certificate.js';
 export * from './declarative.js';

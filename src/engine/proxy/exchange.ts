@@ -270,11 +270,20 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
           this.failReason = 'the route accepts WebSocket handshakes only (protocols ws/wss)';
           return this.respondError(426, 'Upgrade Required');
         }
+        mi.protocol = this.conn.listener.scheme;
       }
     }
     if (!matched) {
-      mi.head = null;
-      return this.respondError(404, KONG_MESSAGES.noRoute);
+      // Plain HTTP that matches nothing may still match a route that takes https only: match
+      // again as https (only when such a route exists; the matching request path is unchanged).
+      if (!this.snapshot.httpsOnlyRoutes || mi.protocol !== 'http' || !this.matchAsHttps(mi, mr)) {
+        mi.head = null;
+        return this.respondError(404, KONG_MESSAGES.noRoute);
+      }
+      if (!this.forwardedHttps()) {
+        mi.head = null;
+        return this.answerHttpsOnly(mr.route!);
+      }
     }
     mi.head = null;
     const route = mr.route!;
@@ -291,6 +300,37 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       return;
     }
     this.afterAccess();
+  }
+
+  private matchAsHttps(mi: RequestMatchInput, mr: MatchResult<CompiledRoute>): boolean {
+    mi.protocol = 'https';
+    return this.snapshot.router.match(mi, mr);
+  }
+
+  /** A trusted proxy in front (trusted_ips) terminated TLS and says so: the request counts as https. */
+  private forwardedHttps(): boolean {
+    const i = this.head.xfProtoIndex;
+    return this.conn.trusted && i !== -1 && this.head.values[i]!.trim().toLowerCase() === 'https';
+  }
+
+  /** Kong's https_redirect_status_code: 426 with a JSON message, or a redirect to the https URL. */
+  private answerHttpsOnly(route: CompiledRoute): void {
+    const mr = matchResult;
+    mr.route = null;
+    mr.captures = null;
+    this.route = route;
+    this.service = route.service;
+    const status = route.httpsRedirectStatus;
+    if (status === 426) return this.respondError(426, 'Please use HTTPS protocol');
+    this.status = status;
+    if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
+    const location = 'https://' + this.head.hostname + this.head.rawPath + this.head.query;
+    const out =
+      'HTTP/1.1 ' + status + ' ' + reason(status) + '\r\nLocation: ' + location + '\r\nContent-Length: 0\r\nServer: ' + this.ctx.serverToken +
+      (this.keepAlive ? '' : '\r\nConnection: close') + '\r\n\r\n';
+    this.bytesOut += out.length;
+    if (!this.conn.destroyed) this.conn.write(out);
+    this.finish();
   }
 
   requestPhasesDone(): void {

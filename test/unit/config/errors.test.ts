@@ -12,10 +12,10 @@ test('unknown field: did-you-mean and the valid fields, at the key position', ()
   assert.equal(e.entity, 'route (routes[0])');
 });
 
-test('unknown top-level key and unsupported certificates', () => {
-  const errs = errors(yml('_format_version: "3.0"', 'service: []', 'certificates: []'));
+test('unknown top-level key and unsupported vaults', () => {
+  const errs = errors(yml('_format_version: "3.0"', 'service: []', 'vaults: []'));
   assert.match(errorAt(errs, 'service').message, /did you mean 'services'\?/);
-  const cert = errorAt(errs, 'certificates');
+  const cert = errorAt(errs, 'vaults');
   assert.match(cert.message, /not supported yet/);
   assert.equal(cert.line, 3);
 });

@@ -1,0 +1,38 @@
+// A TLS listener: terminates TLS and hands each socket to the HTTP/1.1 connection, exactly
+// as a plain listener does. The certificate is picked per handshake from the snapshot that
+// is current at that moment (SNI), so a reload changes certificates without a restart and
+// without touching established connections.
+
+import tls from 'node:tls';
+import type { WorkerContext } from '../context.js';
+import { contextOptions, type TlsOptions } from './options.js';
+import type { PemPair } from './default-cert.js';
+
+export interface TlsListenerOptions {
+  tls: TlsOptions;
+  /** The default certificate(s): no SNI, or a name no `snis` entry matches. */
+  defaults: PemPair[];
+  handshakeTimeout: number;
+}
+
+export function createTlsServer(ctx: WorkerContext, opts: TlsListenerOptions, onSocket: (socket: tls.TLSSocket) => void): tls.Server {
+  const server = tls.createServer(
+    {
+      ...contextOptions(opts.tls),
+      // The server's own context holds the default certificate(s) (a server ignores `secureContext`).
+      cert: opts.defaults.map((p) => p.cert),
+      key: opts.defaults.map((p) => p.key),
+      // HTTP/1.1 only for now; a listener with the http2 flag also serves HTTP/1.1 over TLS.
+      ALPNProtocols: ['http/1.1'],
+      handshakeTimeout: opts.handshakeTimeout,
+      SNICallback(servername, cb) {
+        // No match: undefined makes Node use the server's own context, i.e. the default certificate.
+        cb(null, ctx.snapshot.tls?.find(servername));
+      },
+    },
+    onSocket,
+  );
+  // A failed handshake (unknown version, bad client hello, timeout) concerns that client only.
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
+  return server;
+}
