@@ -17,6 +17,8 @@ let wssDeflate: WebSocketServer;
 let upPort: number;
 let deadPort: number;
 let gw: Gateway;
+/** The gateway's TLS listener (wss), served with the self-signed default certificate. */
+let tlsPort: number;
 /** Headers of the last handshake the upstream saw. */
 let lastHandshake: http.IncomingHttpHeaders = {};
 /** Close code and reason the upstream received last. */
@@ -67,7 +69,9 @@ before(async () => {
   await once(server, 'listening');
   upPort = (server.address() as net.AddressInfo).port;
   deadPort = await freePort();
+  tlsPort = await freePort();
   gw = await gateway({
+    extraListen: `127.0.0.1:${tlsPort} ssl`,
     config: JSON.stringify({
       _format_version: '3.0',
       consumers: [{ username: 'alice', keyauth_credentials: [{ key: 'alice-key' }] }],
@@ -309,5 +313,16 @@ test('permessage-deflate negotiated end to end: compressed frames (RSV1) pass th
   ws.send('z'.repeat(5000));
   assert.equal((await nextMessage(ws)).data.toString(), 'deflated:' + 'z'.repeat(5000));
   ws.close();
+  await once(ws, 'close');
+});
+
+test('wss: the same tunnel through a TLS listener; the route sees protocol wss', async () => {
+  const ws = new WebSocket(`wss://127.0.0.1:${tlsPort}/only/tls`, { perMessageDeflate: false, rejectUnauthorized: false });
+  await once(ws, 'open');
+  const reply = nextMessage(ws);
+  ws.send('over tls');
+  assert.equal((await reply).data.toString(), 'echo:over tls');
+  assert.equal(lastHandshake['x-forwarded-proto'], 'https');
+  ws.close(1000, 'done');
   await once(ws, 'close');
 });
