@@ -409,7 +409,7 @@ function checkRoute(rep: Reporter, e: Entry, rawNode: Obj, version: string): voi
     return;
   }
   if (stream.includes('tls')) {
-    rep.add([...e.at, 'protocols'], "tls stream routes need certificates (coming); for now use 'tls_passthrough' (routed by SNI, not decrypted) or 'tcp'");
+    rep.add([...e.at, 'protocols'], "TLS-terminating stream routes (protocols tls) are not available yet; for now use 'tls_passthrough' (routed by SNI, not decrypted) or 'tcp'");
   }
   if (stream.includes('udp')) {
     rep.add([...e.at, 'protocols'], "udp stream routes are not available yet; use 'tcp' or 'tls_passthrough'");

@@ -5,6 +5,7 @@
 // State that must survive a reload is carried over from the previous snapshot: endpoint
 // objects (in-flight counts, latency EWMA), and health checkers whose config is unchanged.
 
+import net from 'node:net';
 import type { Config, Service, Upstream } from '../config/types.js';
 import { compileRouter } from '../router/index.js';
 import type { RouteSpec } from '../router/types.js';
@@ -15,7 +16,7 @@ import type { Balancer, Endpoint, TargetHealth } from '../upstream/types.js';
 import { StreamMetricsRegistry, type MetricsRegistry } from '../observe/metrics.js';
 import { StreamRouter, type StreamRouteSpec } from '../router/stream.js';
 import type { PluginChain } from '../plugins/chain/types.js';
-import type { Cluster, CompiledRoute, CompiledService, CompiledStreamRoute, PassiveReporter, Snapshot } from './types.js';
+import type { Cluster, CompiledRoute, CompiledService, CompiledStreamRoute, PassiveReporter, Snapshot, UpstreamTls } from './types.js';
 import { ConfigConsumers } from './consumers.js';
 import { SniContexts } from '../engine/tls/contexts.js';
 import type { TlsOptions } from '../engine/tls/options.js';
@@ -150,6 +151,12 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
     clusters.set(u.name, new UpstreamCluster(u.name, createBalancer(u, endpoints), checker, u.host_header, 'http', fingerprint, opts.activeChecks !== false));
   }
 
+  const upstreamTls = (servername: string | null, verify: boolean, verifyDepth: number | null): UpstreamTls => ({
+    servername,
+    verify,
+    verifyDepth,
+    poolPrefix: `tls:${verify ? 'verify' : 'noverify'}:${verifyDepth ?? ''}:${servername ?? ''}@`,
+  });
   const services = new Map<string, CompiledService>();
   for (const s of config.services) {
     let cluster: Cluster | undefined;
@@ -174,6 +181,10 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
       writeTimeout: s.write_timeout,
       readTimeout: s.read_timeout,
       cluster,
+      upstreamTls:
+        s.protocol === 'https' || s.protocol === 'wss'
+          ? upstreamTls(net.isIP(s.host) === 0 ? s.host : null, s.tls_verify === true, s.tls_verify_depth ?? null)
+          : null,
     });
   }
 

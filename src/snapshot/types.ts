@@ -41,6 +41,24 @@ export interface CompiledService {
   readonly writeTimeout: number;
   readonly readTimeout: number;
   readonly cluster: Cluster;
+  /** TLS to the upstream (protocol https/wss services), or null for plain TCP. */
+  readonly upstreamTls: UpstreamTls | null;
+}
+
+/** How to open TLS connections to a service's targets. */
+export interface UpstreamTls {
+  /** SNI and the name the certificate is checked against (null: the target's address; no SNI for IPs). */
+  readonly servername: string | null;
+  /** Kong's tls_verify: check the upstream's certificate against the system CAs. Off unless set, as in Kong. */
+  readonly verify: boolean;
+  /** Kong's tls_verify_depth, when set. */
+  readonly verifyDepth: number | null;
+  /**
+   * Prefix of the pool key of these connections: a pooled TLS connection is reused only by
+   * services with the same TLS settings (an unverified connection must never serve a
+   * service that asks for verification).
+   */
+  readonly poolPrefix: string;
 }
 
 export interface CompiledRoute {

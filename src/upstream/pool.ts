@@ -3,6 +3,7 @@
 // Settings follow Kong's upstream_keepalive_* names.
 
 import { ClientConnection, type ConnectionOwner } from '../engine/http1/client-connection.js';
+import type { UpstreamTls } from '../snapshot/types.js';
 
 export interface PoolSettings {
   /** Idle connections kept per endpoint (Kong: upstream_keepalive_pool_size). */
@@ -41,14 +42,14 @@ export class UpstreamPools implements ConnectionOwner {
   }
 
   /** Opens a new connection; `ready` is signalled to its handler. */
-  connect(key: string, host: string, port: number, connectTimeout: number): ClientConnection {
+  connect(key: string, host: string, port: number, connectTimeout: number, tls: UpstreamTls | null = null): ClientConnection {
     let p = this.pools.get(key);
     if (p === undefined) {
       p = new EndpointPool();
       this.pools.set(key, p);
     }
     p.open++;
-    return new ClientConnection(key, host, port, connectTimeout, this);
+    return new ClientConnection(key, host, port, connectTimeout, this, tls);
   }
 
   release(conn: ClientConnection): void {

@@ -309,7 +309,7 @@ test('turnpike validate: stream routes without sources/destinations/snis, tls ro
   const out = r.stdout + r.stderr;
   assert.match(out, /must set at least one of 'sources', 'destinations' when 'protocols' includes 'tcp'/);
   assert.match(out, /must set at least one of 'snis' when 'protocols' includes 'tls_passthrough'/);
-  assert.match(out, /tls stream routes need certificates \(coming\)/);
+  assert.match(out, /TLS-terminating stream routes \(protocols tls\) are not available yet/);
   assert.match(out, /prefix length must be 0\.\.32/);
 });
 

@@ -4,6 +4,8 @@
 // handler as buffer ranges, without copying.
 
 import net from 'node:net';
+import tls from 'node:tls';
+import type { UpstreamTls } from '../../snapshot/types.js';
 import { ChunkedError, ChunkedParser } from './chunked.js';
 import { Framing, parseResponseHead, ResponseHead } from './response-head.js';
 import { watch, unwatch, type Expirable } from '../clock.js';
@@ -44,6 +46,17 @@ export interface ConnectionOwner {
 }
 
 const MAX_RESPONSE_HEAD = 64 * 1024;
+
+/** Certificates in the chain the upstream presented (leaf included). */
+function chainDepth(s: tls.TLSSocket): number {
+  let n = 0;
+  const seen = new Set<string>();
+  for (let c: tls.DetailedPeerCertificate | undefined = s.getPeerCertificate(true); c !== undefined && c.fingerprint256 !== undefined && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
+    seen.add(c.fingerprint256);
+    n++;
+  }
+  return n;
+}
 
 /**
  * One read buffer for every upstream socket of the worker (net's `onread` option): reads
@@ -94,22 +107,45 @@ export class ClientConnection implements Expirable {
     port: number,
     connectTimeout: number,
     private readonly owner: ConnectionOwner,
+    upstreamTls: UpstreamTls | null = null,
   ) {
-    this.socket = net.connect({
-      host,
-      port,
-      noDelay: true,
-      onread: {
-        buffer: READ_BUFFER,
-        callback: (n: number, buf: Uint8Array): boolean => {
-          this.onData((buf as Buffer).subarray(0, n));
-          return true; // pausing goes through pauseReading(); never implicitly
+    if (upstreamTls === null) {
+      this.socket = net.connect({
+        host,
+        port,
+        noDelay: true,
+        onread: {
+          buffer: READ_BUFFER,
+          callback: (n: number, buf: Uint8Array): boolean => {
+            this.onData((buf as Buffer).subarray(0, n));
+            return true; // pausing goes through pauseReading(); never implicitly
+          },
         },
-      },
-    });
+      });
+      this.socket.on('connect', () => this.onConnect());
+    } else {
+      // TLS sockets do not take `onread`: their decrypted reads arrive as 'data' chunks.
+      const s = tls.connect({
+        host,
+        port,
+        servername: upstreamTls.servername ?? undefined,
+        rejectUnauthorized: upstreamTls.verify,
+        minVersion: 'TLSv1.2',
+        ALPNProtocols: ['http/1.1'],
+      });
+      s.setNoDelay(true);
+      s.on('data', (chunk: Buffer) => this.onData(chunk));
+      s.on('secureConnect', () => {
+        if (upstreamTls.verify && upstreamTls.verifyDepth !== null && chainDepth(s) > upstreamTls.verifyDepth + 1) {
+          s.destroy(Object.assign(new Error(`certificate chain longer than tls_verify_depth ${upstreamTls.verifyDepth}`), { code: 'ERR_TLS_VERIFY_DEPTH' }));
+          return;
+        }
+        this.onConnect();
+      });
+      this.socket = s;
+    }
     this.deadline = Date.now() + connectTimeout;
     watch(this);
-    this.socket.on('connect', () => this.onConnect());
     this.socket.on('drain', () => (this.peer !== null ? this.peer.onTunnelDrain() : this.handler?.onUpstreamDrain()));
     this.socket.on('end', () => this.onEnd());
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
@@ -393,7 +429,11 @@ export class ClientConnection implements Expirable {
   }
 
   private onError(err: NodeJS.ErrnoException): void {
-    if (this.state === St.Connecting) return this.fail('connect', `cannot connect to the upstream: ${err.code ?? err.message}`);
+    if (this.state === St.Connecting) {
+      // Network errors are clear by their code (ECONNREFUSED…); TLS ones need their message.
+      const detail = err.code !== undefined && /^E[A-Z]+$/.test(err.code) ? err.code : `${err.code !== undefined ? err.code + ': ' : ''}${err.message}`;
+      return this.fail('connect', `cannot connect to the upstream: ${detail}`);
+    }
     if (this.state === St.AwaitHead || this.state === St.Body) return this.fail('reset', `upstream connection error: ${err.code ?? err.message}`);
     this.destroy();
   }

@@ -360,13 +360,16 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     cluster.balancer.onStart(ep);
     this.attempts++;
     this.upstreamStart = 0;
-    const idle = this.ctx.pools.takeIdle(ep.key);
+    // TLS connections are pooled apart from plain ones to the same address, per TLS settings.
+    const tls = svc.upstreamTls;
+    const key = tls === null ? ep.key : tls.poolPrefix + ep.key;
+    const idle = this.ctx.pools.takeIdle(key);
     if (idle !== null) {
       this.upstream = idle;
       this.onUpstreamReady(idle);
       return;
     }
-    const c = this.ctx.pools.connect(ep.key, ep.host, ep.port, svc.connectTimeout);
+    const c = this.ctx.pools.connect(key, ep.host, ep.port, svc.connectTimeout, tls);
     c.handler = this;
     this.upstream = c;
   }
