@@ -112,13 +112,7 @@ export class AccessLog {
       ',"service":' + (e.service === '' ? 'null' : str(e.service)) +
       ',"route":' + (e.route === '' ? 'null' : str(e.route)) +
       (e.error === '' ? '}\n' : ',"error":' + str(e.error) + '}\n');
-    if (this.size > AccessLog.MAX_BACKLOG) {
-      this.dropped++;
-      return;
-    }
-    this.parts.push(line);
-    this.size += line.length;
-    if (this.size >= AccessLog.BATCH && !this.writing) this.flush();
+    this.push(line);
   }
 
   writeStream(e: StreamLogEntry): void {

@@ -15,26 +15,13 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { freePort, runCli, sleep, tmpDir } from '../helpers/gateway.js';
 import { gateway, onCleanup, upstream } from '../helpers/scope.js';
+import { pingRedis, REDIS_URL } from '../helpers/redis.js';
 import { get, reached } from '../helpers/fetch.js';
 import type { TestUpstream } from '../helpers/upstream.js';
 
-const REDIS_URL = process.env.TURNPIKE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CI = process.env.CI === 'true';
 
-async function ping(url: string, ms = 1500): Promise<string | null> {
-  const c = new Redis(url, { lazyConnect: true, connectTimeout: ms, commandTimeout: ms, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  c.on('error', () => {});
-  try {
-    await c.connect();
-    return (await c.ping()) === 'PONG' ? null : 'no PONG';
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  } finally {
-    c.disconnect();
-  }
-}
-
-const redisDown = await ping(REDIS_URL);
+const redisDown = await pingRedis(REDIS_URL);
 if (redisDown !== null && !CI) {
   console.error(`\n!!!!!!!!\n!!! plugins-proxy-cache: Redis at ${REDIS_URL} is not reachable (${redisDown}):\n!!! SKIPPING the shared-cache test. Set TURNPIKE_TEST_REDIS_URL or start Redis; under CI=true this fails.\n!!!!!!!!\n`);
 }

@@ -14,9 +14,9 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { freePort, sleep } from '../helpers/gateway.js';
 import { gateway, onCleanup, upstream } from '../helpers/scope.js';
+import { pingRedis, REDIS_URL } from '../helpers/redis.js';
 import { get } from '../helpers/fetch.js';
 
-const REDIS_URL = process.env.TURNPIKE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CI = process.env.CI === 'true';
 
 /** host, port and credentials of the shared Redis, as rate-limiting's `redis` record. */
@@ -33,21 +33,7 @@ function redisFields(url: string): Record<string, unknown> {
   };
 }
 
-/** PING within `ms`; the error message when it fails, null when it answers. */
-async function ping(url: string, ms = 1500): Promise<string | null> {
-  const c = new Redis(url, { lazyConnect: true, connectTimeout: ms, commandTimeout: ms, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  c.on('error', () => {});
-  try {
-    await c.connect();
-    return (await c.ping()) === 'PONG' ? null : 'no PONG';
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  } finally {
-    c.disconnect();
-  }
-}
-
-const sharedDown = await ping(REDIS_URL);
+const sharedDown = await pingRedis(REDIS_URL);
 if (sharedDown !== null && !CI) {
   console.error(`\n!!!!!!!!\n!!! plugins-redis: Redis at ${REDIS_URL} is not reachable (${sharedDown}):\n!!! SKIPPING the two-gateway test. Set TURNPIKE_TEST_REDIS_URL or start Redis; under CI=true this fails.\n!!!!!!!!\n`);
 }
@@ -193,7 +179,7 @@ test('redis policy: a Redis that comes up after the gateway is used without a re
   onCleanup(stop);
   const url = `redis://127.0.0.1:${port}`;
   const upBy = Date.now() + 10_000;
-  while ((await ping(url, 300)) !== null) {
+  while ((await pingRedis(url, 300)) !== null) {
     assert.ok(Date.now() < upBy, 'redis-server did not start');
     await sleep(50);
   }
