@@ -170,6 +170,13 @@ async function main(): Promise<number> {
     const r = tp?.rpsMedian && tp10k.rpsMedian !== undefined ? (tp10k.rpsMedian / tp.rpsMedian).toFixed(2) : '—';
     console.log(`turnpike 10k routes / 1 route: ${r}`);
   }
+  const tpHttps = summary.find((s) => s.id === 'turnpike-https');
+  const ngHttps = summary.find((s) => s.id === 'nginx-https');
+  if (tpHttps && ngHttps) {
+    const r = ngHttps.rpsMedian && tpHttps.rpsMedian !== undefined ? (tpHttps.rpsMedian / ngHttps.rpsMedian).toFixed(2) : '—';
+    const p = ngHttps.p99Ms && tpHttps.p99Ms !== undefined ? (tpHttps.p99Ms / ngHttps.p99Ms).toFixed(2) : '—';
+    console.log(`HTTPS (same certificate): turnpike / nginx throughput ${r}, p99 ${p}`);
+  }
   console.log('');
   console.log(renderChecks(checks));
 

@@ -16,6 +16,7 @@ async function startReady(url: string, readyMs: number, name: string, argv: stri
   }
   return proc;
 }
+import { benchCertificate } from './tls-cert.js';
 import { BENCH_API_KEY, manyRoutesConfig, oneRouteConfig, pluginRouteConfig } from './turnpike-config.js';
 
 export interface BenchContext {
@@ -76,11 +77,11 @@ function nginxConf(workDir: string, name: string, body: string): string {
   return file;
 }
 
-async function startNginx(workDir: string, name: string, cpu: number, body: string, port: number): Promise<{ proc: Proc; argv: string[] }> {
+async function startNginx(workDir: string, name: string, cpu: number, body: string, port: number, scheme: 'http' | 'https' = 'http'): Promise<{ proc: Proc; argv: string[] }> {
   const conf = nginxConf(workDir, name, body);
   const dir = join(workDir, name);
   const argv = pinned(cpu, ['nginx', '-p', dir, '-e', join(dir, 'error.log'), '-c', conf]);
-  const proc = await startReady(`http://127.0.0.1:${port}/`, READY_MS, name, argv, join(dir, 'stdout.log'));
+  const proc = await startReady(`${scheme}://127.0.0.1:${port}/`, READY_MS, name, argv, join(dir, 'stdout.log'));
   return { proc, argv };
 }
 
@@ -125,6 +126,37 @@ const nginx: Contender = {
     ].join('\n');
     const { proc, argv } = await startNginx(ctx.workDir, 'nginx-proxy', ctx.proxyCpu, body, port);
     return { url: `http://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
+  },
+};
+
+/** nginx terminating TLS (HTTP/1.1) with the bench certificate, proxying plain HTTP upstream. */
+const nginxHttps: Contender = {
+  id: 'nginx-https',
+  label: 'nginx, 1 worker, HTTPS',
+  start: async (ctx) => {
+    const port = await freePort();
+    const cert = await benchCertificate(ctx.workDir);
+    const body = [
+      '  upstream bench_upstream {',
+      `    server 127.0.0.1:${ctx.upstreamPort};`,
+      '    keepalive 64;',
+      '    keepalive_requests 1000000;',
+      '  }',
+      '  server {',
+      `    listen 127.0.0.1:${port} ssl backlog=4096;`,
+      `    ssl_certificate ${cert.certFile};`,
+      `    ssl_certificate_key ${cert.keyFile};`,
+      '    ssl_protocols TLSv1.2 TLSv1.3;',
+      '    ssl_session_cache shared:SSL:10m;',
+      '    location / {',
+      '      proxy_pass http://bench_upstream;',
+      '      proxy_http_version 1.1;',
+      '      proxy_set_header Connection "";',
+      '    }',
+      '  }',
+    ].join('\n');
+    const { proc, argv } = await startNginx(ctx.workDir, 'nginx-https', ctx.proxyCpu, body, port, 'https');
+    return { url: `https://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
   },
 };
 
@@ -190,15 +222,18 @@ export interface RunningTurnpike extends Running {
   statusPort: number;
 }
 
-function turnpikeContender(id: string, label: string, makeConfig: (upstreamPort: number) => string, readyMs: number, query = ''): Contender {
-  return { id, label, start: (ctx) => startTurnpike(ctx, id, makeConfig, readyMs, query) };
+function turnpikeContender(id: string, label: string, makeConfig: (upstreamPort: number) => string, readyMs: number, query = '', https = false): Contender {
+  return { id, label, start: (ctx) => startTurnpike(ctx, id, makeConfig, readyMs, query, https) };
 }
 
 /** Starts Turnpike as a contender: 1 worker pinned to the proxy CPU, file access log, metrics on. */
-export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (upstreamPort: number) => string, readyMs: number, query = ''): Promise<RunningTurnpike> {
+export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (upstreamPort: number) => string, readyMs: number, query = '', https = false): Promise<RunningTurnpike> {
   {
     {
       const port = await freePort();
+      // HTTPS: a TLS listener serving the bench certificate (the one nginx-https serves) as the default.
+      const cert = https ? await benchCertificate(ctx.workDir) : null;
+      const scheme = https ? 'https' : 'http';
       const statusPort = await freePort();
       const dir = join(ctx.workDir, id);
       mkdirSync(dir, { recursive: true });
@@ -210,16 +245,17 @@ export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (
         process.execPath, join(ctx.repoRoot, 'bin', 'turnpike.js'), 'start',
         '--config', config,
         '--workers', '1',
-        '--proxy-listen', `127.0.0.1:${port}`,
+        '--proxy-listen', `127.0.0.1:${port}${https ? ' ssl' : ''}`,
         '--status-listen', `127.0.0.1:${statusPort}`,
         '--admin-listen', 'off',
       ]);
-      const proc = await startReady(`http://127.0.0.1:${port}/${query}`, readyMs, id, argv, join(dir, 'turnpike.out.log'), {
+      const tlsEnv = cert !== null ? { TURNPIKE_SSL_CERT: cert.certFile, TURNPIKE_SSL_CERT_KEY: cert.keyFile } : {};
+      const proc = await startReady(`${scheme}://127.0.0.1:${port}/${query}`, readyMs, id, argv, join(dir, 'turnpike.out.log'), {
         cwd: ctx.repoRoot,
-        env: { ...process.env, TURNPIKE_PROXY_ACCESS_LOG: accessLog, TURNPIKE_PREFIX: join(dir, 'prefix') },
+        env: { ...process.env, TURNPIKE_PROXY_ACCESS_LOG: accessLog, TURNPIKE_PREFIX: join(dir, 'prefix'), ...tlsEnv },
       });
       return {
-        url: `http://127.0.0.1:${port}/${query}`,
+        url: `${scheme}://127.0.0.1:${port}/${query}`,
         configFile: config,
         statusPort,
         argv: [`TURNPIKE_PROXY_ACCESS_LOG=${accessLog}`, ...argv],
@@ -237,6 +273,7 @@ export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (
 export const TURNPIKE_ID = 'turnpike';
 export const TURNPIKE_10K_ID = 'turnpike-10k';
 export const TURNPIKE_PLUGINS_ID = 'turnpike-plugins';
+export const TURNPIKE_HTTPS_ID = 'turnpike-https';
 
 export const contenders: Contender[] = [
   direct,
@@ -246,4 +283,6 @@ export const contenders: Contender[] = [
   turnpikeContender(TURNPIKE_ID, 'turnpike, 1 worker, 1 route', oneRouteConfig, READY_MS),
   turnpikeContender(TURNPIKE_10K_ID, 'turnpike 10k routes', (p) => manyRoutesConfig(p), 60_000),
   turnpikeContender(TURNPIKE_PLUGINS_ID, 'turnpike key-auth+rate-limiting+prometheus', pluginRouteConfig, READY_MS, `?apikey=${BENCH_API_KEY}`),
+  nginxHttps,
+  turnpikeContender(TURNPIKE_HTTPS_ID, 'turnpike, 1 worker, HTTPS', oneRouteConfig, READY_MS, '', true),
 ];

@@ -3,6 +3,7 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createServer } from 'node:net';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 
 export interface Proc {
@@ -132,7 +133,8 @@ export function freePort(): Promise<number> {
 /** One GET; resolves with the status code and body, status 0 on a connection error. */
 export function httpGet(url: string, timeoutMs = 1000): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
-    const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
+    // The HTTPS contenders serve the bench's self-signed certificate: not verified here.
+    const req = (url.startsWith('https:') ? httpsRequest : request)(url, { agent: false, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => { if (body.length < 65536) body += d; });

