@@ -408,9 +408,6 @@ function checkRoute(rep: Reporter, e: Entry, rawNode: Obj, version: string): voi
     rep.add([...e.at, 'protocols'], `cannot mix stream protocols (${stream.join(', ')}) with HTTP protocols in one route; make two routes`);
     return;
   }
-  if (stream.includes('tls')) {
-    rep.add([...e.at, 'protocols'], "TLS-terminating stream routes (protocols tls) are not available yet; for now use 'tls_passthrough' (routed by SNI, not decrypted) or 'tcp'");
-  }
   if (stream.includes('udp')) {
     rep.add([...e.at, 'protocols'], "udp stream routes are not available yet; use 'tcp' or 'tls_passthrough'");
   }
@@ -418,7 +415,7 @@ function checkRoute(rep: Reporter, e: Entry, rawNode: Obj, version: string): voi
     const list = r[field];
     if (!Array.isArray(list)) continue;
     if (list.length > 0 && stream.length === 0) {
-      rep.add([...e.at, field], "only applies to stream routes (protocols tcp, tls_passthrough)");
+      rep.add([...e.at, field], "only applies to stream routes (protocols tcp, tls, tls_passthrough)");
       continue;
     }
     list.forEach((entry, i) => {

@@ -117,16 +117,23 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
 
   function listen(c: WorkerContext, sc: StreamContext): void {
     let pending = 0;
+    // The primary made sure there is a default certificate (configured or generated) before forking.
+    let defaults: PemPair[] | null = null;
     for (const addr of settings.streamListen) {
-      if (addr.ssl) continue; // TLS-terminating stream listeners need certificates: see the primary's notice
       pending++;
-      const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+      const onStream = (socket: net.Socket): void => {
         if (c.draining) {
           socket.destroy();
           return;
         }
         new StreamConnection(socket, sc);
-      });
+      };
+      let server: net.Server;
+      if (addr.ssl) {
+        // TLS terminated with the same certificates (SNI, default) and ssl_* settings as HTTPS; tls routes only.
+        defaults ??= readPemPairs(settings.sslCert, settings.sslCertKey);
+        server = createTlsServer(c, { tls: settings.tls, defaults, handshakeTimeout: settings.clientTimeout, alpn: [], allowHalfOpen: true }, onStream);
+      } else server = net.createServer({ noDelay: true, allowHalfOpen: true }, onStream);
       server.on('error', (err: NodeJS.ErrnoException) => {
         send({ t: 'fatal', message: listenError(addr.spec, err, 'stream_listen') });
         setTimeout(() => process.exit(1), 50);
@@ -136,8 +143,6 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
       });
       servers.push(server);
     }
-    // The primary made sure there is a default certificate (configured or generated) before forking.
-    let defaults: PemPair[] | null = null;
     for (const addr of settings.proxyListen) {
       if (addr.http2 && !addr.ssl) continue; // cleartext HTTP/2 (h2c): see the primary's start-up notice
       pending++;

@@ -25,7 +25,7 @@ export interface AccessLogEntry {
 
 /** One line per stream (L4) connection, written when it closes. */
 export interface StreamLogEntry {
-  /** 'tcp' or 'tls_passthrough' (what the route matched as), or '' when nothing matched. */
+  /** 'tcp', 'tls_passthrough' or 'tls' (what the route matched as), or '' when nothing matched. On an ssl listener bytes are the decrypted ones. */
   protocol: string;
   clientIp: string;
   clientPort: number;

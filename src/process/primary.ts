@@ -95,9 +95,9 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   if (served.length === 0) throw new StartupError('proxy_listen has no usable address; cleartext HTTP/2 (h2c) listeners are not available yet. Use e.g. --proxy-listen "0.0.0.0:8000, 0.0.0.0:8443 ssl"');
   for (const a of served) await checkBindable('proxy_listen', a.host, a.port, a.spec);
   for (const a of settings.statusListen) await checkBindable('status_listen', a.host, a.port, a.spec);
-  for (const a of settings.streamListen) if (!a.ssl) await checkBindable('stream_listen', a.host, a.port, a.spec);
+  for (const a of settings.streamListen) await checkBindable('stream_listen', a.host, a.port, a.spec);
   let defaultCertNote: string | null = null;
-  if (served.some((a) => a.ssl)) {
+  if (served.some((a) => a.ssl) || settings.streamListen.some((a) => a.ssl)) {
     if (settings.sslCert.length === 0 && settings.sslCertKey.length === 0) {
       // No ssl_cert: a self-signed default certificate in the prefix, made once and reused.
       const made = await ensureDefaultCertificate(settings.prefix);
@@ -343,7 +343,8 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   log.info({ version: VERSION, workers: settings.workers, config: configFile, hash: current.hash, proxy: proxyAddrs, status: settings.statusListen.map((a) => `${a.host}:${a.port}`) }, `Turnpike ${VERSION} started: proxy on ${proxyAddrs.join(', ')}`);
   const streamAddrs = settings.streamListen.filter((a) => !a.ssl).map((a) => `tcp://${a.host}:${a.port}`);
   if (streamAddrs.length > 0) log.info({ stream: streamAddrs }, `stream listeners (tcp, tls_passthrough routes) on ${streamAddrs.join(', ')}`);
-  for (const a of settings.streamListen) if (a.ssl) log.warn(`stream_listen "${a.spec}" skipped: TLS-terminating stream listeners (tls routes) are not available in this version yet; tls_passthrough routes work on a listener without "ssl"`);
+  const tlsStreamAddrs = settings.streamListen.filter((a) => a.ssl).map((a) => `tls://${a.host}:${a.port}`);
+  if (tlsStreamAddrs.length > 0) log.info({ stream: tlsStreamAddrs }, `TLS-terminating stream listeners (tls routes) on ${tlsStreamAddrs.join(', ')}`);
   for (const a of skipped) log.warn(`proxy_listen "${a.spec}" skipped: cleartext HTTP/2 (h2c) listeners are not available in this version yet`);
   for (const a of served) if (a.ssl && a.http2) log.info(`proxy_listen "${a.spec}": HTTP/2 is not available in this version yet; this TLS listener serves HTTP/1.1 (ALPN http/1.1)`);
   if (defaultCertNote !== null) log.info(defaultCertNote);

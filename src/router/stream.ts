@@ -1,6 +1,7 @@
-// Stream (L4) route matching: routes with protocols tcp and tls_passthrough, matched once per
-// connection on `sources` (client address), `destinations` (the gateway address the client
-// connected to) and `snis` (the server name of a TLS ClientHello, peeked, never decrypted).
+// Stream (L4) route matching: routes with protocols tcp, tls_passthrough and tls, matched once
+// per connection on `sources` (client address), `destinations` (the gateway address the client
+// connected to) and `snis` (on a plain listener the server name of a TLS ClientHello, peeked,
+// never decrypted; on an ssl listener the server name of the handshake the gateway terminated).
 //
 // A route matches when every field it sets matches: for `sources` / `destinations`, at least
 // one entry whose `ip` (address or CIDR block) contains the address and whose `port` equals
@@ -14,7 +15,8 @@
 //   4. then the order of the routes in the configuration.
 // A connection that starts with a TLS ClientHello naming a server is matched against the
 // tls_passthrough routes first, then the tcp routes (TLS carried as opaque bytes); any other
-// connection against the tcp routes only.
+// connection against the tcp routes only. A connection whose TLS the gateway terminated (an
+// ssl stream listener) is matched against the tls routes only.
 
 import net from 'node:net';
 
@@ -41,11 +43,13 @@ export interface StreamMatchInput {
   dstPort: number;
   /** SNI of the peeked ClientHello (lower case); null when the client did not start with one naming a server. */
   sni: string | null;
+  /** The gateway terminated the connection's TLS (an ssl stream listener): only tls routes apply. */
+  terminated?: boolean;
 }
 
 export interface StreamMatch<T> {
   route: T;
-  protocol: 'tcp' | 'tls_passthrough';
+  protocol: 'tcp' | 'tls_passthrough' | 'tls';
 }
 
 interface AddrRule {
@@ -160,19 +164,22 @@ function byRank<T>(a: Candidate<T>, b: Candidate<T>): number {
 export class StreamRouter<T> {
   private readonly passthrough: Candidate<T>[] = [];
   private readonly tcp: Candidate<T>[] = [];
+  private readonly tls: Candidate<T>[] = [];
 
   constructor(specs: StreamRouteSpec<T>[]) {
     for (const s of specs) {
       const c = compile(s);
       if (s.protocols.includes('tls_passthrough')) this.passthrough.push(c);
       if (s.protocols.includes('tcp')) this.tcp.push(c);
+      if (s.protocols.includes('tls')) this.tls.push(c);
     }
     this.passthrough.sort(byRank);
     this.tcp.sort(byRank);
+    this.tls.sort(byRank);
   }
 
   get size(): number {
-    return this.passthrough.length + this.tcp.length;
+    return this.passthrough.length + this.tcp.length + this.tls.length;
   }
 
   /**
@@ -195,6 +202,10 @@ export class StreamRouter<T> {
   match(input: StreamMatchInput): StreamMatch<T> | null {
     const src = plainIp(input.srcIp);
     const dst = plainIp(input.dstIp);
+    if (input.terminated === true) {
+      const hit = this.first(this.tls, input, src, dst);
+      return hit === null ? null : { route: hit, protocol: 'tls' };
+    }
     if (input.sni !== null) {
       const hit = this.first(this.passthrough, input, src, dst);
       if (hit !== null) return { route: hit, protocol: 'tls_passthrough' };

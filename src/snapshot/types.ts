@@ -75,7 +75,7 @@ export interface CompiledRoute {
   readonly httpsRedirectStatus: number;
 }
 
-/** A route with protocols tcp / tls_passthrough, proxied byte for byte by the stream engine. */
+/** A route with protocols tcp / tls_passthrough / tls, proxied byte for byte by the stream engine (tls: after the gateway terminated TLS). */
 export interface CompiledStreamRoute {
   readonly id: string;
   readonly name: string;

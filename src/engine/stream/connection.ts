@@ -1,5 +1,6 @@
 // One client connection on a stream (L4) listener: peek for a TLS ClientHello when the
-// routes need an SNI, match a stream route once, connect to a target of the route's service
+// routes need an SNI (or, on an ssl listener, take the SNI of the handshake the gateway
+// terminated; the relayed bytes are then the decrypted ones), match a stream route once, connect to a target of the route's service
 // through the same balancer and health checks as HTTP (retrying the next target when the
 // connect fails), then relay bytes both ways with backpressure (pipe) and half-close: a FIN
 // from either side is passed on while the other direction keeps flowing.
@@ -8,6 +9,7 @@
 // new connections only.
 
 import net from 'node:net';
+import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { AccessLog } from '../../observe/access-log.js';
 import type { StreamMetrics } from '../../observe/metrics.js';
@@ -79,7 +81,8 @@ export class StreamConnection implements BalanceContext {
     ctx.open.add(this);
     client.on('error', (err: NodeJS.ErrnoException) => this.fail('client: ' + (err.code ?? err.message)));
     client.on('close', () => this.onClientClose());
-    if (this.snapshot.streamRouter.needsSni(client.localAddress ?? '', client.localPort ?? 0)) this.startPeek();
+    if (client instanceof tls.TLSSocket) this.dispatch(typeof client.servername === 'string' && client.servername !== '' ? client.servername.toLowerCase() : null, true);
+    else if (this.snapshot.streamRouter.needsSni(client.localAddress ?? '', client.localPort ?? 0)) this.startPeek();
     else this.dispatch(null);
   }
 
@@ -135,7 +138,7 @@ export class StreamConnection implements BalanceContext {
 
   // ── Routing and connecting ──────────────────────────────────────────────
 
-  private dispatch(sni: string | null): void {
+  private dispatch(sni: string | null, terminated = false): void {
     this.stopPeek();
     this.client.pause();
     if (this.finished) return;
@@ -146,9 +149,11 @@ export class StreamConnection implements BalanceContext {
       dstIp: plainIp(this.client.localAddress ?? ''),
       dstPort: this.client.localPort ?? 0,
       sni,
+      terminated,
     });
     if (m === null) {
       this.ctx.unmatched.connections++;
+      if (terminated) return this.fail(`no tls stream route matched (${sni !== null ? `sni ${sni}` : 'no server name'})`);
       this.fail(sni !== null ? `no stream route matched (sni ${sni})` : this.headBytes > 0 && this.head[0][0] === TLS_HANDSHAKE ? 'no stream route matched (TLS ClientHello without a server name)' : 'no stream route matched');
       return;
     }

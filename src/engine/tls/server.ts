@@ -1,5 +1,5 @@
 // A TLS listener: terminates TLS and hands each socket to the HTTP/1.1 connection, exactly
-// as a plain listener does. The certificate is picked per handshake from the snapshot that
+// as a plain listener does (or, on an ssl stream_listen address, to the stream engine). The certificate is picked per handshake from the snapshot that
 // is current at that moment (SNI), so a reload changes certificates without a restart and
 // without touching established connections.
 
@@ -13,6 +13,10 @@ export interface TlsListenerOptions {
   /** The default certificate(s): no SNI, or a name no `snis` entry matches. */
   defaults: PemPair[];
   handshakeTimeout: number;
+  /** ALPN protocols offered; default ['http/1.1'] (HTTP listeners). Empty = no ALPN (streams). */
+  alpn?: string[];
+  /** Keep the write side open after the client's close_notify/FIN (stream half-close). */
+  allowHalfOpen?: boolean;
 }
 
 export function createTlsServer(ctx: WorkerContext, opts: TlsListenerOptions, onSocket: (socket: tls.TLSSocket) => void): tls.Server {
@@ -23,7 +27,8 @@ export function createTlsServer(ctx: WorkerContext, opts: TlsListenerOptions, on
       cert: opts.defaults.map((p) => p.cert),
       key: opts.defaults.map((p) => p.key),
       // HTTP/1.1 only for now; a listener with the http2 flag also serves HTTP/1.1 over TLS.
-      ALPNProtocols: ['http/1.1'],
+      ...(opts.alpn === undefined ? { ALPNProtocols: ['http/1.1'] } : opts.alpn.length > 0 ? { ALPNProtocols: opts.alpn } : {}),
+      ...(opts.allowHalfOpen === true ? { allowHalfOpen: true, noDelay: true } : {}),
       handshakeTimeout: opts.handshakeTimeout,
       // As on plain listeners: without it Nagle holds small responses back (measured: p50 6 ms at 3k req/s).
       noDelay: true,
