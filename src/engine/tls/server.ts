@@ -28,7 +28,7 @@ export function createTlsServer(ctx: WorkerContext, opts: TlsListenerOptions, on
       key: opts.defaults.map((p) => p.key),
       // HTTP/1.1 only for now; a listener with the http2 flag also serves HTTP/1.1 over TLS.
       ...(opts.alpn === undefined ? { ALPNProtocols: ['http/1.1'] } : opts.alpn.length > 0 ? { ALPNProtocols: opts.alpn } : {}),
-      ...(opts.allowHalfOpen === true ? { allowHalfOpen: true, noDelay: true } : {}),
+      ...(opts.allowHalfOpen === true ? { allowHalfOpen: true } : {}),
       handshakeTimeout: opts.handshakeTimeout,
       // As on plain listeners: without it Nagle holds small responses back (measured: p50 6 ms at 3k req/s).
       noDelay: true,
