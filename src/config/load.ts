@@ -360,6 +360,11 @@ function checkService(rep: Reporter, e: Entry, rawNode: Obj): void {
   if ((isSet(s.tls_verify) || isSet(s.tls_verify_depth)) && !['https', 'grpcs', 'tls', 'wss'].includes(String(s.protocol))) {
     rep.add(e.at, `'tls_verify' and 'tls_verify_depth' only apply to TLS protocols (https, grpcs, tls, wss)`);
   }
+  for (const f of ['ca_certificates', 'client_certificate']) {
+    if (isSet(s[f]) && !['https', 'grpcs', 'tls', 'wss'].includes(String(s.protocol))) {
+      rep.add([...e.at, f], `only applies to TLS protocols (https, grpcs, tls, wss); the protocol is '${String(s.protocol)}'`);
+    }
+  }
 }
 
 function checkRoute(rep: Reporter, e: Entry, rawNode: Obj, version: string): void {

@@ -165,4 +165,9 @@ test('turnpike validate: ca_certificates must be CA certificates; service refere
   assert.equal(unknownClient.code, 1);
   assert.match(unknownClient.stderr, /service 'svc'/);
   assert.match(unknownClient.stderr, /client_certificate.*references certificate id '0b4c5e38-6a0e-4c6b-9a43-3b1d1c2f0a03'/s);
+
+  write({ ca_certificates: [{ id: CA_ID, cert: ca.cert }], services: [{ name: 'svc', url: 'http://localhost:9080', ca_certificates: [CA_ID] }] });
+  const plainHttp = await runCli(['validate', cfg]);
+  assert.equal(plainHttp.code, 1);
+  assert.match(plainHttp.stderr, /ca_certificates.*only applies to TLS protocols/);
 });
