@@ -9,8 +9,9 @@ import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml
 import AjvModule, { type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { PluginRegistry } from '../plugins/registry.js';
-import type { Certificate, Config, Consumer, Plugin, Ref, Route, Service, Sni, Target, Upstream } from './types.js';
+import type { CaCertificate, Certificate, Config, Consumer, Plugin, Ref, Route, Service, Sni, Target, Upstream } from './types.js';
 import {
+  CaCertificateSchema,
   CertificateSchema,
   SniSchema,
   ConfigSchema,
@@ -65,8 +66,9 @@ const COLLECTIONS: Record<string, { kind: Kind; nested: string[] }> = {
   plugins: { kind: 'plugin', nested: [] },
   certificates: { kind: 'certificate', nested: ['snis'] },
   snis: { kind: 'sni', nested: [] },
+  ca_certificates: { kind: 'ca_certificate', nested: [] },
 };
-type Kind = 'service' | 'route' | 'upstream' | 'target' | 'consumer' | 'plugin' | 'certificate' | 'sni';
+type Kind = 'service' | 'route' | 'upstream' | 'target' | 'consumer' | 'plugin' | 'certificate' | 'sni' | 'ca_certificate';
 
 class Reporter {
   readonly errors: ConfigError[] = [];
@@ -358,6 +360,11 @@ function checkService(rep: Reporter, e: Entry, rawNode: Obj): void {
   if ((isSet(s.tls_verify) || isSet(s.tls_verify_depth)) && !['https', 'grpcs', 'tls', 'wss'].includes(String(s.protocol))) {
     rep.add(e.at, `'tls_verify' and 'tls_verify_depth' only apply to TLS protocols (https, grpcs, tls, wss)`);
   }
+  for (const f of ['ca_certificates', 'client_certificate']) {
+    if (isSet(s[f]) && !['https', 'grpcs', 'tls', 'wss'].includes(String(s.protocol))) {
+      rep.add([...e.at, f], `only applies to TLS protocols (https, grpcs, tls, wss); the protocol is '${String(s.protocol)}'`);
+    }
+  }
 }
 
 function checkRoute(rep: Reporter, e: Entry, rawNode: Obj, version: string): void {
@@ -549,6 +556,34 @@ function checkCertificate(rep: Reporter, e: Entry): void {
   }
 }
 
+/** A CA certificate: one PEM certificate, basicConstraints CA:TRUE, not expired; fills cert_digest. */
+function checkCaCertificate(rep: Reporter, e: Entry): void {
+  const text = e.node.cert;
+  if (typeof text !== 'string' || !text.includes('-----BEGIN ')) return; // the schema already said so
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
+  if (blocks > 1) {
+    rep.add([...e.at, 'cert'], `holds ${blocks} certificates; give one CA certificate per ca_certificates entry`);
+    return;
+  }
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(text);
+  } catch (err) {
+    rep.add([...e.at, 'cert'], `is not a valid PEM certificate (${firstLine(err)}); give the text between and including -----BEGIN CERTIFICATE----- and -----END CERTIFICATE-----`);
+    return;
+  }
+  if (!cert.ca) {
+    rep.add([...e.at, 'cert'], `is not a CA certificate (its basicConstraints do not say CA:TRUE); give the certificate of the authority that signed the upstream's certificate, not the upstream's own`);
+  }
+  const notAfter = Date.parse(cert.validTo);
+  if (notAfter < Date.now()) rep.add([...e.at, 'cert'], `has expired (valid until ${new Date(notAfter).toISOString()}); renew it`);
+  const digest = createHash('sha256').update(cert.raw).digest('hex');
+  if (isSet(e.node.cert_digest) && String(e.node.cert_digest).toLowerCase() !== digest) {
+    rep.add([...e.at, 'cert_digest'], `does not match the certificate (its SHA-256 is ${digest}); correct it or leave it out`);
+  }
+  e.node.cert_digest = digest;
+}
+
 function pick<T>(schema: { properties: Obj }, node: Obj, extra: Obj = {}): T {
   const out: Obj = {};
   for (const k of Object.keys(schema.properties)) {
@@ -644,6 +679,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     arr(c.snis).forEach((n, j) => add('sni', ['certificates', i, 'snis', j], n, ce));
   });
   arr(data.snis).forEach((n, i) => add('sni', ['snis', i], n));
+  arr(data.ca_certificates).forEach((c, i) => add('ca_certificate', ['ca_certificates', i], c));
   const of = (k: Kind) => entries.filter((e) => e.kind === k);
 
   // 3. Kong's semantic checks and per-entity normalization.
@@ -654,6 +690,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
       else if (e.kind === 'route') checkRoute(rep, e, rawNode, version);
       else if (e.kind === 'upstream') checkUpstream(rep, e);
       else if (e.kind === 'certificate') checkCertificate(rep, e);
+      else if (e.kind === 'ca_certificate') checkCaCertificate(rep, e);
       else if (e.kind === 'sni' && typeof e.node.name === 'string') e.node.name = e.node.name.toLowerCase();
       else if (e.kind === 'target' && typeof e.node.target === 'string') {
         const t = normalizeTarget(e.node.target);
@@ -690,6 +727,9 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   for (const e of of('certificate')) {
     assignId(e, `cert:${createHash('sha256').update(String(e.node.cert ?? pathToString(e.at)).trim()).digest('hex')}`);
   }
+  for (const e of of('ca_certificate')) {
+    assignId(e, `cert:${createHash('sha256').update(String(e.node.cert ?? pathToString(e.at)).trim()).digest('hex')}`);
+  }
 
   // 5. References.
   const index = (kind: Kind, keys: string[]) => {
@@ -706,20 +746,22 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     upstream: index('upstream', ['name']),
     consumer: index('consumer', ['username', 'custom_id']),
     certificate: index('certificate', []),
+    ca_certificate: index('ca_certificate', []),
   };
   const refKeys: Partial<Record<Kind, string[]>> = { service: ['name'], route: ['name'], upstream: ['name'], consumer: ['username', 'custom_id'], certificate: [] };
   const plural: Record<Kind, string> = {
     service: 'services', route: 'routes', upstream: 'upstreams', consumer: 'consumers', target: 'targets', plugin: 'plugins', certificate: 'certificates', sni: 'snis',
+    ca_certificate: 'ca_certificates',
   };
-  const resolve = (from: Entry, field: Kind): Ref | null | undefined => {
+  const resolve = (from: Entry, kind: Kind, field: string = kind): Ref | null | undefined => {
     const ref = from.node[field];
     if (ref === undefined || ref === null) return null;
-    const m = maps[field]!;
+    const m = maps[kind]!;
     let found: Entry | undefined;
     let shown = '';
     if (typeof ref === 'string') {
       shown = `'${ref}'`;
-      found = m.get(`id:${ref.toLowerCase()}`) ?? refKeys[field]!.map((k) => m.get(`${k}:${ref}`)).find((x) => x);
+      found = m.get(`id:${ref.toLowerCase()}`) ?? refKeys[kind]!.map((k) => m.get(`${k}:${ref}`)).find((x) => x);
     } else if (isObj(ref)) {
       const [k, v] = Object.entries(ref)[0] ?? [];
       if (typeof v !== 'string') return undefined;
@@ -727,18 +769,34 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
       found = m.get(k === 'id' ? `id:${v.toLowerCase()}` : `${k}:${v}`);
     } else return undefined;
     if (!found) {
-      const names = [...new Set(of(field).map((e) => nameKey(e) ?? e.id!))];
-      rep.add([...from.at, field], `references ${field} ${shown}, which is not defined in this file; defined ${plural[field]}: ${names.length ? names.join(', ') : 'none'}`);
+      const names = [...new Set(of(kind).map((e) => nameKey(e) ?? e.id!))];
+      rep.add([...from.at, field], `references ${kind} ${shown}, which is not defined in this file; defined ${plural[kind]}: ${names.length ? names.join(', ') : 'none'}`);
       return undefined;
     }
     return { id: found.id! };
   };
-  const refs = new Map<Entry, Partial<Record<Kind, Ref | null>>>();
+  const refs = new Map<Entry, Record<string, Ref | null>>();
   for (const e of entries) {
-    const r: Partial<Record<Kind, Ref | null>> = {};
+    const r: Record<string, Ref | null> = {};
     if (e.kind === 'route') r.service = e.parent ? { id: e.parent.id! } : resolve(e, 'service') ?? null;
     if (e.kind === 'target') r.upstream = e.parent ? { id: e.parent.id! } : resolve(e, 'upstream') ?? null;
     if (e.kind === 'sni') r.certificate = e.parent ? { id: e.parent.id! } : resolve(e, 'certificate') ?? null;
+    if (e.kind === 'service') {
+      if (isSet(e.node.client_certificate)) r.client_certificate = resolve(e, 'certificate', 'client_certificate') ?? null;
+      // ca_certificates are named by id only (as in Kong).
+      if (Array.isArray(e.node.ca_certificates)) {
+        const ids: string[] = [];
+        (e.node.ca_certificates as unknown[]).forEach((v, i) => {
+          if (typeof v !== 'string') return;
+          const found = maps.ca_certificate!.get(`id:${v.toLowerCase()}`);
+          if (found === undefined) {
+            const known = of('ca_certificate').map((c) => c.id!);
+            rep.add([...e.at, 'ca_certificates', i], `references ca_certificate '${v}', which is not defined in this file; defined ca_certificates: ${known.length ? known.join(', ') : 'none'}`);
+          } else if (!ids.includes(found.id!)) ids.push(found.id!);
+        });
+        e.node.ca_certificates = ids;
+      }
+    }
     if (e.kind === 'plugin') {
       for (const k of ['service', 'route', 'consumer'] as const) {
         r[k] = e.parent?.kind === k ? { id: e.parent.id! } : resolve(e, k) ?? null;
@@ -773,7 +831,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   unique('consumer', 'username', str('username'));
   unique('consumer', 'custom_id', str('custom_id'));
   unique('sni', 'name', str('name'));
-  for (const kind of ['service', 'route', 'upstream', 'consumer', 'target', 'plugin', 'certificate', 'sni'] as const) {
+  for (const kind of ['service', 'route', 'upstream', 'consumer', 'target', 'plugin', 'certificate', 'sni', 'ca_certificate'] as const) {
     unique(kind, 'id', (e) => str('id')(e)?.toLowerCase());
   }
   unique('target', 'target', (e) => (typeof e.node.target === 'string' ? `${refs.get(e)!.upstream?.id ?? ''}|${e.node.target}` : undefined), (e) => `target '${String(e.node.target)}' in this upstream`);
@@ -830,6 +888,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     plugins: build<Plugin>('plugin', PluginSchema as unknown as { properties: Obj }),
     certificates: build<Certificate>('certificate', CertificateSchema as unknown as { properties: Obj }),
     snis: build<Sni>('sni', SniSchema as unknown as { properties: Obj }),
+    ca_certificates: build<CaCertificate>('ca_certificate', CaCertificateSchema as unknown as { properties: Obj }),
   };
   void ConfigSchema;
   return { ok: true, config, hash: configHash(config) };

@@ -21,6 +21,7 @@ import type { TargetSchema } from './schema/target.js';
 import type { ConsumerSchema } from './schema/consumer.js';
 import type { PluginSchema } from './schema/plugin.js';
 import type { CertificateSchema, SniSchema } from './schema/certificate.js';
+import type { CaCertificateSchema } from './schema/ca-certificate.js';
 import type { ConfigSchema } from './schema/declarative.js';
 
 export type Ref = Static<typeof RefSchema>;
@@ -38,4 +39,5 @@ export type Consumer = Static<typeof ConsumerSchema>;
 export type Plugin = Static<typeof PluginSchema>;
 export type Certificate = Static<typeof CertificateSchema>;
 export type Sni = Static<typeof SniSchema>;
+export type CaCertificate = Static<typeof CaCertificateSchema>;
 export type Config = Static<typeof ConfigSchema>;

@@ -5,7 +5,9 @@
 // State that must survive a reload is carried over from the previous snapshot: endpoint
 // objects (in-flight counts, latency EWMA), and health checkers whose config is unchanged.
 
+import { createHash } from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Config, Service, Upstream } from '../config/types.js';
 import { compileRouter } from '../router/index.js';
 import type { RouteSpec } from '../router/types.js';
@@ -151,12 +153,44 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
     clusters.set(u.name, new UpstreamCluster(u.name, createBalancer(u, endpoints), checker, u.host_header, 'http', fingerprint, opts.activeChecks !== false));
   }
 
-  const upstreamTls = (servername: string | null, verify: boolean, verifyDepth: number | null): UpstreamTls => ({
-    servername,
-    verify,
-    verifyDepth,
-    poolPrefix: `tls:${verify ? 'verify' : 'noverify'}:${verifyDepth ?? ''}:${servername ?? ''}@`,
-  });
+  // Trusted CAs (service ca_certificates, used when tls_verify is on, as in Kong) and the client
+  // certificate (mutual TLS): one secure context per distinct combination, built here once per
+  // snapshot; its fingerprint goes into the pool key so that connections with another trust or
+  // another client identity are never shared.
+  const caPems = new Map((config.ca_certificates ?? []).map((c) => [c.id, c.cert]));
+  const clientCerts = new Map((config.certificates ?? []).map((c) => [c.id, c]));
+  const contexts = new Map<string, tls.SecureContext>();
+  const upstreamTls = (s: Service): UpstreamTls => {
+    const servername = net.isIP(s.host) === 0 ? s.host : null;
+    const verify = s.tls_verify === true;
+    const verifyDepth = s.tls_verify_depth ?? null;
+    const ca = verify ? (s.ca_certificates ?? []).map((id) => caPems.get(id)).filter((p): p is string => p !== undefined) : [];
+    const client = s.client_certificate ? clientCerts.get(s.client_certificate.id) : undefined;
+    let secureContext: tls.SecureContext | null = null;
+    let material = '';
+    if (ca.length > 0 || client !== undefined) {
+      material = createHash('sha256')
+        .update(JSON.stringify([ca, client?.cert ?? null, client?.key ?? null]))
+        .digest('hex')
+        .slice(0, 16);
+      secureContext = contexts.get(material) ?? null;
+      if (secureContext === null) {
+        secureContext = tls.createSecureContext({
+          minVersion: 'TLSv1.2',
+          ...(ca.length > 0 ? { ca } : {}),
+          ...(client !== undefined ? { cert: client.cert, key: client.key } : {}),
+        });
+        contexts.set(material, secureContext);
+      }
+    }
+    return {
+      servername,
+      verify,
+      verifyDepth,
+      secureContext,
+      poolPrefix: `tls:${verify ? 'verify' : 'noverify'}:${verifyDepth ?? ''}:${servername ?? ''}:${material}@`,
+    };
+  };
   const services = new Map<string, CompiledService>();
   for (const s of config.services) {
     let cluster: Cluster | undefined;
@@ -183,7 +217,7 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
       cluster,
       upstreamTls:
         s.protocol === 'https' || s.protocol === 'wss'
-          ? upstreamTls(net.isIP(s.host) === 0 ? s.host : null, s.tls_verify === true, s.tls_verify_depth ?? null)
+          ? upstreamTls(s)
           : null,
     });
   }

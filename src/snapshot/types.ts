@@ -54,6 +54,11 @@ export interface UpstreamTls {
   /** Kong's tls_verify_depth, when set. */
   readonly verifyDepth: number | null;
   /**
+   * The service's trusted CAs (ca_certificates, when tls_verify is on) and client certificate
+   * (client_certificate), built once per snapshot; null: the system CAs and no client certificate.
+   */
+  readonly secureContext: import('node:tls').SecureContext | null;
+  /**
    * Prefix of the pool key of these connections: a pooled TLS connection is reused only by
    * services with the same TLS settings (an unverified connection must never serve a
    * service that asks for verification).

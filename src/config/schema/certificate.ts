@@ -3,7 +3,7 @@
 import { Type } from '@sinclair/typebox';
 import { Id, Nullable, Ref, Tags } from './common.js';
 
-const Pem = (what: string) =>
+export const Pem = (what: string) =>
   Type.String({ minLength: 1, pattern: '-----BEGIN ', 'x-error': `must be a PEM-encoded ${what} (text starting with -----BEGIN)` });
 
 export const CertificateSchema = Type.Object(

@@ -11,20 +11,18 @@ import { TargetSchema } from './target.js';
 import { ConsumerSchema, CREDENTIAL_KEYS, Credential } from './consumer.js';
 import { PluginSchema } from './plugin.js';
 import { CertificateSchema, SniSchema } from './certificate.js';
+import { CaCertificateSchema } from './ca-certificate.js';
 
 export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'] as const;
 
 /** Top-level keys Kong accepts that Turnpike does not support yet: rejected with a clear error. */
 export const UNSUPPORTED_TOP_LEVEL: Record<string, string> = {
-  ca_certificates: 'ca_certificates are not supported yet; remove the key',
   vaults: 'vaults are not supported yet; put the secret values in the file or the environment',
   parameters: "'parameters' is internal to Kong and not supported; remove the key",
 };
 
 /** Entity fields Kong knows that Turnpike does not support yet. */
 export const UNSUPPORTED_FIELDS: Record<string, string> = {
-  client_certificate: 'client certificates are not supported yet; remove the field',
-  ca_certificates: 'ca_certificates are not supported yet; remove the field',
   expression: "expression routes are not supported; use paths/hosts/methods/headers",
   priority: "the 'priority' field belongs to expression routes, which are not supported",
 };
@@ -79,8 +77,12 @@ const routeIn = (nested: boolean): Json =>
     extra: { ...(nested ? {} : { service: RefInput(['name']) }), plugins: arr(pluginIn(['route'])) },
   });
 
+// A service names its CA certificates by id (as in Kong), its client certificate by id or `{ id }`.
 const serviceIn: Json = input(ServiceSchema, {
-  extra: { url: { type: 'string', minLength: 1 }, routes: arr(routeIn(true)), plugins: arr(pluginIn(['service'])) },
+  extra: {
+    ca_certificates: { anyOf: [{ type: 'null' }, { type: 'array', items: { type: 'string', minLength: 1 } }], 'x-error': 'must be a list of ca_certificate ids' },
+    client_certificate: { anyOf: [{ type: 'null' }, RefInput([])], 'x-error': "must be a certificate id, or an object with 'id'" },
+    url: { type: 'string', minLength: 1 }, routes: arr(routeIn(true)), plugins: arr(pluginIn(['service'])) },
 });
 
 const targetIn = (nested: boolean): Json =>
@@ -131,6 +133,7 @@ export const DeclarativeFileSchema: Json = {
     plugins: arr(pluginIn([])),
     certificates: arr(certificateIn),
     snis: arr(sniIn(false)),
+    ca_certificates: arr(input(CaCertificateSchema, { required: ['cert'] })),
   },
   required: ['_format_version'],
   additionalProperties: false,
@@ -152,6 +155,7 @@ export const ConfigSchema = Type.Object(
     // Optional in the type so hand-written fixtures keep compiling; the loader always fills them.
     certificates: Type.Optional(Type.Array(CertificateSchema)),
     snis: Type.Optional(Type.Array(SniSchema)),
+    ca_certificates: Type.Optional(Type.Array(CaCertificateSchema)),
   },
   { $id: 'Config', additionalProperties: false },
 );

@@ -6,4 +6,5 @@ export * from './target.js';
 export * from './consumer.js';
 export * from './plugin.js';
 export * from './certificate.js';
+export * from './ca-certificate.js';
 export * from './declarative.js';

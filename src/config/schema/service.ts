@@ -1,6 +1,6 @@
 // Kong `services` entity (kong/db/schema/entities/services.lua), normalized form.
 import { Type } from '@sinclair/typebox';
-import { Host, Id, Nullable, Path, PROTOCOLS, StringEnum, Tags, Timeout } from './common.js';
+import { Host, Id, Nullable, Path, PROTOCOLS, Ref, StringEnum, Tags, Timeout } from './common.js';
 
 export const EntityName = Type.String({
   minLength: 1,
@@ -24,6 +24,10 @@ export const ServiceSchema = Type.Object(
     enabled: Type.Boolean({ default: true }),
     tls_verify: Type.Optional(Nullable(Type.Boolean())),
     tls_verify_depth: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 64 }))),
+    /** ids of `ca_certificates` trusted (instead of the system CAs) when tls_verify is on. */
+    ca_certificates: Type.Optional(Nullable(Type.Array(Id, { uniqueItems: true }))),
+    /** A `certificates` entity presented to the upstream (mutual TLS). */
+    client_certificate: Type.Optional(Nullable(Ref)),
   },
   { $id: 'Service', additionalProperties: false },
 );

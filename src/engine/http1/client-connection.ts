@@ -131,6 +131,7 @@ export class ClientConnection implements Expirable {
         servername: upstreamTls.servername ?? undefined,
         rejectUnauthorized: upstreamTls.verify,
         minVersion: 'TLSv1.2',
+        ...(upstreamTls.secureContext !== null ? { secureContext: upstreamTls.secureContext } : {}),
         ALPNProtocols: ['http/1.1'],
       });
       s.setNoDelay(true);
