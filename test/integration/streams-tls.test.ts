@@ -9,42 +9,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import selfsigned from 'selfsigned';
+import { leaf, makeCa, type Pair } from '../helpers/certs.js';
 import { freePort, sleep, type Gateway } from '../helpers/gateway.js';
 import { gateway, onCleanup } from '../helpers/scope.js';
-
-type Pair = { cert: string; key: string };
-
-async function makeCa(): Promise<Pair> {
-  const r = await selfsigned.generate([{ name: 'commonName', value: 'Turnpike Stream Test CA' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    notBeforeDate: new Date(Date.now() - 3_600_000),
-    notAfterDate: new Date(Date.now() + 86_400_000),
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-  return { cert: r.cert, key: r.private };
-}
-
-async function leaf(ca: Pair, name: string): Promise<Pair> {
-  const r = await selfsigned.generate([{ name: 'commonName', value: name }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    ca,
-    notBeforeDate: new Date(Date.now() - 3_600_000),
-    notAfterDate: new Date(Date.now() + 86_400_000),
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: name }] },
-    ],
-  });
-  return { cert: r.cert, key: r.private };
-}
 
 /** A plain TCP server that prefixes its echo with its name: "<name>:" then every byte back; ends when the client ends. */
 async function namedEcho(name: string): Promise<number> {
@@ -99,7 +66,7 @@ let ca: Pair;
 let sslPort = 0;
 
 before(async () => {
-  ca = await makeCa();
+  ca = await makeCa('Turnpike Stream Test CA');
   const certA = await leaf(ca, 'a.test');
   const certB = await leaf(ca, 'b.test');
   const portA = await namedEcho('A');

@@ -12,47 +12,14 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import tls from 'node:tls';
-import selfsigned from 'selfsigned';
+import { leaf, makeCa, type Pair } from '../helpers/certs.js';
 import { freePort, runCli, tmpDir, startGateway, type Gateway } from '../helpers/gateway.js';
 import { onCleanup, upstream } from '../helpers/scope.js';
-
-type Pair = { cert: string; key: string };
 
 // Asynchronous: the upstream runs in this process and must keep answering while curl runs.
 const run = promisify(execFile);
 async function curl(args: string[]): Promise<string> {
   return (await run('curl', args, { encoding: 'utf8' })).stdout;
-}
-
-async function makeCa(): Promise<Pair> {
-  const r = await selfsigned.generate([{ name: 'commonName', value: 'Turnpike Test CA' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    notBeforeDate: new Date(Date.now() - 3_600_000),
-    notAfterDate: new Date(Date.now() + 86_400_000),
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-  return { cert: r.cert, key: r.private };
-}
-
-async function leaf(ca: Pair, name: string): Promise<Pair> {
-  const r = await selfsigned.generate([{ name: 'commonName', value: name }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    ca,
-    notBeforeDate: new Date(Date.now() - 3_600_000),
-    notAfterDate: new Date(Date.now() + 86_400_000),
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: name }] },
-    ],
-  });
-  return { cert: r.cert, key: r.private };
 }
 
 function config(upstreamPort: number, a: Pair, wild: Pair): string {

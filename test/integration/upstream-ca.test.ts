@@ -9,48 +9,10 @@ import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import type tls from 'node:tls';
-import selfsigned from 'selfsigned';
+import { leaf, makeCa, type Pair } from '../helpers/certs.js';
 import { request } from 'undici';
 import { gateway, onCleanup } from '../helpers/scope.js';
 import { runCli, tmpDir } from '../helpers/gateway.js';
-
-interface Pair {
-  cert: string;
-  key: string;
-}
-
-const HOUR = 3_600_000;
-
-async function makeCa(name: string): Promise<Pair> {
-  const r = await selfsigned.generate([{ name: 'commonName', value: name }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    notBeforeDate: new Date(Date.now() - HOUR),
-    notAfterDate: new Date(Date.now() + 24 * HOUR),
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-  return { cert: r.cert, key: r.private };
-}
-
-async function leaf(ca: Pair, name: string, usage: 'serverAuth' | 'clientAuth'): Promise<Pair> {
-  const r = await selfsigned.generate([{ name: 'commonName', value: name }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    ca,
-    notBeforeDate: new Date(Date.now() - HOUR),
-    notAfterDate: new Date(Date.now() + 24 * HOUR),
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, critical: true },
-      { name: 'extKeyUsage', [usage]: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: name }] },
-    ],
-  });
-  return { cert: r.cert, key: r.private };
-}
 
 /** An HTTPS upstream; with `clientCa`, it requires a client certificate signed by that CA. */
 async function httpsUpstream(server: Pair, clientCa?: Pair): Promise<{ port: number; subjects: (string | null)[] }> {
