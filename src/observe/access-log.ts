@@ -24,6 +24,18 @@ export interface AccessLogEntry {
 }
 
 /** One line per stream (L4) connection, written when it closes. */
+/** The fields both kinds of line end with: target, bytes, service, route, error; closes the object. */
+function lineTail(e: { target: string; bytesIn: number; bytesOut: number; service: string; route: string; error: string }): string {
+  return (
+    ',"target":' + (e.target === '' ? 'null' : str(e.target)) +
+    ',"bytes_in":' + e.bytesIn +
+    ',"bytes_out":' + e.bytesOut +
+    ',"service":' + (e.service === '' ? 'null' : str(e.service)) +
+    ',"route":' + (e.route === '' ? 'null' : str(e.route)) +
+    (e.error === '' ? '}\n' : ',"error":' + str(e.error) + '}\n')
+  );
+}
+
 export interface StreamLogEntry {
   /** 'tcp', 'tls_passthrough' or 'tls' (what the route matched as), or '' when nothing matched. On an ssl listener bytes are the decrypted ones. */
   protocol: string;
@@ -106,12 +118,7 @@ export class AccessLog {
       ',"status":' + e.status +
       ',"latency_ms":' + ms3(e.latencyMs) +
       ',"upstream_latency_ms":' + (e.upstreamLatencyMs < 0 ? 'null' : ms3(e.upstreamLatencyMs)) +
-      ',"target":' + (e.target === '' ? 'null' : str(e.target)) +
-      ',"bytes_in":' + e.bytesIn +
-      ',"bytes_out":' + e.bytesOut +
-      ',"service":' + (e.service === '' ? 'null' : str(e.service)) +
-      ',"route":' + (e.route === '' ? 'null' : str(e.route)) +
-      (e.error === '' ? '}\n' : ',"error":' + str(e.error) + '}\n');
+      lineTail(e);
     this.push(line);
   }
 
@@ -125,12 +132,7 @@ export class AccessLog {
       ',"sni":' + (e.sni === null ? 'null' : str(e.sni)) +
       ',"duration_ms":' + ms3(e.durationMs) +
       ',"connect_ms":' + (e.connectMs < 0 ? 'null' : ms3(e.connectMs)) +
-      ',"target":' + (e.target === '' ? 'null' : str(e.target)) +
-      ',"bytes_in":' + e.bytesIn +
-      ',"bytes_out":' + e.bytesOut +
-      ',"service":' + (e.service === '' ? 'null' : str(e.service)) +
-      ',"route":' + (e.route === '' ? 'null' : str(e.route)) +
-      (e.error === '' ? '}\n' : ',"error":' + str(e.error) + '}\n');
+      lineTail(e);
     this.push(line);
   }
 
