@@ -2,7 +2,7 @@
 // kept per worker like the route cells and summed by the primary for the status listener.
 // A series is found by its label values joined into one key: one Map lookup per update.
 
-import type { CounterMetric, HistogramMetric, PluginMetrics } from '../plugins/sdk.js';
+import type { BoundCounter, BoundHistogram, CounterMetric, HistogramMetric, PluginMetrics } from '../plugins/sdk.js';
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -34,6 +34,20 @@ abstract class Metric {
   private lastValues: readonly string[] | null = null;
   private lastCell: number[] | null = null;
 
+  /** The series of these label values, created at zero if new; no last-series shortcut. */
+  protected seriesOf(labelValues: readonly string[], width: number): number[] {
+    if (labelValues.length !== this.labelNames.length) {
+      throw new Error(`metric ${this.name}: expected ${this.labelNames.length} label values (${this.labelNames.join(', ')}), got ${labelValues.length}`);
+    }
+    const key = labelValues.length === 1 ? labelValues[0] : labelValues.join(SEP);
+    let c = this.series.get(key);
+    if (c === undefined) {
+      c = new Array<number>(width).fill(0);
+      this.series.set(key, c);
+    }
+    return c;
+  }
+
   protected cell(labelValues: readonly string[], width: number): number[] {
     const last = this.lastValues;
     if (last !== null && last.length === labelValues.length) {
@@ -46,15 +60,7 @@ abstract class Metric {
       }
       if (same) return this.lastCell!;
     }
-    if (labelValues.length !== this.labelNames.length) {
-      throw new Error(`metric ${this.name}: expected ${this.labelNames.length} label values (${this.labelNames.join(', ')}), got ${labelValues.length}`);
-    }
-    const key = labelValues.length === 1 ? labelValues[0] : labelValues.join(SEP);
-    let c = this.series.get(key);
-    if (c === undefined) {
-      c = new Array<number>(width).fill(0);
-      this.series.set(key, c);
-    }
+    const c = this.seriesOf(labelValues, width);
     // A copy: the caller may reuse or change its array.
     this.lastValues = labelValues.slice();
     this.lastCell = c;
@@ -73,6 +79,40 @@ class Counter extends Metric implements CounterMetric {
     if (!(by >= 0)) throw new Error(`metric ${this.name}: a counter only goes up (got ${by})`);
     this.cell(labelValues, 1)[0] += by;
   }
+  labels(labelValues: readonly string[]): BoundCounter {
+    return new BoundCounterSeries(this.name, this.seriesOf(labelValues, 1));
+  }
+}
+
+/** One counter series, looked up once: updating it is an array write. */
+class BoundCounterSeries implements BoundCounter {
+  constructor(
+    private readonly name: string,
+    private readonly cell: number[],
+  ) {}
+  inc(by = 1): void {
+    if (!(by >= 0)) throw new Error(`metric ${this.name}: a counter only goes up (got ${by})`);
+    this.cell[0] += by;
+  }
+}
+
+function observeInto(cell: number[], buckets: readonly number[], value: number): void {
+  let i = 0;
+  while (i < buckets.length && value > buckets[i]) i++;
+  cell[i]++;
+  cell[buckets.length + 1] += value;
+  cell[buckets.length + 2]++;
+}
+
+/** One histogram series, looked up once. */
+class BoundHistogramSeries implements BoundHistogram {
+  constructor(
+    private readonly buckets: readonly number[],
+    private readonly cell: number[],
+  ) {}
+  observe(value: number): void {
+    observeInto(this.cell, this.buckets, value);
+  }
 }
 
 class Histogram extends Metric implements HistogramMetric {
@@ -85,13 +125,10 @@ class Histogram extends Metric implements HistogramMetric {
     super(name, help, labelNames);
   }
   observe(labelValues: readonly string[], value: number): void {
-    const b = this.buckets;
-    const c = this.cell(labelValues, b.length + 3);
-    let i = 0;
-    while (i < b.length && value > b[i]) i++;
-    c[i]++;
-    c[b.length + 1] += value;
-    c[b.length + 2]++;
+    observeInto(this.cell(labelValues, this.buckets.length + 3), this.buckets, value);
+  }
+  labels(labelValues: readonly string[]): BoundHistogram {
+    return new BoundHistogramSeries(this.buckets, this.seriesOf(labelValues, this.buckets.length + 3));
   }
 }
 

@@ -152,11 +152,28 @@ export interface BodyFilter {
 /** A counter in the plugin metrics (summed over the workers, on the status listener's /metrics). */
 export interface CounterMetric {
   inc(labelValues: readonly string[], by?: number): void;
+  /**
+   * The series of these label values, looked up once (as prom-client's `labels()`): keep it
+   * when the same series is updated on every request, then `inc` is an array write.
+   */
+  labels(labelValues: readonly string[]): BoundCounter;
+}
+
+/** One counter series (CounterMetric.labels). */
+export interface BoundCounter {
+  inc(by?: number): void;
+}
+
+/** One histogram series (HistogramMetric.labels). */
+export interface BoundHistogram {
+  observe(value: number): void;
 }
 
 /** A histogram in the plugin metrics; `observe` takes the value in the unit the metric's name says. */
 export interface HistogramMetric {
   observe(labelValues: readonly string[], value: number): void;
+  /** The series of these label values, looked up once (see CounterMetric.labels). */
+  labels(labelValues: readonly string[]): BoundHistogram;
 }
 
 /**

@@ -800,7 +800,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     if (run !== null && run.chain.log.length > 0) {
       // The connection reuses its request head for the next request: it copies it for us first if so.
       this.conn.lendHead(run);
-      queueLog(run, new Outcome(this, latency, run, this.conn));
+      queueLog(new Outcome(this, latency, run, this.conn));
     }
     const route = this.route;
     const m = route !== null ? route.metrics : this.ctx.unmatched;
@@ -830,6 +830,9 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   }
 }
 
+/** Read once: the getter is not free and it never changes. */
+const TIME_ORIGIN = performance.timeOrigin;
+
 /** A finished request, as the log phase sees it; header maps are built when asked for. */
 class Outcome implements RequestOutcome {
   readonly status: number;
@@ -852,7 +855,7 @@ class Outcome implements RequestOutcome {
     readonly conn: Http1ServerConnection,
   ) {
     this.status = ex.status;
-    this.startedAt = performance.timeOrigin + ex.startedAt;
+    this.startedAt = TIME_ORIGIN + ex.startedAt;
     this.upstreamLatencyMs = ex.upstreamLatency < 0 ? null : ex.upstreamLatency;
     this.bytesIn = ex.bytesIn;
     this.bytesOut = ex.bytesOut;
@@ -874,11 +877,11 @@ class Outcome implements RequestOutcome {
 
 // The log phase runs off the request path: finished requests queue up and one immediate
 // runs them all (a timer per request would cost more than most log handlers).
-let logQueue: [PluginRun, Outcome][] = [];
+let logQueue: Outcome[] = [];
 let logScheduled = false;
 
-function queueLog(run: PluginRun, outcome: Outcome): void {
-  logQueue.push([run, outcome]);
+function queueLog(outcome: Outcome): void {
+  logQueue.push(outcome);
   if (!logScheduled) {
     logScheduled = true;
     setImmediate(flushLogs);
@@ -890,7 +893,8 @@ function flushLogs(): void {
   logQueue = [];
   logScheduled = false;
   for (let i = 0; i < q.length; i++) {
-    const [run, outcome] = q[i];
+    const outcome = q[i];
+    const run = outcome.run;
     // A handler still running may read the request later: it keeps its own copy of the head.
     if (run.runLog(outcome)) run.detach();
     outcome.conn.returnHead(run);

@@ -20,6 +20,11 @@ export function addToMap(map: HeaderMap, lname: string, value: string): void {
   else cur.push(value);
 }
 
+/** Apart from the log loop, whose bindings a closure would otherwise capture on every request. */
+function reportLogFailure(p: Promise<void>, plugin: string, requestId: string): void {
+  p.catch((err: unknown) => writeLog('error', plugin, requestId, 'plugin failed in the log phase', { error: (err as Error)?.message }));
+}
+
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Async handlers that take longer than this fail their request with a 500. */
@@ -138,17 +143,22 @@ export class HeaderList implements ResponseApi {
     return map;
   }
   setHeader(name: string, value: string): void {
-    this.removeHeader(name);
-    this.addHeader(name, value);
+    const l = checkedName(name);
+    checkValue(name, value);
+    this.removeLower(l);
+    this.names.push(name);
+    this.values.push(value);
   }
   addHeader(name: string, value: string): void {
-    checkHeader(name, value);
-    if (RESERVED.has(name.toLowerCase())) throw new Error(`header ${name} is managed by the gateway`);
+    checkedName(name);
+    checkValue(name, value);
     this.names.push(name);
     this.values.push(value);
   }
   removeHeader(name: string): void {
-    const l = name.toLowerCase();
+    this.removeLower(name.toLowerCase());
+  }
+  private removeLower(l: string): void {
     if (this.inRaw(l)) this.parse();
     for (let i = this.names.length - 1; i >= 0; i--) {
       const n = this.names[i];
@@ -161,18 +171,35 @@ export class HeaderList implements ResponseApi {
 }
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// eslint-disable-next-line no-control-regex
-const HEADER_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
-/** Names that passed the check; plugins set the same few names on every request. */
-const goodNames = new Set<string>();
+/**
+ * Names that passed the check, with their lower-case form: plugins set the same few names on
+ * every request, so the name is checked and lower-cased once.
+ */
+const checkedNames = new Map<string, string>();
 
-/** A plugin must not be able to inject a header line (CR/LF) or an invalid name. */
-function checkHeader(name: string, value: string): void {
-  if (!goodNames.has(name)) {
-    if (!HEADER_NAME.test(name)) throw new Error(`invalid header name ${JSON.stringify(name)}`);
-    if (goodNames.size < 4096) goodNames.add(name);
+/** A plugin must not be able to set an invalid header name, or one the gateway manages. */
+function checkedName(name: string): string {
+  const known = checkedNames.get(name);
+  if (known !== undefined) return known;
+  if (!HEADER_NAME.test(name)) throw new Error(`invalid header name ${JSON.stringify(name)}`);
+  const l = name.toLowerCase();
+  if (RESERVED.has(l)) throw new Error(`header ${name} is managed by the gateway`);
+  if (checkedNames.size < 4096) checkedNames.set(name, l);
+  return l;
+}
+
+/** A plugin must not be able to inject a header line: no control characters but tab (a loop: cheaper than a pattern on short values). */
+function checkValue(name: string, value: string): void {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) throw new Error(`invalid value for header ${name}: control characters are not allowed`);
   }
-  if (!HEADER_VALUE.test(value)) throw new Error(`invalid value for header ${name}: control characters are not allowed`);
+}
+
+/** Both checks, for headers set on the request. */
+function checkHeader(name: string, value: string): void {
+  if (!HEADER_NAME.test(name)) throw new Error(`invalid header name ${JSON.stringify(name)}`);
+  checkValue(name, value);
 }
 
 /** The headers `authenticate` owns on the upstream request. */
@@ -280,14 +307,8 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
 
   /** Appends a request header whose name is known to be valid (the value is still checked). */
   private append(name: string, lname: string, value: string): void {
-    if (!HEADER_VALUE.test(value)) throw new Error(`invalid value for header ${name}: control characters are not allowed`);
-    const h = this.h;
-    if (h.count >= h.skip.length) throw new Error('too many request headers');
-    const n = h.count++;
-    h.names[n] = name;
-    h.lnames[n] = lname;
-    h.values[n] = value;
-    h.skip[n] = Skip.Keep;
+    checkValue(name, value);
+    this.push(name, lname, value);
   }
 
   respond(status: number, body?: string | Buffer | Record<string, unknown>, headers?: Record<string, string>): void {
@@ -358,18 +379,22 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
     return out;
   }
   setHeader(name: string, value: string): void {
-    if (name.toLowerCase() === 'host') {
-      checkHeader(name, value);
+    const l = checkedName(name);
+    checkValue(name, value);
+    if (l === 'host') {
       this.owner.hostOverride = value;
       return;
     }
-    this.removeHeader(name);
-    this.addHeader(name, value);
+    this.removeLower(l);
+    this.push(name, l, value);
   }
   addHeader(name: string, value: string): void {
-    checkHeader(name, value);
-    const l = name.toLowerCase();
-    if (RESERVED.has(l) || l === 'host') throw new Error(`header ${name} is managed by the gateway`);
+    const l = checkedName(name);
+    checkValue(name, value);
+    if (l === 'host') throw new Error(`header ${name} is managed by the gateway`);
+    this.push(name, l, value);
+  }
+  private push(name: string, l: string, value: string): void {
     const h = this.h;
     if (h.count >= h.skip.length) throw new Error('too many request headers');
     const n = h.count++;
@@ -379,7 +404,9 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
     h.skip[n] = Skip.Keep;
   }
   removeHeader(name: string): void {
-    const l = name.toLowerCase();
+    this.removeLower(name.toLowerCase());
+  }
+  private removeLower(l: string): void {
     const h = this.h;
     for (let i = 0; i < h.count; i++) if (h.lnames[i] === l && h.skip[i] === Skip.Keep) h.skip[i] = Skip.Removed;
   }
@@ -458,31 +485,40 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
         return;
       }
       if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') {
-        // The worker's sweep clock bounds the wait: cheaper than a timer per request.
-        this.deadline = Date.now() + PLUGIN_TIMEOUT_MS;
-        this.waitingFor = { plugin: inst.name, phase };
-        watch(this);
-        (r as Promise<void>).then(
-          () => {
-            if (this.waitingFor === null) return; // timed out or cancelled already
-            this.stopWaiting();
-            this.walk(phase, slots, i + 1);
-          },
-          (err: unknown) => {
-            if (this.waitingFor === null) return;
-            this.stopWaiting();
-            if (!this.answered) {
-              this.answered = true;
-              this.owner.pluginFailed(inst.name, phase, err);
-            }
-          },
-        );
+        this.await(r as Promise<void>, inst.name, phase, slots, i);
         return;
       }
     }
     if (this.answered) return;
     if (phase === 'rewrite') this.walk('access', this.chain.access, 0);
     else this.owner.requestPhasesDone();
+  }
+
+  /**
+   * An async handler: the walk goes on from the next slot when it settles. Apart from `walk`
+   * so that the walk's loop captures nothing (a closure over the loop's bindings would cost
+   * a context per iteration on every request, async or not).
+   */
+  private await(p: Promise<void>, plugin: string, phase: 'rewrite' | 'access', slots: readonly ChainSlot[], i: number): void {
+    // The worker's sweep clock bounds the wait: cheaper than a timer per request.
+    this.deadline = Date.now() + PLUGIN_TIMEOUT_MS;
+    this.waitingFor = { plugin, phase };
+    watch(this);
+    p.then(
+      () => {
+        if (this.waitingFor === null) return; // timed out or cancelled already
+        this.stopWaiting();
+        this.walk(phase, slots, i + 1);
+      },
+      (err: unknown) => {
+        if (this.waitingFor === null) return;
+        this.stopWaiting();
+        if (!this.answered) {
+          this.answered = true;
+          this.owner.pluginFailed(plugin, phase, err);
+        }
+      },
+    );
   }
 
   /** Response phase (synchronous, as Kong's header_filter): edits `headers` in place. Returns false if a handler threw. */
@@ -549,7 +585,7 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
         const r = inst.module.phases.log!(this, inst.conf);
         if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') {
           pending = true;
-          (r as Promise<void>).catch((err: unknown) => writeLog('error', inst.name, this.owner.requestId, 'plugin failed in the log phase', { error: (err as Error)?.message }));
+          reportLogFailure(r as Promise<void>, inst.name, this.owner.requestId);
         }
       } catch (err) {
         writeLog('error', inst.name, this.owner.requestId, 'plugin failed in the log phase', { error: (err as Error).message });

@@ -6,7 +6,7 @@
 // Kong runs the plugin globally or per service/route; here any scope works, and a request
 // is counted once per instance that applies to it (one, as Kong's chain picks one per plugin).
 
-import { definePlugin, type CounterMetric, type HistogramMetric, type PluginContext, type PluginMetrics } from '../../sdk.js';
+import { definePlugin, type BoundCounter, type BoundHistogram, type CounterMetric, type HistogramMetric, type PluginContext, type PluginMetrics } from '../../sdk.js';
 import { PrometheusSchema, type PrometheusConfig } from './schema.js';
 
 /** Bucket upper bounds in ms, as Kong's exporter uses them. */
@@ -23,7 +23,66 @@ interface Families {
   upstreamLatency: HistogramMetric;
   requestLatency: HistogramMetric;
   bandwidth: CounterMetric;
+  /** Bound series per route (the route object of the current snapshot; NO_ROUTE for none). */
+  byRoute: WeakMap<object, RouteSeries>;
 }
+
+/**
+ * The series one route (and one consumer, with per_consumer) updates on every request, bound
+ * once: each update is then an array write instead of joining label values into a key.
+ */
+class RouteSeries {
+  // Bound on first use: a series appears on /metrics only once it has counted something.
+  private rl: BoundHistogram | null = null;
+  private ul: BoundHistogram | null = null;
+  private kl: BoundHistogram | null = null;
+  private bin: BoundCounter | null = null;
+  private bout: BoundCounter | null = null;
+  /** Requests counters by status code × 2 + (1 when the gateway answered). */
+  private readonly requests: BoundCounter[] = [];
+  /** per_consumer: the series of each consumer label seen on this route. */
+  consumers: Map<string, RouteSeries> | null = null;
+
+  constructor(
+    private readonly f: Families,
+    private readonly service: string,
+    private readonly route: string,
+    private readonly consumer: string,
+  ) {}
+
+  get requestLatency(): BoundHistogram {
+    return (this.rl ??= this.f.requestLatency.labels([this.service, this.route, WORKSPACE]));
+  }
+  get upstreamLatency(): BoundHistogram {
+    return (this.ul ??= this.f.upstreamLatency.labels([this.service, this.route, WORKSPACE]));
+  }
+  get kongLatency(): BoundHistogram {
+    return (this.kl ??= this.f.kongLatency.labels([this.service, this.route, WORKSPACE]));
+  }
+  get ingress(): BoundCounter {
+    return (this.bin ??= this.f.bandwidth.labels([this.service, this.route, 'ingress', WORKSPACE, this.consumer]));
+  }
+  get egress(): BoundCounter {
+    return (this.bout ??= this.f.bandwidth.labels([this.service, this.route, 'egress', WORKSPACE, this.consumer]));
+  }
+
+  requestsFor(status: number, byGateway: boolean): BoundCounter {
+    const i = status * 2 + (byGateway ? 1 : 0);
+    return (this.requests[i] ??= this.f.requests.labels([this.service, this.route, String(status), byGateway ? 'kong' : 'service', WORKSPACE, this.consumer]));
+  }
+
+  forConsumer(consumer: string): RouteSeries {
+    const m = (this.consumers ??= new Map());
+    let s = m.get(consumer);
+    if (s === undefined) {
+      s = new RouteSeries(this.f, this.service, this.route, consumer);
+      m.set(consumer, s);
+    }
+    return s;
+  }
+}
+
+const NO_ROUTE = {};
 
 // The metric objects, looked up once per worker registry (prepare cannot reach ctx.metrics).
 const families = new WeakMap<PluginMetrics, Families>();
@@ -37,16 +96,26 @@ function familiesOf(m: PluginMetrics): Families {
       upstreamLatency: m.histogram('kong_upstream_latency_ms', 'Time from sending a request upstream to its response head, in ms', ['service', 'route', 'workspace'], UPSTREAM_LATENCY_BUCKETS),
       requestLatency: m.histogram('kong_request_latency_ms', 'Time from the request head to the last response byte, in ms', ['service', 'route', 'workspace'], REQUEST_LATENCY_BUCKETS),
       bandwidth: m.counter('kong_bandwidth_bytes', 'Bytes read from clients (ingress) and written to them (egress)', ['service', 'route', 'direction', 'workspace', 'consumer']),
+      byRoute: new WeakMap(),
     };
     families.set(m, f);
   }
   return f;
 }
 
-/** Status codes as label values, made once. */
-const codes: string[] = [];
-function code(status: number): string {
-  return (codes[status] ??= String(status));
+function seriesOf(ctx: PluginContext, f: Families, perConsumer: boolean): RouteSeries {
+  const r = ctx.route;
+  let rs = f.byRoute.get(r ?? NO_ROUTE);
+  if (rs === undefined) {
+    const s = ctx.service;
+    const service = s === null ? '' : s.name !== '' ? s.name : s.id;
+    const route = r === null ? '' : r.name !== '' ? r.name : r.id;
+    rs = new RouteSeries(f, service, route, '');
+    f.byRoute.set(r ?? NO_ROUTE, rs);
+  }
+  if (!perConsumer) return rs;
+  const consumer = consumerLabel(ctx);
+  return consumer === '' ? rs : rs.forConsumer(consumer);
 }
 
 function consumerLabel(ctx: PluginContext): string {
@@ -60,29 +129,20 @@ function log(ctx: PluginContext, conf: PrometheusConfig): void {
   const o = ctx.outcome;
   if (o === null) return;
   if (!conf.status_code_metrics && !conf.latency_metrics && !conf.bandwidth_metrics) return;
-  const f = familiesOf(ctx.metrics);
-  const s = ctx.service;
-  const r = ctx.route;
-  const service = s === null ? '' : s.name !== '' ? s.name : s.id;
-  const route = r === null ? '' : r.name !== '' ? r.name : r.id;
-  const consumer = conf.per_consumer ? consumerLabel(ctx) : '';
-
-  if (conf.status_code_metrics) {
-    f.requests.inc([service, route, code(o.status), o.upstreamStatus === null ? 'kong' : 'service', WORKSPACE, consumer]);
-  }
+  const rs = seriesOf(ctx, familiesOf(ctx.metrics), conf.per_consumer);
+  if (conf.status_code_metrics) rs.requestsFor(o.status, o.upstreamStatus === null).inc();
   if (conf.latency_metrics) {
-    const labels = [service, route, WORKSPACE];
-    f.requestLatency.observe(labels, o.latencyMs);
+    rs.requestLatency.observe(o.latencyMs);
     if (o.upstreamLatencyMs !== null) {
-      f.upstreamLatency.observe(labels, o.upstreamLatencyMs);
-      f.kongLatency.observe(labels, Math.max(0, o.latencyMs - o.upstreamLatencyMs));
+      rs.upstreamLatency.observe(o.upstreamLatencyMs);
+      rs.kongLatency.observe(Math.max(0, o.latencyMs - o.upstreamLatencyMs));
     } else {
-      f.kongLatency.observe(labels, o.latencyMs);
+      rs.kongLatency.observe(o.latencyMs);
     }
   }
   if (conf.bandwidth_metrics) {
-    f.bandwidth.inc([service, route, 'ingress', WORKSPACE, consumer], o.bytesIn);
-    f.bandwidth.inc([service, route, 'egress', WORKSPACE, consumer], o.bytesOut);
+    rs.ingress.inc(o.bytesIn);
+    rs.egress.inc(o.bytesOut);
   }
 }
 
