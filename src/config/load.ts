@@ -781,6 +781,8 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     if (e.kind === 'route') r.service = e.parent ? { id: e.parent.id! } : resolve(e, 'service') ?? null;
     if (e.kind === 'target') r.upstream = e.parent ? { id: e.parent.id! } : resolve(e, 'upstream') ?? null;
     if (e.kind === 'sni') r.certificate = e.parent ? { id: e.parent.id! } : resolve(e, 'certificate') ?? null;
+    // Kong's upstream.client_certificate: the certificate active https health checks present.
+    if (e.kind === 'upstream' && isSet(e.node.client_certificate)) r.client_certificate = resolve(e, 'certificate', 'client_certificate') ?? null;
     if (e.kind === 'service') {
       if (isSet(e.node.client_certificate)) r.client_certificate = resolve(e, 'certificate', 'client_certificate') ?? null;
       // ca_certificates are named by id only (as in Kong).

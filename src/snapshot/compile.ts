@@ -121,6 +121,7 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
   const clusters = new Map<string, Cluster>();
   const prevEndpoint = (clusterName: string, key: string): Endpoint | undefined => prevClusters.get(clusterName)?.balancer.endpoints.find((e) => e.key === key);
 
+  const certificatesById = new Map((config.certificates ?? []).map((c) => [c.id, c]));
   const upstreamByName = new Map<string, Upstream>();
   for (const u of config.upstreams) upstreamByName.set(u.name, u);
 
@@ -140,16 +141,18 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
     const prevChecker = prev instanceof UpstreamCluster ? prev.checker : null;
     let checker: HealthChecker;
     const recovery = opts.passiveRecoveryTimeout ?? 0;
-    if (prevChecker !== null && prevChecker.sameConfig(u.healthchecks, u.host_header, recovery)) {
+    const cc = u.client_certificate ? certificatesById.get(u.client_certificate.id) : undefined;
+    const clientCert = cc !== undefined ? { cert: cc.cert, key: cc.key } : null;
+    if (prevChecker !== null && prevChecker.sameConfig(u.healthchecks, u.host_header, recovery, clientCert)) {
       checker = prevChecker;
       checker.setEndpoints(endpoints);
     } else {
-      checker = new HealthChecker({ healthchecks: u.healthchecks, endpoints, name: u.name, hostHeader: u.host_header, passiveRecoveryTimeout: recovery });
+      checker = new HealthChecker({ healthchecks: u.healthchecks, endpoints, name: u.name, hostHeader: u.host_header, passiveRecoveryTimeout: recovery, clientCert });
     }
     const onChange = opts.onHealthChange;
     const upstreamName = u.name;
     checker.onChange = onChange === undefined ? null : (ep, healthy) => onChange(upstreamName, ep, healthy);
-    const fingerprint = JSON.stringify([u.healthchecks, u.host_header]);
+    const fingerprint = JSON.stringify([u.healthchecks, u.host_header, clientCert?.cert ?? null]);
     clusters.set(u.name, new UpstreamCluster(u.name, createBalancer(u, endpoints), checker, u.host_header, 'http', fingerprint, opts.activeChecks !== false));
   }
 
@@ -216,7 +219,7 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
       readTimeout: s.read_timeout,
       cluster,
       upstreamTls:
-        s.protocol === 'https' || s.protocol === 'wss'
+        s.protocol === 'https' || s.protocol === 'wss' || s.protocol === 'tls'
           ? upstreamTls(s)
           : null,
     });
@@ -232,8 +235,8 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
     const name = r.name ?? r.id;
     if (r.protocols.some((p) => STREAM_PROTOCOLS.has(p))) {
       const proto = r.service !== null ? serviceProtocol.get(r.service.id) : undefined;
-      if (proto !== undefined && proto !== 'tcp') {
-        throw new Error(`route "${name}": stream routes proxy raw TCP; its service must have protocol 'tcp' (it has '${proto}'${proto === 'tls' ? '; TLS towards the upstream is not available for streams yet' : ''})`);
+      if (proto !== undefined && proto !== 'tcp' && proto !== 'tls') {
+        throw new Error(`route "${name}": stream routes proxy TCP; its service must have protocol 'tcp', or 'tls' for TLS from the gateway to the upstream (it has '${proto}')`);
       }
       const data: CompiledStreamRoute = { id: r.id, name, service, metrics: streamMetrics.cell(service?.name ?? '', name) };
       streamSpecs.push({ id: r.id, name: r.name, protocols: r.protocols, sources: r.sources, destinations: r.destinations, snis: r.snis, order, data });

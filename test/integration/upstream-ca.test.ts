@@ -133,3 +133,49 @@ test('turnpike validate: ca_certificates must be CA certificates; service refere
   assert.equal(plainHttp.code, 1);
   assert.match(plainHttp.stderr, /ca_certificates.*only applies to TLS protocols/);
 });
+
+test('upstream client_certificate: active https health checks present it to targets that require mutual TLS', async () => {
+  const ca = await makeCa('Health Server CA');
+  const clientCa = await makeCa('Health Client CA');
+  const serverCert = await leaf(ca, 'localhost', 'serverAuth');
+  const clientCert = await leaf(clientCa, 'turnpike-health', 'clientAuth');
+  const mutual = await httpsUpstream(serverCert, clientCa);
+  const active = (over: Record<string, unknown>) => ({
+    active: {
+      type: 'https',
+      http_path: '/health',
+      https_verify_certificate: false,
+      timeout: 1,
+      healthy: { interval: 0.2, successes: 1 },
+      unhealthy: { interval: 0.2, tcp_failures: 1, http_failures: 1, timeouts: 1 },
+      ...over,
+    },
+  });
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      certificates: [{ id: CLIENT_ID, cert: clientCert.cert, key: clientCert.key }],
+      upstreams: [
+        { name: 'with-cert', client_certificate: { id: CLIENT_ID }, healthchecks: active({}), targets: [{ target: `127.0.0.1:${mutual.port}` }] },
+        { name: 'without-cert', healthchecks: active({}), targets: [{ target: `127.0.0.1:${mutual.port}` }] },
+      ],
+    }),
+    env: { TURNPIKE_WORKERS: '1' },
+  });
+  const health = async (name: string): Promise<string> => {
+    const r = await fetch(`${gw.statusUrl}/upstreams/${name}/health`);
+    const body = (await r.json()) as { data: { health: string }[] };
+    return body.data[0]?.health ?? 'none';
+  };
+  let withCert = '';
+  let withoutCert = '';
+  for (let i = 0; i < 60; i++) {
+    withCert = await health('with-cert');
+    withoutCert = await health('without-cert');
+    if (withCert === 'HEALTHY' && withoutCert === 'UNHEALTHY' && mutual.subjects.length > 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(withoutCert, 'UNHEALTHY', 'the target refuses a handshake without a client certificate');
+  assert.equal(withCert, 'HEALTHY');
+  assert.ok(mutual.subjects.includes('turnpike-health'), `the target saw the upstream's client certificate (saw ${JSON.stringify(mutual.subjects)})`);
+});

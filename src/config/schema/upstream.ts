@@ -1,7 +1,7 @@
 // Kong `upstreams` entity (kong/db/schema/entities/upstreams.lua, 3.x), normalized form,
 // including the full `healthchecks` record with Kong's defaults.
 import { Type } from '@sinclair/typebox';
-import { HeaderName, HttpStatus, Id, Nullable, Path, StringEnum, Tags } from './common.js';
+import { HeaderName, HttpStatus, Id, Nullable, Path, Ref, StringEnum, Tags } from './common.js';
 
 export const HASH_ON = ['none', 'consumer', 'ip', 'header', 'cookie', 'path', 'query_arg', 'uri_capture'] as const;
 export const ALGORITHMS = ['round-robin', 'least-connections', 'consistent-hashing', 'latency'] as const;
@@ -109,6 +109,8 @@ export const UpstreamSchema = Type.Object(
     slots: Type.Integer({ minimum: 10, maximum: 65536, default: 10000 }),
     healthchecks: HealthchecksSchema,
     host_header: Nullable(Type.String({ minLength: 1 })),
+    /** The certificate (with its key) that active https health checks present to the targets (mutual TLS), as in Kong. */
+    client_certificate: Type.Optional(Nullable(Ref)),
     tags: Tags,
     use_srv_name: Type.Optional(Type.Boolean({ default: false })),
   },

@@ -5,6 +5,7 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
+import { tooDeep } from '../tls/chain-depth.js';
 import type { UpstreamTls } from '../../snapshot/types.js';
 import { ChunkedError, ChunkedParser } from './chunked.js';
 import { Framing, parseResponseHead, ResponseHead } from './response-head.js';
@@ -46,17 +47,6 @@ export interface ConnectionOwner {
 }
 
 const MAX_RESPONSE_HEAD = 64 * 1024;
-
-/** Certificates in the chain the upstream presented (leaf included). */
-function chainDepth(s: tls.TLSSocket): number {
-  let n = 0;
-  const seen = new Set<string>();
-  for (let c: tls.DetailedPeerCertificate | undefined = s.getPeerCertificate(true); c !== undefined && c.fingerprint256 !== undefined && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
-    seen.add(c.fingerprint256);
-    n++;
-  }
-  return n;
-}
 
 /**
  * One read buffer for every upstream socket of the worker (net's `onread` option): reads
@@ -137,7 +127,7 @@ export class ClientConnection implements Expirable {
       s.setNoDelay(true);
       s.on('data', (chunk: Buffer) => this.onData(chunk));
       s.on('secureConnect', () => {
-        if (upstreamTls.verify && upstreamTls.verifyDepth !== null && chainDepth(s) > upstreamTls.verifyDepth + 1) {
+        if (upstreamTls.verify && tooDeep(s, upstreamTls.verifyDepth)) {
           s.destroy(Object.assign(new Error(`certificate chain longer than tls_verify_depth ${upstreamTls.verifyDepth}`), { code: 'ERR_TLS_VERIFY_DEPTH' }));
           return;
         }

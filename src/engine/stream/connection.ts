@@ -17,6 +17,7 @@ import type { CompiledStreamRoute, Snapshot } from '../../snapshot/types.js';
 import type { BalanceContext, Endpoint } from '../../upstream/types.js';
 import { plainIp } from '../../router/stream.js';
 import { MAX_HELLO_BYTES, peekClientHello } from './client-hello.js';
+import { tooDeep } from '../tls/chain-depth.js';
 
 export interface StreamContext {
   snapshot: Snapshot;
@@ -180,7 +181,23 @@ export class StreamConnection implements BalanceContext {
     this.endpoint = ep;
     cluster.balancer.onStart(ep);
     this.connectStart = performance.now();
-    const up = net.connect({ host: ep.host, port: ep.port, allowHalfOpen: true, noDelay: true });
+    // Service protocol tls: the gateway opens TLS to the upstream (SNI, tls_verify with the
+    // service's ca_certificates, client_certificate), as for https services.
+    const t = svc.upstreamTls;
+    const up =
+      t === null
+        ? net.connect({ host: ep.host, port: ep.port, allowHalfOpen: true, noDelay: true })
+        : tls.connect({
+            host: ep.host,
+            port: ep.port,
+            // Documented for tls.connect (half-close is relayed) though missing from @types/node.
+            ...({ allowHalfOpen: true } as object),
+            servername: t.servername ?? undefined,
+            rejectUnauthorized: t.verify,
+            minVersion: 'TLSv1.2',
+            ...(t.secureContext !== null ? { secureContext: t.secureContext } : {}),
+          });
+    if (t !== null) up.setNoDelay(true);
     this.upstream = up;
     up.setTimeout(svc.connectTimeout);
     up.on('timeout', () => {
@@ -190,10 +207,19 @@ export class StreamConnection implements BalanceContext {
       } else this.fail('idle timeout');
     });
     up.on('error', (err: NodeJS.ErrnoException) => {
-      if (!this.connected) this.connectFailed(ep, up, 'tcp_failure', `connect to ${ep.key} failed: ${err.code ?? err.message}`);
+      if (!this.connected) this.connectFailed(ep, up, 'tcp_failure', `${t !== null ? 'TLS ' : ''}connect to ${ep.key} failed: ${err.code ?? err.message}${t !== null && err.code !== undefined && /CERT|SIGNATURE|VERIFY|SELF_SIGNED/.test(err.code) ? " (the upstream's certificate is not trusted: check the service's ca_certificates, tls_verify and host)" : ''}`);
       else this.fail('upstream: ' + (err.code ?? err.message));
     });
-    up.once('connect', () => this.onConnected(ep, up));
+    if (t === null) up.once('connect', () => this.onConnected(ep, up));
+    else {
+      (up as tls.TLSSocket).once('secureConnect', () => {
+        if (t.verify && tooDeep(up as tls.TLSSocket, t.verifyDepth)) {
+          up.destroy(Object.assign(new Error(`certificate chain longer than tls_verify_depth ${t.verifyDepth}`), { code: 'ERR_TLS_VERIFY_DEPTH' }));
+          return;
+        }
+        this.onConnected(ep, up);
+      });
+    }
   }
 
   private connectFailed(ep: Endpoint, up: net.Socket, outcome: 'timeout' | 'tcp_failure', why: string): void {

@@ -10,7 +10,7 @@
 // `healthy.successes`. A threshold of 0 disables that counter. Every flip clears all counters.
 import type { Healthchecks } from '../../config/types.js';
 import type { Endpoint, PassiveOutcome, TargetHealth } from '../types.js';
-import { probeTarget, type ProbeResult } from './probe.js';
+import { probeTarget, type ClientCert, type ProbeResult } from './probe.js';
 
 export type HealthChangeListener = (ep: Endpoint, healthy: boolean) => void;
 
@@ -22,6 +22,8 @@ export interface HealthCheckerOptions {
   name?: string;
   /** upstream.host_header: Host header of HTTP probes (default host:port of the target). */
   hostHeader?: string | null;
+  /** upstream.client_certificate: presented by https probes (targets that require mutual TLS). */
+  clientCert?: ClientCert | null;
   onChange?: HealthChangeListener;
   /**
    * Turnpike extension, OFF by default (0 = Kong's behaviour: a target ejected by passive
@@ -75,6 +77,7 @@ export class HealthChecker {
   readonly healthchecks: Healthchecks;
   onChange: HealthChangeListener | null;
   private readonly hostHeader: string | null;
+  private readonly clientCert: ClientCert | null;
   private readonly passiveRecoveryMs: number;
   private readonly onProbe: ((ep: Endpoint, r: ProbeResult) => void) | null;
   private readonly limits: [Limits, Limits];
@@ -91,6 +94,7 @@ export class HealthChecker {
     this.healthchecks = hc;
     this.onChange = opts.onChange ?? null;
     this.hostHeader = opts.hostHeader ?? null;
+    this.clientCert = opts.clientCert ?? null;
     this.passiveRecoveryMs = Math.max(0, (opts.passiveRecoveryTimeout ?? 0) * 1000);
     this.onProbe = opts.onProbe ?? null;
     const a = hc.active;
@@ -117,8 +121,9 @@ export class HealthChecker {
     this.setEndpoints(opts.endpoints);
   }
 
-  static configKey(hc: Healthchecks, hostHeader: string | null = null, passiveRecoveryTimeout = 0): string {
-    return canonical({ hc, hostHeader, passiveRecoveryTimeout });
+  static configKey(hc: Healthchecks, hostHeader: string | null = null, passiveRecoveryTimeout = 0, clientCert: ClientCert | null = null): string {
+    // The certificate itself is compared (not an id): a reload that rotates it restarts the probes.
+    return canonical({ hc, hostHeader, passiveRecoveryTimeout, clientCert: clientCert === null ? null : clientCert.cert });
   }
 
   /** Active checks run when either interval is > 0 (Kong). */
@@ -139,8 +144,8 @@ export class HealthChecker {
    * this holds and hands it the new endpoint list with setEndpoints(); otherwise it stops
    * the old one and starts a new one. See HealthChecker.reuseOrCreate.
    */
-  sameConfig(other: Healthchecks, hostHeader: string | null = null, passiveRecoveryTimeout = 0): boolean {
-    return this.configKey === HealthChecker.configKey(other, hostHeader, passiveRecoveryTimeout);
+  sameConfig(other: Healthchecks, hostHeader: string | null = null, passiveRecoveryTimeout = 0, clientCert: ClientCert | null = null): boolean {
+    return this.configKey === HealthChecker.configKey(other, hostHeader, passiveRecoveryTimeout, clientCert);
   }
 
   /**
@@ -148,7 +153,7 @@ export class HealthChecker {
    * configuration is unchanged, else stops it and returns a new, started checker.
    */
   static reuseOrCreate(previous: HealthChecker | null | undefined, opts: HealthCheckerOptions): HealthChecker {
-    if (previous && previous.sameConfig(opts.healthchecks, opts.hostHeader ?? null, opts.passiveRecoveryTimeout ?? 0)) {
+    if (previous && previous.sameConfig(opts.healthchecks, opts.hostHeader ?? null, opts.passiveRecoveryTimeout ?? 0, opts.clientCert ?? null)) {
       previous.setEndpoints(opts.endpoints);
       if (opts.onChange) previous.onChange = opts.onChange;
       return previous;
@@ -338,6 +343,7 @@ export class HealthChecker {
     try {
       result = await probeTarget(st.ep, this.healthchecks.active, {
         hostHeader: this.hostHeader,
+        clientCert: this.clientCert,
         track: (abort) => {
           this.aborts.add(abort);
           return () => this.aborts.delete(abort);

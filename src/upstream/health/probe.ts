@@ -13,9 +13,17 @@ export type ProbeResult =
   | { kind: 'tcp_failure'; error: string }
   | { kind: 'timeout' };
 
+/** A PEM certificate and its key. */
+export interface ClientCert {
+  cert: string;
+  key: string;
+}
+
 export interface ProbeOptions {
   /** Host header for HTTP probes (upstream.host_header); default: the target's host:port. */
   hostHeader?: string | null;
+  /** Presented by https probes (upstream.client_certificate, for targets that require mutual TLS). */
+  clientCert?: ClientCert | null;
   /** Lets the checker abort probes in flight on stop(). */
   track?: (abort: () => void) => () => void;
 }
@@ -71,6 +79,10 @@ function probeHttp(ep: Endpoint, active: ProbeConfig, timeoutMs: number, opts: P
       reqOpts.rejectUnauthorized = active.https_verify_certificate !== false;
       const sni = active.https_sni ?? (net.isIP(ep.host) ? null : ep.host);
       if (sni) reqOpts.servername = sni;
+      if (opts.clientCert) {
+        reqOpts.cert = opts.clientCert.cert;
+        reqOpts.key = opts.clientCert.key;
+      }
     }
     const req = (isHttps ? https : http).request(reqOpts);
     const finish = (r: ProbeResult) => {
