@@ -326,3 +326,37 @@ test('wss: the same tunnel through a TLS listener; the route sees protocol wss',
   ws.close(1000, 'done');
   await once(ws, 'close');
 });
+
+test('SIGTERM: open WebSockets keep relaying while the gateway drains, new connections are refused, drain_timeout ends them and the process exits 0', async () => {
+  const g = await gateway({
+    env: { TURNPIKE_DRAIN_TIMEOUT: '2' },
+    config: JSON.stringify({
+      _format_version: '3.0',
+      services: [{ name: 'echo', url: `http://127.0.0.1:${upPort}`, read_timeout: 60000, routes: [{ name: 'ws', paths: ['/ws'], strip_path: false }] }],
+    }),
+  });
+  const ws = new WebSocket(`ws://127.0.0.1:${g.proxyPort}/ws/drain`, { perMessageDeflate: false });
+  await once(ws, 'open');
+  const closed = once(ws, 'close') as Promise<[number, Buffer]>;
+  g.signal('SIGTERM');
+  await sleep(300);
+  // New connections: the listener is closed (refused), or accepted and closed at once.
+  const refused = await new Promise<boolean>((resolve) => {
+    const s = net.connect(g.proxyPort, '127.0.0.1');
+    s.on('error', () => resolve(true));
+    s.on('connect', () => {
+      s.end('GET /ws HTTP/1.1\r\nHost: x\r\n\r\n');
+      s.on('data', () => resolve(false));
+      s.on('close', () => resolve(true));
+    });
+  });
+  assert.ok(refused, 'no new request is served while draining');
+  // The open WebSocket still relays both ways.
+  ws.send('during drain');
+  const [reply] = (await once(ws, 'message')) as [Buffer];
+  assert.equal(reply.toString(), 'echo:during drain');
+  const [code] = await closed;
+  assert.equal(code, 1006, 'closed at drain_timeout (the TCP connection ends)');
+  await g.exited;
+  assert.equal(g.exitCode, 0, g.stderr);
+});
