@@ -40,6 +40,13 @@ export class ChunkedParser {
   private trailerLineLen = 0;
   /** When set, receives the decoded data ranges (used to de-chunk for HTTP/1.0 peers). */
   sink: ChunkDataSink | null = null;
+  /**
+   * The trailer section's field lines ("name: value\r\n"…), collected only when set to a
+   * string (a body filter's `end` sees the trailers); null, the default, keeps nothing.
+   */
+  trailerText: string | null = null;
+  /** Where the trailer line being collected starts in the current `feed` buffer. */
+  private lineStart = 0;
 
   reset(): void {
     this.state = S.Size;
@@ -48,6 +55,7 @@ export class ChunkedParser {
     this.trailerBytes = 0;
     this.trailerLineLen = 0;
     this.sink = null;
+    this.trailerText = null;
   }
 
   get done(): boolean {
@@ -61,6 +69,7 @@ export class ChunkedParser {
    */
   feed(buf: Buffer, start: number, end: number): number {
     let i = start;
+    this.lineStart = start; // a trailer line split over two reads continues here
     while (i < end) {
       switch (this.state) {
         case S.Size: {
@@ -130,6 +139,7 @@ export class ChunkedParser {
           } else {
             this.state = S.TrailerLine;
             this.trailerLineLen = 0;
+            this.lineStart = i;
             continue; // re-read the same byte as part of the line
           }
           i++;
@@ -140,6 +150,7 @@ export class ChunkedParser {
           if (c === 0x0d) {
             if (this.trailerLineLen === 0) throw new ChunkedError('empty trailer line');
             this.state = S.TrailerLF;
+            if (this.trailerText !== null) this.trailerText += buf.toString('latin1', this.lineStart, i) + '\r\n';
           } else if (c === 0x0a || (c < 0x20 && c !== 0x09) || c === 0x7f) {
             throw new ChunkedError('invalid character in trailer section');
           } else {
@@ -162,6 +173,7 @@ export class ChunkedParser {
           return i;
       }
     }
+    if (this.state === S.TrailerLine && this.trailerText !== null) this.trailerText += buf.toString('latin1', this.lineStart, end);
     return -1;
   }
 }

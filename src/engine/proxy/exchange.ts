@@ -42,6 +42,29 @@ class RequestMatchInput implements MatchInput {
 const matchInput = new RequestMatchInput();
 const matchResult: MatchResult<CompiledRoute> = { route: null, matchLength: 0, captures: null };
 
+/** Trailer fields ("name: value\r\n"…, already validated by the chunked parser) as a map with lower-case names. */
+function parseTrailers(text: string): HeaderMap {
+  const map: HeaderMap = {};
+  for (const line of text.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const prev = map[name];
+    if (prev === undefined) map[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else map[name] = [prev, value];
+  }
+  return map;
+}
+
+/** A trailer line a filter left or set: checked like a header (no CR/LF injection, a token name). */
+function trailerLine(name: string, value: string): string {
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new Error(`invalid trailer name ${JSON.stringify(name)}`);
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) throw new Error(`invalid value for trailer ${name}: control characters are not allowed`);
+  return name + ': ' + value + '\r\n';
+}
+
 const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
@@ -213,8 +236,11 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       list.names.push(k);
       list.values.push(v);
     }
-    this.run?.runResponse(list);
-    if (this.run !== null) this.responseLines = list.toLines();
+    if (this.run !== null) {
+      this.run.runResponse(list);
+      this.responseLines = list.toLines();
+      status = this.status = list.status; // a plugin's setStatus
+    }
     const noBody = this.head.method === 'HEAD' || status === 204 || status === 304 || status < 200;
     const h =
       'HTTP/1.1 ' + status + ' ' + reason(status) + '\r\n' + list.toLines() +
@@ -507,11 +533,14 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
             }
           }
           lines = list.toLines();
+          this.status = list.status;
         }
       }
       this.responseLines = lines;
     }
-    let h = rh.statusLine + lines + 'Via: 1.1 ' + this.ctx.serverToken + '\r\n';
+    let statusLine = rh.statusLine;
+    if (this.status !== rh.status) statusLine = 'HTTP/1.1 ' + this.status + ' ' + reason(this.status) + '\r\n'; // a plugin's setStatus
+    let h = statusLine + lines + 'Via: 1.1 ' + this.ctx.serverToken + '\r\n';
     if (filters !== null) {
       this.startFiltering(filters, rh.framing === Framing.Chunked);
       if (minor === 1) {
@@ -636,10 +665,12 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     const ep = this.endpoint!;
     svc.cluster.balancer.onEnd(ep, this.upstreamLatency, false);
     const passive = svc.cluster.passive;
-    if (passive !== null) passive.report(ep, 'success', this.status);
+    if (passive !== null) passive.report(ep, 'success', this.upstreamStatus); // the upstream's, whatever a plugin made of it
     this.upstream = null;
     if (this.pipeline !== null) {
-      this.pipeline.end(); // finishes once the filters have had the last word
+      // Finishes once the filters have had the last word (on the body and its trailers).
+      const t = this.dechunk?.trailerText;
+      this.pipeline.end(t === undefined || t === null || t === '' ? {} : parseTrailers(t));
       return;
     }
     if (this.chunkOut) {
@@ -653,7 +684,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   private startFiltering(filters: NamedFilter[], chunked: boolean): void {
     this.pipeline = new BodyPipeline(filters, {
       write: (data) => this.filteredWrite(data),
-      finish: () => this.filteredEnd(),
+      finish: (trailers) => this.filteredEnd(trailers),
       fail: (plugin, err) => this.filterFailed(plugin, err),
       idle: () => {
         if (!this.conn.socket.writableNeedDrain) this.upstream?.resumeReading();
@@ -663,6 +694,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       // The filters get the body without its chunk framing (already validated upstream-side).
       const d = new ChunkedParser();
       d.sink = (b, s, e) => this.pipeline!.push(Buffer.from(b.subarray(s, e)));
+      d.trailerText = ''; // the filters' `end` sees the trailers
       this.dechunk = d;
     }
   }
@@ -689,11 +721,18 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     if (!ok) this.upstream?.pauseReading();
   }
 
-  private filteredEnd(): void {
+  private filteredEnd(trailers: HeaderMap): void {
     if (this.finished) return;
     if (this.chunkOut) {
-      this.conn.write(LAST_CHUNK);
-      this.bytesOut += 5;
+      let last = '0\r\n';
+      for (const name in trailers) {
+        const v = trailers[name];
+        if (typeof v === 'string') last += trailerLine(name, v);
+        else if (Array.isArray(v)) for (const x of v) last += trailerLine(name, String(x));
+      }
+      last += '\r\n';
+      this.conn.write(last);
+      this.bytesOut += last.length;
     }
     this.finish();
   }

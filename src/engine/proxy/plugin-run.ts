@@ -72,10 +72,16 @@ export class HeaderList implements ResponseApi {
   readonly values: string[] = [];
 
   constructor(
-    readonly status: number,
+    public status: number,
     raw = '',
   ) {
     this.raw = raw;
+  }
+
+  setStatus(status: number): void {
+    if (!Number.isInteger(status) || status < 200 || status > 599) throw new Error(`setStatus: invalid status ${status}; use an integer from 200 to 599`);
+    if (this.status === 101) throw new Error('setStatus: a WebSocket handshake (101) keeps its status');
+    this.status = status;
   }
 
   static fromLines(status: number, lines: string): HeaderList {
@@ -369,7 +375,8 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
   addHeader(name: string, value: string): void {
     checkHeader(name, value);
     const l = name.toLowerCase();
-    if (RESERVED.has(l) || l === 'host') throw new Error(`header ${name} is managed by the gateway`);
+    // `TE: trailers` is the one TE a plugin may send: gRPC requires it (an HTTP/2 upstream bridge keeps it).
+    if ((RESERVED.has(l) && !(l === 'te' && value.trim().toLowerCase() === 'trailers')) || l === 'host') throw new Error(`header ${name} is managed by the gateway`);
     const h = this.h;
     if (h.count >= h.skip.length) throw new Error('too many request headers');
     const n = h.count++;
