@@ -216,9 +216,10 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
       readTimeout: s.read_timeout,
       cluster,
       upstreamTls:
-        s.protocol === 'https' || s.protocol === 'wss'
+        s.protocol === 'https' || s.protocol === 'wss' || s.protocol === 'grpcs'
           ? upstreamTls(s)
           : null,
+      http2: s.protocol === 'grpc' || s.protocol === 'grpcs',
     });
   }
 
@@ -227,6 +228,7 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
   const streamMetrics = opts.streamMetrics ?? new StreamMetricsRegistry();
   const serviceProtocol = new Map(config.services.map((s) => [s.id, s.protocol]));
   let httpsOnlyRoutes = false;
+  let grpcRoutes = false;
   config.routes.forEach((r, order) => {
     const service = r.service !== null ? services.get(r.service.id) ?? null : null;
     const name = r.name ?? r.id;
@@ -249,8 +251,10 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
       metrics: opts.metrics.cell(service?.name ?? '', name),
       plugins: opts.plugins?.forRoute(r.id, r.service?.id ?? null) ?? null,
       httpsRedirectStatus: r.https_redirect_status_code,
+      grpcOnly: r.protocols.every((p) => p === 'grpc' || p === 'grpcs'),
     };
     if (r.protocols.includes('https') && !r.protocols.includes('http')) httpsOnlyRoutes = true;
+    if (r.protocols.includes('grpc') || r.protocols.includes('grpcs')) grpcRoutes = true;
     specs.push({
       id: r.id,
       name: r.name,
@@ -275,6 +279,7 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
     consumers: new ConfigConsumers(config),
     tls: opts.tls !== undefined && (config.certificates?.length ?? 0) > 0 ? new SniContexts(config, opts.tls) : null,
     httpsOnlyRoutes,
+    grpcRoutes,
   };
 }
 

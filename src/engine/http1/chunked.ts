@@ -41,12 +41,11 @@ export class ChunkedParser {
   /** When set, receives the decoded data ranges (used to de-chunk for HTTP/1.0 peers). */
   sink: ChunkDataSink | null = null;
   /**
-   * The trailer section's field lines ("name: value\r\n"…), collected only when set to a
-   * string (a body filter's `end` sees the trailers); null, the default, keeps nothing.
+   * When true, the trailer section's field lines are kept in `trailerText` (CRLF-joined):
+   * the HTTP/2 upstream bridge sends them as HTTP/2 trailers. Off by default (no cost).
    */
-  trailerText: string | null = null;
-  /** Where the trailer line being collected starts in the current `feed` buffer. */
-  private lineStart = 0;
+  keepTrailers = false;
+  trailerText = '';
 
   reset(): void {
     this.state = S.Size;
@@ -55,7 +54,8 @@ export class ChunkedParser {
     this.trailerBytes = 0;
     this.trailerLineLen = 0;
     this.sink = null;
-    this.trailerText = null;
+    this.keepTrailers = false;
+    this.trailerText = '';
   }
 
   get done(): boolean {
@@ -69,7 +69,6 @@ export class ChunkedParser {
    */
   feed(buf: Buffer, start: number, end: number): number {
     let i = start;
-    this.lineStart = start; // a trailer line split over two reads continues here
     while (i < end) {
       switch (this.state) {
         case S.Size: {
@@ -139,7 +138,6 @@ export class ChunkedParser {
           } else {
             this.state = S.TrailerLine;
             this.trailerLineLen = 0;
-            this.lineStart = i;
             continue; // re-read the same byte as part of the line
           }
           i++;
@@ -150,11 +148,11 @@ export class ChunkedParser {
           if (c === 0x0d) {
             if (this.trailerLineLen === 0) throw new ChunkedError('empty trailer line');
             this.state = S.TrailerLF;
-            if (this.trailerText !== null) this.trailerText += buf.toString('latin1', this.lineStart, i) + '\r\n';
           } else if (c === 0x0a || (c < 0x20 && c !== 0x09) || c === 0x7f) {
             throw new ChunkedError('invalid character in trailer section');
           } else {
             this.trailerLineLen++;
+            if (this.keepTrailers) this.trailerText += String.fromCharCode(c);
           }
           if (++this.trailerBytes > MAX_TRAILER_BYTES) throw new ChunkedError('trailer section too large');
           i++;
@@ -162,6 +160,7 @@ export class ChunkedParser {
         }
         case S.TrailerLF:
           if (buf[i] !== 0x0a) throw new ChunkedError('trailer line not terminated by CRLF');
+          if (this.keepTrailers) this.trailerText += '\r\n';
           this.state = S.TrailerStart;
           i++;
           break;
@@ -173,7 +172,6 @@ export class ChunkedParser {
           return i;
       }
     }
-    if (this.state === S.TrailerLine && this.trailerText !== null) this.trailerText += buf.toString('latin1', this.lineStart, end);
     return -1;
   }
 }

@@ -14,6 +14,8 @@ import type { BalanceContext, Endpoint } from '../../upstream/types.js';
 import type { MatchInput, MatchResult } from '../../router/types.js';
 import { buildUpstreamPath } from '../../router/upstream-path.js';
 import { errorResponse, KONG_MESSAGES, reason } from '../errors.js';
+import { grpcErrorResponse, isGrpcContentType } from '../grpc/errors.js';
+import type { UpstreamConnection } from './upstream-connection.js';
 import { HeaderList, PluginRun, type PluginHost } from './plugin-run.js';
 import { BodyPipeline, PIPELINE_HIGH_WATER, type NamedFilter } from './body-pipeline.js';
 import { ChunkedParser } from '../http1/chunked.js';
@@ -75,7 +77,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   route: CompiledRoute | null = null;
   service: CompiledService | null = null;
   endpoint: Endpoint | null = null;
-  upstream: ClientConnection | null = null;
+  upstream: UpstreamConnection | null = null;
   captures: Record<string, string> | null = null;
   matchLength = 0;
   status = 0;
@@ -229,6 +231,11 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   }
 
   pluginRespond(status: number, body: Buffer, headers: [string, string][]): void {
+    if (status >= 400) {
+      // A plugin refusing a gRPC call (key-auth's 401, rate-limiting's 429…): in gRPC form.
+      const ct = this.grpcContentType();
+      if (ct !== null) return this.respondGrpcError(status, pluginMessage(body, status), ct);
+    }
     this.status = status;
     if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
     const list = new HeaderList(status);
@@ -283,8 +290,22 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
         mi.protocol = this.conn.listener.scheme;
         matched = router.match(mi, mr);
       }
+    } else if (this.snapshot.grpcRoutes && isGrpcContentType(head.header('content-type'))) {
+      // A gRPC call matches routes with protocols grpc/grpcs first, then http/https ones.
+      mi.protocol = mi.protocol === 'https' ? 'grpcs' : 'grpc';
+      matched = router.match(mi, mr);
+      if (!matched) {
+        mi.protocol = this.conn.listener.scheme;
+        matched = router.match(mi, mr);
+      }
     } else {
       matched = router.match(mi, mr);
+      if (!matched && this.snapshot.grpcRoutes && this.matchesAsGrpc(mi, mr)) {
+        // Only on the 404 path: a route that takes this request as a gRPC call says so.
+        mi.head = null;
+        this.failReason = 'the route accepts gRPC calls only (protocols grpc/grpcs); the request has no application/grpc content-type';
+        return this.respondError(415, 'This route takes gRPC calls only (content-type application/grpc)');
+      }
       if (!matched) {
         // Only on the 404 path: a route that would take this request as a WebSocket says so.
         mi.protocol = mi.protocol === 'https' ? 'wss' : 'ws';
@@ -326,6 +347,24 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       return;
     }
     this.afterAccess();
+  }
+
+  /** Would a grpc/grpcs route take this request? Leaves no match behind (404 path only). */
+  private matchesAsGrpc(mi: RequestMatchInput, mr: MatchResult<CompiledRoute>): boolean {
+    const scheme = mi.protocol;
+    mi.protocol = scheme === 'https' ? 'grpcs' : 'grpc';
+    const hit = this.snapshot.router.match(mi, mr);
+    mr.route = null;
+    mr.captures = null;
+    mi.protocol = scheme;
+    return hit;
+  }
+
+  /** The request is a gRPC call (or was routed as one): gateway-made errors take gRPC form. */
+  private grpcContentType(): string | null {
+    const ct = this.head.header('content-type');
+    if (isGrpcContentType(ct)) return ct!;
+    return this.route !== null && this.route.grpcOnly ? 'application/grpc' : null;
   }
 
   private matchAsHttps(mi: RequestMatchInput, mr: MatchResult<CompiledRoute>): boolean {
@@ -389,6 +428,14 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     // TLS connections are pooled apart from plain ones to the same address, per TLS settings.
     const tls = svc.upstreamTls;
     const key = tls === null ? ep.key : tls.poolPrefix + ep.key;
+    if (svc.http2) {
+      // A stream on the endpoint's shared HTTP/2 session, driven like a pooled connection.
+      const st = this.ctx.pools.h2.open(key, ep.host, ep.port, svc.connectTimeout, tls);
+      this.upstream = st;
+      if (st.connecting) st.handler = this;
+      else this.onUpstreamReady(st);
+      return;
+    }
     const idle = this.ctx.pools.takeIdle(key);
     if (idle !== null) {
       this.upstream = idle;
@@ -400,7 +447,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     this.upstream = c;
   }
 
-  onUpstreamReady(conn: ClientConnection): void {
+  onUpstreamReady(conn: UpstreamConnection): void {
     const svc = this.service!;
     conn.readTimeout = svc.readTimeout;
     conn.writeTimeout = svc.writeTimeout;
@@ -621,7 +668,8 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     if (passive !== null) passive.report(this.endpoint!, 'success', 101);
     const svc = this.service!;
     const ext = /(^|\r\n)sec-websocket-extensions:/i.test(rh.headerLines);
-    const tunnel = conn.startTunnel(up, { idleTimeout: svc.readTimeout, writeTimeout: svc.writeTimeout, checkFrames: true, rsv1: ext }, this);
+    // Only an HTTP/1.1 connection answers 101 (an HTTP/2 stream refuses upgrades).
+    const tunnel = conn.startTunnel(up as ClientConnection, { idleTimeout: svc.readTimeout, writeTimeout: svc.writeTimeout, checkFrames: true, rsv1: ext }, this);
     this.finished = true;
     this.keepAlive = false;
     this.upstream = null;
@@ -670,7 +718,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     if (this.pipeline !== null) {
       // Finishes once the filters have had the last word (on the body and its trailers).
       const t = this.dechunk?.trailerText;
-      this.pipeline.end(t === undefined || t === null || t === '' ? {} : parseTrailers(t));
+      this.pipeline.end(t === undefined || t === '' ? {} : parseTrailers(t));
       return;
     }
     if (this.chunkOut) {
@@ -694,7 +742,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       // The filters get the body without its chunk framing (already validated upstream-side).
       const d = new ChunkedParser();
       d.sink = (b, s, e) => this.pipeline!.push(Buffer.from(b.subarray(s, e)));
-      d.trailerText = ''; // the filters' `end` sees the trailers
+      d.keepTrailers = true; // the filters' `end` sees the trailers
       this.dechunk = d;
     }
   }
@@ -815,6 +863,8 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   }
 
   private respondError(status: number, message: string): void {
+    const ct = this.grpcContentType();
+    if (ct !== null) return this.respondGrpcError(status, message, ct);
     this.status = status;
     // A request body we have not read forces a close (it would be parsed as the next request).
     if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
@@ -822,6 +872,20 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     if (this.run !== null) this.responseLines = 'Content-Type: application/json; charset=utf-8\r\n';
     this.bytesOut += body.length;
     if (!this.conn.destroyed) this.conn.write(body);
+    this.finish();
+  }
+
+  /**
+   * A gateway-made error to a gRPC call: HTTP 200 with grpc-status and grpc-message in the
+   * headers (trailers-only). The status recorded (logs, metrics) stays the HTTP one it stands for.
+   */
+  private respondGrpcError(status: number, message: string, contentType: string): void {
+    this.status = status;
+    if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
+    const out = grpcErrorResponse(status, message, contentType, this.ctx.serverToken, !this.keepAlive);
+    if (this.run !== null) this.responseLines = 'Content-Type: ' + contentType + '\r\n';
+    this.bytesOut += out.length;
+    if (!this.conn.destroyed) this.conn.write(out);
     this.finish();
   }
 
@@ -867,6 +931,20 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       });
     }
   }
+}
+
+/** The message of a plugin's answer ({"message": …} as Kong's plugins send), for grpc-message. */
+function pluginMessage(body: Buffer, status: number): string {
+  if (body.length > 0 && body.length < 4096) {
+    try {
+      const v = JSON.parse(body.toString('utf8')) as unknown;
+      if (v !== null && typeof v === 'object' && typeof (v as { message?: unknown }).message === 'string') return (v as { message: string }).message;
+    } catch {
+      // not JSON: the text itself
+      return body.toString('utf8').trim();
+    }
+  }
+  return reason(status);
 }
 
 /** A finished request, as the log phase sees it; header maps are built when asked for. */
