@@ -149,8 +149,15 @@ test('grpc-web +json: JSON messages encoded and decoded with the proto file', as
   assert.ok(reply.metadata.includes('x-forwarded-proto=http'), 'repeated fields decoded as arrays');
   assert.equal(trailers!['grpc-status'], '0');
   const bad = await call(gw.proxyPort, 'POST', '/turnpike.test.Echo/Unary', { 'content-type': 'application/grpc-web+json' }, encodeFrame(0, Buffer.from('{"txt":"x"}')));
-  assert.equal(bad.status, 400);
-  assert.match(bad.body.toString(), /txt: unknown field of turnpike\.test\.EchoRequest/);
+  // Refused in gRPC-Web form (trailers-only INVALID_ARGUMENT), readable cross-origin.
+  assert.equal(bad.status, 200);
+  assert.equal(bad.headers['grpc-status'], '3');
+  assert.match(decodeURIComponent(String(bad.headers['grpc-message'])), /txt: unknown field of turnpike\.test\.EchoRequest/);
+  assert.equal(bad.headers['access-control-allow-origin'], 'https://app.example');
+  // Bad base64 in text mode: the same.
+  const b64 = await call(gw.proxyPort, 'POST', '/turnpike.test.Echo/Unary', { 'content-type': 'application/grpc-web-text' }, 'AAAA*AAA');
+  assert.equal(b64.headers['grpc-status'], '3');
+  assert.match(decodeURIComponent(String(b64.headers['grpc-message'])), /not base64/);
 });
 
 test('grpc-web: CORS preflight answered by the plugin; an unsupported content type is refused with the list', async () => {

@@ -11,6 +11,7 @@ import { PluginConfigFieldError } from '../shared/config-error.js';
 import { Base64Decoder, Base64Encoder } from '../shared/grpc/base64.js';
 import { encodeFrame, FLAG_TRAILER, FrameReader, trailerFrame } from '../shared/grpc/framing.js';
 import { decodeMessage, encodeMessage, messageObject } from '../shared/grpc/json.js';
+import { encodeGrpcMessage } from '../shared/grpc/status.js';
 import { loadProto, type RpcMethod } from '../shared/grpc/proto.js';
 import { parseWebMime, WEB_MIME_TYPES, type WebMime } from './mime.js';
 import { GrpcWebSchema, type GrpcWebConfig } from './schema.js';
@@ -33,6 +34,21 @@ interface CallState {
 }
 
 const calls = new WeakMap<PluginContext, CallState>();
+
+/**
+ * Refuses a gRPC-Web call the way a gRPC-Web client reads it: HTTP 200 with grpc-status
+ * INVALID_ARGUMENT (3) and grpc-message in the headers (trailers-only), CORS headers included
+ * (a browser could not read a cross-origin error without them). Kong answers a plain 400.
+ */
+function refuse(ctx: PluginContext, web: WebMime, allowOrigin: string, message: string): void {
+  ctx.respond(200, undefined, {
+    'Content-Type': web.mime,
+    'grpc-status': '3',
+    'grpc-message': encodeGrpcMessage(`grpc-web: ${message}`),
+    'Access-Control-Allow-Origin': allowOrigin,
+    'Access-Control-Expose-Headers': EXPOSE,
+  });
+}
 
 /** The headers gRPC-Web clients need to read from a cross-origin answer. */
 const EXPOSE = 'grpc-status,grpc-message,grpc-status-details-bin';
@@ -144,9 +160,9 @@ export default definePlugin({
       if (!conf.passStrippedPath) req.setUpstreamPath(req.path);
       let rpc: RpcMethod | null = null;
       if (web.json) {
-        if (conf.methods === null) return ctx.respond(400, { message: `grpc-web: ${web.mime} needs the plugin's proto setting (a .proto file to encode JSON messages)` });
+        if (conf.methods === null) return refuse(ctx, web, conf.allowOrigin, `${web.mime} needs the plugin's proto setting (a .proto file to encode JSON messages)`);
         rpc = conf.methods.get(rpcPathOf(req.path)) ?? null;
-        if (rpc === null) return ctx.respond(400, { message: `grpc-web: ${rpcPathOf(req.path)} is not a method of the configured proto file` });
+        if (rpc === null) return refuse(ctx, web, conf.allowOrigin, `${rpcPathOf(req.path)} is not a method of the configured proto file`);
       }
       if (web.text || web.json) {
         // Only these need the whole body: binary protobuf calls stream through untouched.
@@ -160,7 +176,7 @@ export default definePlugin({
           }
           if (rpc !== null) body = jsonToProto(rpc, body);
         } catch (err) {
-          return ctx.respond(400, { message: `grpc-web: ${(err as Error).message}` });
+          return refuse(ctx, web, conf.allowOrigin, (err as Error).message);
         }
         req.setBody(body);
       }
