@@ -95,6 +95,7 @@ test('JSON mapping: lowerCamelCase names, int64 as strings, enums by name, bytes
   const { methods } = loadProto('grpc-gateway', PROTO);
   const user = methods.find((m) => m.grpcPath.endsWith('/GetUser'))!.responseType;
   const bin = encodeMessage(user, messageObject(user, { user_id: 'u1', karma: '9007199254740993', role: 2, avatar: 'AAEC' }, ''));
+  assert.deepEqual(Object.keys(decodeMessage(user, bin)), ['userId', 'displayName', 'karma', 'role', 'tags', 'avatar', 'score'], 'the .proto field order');
   assert.deepEqual(decodeMessage(user, bin), {
     userId: 'u1',
     displayName: '',

@@ -117,5 +117,26 @@ export const TO_JSON: protobuf.IConversionOptions = { longs: String, enums: Stri
 
 /** Decodes a binary message into its JSON object. */
 export function decodeMessage(type: protobuf.Type, payload: Buffer): Record<string, unknown> {
-  return type.toObject(type.decode(payload), TO_JSON);
+  return inFieldOrder(type, type.toObject(type.decode(payload), TO_JSON));
+}
+
+/**
+ * The same object with its keys in the .proto's field order, as grpc-gateway and protojson
+ * write them (protobufjs' `toObject` puts repeated and map fields first).
+ */
+function inFieldOrder(type: protobuf.Type, obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of type.fieldsArray) {
+    if (!Object.hasOwn(obj, f.name)) continue;
+    const v = obj[f.name];
+    const rt = f.resolvedType;
+    if (rt instanceof protobuf.Type && v !== null && typeof v === 'object') {
+      if (f.map) out[f.name] = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x !== null && typeof x === 'object' ? inFieldOrder(rt, x as Record<string, unknown>) : x]));
+      else if (Array.isArray(v)) out[f.name] = v.map((x) => (x !== null && typeof x === 'object' ? inFieldOrder(rt, x as Record<string, unknown>) : x));
+      else out[f.name] = inFieldOrder(rt, v as Record<string, unknown>);
+    } else out[f.name] = v;
+  }
+  // Anything else toObject produced (oneof discriminators, if asked for) keeps its place after.
+  for (const k of Object.keys(obj)) if (!Object.hasOwn(out, k)) out[k] = obj[k];
+  return out;
 }
