@@ -8,7 +8,10 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
+import fs from 'node:fs';
 import { gateway, onCleanup } from '../helpers/scope.js';
+import { freePort } from '../helpers/gateway.js';
+import { leaf, makeCa } from '../helpers/certs.js';
 import { frameRequest, parseReplies, startEchoServer, type EchoServer } from '../helpers/grpc.js';
 
 interface H1Result {
@@ -36,6 +39,18 @@ function h1Call(port: number, path: string, messages: Buffer[], headers: Record<
       req.end();
     })();
   });
+}
+
+/** The access log once it has a line matching `want` (it is written in batches). */
+async function readLog(file: string, want: RegExp): Promise<string> {
+  const end = Date.now() + 3000;
+  let text = '';
+  while (Date.now() < end) {
+    text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    if (want.test(text)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return text;
 }
 
 async function echo(tlsPair?: { cert: string; key: string }): Promise<EchoServer> {
@@ -89,4 +104,147 @@ test('grpc services over HTTP/1.1 clients: unary, server and client streaming, t
   // One HTTP/2 session served every call.
   const metrics = await gw.metrics();
   assert.match(metrics, new RegExp(`turnpike_upstream_connections\\{endpoint="h2:127\\.0\\.0\\.1:${up.port}",state="open"\\} 1\n`));
+});
+
+test('gateway-made errors to gRPC calls in gRPC form; a plain request to a gRPC route gets 415', async () => {
+  const up = await echo();
+  const dead = await freePort();
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      services: [
+        { name: 'echo', protocol: 'grpc', host: '127.0.0.1', port: up.port, routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }] },
+        { name: 'slow', protocol: 'grpc', host: '127.0.0.1', port: up.port, read_timeout: 300, routes: [{ name: 'slow', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['slow'] } }] },
+        { name: 'locked', protocol: 'grpc', host: '127.0.0.1', port: up.port, routes: [{ name: 'locked', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['locked'] }, plugins: [{ name: 'key-auth' }] }] },
+        { name: 'dead', protocol: 'grpc', host: '127.0.0.1', port: dead, retries: 0, routes: [{ name: 'dead', protocols: ['grpc'], paths: ['/dead.Service/'] }] },
+      ],
+    }),
+  });
+  const call = (path: string, headers: Record<string, string> = {}, req = { text: 'x' }) => h1Call(gw.proxyPort, path, [frameRequest(req)], headers);
+
+  const noRoute = await call('/other.Service/Method');
+  assert.equal(noRoute.status, 200);
+  assert.equal(noRoute.headers['content-type'], 'application/grpc');
+  assert.equal(noRoute.headers['grpc-status'], String(grpc.status.UNIMPLEMENTED));
+  assert.equal(noRoute.headers['grpc-message'], 'no Route matched with those values');
+  assert.equal(noRoute.body.length, 0);
+
+  const noKey = await call('/turnpike.test.Echo/Unary', { 'x-route': 'locked' });
+  assert.equal(noKey.headers['grpc-status'], String(grpc.status.UNAUTHENTICATED));
+  assert.equal(noKey.headers['grpc-message'], 'No API key found in request');
+
+  const down = await call('/dead.Service/Method');
+  assert.equal(down.headers['grpc-status'], String(grpc.status.UNAVAILABLE));
+
+  // The upstream sent its headers at once, then nothing within read_timeout: the body ends
+  // with the status as trailers (the connection is not cut).
+  const late = await call('/turnpike.test.Echo/Unary', { 'x-route': 'slow' }, { text: 'late', delay_ms: 2000 } as never);
+  assert.equal(late.status, 200);
+  assert.equal(late.headers['x-echo-header'], 'from-server');
+  assert.equal(late.trailers['grpc-status'], String(grpc.status.DEADLINE_EXCEEDED));
+  assert.equal(late.trailers['grpc-message'], 'The upstream server is timed out');
+
+  // Not a gRPC call: a clear JSON error, not a gRPC one.
+  const res = await fetch(gw.url + '/turnpike.test.Echo/Unary', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(res.status, 415);
+  assert.match(((await res.json()) as { message: string }).message, /gRPC calls only/);
+
+  // The gateway kept serving a real call after all that.
+  const ok = await call('/turnpike.test.Echo/Unary');
+  assert.equal(ok.trailers['grpc-status'], '0');
+  const log = await readLog(gw.accessLogPath, /"status":415/);
+  assert.match(log, /"path":"\/dead.Service\/Method","status":502,.*"error":"cannot connect to the upstream: ECONNREFUSED"/, 'the access log keeps the HTTP status a gRPC error stands for');
+  assert.match(log, /"route":"slow","error":"the upstream did not answer within the timeout"/);
+});
+
+test('grpc: a client that stops reading holds the upstream back (HTTP/2 flow control), then gets every message', async () => {
+  const up = await echo();
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      services: [{ name: 'echo', protocol: 'grpc', host: '127.0.0.1', port: up.port, routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }] }],
+    }),
+  });
+  const count = 600;
+  const text = 'y'.repeat(64 * 1024); // 600 × 64 KiB ≈ 39 MB: far more than socket buffers and HTTP/2 windows hold
+  const result = await new Promise<{ body: Buffer; trailers: NodeJS.Dict<string>; sentWhilePaused: number }>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: gw.proxyPort, path: '/turnpike.test.Echo/ServerStream', method: 'POST', headers: { 'content-type': 'application/grpc', te: 'trailers' } }, (res) => {
+      res.pause();
+      setTimeout(() => {
+        const sentWhilePaused = up.sent();
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ body: Buffer.concat(parts), trailers: res.trailers, sentWhilePaused }));
+        res.resume();
+      }, 1500);
+    });
+    req.on('error', reject);
+    req.end(frameRequest({ text, count }));
+  });
+  assert.ok(result.sentWhilePaused < count, `the upstream was held back while the client did not read (sent ${result.sentWhilePaused} of ${count})`);
+  assert.equal(result.trailers['grpc-status'], '0');
+  const replies = parseReplies(result.body);
+  assert.equal(replies.length, count);
+  assert.equal(replies[count - 1].index, count - 1);
+});
+
+test('grpc: the shared session is reopened after the upstream goes away; retries move to a live target', async () => {
+  const up = await echo();
+  const port = up.port;
+  const dead = await freePort();
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      upstreams: [{ name: 'pair', targets: [{ target: `127.0.0.1:${dead}` }, { target: `127.0.0.1:${port}` }] }],
+      services: [
+        { name: 'echo', protocol: 'grpc', host: '127.0.0.1', port, routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }] },
+        { name: 'pair', protocol: 'grpc', host: 'pair', port: 80, routes: [{ name: 'pair', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['pair'] } }] },
+      ],
+    }),
+  });
+  const first = await h1Call(gw.proxyPort, '/turnpike.test.Echo/Unary', [frameRequest({ text: 'one' })]);
+  assert.equal(first.trailers['grpc-status'], '0');
+  // The upstream restarts (GOAWAY and close on the session the gateway holds) on the same port.
+  up.server.forceShutdown();
+  const again = await startEchoServerOn(port);
+  const second = await h1Call(gw.proxyPort, '/turnpike.test.Echo/Unary', [frameRequest({ text: 'two' })]);
+  assert.equal(second.trailers['grpc-status'], '0', JSON.stringify(second));
+  assert.equal(parseReplies(second.body)[0].text, 'two');
+  assert.deepEqual(again.calls, ['Unary']);
+  // One of the two targets refuses connections: every call still lands on the live one.
+  for (let i = 0; i < 4; i++) {
+    const r = await h1Call(gw.proxyPort, '/turnpike.test.Echo/Unary', [frameRequest({ text: `p${i}` })], { 'x-route': 'pair' });
+    assert.equal(r.trailers['grpc-status'], '0', JSON.stringify(r.headers));
+  }
+  assert.equal(again.calls.length, 5);
+});
+
+async function startEchoServerOn(port: number): Promise<EchoServer> {
+  // grpc-js binds 127.0.0.1:0 in the helper; here the port must be the old one.
+  const s = await startEchoServer(undefined, port);
+  onCleanup(() => s.close());
+  return s;
+}
+
+test('grpcs services: h2 over TLS with ALPN, tls_verify against ca_certificates, an untrusted upstream is UNAVAILABLE', async () => {
+  const ca = await makeCa();
+  const pair = await leaf(ca, 'localhost');
+  const up = await echo(pair);
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      ca_certificates: [{ id: '5e1c3b52-7d1e-4d38-9b0c-8a3c7f3f0a01', cert: ca.cert }],
+      services: [
+        { name: 'trusted', protocol: 'grpcs', host: 'localhost', port: up.port, tls_verify: true, ca_certificates: ['5e1c3b52-7d1e-4d38-9b0c-8a3c7f3f0a01'], routes: [{ name: 'trusted', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }] },
+        { name: 'untrusted', protocol: 'grpcs', host: 'localhost', port: up.port, tls_verify: true, retries: 0, routes: [{ name: 'untrusted', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['untrusted'] } }] },
+      ],
+    }),
+  });
+  const ok = await h1Call(gw.proxyPort, '/turnpike.test.Echo/ServerStream', [frameRequest({ text: 's', count: 3 })]);
+  assert.equal(ok.trailers['grpc-status'], '0');
+  assert.deepEqual(parseReplies(ok.body).map((r) => r.text), ['s-0', 's-1', 's-2']);
+  const bad = await h1Call(gw.proxyPort, '/turnpike.test.Echo/Unary', [frameRequest({ text: 'x' })], { 'x-route': 'untrusted' });
+  assert.equal(bad.headers['grpc-status'], String(grpc.status.UNAVAILABLE));
+  const log = await readLog(gw.accessLogPath, /"status":502/);
+  assert.match(log, /certificate|self.signed|issuer/i, 'the access log says why the TLS connection failed');
 });
