@@ -40,12 +40,6 @@ export class ChunkedParser {
   private trailerLineLen = 0;
   /** When set, receives the decoded data ranges (used to de-chunk for HTTP/1.0 peers). */
   sink: ChunkDataSink | null = null;
-  /**
-   * When true, the trailer section's field lines are kept in `trailerText` (CRLF-joined):
-   * the HTTP/2 upstream bridge sends them as HTTP/2 trailers. Off by default (no cost).
-   */
-  keepTrailers = false;
-  trailerText = '';
 
   reset(): void {
     this.state = S.Size;
@@ -54,8 +48,6 @@ export class ChunkedParser {
     this.trailerBytes = 0;
     this.trailerLineLen = 0;
     this.sink = null;
-    this.keepTrailers = false;
-    this.trailerText = '';
   }
 
   get done(): boolean {
@@ -152,7 +144,6 @@ export class ChunkedParser {
             throw new ChunkedError('invalid character in trailer section');
           } else {
             this.trailerLineLen++;
-            if (this.keepTrailers) this.trailerText += String.fromCharCode(c);
           }
           if (++this.trailerBytes > MAX_TRAILER_BYTES) throw new ChunkedError('trailer section too large');
           i++;
@@ -160,7 +151,6 @@ export class ChunkedParser {
         }
         case S.TrailerLF:
           if (buf[i] !== 0x0a) throw new ChunkedError('trailer line not terminated by CRLF');
-          if (this.keepTrailers) this.trailerText += '\r\n';
           this.state = S.TrailerStart;
           i++;
           break;
