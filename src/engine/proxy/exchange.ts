@@ -160,6 +160,11 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     return this.run?.consumer?.id ?? null;
   }
 
+  /** The protocol the client spoke, as nginx's $server_protocol says it. */
+  get httpVersion(): string {
+    return this.conn.listener.http2 === true ? 'HTTP/2.0' : this.head.httpMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+  }
+
   // ── PluginHost ────────────────────────────────────────────────────────────
   get scheme(): 'http' | 'https' {
     return this.conn.listener.scheme;
@@ -896,6 +901,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
         clientIp: this.conn.clientIp,
         method: this.head.method,
         path: this.head.rawPath,
+        protocol: this.httpVersion,
         status: this.status,
         latencyMs: latency,
         upstreamLatencyMs: this.upstreamLatency,
@@ -935,6 +941,7 @@ class Outcome implements RequestOutcome {
   readonly upstreamStatus: number | null;
   readonly upstreamUri: string | null;
   readonly error: string;
+  readonly protocol: string;
   private readonly lines: string;
   private resMap: HeaderMap | null = null;
   private reqMap: HeaderMap | null = null;
@@ -954,6 +961,7 @@ class Outcome implements RequestOutcome {
     this.upstreamStatus = ex.upstreamStatusSeen;
     this.upstreamUri = ex.upstreamUriSent;
     this.error = ex.failReason;
+    this.protocol = ex.httpVersion;
     this.lines = ex.responseLinesSent;
   }
 
