@@ -24,7 +24,7 @@ export interface EchoReply {
 const definition = protoLoader.loadSync(PROTO, { keepCase: true, defaults: true });
 export const echoPackage = grpc.loadPackageDefinition(definition) as any;
 /** The generated client constructor for turnpike.test.Echo. */
-export const EchoClient: typeof grpc.Client & (new (address: string, creds: grpc.ChannelCredentials, options?: object) => any) = echoPackage.turnpike.test.Echo;
+export const EchoClient: new (address: string, creds: grpc.ChannelCredentials, options?: object) => any = echoPackage.turnpike.test.Echo;
 
 // keepCase: the field names stay as written in the .proto (delay_ms), as proto-loader is told too.
 const root = new protobuf.Root().loadSync(PROTO, { keepCase: true });

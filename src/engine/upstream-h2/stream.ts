@@ -135,14 +135,14 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     this.state = St.Sending;
     if (req.chunked) {
       const d = new ChunkedParser();
-      d.keepTrailers = true;
+      d.trailers = ''; // collect the trailer section: it goes upstream as HTTP/2 trailers
       d.sink = (b, st, e) => {
         // A copy: the range may be a view of a buffer its owner reuses.
         s.write(Buffer.from(b.subarray(st, e)));
       };
       this.dechunk = d;
       s.on('wantTrailers', () => {
-        const t = trailersFromLines(d.trailerText);
+        const t = trailersFromLines(d.trailers ?? '');
         // An empty trailer block would be a protocol error; sendTrailers({}) ends the stream with an empty DATA frame instead.
         s.sendTrailers(t);
       });
