@@ -75,8 +75,8 @@ export interface EchoServer {
  * metadata; ServerStream sends `count` replies; ClientStream joins the texts it received;
  * Bidi answers each message; Fail fails with status `count` and trailer metadata.
  */
-export async function startEchoServer(tlsPair?: { cert: string; key: string }, port = 0): Promise<EchoServer> {
-  const server = new grpc.Server();
+export async function startEchoServer(tlsPair?: { cert: string; key: string }, port = 0, options: grpc.ServerOptions = {}): Promise<EchoServer> {
+  const server = new grpc.Server(options);
   const calls: string[] = [];
   let sent = 0;
   server.addService(echoPackage.turnpike.test.Echo.service, {

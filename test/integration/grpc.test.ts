@@ -219,6 +219,28 @@ test('grpc: the shared session is reopened after the upstream goes away; retries
   assert.equal(again.calls.length, 5);
 });
 
+test('grpc: the upstream\'s SETTINGS_MAX_CONCURRENT_STREAMS is respected: more calls than it allows open a second session', async () => {
+  const up = await startEchoServer(undefined, 0, { 'grpc.max_concurrent_streams': 2 });
+  onCleanup(() => up.close());
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      services: [{ name: 'echo', protocol: 'grpc', host: '127.0.0.1', port: up.port, routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }] }],
+    }),
+  });
+  // Five calls at once, each held 400 ms by the upstream: with two streams per session, three sessions.
+  const t0 = Date.now();
+  const results = await Promise.all([0, 1, 2, 3, 4].map((i) => h1Call(gw.proxyPort, '/turnpike.test.Echo/Unary', [frameRequest({ text: `c${i}`, delay_ms: 400 })])));
+  const took = Date.now() - t0;
+  for (let i = 0; i < 5; i++) {
+    assert.equal(results[i].trailers['grpc-status'], '0');
+    assert.equal(parseReplies(results[i].body)[0].text, `c${i}`);
+  }
+  assert.ok(took < 1200, `the calls ran side by side on several sessions rather than queueing (${took} ms)`);
+  const metrics = await gw.metrics();
+  assert.match(metrics, new RegExp(`turnpike_upstream_connections\\{endpoint="h2:127\\.0\\.0\\.1:${up.port}",state="open"\\} 3\n`));
+});
+
 async function startEchoServerOn(port: number): Promise<EchoServer> {
   // grpc-js binds 127.0.0.1:0 in the helper; here the port must be the old one.
   const s = await startEchoServer(undefined, port);

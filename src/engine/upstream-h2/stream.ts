@@ -14,7 +14,16 @@ import { unwatch, watch, type Expirable } from '../clock.js';
 import type { UpstreamConnection } from '../proxy/upstream-connection.js';
 import { toH2Request, trailersFromLines, type H2Request } from './request.js';
 import { chunk, lastChunk, toResponseHead } from './response.js';
+import type { UpstreamTls } from '../../snapshot/types.js';
 import type { UpstreamSession } from './session.js';
+
+export interface H2Target {
+  /** Endpoint key, with the TLS settings' prefix: sessions are shared by equal keys only. */
+  readonly key: string;
+  readonly host: string;
+  readonly port: number;
+  readonly upstreamTls: UpstreamTls | null;
+}
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, HTTP2_HEADER_STATUS } = http2.constants;
 const EMPTY = Buffer.alloc(0);
@@ -48,9 +57,13 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
   private paused = false;
   private readonly head = new ResponseHead();
 
+  /** The session carrying it; set by UpstreamSession.add (a waiting request may move to another). */
+  session!: UpstreamSession;
+
   constructor(
-    private readonly session: UpstreamSession,
     connectTimeout: number,
+    /** Where it goes, to open a session for it. */
+    readonly target: H2Target,
   ) {
     this.deadline = Date.now() + connectTimeout;
     watch(this);
