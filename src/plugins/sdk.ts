@@ -138,6 +138,8 @@ export interface RequestOutcome {
   requestHeaders: HeaderMap;
   /** Why the request failed, when it did (the access log's `error`), else "". */
   error: string;
+  /** The protocol the client spoke: "HTTP/1.1", "HTTP/1.0" or "HTTP/2.0" (an HTTP/2 stream). */
+  protocol: string;
 }
 
 /**

@@ -24,9 +24,10 @@ export interface EchoReply {
 const definition = protoLoader.loadSync(PROTO, { keepCase: true, defaults: true });
 export const echoPackage = grpc.loadPackageDefinition(definition) as any;
 /** The generated client constructor for turnpike.test.Echo. */
-export const EchoClient: typeof grpc.Client & (new (address: string, creds: grpc.ChannelCredentials, options?: object) => any) = echoPackage.turnpike.test.Echo;
+export const EchoClient: new (address: string, creds: grpc.ChannelCredentials, options?: object) => any = echoPackage.turnpike.test.Echo;
 
-const root = protobuf.loadSync(PROTO);
+// keepCase: the field names stay as written in the .proto (delay_ms), as proto-loader is told too.
+const root = new protobuf.Root().loadSync(PROTO, { keepCase: true });
 const RequestType = root.lookupType('turnpike.test.EchoRequest');
 const ReplyType = root.lookupType('turnpike.test.EchoReply');
 
@@ -64,6 +65,8 @@ export interface EchoServer {
   server: grpc.Server;
   /** Calls the server has seen, by method name. */
   calls: string[];
+  /** Replies ServerStream has handed to its stream so far (it waits for 'drain' when told to). */
+  sent: () => number;
   close(): Promise<void>;
 }
 
@@ -72,9 +75,10 @@ export interface EchoServer {
  * metadata; ServerStream sends `count` replies; ClientStream joins the texts it received;
  * Bidi answers each message; Fail fails with status `count` and trailer metadata.
  */
-export async function startEchoServer(tlsPair?: { cert: string; key: string }): Promise<EchoServer> {
-  const server = new grpc.Server();
+export async function startEchoServer(tlsPair?: { cert: string; key: string }, port = 0, options: grpc.ServerOptions = {}): Promise<EchoServer> {
+  const server = new grpc.Server(options);
   const calls: string[] = [];
+  let sent = 0;
   server.addService(echoPackage.turnpike.test.Echo.service, {
     Unary(call: grpc.ServerUnaryCall<EchoRequest, EchoReply>, cb: grpc.sendUnaryData<EchoReply>) {
       calls.push('Unary');
@@ -90,8 +94,21 @@ export async function startEchoServer(tlsPair?: { cert: string; key: string }): 
     ServerStream(call: grpc.ServerWritableStream<EchoRequest, EchoReply>) {
       calls.push('ServerStream');
       const n = call.request.count ?? 0;
-      for (let i = 0; i < n; i++) call.write({ text: `${call.request.text}-${i}`, index: i, metadata: [] });
-      call.end();
+      // Honours backpressure (waits for 'drain'), so `sent` shows how far the reader let it go.
+      let i = 0;
+      const more = (): void => {
+        while (i < n) {
+          const ok = call.write({ text: `${call.request.text}-${i}`, index: i, metadata: [] });
+          i++;
+          sent++;
+          if (!ok) {
+            call.once('drain', more);
+            return;
+          }
+        }
+        call.end();
+      };
+      more();
     },
     ClientStream(call: grpc.ServerReadableStream<EchoRequest, EchoReply>, cb: grpc.sendUnaryData<EchoReply>) {
       calls.push('ClientStream');
@@ -114,11 +131,12 @@ export async function startEchoServer(tlsPair?: { cert: string; key: string }): 
     },
   });
   const creds = tlsPair === undefined ? grpc.ServerCredentials.createInsecure() : grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tlsPair.cert), private_key: Buffer.from(tlsPair.key) }]);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', creds, (err, p) => (err ? reject(err) : resolve(p))));
+  const bound = await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
   return {
-    port,
+    port: bound,
     server,
     calls,
+    sent: () => sent,
     close: () => new Promise<void>((r) => server.tryShutdown(() => r())),
   };
 }

@@ -14,7 +14,7 @@ import type { BalanceContext, Endpoint } from '../../upstream/types.js';
 import type { MatchInput, MatchResult } from '../../router/types.js';
 import { buildUpstreamPath } from '../../router/upstream-path.js';
 import { errorResponse, KONG_MESSAGES, reason } from '../errors.js';
-import { grpcErrorResponse, isGrpcContentType } from '../grpc/errors.js';
+import { grpcErrorResponse, grpcFailureTrailers, isGrpcContentType } from '../grpc/errors.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 import { HeaderList, PluginRun, type PluginHost } from './plugin-run.js';
 import { BodyPipeline, PIPELINE_HIGH_WATER, type NamedFilter } from './body-pipeline.js';
@@ -118,6 +118,12 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   /** Body filters (body phase) and the de-chunker feeding them, for filtered responses. */
   private pipeline: BodyPipeline | null = null;
   private dechunk: ChunkedParser | null = null;
+  /**
+   * A gRPC response relayed chunked from an HTTP/2 upstream (whole chunks only): when the
+   * upstream fails in the middle, the body can still end with grpc-status trailers (the call
+   * fails with UNAVAILABLE / DEADLINE_EXCEEDED) instead of a cut connection.
+   */
+  private grpcTrailersOnFail = false;
   /** For the log phase: what went upstream and what came back. */
   private upstreamStatus = 0;
   private sentUri: string | null = null;
@@ -175,6 +181,11 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   }
   get consumerId(): string | null {
     return this.run?.consumer?.id ?? null;
+  }
+
+  /** The protocol the client spoke, as nginx's $server_protocol says it. */
+  get httpVersion(): string {
+    return this.conn.listener.http2 === true ? 'HTTP/2.0' : this.head.httpMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
   }
 
   // ── PluginHost ────────────────────────────────────────────────────────────
@@ -595,6 +606,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
         h += 'Transfer-Encoding: chunked\r\n';
       } else this.keepAlive = false;
     } else if (rh.framing === Framing.Chunked) {
+      if (this.service!.http2 && /(^|\r\n)content-type: *application\/grpc/i.test(rh.headerLines)) this.grpcTrailersOnFail = true;
       // An HTTP/1.0 client's request goes upstream as HTTP/1.0, so a conforming upstream never
       // answers it chunked; chunked framing is forwarded to HTTP/1.1 clients unchanged.
       h += 'Transfer-Encoding: chunked\r\n';
@@ -811,6 +823,15 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     const passive = svc.cluster.passive;
     if (passive !== null) passive.report(ep, kind === 'timeout' || kind === 'connect_timeout' ? 'timeout' : 'tcp_failure');
     if (this.finished) return;
+    if (this.responseStarted && this.grpcTrailersOnFail) {
+      this.failReason = message;
+      const status = kind === 'timeout' ? 504 : 502;
+      const out = grpcFailureTrailers(status, kind === 'timeout' ? KONG_MESSAGES.timeout : KONG_MESSAGES.badGateway);
+      this.bytesOut += out.length;
+      this.conn.write(out);
+      this.finish();
+      return;
+    }
     if (this.responseStarted) {
       // Too late for an error page: cut the client connection so it sees the truncation.
       this.pipeline?.abort();
@@ -919,6 +940,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
         clientIp: this.conn.clientIp,
         method: this.head.method,
         path: this.head.rawPath,
+        protocol: this.httpVersion,
         status: this.status,
         latencyMs: latency,
         upstreamLatencyMs: this.upstreamLatency,
@@ -958,6 +980,7 @@ class Outcome implements RequestOutcome {
   readonly upstreamStatus: number | null;
   readonly upstreamUri: string | null;
   readonly error: string;
+  readonly protocol: string;
   private readonly lines: string;
   private resMap: HeaderMap | null = null;
   private reqMap: HeaderMap | null = null;
@@ -977,6 +1000,7 @@ class Outcome implements RequestOutcome {
     this.upstreamStatus = ex.upstreamStatusSeen;
     this.upstreamUri = ex.upstreamUriSent;
     this.error = ex.failReason;
+    this.protocol = ex.httpVersion;
     this.lines = ex.responseLinesSent;
   }
 

@@ -55,10 +55,10 @@ export function toH2Request(head: string, scheme: 'http' | 'https'): H2Request {
   return { headers, chunked, http10: reqLine.endsWith('HTTP/1.0'), grpc, upgrade };
 }
 
-/** Chunked trailer lines ("name: value\r\n"…) as HTTP/2 trailers. */
+/** Chunked trailer lines ("name: value", each ended by "\n": ChunkedParser.trailers) as HTTP/2 trailers. */
 export function trailersFromLines(text: string): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  for (const line of text.split('\r\n')) {
+  for (const line of text.split('\n')) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();

@@ -69,8 +69,22 @@ export class UpstreamSession {
           return this.failConnect(`certificate chain longer than tls_verify_depth ${upstreamTls.verifyDepth}`);
         }
       }
+    });
+    // Ready once the peer's SETTINGS arrived (the first frame it sends): only then is its
+    // stream limit known. Requests that waited beyond that limit go to another session.
+    s.once('remoteSettings', () => {
+      if (s.destroyed || this.retired) return;
       this.connected = true;
-      for (const st of [...this.streams]) st.sessionReady();
+      let room = this.limit;
+      for (const st of [...this.streams]) {
+        if (room > 0) {
+          room--;
+          st.sessionReady();
+        } else {
+          this.streams.delete(st);
+          this.owner.place(st);
+        }
+      }
     });
     s.on('goaway', () => this.retire());
     s.on('error', (err: NodeJS.ErrnoException) => {
@@ -107,8 +121,9 @@ export class UpstreamSession {
     return this.streams.size;
   }
 
-  add(connectTimeout: number): H2UpstreamStream {
-    const st = new H2UpstreamStream(this, connectTimeout);
+  /** Takes a request (a new one, or one moved from a session that had no room after all). */
+  add(st: H2UpstreamStream): H2UpstreamStream {
+    st.session = this;
     this.streams.add(st);
     if (this.connected) st.sessionReady();
     return st;
@@ -157,15 +172,28 @@ export class Http2Sessions {
    * `connecting` on the result says whether its handler will be told when it is ready.
    */
   open(key: string, host: string, port: number, connectTimeout: number, upstreamTls: UpstreamTls | null): H2UpstreamStream {
-    let list = this.byKey.get(key);
+    const st = new H2UpstreamStream(connectTimeout, { key, host, port, upstreamTls });
+    this.place(st);
+    return st;
+  }
+
+  /** Puts a request on a session of its endpoint with room, opening one when none has. */
+  place(st: H2UpstreamStream): void {
+    const t = st.target;
+    let list = this.byKey.get(t.key);
     if (list === undefined) {
       list = [];
-      this.byKey.set(key, list);
+      this.byKey.set(t.key, list);
     }
-    for (let i = 0; i < list.length; i++) if (list[i].hasRoom) return list[i].add(connectTimeout);
-    const s = new UpstreamSession(key, host, port, upstreamTls, this.idleTimeout, this);
+    for (let i = 0; i < list.length; i++) {
+      if (list[i].hasRoom) {
+        list[i].add(st);
+        return;
+      }
+    }
+    const s = new UpstreamSession(t.key, t.host, t.port, t.upstreamTls, this.idleTimeout, this);
     list.push(s);
-    return s.add(connectTimeout);
+    s.add(st);
   }
 
   forget(s: UpstreamSession): void {

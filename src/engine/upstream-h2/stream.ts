@@ -14,7 +14,16 @@ import { unwatch, watch, type Expirable } from '../clock.js';
 import type { UpstreamConnection } from '../proxy/upstream-connection.js';
 import { toH2Request, trailersFromLines, type H2Request } from './request.js';
 import { chunk, lastChunk, toResponseHead } from './response.js';
+import type { UpstreamTls } from '../../snapshot/types.js';
 import type { UpstreamSession } from './session.js';
+
+export interface H2Target {
+  /** Endpoint key, with the TLS settings' prefix: sessions are shared by equal keys only. */
+  readonly key: string;
+  readonly host: string;
+  readonly port: number;
+  readonly upstreamTls: UpstreamTls | null;
+}
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, HTTP2_HEADER_STATUS } = http2.constants;
 const EMPTY = Buffer.alloc(0);
@@ -48,9 +57,13 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
   private paused = false;
   private readonly head = new ResponseHead();
 
+  /** The session carrying it; set by UpstreamSession.add (a waiting request may move to another). */
+  session!: UpstreamSession;
+
   constructor(
-    private readonly session: UpstreamSession,
     connectTimeout: number,
+    /** Where it goes, to open a session for it. */
+    readonly target: H2Target,
   ) {
     this.deadline = Date.now() + connectTimeout;
     watch(this);
@@ -135,14 +148,14 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     this.state = St.Sending;
     if (req.chunked) {
       const d = new ChunkedParser();
-      d.keepTrailers = true;
+      d.trailers = ''; // collect the trailer section: it goes upstream as HTTP/2 trailers
       d.sink = (b, st, e) => {
         // A copy: the range may be a view of a buffer its owner reuses.
         s.write(Buffer.from(b.subarray(st, e)));
       };
       this.dechunk = d;
       s.on('wantTrailers', () => {
-        const t = trailersFromLines(d.trailerText);
+        const t = trailersFromLines(d.trailers ?? '');
         // An empty trailer block would be a protocol error; sendTrailers({}) ends the stream with an empty DATA frame instead.
         s.sendTrailers(t);
       });
