@@ -44,10 +44,10 @@ class RequestMatchInput implements MatchInput {
 const matchInput = new RequestMatchInput();
 const matchResult: MatchResult<CompiledRoute> = { route: null, matchLength: 0, captures: null };
 
-/** Trailer fields ("name: value\r\n"…, already validated by the chunked parser) as a map with lower-case names. */
+/** Trailer fields ("name: value\n"…: ChunkedParser.trailers, already validated) as a map with lower-case names. */
 function parseTrailers(text: string): HeaderMap {
   const map: HeaderMap = {};
-  for (const line of text.split('\r\n')) {
+  for (const line of text.split('\n')) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();
@@ -729,8 +729,8 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     this.upstream = null;
     if (this.pipeline !== null) {
       // Finishes once the filters have had the last word (on the body and its trailers).
-      const t = this.dechunk?.trailerText;
-      this.pipeline.end(t === undefined || t === '' ? {} : parseTrailers(t));
+      const t = this.dechunk?.trailers;
+      this.pipeline.end(t === undefined || t === null || t === '' ? {} : parseTrailers(t));
       return;
     }
     if (this.chunkOut) {
@@ -754,7 +754,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       // The filters get the body without its chunk framing (already validated upstream-side).
       const d = new ChunkedParser();
       d.sink = (b, s, e) => this.pipeline!.push(Buffer.from(b.subarray(s, e)));
-      d.keepTrailers = true; // the filters' `end` sees the trailers
+      d.trailers = ''; // collected: the filters' `end` sees them
       this.dechunk = d;
     }
   }

@@ -128,13 +128,13 @@ test('chunked framing: trailer lines are collected only when asked, even split o
   const b = Buffer.from(body, 'latin1');
   const off = new ChunkedParser();
   off.feed(b, 0, b.length);
-  assert.equal(off.trailerText, '');
+  assert.equal(off.trailers, null);
   for (const step of [b.length, 1, 7]) {
     const p = new ChunkedParser();
-    p.keepTrailers = true;
+    p.trailers = '';
     let end = -1;
     for (let i = 0; i < b.length && end === -1; i += step) end = p.feed(b, i, Math.min(b.length, i + step));
     assert.equal(end, b.length);
-    assert.equal(p.trailerText, 'grpc-status: 5\r\ngrpc-message: not found\r\n', `step ${step}`);
+    assert.equal(p.trailers, 'grpc-status: 5\ngrpc-message: not found\n', `step ${step}`);
   }
 });
