@@ -6,8 +6,12 @@
 import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { gateway, onCleanup } from '../helpers/scope.js';
-import { PROTO as ECHO_PROTO, frameRequest, parseReplies, startEchoServer, type EchoServer } from '../helpers/grpc.js';
+import http2 from 'node:http2';
+import zlib from 'node:zlib';
+import * as grpc from '@grpc/grpc-js';
+import { gateway, onCleanup, upstream } from '../helpers/scope.js';
+import { freePort } from '../helpers/gateway.js';
+import { EchoClient, PROTO as ECHO_PROTO, frameRequest, parseReplies, startEchoServer, type EchoServer } from '../helpers/grpc.js';
 import { startUsersServer, USERS_PROTO, type UsersServer } from '../helpers/grpc-users.js';
 import { FrameReader, FLAG_TRAILER, parseTrailerBlock, encodeFrame } from '../../src/plugins/bundled/shared/grpc/framing.js';
 import type { Gateway } from '../helpers/gateway.js';
@@ -55,6 +59,8 @@ function readWeb(body: Buffer): { messages: Buffer[]; trailers: Record<string, s
 let echo: EchoServer;
 let users: UsersServer;
 let gw: Gateway;
+/** The gateway's h2c listener (proxy_listen "… http2"). */
+let h2Port: number;
 
 // Echo and users gRPC servers behind grpc services, with the two plugins on HTTP routes.
 before(async () => {
@@ -62,7 +68,9 @@ before(async () => {
   onCleanup(() => echo.close());
   users = await startUsersServer();
   onCleanup(() => users.close());
+  h2Port = await freePort();
   gw = await gateway({
+    extraListen: `127.0.0.1:${h2Port} http2`,
     config: JSON.stringify({
       _format_version: '3.0',
       services: [
@@ -237,4 +245,69 @@ test('grpc-gateway: an unknown path is a 404 and a known path with another metho
   assert.equal(users.seen.length, before);
   // The gateway still serves.
   assert.equal((await call(gw.proxyPort, 'GET', '/v1/users/u1', {})).status, 200);
+});
+
+/** A request over HTTP/2 (prior knowledge, to the h2c listener); HTTP/2 trailers kept apart. */
+function h2call(headers: http2.OutgoingHttpHeaders, body: Buffer | string): Promise<{ headers: http2.IncomingHttpHeaders; trailers: http2.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${h2Port}`);
+    session.on('error', reject);
+    const req = session.request(headers);
+    let head: http2.IncomingHttpHeaders = {};
+    let trailers: http2.IncomingHttpHeaders = {};
+    const parts: Buffer[] = [];
+    req.on('response', (h) => (head = h));
+    req.on('trailers', (t) => (trailers = t));
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      session.close();
+      resolve({ headers: head, trailers, body: Buffer.concat(parts) });
+    });
+    req.on('error', reject);
+    if (body.length > 0) req.end(body);
+    else if (!req.writableEnded) req.end();
+  });
+}
+
+test('grpc-web over HTTP/2: the trailer frame in the body, no grpc-status left in HTTP/2 trailers', async () => {
+  const res = await h2call({ ':method': 'POST', ':path': '/turnpike.test.Echo/ServerStream', 'content-type': 'application/grpc-web+proto' }, frameRequest({ text: 'h2', count: 2 }));
+  assert.equal(res.headers[':status'], 200);
+  assert.equal(res.headers['content-type'], 'application/grpc-web+proto');
+  const { messages, trailers } = readWeb(res.body);
+  assert.deepEqual(parseReplies(Buffer.concat(messages.map((m) => encodeFrame(0, m)))).map((r) => r.text), ['h2-0', 'h2-1']);
+  assert.equal(trailers!['grpc-status'], '0');
+  assert.equal(res.trailers['grpc-status'], undefined);
+  // grpc-gateway answers the same way over HTTP/2.
+  const rest = await h2call({ ':method': 'GET', ':path': '/v1/users/nobody' }, '');
+  assert.equal(rest.headers[':status'], 404);
+  assert.deepEqual(JSON.parse(rest.body.toString()), { code: 5, message: 'no user nobody' });
+});
+
+test('grpc-web route: a plain gRPC client (grpc-js over h2c) passes through untranslated', async () => {
+  const client = new EchoClient(`127.0.0.1:${h2Port}`, grpc.credentials.createInsecure());
+  onCleanup(async () => client.close());
+  const reply = await new Promise<{ text: string }>((resolve, reject) => client.Unary({ text: 'native' }, (err: Error | null, r: { text: string }) => (err ? reject(err) : resolve(r))));
+  assert.equal(reply.text, 'native');
+  const err = await new Promise<grpc.ServiceError>((resolve) => client.Fail({ text: 'native fail', count: 9 }, (e: grpc.ServiceError) => resolve(e)));
+  assert.equal(err.code, 9);
+  assert.equal(err.details, 'native fail');
+});
+
+test('SDK: a filtered response (response-compression) keeps the upstream\'s chunked trailers for an HTTP/1.1 client', async () => {
+  const up = await upstream('trailers', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
+    res.write('a'.repeat(4000));
+    res.addTrailers({ 'x-checksum': 'abc123' });
+    res.end();
+  });
+  const g = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      services: [{ name: 's', url: `http://127.0.0.1:${up.port}`, routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'response-compression', config: { algorithms: ['gzip'] } }] }] }],
+    }),
+  });
+  const res = await call(g.proxyPort, 'GET', '/x', { 'accept-encoding': 'gzip' });
+  assert.equal(res.headers['content-encoding'], 'gzip');
+  assert.equal(zlib.gunzipSync(res.body).toString(), 'a'.repeat(4000));
+  assert.deepEqual(res.trailers, { 'x-checksum': 'abc123' });
 });

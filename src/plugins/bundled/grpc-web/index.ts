@@ -151,13 +151,14 @@ export default definePlugin({
       }
       const ct = req.getHeader('content-type');
       const web = parseWebMime(ct);
-      if (web === null) {
-        // Plain gRPC (an HTTP/2 client on the same route) needs no translation.
-        if (ct !== undefined && /^\s*application\/grpc(\+|;|\s*$)/i.test(ct)) return;
+      const plainGrpc = web === null && ct !== undefined && /^\s*application\/grpc(\+|;|\s*$)/i.test(ct);
+      if (web === null && !plainGrpc) {
         return ctx.respond(400, { message: `grpc-web: unsupported Content-Type ${JSON.stringify(ct ?? '')}; use one of ${WEB_MIME_TYPES.join(', ')}` });
       }
       // Kong sends gRPC calls with the client's path unless pass_stripped_path is set.
       if (!conf.passStrippedPath) req.setUpstreamPath(req.path);
+      // Plain gRPC (an HTTP/2 client on the same route) needs no other translation.
+      if (web === null) return;
       let rpc: RpcMethod | null = null;
       if (web.json) {
         if (conf.methods === null) return refuse(ctx, web, conf.allowOrigin, `${web.mime} needs the plugin's proto setting (a .proto file to encode JSON messages)`);
