@@ -43,6 +43,13 @@ export interface CompileOptions {
   tls?: TlsOptions;
 }
 
+/**
+ * Opt-in upstream HTTP/2 for an http/https service: Kong's service entity has no field for it,
+ * so a tag says it and the file stays a valid kong.yml (h2c with prior knowledge for http,
+ * ALPN h2 for https).
+ */
+export const UPSTREAM_HTTP2_TAG = 'turnpike:upstream-http2';
+
 /** Default port of a protocol, left out of Host headers. */
 function defaultPort(protocol: string): number {
   return protocol === 'https' || protocol === 'grpcs' || protocol === 'wss' || protocol === 'tls' ? 443 : 80;
@@ -219,7 +226,7 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
         s.protocol === 'https' || s.protocol === 'wss' || s.protocol === 'grpcs'
           ? upstreamTls(s)
           : null,
-      http2: s.protocol === 'grpc' || s.protocol === 'grpcs',
+      http2: s.protocol === 'grpc' || s.protocol === 'grpcs' || ((s.protocol === 'http' || s.protocol === 'https') && (s.tags ?? []).includes(UPSTREAM_HTTP2_TAG)),
     });
   }
 

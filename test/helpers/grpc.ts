@@ -23,6 +23,7 @@ export interface EchoReply {
 
 const definition = protoLoader.loadSync(PROTO, { keepCase: true, defaults: true });
 export const echoPackage = grpc.loadPackageDefinition(definition) as any;
+const healthPackage = grpc.loadPackageDefinition(protoLoader.loadSync(path.join(ROOT, 'test', 'fixtures', 'health.proto'), { keepCase: true, defaults: true, enums: String })) as any;
 /** The generated client constructor for turnpike.test.Echo. */
 export const EchoClient: new (address: string, creds: grpc.ChannelCredentials, options?: object) => any = echoPackage.turnpike.test.Echo;
 
@@ -67,6 +68,8 @@ export interface EchoServer {
   calls: string[];
   /** Replies ServerStream has handed to its stream so far (it waits for 'drain' when told to). */
   sent: () => number;
+  /** What grpc.health.v1.Health/Check answers; `health.checks` counts the checks. */
+  health: { status: 'SERVING' | 'NOT_SERVING'; checks: number };
   close(): Promise<void>;
 }
 
@@ -79,6 +82,13 @@ export async function startEchoServer(tlsPair?: { cert: string; key: string }, p
   const server = new grpc.Server(options);
   const calls: string[] = [];
   let sent = 0;
+  const health: EchoServer['health'] = { status: 'SERVING', checks: 0 };
+  server.addService(healthPackage.grpc.health.v1.Health.service, {
+    Check(_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) {
+      health.checks++;
+      cb(null, { status: health.status });
+    },
+  });
   server.addService(echoPackage.turnpike.test.Echo.service, {
     Unary(call: grpc.ServerUnaryCall<EchoRequest, EchoReply>, cb: grpc.sendUnaryData<EchoReply>) {
       calls.push('Unary');
@@ -137,6 +147,7 @@ export async function startEchoServer(tlsPair?: { cert: string; key: string }, p
     server,
     calls,
     sent: () => sent,
+    health,
     close: () => new Promise<void>((r) => server.tryShutdown(() => r())),
   };
 }

@@ -241,6 +241,51 @@ test('grpc: the upstream\'s SETTINGS_MAX_CONCURRENT_STREAMS is respected: more c
   assert.match(metrics, new RegExp(`turnpike_upstream_connections\\{endpoint="h2:127\\.0\\.0\\.1:${up.port}",state="open"\\} 3\n`));
 });
 
+test('grpc: active health checks of type grpc use the gRPC health protocol (NOT_SERVING ejects a target, SERVING brings it back)', async () => {
+  const a = await echo();
+  const b = await echo();
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      upstreams: [
+        {
+          name: 'pair',
+          healthchecks: { active: { type: 'grpc', timeout: 1, healthy: { interval: 0.2, successes: 1 }, unhealthy: { interval: 0.2, http_failures: 1 } } },
+          targets: [{ target: `127.0.0.1:${a.port}` }, { target: `127.0.0.1:${b.port}` }],
+        },
+      ],
+      services: [{ name: 'pair', protocol: 'grpc', host: 'pair', port: 80, routes: [{ name: 'pair', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }] }],
+    }),
+  });
+  const B = `127.0.0.1:${b.port}`;
+  const health = async (): Promise<string | undefined> => {
+    const r = await fetch(`${gw.statusUrl}/upstreams/pair/health`);
+    return ((await r.json()) as { data: { target: string; health: string }[] }).data.find((d) => d.target === B)?.health;
+  };
+  const waitFor = async (want: string): Promise<void> => {
+    const end = Date.now() + 6000;
+    let last: string | undefined;
+    while (Date.now() < end) {
+      last = await health();
+      if (last === want) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail(`${B} did not become ${want} (last: ${last})`);
+  };
+  await waitFor('HEALTHY');
+  assert.ok(b.health.checks > 0, 'the target was asked grpc.health.v1.Health/Check');
+  b.health.status = 'NOT_SERVING';
+  await waitFor('UNHEALTHY');
+  const before = b.calls.length;
+  for (let i = 0; i < 6; i++) {
+    const r = await h1Call(gw.proxyPort, '/turnpike.test.Echo/Unary', [frameRequest({ text: `h${i}` })]);
+    assert.equal(r.trailers['grpc-status'], '0');
+  }
+  assert.equal(b.calls.length, before, 'the NOT_SERVING target got no calls');
+  b.health.status = 'SERVING';
+  await waitFor('HEALTHY');
+});
+
 async function startEchoServerOn(port: number): Promise<EchoServer> {
   // grpc-js binds 127.0.0.1:0 in the helper; here the port must be the old one.
   const s = await startEchoServer(undefined, port);
