@@ -10,7 +10,9 @@ import http2 from 'node:http2';
 import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { gateway, onCleanup, upstream } from '../helpers/scope.js';
-import { freePort } from '../helpers/gateway.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort, runCli, tmpDir } from '../helpers/gateway.js';
 import { EchoClient, PROTO as ECHO_PROTO, frameRequest, parseReplies, startEchoServer, type EchoServer } from '../helpers/grpc.js';
 import { startUsersServer, USERS_PROTO, type UsersServer } from '../helpers/grpc-users.js';
 import { FrameReader, FLAG_TRAILER, parseTrailerBlock, encodeFrame } from '../../src/plugins/bundled/shared/grpc/framing.js';
@@ -310,4 +312,15 @@ test('SDK: a filtered response (response-compression) keeps the upstream\'s chun
   assert.equal(res.headers['content-encoding'], 'gzip');
   assert.equal(zlib.gunzipSync(res.body).toString(), 'a'.repeat(4000));
   assert.deepEqual(res.trailers, { 'x-checksum': 'abc123' });
+});
+
+test('grpc-gateway: `turnpike validate` refuses a .proto whose template names a missing field, saying which', async () => {
+  const dir = tmpDir();
+  const proto = path.join(dir, 'bad.proto');
+  fs.writeFileSync(proto, fs.readFileSync(USERS_PROTO, 'utf8').replace('get: "/v1/users/{user_id}"', 'get: "/v1/users/{usr_id}"'));
+  const file = path.join(dir, 'kong.yml');
+  fs.writeFileSync(file, JSON.stringify({ _format_version: '3.0', services: [{ name: 'u', protocol: 'grpc', host: '127.0.0.1', port: 1, routes: [{ name: 'rest', paths: ['/v1/'], plugins: [{ name: 'grpc-gateway', config: { proto } }] }] }] }));
+  const r = await runCli(['validate', file]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout + r.stderr, /plugin 'grpc-gateway' \(route 'rest'\): preparing its config failed: proto: rpc demo\.v1\.Users\/GetUser: path variable \{usr_id\}: demo\.v1\.GetUserRequest has no field "usr_id"/);
 });
