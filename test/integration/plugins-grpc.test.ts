@@ -324,3 +324,18 @@ test('grpc-gateway: `turnpike validate` refuses a .proto whose template names a 
   assert.equal(r.code, 1);
   assert.match(r.stdout + r.stderr, /plugin 'grpc-gateway' \(route 'rest'\): preparing its config failed: proto: rpc demo\.v1\.Users\/GetUser: path variable \{usr_id\}: demo\.v1\.GetUserRequest has no field "usr_id"/);
 });
+
+test('grpc-gateway: DELETE and a ** template; OPTIONS answered with Kong\'s CORS headers', async () => {
+  const del = await call(gw.proxyPort, 'DELETE', '/v1/users/u3', {});
+  assert.equal(del.status, 200);
+  assert.deepEqual(JSON.parse(del.body.toString()), {});
+  assert.deepEqual(users.seen.at(-1), { method: 'DeleteUser', request: { userId: 'u3', verbose: false, org: null, fields: [] } });
+  const file = await call(gw.proxyPort, 'GET', '/v1/files/docs/a%20b/readme.md', {});
+  assert.equal(file.status, 200);
+  assert.deepEqual(JSON.parse(file.body.toString()), { path: 'docs/a b/readme.md', size: '12' });
+  const pre = await call(gw.proxyPort, 'OPTIONS', '/v1/users', { origin: 'https://app.example', 'access-control-request-method': 'POST' });
+  assert.equal(pre.status, 200);
+  assert.equal(pre.headers['access-control-allow-origin'], '*');
+  assert.equal(pre.headers['access-control-allow-methods'], 'GET,POST,PATCH,DELETE');
+  assert.equal(pre.headers['access-control-allow-headers'], 'content-type');
+});
