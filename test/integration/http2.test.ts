@@ -47,6 +47,13 @@ async function startUp(): Promise<{ port: number; seen: { url: string; headers: 
         }, 20);
         return;
       }
+      if (url.startsWith('/any/grpc-trailers-only')) {
+        // A gRPC error as "trailers-only": grpc-status in the head, empty chunked body.
+        res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': '5', 'grpc-message': 'not found' });
+        res.flushHeaders();
+        res.end();
+        return;
+      }
       if (url.startsWith('/any/big')) {
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(BIG) });
         const block = Buffer.alloc(64 * 1024, 'y');
@@ -274,6 +281,34 @@ test('plugins run per stream: key-auth 401 (JSON) and 200 with rate-limiting hea
   assert.equal((await h2(t, '/secure/x')).status, 200);
   s.close();
   t.close();
+});
+
+test('gRPC trailers-only: grpc-status in the head with an empty body is one HEADERS frame with END_STREAM', async () => {
+  const s = connectH2c(h2cPort);
+  onCleanup(async () => s.destroy());
+  const flags = await new Promise<number>((resolve, reject) => {
+    const req = s.request({ ':method': 'POST', ':path': '/any/grpc-trailers-only', 'content-type': 'application/grpc', te: 'trailers' });
+    req.on('response', (h, f: number) => {
+      assert.equal(h['grpc-status'], '5');
+      assert.equal(h['grpc-message'], 'not found');
+      resolve(f);
+    });
+    req.on('error', reject);
+    req.resume();
+    req.end(Buffer.from([0, 0, 0, 0, 0]));
+  });
+  assert.ok((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0, 'END_STREAM on the response HEADERS');
+  s.close();
+});
+
+test('a request head larger than max_header_size gets 431 (JSON), the connection serves on', async () => {
+  const s = connectH2c(h2cPort);
+  onCleanup(async () => s.destroy());
+  const big = await h2(s, '/any/x', { headers: { 'x-big': 'a'.repeat(20_000) } });
+  assert.equal(big.status, 431);
+  assert.match(JSON.parse(big.body.toString()).message, /header/i);
+  assert.equal((await h2(s, '/any/after-big')).status, 200);
+  s.close();
 });
 
 test('the session advertises http2_max_concurrent_streams', async () => {
