@@ -70,6 +70,8 @@ export interface EchoServer {
   sent: () => number;
   /** What grpc.health.v1.Health/Check answers; `health.checks` counts the checks. */
   health: { status: 'SERVING' | 'NOT_SERVING'; checks: number };
+  /** Calls the client (or the gateway on its behalf) cancelled. */
+  cancelled: () => number;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,7 @@ export async function startEchoServer(tlsPair?: { cert: string; key: string }, p
   const server = new grpc.Server(options);
   const calls: string[] = [];
   let sent = 0;
+  let cancelled = 0;
   const health: EchoServer['health'] = { status: 'SERVING', checks: 0 };
   server.addService(healthPackage.grpc.health.v1.Health.service, {
     Check(_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) {
@@ -103,11 +106,12 @@ export async function startEchoServer(tlsPair?: { cert: string; key: string }, p
     },
     ServerStream(call: grpc.ServerWritableStream<EchoRequest, EchoReply>) {
       calls.push('ServerStream');
+      call.on('cancelled', () => cancelled++);
       const n = call.request.count ?? 0;
       // Honours backpressure (waits for 'drain'), so `sent` shows how far the reader let it go.
       let i = 0;
       const more = (): void => {
-        while (i < n) {
+        while (i < n && !call.cancelled) {
           const ok = call.write({ text: `${call.request.text}-${i}`, index: i, metadata: [] });
           i++;
           sent++;
@@ -116,7 +120,7 @@ export async function startEchoServer(tlsPair?: { cert: string; key: string }, p
             return;
           }
         }
-        call.end();
+        if (!call.cancelled) call.end();
       };
       more();
     },
@@ -148,6 +152,7 @@ export async function startEchoServer(tlsPair?: { cert: string; key: string }, p
     calls,
     sent: () => sent,
     health,
+    cancelled: () => cancelled,
     close: () => new Promise<void>((r) => server.tryShutdown(() => r())),
   };
 }

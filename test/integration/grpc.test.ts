@@ -371,8 +371,8 @@ function unary(client: any, req: object, md = new grpc.Metadata(), options: grpc
   });
 }
 
-test('grpc-js client through the gateway: all four call kinds, metadata both ways, statuses and deadlines', async () => {
-  const { client, gw } = await throughGateway();
+test('grpc-js client through the gateway: all four call kinds, metadata both ways, statuses, deadlines, cancellation', async () => {
+  const { client, gw, up } = await throughGateway();
 
   // Unary, with metadata each way (request headers, response headers and trailers).
   const md = new grpc.Metadata();
@@ -432,6 +432,15 @@ test('grpc-js client through the gateway: all four call kinds, metadata both way
   const late = await unary(client, { text: 'late', delay_ms: 3000 }, new grpc.Metadata(), { deadline: Date.now() + 300 });
   assert.equal(late.err?.code, grpc.status.DEADLINE_EXCEEDED);
   assert.ok(Date.now() - t0 < 2500, 'the deadline, not the upstream, ended the call');
+
+  // A client that cancels a call: the upstream sees the cancellation (RST_STREAM travels through).
+  const endless = client.ServerStream({ text: 'c', count: 1_000_000 });
+  await new Promise<void>((resolve) => endless.once('data', () => resolve()));
+  endless.on('error', () => {});
+  endless.cancel();
+  const end = Date.now() + 3000;
+  while (up.cancelled() === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(up.cancelled(), 1, 'the upstream call was cancelled');
 
   // The gateway still serves, and says the client spoke HTTP/2.
   assert.equal((await unary(client, { text: 'after' })).reply!.text, 'after');

@@ -4,6 +4,7 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { gateway, onCleanup } from '../helpers/scope.js';
@@ -15,6 +16,7 @@ interface Seen {
   authority: string;
   xff: string;
   body: string;
+  trailers: Record<string, unknown> | null;
 }
 
 async function h2Upstream(pair?: { cert: string; key: string }): Promise<{ port: number; seen: Seen[]; sessions: () => number }> {
@@ -24,10 +26,12 @@ async function h2Upstream(pair?: { cert: string; key: string }): Promise<{ port:
   server.on('session', () => sessions++);
   server.on('stream', (stream, headers) => {
     const parts: Buffer[] = [];
+    let trailers: Record<string, unknown> | null = null;
+    stream.on('trailers', (t) => (trailers = { ...t }));
     stream.on('data', (c: Buffer) => parts.push(c));
     stream.on('end', () => {
       const body = Buffer.concat(parts).toString();
-      seen.push({ method: String(headers[':method']), path: String(headers[':path']), authority: String(headers[':authority']), xff: String(headers['x-forwarded-for']), body });
+      seen.push({ method: String(headers[':method']), path: String(headers[':path']), authority: String(headers[':authority']), xff: String(headers['x-forwarded-for']), body, trailers });
       stream.respond({ ':status': 201, 'content-type': 'text/plain', 'x-h2': 'yes' });
       stream.end(`h2 says ${body.length} bytes to ${headers[':path']}`);
     });
@@ -60,8 +64,25 @@ test('http and https services tagged turnpike:upstream-http2 go upstream over HT
     assert.equal(await res.text(), `h2 says 100000 bytes to /base/items?i=${i}`);
   }
   assert.equal(plain.seen.length, 3);
-  assert.deepEqual(plain.seen[0], { method: 'POST', path: '/base/items?i=0', authority: `127.0.0.1:${plain.port}`, xff: '127.0.0.1', body: 'x'.repeat(100_000) });
+  assert.deepEqual(plain.seen[0], { method: 'POST', path: '/base/items?i=0', authority: `127.0.0.1:${plain.port}`, xff: '127.0.0.1', body: 'x'.repeat(100_000), trailers: null });
   assert.equal(plain.sessions(), 1, 'one HTTP/2 session carried every request');
+
+  // Request trailers of a chunked HTTP/1.1 body are sent as HTTP/2 trailers.
+  const withTrailers = await new Promise<number>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: gw.proxyPort, path: '/plain/t', method: 'POST', headers: { trailer: 'x-checksum' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject);
+    req.write('part one,');
+    req.write('part two');
+    req.addTrailers({ 'x-checksum': 'abc123' });
+    req.end();
+  });
+  assert.equal(withTrailers, 201);
+  const last = plain.seen[plain.seen.length - 1];
+  assert.equal(last.body, 'part one,part two');
+  assert.equal((last.trailers as Record<string, string>)['x-checksum'], 'abc123');
 
   const res = await fetch(`${gw.url}/secure/ok`);
   assert.equal(res.status, 201);

@@ -48,14 +48,22 @@ export class Http2Edge {
       },
     });
     this.server.on('session', (session: ServerHttp2Session) => {
-      const c = new H2Connection(this, session, this.listener);
+      const c = new H2Connection(this, session, this.accepting!, this.listener);
       this.connections.add(c);
     });
   }
 
+  /** The socket being handed to node:http2 ('session' is emitted synchronously inside). */
+  accepting: net.Socket | null = null;
+
   /** A socket that speaks HTTP/2 from its first byte (TLS with ALPN h2, or a peeked preface). */
   accept(socket: net.Socket): void {
-    this.server.emit('connection', socket);
+    this.accepting = socket;
+    try {
+      this.server.emit('connection', socket);
+    } finally {
+      this.accepting = null;
+    }
   }
 
   /** Graceful shutdown: GOAWAY to every connection; streams in flight finish. */
@@ -74,16 +82,19 @@ class H2Connection {
   private resets = 0;
   private windowStart = 0;
   private idle: NodeJS.Timeout | null = null;
+  private flooded = false;
   private readonly clientIp: string;
 
   constructor(
     private readonly edge: Http2Edge,
     private readonly session: ServerHttp2Session,
+    /** session.socket is a proxy that refuses destroy(); this is the socket itself. */
+    private readonly socket: net.Socket,
     private readonly listener: ListenerInfo,
   ) {
     const ctx = edge.ctx;
     ctx.connections++;
-    const ip = session.socket?.remoteAddress ?? '';
+    const ip = socket.remoteAddress ?? '';
     this.clientIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
     session.on('stream', (stream: ServerHttp2Stream, _h: IncomingHttpHeaders, flags: number, raw: string[]) => this.onStream(stream, flags, raw));
     session.on('error', () => {}); // socket errors, protocol errors: 'close' follows
@@ -99,7 +110,7 @@ class H2Connection {
   private onStream(stream: ServerHttp2Stream, flags: number, raw: string[]): void {
     this.open++;
     this.clearIdle();
-    const ip = this.session.socket?.remoteAddress;
+    const ip = this.socket.remoteAddress;
     const sock = new StreamSocket(stream, http1Head(raw, (flags & NGHTTP2_FLAG_END_STREAM) !== 0), ip);
     stream.once('close', () => {
       this.open--;
@@ -117,7 +128,8 @@ class H2Connection {
       this.windowStart = now;
       this.resets = 0;
     }
-    if (++this.resets <= this.edge.limits.maxResets || this.session.destroyed) return;
+    if (++this.resets <= this.edge.limits.maxResets || this.flooded) return;
+    this.flooded = true;
     process.stderr.write(
       JSON.stringify({
         level: 'warn',
@@ -127,7 +139,13 @@ class H2Connection {
         msg: `HTTP/2 rapid reset from ${this.clientIp}: more than ${this.edge.limits.maxResets} streams reset or abandoned before their response within ${RESET_WINDOW_MS / 1000} s (http2_max_resets); connection closed with GOAWAY ENHANCE_YOUR_CALM`,
       }) + '\n',
     );
-    this.session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
+    // GOAWAY, then close: the streams left are the reset ones, so the close is immediate. (A
+    // destroy() right away can tear the session down before the GOAWAY is written over TLS.)
+    this.session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+    this.session.close();
+    // Whatever the client does next (it may keep the connection open), it is gone in a second.
+    const socket = this.socket;
+    setTimeout(() => socket.destroy(), 1000).unref();
   }
 
   private armIdle(): void {

@@ -69,7 +69,7 @@ export class ResponseWriter {
   private trailers: OutgoingHttpHeaders | null = null;
   /** The response went out whole (END_STREAM sent or queued). */
   complete = false;
-  /** We reset the stream (broken or truncated response). */
+  /** We reset the stream (broken or truncated response), as opposed to the client. */
   reset = false;
 
   constructor(
@@ -206,9 +206,10 @@ export class ResponseWriter {
   /** The response cannot be completed: reset the stream so the client sees it is incomplete. */
   abort(): void {
     if (this.complete || this.reset) return;
-    this.reset = true;
     this.st = St.Done;
     const s = this.stream;
-    if (!s.closed && !s.destroyed) s.close(NGHTTP2_INTERNAL_ERROR);
+    if (s.closed || s.destroyed) return; // the client closed it first: that is not our reset
+    this.reset = true;
+    s.close(NGHTTP2_INTERNAL_ERROR);
   }
 }
