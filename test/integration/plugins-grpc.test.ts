@@ -84,6 +84,16 @@ before(async () => {
           routes: [
             { name: 'web', protocols: ['http'], paths: ['/turnpike.test.Echo/'], plugins: [{ name: 'grpc-web', config: { proto: ECHO_PROTO, allow_origin_header: 'https://app.example' } }] },
             { name: 'web-prefixed', protocols: ['http'], paths: ['/web'], strip_path: true, plugins: [{ name: 'grpc-web', config: { pass_stripped_path: true } }] },
+            {
+              name: 'web-auth',
+              protocols: ['http'],
+              paths: ['/secure'],
+              strip_path: true,
+              plugins: [
+                { name: 'grpc-web', config: { pass_stripped_path: true, allow_origin_header: 'https://app.example' } },
+                { name: 'key-auth' },
+              ],
+            },
           ],
         },
         {
@@ -117,6 +127,18 @@ test('grpc-web binary: a unary call gets its message and a trailer frame with gr
   assert.equal(trailers!['grpc-status'], '0');
   assert.equal(trailers!['x-echo-trailer'], 'done');
   assert.ok(echo.calls.includes('Unary'));
+});
+
+test('grpc-web: a call a plugin refuses (key-auth) gets UNAUTHENTICATED in gRPC-Web form with the CORS headers a browser needs to read it', async () => {
+  const res = await call(gw.proxyPort, 'POST', '/secure/turnpike.test.Echo/Unary', { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1', origin: 'https://app.example' }, frameRequest({ text: 'hello' }));
+  assert.equal(res.status, 200);
+  assert.equal(res.headers['grpc-status'], '16');
+  assert.equal(res.headers['grpc-message'], 'No API key found in request');
+  assert.equal(res.headers['content-type'], 'application/grpc-web+proto');
+  assert.equal(res.headers['access-control-allow-origin'], 'https://app.example');
+  assert.match(String(res.headers['access-control-expose-headers']), /grpc-status/);
+  assert.equal(res.headers['www-authenticate'], 'Key', "the plugin's own header goes along");
+  assert.equal(res.body.length, 0);
 });
 
 test('grpc-web text: a server-streaming call in two base64 segments, answered in base64', async () => {

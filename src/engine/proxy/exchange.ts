@@ -14,7 +14,7 @@ import type { BalanceContext, Endpoint } from '../../upstream/types.js';
 import type { MatchInput, MatchResult } from '../../router/types.js';
 import { buildUpstreamPath } from '../../router/upstream-path.js';
 import { errorResponse, KONG_MESSAGES, reason } from '../errors.js';
-import { grpcErrorResponse, grpcFailureTrailers, isGrpcContentType } from '../grpc/errors.js';
+import { encodeGrpcMessage, grpcErrorResponse, grpcFailureTrailers, grpcStatusFor, isGrpcContentType } from '../grpc/errors.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 import { HeaderList, PluginRun, type PluginHost } from './plugin-run.js';
 import { BodyPipeline, PIPELINE_HIGH_WATER, type NamedFilter } from './body-pipeline.js';
@@ -245,7 +245,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     if (status >= 400) {
       // A plugin refusing a gRPC call (key-auth's 401, rate-limiting's 429…): in gRPC form.
       const ct = this.grpcContentType();
-      if (ct !== null) return this.respondGrpcError(status, pluginMessage(body, status), ct);
+      if (ct !== null) return this.respondGrpcError(status, pluginMessage(body, status), ct, headers);
     }
     this.status = status;
     if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
@@ -900,11 +900,29 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
    * A gateway-made error to a gRPC call: HTTP 200 with grpc-status and grpc-message in the
    * headers (trailers-only). The status recorded (logs, metrics) stays the HTTP one it stands for.
    */
-  private respondGrpcError(status: number, message: string, contentType: string): void {
+  private respondGrpcError(status: number, message: string, contentType: string, extra: readonly [string, string][] = []): void {
     this.status = status;
     if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
-    const out = grpcErrorResponse(status, message, contentType, this.ctx.serverToken, !this.keepAlive);
-    if (this.run !== null) this.responseLines = 'Content-Type: ' + contentType + '\r\n';
+    let out: string;
+    const run = this.run;
+    if (run === null) out = grpcErrorResponse(status, message, contentType, this.ctx.serverToken, !this.keepAlive);
+    else {
+      // The response phase runs as on any answer: grpc-web adds its CORS headers, without which
+      // a browser cannot read the error of a cross-origin call; a plugin's own headers
+      // (WWW-Authenticate, Retry-After…) go along as metadata.
+      const list = new HeaderList(200);
+      list.names.push('Content-Type', 'grpc-status', 'grpc-message');
+      list.values.push(contentType, String(grpcStatusFor(status)), encodeGrpcMessage(message));
+      for (const [k, v] of extra) {
+        const l = k.toLowerCase();
+        if (l === 'content-type' || l === 'content-length') continue;
+        list.names.push(k);
+        list.values.push(v);
+      }
+      run.runResponse(list);
+      this.responseLines = list.toLines();
+      out = 'HTTP/1.1 200 OK\r\n' + this.responseLines + 'Content-Length: 0\r\nServer: ' + this.ctx.serverToken + '\r\n' + (this.keepAlive ? '' : 'Connection: close\r\n') + '\r\n';
+    }
     this.bytesOut += out.length;
     if (!this.conn.destroyed) this.conn.write(out);
     this.finish();

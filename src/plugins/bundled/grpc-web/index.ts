@@ -189,10 +189,15 @@ export default definePlugin({
       const res = ctx.response;
       if (res === null) return;
       res.setHeader('Access-Control-Allow-Origin', conf.allowOrigin);
-      const state = calls.get(ctx);
-      if (state === undefined) return;
-      res.setHeader('Access-Control-Expose-Headers', EXPOSE);
       const ct = (res.getHeader('content-type') ?? '').toLowerCase();
+      const state = calls.get(ctx);
+      if (state === undefined) {
+        // Refused before this plugin's access phase ran (an auth plugin runs first): a
+        // gateway-made gRPC-Web error still exposes its status to the browser.
+        if (ct.startsWith('application/grpc')) res.setHeader('Access-Control-Expose-Headers', EXPOSE);
+        return;
+      }
+      res.setHeader('Access-Control-Expose-Headers', EXPOSE);
       if (!ct.startsWith('application/grpc')) return; // not a gRPC answer: passed on as it is
       state.grpc = true;
       state.trailersOnly = res.getHeader('grpc-status') !== undefined;
