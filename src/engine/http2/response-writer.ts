@@ -105,10 +105,12 @@ export class ResponseWriter {
       switch (this.framing) {
         case Framing.Length: {
           const take = Math.min(this.remaining, buf.length - i);
-          this.data(buf.subarray(i, i + take));
+          const chunk = buf.subarray(i, i + take);
           i += take;
           this.remaining -= take;
-          if (this.remaining === 0) this.finish();
+          // The last piece goes with the end of the stream: one write instead of a write and an end.
+          if (this.remaining === 0) this.finish(chunk);
+          else this.data(chunk);
           break;
         }
         case Framing.Chunked: {
@@ -180,7 +182,7 @@ export class ResponseWriter {
     if (!s.closed && !s.destroyed) s.write(chunk);
   }
 
-  private finish(): void {
+  private finish(last?: Buffer): void {
     this.st = St.Done;
     this.complete = true;
     const s = this.stream;
@@ -193,7 +195,9 @@ export class ResponseWriter {
       this.respond(h, true);
       return;
     }
-    if (!s.closed && !s.destroyed) s.end();
+    if (s.closed || s.destroyed) return;
+    if (last !== undefined && last.length > 0) s.end(last);
+    else s.end();
   }
 
   /** The engine ended its side: a body delimited by the close ends here; anything else was cut short. */

@@ -34,7 +34,10 @@ export class StreamSocket extends Duplex {
     this.writer = new ResponseWriter(stream, head.method === 'HEAD');
     this.push(Buffer.from(head.text, 'latin1'));
     const chunked = head.chunked;
-    if (!chunked) this.requestEnded = stream.readableEnded;
+    // A request without a body (END_STREAM on its HEADERS) is over already, though 'end' has not
+    // been emitted yet: without this every GET would be closed with RST_STREAM after its response
+    // (an extra frame, and an error object per write still queued on the stream).
+    this.requestEnded = stream.readableEnded || stream.endAfterHeaders;
     stream.on('data', (chunk: Buffer) => {
       if (this.destroyed) return;
       let ok: boolean;
