@@ -27,16 +27,23 @@ function bool(name: string, v: string | undefined): boolean {
   throw new DatabaseSettingsError(`${name}: "${v}" is not on/off`);
 }
 
+/** The setting names of the store (kong.conf's pg_* names, and Turnpike's sqlite_file). */
+export const DATABASE_SETTING_NAMES = ['pg_host', 'pg_port', 'pg_user', 'pg_password', 'pg_database', 'pg_schema', 'pg_ssl', 'pg_ssl_verify', 'sqlite_file'] as const;
+
+export function rawDatabaseEnv(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  return Object.fromEntries(DATABASE_SETTING_NAMES.map((k) => [k, env[`TURNPIKE_${k.toUpperCase()}`]]));
+}
+
 /**
- * The database settings from TURNPIKE_* variables (and overrides, e.g. from flags), with
+ * The database settings from the raw settings (TURNPIKE_* variables or flags, by kong.conf name) (and overrides, e.g. from flags), with
  * `database` and `prefix` as the node resolved them.
  */
-export function databaseSettings(database: string, prefix: string, env: NodeJS.ProcessEnv = process.env): DatabaseSettings {
+export function databaseSettings(database: string, prefix: string, raw: Record<string, string | undefined> = rawDatabaseEnv(process.env)): DatabaseSettings {
   if (database !== 'sqlite' && database !== 'postgres') {
     throw new DatabaseSettingsError(`database "${database}" has no store; use sqlite or postgres (or run DB-less with --config FILE)`);
   }
   const get = (k: string) => {
-    const v = env[`TURNPIKE_${k.toUpperCase()}`];
+    const v = raw[k];
     return v === undefined || v === '' ? undefined : v;
   };
   const portText = get('pg_port');
