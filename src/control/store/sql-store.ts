@@ -205,7 +205,7 @@ export class SqlStore implements Store {
         const o: Obj = {};
         for (const [k, v] of Object.entries(e)) {
           if (k === 'created_at' || k === 'updated_at' || drop.includes(k)) continue;
-          if (v === null && def.foreign.some((f) => f.field === k)) continue;
+          if (v === null && (def.foreign.some((f) => f.field === k) || (def.idLists ?? []).some((l) => l.field === k))) continue;
           o[k] = v;
         }
         return o;
