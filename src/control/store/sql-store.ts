@@ -239,14 +239,16 @@ export class SqlStore implements Store {
   onChange(listener: (event: ChangeEvent) => void): () => void {
     this.listeners.add(listener);
     if (this.stopWatch === null) {
-      void this.configVersion().then(
+      // The version before listening is the baseline: only what comes after is a change,
+      // including a change made between this call and the watch being in place.
+      const baseline = this.configVersion().then(
         (v) => {
           if (this.lastVersion < 0) this.lastVersion = v;
         },
         () => {},
       );
       this.stopWatch = this.db.watch(() => {
-        void this.configVersion().then((v) => this.emit(v), () => {});
+        void baseline.then(() => this.configVersion()).then((v) => this.emit(v), () => {});
       });
     }
     return () => {
@@ -259,6 +261,10 @@ export class SqlStore implements Store {
   }
 
   private emit(version: number): void {
+    if (this.lastVersion < 0 && this.listeners.size > 0) {
+      // Our own write landed before the baseline read: it is still a change after onChange.
+      this.lastVersion = version - 1;
+    }
     if (version <= this.lastVersion) return;
     this.lastVersion = version;
     for (const l of this.listeners) {
