@@ -15,6 +15,11 @@ import { PostgresBackend } from '../../../src/control/store/postgres.js';
 
 const dir = tmpDir('turnpike-feed-');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
+// Asked before any test is registered: the tests below must all be known when the file's
+// tests start, or its after() hooks run too early.
+const pgUp = await pgAvailable();
+const schema = uniqueSchema('tp_feed');
+if (pgUp) after(() => dropSchema(schema));
 
 /** Resolves with the first change event's version and the milliseconds it took, or rejects after `ms`. */
 function nextChange(store: Store, ms = 1000): Promise<{ version: number; elapsed: number }> {
@@ -68,9 +73,6 @@ test('SQLite: two processes migrating one file at once; a write by another proce
   }
 });
 
-const pgUp = await pgAvailable();
-const schema = uniqueSchema('tp_feed');
-if (pgUp) after(() => dropSchema(schema));
 
 test('PostgreSQL: two processes migrating at once; two stores hear each other within 1 s', { skip: pgUp ? false : 'PostgreSQL unreachable (see the message above)' }, async () => {
   await concurrentMigrations(pgEnv(schema));

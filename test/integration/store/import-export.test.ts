@@ -16,6 +16,14 @@ import type { Kind } from '../../../src/control/store/entities.js';
 
 const dir = tmpDir('turnpike-import-');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
+// Asked before any test is registered: the tests below must all be known when the file's
+// tests start, or its after() hooks run too early.
+const pgUp = await pgAvailable();
+const schema = uniqueSchema('tp_import');
+if (pgUp) after(async () => {
+  await dropSchema(schema);
+  await dropSchema(`${schema}_2`);
+});
 
 const indent = (pem: string, n: number) => pem.trim().split('\n').map((l) => ' '.repeat(n) + l).join('\n');
 
@@ -226,12 +234,6 @@ test('SQLite: migrations, db_import, db_export round trip', async () => {
   await allOrNothing(env, 'sqlite');
 });
 
-const pgUp = await pgAvailable();
-const schema = uniqueSchema('tp_import');
-if (pgUp) after(async () => {
-  await dropSchema(schema);
-  await dropSchema(`${schema}_2`);
-});
 
 test('PostgreSQL: migrations, db_import, db_export round trip', { skip: pgUp ? false : 'PostgreSQL unreachable (see the message above)' }, async () => {
   const env = pgEnv(schema);
