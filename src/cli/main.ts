@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { rawFromEnv, resolveSettings, SettingsError, SETTING_NAMES, type RawSettings } from './settings.js';
 import { runValidate } from './commands/validate.js';
 import { runDbExport, runDbImport, runMigrations } from './commands/database.js';
+import { DATABASE_SETTING_NAMES } from '../control/store/open.js';
 import { runPrimary, StartupError } from '../process/primary.js';
 import { VERSION } from '../version.js';
 
@@ -110,13 +111,18 @@ function dbSettings(opts: Record<string, unknown>) {
 }
 
 function databaseOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--database <kind>', 'sqlite or postgres; env TURNPIKE_DATABASE', undefined)
-    .option('-p, --prefix <dir>', 'prefix holding turnpike.db (SQLite); env TURNPIKE_PREFIX')
+    .option('-p, --prefix <dir>', 'prefix holding turnpike.db (SQLite); env TURNPIKE_PREFIX');
+  for (const name of DATABASE_SETTING_NAMES) {
+    cmd.addOption(new Option(`--${name.replace(/_/g, '-')} <value>`, `kong.conf "${name}"; env TURNPIKE_${name.toUpperCase()}`).hideHelp());
+  }
+  return cmd
     .addHelpText('after', `
 The database is SQLite at $TURNPIKE_PREFIX/turnpike.db unless TURNPIKE_DATABASE=postgres,
 then TURNPIKE_PG_HOST, TURNPIKE_PG_PORT, TURNPIKE_PG_USER, TURNPIKE_PG_PASSWORD,
-TURNPIKE_PG_DATABASE, TURNPIKE_PG_SCHEMA and TURNPIKE_PG_SSL say where (docs/deployment.md).`);
+TURNPIKE_PG_DATABASE, TURNPIKE_PG_SCHEMA and TURNPIKE_PG_SSL say where (or the flags
+--pg-host, --pg-port, ... of the same names); see docs/deployment.md.`);
 }
 
 const migrations = program.command('migrations').description('create or upgrade the database schema');
