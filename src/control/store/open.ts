@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { PostgresBackend, type PostgresOptions } from './postgres.js';
 import { SqliteBackend } from './sqlite.js';
-import { SqlStore } from './sql-store.js';
+import { SqlStore, type SqlStoreOptions } from './sql-store.js';
 import type { Backend } from './backend.js';
 
 export interface DatabaseSettings {
@@ -76,7 +76,7 @@ export function openBackend(s: DatabaseSettings): Backend {
  * migrations run first, otherwise a database that is not up to date is refused with the
  * command that fixes it.
  */
-export async function openStore(s: DatabaseSettings, opts: { migrate?: boolean } = {}): Promise<SqlStore> {
+export async function openStore(s: DatabaseSettings, opts: { migrate?: boolean } & SqlStoreOptions = {}): Promise<SqlStore> {
   const backend = openBackend(s);
   try {
     if (opts.migrate !== false) await backend.migrateUp();
@@ -90,7 +90,7 @@ export async function openStore(s: DatabaseSettings, opts: { migrate?: boolean }
     await backend.close().catch(() => {});
     throw err;
   }
-  return new SqlStore(backend);
+  return new SqlStore(backend, { registry: opts.registry ?? null });
 }
 
 export { SqlStore };

@@ -22,6 +22,16 @@ import {
 import { decodeOffset, encodeOffset, pageSize, parseTags, tagPattern, tagsColumn } from './paging.js';
 import type { ChangeEvent, DeclarativeObject, Entity, ImportSummary, ListOptions, Page, Scope, Store, WriteOptions } from './store.js';
 import { validateEntity } from './validate.js';
+import { checkWithLoader } from './semantic.js';
+import type { PluginRegistry } from '../../plugins/registry.js';
+
+export interface SqlStoreOptions {
+  /**
+   * The plugins this node knows: with it, a plugin's name and config are checked on write
+   * (as the loader checks a file); without it, plugins are checked by their schema only.
+   */
+  registry?: PluginRegistry | null;
+}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -36,7 +46,14 @@ export class SqlStore implements Store {
   private stopWatch: (() => void) | null = null;
   private lastVersion = -1;
 
-  constructor(private readonly db: Backend) {}
+  private readonly registry: PluginRegistry | null;
+
+  constructor(
+    private readonly db: Backend,
+    opts: SqlStoreOptions = {},
+  ) {
+    this.registry = opts.registry ?? null;
+  }
 
   get dialect() {
     return this.db.dialect;
@@ -362,6 +379,7 @@ export class SqlStore implements Store {
   private async save(tx: Queryable, def: EntityDef, e: Obj, existing: Entity | null): Promise<Entity> {
     await this.resolveRefs(tx, def, e);
     prepare(def, e);
+    e = checkWithLoader(def.kind, e, this.registry);
     validateEntity(def.kind, e);
     const entity = ordered(def, e, existing?.created_at ?? (typeof e.created_at === 'number' ? e.created_at : now()));
     if (existing === null && (await this.byColumn(tx, def, 'id', entity.id)) !== null) throw new PrimaryKeyViolation(entity.id);

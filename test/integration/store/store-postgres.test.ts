@@ -5,6 +5,7 @@ import { SqlStore } from '../../../src/control/store/index.js';
 import { PostgresBackend } from '../../../src/control/store/postgres.js';
 import { dropSchema, pgAvailable, pgOptions, uniqueSchema } from '../../helpers/pg.js';
 import { storeSuite } from './suite.js';
+import { bundledRegistry } from '../../../src/plugins/registry.js';
 
 const available = await pgAvailable();
 const schema = uniqueSchema('tp_store');
@@ -15,7 +16,7 @@ describe('store on PostgreSQL', { skip: available ? false : 'PostgreSQL unreacha
     open: async () => {
       const backend = new PostgresBackend(pgOptions(schema));
       await backend.migrateUp();
-      return new SqlStore(backend);
+      return new SqlStore(backend, { registry: bundledRegistry() });
     },
   });
 });

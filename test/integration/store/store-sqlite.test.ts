@@ -8,12 +8,13 @@ import { tmpDir } from '../../helpers/gateway.js';
 import { openStore } from '../../../src/control/store/index.js';
 import { databaseSettings } from '../../../src/control/store/open.js';
 import { storeSuite } from './suite.js';
+import { bundledRegistry } from '../../../src/plugins/registry.js';
 
 const dir = tmpDir('turnpike-store-');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 storeSuite({
-  open: () => openStore(databaseSettings('sqlite', dir, {})),
+  open: () => openStore(databaseSettings('sqlite', dir, {}), { registry: bundledRegistry() }),
 });
 
 test('the database is $TURNPIKE_PREFIX/turnpike.db, in WAL mode', () => {
