@@ -186,7 +186,8 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   });
 
   function fork(index: number): void {
-    const worker = cluster.fork({ TURNPIKE_WORKER_INDEX: String(index), TURNPIKE_WORKER_SETTINGS: JSON.stringify(settings) });
+    // Workers never open the database: its settings (a password among them) stay here.
+    const worker = cluster.fork({ TURNPIKE_WORKER_INDEX: String(index), TURNPIKE_WORKER_SETTINGS: JSON.stringify({ ...settings, db: null }) });
     const slot: WorkerSlot = { index, worker, ready: false, hash: null };
     slots.set(index, slot);
     worker.on('error', (err: Error) => log.warn({ worker: index }, `IPC with worker ${index} failed: ${err.message}`));
