@@ -147,7 +147,10 @@ export class SqlStore implements Store {
       if (existing === null) throw new NotFound(def.singular, key);
       const p = fresh(patch);
       if (typeof p.id === 'string' && p.id.toLowerCase() !== existing.id) throw new SchemaViolation({ id: 'cannot be changed' });
-      const e = merge(def, withoutTimestamps(existing), p);
+      const base = withoutTimestamps(existing);
+      // A service PATCHed with the url shorthand: the url replaces the four fields it stands for.
+      if (kind === 'services' && typeof p.url === 'string') for (const f of ['protocol', 'host', 'port', 'path']) delete base[f];
+      const e = merge(def, base, p);
       return this.save(tx, def, e, existing);
     });
   }
@@ -612,9 +615,10 @@ export function mapDbError(err: unknown, location: string): unknown {
   // SQLite
   if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
     const m = /failed: [^.]+\.(\S+)/.exec(msg);
-    return new UniqueViolation({ [m?.[1] ?? 'id']: 'already in use (written concurrently by another process)' });
+    return new UniqueViolation({ [m?.[1] ?? 'id']: 'already in use' });
   }
-  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return new ForeignKeyViolation(`a referenced entity was deleted, or is still referenced, by a concurrent write; retry`);
+  // SQLite reports a RESTRICT refusal as a trigger failure.
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || (code === 'SQLITE_CONSTRAINT_TRIGGER' && /FOREIGN KEY/.test(msg))) return new ForeignKeyViolation(`a referenced entity was deleted, or is still referenced, by a concurrent write; retry`);
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new DatabaseError(`the database ${location} is locked by another process; retry`);
   if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || code === 'SQLITE_READONLY') return new DatabaseError(`the database ${location} cannot be written: ${msg}`);
   if (/no such table/.test(msg)) return new DatabaseError(`the database ${location} has no Turnpike tables: run \`turnpike migrations up\``);
@@ -625,7 +629,12 @@ export function mapDbError(err: unknown, location: string): unknown {
   }
   if (code === '23503') {
     const referenced = /still referenced from table "([^"]+)"/.exec(e.detail ?? '');
-    if (referenced) return ForeignKeyViolation.referencedBy(referenced[1]!, e.table ?? 'entity');
+    if (referenced) {
+      // The constraint is <referencing table>_<column>_fkey; the entity deleted is what that column references.
+      const def = (KINDS as readonly string[]).includes(referenced[1]!) ? ENTITIES[referenced[1] as Kind] : undefined;
+      const fk = def?.foreign.find((f) => e.constraint === `${def.kind}_${columnOf(def, f.field)}_fkey`);
+      return ForeignKeyViolation.referencedBy(referenced[1]!, fk?.references ?? 'entity');
+    }
     return new ForeignKeyViolation(`a referenced entity does not exist (${e.detail ?? msg})`);
   }
   if (code === '42P01') return new DatabaseError(`the database ${location} has no Turnpike tables: run \`turnpike migrations up\``);

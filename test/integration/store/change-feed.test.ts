@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, tmpDir } from '../../helpers/gateway.js';
 import { dropSchema, pgAvailable, pgEnv, pgOptions, uniqueSchema } from '../../helpers/pg.js';
-import { openStore, SqlStore, type Store } from '../../../src/control/store/index.js';
+import { openStore, SqlStore, UniqueViolation, type Store } from '../../../src/control/store/index.js';
 import { databaseSettings } from '../../../src/control/store/open.js';
 import { PostgresBackend } from '../../../src/control/store/postgres.js';
 
@@ -92,6 +92,16 @@ test('PostgreSQL: two processes migrating at once; two stores hear each other wi
     await a.update('services', 'from-b', { port: 81 });
     const ev2 = await seenByB;
     assert.equal(ev2.version, ev.version + 1);
+
+    // Two control planes creating the same name at the same moment: the database's UNIQUE
+    // constraint decides, and the loser gets the same typed error as a sequential clash.
+    for (let i = 0; i < 5; i++) {
+      const results = await Promise.allSettled([a, b].map((s) => s.insert('services', { name: `race-${i}`, host: 'r.internal' })));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, JSON.stringify(results));
+      const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      assert.ok(lost.reason instanceof UniqueViolation, String(lost.reason));
+      assert.equal(lost.reason.status, 409);
+    }
   } finally {
     await a.close();
     await b.close();

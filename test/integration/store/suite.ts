@@ -83,6 +83,8 @@ export function storeSuite(h: Harness): void {
     const viaUrl = await store.insert('services', { name: 'via-url', url: 'https://u.internal:8443/base' });
     assert.deepEqual([viaUrl.protocol, viaUrl.host, viaUrl.port, viaUrl.path], ['https', 'u.internal', 8443, '/base']);
     assert.equal('url' in viaUrl, false);
+    const moved = await store.update('services', 'via-url', { url: 'http://v.internal' });
+    assert.deepEqual([moved.protocol, moved.host, moved.port, moved.path], ['http', 'v.internal', 80, null], 'PATCH with url replaces protocol, host, port and path');
     await store.delete('services', 'via-url');
     await rejects(store.update('upstreams', 'missing', { slots: 10 }), NotFound, (e) => assert.equal(e.status, 404));
   });
