@@ -9,6 +9,7 @@ import { httpGet, installCleanupHandlers, killAllNow, stopProcess } from './lib/
 import { ensureDebianTools, ensureFastGateway, fastGatewayVersion } from './lib/tools.js';
 import { contenders, startUpstream, type BenchContext } from './lib/contenders.js';
 import { runHey, runWrk, wrkCommand, heyCommand, type LoadSettings } from './lib/load.js';
+import { h2loadRateCommand, h2loadThroughputCommand, runH2loadRate, runH2loadThroughput, type H2Settings } from './lib/h2load.js';
 import { evaluateChecks, renderChecks, renderTable, summarize, type RoundRecord } from './lib/summary.js';
 import { machineFacts, toolVersions, writeResults } from './lib/results.js';
 import { reloadUnderLoad, type ReloadResult } from './lib/reload.js';
@@ -70,6 +71,8 @@ async function main(): Promise<number> {
   const warmupS = envInt('BENCH_WARMUP', 2);
   const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
   const load: LoadSettings = { cpu: 0, durationS, wrkThreads: 1, wrkConnections: 50, heyConcurrency: 10, heyRatePerWorker: 300 };
+  // HTTP/2 rows (BENCH.md): h2load -n 100000 -c10 -m10 for throughput; the fixed rate as hey's.
+  const h2: H2Settings = { requests: envInt('BENCH_H2_REQUESTS', 100_000), clients: 10, streams: 10 };
   const upstreamCpu = 0;
   const proxyCpu = 1;
 
@@ -117,13 +120,17 @@ async function main(): Promise<number> {
           if (probe.status !== 200 || probe.body !== 'hello world\n') {
             throw new Error(`GET ${running.url} answered ${probe.status} ${JSON.stringify(probe.body.slice(0, 80))}, not the upstream's 200 "hello world\\n"`);
           }
-          if (warmupS > 0) await runWrk(running.url, load, warmupS);
-          rec.wrk = await runWrk(running.url, load);
+          const isH2 = c.protocol === 'h2';
+          if (warmupS > 0) {
+            if (isH2) await runH2loadThroughput(running.url, load, h2, workDir, Math.max(100, Math.round(h2.requests / 10)));
+            else await runWrk(running.url, load, warmupS);
+          }
+          rec.wrk = isH2 ? await runH2loadThroughput(running.url, load, h2, workDir) : await runWrk(running.url, load);
           const after = await httpGet(running.url, 3000);
           if (after.status !== 200) {
-            throw new Error(`stopped answering after the wrk run: GET ${running.url} gave ${after.status === 0 ? 'no answer within 3 s' : after.status} (wrk: ${Math.round(rec.wrk.rps)} req/s)`);
+            throw new Error(`stopped answering after the ${isH2 ? 'h2load' : 'wrk'} run: GET ${running.url} gave ${after.status === 0 ? 'no answer within 3 s' : after.status} (${isH2 ? 'h2load' : 'wrk'}: ${Math.round(rec.wrk.rps)} req/s)`);
           }
-          rec.hey = await runHey(running.url, load);
+          rec.hey = isH2 ? await runH2loadRate(running.url, load, workDir) : await runHey(running.url, load);
           if (running.facts) rec.facts = await running.facts();
           const errs = rec.wrk.errors + rec.hey.errors;
           console.log(`${Math.round(rec.wrk.rps).toString().padStart(7)} req/s   p50 ${(rec.hey.latencyMs.p50 ?? NaN).toFixed(2)} ms   p99 ${(rec.hey.latencyMs.p99 ?? NaN).toFixed(2)} ms${errs ? `   errors ${errs}` : ''}`);
@@ -177,12 +184,20 @@ async function main(): Promise<number> {
     const p = ngHttps.p99Ms && tpHttps.p99Ms !== undefined ? (tpHttps.p99Ms / ngHttps.p99Ms).toFixed(2) : '—';
     console.log(`HTTPS (same certificate): turnpike / nginx throughput ${r}, p99 ${p}`);
   }
+  const tpH2 = summary.find((s) => s.id === 'turnpike-h2');
+  const ngH2 = summary.find((s) => s.id === 'nginx-h2');
+  if (tpH2 && ngH2) {
+    const r = ngH2.rpsMedian && tpH2.rpsMedian !== undefined ? (tpH2.rpsMedian / ngH2.rpsMedian).toFixed(2) : '—';
+    const p = ngH2.p99Ms && tpH2.p99Ms !== undefined ? (tpH2.p99Ms / ngH2.p99Ms).toFixed(2) : '—';
+    console.log(`HTTP/2 (h2load, same certificate): turnpike / nginx throughput ${r}, p99 ${p}`);
+  }
   console.log('');
   console.log(renderChecks(checks));
 
   let routerScaleResult: { status: string; output?: unknown; error?: string };
   try {
-    routerScaleResult = await routerScale();
+    // BENCH_ROUTER_SCALE=0 skips it (smoke runs of a few contenders).
+    routerScaleResult = process.env.BENCH_ROUTER_SCALE === '0' ? { status: 'skipped: BENCH_ROUTER_SCALE=0' } : await routerScale();
     if (routerScaleResult.status === 'ran') {
       console.log('\nrouter scale (bench/router-scale.ts):');
       printRouterScale(routerScaleResult.output);
@@ -195,7 +210,7 @@ async function main(): Promise<number> {
   }
 
   // A shortened or partial run must not overwrite the day's full result.
-  const full = rounds === 3 && durationS === 10 && only === undefined;
+  const full = rounds === 3 && durationS === 10 && only === undefined && h2.requests === 100_000;
   const resultName = full ? 'http1' : 'http1-smoke';
   const file = writeResults(repoRoot, resultName, {
     name: resultName,
@@ -205,6 +220,7 @@ async function main(): Promise<number> {
     settings: {
       rounds, durationS, warmupS, upstreamCpu, proxyCpu, loadGeneratorCpu: load.cpu,
       wrk: wrkCommand('<url>', load), hey: heyCommand('<url>', load),
+      h2loadThroughput: h2loadThroughputCommand('<url>', load, h2), h2loadRate: h2loadRateCommand('<url>', load),
       heyTotalRate: load.heyConcurrency * load.heyRatePerWorker,
       order: list.map((c) => c.id),
     },

@@ -41,6 +41,8 @@ export interface Running {
 export interface Contender {
   id: string;
   label: string;
+  /** 'h2': measured with h2load over HTTP/2 (TLS, ALPN h2) instead of wrk and hey. */
+  protocol?: 'h2';
   /** Name of the contender's config file (under bench/.work/), for the JSON record. */
   start: (ctx: BenchContext) => Promise<Running>;
 }
@@ -160,6 +162,40 @@ const nginxHttps: Contender = {
   },
 };
 
+/** nginx terminating TLS with HTTP/2 (ALPN h2), the same bench certificate, proxying plain HTTP upstream. */
+const nginxH2: Contender = {
+  id: 'nginx-h2',
+  label: 'nginx, 1 worker, HTTP/2 (h2load)',
+  protocol: 'h2',
+  start: async (ctx) => {
+    const port = await freePort();
+    const cert = await benchCertificate(ctx.workDir);
+    const body = [
+      '  upstream bench_upstream {',
+      `    server 127.0.0.1:${ctx.upstreamPort};`,
+      '    keepalive 64;',
+      '    keepalive_requests 1000000;',
+      '  }',
+      '  server {',
+      `    listen 127.0.0.1:${port} ssl http2 backlog=4096;`,
+      `    ssl_certificate ${cert.certFile};`,
+      `    ssl_certificate_key ${cert.keyFile};`,
+      '    ssl_protocols TLSv1.2 TLSv1.3;',
+      '    ssl_session_cache shared:SSL:10m;',
+      // BENCH.md: h2 connections count requests against keepalive_requests too.
+      '    keepalive_requests 1000000;',
+      '    location / {',
+      '      proxy_pass http://bench_upstream;',
+      '      proxy_http_version 1.1;',
+      '      proxy_set_header Connection "";',
+      '    }',
+      '  }',
+    ].join('\n');
+    const { proc, argv } = await startNginx(ctx.workDir, 'nginx-h2', ctx.proxyCpu, body, port, 'https');
+    return { url: `https://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
+  },
+};
+
 const haproxy: Contender = {
   id: 'haproxy',
   label: 'haproxy, 1 thread',
@@ -222,12 +258,12 @@ export interface RunningTurnpike extends Running {
   statusPort: number;
 }
 
-function turnpikeContender(id: string, label: string, makeConfig: (upstreamPort: number) => string, readyMs: number, query = '', https = false): Contender {
-  return { id, label, start: (ctx) => startTurnpike(ctx, id, makeConfig, readyMs, query, https) };
+function turnpikeContender(id: string, label: string, makeConfig: (upstreamPort: number) => string, readyMs: number, query = '', https = false, http2 = false): Contender {
+  return { id, label, ...(http2 ? { protocol: 'h2' as const } : {}), start: (ctx) => startTurnpike(ctx, id, makeConfig, readyMs, query, https, http2) };
 }
 
 /** Starts Turnpike as a contender: 1 worker pinned to the proxy CPU, file access log, metrics on. */
-export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (upstreamPort: number) => string, readyMs: number, query = '', https = false): Promise<RunningTurnpike> {
+export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (upstreamPort: number) => string, readyMs: number, query = '', https = false, http2 = false): Promise<RunningTurnpike> {
   {
     {
       const port = await freePort();
@@ -245,7 +281,7 @@ export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (
         process.execPath, join(ctx.repoRoot, 'bin', 'turnpike.js'), 'start',
         '--config', config,
         '--workers', '1',
-        '--proxy-listen', `127.0.0.1:${port}${https ? ' ssl' : ''}`,
+        '--proxy-listen', `127.0.0.1:${port}${https ? ' ssl' : ''}${http2 ? ' http2' : ''}`,
         '--status-listen', `127.0.0.1:${statusPort}`,
         '--admin-listen', 'off',
       ]);
@@ -274,6 +310,7 @@ export const TURNPIKE_ID = 'turnpike';
 export const TURNPIKE_10K_ID = 'turnpike-10k';
 export const TURNPIKE_PLUGINS_ID = 'turnpike-plugins';
 export const TURNPIKE_HTTPS_ID = 'turnpike-https';
+export const TURNPIKE_H2_ID = 'turnpike-h2';
 
 export const contenders: Contender[] = [
   direct,
@@ -285,4 +322,6 @@ export const contenders: Contender[] = [
   turnpikeContender(TURNPIKE_PLUGINS_ID, 'turnpike key-auth+rate-limiting+prometheus', pluginRouteConfig, READY_MS, `?apikey=${BENCH_API_KEY}`),
   nginxHttps,
   turnpikeContender(TURNPIKE_HTTPS_ID, 'turnpike, 1 worker, HTTPS', oneRouteConfig, READY_MS, '', true),
+  nginxH2,
+  turnpikeContender(TURNPIKE_H2_ID, 'turnpike, 1 worker, HTTP/2 (h2load)', oneRouteConfig, READY_MS, '', true, true),
 ];

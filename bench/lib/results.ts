@@ -28,6 +28,7 @@ export function toolVersions(fastGatewayVersion: string): Record<string, string>
     haproxy: quick(['haproxy', '-v']),
     wrk: quick(['wrk', '-v']),
     'hey (deb)': deb('hey'),
+    h2load: quick(['h2load', '--version']),
     'fast-gateway': fastGatewayVersion,
     node: process.version,
   };

@@ -1,4 +1,4 @@
-// The benchmark's tools: Debian packages (nginx-light, haproxy, wrk, hey) installed with
+// The benchmark's tools: Debian packages (nginx-light, haproxy, wrk, hey, nghttp2-client for h2load) installed with
 // apt-get when missing, and fast-gateway 3.4.7 installed with npm into bench/.work/fast-gateway/.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ const DEBIAN_TOOLS: ReadonlyArray<{ bin: string; pkg: string }> = [
   { bin: 'haproxy', pkg: 'haproxy' },
   { bin: 'wrk', pkg: 'wrk' },
   { bin: 'hey', pkg: 'hey' },
+  { bin: 'h2load', pkg: 'nghttp2-client' },
   { bin: 'taskset', pkg: 'util-linux' },
 ];
 

@@ -51,6 +51,10 @@ export interface Settings {
   sslCertKey: string[];
   /** Protocol versions and ciphers of TLS listeners (ssl_protocols, ssl_cipher_suite, ssl_ciphers). */
   tls: TlsOptions;
+  /** HTTP/2 listeners: streams one client connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  http2MaxConcurrentStreams: number;
+  /** HTTP/2 listeners: streams a client may reset (or cancel before the response ends) per 10 s before its connection gets GOAWAY (rapid reset). */
+  http2MaxResets: number;
 }
 
 export class SettingsError extends Error {}
@@ -64,6 +68,7 @@ const KNOWN = [
   'upstream_keepalive_pool_size', 'upstream_keepalive_max_requests', 'upstream_keepalive_idle_timeout', 'drain_timeout',
   'passive_recovery_timeout', 'plugins', 'client_body_buffer_limit', 'stream_listen',
   'ssl_cert', 'ssl_cert_key', 'ssl_protocols', 'ssl_cipher_suite', 'ssl_ciphers',
+  'http2_max_concurrent_streams', 'http2_max_resets',
   ...DATABASE_SETTING_NAMES,
 ] as const;
 
@@ -182,6 +187,8 @@ export function resolveSettings(raw: RawSettings): Settings {
     sslCert: list(raw.ssl_cert).map((p) => (p.includes('-----BEGIN ') ? p : path.resolve(p))),
     sslCertKey: list(raw.ssl_cert_key).map((p) => (p.includes('-----BEGIN ') ? p : path.resolve(p))),
     tls,
+    http2MaxConcurrentStreams: int('http2_max_concurrent_streams', raw.http2_max_concurrent_streams, 128, 1, 65535),
+    http2MaxResets: int('http2_max_resets', raw.http2_max_resets, 100, 1, 1000000),
   };
 }
 

@@ -2,6 +2,7 @@
 // Messages from the primary: config (compile and swap), stats (metrics and health), shutdown.
 
 import net from 'node:net';
+import type tls from 'node:tls';
 import { BlockList } from 'node:net';
 import type { Config } from '../config/types.js';
 import type { Settings } from '../cli/settings.js';
@@ -13,6 +14,7 @@ import { MetricsRegistry, StreamMetricsRegistry } from '../observe/metrics.js';
 import { PluginMetricsRegistry } from '../observe/plugin-metrics.js';
 import { createTlsServer, readPemPairs, type PemPair } from './tls/index.js';
 import { Http1ServerConnection } from './http1/server-connection.js';
+import { Http2Edge, sniffPreface } from './http2/index.js';
 import type { WorkerContext } from './context.js';
 import { StreamConnection, type StreamContext } from './stream/connection.js';
 import type { PrimaryMessage, WorkerMessage, WorkerStats } from '../process/messages.js';
@@ -52,6 +54,8 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
   const streamMetrics = new StreamMetricsRegistry();
   let sctx: StreamContext | null = null;
   const connections = new Set<Http1ServerConnection>();
+  /** HTTP/2 on proxy listeners with the http2 flag, one per listener. */
+  const h2edges: Http2Edge[] = [];
   const servers: net.Server[] = [];
   let snapshot: Snapshot | null = null;
   let ctx: WorkerContext | null = null;
@@ -144,19 +148,34 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
       servers.push(server);
     }
     for (const addr of settings.proxyListen) {
-      if (addr.http2 && !addr.ssl) continue; // cleartext HTTP/2 (h2c): see the primary's start-up notice
       pending++;
       const listener = { scheme: addr.ssl ? ('https' as const) : ('http' as const), port: addr.port };
-      const onSocket = (socket: net.Socket): void => {
+      const http1 = (socket: net.Socket): void => {
         const conn = new Http1ServerConnection(socket, c, listener);
         connections.add(conn);
         socket.once('close', () => connections.delete(conn));
         if (c.draining) conn.drain();
       };
+      let onSocket = http1;
+      if (addr.http2) {
+        const edge = new Http2Edge(c, listener, { maxConcurrentStreams: settings.http2MaxConcurrentStreams, maxResets: settings.http2MaxResets });
+        h2edges.push(edge);
+        const h2 = (socket: net.Socket): void => edge.accept(socket);
+        // After a peek the socket is paused with its first bytes put back: the HTTP/1.1 side reads on.
+        const peeked1 = (socket: net.Socket): void => {
+          http1(socket);
+          socket.resume();
+        };
+        onSocket = addr.ssl
+          ? (socket) => ((socket as tls.TLSSocket).alpnProtocol === 'h2' ? h2(socket) : http1(socket))
+          : (socket) => sniffPreface(socket, settings.clientTimeout, h2, peeked1);
+      }
       let server: net.Server;
       if (addr.ssl) {
         defaults ??= readPemPairs(settings.sslCert, settings.sslCertKey);
-        server = createTlsServer(c, { tls: settings.tls, defaults, handshakeTimeout: settings.clientTimeout }, onSocket);
+        // ALPN: h2 first where the listener has the http2 flag; http/1.1 for clients without it.
+        const alpn = addr.http2 ? ['h2', 'http/1.1'] : ['http/1.1'];
+        server = createTlsServer(c, { tls: settings.tls, defaults, handshakeTimeout: settings.clientTimeout, alpn }, onSocket);
       } else server = net.createServer({ noDelay: true }, onSocket);
       server.on('error', (err: NodeJS.ErrnoException) => {
         send({ t: 'fatal', message: listenError(addr.spec, err) });
@@ -197,10 +216,13 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
     if (ctx !== null) ctx.draining = true;
     for (const s of servers) s.close();
     for (const c of connections) c.drain();
+    for (const e of h2edges) e.drain(); // GOAWAY: streams in flight finish, no new ones
     const deadline = Date.now() + timeoutMs;
     const streams = sctx?.open ?? new Set<StreamConnection>();
-    while ((connections.size > 0 || streams.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const h2open = (): boolean => h2edges.some((e) => e.connections.size > 0);
+    while ((connections.size > 0 || streams.size > 0 || h2open()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const c of connections) c.close();
+    for (const e of h2edges) e.close();
     for (const s of [...streams]) s.close();
     if (snapshot !== null) stopSnapshot(snapshot);
     pools.closeAll();

@@ -11,6 +11,8 @@ export interface AccessLogEntry {
   clientIp: string;
   method: string;
   path: string;
+  /** "HTTP/1.1", "HTTP/1.0" or "HTTP/2.0" as the client spoke; '' when unknown (a refused head). */
+  protocol: string;
   status: number;
   latencyMs: number;
   upstreamLatencyMs: number;
@@ -115,6 +117,7 @@ export class AccessLog {
       '","client_ip":"' + e.clientIp +
       '","method":' + str(e.method) +
       ',"path":' + str(e.path) +
+      (e.protocol === '' ? '' : ',"protocol":"' + e.protocol + '"') +
       ',"status":' + e.status +
       ',"latency_ms":' + ms3(e.latencyMs) +
       ',"upstream_latency_ms":' + (e.upstreamLatencyMs < 0 ? 'null' : ms3(e.upstreamLatencyMs)) +

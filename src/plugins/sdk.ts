@@ -68,6 +68,11 @@ export interface RequestApi {
 /** The response head about to go to the client (response phase) or that went (log phase). */
 export interface ResponseApi {
   readonly status: number;
+  /**
+   * Replaces the status sent to the client (response and body phases; 200–599), e.g. a gRPC
+   * error turned into its HTTP equivalent. The access log and metrics see the new status.
+   */
+  setStatus(status: number): void;
   getHeader(name: string): string | undefined;
   getHeaders(): HeaderMap;
   setHeader(name: string, value: string): void;
@@ -133,18 +138,27 @@ export interface RequestOutcome {
   requestHeaders: HeaderMap;
   /** Why the request failed, when it did (the access log's `error`), else "". */
   error: string;
+  /** The protocol the client spoke: "HTTP/1.1", "HTTP/1.0" or "HTTP/2.0" (an HTTP/2 stream). */
+  protocol: string;
 }
 
 /**
  * A filter over the upstream response body (the `body` phase). `chunk` gets each piece as it
- * arrives and returns what to send on (null: nothing yet); `end` returns the last bytes. A
+ * arrives and returns what to send on (null: nothing yet); `end` returns the last bytes and
+ * sees the upstream's trailers (chunked trailer fields, e.g. gRPC's `grpc-status`). A
  * returned promise pauses the upstream until it settles, so a filter may be asynchronous
  * (e.g. zlib). When any filter is active the gateway drops Content-Length and sends the
  * body chunked (HTTP/1.1) or close-delimited (HTTP/1.0).
  */
 export interface BodyFilter {
   chunk(data: Buffer): Buffer | null | Promise<Buffer | null>;
-  end(): Buffer | null | Promise<Buffer | null>;
+  /**
+   * `trailers`: the upstream response's trailer fields (lower-case names; empty when there
+   * were none), shared by the filters in order. Edit it in place (delete, set) to change what
+   * follows the body: what is left goes to the client as trailers (HTTP/1.1 chunked, or
+   * HTTP/2 trailers through the HTTP/2 listener); an HTTP/1.0 client never gets trailers.
+   */
+  end(trailers: HeaderMap): Buffer | null | Promise<Buffer | null>;
   /** Optional: the response was abandoned before `end` (client gone, upstream failed, another filter failed); free resources. */
   abort?(): void;
 }

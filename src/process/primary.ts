@@ -114,10 +114,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   }
 
   fs.mkdirSync(settings.prefix, { recursive: true });
-  // Cleartext HTTP/2 (h2c) listeners are not served yet; TLS listeners serve HTTP/1.1 (also with the http2 flag).
-  const skipped = settings.proxyListen.filter((a) => a.http2 && !a.ssl);
-  const served = settings.proxyListen.filter((a) => !(a.http2 && !a.ssl));
-  if (served.length === 0) throw new StartupError('proxy_listen has no usable address; cleartext HTTP/2 (h2c) listeners are not available yet. Use e.g. --proxy-listen "0.0.0.0:8000, 0.0.0.0:8443 ssl"');
+  const served = settings.proxyListen;
   for (const a of served) await checkBindable('proxy_listen', a.host, a.port, a.spec);
   for (const a of settings.statusListen) await checkBindable('status_listen', a.host, a.port, a.spec);
   for (const a of settings.streamListen) await checkBindable('stream_listen', a.host, a.port, a.spec);
@@ -361,8 +358,9 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   if (streamAddrs.length > 0) log.info({ stream: streamAddrs }, `stream listeners (tcp, tls_passthrough routes) on ${streamAddrs.join(', ')}`);
   const tlsStreamAddrs = settings.streamListen.filter((a) => a.ssl).map((a) => `tls://${a.host}:${a.port}`);
   if (tlsStreamAddrs.length > 0) log.info({ stream: tlsStreamAddrs }, `TLS-terminating stream listeners (tls routes) on ${tlsStreamAddrs.join(', ')}`);
-  for (const a of skipped) log.warn(`proxy_listen "${a.spec}" skipped: cleartext HTTP/2 (h2c) listeners are not available in this version yet`);
-  for (const a of served) if (a.ssl && a.http2) log.info(`proxy_listen "${a.spec}": HTTP/2 is not available in this version yet; this TLS listener serves HTTP/1.1 (ALPN http/1.1)`);
+  for (const a of served) {
+    if (a.http2) log.info(`proxy_listen "${a.spec}": HTTP/2 ${a.ssl ? 'over TLS (ALPN h2, with http/1.1 for clients without h2)' : 'cleartext with prior knowledge (h2c); HTTP/1.1 on the same port'}`);
+  }
   if (defaultCertNote !== null) log.info(defaultCertNote);
   if (settings.adminListen.length > 0) {
     log.info(`admin_listen: the Admin API is not available in this version yet (${dbSource !== null ? 'database mode: change the database, e.g. with turnpike config db_import; every node reloads' : 'DB-less mode: edit the file, it is reloaded'})`);

@@ -43,6 +43,13 @@ export interface CompileOptions {
   tls?: TlsOptions;
 }
 
+/**
+ * Opt-in upstream HTTP/2 for an http/https service: Kong's service entity has no field for it,
+ * so a tag says it and the file stays a valid kong.yml (h2c with prior knowledge for http,
+ * ALPN h2 for https).
+ */
+export const UPSTREAM_HTTP2_TAG = 'turnpike:upstream-http2';
+
 /** Default port of a protocol, left out of Host headers. */
 function defaultPort(protocol: string): number {
   return protocol === 'https' || protocol === 'grpcs' || protocol === 'wss' || protocol === 'tls' ? 443 : 80;
@@ -219,9 +226,10 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
       readTimeout: s.read_timeout,
       cluster,
       upstreamTls:
-        s.protocol === 'https' || s.protocol === 'wss' || s.protocol === 'tls'
+        s.protocol === 'https' || s.protocol === 'wss' || s.protocol === 'grpcs' || s.protocol === 'tls'
           ? upstreamTls(s)
           : null,
+      http2: s.protocol === 'grpc' || s.protocol === 'grpcs' || ((s.protocol === 'http' || s.protocol === 'https') && (s.tags ?? []).includes(UPSTREAM_HTTP2_TAG)),
     });
   }
 
@@ -230,6 +238,7 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
   const streamMetrics = opts.streamMetrics ?? new StreamMetricsRegistry();
   const serviceProtocol = new Map(config.services.map((s) => [s.id, s.protocol]));
   let httpsOnlyRoutes = false;
+  let grpcRoutes = false;
   config.routes.forEach((r, order) => {
     const service = r.service !== null ? services.get(r.service.id) ?? null : null;
     const name = r.name ?? r.id;
@@ -252,8 +261,10 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
       metrics: opts.metrics.cell(service?.name ?? '', name),
       plugins: opts.plugins?.forRoute(r.id, r.service?.id ?? null) ?? null,
       httpsRedirectStatus: r.https_redirect_status_code,
+      grpcOnly: r.protocols.every((p) => p === 'grpc' || p === 'grpcs'),
     };
     if (r.protocols.includes('https') && !r.protocols.includes('http')) httpsOnlyRoutes = true;
+    if (r.protocols.includes('grpc') || r.protocols.includes('grpcs')) grpcRoutes = true;
     specs.push({
       id: r.id,
       name: r.name,
@@ -278,6 +289,7 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
     consumers: new ConfigConsumers(config),
     tls: opts.tls !== undefined && (config.certificates?.length ?? 0) > 0 ? new SniContexts(config, opts.tls) : null,
     httpsOnlyRoutes,
+    grpcRoutes,
   };
 }
 

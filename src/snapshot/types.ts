@@ -41,8 +41,10 @@ export interface CompiledService {
   readonly writeTimeout: number;
   readonly readTimeout: number;
   readonly cluster: Cluster;
-  /** TLS to the upstream (protocol https/wss services), or null for plain TCP. */
+  /** TLS to the upstream (protocol https/wss/grpcs services), or null for plain TCP. */
   readonly upstreamTls: UpstreamTls | null;
+  /** Requests go upstream as HTTP/2 streams (protocol grpc: h2c with prior knowledge; grpcs: h2 over TLS). */
+  readonly http2: boolean;
 }
 
 /** How to open TLS connections to a service's targets. */
@@ -78,6 +80,8 @@ export interface CompiledRoute {
   readonly plugins: PluginChain | null;
   /** Kong's https_redirect_status_code: the answer to plain HTTP on a route that takes https but not http. */
   readonly httpsRedirectStatus: number;
+  /** protocols are grpc/grpcs only: gateway-made errors are answered in gRPC form, and non-gRPC requests are refused. */
+  readonly grpcOnly: boolean;
 }
 
 /** A route with protocols tcp / tls_passthrough / tls, proxied byte for byte by the stream engine (tls: after the gateway terminated TLS). */
@@ -102,4 +106,6 @@ export interface Snapshot {
   readonly tls: SniContexts | null;
   /** Some route takes https but not http: a plain request that matches nothing is matched again as https (→ 426 or a redirect). */
   readonly httpsOnlyRoutes: boolean;
+  /** Some route takes grpc/grpcs: requests with a gRPC content-type are matched as grpc(s) first. */
+  readonly grpcRoutes: boolean;
 }

@@ -4,6 +4,7 @@
 
 import { ClientConnection, type ConnectionOwner } from '../engine/http1/client-connection.js';
 import type { UpstreamTls } from '../snapshot/types.js';
+import { Http2Sessions } from '../engine/upstream-h2/session.js';
 
 export interface PoolSettings {
   /** Idle connections kept per endpoint (Kong: upstream_keepalive_pool_size). */
@@ -24,8 +25,11 @@ class EndpointPool {
 export class UpstreamPools implements ConnectionOwner {
   private readonly pools = new Map<string, EndpointPool>();
   private readonly sweeper: NodeJS.Timeout;
+  /** HTTP/2 sessions (grpc, grpcs services): one shared session per endpoint instead of a pool. */
+  readonly h2: Http2Sessions;
 
   constructor(private readonly settings: PoolSettings = DEFAULT_POOL_SETTINGS) {
+    this.h2 = new Http2Sessions(settings.idleTimeout);
     this.sweeper = setInterval(() => this.closeIdle(), Math.min(5000, Math.max(250, settings.idleTimeout / 4)));
     this.sweeper.unref();
   }
@@ -74,7 +78,7 @@ export class UpstreamPools implements ConnectionOwner {
   stats(): { endpoint: string; open: number; idle: number }[] {
     const out = [];
     for (const [endpoint, p] of this.pools) out.push({ endpoint, open: p.open, idle: p.idle.length });
-    return out;
+    return out.concat(this.h2.stats());
   }
 
   private closeIdle(): void {
@@ -87,6 +91,7 @@ export class UpstreamPools implements ConnectionOwner {
 
   closeAll(): void {
     clearInterval(this.sweeper);
+    this.h2.closeAll();
     for (const p of this.pools.values()) while (p.idle.length > 0) p.idle[0].destroy();
   }
 }

@@ -107,7 +107,7 @@ test('a gateway with a plain and a TLS listener starts; no ssl_cert: a self-sign
   gw = await start(config(up.port, certA, certWild));
   onCleanup(() => gw.stop());
   assert.match(gw.stdout, /generated a self-signed default certificate/);
-  assert.match(gw.stdout, /serves HTTP\/1\.1/);
+  assert.match(gw.stdout, /HTTP\/2 over TLS \(ALPN h2, with http\/1\.1/);
   assert.ok(fs.existsSync(path.join(prefix, 'ssl', 'default.crt')));
   assert.equal(fs.statSync(path.join(prefix, 'ssl', 'default.key')).mode & 0o777, 0o600);
 });
@@ -181,11 +181,11 @@ test('TLS 1.0 and 1.1 are refused (openssl s_client and Node)', async (t) => {
   } else {
     t.diagnostic('SKIPPED LOUDLY: openssl not found, TLS 1.0/1.1 refusal checked with Node only');
   }
-  // Node's client offering TLS 1.3 only gets it; the ALPN protocol is http/1.1.
+  // Node's client offering TLS 1.3 only gets it; the listener has the http2 flag, so ALPN picks h2.
   await new Promise<void>((resolve, reject) => {
     const s = tls.connect({ host: '127.0.0.1', port: tlsPort, servername: 'a.test', ca: ca.cert, minVersion: 'TLSv1.3', ALPNProtocols: ['h2', 'http/1.1'] }, () => {
       assert.equal(s.getProtocol(), 'TLSv1.3');
-      assert.equal(s.alpnProtocol, 'http/1.1');
+      assert.equal(s.alpnProtocol, 'h2');
       s.destroy();
       resolve();
     });

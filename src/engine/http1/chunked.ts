@@ -40,6 +40,11 @@ export class ChunkedParser {
   private trailerLineLen = 0;
   /** When set, receives the decoded data ranges (used to de-chunk for HTTP/1.0 peers). */
   sink: ChunkDataSink | null = null;
+  /**
+   * When set (to ''), collects the trailer section's field lines, each ended by '\n' (the
+   * HTTP/2 edge turns them into HTTP/2 trailers). Null: trailers are only validated.
+   */
+  trailers: string | null = null;
 
   reset(): void {
     this.state = S.Size;
@@ -48,6 +53,7 @@ export class ChunkedParser {
     this.trailerBytes = 0;
     this.trailerLineLen = 0;
     this.sink = null;
+    this.trailers = null;
   }
 
   get done(): boolean {
@@ -139,11 +145,13 @@ export class ChunkedParser {
           const c = buf[i];
           if (c === 0x0d) {
             if (this.trailerLineLen === 0) throw new ChunkedError('empty trailer line');
+            if (this.trailers !== null) this.trailers += '\n';
             this.state = S.TrailerLF;
           } else if (c === 0x0a || (c < 0x20 && c !== 0x09) || c === 0x7f) {
             throw new ChunkedError('invalid character in trailer section');
           } else {
             this.trailerLineLen++;
+            if (this.trailers !== null) this.trailers += String.fromCharCode(c);
           }
           if (++this.trailerBytes > MAX_TRAILER_BYTES) throw new ChunkedError('trailer section too large');
           i++;

@@ -10,6 +10,7 @@ import type { UpstreamTls } from '../../snapshot/types.js';
 import { ChunkedError, ChunkedParser } from './chunked.js';
 import { Framing, parseResponseHead, ResponseHead } from './response-head.js';
 import { watch, unwatch, type Expirable } from '../clock.js';
+import type { UpstreamConnection } from '../proxy/upstream-connection.js';
 
 export type UpstreamFailure = 'connect' | 'connect_timeout' | 'timeout' | 'reset' | 'protocol';
 
@@ -19,7 +20,8 @@ export type UpstreamFailure = 'connect' | 'connect_timeout' | 'timeout' | 'reset
  * that keeps bytes (e.g. a write that may be queued) must copy them.
  */
 export interface UpstreamHandler {
-  onUpstreamReady(conn: ClientConnection): void;
+  /** `conn` is a ClientConnection, or a stream on an HTTP/2 session (upstream-h2/stream.ts). */
+  onUpstreamReady(conn: UpstreamConnection): void;
   /** Head parsed; buf[start,end) holds the first body bytes that arrived with it (may be empty). */
   onResponseHead(head: ResponseHead, buf: Buffer, start: number, end: number): void;
   onResponseData(buf: Buffer, start: number, end: number): void;

@@ -63,6 +63,7 @@ export class Http1ServerConnection implements Expirable {
   private pauses = 0;
 
   constructor(
+    // A TCP or TLS socket, or one HTTP/2 stream carried as HTTP/1.1 (src/engine/http2/stream-socket.ts).
     readonly socket: net.Socket,
     readonly ctx: WorkerContext,
     readonly listener: ListenerInfo,
@@ -70,7 +71,7 @@ export class Http1ServerConnection implements Expirable {
     const ip = socket.remoteAddress ?? '';
     this.clientIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
     this.trusted = ctx.trusted !== null && ip !== '' && ctx.trusted.check(this.clientIp, this.clientIp.includes(':') ? 'ipv6' : 'ipv4');
-    ctx.connections++;
+    if (listener.http2 !== true) ctx.connections++;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => (this.tunnel !== null ? this.tunnel.onClientDrain() : this.exchange?.onClientDrain()));
@@ -314,7 +315,7 @@ export class Http1ServerConnection implements Expirable {
       // Refused requests are counted and logged like any other (no route, no service).
       this.ctx.unmatched.countStatus(status);
       this.ctx.accessLog?.write({
-        requestId: id, clientIp: this.clientIp, method: '', path: '', status, latencyMs: 0, upstreamLatencyMs: -1,
+        requestId: id, clientIp: this.clientIp, method: '', path: '', protocol: this.listener.http2 === true ? 'HTTP/2.0' : '', status, latencyMs: 0, upstreamLatencyMs: -1,
         target: '', bytesIn: 0, bytesOut: body.length, service: '', route: '', error: message,
       });
     }
@@ -350,7 +351,7 @@ export class Http1ServerConnection implements Expirable {
   private onGone(): void {
     if (this.gone) return;
     this.gone = true;
-    this.ctx.connections--;
+    if (this.listener.http2 !== true) this.ctx.connections--;
     this.deadline = 0;
     unwatch(this);
     this.state = St.Closing;

@@ -3,7 +3,7 @@
 // so pieces queue up and the exchange pauses the upstream while the queue is long; order is
 // kept because only one piece is in the filters at any time.
 
-import type { BodyFilter } from '../../plugins/sdk.js';
+import type { BodyFilter, HeaderMap } from '../../plugins/sdk.js';
 
 export interface NamedFilter {
   readonly plugin: string;
@@ -13,8 +13,8 @@ export interface NamedFilter {
 /** Where the filtered body goes. */
 export interface BodySink {
   write(data: Buffer): void;
-  /** Every filter has ended and everything was written. */
-  finish(): void;
+  /** Every filter has ended and everything was written; `trailers` is what the filters left of the upstream's. */
+  finish(trailers: HeaderMap): void;
   /** A filter threw or rejected: the response cannot be completed. */
   fail(plugin: string, err: unknown): void;
   /** The queue went empty: the upstream may be read again. */
@@ -29,6 +29,8 @@ export class BodyPipeline {
   private readonly queue: (Buffer | null)[] = [];
   private running = false;
   private failed = false;
+  /** The upstream's trailers, handed to every filter's `end` in turn. */
+  private trailers: HeaderMap = {};
 
   constructor(
     private readonly filters: readonly NamedFilter[],
@@ -45,8 +47,10 @@ export class BodyPipeline {
     if (!this.running) void this.run();
   }
 
-  end(): void {
+  /** The body ended; `trailers` are the upstream's trailer fields (lower-case names). */
+  end(trailers: HeaderMap): void {
     if (this.failed) return;
+    this.trailers = trailers;
     this.queue.push(null);
     if (!this.running) void this.run();
   }
@@ -85,14 +89,14 @@ export class BodyPipeline {
   /** Feeds `piece` (null = end) to filter `i` and what comes out to the next ones. */
   private async stage(i: number, piece: Buffer | null): Promise<void> {
     if (i === this.filters.length) {
-      if (piece === null) this.sink.finish();
+      if (piece === null) this.sink.finish(this.trailers);
       else if (piece.length > 0) this.sink.write(piece);
       return;
     }
     const { plugin, filter } = this.filters[i];
     let out: Buffer | null;
     try {
-      out = await (piece === null ? filter.end() : filter.chunk(piece));
+      out = await (piece === null ? filter.end(this.trailers) : filter.chunk(piece));
     } catch (cause) {
       throw { plugin, cause };
     }

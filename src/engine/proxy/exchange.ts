@@ -14,6 +14,8 @@ import type { BalanceContext, Endpoint } from '../../upstream/types.js';
 import type { MatchInput, MatchResult } from '../../router/types.js';
 import { buildUpstreamPath } from '../../router/upstream-path.js';
 import { errorResponse, KONG_MESSAGES, reason } from '../errors.js';
+import { grpcErrorResponse, grpcFailureTrailers, isGrpcContentType } from '../grpc/errors.js';
+import type { UpstreamConnection } from './upstream-connection.js';
 import { HeaderList, PluginRun, type PluginHost } from './plugin-run.js';
 import { BodyPipeline, PIPELINE_HIGH_WATER, type NamedFilter } from './body-pipeline.js';
 import { ChunkedParser } from '../http1/chunked.js';
@@ -42,6 +44,29 @@ class RequestMatchInput implements MatchInput {
 const matchInput = new RequestMatchInput();
 const matchResult: MatchResult<CompiledRoute> = { route: null, matchLength: 0, captures: null };
 
+/** Trailer fields ("name: value\n"…: ChunkedParser.trailers, already validated) as a map with lower-case names. */
+function parseTrailers(text: string): HeaderMap {
+  const map: HeaderMap = {};
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const prev = map[name];
+    if (prev === undefined) map[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else map[name] = [prev, value];
+  }
+  return map;
+}
+
+/** A trailer line a filter left or set: checked like a header (no CR/LF injection, a token name). */
+function trailerLine(name: string, value: string): string {
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new Error(`invalid trailer name ${JSON.stringify(name)}`);
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) throw new Error(`invalid value for trailer ${name}: control characters are not allowed`);
+  return name + ': ' + value + '\r\n';
+}
+
 const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
@@ -52,7 +77,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   route: CompiledRoute | null = null;
   service: CompiledService | null = null;
   endpoint: Endpoint | null = null;
-  upstream: ClientConnection | null = null;
+  upstream: UpstreamConnection | null = null;
   captures: Record<string, string> | null = null;
   matchLength = 0;
   status = 0;
@@ -93,6 +118,12 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   /** Body filters (body phase) and the de-chunker feeding them, for filtered responses. */
   private pipeline: BodyPipeline | null = null;
   private dechunk: ChunkedParser | null = null;
+  /**
+   * A gRPC response relayed chunked from an HTTP/2 upstream (whole chunks only): when the
+   * upstream fails in the middle, the body can still end with grpc-status trailers (the call
+   * fails with UNAVAILABLE / DEADLINE_EXCEEDED) instead of a cut connection.
+   */
+  private grpcTrailersOnFail = false;
   /** For the log phase: what went upstream and what came back. */
   private upstreamStatus = 0;
   private sentUri: string | null = null;
@@ -152,6 +183,11 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     return this.run?.consumer?.id ?? null;
   }
 
+  /** The protocol the client spoke, as nginx's $server_protocol says it. */
+  get httpVersion(): string {
+    return this.conn.listener.http2 === true ? 'HTTP/2.0' : this.head.httpMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+  }
+
   // ── PluginHost ────────────────────────────────────────────────────────────
   get scheme(): 'http' | 'https' {
     return this.conn.listener.scheme;
@@ -206,6 +242,11 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   }
 
   pluginRespond(status: number, body: Buffer, headers: [string, string][]): void {
+    if (status >= 400) {
+      // A plugin refusing a gRPC call (key-auth's 401, rate-limiting's 429…): in gRPC form.
+      const ct = this.grpcContentType();
+      if (ct !== null) return this.respondGrpcError(status, pluginMessage(body, status), ct);
+    }
     this.status = status;
     if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
     const list = new HeaderList(status);
@@ -213,8 +254,11 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       list.names.push(k);
       list.values.push(v);
     }
-    this.run?.runResponse(list);
-    if (this.run !== null) this.responseLines = list.toLines();
+    if (this.run !== null) {
+      this.run.runResponse(list);
+      this.responseLines = list.toLines();
+      status = this.status = list.status; // a plugin's setStatus
+    }
     const noBody = this.head.method === 'HEAD' || status === 204 || status === 304 || status < 200;
     const h =
       'HTTP/1.1 ' + status + ' ' + reason(status) + '\r\n' + list.toLines() +
@@ -257,8 +301,22 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
         mi.protocol = this.conn.listener.scheme;
         matched = router.match(mi, mr);
       }
+    } else if (this.snapshot.grpcRoutes && isGrpcContentType(head.header('content-type'))) {
+      // A gRPC call matches routes with protocols grpc/grpcs first, then http/https ones.
+      mi.protocol = mi.protocol === 'https' ? 'grpcs' : 'grpc';
+      matched = router.match(mi, mr);
+      if (!matched) {
+        mi.protocol = this.conn.listener.scheme;
+        matched = router.match(mi, mr);
+      }
     } else {
       matched = router.match(mi, mr);
+      if (!matched && this.snapshot.grpcRoutes && this.matchesAsGrpc(mi, mr)) {
+        // Only on the 404 path: a route that takes this request as a gRPC call says so.
+        mi.head = null;
+        this.failReason = 'the route accepts gRPC calls only (protocols grpc/grpcs); the request has no application/grpc content-type';
+        return this.respondError(415, 'This route takes gRPC calls only (content-type application/grpc)');
+      }
       if (!matched) {
         // Only on the 404 path: a route that would take this request as a WebSocket says so.
         mi.protocol = mi.protocol === 'https' ? 'wss' : 'ws';
@@ -300,6 +358,24 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       return;
     }
     this.afterAccess();
+  }
+
+  /** Would a grpc/grpcs route take this request? Leaves no match behind (404 path only). */
+  private matchesAsGrpc(mi: RequestMatchInput, mr: MatchResult<CompiledRoute>): boolean {
+    const scheme = mi.protocol;
+    mi.protocol = scheme === 'https' ? 'grpcs' : 'grpc';
+    const hit = this.snapshot.router.match(mi, mr);
+    mr.route = null;
+    mr.captures = null;
+    mi.protocol = scheme;
+    return hit;
+  }
+
+  /** The request is a gRPC call (or was routed as one): gateway-made errors take gRPC form. */
+  private grpcContentType(): string | null {
+    const ct = this.head.header('content-type');
+    if (isGrpcContentType(ct)) return ct!;
+    return this.route !== null && this.route.grpcOnly ? 'application/grpc' : null;
   }
 
   private matchAsHttps(mi: RequestMatchInput, mr: MatchResult<CompiledRoute>): boolean {
@@ -363,6 +439,14 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     // TLS connections are pooled apart from plain ones to the same address, per TLS settings.
     const tls = svc.upstreamTls;
     const key = tls === null ? ep.key : tls.poolPrefix + ep.key;
+    if (svc.http2) {
+      // A stream on the endpoint's shared HTTP/2 session, driven like a pooled connection.
+      const st = this.ctx.pools.h2.open(key, ep.host, ep.port, svc.connectTimeout, tls);
+      this.upstream = st;
+      if (st.connecting) st.handler = this;
+      else this.onUpstreamReady(st);
+      return;
+    }
     const idle = this.ctx.pools.takeIdle(key);
     if (idle !== null) {
       this.upstream = idle;
@@ -374,7 +458,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     this.upstream = c;
   }
 
-  onUpstreamReady(conn: ClientConnection): void {
+  onUpstreamReady(conn: UpstreamConnection): void {
     const svc = this.service!;
     conn.readTimeout = svc.readTimeout;
     conn.writeTimeout = svc.writeTimeout;
@@ -507,11 +591,14 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
             }
           }
           lines = list.toLines();
+          this.status = list.status;
         }
       }
       this.responseLines = lines;
     }
-    let h = rh.statusLine + lines + 'Via: 1.1 ' + this.ctx.serverToken + '\r\n';
+    let statusLine = rh.statusLine;
+    if (this.status !== rh.status) statusLine = 'HTTP/1.1 ' + this.status + ' ' + reason(this.status) + '\r\n'; // a plugin's setStatus
+    let h = statusLine + lines + 'Via: 1.1 ' + this.ctx.serverToken + '\r\n';
     if (filters !== null) {
       this.startFiltering(filters, rh.framing === Framing.Chunked);
       if (minor === 1) {
@@ -519,6 +606,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
         h += 'Transfer-Encoding: chunked\r\n';
       } else this.keepAlive = false;
     } else if (rh.framing === Framing.Chunked) {
+      if (this.service!.http2 && /(^|\r\n)content-type: *application\/grpc/i.test(rh.headerLines)) this.grpcTrailersOnFail = true;
       // An HTTP/1.0 client's request goes upstream as HTTP/1.0, so a conforming upstream never
       // answers it chunked; chunked framing is forwarded to HTTP/1.1 clients unchanged.
       h += 'Transfer-Encoding: chunked\r\n';
@@ -592,7 +680,8 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     if (passive !== null) passive.report(this.endpoint!, 'success', 101);
     const svc = this.service!;
     const ext = /(^|\r\n)sec-websocket-extensions:/i.test(rh.headerLines);
-    const tunnel = conn.startTunnel(up, { idleTimeout: svc.readTimeout, writeTimeout: svc.writeTimeout, checkFrames: true, rsv1: ext }, this);
+    // Only an HTTP/1.1 connection answers 101 (an HTTP/2 stream refuses upgrades).
+    const tunnel = conn.startTunnel(up as ClientConnection, { idleTimeout: svc.readTimeout, writeTimeout: svc.writeTimeout, checkFrames: true, rsv1: ext }, this);
     this.finished = true;
     this.keepAlive = false;
     this.upstream = null;
@@ -636,10 +725,12 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     const ep = this.endpoint!;
     svc.cluster.balancer.onEnd(ep, this.upstreamLatency, false);
     const passive = svc.cluster.passive;
-    if (passive !== null) passive.report(ep, 'success', this.status);
+    if (passive !== null) passive.report(ep, 'success', this.upstreamStatus); // the upstream's, whatever a plugin made of it
     this.upstream = null;
     if (this.pipeline !== null) {
-      this.pipeline.end(); // finishes once the filters have had the last word
+      // Finishes once the filters have had the last word (on the body and its trailers).
+      const t = this.dechunk?.trailers;
+      this.pipeline.end(t === undefined || t === null || t === '' ? {} : parseTrailers(t));
       return;
     }
     if (this.chunkOut) {
@@ -653,7 +744,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   private startFiltering(filters: NamedFilter[], chunked: boolean): void {
     this.pipeline = new BodyPipeline(filters, {
       write: (data) => this.filteredWrite(data),
-      finish: () => this.filteredEnd(),
+      finish: (trailers) => this.filteredEnd(trailers),
       fail: (plugin, err) => this.filterFailed(plugin, err),
       idle: () => {
         if (!this.conn.socket.writableNeedDrain) this.upstream?.resumeReading();
@@ -663,6 +754,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       // The filters get the body without its chunk framing (already validated upstream-side).
       const d = new ChunkedParser();
       d.sink = (b, s, e) => this.pipeline!.push(Buffer.from(b.subarray(s, e)));
+      d.trailers = ''; // collected: the filters' `end` sees them
       this.dechunk = d;
     }
   }
@@ -689,11 +781,18 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     if (!ok) this.upstream?.pauseReading();
   }
 
-  private filteredEnd(): void {
+  private filteredEnd(trailers: HeaderMap): void {
     if (this.finished) return;
     if (this.chunkOut) {
-      this.conn.write(LAST_CHUNK);
-      this.bytesOut += 5;
+      let last = '0\r\n';
+      for (const name in trailers) {
+        const v = trailers[name];
+        if (typeof v === 'string') last += trailerLine(name, v);
+        else if (Array.isArray(v)) for (const x of v) last += trailerLine(name, String(x));
+      }
+      last += '\r\n';
+      this.conn.write(last);
+      this.bytesOut += last.length;
     }
     this.finish();
   }
@@ -724,6 +823,15 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     const passive = svc.cluster.passive;
     if (passive !== null) passive.report(ep, kind === 'timeout' || kind === 'connect_timeout' ? 'timeout' : 'tcp_failure');
     if (this.finished) return;
+    if (this.responseStarted && this.grpcTrailersOnFail) {
+      this.failReason = message;
+      const status = kind === 'timeout' ? 504 : 502;
+      const out = grpcFailureTrailers(status, kind === 'timeout' ? KONG_MESSAGES.timeout : KONG_MESSAGES.badGateway);
+      this.bytesOut += out.length;
+      this.conn.write(out);
+      this.finish();
+      return;
+    }
     if (this.responseStarted) {
       // Too late for an error page: cut the client connection so it sees the truncation.
       this.pipeline?.abort();
@@ -776,6 +884,8 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   }
 
   private respondError(status: number, message: string): void {
+    const ct = this.grpcContentType();
+    if (ct !== null) return this.respondGrpcError(status, message, ct);
     this.status = status;
     // A request body we have not read forces a close (it would be parsed as the next request).
     if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
@@ -783,6 +893,20 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     if (this.run !== null) this.responseLines = 'Content-Type: application/json; charset=utf-8\r\n';
     this.bytesOut += body.length;
     if (!this.conn.destroyed) this.conn.write(body);
+    this.finish();
+  }
+
+  /**
+   * A gateway-made error to a gRPC call: HTTP 200 with grpc-status and grpc-message in the
+   * headers (trailers-only). The status recorded (logs, metrics) stays the HTTP one it stands for.
+   */
+  private respondGrpcError(status: number, message: string, contentType: string): void {
+    this.status = status;
+    if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
+    const out = grpcErrorResponse(status, message, contentType, this.ctx.serverToken, !this.keepAlive);
+    if (this.run !== null) this.responseLines = 'Content-Type: ' + contentType + '\r\n';
+    this.bytesOut += out.length;
+    if (!this.conn.destroyed) this.conn.write(out);
     this.finish();
   }
 
@@ -816,6 +940,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
         clientIp: this.conn.clientIp,
         method: this.head.method,
         path: this.head.rawPath,
+        protocol: this.httpVersion,
         status: this.status,
         latencyMs: latency,
         upstreamLatencyMs: this.upstreamLatency,
@@ -833,6 +958,20 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
 /** Read once: the getter is not free and it never changes. */
 const TIME_ORIGIN = performance.timeOrigin;
 
+/** The message of a plugin's answer ({"message": …} as Kong's plugins send), for grpc-message. */
+function pluginMessage(body: Buffer, status: number): string {
+  if (body.length > 0 && body.length < 4096) {
+    try {
+      const v = JSON.parse(body.toString('utf8')) as unknown;
+      if (v !== null && typeof v === 'object' && typeof (v as { message?: unknown }).message === 'string') return (v as { message: string }).message;
+    } catch {
+      // not JSON: the text itself
+      return body.toString('utf8').trim();
+    }
+  }
+  return reason(status);
+}
+
 /** A finished request, as the log phase sees it; header maps are built when asked for. */
 class Outcome implements RequestOutcome {
   readonly status: number;
@@ -844,6 +983,7 @@ class Outcome implements RequestOutcome {
   readonly upstreamStatus: number | null;
   readonly upstreamUri: string | null;
   readonly error: string;
+  readonly protocol: string;
   private readonly lines: string;
   private resMap: HeaderMap | null = null;
   private reqMap: HeaderMap | null = null;
@@ -863,6 +1003,7 @@ class Outcome implements RequestOutcome {
     this.upstreamStatus = ex.upstreamStatusSeen;
     this.upstreamUri = ex.upstreamUriSent;
     this.error = ex.failReason;
+    this.protocol = ex.httpVersion;
     this.lines = ex.responseLinesSent;
   }
 

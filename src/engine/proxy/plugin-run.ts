@@ -77,10 +77,16 @@ export class HeaderList implements ResponseApi {
   readonly values: string[] = [];
 
   constructor(
-    readonly status: number,
+    public status: number,
     raw = '',
   ) {
     this.raw = raw;
+  }
+
+  setStatus(status: number): void {
+    if (!Number.isInteger(status) || status < 200 || status > 599) throw new Error(`setStatus: invalid status ${status}; use an integer from 200 to 599`);
+    if (this.status === 101) throw new Error('setStatus: a WebSocket handshake (101) keeps its status');
+    this.status = status;
   }
 
   static fromLines(status: number, lines: string): HeaderList {
@@ -186,6 +192,15 @@ function checkedName(name: string): string {
   if (RESERVED.has(l)) throw new Error(`header ${name} is managed by the gateway`);
   if (checkedNames.size < 4096) checkedNames.set(name, l);
   return l;
+}
+
+/**
+ * Request headers: as checkedName, except that `TE: trailers` is the one TE a plugin may send
+ * (gRPC requires it; the HTTP/2 upstream bridge keeps it).
+ */
+function requestHeaderName(name: string, value: string): string {
+  if (name.length === 2 && name.toLowerCase() === 'te' && value.trim().toLowerCase() === 'trailers') return 'te';
+  return checkedName(name);
 }
 
 /** A plugin must not be able to inject a header line: no control characters but tab (a loop: cheaper than a pattern on short values). */
@@ -379,7 +394,7 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
     return out;
   }
   setHeader(name: string, value: string): void {
-    const l = checkedName(name);
+    const l = requestHeaderName(name, value);
     checkValue(name, value);
     if (l === 'host') {
       this.owner.hostOverride = value;
@@ -389,7 +404,7 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
     this.push(name, l, value);
   }
   addHeader(name: string, value: string): void {
-    const l = checkedName(name);
+    const l = requestHeaderName(name, value);
     checkValue(name, value);
     if (l === 'host') throw new Error(`header ${name} is managed by the gateway`);
     this.push(name, l, value);

@@ -1,5 +1,5 @@
-// A TLS listener: terminates TLS and hands each socket to the HTTP/1.1 connection, exactly
-// as a plain listener does (or, on an ssl stream_listen address, to the stream engine). The certificate is picked per handshake from the snapshot that
+// A TLS listener: terminates TLS and hands each socket to the HTTP/1.1 connection (or, when
+// ALPN chose h2, to HTTP/2), exactly as a plain listener does (or, on an ssl stream_listen address, to the stream engine). The certificate is picked per handshake from the snapshot that
 // is current at that moment (SNI), so a reload changes certificates without a restart and
 // without touching established connections.
 
@@ -13,7 +13,7 @@ export interface TlsListenerOptions {
   /** The default certificate(s): no SNI, or a name no `snis` entry matches. */
   defaults: PemPair[];
   handshakeTimeout: number;
-  /** ALPN protocols offered; default ['http/1.1'] (HTTP listeners). Empty = no ALPN (streams). */
+  /** ALPN protocols offered, in server preference order; default ['http/1.1']. Empty = no ALPN (streams). */
   alpn?: string[];
   /** Keep the write side open after the client's close_notify/FIN (stream half-close). */
   allowHalfOpen?: boolean;
@@ -26,7 +26,7 @@ export function createTlsServer(ctx: WorkerContext, opts: TlsListenerOptions, on
       // The server's own context holds the default certificate(s) (a server ignores `secureContext`).
       cert: opts.defaults.map((p) => p.cert),
       key: opts.defaults.map((p) => p.key),
-      // HTTP/1.1 only for now; a listener with the http2 flag also serves HTTP/1.1 over TLS.
+      // HTTP listeners pass ['h2', 'http/1.1'] with the http2 flag; a client offering neither gets no ALPN and HTTP/1.1.
       ...(opts.alpn === undefined ? { ALPNProtocols: ['http/1.1'] } : opts.alpn.length > 0 ? { ALPNProtocols: opts.alpn } : {}),
       ...(opts.allowHalfOpen === true ? { allowHalfOpen: true } : {}),
       handshakeTimeout: opts.handshakeTimeout,

@@ -27,6 +27,8 @@ import proxyCache from './proxy-cache/index.js';
 import prometheus from './prometheus/index.js';
 import responseCompression from './response-compression/index.js';
 import requestValidator from './request-validator/index.js';
+import grpcWeb from './grpc-web/index.js';
+import grpcGateway from './grpc-gateway/index.js';
 
 export const bundled: PluginModule[] = [
   requestTermination,
@@ -54,4 +56,6 @@ export const bundled: PluginModule[] = [
   prometheus,
   responseCompression,
   requestValidator,
+  grpcWeb,
+  grpcGateway,
 ];

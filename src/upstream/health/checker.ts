@@ -364,6 +364,11 @@ export class HealthChecker {
         if (result.status < 1000 && lim.healthyStatus[result.status] === 1) this.success(st, MODE_ACTIVE);
         else if (result.status < 1000 && lim.unhealthyStatus[result.status] === 1) this.failure(st, MODE_ACTIVE, 1);
         break;
+      case 'grpc':
+        // NOT_SERVING or a failed call counts against http_failures, as a bad status would.
+        if (result.serving) this.success(st, MODE_ACTIVE);
+        else this.failure(st, MODE_ACTIVE, 1);
+        break;
       case 'tcp_failure':
         this.failure(st, MODE_ACTIVE, 2);
         break;

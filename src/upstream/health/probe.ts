@@ -1,4 +1,5 @@
-// One active health probe: an HTTP(S) GET or a TCP connect, bounded by a timeout.
+// One active health probe: an HTTP(S) GET, a gRPC health check (grpc-probe.ts) or a TCP
+// connect, bounded by a timeout.
 // Probes open a fresh connection each time (no pooling), as Kong does, and close it as soon
 // as the status line is read; they are off the hot path, so plain node:http/https/net.
 import * as http from 'node:http';
@@ -6,10 +7,13 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import type { ActiveHealthcheck } from '../../config/types.js';
 import type { Endpoint } from '../types.js';
+import { probeGrpc } from './grpc-probe.js';
 
 export type ProbeResult =
   | { kind: 'status'; status: number }
   | { kind: 'connected' }
+  /** A gRPC health check answered: SERVING or not (detail says what came back). */
+  | { kind: 'grpc'; serving: boolean; detail: string }
   | { kind: 'tcp_failure'; error: string }
   | { kind: 'timeout' };
 
@@ -34,7 +38,10 @@ type ProbeConfig = Pick<ActiveHealthcheck, 'type' | 'http_path' | 'timeout' | 'h
 export function probeTarget(ep: Endpoint, active: ProbeConfig, opts: ProbeOptions = {}): Promise<ProbeResult> {
   const timeoutMs = Math.max(1, Math.round((active.timeout > 0 ? active.timeout : 1) * 1000));
   if (active.type === 'http' || active.type === 'https') return probeHttp(ep, active, timeoutMs, opts);
-  // tcp, and grpc/grpcs (no gRPC health protocol yet): a TCP connect.
+  if (active.type === 'grpc' || active.type === 'grpcs') {
+    const tls = active.type === 'grpcs';
+    return probeGrpc(ep, { tls, verify: active.https_verify_certificate !== false, sni: active.https_sni ?? (net.isIP(ep.host) ? null : ep.host) }, timeoutMs, opts.track);
+  }
   return probeTcp(ep, timeoutMs, opts);
 }
 

@@ -37,3 +37,12 @@ test('gateway-managed and invalid headers are refused', () => {
   assert.throws(() => h.setHeader('X-Bad', 'a\r\nInjected: 1'), /control characters/);
   assert.throws(() => h.setHeader('Bad Name', 'v'), /invalid header name/);
 });
+
+test('setStatus replaces the status within 200-599 and refuses a 101', () => {
+  const h = HeaderList.fromLines(200, LINES);
+  h.setStatus(404);
+  assert.equal(h.status, 404);
+  assert.throws(() => h.setStatus(99), /200 to 599/);
+  assert.throws(() => h.setStatus(1.5), /200 to 599/);
+  assert.throws(() => HeaderList.fromLines(101, '').setStatus(200), /101/);
+});

@@ -122,3 +122,19 @@ test('upstream response heads: framing, hop-by-hop removal, conflicts', () => {
   parseResponseHead(noLen, 0, noLen.length, 65536, true, out);
   assert.equal(out.framing, Framing.None, 'a HEAD response has no body');
 });
+
+test('chunked framing: trailer lines are collected only when asked, even split over reads', () => {
+  const body = '3\r\nabc\r\n0\r\ngrpc-status: 5\r\ngrpc-message: not found\r\n\r\n';
+  const b = Buffer.from(body, 'latin1');
+  const off = new ChunkedParser();
+  off.feed(b, 0, b.length);
+  assert.equal(off.trailers, null);
+  for (const step of [b.length, 1, 7]) {
+    const p = new ChunkedParser();
+    p.trailers = '';
+    let end = -1;
+    for (let i = 0; i < b.length && end === -1; i += step) end = p.feed(b, i, Math.min(b.length, i + step));
+    assert.equal(end, b.length);
+    assert.equal(p.trailers, 'grpc-status: 5\ngrpc-message: not found\n', `step ${step}`);
+  }
+});

@@ -135,6 +135,9 @@ export class Exchange {
       get status() {
         return self.status;
       },
+      setStatus: (st) => {
+        self.status = st;
+      },
       getHeader: (n) => rh.get(n),
       getHeaders: () => rh.toMap(),
       setHeader: (n, v) => rh.set(n, v),
@@ -224,7 +227,7 @@ export async function run(plugin: PluginModule, phase: Exclude<Phase, 'body'>, e
 }
 
 /** Runs a plugin's body phase over `pieces` of an upstream body; returns what the client would get (null: no filter). */
-export async function filterBody(plugin: PluginModule, ex: Exchange, conf: unknown, pieces: (Buffer | string)[]): Promise<Buffer | null> {
+export async function filterBody(plugin: PluginModule, ex: Exchange, conf: unknown, pieces: (Buffer | string)[], trailers: HeaderMap = {}): Promise<Buffer | null> {
   const h = plugin.phases.body;
   assert.ok(h, `${plugin.name} has no body phase`);
   const f = h(ex.ctx, conf);
@@ -234,7 +237,7 @@ export async function filterBody(plugin: PluginModule, ex: Exchange, conf: unkno
     const o = await f.chunk(Buffer.from(p));
     if (o) out.push(o);
   }
-  const last = await f.end();
+  const last = await f.end(trailers);
   if (last) out.push(last);
   return Buffer.concat(out);
 }

@@ -1,0 +1,277 @@
+// One request to an HTTP/2 upstream: a stream on the endpoint's shared session. To the
+// Exchange it looks like a pooled HTTP/1.1 connection (UpstreamConnection): the request is
+// written as HTTP/1.1 bytes and the response comes back through UpstreamHandler as
+// HTTP/1.1 with a chunked body whose trailer section carries the HTTP/2 trailers.
+// Backpressure crosses both ways: a full HTTP/2 send buffer pauses the client's body (write
+// returns false, 'drain' resumes it), and a client that does not drain pauses the stream,
+// which stops HTTP/2 WINDOW_UPDATEs so the upstream waits too.
+
+import http2, { type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import type { UpstreamHandler } from '../http1/client-connection.js';
+import { ChunkedParser, ChunkedError } from '../http1/chunked.js';
+import { ResponseHead } from '../http1/response-head.js';
+import { unwatch, watch, type Expirable } from '../clock.js';
+import type { UpstreamConnection } from '../proxy/upstream-connection.js';
+import { toH2Request, trailersFromLines, type H2Request } from './request.js';
+import { chunk, lastChunk, toResponseHead } from './response.js';
+import type { UpstreamTls } from '../../snapshot/types.js';
+import type { UpstreamSession } from './session.js';
+
+export interface H2Target {
+  /** Endpoint key, with the TLS settings' prefix: sessions are shared by equal keys only. */
+  readonly key: string;
+  readonly host: string;
+  readonly port: number;
+  readonly upstreamTls: UpstreamTls | null;
+}
+
+const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, HTTP2_HEADER_STATUS } = http2.constants;
+const EMPTY = Buffer.alloc(0);
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+const enum St {
+  Connecting, // the session is not connected yet
+  Ready, // connected; nothing written
+  Sending, // the head was sent as an HTTP/2 stream; the body may still flow
+  Done, // response complete, failed or abandoned
+}
+
+export class H2UpstreamStream implements UpstreamConnection, Expirable {
+  handler: UpstreamHandler | null = null;
+  readTimeout = 60_000;
+  writeTimeout = 60_000;
+  deadline = 0;
+  /** Set when the peer refused the stream before processing it (REFUSED_STREAM, GOAWAY): safe to retry. */
+  reused = false;
+  responseBytes = 0;
+  private state = St.Connecting;
+  private stream: ClientHttp2Stream | null = null;
+  private req: H2Request | null = null;
+  private headBuf: Buffer | null = null;
+  private dechunk: ChunkedParser | null = null;
+  private requestDone = false;
+  private isHead = false;
+  private upgrade = false;
+  private headSeen = false;
+  private trailers: IncomingHttpHeaders | null = null;
+  private paused = false;
+  private readonly head = new ResponseHead();
+
+  /** The session carrying it; set by UpstreamSession.add (a waiting request may move to another). */
+  session!: UpstreamSession;
+
+  constructor(
+    connectTimeout: number,
+    /** Where it goes, to open a session for it. */
+    readonly target: H2Target,
+  ) {
+    this.deadline = Date.now() + connectTimeout;
+    watch(this);
+  }
+
+  get connecting(): boolean {
+    return this.state === St.Connecting;
+  }
+
+  /** Called by the session once it is connected (see UpstreamSession.open). */
+  sessionReady(): void {
+    if (this.state !== St.Connecting) return;
+    this.state = St.Ready;
+    this.deadline = 0;
+    const h = this.handler;
+    if (h !== null) h.onUpstreamReady(this);
+  }
+
+  sessionFailed(kind: 'connect' | 'connect_timeout', message: string): void {
+    if (this.state !== St.Connecting) return;
+    this.fail(kind, message);
+  }
+
+  begin(handler: UpstreamHandler, isHead: boolean, upgrade = false): void {
+    this.handler = handler;
+    this.isHead = isHead;
+    this.upgrade = upgrade;
+    this.deadline = Date.now() + this.writeTimeout;
+  }
+
+  write(data: Buffer | string, encoding?: BufferEncoding): boolean {
+    if (this.state === St.Done) return true;
+    let buf = typeof data === 'string' ? Buffer.from(data, encoding ?? 'utf8') : data;
+    if (this.stream === null) {
+      // The head comes first (one write from the Exchange, but nothing depends on it).
+      if (this.headBuf !== null) buf = Buffer.concat([this.headBuf, buf]);
+      const end = buf.indexOf(CRLFCRLF);
+      if (end === -1) {
+        this.headBuf = buf;
+        return true;
+      }
+      this.headBuf = null;
+      if (!this.open(buf.toString('latin1', 0, end))) return true;
+      if (end + 4 === buf.length) return true;
+      buf = buf.subarray(end + 4);
+    }
+    return this.writeBody(buf);
+  }
+
+  private writeBody(buf: Buffer): boolean {
+    const s = this.stream!;
+    const d = this.dechunk;
+    if (d === null) return s.write(buf);
+    try {
+      d.feed(buf, 0, buf.length);
+    } catch (err) {
+      // Cannot happen for bytes the engine validated; kept as a clear failure all the same.
+      this.fail('protocol', 'malformed chunked request body: ' + (err as ChunkedError).message);
+      return true;
+    }
+    return !s.writableNeedDrain;
+  }
+
+  /** Sends the request head as a new stream on the session. False when it failed. */
+  private open(head: string): boolean {
+    const req = toH2Request(head, this.session.scheme);
+    this.req = req;
+    if (this.upgrade || req.upgrade) {
+      this.fail('protocol', 'a protocol upgrade (WebSocket) cannot be proxied to an HTTP/2 upstream; give the service protocol http or https');
+      return false;
+    }
+    let s: ClientHttp2Stream;
+    try {
+      // With a chunked body, trailers may follow: the stream waits for them ('wantTrailers').
+      s = this.session.request(req.headers, { endStream: false, waitForTrailers: req.chunked });
+    } catch (err) {
+      this.reused = true; // nothing was sent: another session may take it
+      this.fail('reset', 'cannot open a stream to the upstream: ' + (err as Error).message);
+      return false;
+    }
+    this.stream = s;
+    this.state = St.Sending;
+    if (req.chunked) {
+      const d = new ChunkedParser();
+      d.trailers = ''; // collect the trailer section: it goes upstream as HTTP/2 trailers
+      d.sink = (b, st, e) => {
+        // A copy: the range may be a view of a buffer its owner reuses.
+        s.write(Buffer.from(b.subarray(st, e)));
+      };
+      this.dechunk = d;
+      s.on('wantTrailers', () => {
+        const t = trailersFromLines(d.trailers ?? '');
+        // An empty trailer block would be a protocol error; sendTrailers({}) ends the stream with an empty DATA frame instead.
+        s.sendTrailers(t);
+      });
+    }
+    s.on('response', (h, flags) => this.onResponse(h, flags));
+    s.on('data', (c: Buffer) => this.onData(c));
+    s.on('trailers', (t: IncomingHttpHeaders) => {
+      this.trailers = t;
+    });
+    s.on('end', () => this.onEnd());
+    s.on('drain', () => this.handler?.onUpstreamDrain());
+    s.on('error', (err: NodeJS.ErrnoException) => this.onStreamError(err));
+    s.on('close', () => this.onClose());
+    return true;
+  }
+
+  touchWrite(): void {
+    if (this.state !== St.Done) this.deadline = Date.now() + this.writeTimeout;
+  }
+
+  requestSent(): void {
+    if (this.state === St.Done || this.requestDone) return;
+    this.requestDone = true;
+    this.deadline = Date.now() + this.readTimeout;
+    this.stream?.end();
+  }
+
+  pauseReading(): void {
+    if (!this.paused) {
+      this.paused = true;
+      this.stream?.pause();
+    }
+  }
+
+  resumeReading(): void {
+    if (this.paused) {
+      this.paused = false;
+      this.stream?.resume();
+    }
+  }
+
+  /** Abandons the request (the client went away or the Exchange gave up): the stream is cancelled. */
+  destroy(): void {
+    if (this.state === St.Done) return;
+    this.close(NGHTTP2_CANCEL);
+  }
+
+  expire(): void {
+    const connecting = this.state === St.Connecting;
+    this.fail(connecting ? 'connect_timeout' : 'timeout', connecting ? 'timed out connecting to the upstream' : 'the upstream did not answer within the timeout');
+  }
+
+  private onResponse(h: IncomingHttpHeaders, flags: number): void {
+    const handler = this.handler;
+    if (handler === null || this.state === St.Done) return;
+    void flags; // a trailers-only response (END_STREAM on the headers) ends through 'end' with an empty body
+    this.headSeen = true;
+    this.deadline = Date.now() + this.readTimeout;
+    const status = Number(h[HTTP2_HEADER_STATUS]);
+    if (!(status >= 200 && status <= 599)) return this.fail('protocol', `invalid :status "${String(h[HTTP2_HEADER_STATUS])}" from the upstream`);
+    toResponseHead(h, this.isHead, this.req!.http10, this.head);
+    handler.onResponseHead(this.head, EMPTY, 0, 0);
+  }
+
+  private onData(c: Buffer): void {
+    const h = this.handler;
+    if (h === null || this.state === St.Done || c.length === 0) return;
+    this.responseBytes += c.length;
+    this.deadline = Date.now() + this.readTimeout;
+    if (this.isHead) return;
+    const framed = this.req!.http10 ? c : chunk(c);
+    h.onResponseData(framed, 0, framed.length);
+  }
+
+  private onEnd(): void {
+    const h = this.handler;
+    if (h === null || this.state === St.Done) return;
+    if (!this.headSeen) return this.fail('protocol', 'the upstream ended the stream without a response');
+    if (!this.isHead && !this.req!.http10 && this.head.framing !== 0 /* Framing.None */) {
+      const last = lastChunk(this.trailers);
+      h.onResponseData(last, 0, last.length);
+    }
+    // The response is complete; a request body still flowing is no longer wanted (an early
+    // answer, e.g. a gRPC error in the middle of a client stream): NO_ERROR says so (RFC 9113 §8.1).
+    this.close(this.requestDone ? -1 : NGHTTP2_NO_ERROR);
+    h.onResponseEnd();
+  }
+
+  private onStreamError(err: NodeJS.ErrnoException): void {
+    if (this.state === St.Done) return;
+    const refused = this.stream?.rstCode === NGHTTP2_REFUSED_STREAM || /REFUSED_STREAM|GOAWAY/.test(err.message);
+    if (refused && this.responseBytes === 0 && !this.headSeen) this.reused = true;
+    this.fail('reset', `upstream HTTP/2 stream error: ${err.code ?? ''} ${err.message}`.trim());
+  }
+
+  private onClose(): void {
+    if (this.state === St.Done) return;
+    const code = this.stream?.rstCode ?? 0;
+    if (code === NGHTTP2_REFUSED_STREAM && !this.headSeen) this.reused = true;
+    this.fail('reset', code !== 0 ? `the upstream reset the HTTP/2 stream (code ${code})` : 'the upstream closed the HTTP/2 stream before the response ended');
+  }
+
+  /** Ends this request's life: out of the sweep, stream closed (code -1: leave a finished stream alone). */
+  private close(code: number): void {
+    this.state = St.Done;
+    this.handler = null;
+    this.deadline = 0;
+    unwatch(this);
+    this.session.streamDone(this);
+    const s = this.stream;
+    if (s !== null && code !== -1 && !s.closed && !s.destroyed) s.close(code);
+  }
+
+  private fail(kind: 'connect' | 'connect_timeout' | 'timeout' | 'reset' | 'protocol', message: string): void {
+    const h = this.handler;
+    this.close(NGHTTP2_CANCEL);
+    if (h !== null) h.onUpstreamFailure(kind, message);
+  }
+}

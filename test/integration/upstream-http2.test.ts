@@ -1,0 +1,91 @@
+// Opt-in upstream HTTP/2 for plain HTTP services: the tag turnpike:upstream-http2 on an http
+// service speaks h2c (prior knowledge) to it, on an https service h2 over TLS (ALPN); the
+// client still speaks HTTP/1.1 to the gateway.
+
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+import { gateway, onCleanup } from '../helpers/scope.js';
+import { leaf, makeCa } from '../helpers/certs.js';
+
+interface Seen {
+  method: string;
+  path: string;
+  authority: string;
+  xff: string;
+  body: string;
+  trailers: Record<string, unknown> | null;
+}
+
+async function h2Upstream(pair?: { cert: string; key: string }): Promise<{ port: number; seen: Seen[]; sessions: () => number }> {
+  const seen: Seen[] = [];
+  let sessions = 0;
+  const server = pair === undefined ? http2.createServer() : http2.createSecureServer({ cert: pair.cert, key: pair.key, allowHTTP1: false });
+  server.on('session', () => sessions++);
+  server.on('stream', (stream, headers) => {
+    const parts: Buffer[] = [];
+    let trailers: Record<string, unknown> | null = null;
+    stream.on('trailers', (t) => (trailers = { ...t }));
+    stream.on('data', (c: Buffer) => parts.push(c));
+    stream.on('end', () => {
+      const body = Buffer.concat(parts).toString();
+      seen.push({ method: String(headers[':method']), path: String(headers[':path']), authority: String(headers[':authority']), xff: String(headers['x-forwarded-for']), body, trailers });
+      stream.respond({ ':status': 201, 'content-type': 'text/plain', 'x-h2': 'yes' });
+      stream.end(`h2 says ${body.length} bytes to ${headers[':path']}`);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  onCleanup(() => new Promise((r) => server.close(() => r())));
+  return { port: (server.address() as net.AddressInfo).port, seen, sessions: () => sessions };
+}
+
+test('http and https services tagged turnpike:upstream-http2 go upstream over HTTP/2 on one session', async () => {
+  const ca = await makeCa();
+  const pair = await leaf(ca, 'localhost');
+  const plain = await h2Upstream();
+  const secure = await h2Upstream(pair);
+  const caId = '0b6f3f8e-51c2-4f0a-9a57-3c1d2e4f5a6b';
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      ca_certificates: [{ id: caId, cert: ca.cert }],
+      services: [
+        { name: 'plain', url: `http://127.0.0.1:${plain.port}/base`, tags: ['turnpike:upstream-http2'], routes: [{ name: 'plain', paths: ['/plain'] }] },
+        { name: 'secure', url: `https://localhost:${secure.port}`, tags: ['turnpike:upstream-http2'], tls_verify: true, ca_certificates: [caId], routes: [{ name: 'secure', paths: ['/secure'] }] },
+      ],
+    }),
+  });
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${gw.url}/plain/items?i=${i}`, { method: 'POST', body: 'x'.repeat(100_000) });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('x-h2'), 'yes');
+    assert.equal(await res.text(), `h2 says 100000 bytes to /base/items?i=${i}`);
+  }
+  assert.equal(plain.seen.length, 3);
+  assert.deepEqual(plain.seen[0], { method: 'POST', path: '/base/items?i=0', authority: `127.0.0.1:${plain.port}`, xff: '127.0.0.1', body: 'x'.repeat(100_000), trailers: null });
+  assert.equal(plain.sessions(), 1, 'one HTTP/2 session carried every request');
+
+  // Request trailers of a chunked HTTP/1.1 body are sent as HTTP/2 trailers.
+  const withTrailers = await new Promise<number>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: gw.proxyPort, path: '/plain/t', method: 'POST', headers: { trailer: 'x-checksum' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject);
+    req.write('part one,');
+    req.write('part two');
+    req.addTrailers({ 'x-checksum': 'abc123' });
+    req.end();
+  });
+  assert.equal(withTrailers, 201);
+  const last = plain.seen[plain.seen.length - 1];
+  assert.equal(last.body, 'part one,part two');
+  assert.equal((last.trailers as Record<string, string>)['x-checksum'], 'abc123');
+
+  const res = await fetch(`${gw.url}/secure/ok`);
+  assert.equal(res.status, 201);
+  assert.equal(await res.text(), 'h2 says 0 bytes to /ok'); // strip_path (Kong's default)
+  assert.equal(secure.seen[0].authority, `localhost:${secure.port}`);
+});
