@@ -21,8 +21,12 @@ export interface MigrationState {
 export interface Backend extends Queryable {
   /** Where the data lives, for logs and messages (a file path, or host:port/database). */
   readonly location: string;
-  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
+   * `readOnly`: a consistent snapshot for several reads (the whole configuration), taking no
+   * write lock.
+   */
+  transaction<T>(fn: (q: Queryable) => Promise<T>, opts?: { readOnly?: boolean }): Promise<T>;
   /** Applies the pending migrations, one node at a time; returns the names applied now. */
   migrateUp(): Promise<string[]>;
   migrationStatus(): Promise<MigrationState[]>;

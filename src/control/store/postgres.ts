@@ -65,11 +65,12 @@ export class PostgresBackend implements Backend {
     return r.rows as Row[];
   }
 
-  async transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (q: Queryable) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
+      // Read-only: every statement sees the same snapshot (the whole configuration at one instant).
+      await client.query(opts.readOnly === true ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
       const q: Queryable = {
         dialect: 'postgres',
         query: async (sql, params = []) => (await client.query(numbered(sql), params as Param[])).rows as Row[],

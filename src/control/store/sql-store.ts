@@ -213,8 +213,12 @@ export class SqlStore implements Store {
   async toDeclarative(): Promise<DeclarativeObject> {
     return this.read(async () => {
       const all = {} as Record<Kind, Entity[]>;
-      for (const kind of KINDS) all[kind] = (await this.db.query(`SELECT "entity" FROM ${q(kind)} ORDER BY "id"`)).map(decode);
-      const meta = await this.db.query(`SELECT "value" FROM "store_meta" WHERE "key" = 'transform'`);
+      // One snapshot for all the tables: a route written between two reads cannot refer to a
+      // service this export does not hold.
+      const meta = await this.db.transaction(async (tx) => {
+        for (const kind of KINDS) all[kind] = (await tx.query(`SELECT "entity" FROM ${q(kind)} ORDER BY "id"`)).map(decode);
+        return tx.query(`SELECT "value" FROM "store_meta" WHERE "key" = 'transform'`);
+      }, { readOnly: true });
       const out: DeclarativeObject = { _format_version: '3.0', _transform: meta[0]?.value !== 'false' };
       const put = (key: string, list: Obj[]) => {
         if (list.length > 0) out[key] = list;

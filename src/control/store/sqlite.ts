@@ -52,10 +52,11 @@ export class SqliteBackend implements Backend {
     return this.serial(async () => this.run(sql, params));
   }
 
-  transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (q: Queryable) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
     return this.serial(async () => {
-      // IMMEDIATE takes the write lock now: two processes cannot both read-then-write.
-      this.db.exec('BEGIN IMMEDIATE');
+      // IMMEDIATE takes the write lock now: two processes cannot both read-then-write. A
+      // read-only transaction (DEFERRED) reads one WAL snapshot and blocks no writer.
+      this.db.exec(opts.readOnly === true ? 'BEGIN' : 'BEGIN IMMEDIATE');
       const q: Queryable = { dialect: 'sqlite', query: async (sql, params = []) => this.run(sql, params) };
       try {
         const out = await fn(q);
