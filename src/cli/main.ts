@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rawFromEnv, resolveSettings, SettingsError, SETTING_NAMES, type RawSettings } from './settings.js';
 import { runValidate } from './commands/validate.js';
+import { runDbExport, runDbImport, runMigrations } from './commands/database.js';
+import { DATABASE_SETTING_NAMES } from '../control/store/open.js';
 import { runPrimary, StartupError } from '../process/primary.js';
 import { VERSION } from '../version.js';
 
@@ -58,6 +60,8 @@ Examples:
   $ turnpike reload --prefix ./.turnpike                 apply the edited file without a restart
   $ turnpike stop --prefix ./.turnpike                   drain and stop
   $ turnpike health --status-url http://127.0.0.1:8100   exit 0 when every worker is ready
+  $ turnpike migrations up                               create or upgrade the database (SQLite by default)
+  $ turnpike config db_import kong.yml                   load a declarative file into the database
 
 Run "turnpike <command> --help" for the options of a command.`);
 
@@ -91,6 +95,77 @@ start.action(async (opts: Record<string, unknown>) => {
     if (err instanceof StartupError) fail(err.message);
     fail(`could not start: ${(err as Error).message}`);
   }
+});
+
+/** The settings of a database command: --database/--prefix flags, else the environment. */
+function dbSettings(opts: Record<string, unknown>) {
+  let settings;
+  try {
+    settings = resolveSettings({ ...rawFromEnv(process.env), ...rawFromFlags(opts), declarative_config: undefined });
+  } catch (err) {
+    if (err instanceof SettingsError) fail(`bad setting: ${err.message}`);
+    throw err;
+  }
+  if (settings.db === null) fail('database is "off": this command needs --database sqlite or postgres (or TURNPIKE_DATABASE)');
+  return settings;
+}
+
+function databaseOptions(cmd: Command): Command {
+  cmd
+    .option('--database <kind>', 'sqlite or postgres; env TURNPIKE_DATABASE', undefined)
+    .option('-p, --prefix <dir>', 'prefix holding turnpike.db (SQLite); env TURNPIKE_PREFIX');
+  for (const name of DATABASE_SETTING_NAMES) {
+    cmd.addOption(new Option(`--${name.replace(/_/g, '-')} <value>`, `kong.conf "${name}"; env TURNPIKE_${name.toUpperCase()}`).hideHelp());
+  }
+  return cmd
+    .addHelpText('after', `
+The database is SQLite at $TURNPIKE_PREFIX/turnpike.db unless TURNPIKE_DATABASE=postgres,
+then TURNPIKE_PG_HOST, TURNPIKE_PG_PORT, TURNPIKE_PG_USER, TURNPIKE_PG_PASSWORD,
+TURNPIKE_PG_DATABASE, TURNPIKE_PG_SCHEMA and TURNPIKE_PG_SSL say where (or the flags
+--pg-host, --pg-port, ... of the same names); see docs/deployment.md.`);
+}
+
+const migrations = program.command('migrations').description('create or upgrade the database schema');
+databaseOptions(
+  migrations
+    .command('up')
+    .description('run the pending migrations (safe while other nodes start: they wait for each other)')
+    .addHelpText('after', '\nExamples:\n  $ turnpike migrations up --prefix ./.turnpike\n  $ TURNPIKE_DATABASE=postgres TURNPIKE_PG_HOST=db.internal turnpike migrations up'),
+).action(async (opts: Record<string, unknown>) => {
+  const s = dbSettings(opts);
+  process.exitCode = await runMigrations('up', s.db!);
+});
+databaseOptions(
+  migrations
+    .command('status')
+    .description('list the migrations, executed and pending; exit 0 up to date, 3 pending, 1 error')
+    .addHelpText('after', '\nExample:\n  $ turnpike migrations status --prefix ./.turnpike'),
+).action(async (opts: Record<string, unknown>) => {
+  const s = dbSettings(opts);
+  process.exitCode = await runMigrations('status', s.db!);
+});
+
+const configCmd = program.command('config').description('move configuration between a declarative file and the database');
+databaseOptions(
+  configCmd
+    .command('db_import')
+    .description('validate a declarative file and write its entities into the database, all or nothing')
+    .argument('<file>', 'YAML or JSON file in Kong declarative format')
+    .addHelpText('after', '\nEntities are matched by id: importing the same file twice changes nothing.\n\nExample:\n  $ turnpike config db_import kong.yml --prefix ./.turnpike'),
+).action(async (file: string, opts: Record<string, unknown>) => {
+  const s = dbSettings(opts);
+  process.exitCode = await runDbImport(file, s.db!, s.plugins);
+});
+databaseOptions(
+  configCmd
+    .command('db_export')
+    .description('write the database content as a declarative file (YAML, _format_version "3.0")')
+    .argument('[file]', "output file, or '-' for standard output", 'kong.yml')
+    .option('-f, --force', 'overwrite the file when it exists')
+    .addHelpText('after', '\nExamples:\n  $ turnpike config db_export kong.yml\n  $ turnpike config db_export - > backup.yml'),
+).action(async (file: string, opts: Record<string, unknown>) => {
+  const s = dbSettings(opts);
+  process.exitCode = await runDbExport(file, s.db!, opts.force === true);
 });
 
 program

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { resolveTlsOptions, type TlsOptions } from '../engine/tls/options.js';
+import { DATABASE_SETTING_NAMES, databaseSettings, DatabaseSettingsError, type DatabaseSettings } from '../control/store/open.js';
 
 export interface ListenAddress {
   host: string;
@@ -19,6 +20,8 @@ export interface ListenAddress {
 export interface Settings {
   config: string | null;
   database: 'off' | 'sqlite' | 'postgres';
+  /** Where the store is (SQLite file, PostgreSQL settings); null when database is off. */
+  db: DatabaseSettings | null;
   prefix: string;
   proxyListen: ListenAddress[];
   adminListen: ListenAddress[];
@@ -66,6 +69,7 @@ const KNOWN = [
   'passive_recovery_timeout', 'plugins', 'client_body_buffer_limit', 'stream_listen',
   'ssl_cert', 'ssl_cert_key', 'ssl_protocols', 'ssl_cipher_suite', 'ssl_ciphers',
   'http2_max_concurrent_streams', 'http2_max_resets',
+  ...DATABASE_SETTING_NAMES,
 ] as const;
 
 export function rawFromEnv(env: NodeJS.ProcessEnv): RawSettings {
@@ -148,10 +152,18 @@ export function resolveSettings(raw: RawSettings): Settings {
     throw new SettingsError((err as Error).message);
   }
   const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  let db: DatabaseSettings | null = null;
+  try {
+    if (database !== 'off') db = databaseSettings(database, prefix, raw);
+  } catch (err) {
+    if (err instanceof DatabaseSettingsError) throw new SettingsError(err.message);
+    throw err;
+  }
   const accessLog = raw.proxy_access_log ?? path.join(prefix, 'logs', 'access.log');
   return {
     config,
     database,
+    db,
     prefix,
     proxyListen: parseListen('proxy_listen', raw.proxy_listen ?? '0.0.0.0:8000, 0.0.0.0:8443 ssl http2'),
     adminListen: parseListen('admin_listen', raw.admin_listen ?? '127.0.0.1:8001'),

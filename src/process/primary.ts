@@ -8,7 +8,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Settings } from '../cli/settings.js';
-import { loadDeclarativeFile, formatConfigErrors } from '../config/load.js';
+import { formatConfigErrors } from '../config/load.js';
+import { FileSource, SourceUnavailable, type ConfigSource } from './config-source.js';
+import { DatabaseSource } from '../control/db-source.js';
 import type { Config } from '../config/types.js';
 import { nodeRegistry } from '../plugins/node-registry.js';
 import { compilePluginChains } from '../plugins/chain/compile.js';
@@ -38,9 +40,13 @@ export interface ReloadResult {
   trigger: string;
 }
 
-/** Loads, validates and test-compiles a file; throws StartupError with every problem listed. */
-async function loadAndCheck(file: string, registry: PluginRegistry, tls: TlsOptions): Promise<{ config: Config; hash: string }> {
-  const res = await loadDeclarativeFile(file, registry);
+/**
+ * Loads, validates and test-compiles the configuration of a source (a file or the database);
+ * throws StartupError with every problem listed, SourceUnavailable when it cannot be read now.
+ */
+async function loadAndCheck(source: ConfigSource, registry: PluginRegistry, tls: TlsOptions): Promise<{ config: Config; hash: string }> {
+  const file = source.label;
+  const res = await source.read();
   if (!res.ok) {
     // An unreadable file is one problem with its own message; a bad file lists every error.
     const only = res.errors.length === 1 ? res.errors[0] : null;
@@ -74,19 +80,38 @@ async function checkBindable(setting: string, host: string, port: number, spec: 
 
 export async function runPrimary(settings: Settings, workerEntry: string): Promise<void> {
   const log: Logger = pino({ level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
-  if (settings.config === null) {
-    throw new StartupError('no configuration: pass --config FILE (or TURNPIKE_DECLARATIVE_CONFIG). Database mode (SQLite/PostgreSQL) is not available yet.');
-  }
   if (settings.role !== 'traditional') throw new StartupError(`role "${settings.role}" is not available yet; use --role traditional`);
-  if (settings.database !== 'off') throw new StartupError(`database "${settings.database}" is not available yet; with --config the database must be "off"`);
-  const configFile = path.resolve(settings.config);
+  if (settings.config !== null && settings.database !== 'off') throw new StartupError(`with --config (DB-less mode) the database must be "off", not "${settings.database}"; leave out --config to run on the database`);
+  if (settings.config === null && settings.db === null) throw new StartupError('no configuration: pass --config FILE (DB-less mode) or run on a database (--database sqlite or postgres)');
   let registry: PluginRegistry;
   try {
     registry = await nodeRegistry(settings.plugins);
   } catch (err) {
     throw new StartupError(`plugins: ${(err as Error).message}`);
   }
-  let current = await loadAndCheck(configFile, registry, settings.tls);
+  const dbSource = settings.config === null ? new DatabaseSource(settings.db!, settings.prefix, registry) : null;
+  const source: ConfigSource = dbSource ?? new FileSource(path.resolve(settings.config!), registry);
+  let current: { config: Config; hash: string };
+  let startedFromCache = false;
+  try {
+    current = await loadAndCheck(source, registry, settings.tls);
+  } catch (err) {
+    if (!(err instanceof SourceUnavailable)) {
+      await source.close().catch(() => {});
+      if (err instanceof StartupError) throw err;
+      throw new StartupError(`${source.label}: ${(err as Error).message}`);
+    }
+    // The database is away: start from the configuration last read from it, if there is one,
+    // and catch up when it returns (the reload retries below).
+    const cached = dbSource?.readCache() ?? null;
+    if (cached === null || !cached.result.ok) {
+      await source.close().catch(() => {});
+      throw new StartupError(`${err.message}; and there is no configuration saved from an earlier start to serve meanwhile`);
+    }
+    current = { config: cached.result.config, hash: cached.result.hash };
+    log.warn(`${err.message}: starting from the configuration saved at ${cached.writtenAt.toISOString()} (${current.hash.slice(0, 12)}); retrying the database`);
+    startedFromCache = true;
+  }
 
   fs.mkdirSync(settings.prefix, { recursive: true });
   const served = settings.proxyListen;
@@ -158,7 +183,8 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   });
 
   function fork(index: number): void {
-    const worker = cluster.fork({ TURNPIKE_WORKER_INDEX: String(index), TURNPIKE_WORKER_SETTINGS: JSON.stringify(settings) });
+    // Workers never open the database: its settings (a password among them) stay here.
+    const worker = cluster.fork({ TURNPIKE_WORKER_INDEX: String(index), TURNPIKE_WORKER_SETTINGS: JSON.stringify({ ...settings, db: null }) });
     const slot: WorkerSlot = { index, worker, ready: false, hash: null };
     slots.set(index, slot);
     worker.on('error', (err: Error) => log.warn({ worker: index }, `IPC with worker ${index} failed: ${err.message}`));
@@ -253,8 +279,17 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   async function reload(trigger: string): Promise<void> {
     let next: { config: Config; hash: string };
     try {
-      next = await loadAndCheck(configFile, registry, settings.tls);
+      next = await loadAndCheck(source, registry, settings.tls);
+      dbRetryMs = 0;
     } catch (err) {
+      if (err instanceof SourceUnavailable) {
+        // Traffic goes on with the current snapshot; the database is tried again with a
+        // growing pause (1 s .. 10 s), and one line is logged per attempt.
+        dbRetryMs = Math.min(Math.max(dbRetryMs * 2, 1000), 10_000);
+        log.error({ trigger }, `${err.message}; still serving the current configuration (${current.hash.slice(0, 12)}), retrying in ${dbRetryMs / 1000} s`);
+        if (!shuttingDown) setTimeout(() => requestReload('database retry'), dbRetryMs).unref();
+        return;
+      }
       reloadsFailed++;
       lastReload = { ok: false, at: new Date().toISOString(), hash: current.hash, error: (err as Error).message, trigger };
       log.error({ trigger }, `reload refused, still serving the previous configuration (${current.hash.slice(0, 12)}): ${(err as Error).message}`);
@@ -276,6 +311,8 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     log.info({ trigger, hash: current.hash }, 'configuration reloaded');
   }
 
+  let dbRetryMs = 0;
+
   // Reload serialisation: one at a time, the latest request wins.
   let reloading: Promise<void> | null = null;
   let again = false;
@@ -293,30 +330,9 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     });
   }
 
-  // Watch the directory rather than the file: editors and `mv` replace the file's inode.
-  let debounce: NodeJS.Timeout | null = null;
-  let lastMtime = 0;
-  const watcher = fs.watch(path.dirname(configFile), (_event, name) => {
-    if (name !== null && name !== path.basename(configFile)) return;
-    if (debounce !== null) clearTimeout(debounce);
-    debounce = setTimeout(() => {
-      debounce = null;
-      let mtime = 0;
-      try {
-        mtime = fs.statSync(configFile).mtimeMs;
-      } catch {
-        mtime = -1;
-      }
-      if (mtime === lastMtime && mtime !== -1) return;
-      lastMtime = mtime;
-      requestReload('file change');
-    }, 150);
-  });
-  try {
-    lastMtime = fs.statSync(configFile).mtimeMs;
-  } catch {
-    /* checked by the load above */
-  }
+  // A changed file, or a change in the database (this node's or another's), reloads.
+  const stopWatching = source.watch((trigger) => requestReload(trigger));
+  if (startedFromCache) requestReload('database retry');
 
   const status = await startStatusServer(settings.statusListen, {
     collect: collectStats,
@@ -337,7 +353,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   fs.writeFileSync(pidFile, String(process.pid));
 
   const proxyAddrs = served.map((a) => `${a.ssl ? 'https' : 'http'}://${a.host}:${a.port}`);
-  log.info({ version: VERSION, workers: settings.workers, config: configFile, hash: current.hash, proxy: proxyAddrs, status: settings.statusListen.map((a) => `${a.host}:${a.port}`) }, `Turnpike ${VERSION} started: proxy on ${proxyAddrs.join(', ')}`);
+  log.info({ version: VERSION, workers: settings.workers, config: source.label, hash: current.hash, proxy: proxyAddrs, status: settings.statusListen.map((a) => `${a.host}:${a.port}`) }, `Turnpike ${VERSION} started: proxy on ${proxyAddrs.join(', ')}`);
   const streamAddrs = settings.streamListen.filter((a) => !a.ssl).map((a) => `tcp://${a.host}:${a.port}`);
   if (streamAddrs.length > 0) log.info({ stream: streamAddrs }, `stream listeners (tcp, tls_passthrough routes) on ${streamAddrs.join(', ')}`);
   const tlsStreamAddrs = settings.streamListen.filter((a) => a.ssl).map((a) => `tls://${a.host}:${a.port}`);
@@ -346,13 +362,16 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     if (a.http2) log.info(`proxy_listen "${a.spec}": HTTP/2 ${a.ssl ? 'over TLS (ALPN h2, with http/1.1 for clients without h2)' : 'cleartext with prior knowledge (h2c); HTTP/1.1 on the same port'}`);
   }
   if (defaultCertNote !== null) log.info(defaultCertNote);
-  if (settings.adminListen.length > 0) log.info('admin_listen: the Admin API is not available in this version yet (DB-less mode: edit the file, it is reloaded)');
+  if (settings.adminListen.length > 0) {
+    log.info(`admin_listen: the Admin API is not available in this version yet (${dbSource !== null ? 'database mode: change the database, e.g. with turnpike config db_import; every node reloads' : 'DB-less mode: edit the file, it is reloaded'})`);
+  }
 
   async function shutdown(signal: string): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     log.info({ signal }, `received ${signal}: draining connections (up to ${settings.drainTimeout} ms), then exiting`);
-    watcher.close();
+    stopWatching();
+    await source.close().catch(() => {});
     const exits = [...slots.values()].map((s) => new Promise<void>((resolve) => {
       if (s.worker.isDead()) return resolve();
       s.worker.once('exit', () => resolve());

@@ -37,6 +37,10 @@ export interface GatewayOptions {
   extraListen?: string;
   /** Wait for this long at most for the proxy to accept connections. */
   startTimeoutMs?: number;
+  /** Database mode: start without --config (the config text is still written, unused). */
+  database?: boolean;
+  /** TURNPIKE_PREFIX; by default a folder in the gateway's temporary directory. */
+  prefix?: string;
 }
 
 export class Gateway {
@@ -140,11 +144,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const proxyPort = await freePort();
   const statusPort = await freePort();
   const accessLogPath = path.join(dir, 'access.log');
-  const proc = spawn(process.execPath, [BIN, 'start', '--config', configPath, ...(opts.args ?? [])], {
+  const proc = spawn(process.execPath, [BIN, 'start', ...(opts.database === true ? [] : ['--config', configPath]), ...(opts.args ?? [])], {
     cwd: ROOT,
     env: {
       ...process.env,
-      TURNPIKE_PREFIX: path.join(dir, 'prefix'),
+      TURNPIKE_PREFIX: opts.prefix ?? path.join(dir, 'prefix'),
       TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}${opts.extraListen !== undefined ? ', ' + opts.extraListen : ''}`,
       TURNPIKE_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
       TURNPIKE_ADMIN_LISTEN: 'off',

@@ -53,7 +53,8 @@ function relax(s: Json): Json {
   return s;
 }
 
-function input(entity: TSchema, opts: { omit?: string[]; extra?: Json; required?: string[] } = {}): Json {
+/** The input form of an entity: its fields (nested records with defaults may be partial), `required` as given. */
+export function input(entity: TSchema, opts: { omit?: string[]; extra?: Json; required?: string[] } = {}): Json {
   const src = (entity as unknown as Json).properties as Json;
   const properties: Json = {};
   for (const [k, v] of Object.entries(src)) if (!opts.omit?.includes(k)) properties[k] = relax(v as Json);

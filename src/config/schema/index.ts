@@ -7,4 +7,5 @@ export * from './consumer.js';
 export * from './plugin.js';
 export * from './certificate.js';
 export * from './ca-certificate.js';
+export * from './credentials.js';
 export * from './declarative.js';
