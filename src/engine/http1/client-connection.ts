@@ -6,6 +6,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { tooDeep } from '../tls/chain-depth.js';
+import { upstreamTlsOptions } from '../tls/upstream-options.js';
 import type { UpstreamTls } from '../../snapshot/types.js';
 import { ChunkedError, ChunkedParser } from './chunked.js';
 import { Framing, parseResponseHead, ResponseHead } from './response-head.js';
@@ -117,15 +118,7 @@ export class ClientConnection implements Expirable {
       this.socket.on('connect', () => this.onConnect());
     } else {
       // TLS sockets do not take `onread`: their decrypted reads arrive as 'data' chunks.
-      const s = tls.connect({
-        host,
-        port,
-        servername: upstreamTls.servername ?? undefined,
-        rejectUnauthorized: upstreamTls.verify,
-        minVersion: 'TLSv1.2',
-        ...(upstreamTls.secureContext !== null ? { secureContext: upstreamTls.secureContext } : {}),
-        ALPNProtocols: ['http/1.1'],
-      });
+      const s = tls.connect(upstreamTlsOptions(upstreamTls, host, port, ['http/1.1']));
       s.setNoDelay(true);
       s.on('data', (chunk: Buffer) => this.onData(chunk));
       s.on('secureConnect', () => {

@@ -18,6 +18,7 @@ import type { BalanceContext, Endpoint } from '../../upstream/types.js';
 import { plainIp } from '../../router/stream.js';
 import { MAX_HELLO_BYTES, peekClientHello } from './client-hello.js';
 import { tooDeep } from '../tls/chain-depth.js';
+import { upstreamTlsOptions } from '../tls/upstream-options.js';
 
 export interface StreamContext {
   snapshot: Snapshot;
@@ -188,14 +189,9 @@ export class StreamConnection implements BalanceContext {
       t === null
         ? net.connect({ host: ep.host, port: ep.port, allowHalfOpen: true, noDelay: true })
         : tls.connect({
-            host: ep.host,
-            port: ep.port,
+            ...upstreamTlsOptions(t, ep.host, ep.port),
             // Documented for tls.connect (half-close is relayed) though missing from @types/node.
             ...({ allowHalfOpen: true } as object),
-            servername: t.servername ?? undefined,
-            rejectUnauthorized: t.verify,
-            minVersion: 'TLSv1.2',
-            ...(t.secureContext !== null ? { secureContext: t.secureContext } : {}),
           });
     if (t !== null) up.setNoDelay(true);
     this.upstream = up;

@@ -10,20 +10,11 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { UpstreamTls } from '../../snapshot/types.js';
 import { H2UpstreamStream } from './stream.js';
+import { tooDeep } from '../tls/chain-depth.js';
+import { upstreamTlsOptions } from '../tls/upstream-options.js';
 
 /** Streams assumed allowed before the peer's SETTINGS arrive (RFC 9113 §6.5.2 recommends at least 100). */
 const INITIAL_STREAM_LIMIT = 100;
-
-/** Certificates in the chain the upstream presented (leaf included), for tls_verify_depth. */
-function chainDepth(s: tls.TLSSocket): number {
-  let n = 0;
-  const seen = new Set<string>();
-  for (let c: tls.DetailedPeerCertificate | undefined = s.getPeerCertificate(true); c !== undefined && c.fingerprint256 !== undefined && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
-    seen.add(c.fingerprint256);
-    n++;
-  }
-  return n;
-}
 
 export class UpstreamSession {
   readonly session: ClientHttp2Session;
@@ -50,22 +41,14 @@ export class UpstreamSession {
       createConnection: () =>
         upstreamTls === null
           ? net.connect({ host, port, noDelay: true })
-          : tls.connect({
-              host,
-              port,
-              servername: upstreamTls.servername ?? undefined,
-              rejectUnauthorized: upstreamTls.verify,
-              minVersion: 'TLSv1.2',
-              ...(upstreamTls.secureContext !== null ? { secureContext: upstreamTls.secureContext } : {}),
-              ALPNProtocols: ['h2'],
-            }),
+          : tls.connect(upstreamTlsOptions(upstreamTls, host, port, ['h2'])),
     });
     const s = this.session;
     s.on('connect', (_session, socket) => {
       if (upstreamTls !== null) {
         const t = socket as tls.TLSSocket;
         if (t.alpnProtocol !== 'h2') return this.failConnect(`the upstream did not negotiate HTTP/2 over TLS (ALPN: ${t.alpnProtocol === false ? 'none' : String(t.alpnProtocol)}); use protocol https for an HTTP/1.1 upstream`);
-        if (upstreamTls.verify && upstreamTls.verifyDepth !== null && chainDepth(t) > upstreamTls.verifyDepth + 1) {
+        if (upstreamTls.verify && tooDeep(t, upstreamTls.verifyDepth)) {
           return this.failConnect(`certificate chain longer than tls_verify_depth ${upstreamTls.verifyDepth}`);
         }
       }
