@@ -131,70 +131,47 @@ const nginx: Contender = {
   },
 };
 
-/** nginx terminating TLS (HTTP/1.1) with the bench certificate, proxying plain HTTP upstream. */
-const nginxHttps: Contender = {
-  id: 'nginx-https',
-  label: 'nginx, 1 worker, HTTPS',
-  start: async (ctx) => {
-    const port = await freePort();
-    const cert = await benchCertificate(ctx.workDir);
-    const body = [
-      '  upstream bench_upstream {',
-      `    server 127.0.0.1:${ctx.upstreamPort};`,
-      '    keepalive 64;',
-      '    keepalive_requests 1000000;',
-      '  }',
-      '  server {',
-      `    listen 127.0.0.1:${port} ssl backlog=4096;`,
-      `    ssl_certificate ${cert.certFile};`,
-      `    ssl_certificate_key ${cert.keyFile};`,
-      '    ssl_protocols TLSv1.2 TLSv1.3;',
-      '    ssl_session_cache shared:SSL:10m;',
-      '    location / {',
-      '      proxy_pass http://bench_upstream;',
-      '      proxy_http_version 1.1;',
-      '      proxy_set_header Connection "";',
-      '    }',
-      '  }',
-    ].join('\n');
-    const { proc, argv } = await startNginx(ctx.workDir, 'nginx-https', ctx.proxyCpu, body, port, 'https');
-    return { url: `https://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
-  },
-};
+/**
+ * nginx terminating TLS with the bench certificate, proxying plain HTTP upstream: HTTP/1.1
+ * (`nginx-https`) or HTTP/2 over ALPN h2 (`nginx-h2`).
+ */
+function nginxTls(id: string, label: string, http2: boolean): Contender {
+  return {
+    id,
+    label,
+    ...(http2 ? { protocol: 'h2' as const } : {}),
+    start: async (ctx) => {
+      const port = await freePort();
+      const cert = await benchCertificate(ctx.workDir);
+      const body = [
+        '  upstream bench_upstream {',
+        `    server 127.0.0.1:${ctx.upstreamPort};`,
+        '    keepalive 64;',
+        '    keepalive_requests 1000000;',
+        '  }',
+        '  server {',
+        `    listen 127.0.0.1:${port} ssl${http2 ? ' http2' : ''} backlog=4096;`,
+        `    ssl_certificate ${cert.certFile};`,
+        `    ssl_certificate_key ${cert.keyFile};`,
+        '    ssl_protocols TLSv1.2 TLSv1.3;',
+        '    ssl_session_cache shared:SSL:10m;',
+        // BENCH.md: h2 connections count requests against keepalive_requests too.
+        ...(http2 ? ['    keepalive_requests 1000000;'] : []),
+        '    location / {',
+        '      proxy_pass http://bench_upstream;',
+        '      proxy_http_version 1.1;',
+        '      proxy_set_header Connection "";',
+        '    }',
+        '  }',
+      ].join('\n');
+      const { proc, argv } = await startNginx(ctx.workDir, id, ctx.proxyCpu, body, port, 'https');
+      return { url: `https://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
+    },
+  };
+}
 
-/** nginx terminating TLS with HTTP/2 (ALPN h2), the same bench certificate, proxying plain HTTP upstream. */
-const nginxH2: Contender = {
-  id: 'nginx-h2',
-  label: 'nginx, 1 worker, HTTP/2 (h2load)',
-  protocol: 'h2',
-  start: async (ctx) => {
-    const port = await freePort();
-    const cert = await benchCertificate(ctx.workDir);
-    const body = [
-      '  upstream bench_upstream {',
-      `    server 127.0.0.1:${ctx.upstreamPort};`,
-      '    keepalive 64;',
-      '    keepalive_requests 1000000;',
-      '  }',
-      '  server {',
-      `    listen 127.0.0.1:${port} ssl http2 backlog=4096;`,
-      `    ssl_certificate ${cert.certFile};`,
-      `    ssl_certificate_key ${cert.keyFile};`,
-      '    ssl_protocols TLSv1.2 TLSv1.3;',
-      '    ssl_session_cache shared:SSL:10m;',
-      // BENCH.md: h2 connections count requests against keepalive_requests too.
-      '    keepalive_requests 1000000;',
-      '    location / {',
-      '      proxy_pass http://bench_upstream;',
-      '      proxy_http_version 1.1;',
-      '      proxy_set_header Connection "";',
-      '    }',
-      '  }',
-    ].join('\n');
-    const { proc, argv } = await startNginx(ctx.workDir, 'nginx-h2', ctx.proxyCpu, body, port, 'https');
-    return { url: `https://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
-  },
-};
+const nginxHttps = nginxTls('nginx-https', 'nginx, 1 worker, HTTPS', false);
+const nginxH2 = nginxTls('nginx-h2', 'nginx, 1 worker, HTTP/2 (h2load)', true);
 
 const haproxy: Contender = {
   id: 'haproxy',
