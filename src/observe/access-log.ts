@@ -25,7 +25,6 @@ export interface AccessLogEntry {
   error: string;
 }
 
-/** One line per stream (L4) connection, written when it closes. */
 /** The fields both kinds of line end with: target, bytes, service, route, error; closes the object. */
 function lineTail(e: { target: string; bytesIn: number; bytesOut: number; service: string; route: string; error: string }): string {
   return (
@@ -38,6 +37,7 @@ function lineTail(e: { target: string; bytesIn: number; bytesOut: number; servic
   );
 }
 
+/** One line per stream (L4) connection, written when it closes. */
 export interface StreamLogEntry {
   /** 'tcp', 'tls_passthrough' or 'tls' (what the route matched as), or '' when nothing matched. On an ssl listener bytes are the decrypted ones. */
   protocol: string;
