@@ -47,8 +47,8 @@ export class Authenticator {
     await this.loading;
   }
 
-  /** The actor of a request, or an HttpError 401/403. */
-  async authenticate(method: string, headers: Record<string, string | string[] | undefined>): Promise<Actor> {
+  /** The actor of a request, or an HttpError 401. */
+  async authenticate(headers: Record<string, string | string[] | undefined>): Promise<Actor> {
     await this.refresh();
     const required = this.bootstrapHash !== null || this.tokens.size > 0;
     const presented = bearer(headers);
@@ -66,10 +66,14 @@ export class Authenticator {
     if (actor === null) {
       throw new HttpError(401, 'Unauthorized: invalid token', {}, { 'www-authenticate': 'Bearer realm="turnpike-admin", error="invalid_token"' });
     }
+    return actor;
+  }
+
+  /** 403 when the actor's role does not allow the method. */
+  authorize(actor: Actor, method: string): void {
     if (!allows(actor.role, method)) {
       throw new HttpError(403, `Forbidden: the token "${actor.name}" has the ${actor.role} role, which cannot ${method}; use a token with the admin role`);
     }
-    return actor;
   }
 }
 

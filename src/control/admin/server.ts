@@ -83,7 +83,8 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, deps: 
     if (method === 'OPTIONS') {
       out = { status: 204, headers: { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' } };
     } else {
-      actor = await auth.authenticate(method, req.headers);
+      actor = await auth.authenticate(req.headers);
+      auth.authorize(actor, method);
       const raw = await readBody(req);
       const contentType = String(req.headers['content-type'] ?? '');
       const isConfig = segments.length === 1 && segments[0] === 'config';
