@@ -58,6 +58,27 @@ export interface Settings {
   http2MaxConcurrentStreams: number;
   /** HTTP/2 listeners: streams a client may reset (or cancel before the response ends) per 10 s before its connection gets GOAWAY (rapid reset). */
   http2MaxResets: number;
+  /** Hybrid mode (Kong's cluster_* settings); see src/control/cluster/. */
+  cluster: ClusterSettings;
+}
+
+export interface ClusterSettings {
+  /** Control plane: where data planes connect (cluster_listen). */
+  listen: ListenAddress[];
+  /** Data plane: the control plane's host:port (cluster_control_plane). */
+  controlPlane: { host: string; port: number } | null;
+  /** PEM file paths or inline PEM (cluster_cert / cluster_cert_key). */
+  cert: string | null;
+  certKey: string | null;
+  /** shared: both sides present the same certificate; pki: both are checked against cluster_ca_cert. */
+  mtls: 'shared' | 'pki';
+  caCert: string | null;
+  /** pki mode: the name the control plane's certificate must carry (default: the host of cluster_control_plane). */
+  serverName: string | null;
+  /** Heartbeat period, ms (cluster_ping_interval, seconds; Turnpike's own setting). */
+  pingIntervalMs: number;
+  /** Data plane: the longest pause between reconnect attempts, ms (cluster_max_reconnect_delay, seconds). */
+  maxReconnectDelayMs: number;
 }
 
 export class SettingsError extends Error {}
@@ -72,6 +93,8 @@ const KNOWN = [
   'passive_recovery_timeout', 'plugins', 'client_body_buffer_limit', 'stream_listen',
   'ssl_cert', 'ssl_cert_key', 'ssl_protocols', 'ssl_cipher_suite', 'ssl_ciphers',
   'http2_max_concurrent_streams', 'http2_max_resets', 'admin_token', 'admin_token_file',
+  'cluster_listen', 'cluster_control_plane', 'cluster_cert', 'cluster_cert_key', 'cluster_mtls', 'cluster_ca_cert',
+  'cluster_server_name', 'cluster_ping_interval', 'cluster_max_reconnect_delay',
   ...DATABASE_SETTING_NAMES,
 ] as const;
 
@@ -130,6 +153,45 @@ function int(name: string, value: string | undefined, def: number, min: number, 
   return n;
 }
 
+function seconds(name: string, value: string | undefined, def: number, min: number, max: number): number {
+  if (value === undefined) return def * 1000;
+  if (!/^\d+(\.\d+)?$/.test(value.trim())) throw new SettingsError(`${name}: "${value}" is not a number of seconds (expected ${min}..${max}, e.g. 10 or 0.5)`);
+  const n = Number(value.trim());
+  if (n < min || n > max) throw new SettingsError(`${name}: ${n} is out of range (expected ${min}..${max} seconds)`);
+  return Math.round(n * 1000);
+}
+
+function pemSetting(v: string | undefined): string | null {
+  if (v === undefined || v.trim() === '') return null;
+  return v.includes('-----BEGIN ') ? v : path.resolve(v.trim());
+}
+
+function clusterSettings(raw: RawSettings): ClusterSettings {
+  let controlPlane: ClusterSettings['controlPlane'] = null;
+  if (raw.cluster_control_plane !== undefined) {
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s\[\]]+)):(\d{1,5})$/.exec(raw.cluster_control_plane.trim());
+    if (m === null || Number(m[3]) < 1 || Number(m[3]) > 65535) {
+      throw new SettingsError(`cluster_control_plane: "${raw.cluster_control_plane}" is not host:port; e.g. "cp.internal:8005"`);
+    }
+    controlPlane = { host: m[1] ?? m[2], port: Number(m[3]) };
+  }
+  const listen = parseListen('cluster_listen', raw.cluster_listen ?? '0.0.0.0:8005');
+  for (const a of listen) {
+    if (a.ssl || a.http2) throw new SettingsError(`cluster_listen: "${a.spec}": the cluster listener is always mutual TLS; give "host:port" without flags`);
+  }
+  return {
+    listen,
+    controlPlane,
+    cert: pemSetting(raw.cluster_cert),
+    certKey: pemSetting(raw.cluster_cert_key),
+    mtls: oneOf('cluster_mtls', raw.cluster_mtls, 'shared', ['shared', 'pki'] as const),
+    caCert: pemSetting(raw.cluster_ca_cert),
+    serverName: raw.cluster_server_name?.trim() || null,
+    pingIntervalMs: seconds('cluster_ping_interval', raw.cluster_ping_interval, 10, 0.1, 3600),
+    maxReconnectDelayMs: seconds('cluster_max_reconnect_delay', raw.cluster_max_reconnect_delay, 30, 0.5, 3600),
+  };
+}
+
 function oneOf<T extends string>(name: string, value: string | undefined, def: T, valid: readonly T[]): T {
   if (value === undefined) return def;
   if (!(valid as readonly string[]).includes(value)) throw new SettingsError(`${name}: "${value}" is not valid; use one of ${valid.join(', ')}`);
@@ -139,7 +201,8 @@ function oneOf<T extends string>(name: string, value: string | undefined, def: T
 export function resolveSettings(raw: RawSettings): Settings {
   const config = raw.declarative_config ?? null;
   const prefix = path.resolve(raw.prefix ?? './.turnpike');
-  const database = oneOf('database', raw.database, config !== null ? 'off' : 'sqlite', ['off', 'sqlite', 'postgres'] as const);
+  // A data plane has no database (Kong's DP runs with database=off): off is its default.
+  const database = oneOf('database', raw.database, config !== null || raw.role === 'data_plane' ? 'off' : 'sqlite', ['off', 'sqlite', 'postgres'] as const);
   const trustedIps = (raw.trusted_ips ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   for (const t of trustedIps) {
     if (t === 'unix:') continue;
@@ -203,6 +266,7 @@ export function resolveSettings(raw: RawSettings): Settings {
     tls,
     http2MaxConcurrentStreams: int('http2_max_concurrent_streams', raw.http2_max_concurrent_streams, 128, 1, 65535),
     http2MaxResets: int('http2_max_resets', raw.http2_max_resets, 100, 1, 1000000),
+    cluster: clusterSettings(raw),
   };
 }
 

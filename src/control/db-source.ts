@@ -18,6 +18,7 @@ export class DatabaseSource implements ConfigSource {
   private onChange: ((trigger: string) => void) | null = null;
   private stopFeed: (() => void) | null = null;
   private readonly cacheFile: string;
+  private lastText: { hash: string; text: string } | null = null;
 
   constructor(
     private readonly db: DatabaseSettings,
@@ -61,8 +62,16 @@ export class DatabaseSource implements ConfigSource {
       throw err;
     }
     const res = parseDeclarative(text, this.label, this.registry);
-    if (res.ok) this.writeCache(text);
+    if (res.ok) {
+      this.writeCache(text);
+      this.lastText = { hash: res.hash, text };
+    }
     return res;
+  }
+
+  /** The declarative text (JSON) last read with this hash, for a control plane to push; null if another was read since. */
+  declarativeText(hash: string): string | null {
+    return this.lastText?.hash === hash ? this.lastText.text : null;
   }
 
   /** The configuration last read from the database, when the database cannot be read at start. */
@@ -75,7 +84,9 @@ export class DatabaseSource implements ConfigSource {
     } catch {
       return null;
     }
-    return { result: parseDeclarative(text, this.cacheFile, this.registry), writtenAt: stat.mtime };
+    const result = parseDeclarative(text, this.cacheFile, this.registry);
+    if (result.ok) this.lastText = { hash: result.hash, text };
+    return { result, writtenAt: stat.mtime };
   }
 
   private writeCache(text: string): void {

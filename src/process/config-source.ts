@@ -14,7 +14,11 @@ export interface ConfigSource {
   /** Calls `onChange(trigger)` when the configuration may have changed; returns a stop function. */
   watch(onChange: (trigger: string) => void): () => void;
   close(): Promise<void>;
+  /** Told whether what read() returned last was validated and served (a data plane acks or nacks it). */
+  settled?(outcome: LoadOutcome): void;
 }
+
+export type LoadOutcome = { ok: true; hash: string } | { ok: false; error: string };
 
 /** The source cannot be read right now (the database is away): keep serving, try again later. */
 export class SourceUnavailable extends Error {}

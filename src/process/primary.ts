@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Settings } from '../cli/settings.js';
 import { formatConfigErrors } from '../config/load.js';
-import { FileSource, SourceUnavailable, type ConfigSource } from './config-source.js';
+import { FileSource, SourceUnavailable, type ConfigSource, type LoadOutcome } from './config-source.js';
 import { DatabaseSource } from '../control/db-source.js';
 import type { Config } from '../config/types.js';
 import { nodeRegistry } from '../plugins/node-registry.js';
@@ -23,6 +23,11 @@ import type { PrimaryMessage, WorkerMessage, WorkerStats } from './messages.js';
 import { VERSION } from '../version.js';
 import { ensureDefaultCertificate, readPemPairs, type TlsOptions } from '../engine/tls/index.js';
 import { startAdminNode, type AdminNode } from '../control/admin/node.js';
+import { checkHybridRole } from '../control/cluster/role.js';
+import { ClusterServer } from '../control/cluster/server.js';
+import { ClusterSource } from '../control/cluster/source.js';
+import type { ClusterTls } from '../control/cluster/tls.js';
+import { nodeId } from '../control/node-id.js';
 
 export class StartupError extends Error {}
 
@@ -81,22 +86,42 @@ async function checkBindable(setting: string, host: string, port: number, spec: 
 
 export async function runPrimary(settings: Settings, workerEntry: string): Promise<void> {
   const log: Logger = pino({ level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
-  if (settings.role !== 'traditional') throw new StartupError(`role "${settings.role}" is not available yet; use --role traditional`);
-  if (settings.config !== null && settings.database !== 'off') throw new StartupError(`with --config (DB-less mode) the database must be "off", not "${settings.database}"; leave out --config to run on the database`);
-  if (settings.config === null && settings.db === null) throw new StartupError('no configuration: pass --config FILE (DB-less mode) or run on a database (--database sqlite or postgres)');
+  // Hybrid mode (src/control/cluster/): a control plane serves data planes from its database
+  // and proxies nothing; a data plane serves what its control plane pushes.
+  let clusterTls: ClusterTls | null;
+  try {
+    clusterTls = checkHybridRole(settings);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
+  const controlPlane = settings.role === 'control_plane';
+  const dataPlane = settings.role === 'data_plane';
+  if (controlPlane) settings = { ...settings, proxyListen: [], streamListen: [] };
+  if (!dataPlane && settings.config !== null && settings.database !== 'off') throw new StartupError(`with --config (DB-less mode) the database must be "off", not "${settings.database}"; leave out --config to run on the database`);
+  if (!dataPlane && settings.config === null && settings.db === null) throw new StartupError('no configuration: pass --config FILE (DB-less mode) or run on a database (--database sqlite or postgres)');
   let registry: PluginRegistry;
   try {
     registry = await nodeRegistry(settings.plugins);
   } catch (err) {
     throw new StartupError(`plugins: ${(err as Error).message}`);
   }
-  const dbSource = settings.config === null ? new DatabaseSource(settings.db!, settings.prefix, registry) : null;
-  const fileSource = dbSource === null ? new FileSource(path.resolve(settings.config!), registry) : null;
-  const source: ConfigSource = dbSource ?? fileSource!;
+  const dbSource = settings.config === null && !dataPlane ? new DatabaseSource(settings.db!, settings.prefix, registry) : null;
+  const clusterSource = dataPlane ? new ClusterSource(settings.cluster, clusterTls!, settings.prefix, nodeId(settings.prefix), registry, log) : null;
+  const fileSource = dbSource === null && clusterSource === null ? new FileSource(path.resolve(settings.config!), registry) : null;
+  const source: ConfigSource = dbSource ?? clusterSource ?? fileSource!;
+  const startingSnapshot = clusterSource?.startingPoint() ?? null;
   let current: { config: Config; hash: string };
   let startedFromCache = false;
   try {
-    current = await loadAndCheck(source, registry, settings.tls);
+    current = await loadAndCheck(source, registry, settings.tls).catch(async (err: unknown) => {
+      // A data plane whose saved snapshot no longer loads (e.g. a plugin was removed) starts
+      // empty and waits for its control plane rather than not starting.
+      if (clusterSource === null || !(err instanceof StartupError)) throw err;
+      log.warn(`the saved configuration snapshot is refused (${err.message}); starting with an empty configuration until the control plane sends one`);
+      clusterSource.settled({ ok: false, error: err.message });
+      return loadAndCheck(source, registry, settings.tls);
+    });
+    source.settled?.({ ok: true, hash: current.hash });
   } catch (err) {
     if (!(err instanceof SourceUnavailable)) {
       await source.close().catch(() => {});
@@ -121,6 +146,16 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   for (const a of settings.statusListen) await checkBindable('status_listen', a.host, a.port, a.spec);
   for (const a of settings.adminListen) await checkBindable('admin_listen', a.host, a.port, a.spec);
   for (const a of settings.streamListen) await checkBindable('stream_listen', a.host, a.port, a.spec);
+  let clusterServer: ClusterServer | null = null;
+  if (controlPlane) {
+    try {
+      clusterServer = await ClusterServer.start({ listen: settings.cluster.listen, tls: clusterTls!, log, pingIntervalMs: settings.cluster.pingIntervalMs });
+    } catch (err) {
+      await source.close().catch(() => {});
+      throw new StartupError((err as Error).message);
+    }
+    clusterServer.publish(dbSource!.declarativeText(current.hash)!, current.hash);
+  }
   let defaultCertNote: string | null = null;
   if (served.some((a) => a.ssl) || settings.streamListen.some((a) => a.ssl) || settings.adminListen.some((a) => a.ssl)) {
     if (settings.sslCert.length === 0 && settings.sslCertKey.length === 0) {
@@ -188,7 +223,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   function fork(index: number): void {
     // Workers never open the database nor serve the Admin API: those settings (a password,
     // the admin token) stay here.
-    const worker = cluster.fork({ TURNPIKE_WORKER_INDEX: String(index), TURNPIKE_WORKER_SETTINGS: JSON.stringify({ ...settings, db: null, adminToken: null }) });
+    const worker = cluster.fork({ TURNPIKE_WORKER_INDEX: String(index), TURNPIKE_WORKER_SETTINGS: JSON.stringify({ ...settings, db: null, adminToken: null, cluster: { ...settings.cluster, certKey: null } }) });
     const slot: WorkerSlot = { index, worker, ready: false, hash: null };
     slots.set(index, slot);
     worker.on('error', (err: Error) => log.warn({ worker: index }, `IPC with worker ${index} failed: ${err.message}`));
@@ -253,10 +288,10 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     });
   }
 
-  startProber(current.config, current.hash);
-  for (let i = 0; i < settings.workers; i++) fork(i);
+  if (!controlPlane) startProber(current.config, current.hash);
+  for (let i = 0; i < (controlPlane ? 0 : settings.workers); i++) fork(i);
   try {
-    await allReady;
+    if (!controlPlane) await allReady;
   } catch (err) {
     shuttingDown = true;
     for (const s of slots.values()) s.worker.process.kill('SIGKILL');
@@ -295,11 +330,13 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
         return;
       }
       reloadsFailed++;
+      afterLoad({ ok: false, error: (err as Error).message });
       lastReload = { ok: false, at: new Date().toISOString(), hash: current.hash, error: (err as Error).message, trigger };
       log.error({ trigger }, `reload refused, still serving the previous configuration (${current.hash.slice(0, 12)}): ${(err as Error).message}`);
       return;
     }
     reloadsOk++;
+    afterLoad({ ok: true, hash: next.hash });
     lastReload = { ok: true, at: new Date().toISOString(), hash: next.hash, error: null, trigger };
     if (next.hash === current.hash) {
       log.info({ trigger, hash: next.hash }, 'reload: configuration unchanged');
@@ -307,7 +344,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     }
     current = next;
     try {
-      startProber(current.config, current.hash);
+      if (!controlPlane) startProber(current.config, current.hash);
     } catch (err) {
       log.error(`health checks could not be updated for the new configuration: ${(err as Error).message}`);
     }
@@ -316,6 +353,15 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   }
 
   let dbRetryMs = 0;
+
+  /** After a reload: a data plane acks or nacks it; a control plane pushes what it now serves. */
+  function afterLoad(outcome: LoadOutcome): void {
+    source.settled?.(outcome);
+    if (clusterServer !== null && outcome.ok) {
+      const text = dbSource!.declarativeText(outcome.hash);
+      if (text !== null) clusterServer.publish(text, outcome.hash);
+    }
+  }
 
   // Reload serialisation: one at a time, the latest request wins.
   let reloading: Promise<void> | null = null;
@@ -370,7 +416,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   fs.writeFileSync(pidFile, String(process.pid));
 
   const proxyAddrs = served.map((a) => `${a.ssl ? 'https' : 'http'}://${a.host}:${a.port}`);
-  log.info({ version: VERSION, workers: settings.workers, config: source.label, hash: current.hash, proxy: proxyAddrs, status: settings.statusListen.map((a) => `${a.host}:${a.port}`) }, `Turnpike ${VERSION} started: proxy on ${proxyAddrs.join(', ')}`);
+  log.info({ version: VERSION, role: settings.role, workers: controlPlane ? 0 : settings.workers, config: source.label, hash: current.hash, proxy: proxyAddrs, status: settings.statusListen.map((a) => `${a.host}:${a.port}`) }, `Turnpike ${VERSION} started: ${controlPlane ? 'control plane' : `proxy on ${proxyAddrs.join(', ')}`}`);
   const streamAddrs = settings.streamListen.filter((a) => !a.ssl).map((a) => `tcp://${a.host}:${a.port}`);
   if (streamAddrs.length > 0) log.info({ stream: streamAddrs }, `stream listeners (tcp, tls_passthrough routes) on ${streamAddrs.join(', ')}`);
   const tlsStreamAddrs = settings.streamListen.filter((a) => a.ssl).map((a) => `tls://${a.host}:${a.port}`);
@@ -379,6 +425,12 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     if (a.http2) log.info(`proxy_listen "${a.spec}": HTTP/2 ${a.ssl ? 'over TLS (ALPN h2, with http/1.1 for clients without h2)' : 'cleartext with prior knowledge (h2c); HTTP/1.1 on the same port'}`);
   }
   if (defaultCertNote !== null) log.info(defaultCertNote);
+  if (clusterServer !== null) log.info({ cluster: clusterServer.addresses(), mtls: settings.cluster.mtls }, `role control_plane: no proxy workers and no proxy listeners; data planes connect to cluster_listen ${clusterServer.addresses().join(', ')} (mutual TLS, ${settings.cluster.mtls})`);
+  if (clusterSource !== null) {
+    log.info(startingSnapshot !== null
+      ? `role data_plane: started from the configuration snapshot saved at ${startingSnapshot.received_at} (${startingSnapshot.hash.slice(0, 12)}, version ${startingSnapshot.version}); connecting to the ${clusterSource.label}`
+      : `role data_plane: no saved configuration; serving an empty one (404 for every request) until the ${clusterSource.label} sends one`);
+  }
   let admin: AdminNode | null = null;
   if (settings.adminListen.length > 0 && settings.role !== 'data_plane') {
     try {
@@ -395,7 +447,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
           await reloadNow('POST /config');
           return current.hash === result.hash ? null : (lastReload.error ?? 'the configuration was not applied');
         },
-        dataPlanes: null,
+        dataPlanes: clusterServer !== null ? () => clusterServer!.dataPlanes() : null,
       });
     } catch (err) {
       log.error(`the Admin API could not start: ${(err as Error).message}`);
@@ -409,6 +461,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     log.info({ signal }, `received ${signal}: draining connections (up to ${settings.drainTimeout} ms), then exiting`);
     stopWatching();
     await admin?.close().catch(() => {});
+    await clusterServer?.close().catch(() => {});
     await source.close().catch(() => {});
     const exits = [...slots.values()].map((s) => new Promise<void>((resolve) => {
       if (s.worker.isDead()) return resolve();

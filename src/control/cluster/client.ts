@@ -1,0 +1,122 @@
+// A data plane's connection to its control plane: connects over mutual TLS, says hello (its
+// node id, hostname, version and the configuration it serves), pings every interval, hands each
+// pushed configuration to `onConfig`, and sends the acks and nacks. When the connection fails
+// or goes quiet it reconnects, after a pause drawn at random between 0 and a ceiling that
+// doubles per failed attempt from 0.5 s up to cluster_max_reconnect_delay ("full jitter"), so
+// data planes that lost the same control plane do not all come back at the same instant.
+import os from 'node:os';
+import tls from 'node:tls';
+import type { Logger } from 'pino';
+import { VERSION } from '../../version.js';
+import { asControlPlaneMessage, readMessages, send, type ControlPlaneMessage, type DataPlaneMessage } from './protocol.js';
+import { checkPeer, clientOptions, type ClusterTls } from './tls.js';
+
+export interface ClusterClientOptions {
+  host: string;
+  port: number;
+  serverName: string | null;
+  tls: ClusterTls;
+  nodeId: string;
+  log: Logger;
+  pingIntervalMs: number;
+  maxReconnectDelayMs: number;
+  /** The hash of the configuration served now (sent in hello and pings). */
+  configHash(): string | null;
+  onConfig(msg: ControlPlaneMessage & { t: 'config' }): void;
+}
+
+const BASE_DELAY_MS = 500;
+
+export class ClusterClient {
+  private socket: tls.TLSSocket | null = null;
+  private attempt = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private pinger: NodeJS.Timeout | null = null;
+  private closed = false;
+  /** The last failure logged, so an outage logs one line per distinct reason, not per attempt. */
+  private lastFailure = '';
+
+  constructor(private readonly o: ClusterClientOptions) {}
+
+  get connected(): boolean {
+    return this.socket !== null;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** Sends a message now if connected (acks and nacks of a connection that dropped are moot: hello says what is served). */
+  send(msg: DataPlaneMessage): void {
+    if (this.socket !== null) send(this.socket, msg);
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const o = this.o;
+    const where = `${o.host}:${o.port}`;
+    const socket = tls.connect(clientOptions(o.tls, o.host, o.port, o.serverName));
+    let up = false;
+    let failure: string | null = null;
+    socket.once('secureConnect', () => {
+      const refused = checkPeer(o.tls, socket);
+      if (refused !== null) {
+        failure = `refused the control plane at ${where}: ${refused}`;
+        socket.destroy();
+        return;
+      }
+      up = true;
+      this.attempt = 0;
+      this.lastFailure = '';
+      this.socket = socket;
+      socket.setNoDelay(true);
+      o.log.info({ control_plane: where }, `connected to the control plane at ${where}`);
+      send(socket, { t: 'hello', node_id: o.nodeId, hostname: os.hostname(), version: VERSION, config_hash: o.configHash() });
+      this.pinger = setInterval(() => send(socket, { t: 'ping', config_hash: o.configHash() }), o.pingIntervalMs);
+      this.pinger.unref();
+      // The control plane answers every ping; silence for three intervals means it is gone.
+      socket.setTimeout(Math.max(3 * o.pingIntervalMs, 1000), () => {
+        failure = `the control plane at ${where} did not answer for ${Math.max(3 * o.pingIntervalMs, 1000)} ms`;
+        socket.destroy();
+      });
+    });
+    readMessages(socket, (raw) => {
+      const msg = asControlPlaneMessage(raw);
+      if (msg === null) {
+        failure = `the control plane at ${where} sent an unexpected message`;
+        socket.destroy();
+        return;
+      }
+      if (msg.t === 'config') o.onConfig(msg);
+    }, (err) => {
+      failure = `the connection to the control plane at ${where} broke: ${err.message}`;
+    });
+    socket.on('error', (err) => {
+      failure ??= `cannot reach the control plane at ${where}: ${err.message}`;
+    });
+    socket.on('close', () => {
+      if (this.pinger !== null) clearInterval(this.pinger);
+      this.pinger = null;
+      if (this.socket === socket) this.socket = null;
+      if (this.closed) return;
+      const why = failure ?? (up ? `the control plane at ${where} closed the connection` : `the control plane at ${where} closed the connection during the handshake`);
+      const ceiling = Math.min(o.maxReconnectDelayMs, BASE_DELAY_MS * 2 ** this.attempt);
+      this.attempt = Math.min(this.attempt + 1, 30);
+      const delay = Math.floor(Math.random() * ceiling);
+      if (why !== this.lastFailure || up) o.log.warn({ control_plane: where }, `${why}; still serving the current configuration, reconnecting (next attempt in ${delay} ms, then backing off up to ${o.maxReconnectDelayMs / 1000} s)`);
+      this.lastFailure = why;
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.connect();
+      }, delay);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.pinger !== null) clearInterval(this.pinger);
+    this.socket?.destroy();
+    this.socket = null;
+  }
+}
