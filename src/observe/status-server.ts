@@ -14,6 +14,8 @@ export interface StatusSources {
   lastReload(): unknown;
   workerSlots(): { index: number; pid: number; ready: boolean; hash: string | null }[];
   startedAt: number;
+  /** Readiness when it is not "every worker ready" (a control plane has no workers). */
+  ready?(): boolean;
 }
 
 /** Per-cluster target health merged across workers (worst state wins). */
@@ -63,7 +65,7 @@ export async function startStatusServer(addrs: ListenAddress[], src: StatusSourc
       const facts = src.facts();
       const slots = src.workerSlots();
       if (url.pathname === '/status/ready') {
-        const ready = slots.length > 0 && slots.every((s) => s.ready);
+        const ready = src.ready !== undefined ? src.ready() : slots.length > 0 && slots.every((s) => s.ready);
         return json(res, ready ? 200 : 503, { ready });
       }
       const health = mergeHealth(stats);

@@ -410,6 +410,8 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     lastReload: () => lastReload,
     workerSlots: () => [...slots.values()].map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, ready: s.ready, hash: s.hash })),
     startedAt,
+    // A control plane proxies nothing: it is ready once it serves data planes.
+    ...(controlPlane ? { ready: () => true } : {}),
   });
 
   const pidFile = path.join(settings.prefix, 'turnpike.pid');

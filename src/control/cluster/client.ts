@@ -27,6 +27,11 @@ export interface ClusterClientOptions {
 
 const BASE_DELAY_MS = 500;
 
+/** The pause before reconnect attempt `attempt` (0-based): uniform in [0, min(max, 0.5 s · 2^attempt)). */
+export function reconnectDelay(attempt: number, maxMs: number, random: () => number = Math.random): number {
+  return Math.floor(random() * Math.min(maxMs, BASE_DELAY_MS * 2 ** Math.min(attempt, 30)));
+}
+
 export class ClusterClient {
   private socket: tls.TLSSocket | null = null;
   private attempt = 0;
@@ -71,7 +76,7 @@ export class ClusterClient {
       this.socket = socket;
       socket.setNoDelay(true);
       o.log.info({ control_plane: where }, `connected to the control plane at ${where}`);
-      send(socket, { t: 'hello', node_id: o.nodeId, hostname: os.hostname(), version: VERSION, config_hash: o.configHash() });
+      send(socket, { t: 'hello', node_id: o.nodeId, hostname: os.hostname(), version: VERSION, config_hash: o.configHash(), ping_interval_ms: o.pingIntervalMs });
       this.pinger = setInterval(() => send(socket, { t: 'ping', config_hash: o.configHash() }), o.pingIntervalMs);
       this.pinger.unref();
       // The control plane answers every ping; silence for three intervals means it is gone.
@@ -100,9 +105,8 @@ export class ClusterClient {
       if (this.socket === socket) this.socket = null;
       if (this.closed) return;
       const why = failure ?? (up ? `the control plane at ${where} closed the connection` : `the control plane at ${where} closed the connection during the handshake`);
-      const ceiling = Math.min(o.maxReconnectDelayMs, BASE_DELAY_MS * 2 ** this.attempt);
+      const delay = reconnectDelay(this.attempt, o.maxReconnectDelayMs);
       this.attempt = Math.min(this.attempt + 1, 30);
-      const delay = Math.floor(Math.random() * ceiling);
       if (why !== this.lastFailure || up) o.log.warn({ control_plane: where }, `${why}; still serving the current configuration, reconnecting (next attempt in ${delay} ms, then backing off up to ${o.maxReconnectDelayMs / 1000} s)`);
       this.lastFailure = why;
       this.timer = setTimeout(() => {

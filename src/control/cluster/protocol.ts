@@ -2,7 +2,7 @@
 // each in a frame of a 4-byte big-endian length and that many bytes of UTF-8, over mutual TLS
 // (node:tls; see tls.ts).
 //
-//   data plane → control plane   hello  {node_id, hostname, version, config_hash}   first frame
+//   data plane → control plane   hello  {node_id, hostname, version, config_hash, ping_interval_ms}   first frame
 //                                ping   {config_hash}                               every cluster_ping_interval
 //                                ack    {hash}          a pushed configuration was validated and is served
 //                                nack   {hash, error}   it was refused; the previous one is still served
@@ -14,7 +14,7 @@
 import type { Socket } from 'node:net';
 
 export type DataPlaneMessage =
-  | { t: 'hello'; node_id: string; hostname: string; version: string; config_hash: string | null }
+  | { t: 'hello'; node_id: string; hostname: string; version: string; config_hash: string | null; ping_interval_ms?: number }
   | { t: 'ping'; config_hash: string | null }
   | { t: 'ack'; hash: string }
   | { t: 'nack'; hash: string; error: string };

@@ -12,6 +12,8 @@ import type { ListenAddress } from '../../cli/settings.js';
 import { asDataPlaneMessage, readMessages, send, type DataPlaneMessage } from './protocol.js';
 import { checkPeer, serverOptions, type ClusterTls } from './tls.js';
 
+const HELLO_TIMEOUT_MS = 10_000;
+
 export type SyncStatus = 'normal' | 'unknown' | 'config_refused';
 
 export interface DataPlaneStatus {
@@ -86,10 +88,10 @@ export class ClusterServer {
     this.sockets.add(socket);
     socket.setNoDelay(true);
     let peer: Peer | null = null;
-    // A data plane says hello at once and pings every interval; silence means it is gone.
-    const silence = Math.max(3 * this.o.pingIntervalMs, 1000);
-    socket.setTimeout(silence, () => {
-      this.o.log.warn({ peer: ip, node_id: peer?.status.id }, `data plane ${peer?.status.id ?? ip} sent nothing for ${silence} ms; closing its connection`);
+    // A data plane says hello at once and then pings at the interval it announces; silence
+    // for three intervals means it is gone.
+    socket.setTimeout(HELLO_TIMEOUT_MS, () => {
+      this.o.log.warn({ peer: ip, node_id: peer?.status.id }, `data plane ${peer?.status.id ?? ip} sent nothing for ${socket.timeout} ms; closing its connection`);
       socket.destroy();
     });
     socket.on('error', (err) => this.o.log.debug({ peer: ip }, `cluster connection: ${err.message}`));
@@ -114,6 +116,8 @@ export class ClusterServer {
           return;
         }
         peer = this.hello(msg, socket, ip);
+        const interval = typeof msg.ping_interval_ms === 'number' && msg.ping_interval_ms > 0 ? msg.ping_interval_ms : this.o.pingIntervalMs;
+        socket.setTimeout(Math.max(3 * interval, 1000));
         return;
       }
       this.onMessage(peer, msg);
