@@ -26,6 +26,7 @@ export interface ClusterClientOptions {
 }
 
 const BASE_DELAY_MS = 500;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** The pause before reconnect attempt `attempt` (0-based): uniform in [0, min(max, 0.5 s · 2^attempt)). */
 export function reconnectDelay(attempt: number, maxMs: number, random: () => number = Math.random): number {
@@ -63,6 +64,13 @@ export class ClusterClient {
     const socket = tls.connect(clientOptions(o.tls, o.host, o.port, o.serverName));
     let up = false;
     let failure: string | null = null;
+    // Until the handshake is done: a control plane that does not answer at all (packets
+    // dropped) is given up on after this long, rather than after the system's TCP timeout.
+    const connectTimeout = (): void => {
+      failure = `no answer from the control plane at ${where} within ${CONNECT_TIMEOUT_MS / 1000} s`;
+      socket.destroy();
+    };
+    socket.setTimeout(CONNECT_TIMEOUT_MS, connectTimeout);
     socket.once('secureConnect', () => {
       const refused = checkPeer(o.tls, socket);
       if (refused !== null) {
@@ -70,8 +78,8 @@ export class ClusterClient {
         socket.destroy();
         return;
       }
+      socket.off('timeout', connectTimeout);
       up = true;
-      this.attempt = 0;
       this.lastFailure = '';
       this.socket = socket;
       socket.setNoDelay(true);
@@ -92,6 +100,9 @@ export class ClusterClient {
         socket.destroy();
         return;
       }
+      // The backoff starts over once the control plane has answered (a control plane that
+      // accepts and then drops the connection, e.g. refusing our certificate, is not retried hot).
+      this.attempt = 0;
       if (msg.t === 'config') o.onConfig(msg);
     }, (err) => {
       failure = `the connection to the control plane at ${where} broke: ${err.message}`;

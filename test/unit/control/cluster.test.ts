@@ -1,10 +1,13 @@
-// Hybrid mode without processes: the frame reader, the reconnect pauses, the cluster settings.
+// Hybrid mode without processes: the frame reader, the reconnect pauses, the cluster settings
+// and what each role needs.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode, FrameReader, MAX_FRAME, ProtocolError, asControlPlaneMessage, asDataPlaneMessage } from '../../../src/control/cluster/protocol.js';
 import { reconnectDelay } from '../../../src/control/cluster/client.js';
 import { resolveSettings, SettingsError } from '../../../src/cli/settings.js';
+import { checkHybridRole } from '../../../src/control/cluster/role.js';
+import { makeCa } from '../../helpers/certs.js';
 
 test('frames: split anywhere, several in one chunk, all come out in order', () => {
   const msgs = [
@@ -67,4 +70,24 @@ test('cluster settings: Kong\'s names and defaults; bad values refused with the 
   assert.throws(() => resolveSettings({ cluster_mtls: 'none' }), (e: Error) => e instanceof SettingsError && /cluster_mtls/.test(e.message));
   assert.throws(() => resolveSettings({ cluster_listen: '0.0.0.0:8005 ssl' }), (e: Error) => e instanceof SettingsError && /cluster_listen/.test(e.message));
   assert.throws(() => resolveSettings({ cluster_ping_interval: '0' }), (e: Error) => e instanceof SettingsError && /cluster_ping_interval/.test(e.message));
+});
+
+test('roles: what each role needs is checked before anything starts, with a message saying what to change', async () => {
+  const pair = await makeCa('cluster');
+  const cert = { cluster_cert: pair.cert, cluster_cert_key: pair.key };
+  const refused = (raw: Record<string, string>, re: RegExp) => assert.throws(() => checkHybridRole(resolveSettings(raw)), re);
+  assert.equal(checkHybridRole(resolveSettings({ declarative_config: 'kong.yml' })), null);
+  refused({ role: 'control_plane', declarative_config: 'kong.yml', ...cert }, /control plane runs on a database/);
+  refused({ role: 'control_plane', database: 'off', ...cert }, /needs a database/);
+  refused({ role: 'control_plane', cluster_listen: 'off', ...cert }, /cluster_listen is "off"/);
+  refused({ role: 'data_plane', declarative_config: 'kong.yml', ...cert }, /takes its configuration from the control plane/);
+  refused({ role: 'data_plane', database: 'sqlite', cluster_control_plane: 'cp:8005', ...cert }, /database must be "off"/);
+  refused({ role: 'data_plane', ...cert }, /needs cluster_control_plane/);
+  refused({ role: 'data_plane', cluster_control_plane: 'cp:8005' }, /cluster_cert is not set/);
+  refused({ role: 'data_plane', cluster_control_plane: 'cp:8005', ...cert, cluster_mtls: 'pki' }, /cluster_ca_cert/);
+  refused({ role: 'data_plane', cluster_control_plane: 'cp:8005', cluster_cert: pair.key, cluster_cert_key: pair.key }, /cluster_cert: not a PEM certificate/);
+  const t = checkHybridRole(resolveSettings({ role: 'data_plane', cluster_control_plane: 'cp:8005', ...cert }));
+  assert.equal(t?.mode, 'shared');
+  assert.match(t?.fingerprint ?? '', /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+  assert.notEqual(checkHybridRole(resolveSettings({ role: 'control_plane', ...cert, prefix: '/tmp/turnpike-unit-cp' })), null);
 });
