@@ -64,6 +64,7 @@ export class ClusterClient {
     const socket = tls.connect(clientOptions(o.tls, o.host, o.port, o.serverName));
     let up = false;
     let failure: string | null = null;
+    let lastHeard = Date.now();
     // Until the handshake is done: a control plane that does not answer at all (packets
     // dropped) is given up on after this long, rather than after the system's TCP timeout.
     const connectTimeout = (): void => {
@@ -79,19 +80,27 @@ export class ClusterClient {
         return;
       }
       socket.off('timeout', connectTimeout);
+      socket.setTimeout(0);
       up = true;
+      lastHeard = Date.now();
       this.lastFailure = '';
       this.socket = socket;
       socket.setNoDelay(true);
       o.log.info({ control_plane: where }, `connected to the control plane at ${where}`);
       send(socket, { t: 'hello', node_id: o.nodeId, hostname: os.hostname(), version: VERSION, config_hash: o.configHash(), ping_interval_ms: o.pingIntervalMs });
-      this.pinger = setInterval(() => send(socket, { t: 'ping', config_hash: o.configHash() }), o.pingIntervalMs);
+      // The control plane answers every ping; silence for three intervals means it is gone
+      // (hung, or the network between dropped it without a word). Our own pings count as
+      // activity for socket.setTimeout, so the silence is measured here.
+      const silence = Math.max(3 * o.pingIntervalMs, 1000);
+      this.pinger = setInterval(() => {
+        if (Date.now() - lastHeard > silence) {
+          failure = `the control plane at ${where} did not answer for ${silence} ms`;
+          socket.destroy();
+          return;
+        }
+        send(socket, { t: 'ping', config_hash: o.configHash() });
+      }, o.pingIntervalMs);
       this.pinger.unref();
-      // The control plane answers every ping; silence for three intervals means it is gone.
-      socket.setTimeout(Math.max(3 * o.pingIntervalMs, 1000), () => {
-        failure = `the control plane at ${where} did not answer for ${Math.max(3 * o.pingIntervalMs, 1000)} ms`;
-        socket.destroy();
-      });
     });
     readMessages(socket, (raw) => {
       const msg = asControlPlaneMessage(raw);
@@ -103,6 +112,7 @@ export class ClusterClient {
       // The backoff starts over once the control plane has answered (a control plane that
       // accepts and then drops the connection, e.g. refusing our certificate, is not retried hot).
       this.attempt = 0;
+      lastHeard = Date.now();
       if (msg.t === 'config') o.onConfig(msg);
     }, (err) => {
       failure = `the connection to the control plane at ${where} broke: ${err.message}`;
