@@ -18,7 +18,7 @@ export class DatabaseSource implements ConfigSource {
   private onChange: ((trigger: string) => void) | null = null;
   private stopFeed: (() => void) | null = null;
   private readonly cacheFile: string;
-  private lastText: { hash: string; text: string } | null = null;
+  private lastText: { hash: string; text: string; version: number } | null = null;
 
   constructor(
     private readonly db: DatabaseSettings,
@@ -54,8 +54,11 @@ export class DatabaseSource implements ConfigSource {
 
   async read(): Promise<LoadResult> {
     let text: string;
+    let version: number;
     try {
       const store = await this.open();
+      // Read before the content: the content is at least this version.
+      version = await store.configVersion();
       text = JSON.stringify(await store.toDeclarative(), null, 1);
     } catch (err) {
       if (isUnavailable(err)) throw new SourceUnavailable(`${this.label} is unavailable: ${(err as Error).message}`);
@@ -64,14 +67,18 @@ export class DatabaseSource implements ConfigSource {
     const res = parseDeclarative(text, this.label, this.registry);
     if (res.ok) {
       this.writeCache(text);
-      this.lastText = { hash: res.hash, text };
+      this.lastText = { hash: res.hash, text, version };
     }
     return res;
   }
 
-  /** The declarative text (JSON) last read with this hash, for a control plane to push; null if another was read since. */
-  declarativeText(hash: string): string | null {
-    return this.lastText?.hash === hash ? this.lastText.text : null;
+  /**
+   * The declarative text (JSON) last read with this hash and the database's configuration
+   * version it was read at (0 when read from the saved file), for a control plane to push;
+   * null if another was read since.
+   */
+  declarativeText(hash: string): { text: string; version: number } | null {
+    return this.lastText?.hash === hash ? { text: this.lastText.text, version: this.lastText.version } : null;
   }
 
   /** The configuration last read from the database, when the database cannot be read at start. */
@@ -85,7 +92,7 @@ export class DatabaseSource implements ConfigSource {
       return null;
     }
     const result = parseDeclarative(text, this.cacheFile, this.registry);
-    if (result.ok) this.lastText = { hash: result.hash, text };
+    if (result.ok) this.lastText = { hash: result.hash, text, version: 0 };
     return { result, writtenAt: stat.mtime };
   }
 

@@ -154,7 +154,8 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
       await source.close().catch(() => {});
       throw new StartupError((err as Error).message);
     }
-    clusterServer.publish(dbSource!.declarativeText(current.hash)!, current.hash);
+    const first = dbSource!.declarativeText(current.hash)!;
+    clusterServer.publish(first.text, current.hash, first.version);
   }
   let defaultCertNote: string | null = null;
   if (served.some((a) => a.ssl) || settings.streamListen.some((a) => a.ssl) || settings.adminListen.some((a) => a.ssl)) {
@@ -358,8 +359,8 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   function afterLoad(outcome: LoadOutcome): void {
     source.settled?.(outcome);
     if (clusterServer !== null && outcome.ok) {
-      const text = dbSource!.declarativeText(outcome.hash);
-      if (text !== null) clusterServer.publish(text, outcome.hash);
+      const read = dbSource!.declarativeText(outcome.hash);
+      if (read !== null) clusterServer.publish(read.text, outcome.hash, read.version);
     }
   }
 

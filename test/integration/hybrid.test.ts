@@ -294,6 +294,12 @@ test('two control planes on one PostgreSQL: a change made on A reaches the data 
   await until('listed in sync on A', async () => (await cpA.dataPlanes()).some((d) => d.config_hash === h && d.sync_status === 'normal'));
   assert.equal((await cpA.dataPlanes()).length, 1, 'each control plane lists only its own data planes');
   assert.equal((await cpB.dataPlanes()).length, 1);
+  // Both control planes push the same configuration under the same version: the database's.
+  const snapB = JSON.parse(fs.readFileSync(path.join(dir, 'dp3', 'cluster-snapshot.json'), 'utf8')) as { version: number; hash: string };
+  const snapA = JSON.parse(fs.readFileSync(path.join(dir, 'dp3a', 'cluster-snapshot.json'), 'utf8')) as { version: number; hash: string };
+  assert.equal(snapB.hash, h);
+  assert.deepEqual(snapA, { ...snapB, received_at: (snapA as any).received_at, control_plane: (snapA as any).control_plane });
+  assert.ok(snapB.version > 1, `version ${snapB.version}`);
 });
 
 test('a data plane refuses a configuration it cannot load: the refusal and its reason are listed, the previous configuration keeps serving', async () => {

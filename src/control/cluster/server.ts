@@ -50,7 +50,6 @@ export class ClusterServer {
   private readonly peers = new Map<string, Peer>();
   private readonly sockets = new Set<tls.TLSSocket>();
   private current: { version: number; hash: string; config: string } | null = null;
-  private version = 0;
 
   private constructor(private readonly o: ClusterServerOptions) {}
 
@@ -158,10 +157,14 @@ export class ClusterServer {
     }
   }
 
-  /** Makes `config` (declarative text, loaded hash `hash`) the current one and pushes it to every data plane. */
-  publish(config: string, hash: string): void {
+  /**
+   * Makes `config` (declarative text, loaded hash `hash`) the current one and pushes it to
+   * every data plane. `version` is the database's configuration version it was read at, the
+   * same on every control plane sharing the database (0: unknown, read from the saved file).
+   */
+  publish(config: string, hash: string, version: number): void {
     if (this.current?.hash === hash) return;
-    this.current = { version: ++this.version, hash, config };
+    this.current = { version, hash, config };
     let n = 0;
     for (const p of this.peers.values()) {
       if (p.socket !== null) {
@@ -169,7 +172,7 @@ export class ClusterServer {
         n++;
       }
     }
-    this.o.log.info({ version: this.version, hash }, `cluster: configuration ${hash.slice(0, 12)} (version ${this.version}) pushed to ${n} data plane${n === 1 ? '' : 's'}`);
+    this.o.log.info({ version, hash }, `cluster: configuration ${hash.slice(0, 12)} (version ${version}) pushed to ${n} data plane${n === 1 ? '' : 's'}`);
   }
 
   dataPlanes(): DataPlaneStatus[] {
