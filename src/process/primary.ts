@@ -109,7 +109,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   const clusterSource = dataPlane ? new ClusterSource(settings.cluster, clusterTls!, settings.prefix, nodeId(settings.prefix), registry, log) : null;
   const fileSource = dbSource === null && clusterSource === null ? new FileSource(path.resolve(settings.config!), registry) : null;
   const source: ConfigSource = dbSource ?? clusterSource ?? fileSource!;
-  const startingSnapshot = clusterSource?.startingPoint() ?? null;
+  let startingSnapshot = clusterSource?.startingPoint() ?? null;
   let current: { config: Config; hash: string };
   let startedFromCache = false;
   try {
@@ -119,6 +119,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
       if (clusterSource === null || !(err instanceof StartupError)) throw err;
       log.warn(`the saved configuration snapshot is refused (${err.message}); starting with an empty configuration until the control plane sends one`);
       clusterSource.settled({ ok: false, error: err.message });
+      startingSnapshot = null;
       return loadAndCheck(source, registry, settings.tls);
     });
     source.settled?.({ ok: true, hash: current.hash });

@@ -323,6 +323,23 @@ test('a data plane refuses a configuration it cannot load: the refusal and its r
   assert.equal(r.status, 200);
   assert.equal(r.headers.get('x-hello'), null);
   assert.equal((await dp.status()).config_hash, h1);
+
+  // A data plane whose saved snapshot it cannot load (it names the plugin this node lacks)
+  // still starts, empty, and takes the next configuration it can load.
+  const dp2Prefix = path.join(dir, 'dp4-bad-snapshot');
+  fs.mkdirSync(dp2Prefix, { recursive: true });
+  const pluginConfig = { _format_version: '3.0', services: [{ name: 'a', url: `http://127.0.0.1:${a.port}`, plugins: [{ name: 'hello-header' }], routes: [{ name: 'a', paths: ['/a'] }] }] };
+  fs.writeFileSync(path.join(dp2Prefix, 'cluster-snapshot.json'), JSON.stringify({ version: 7, hash: 'h', config: JSON.stringify(pluginConfig), received_at: new Date().toISOString(), control_plane: 'x' }));
+  const dp2 = await startDataPlane(cp, dp2Prefix);
+  assert.match(dp2.stdout, /the saved configuration snapshot is refused .*hello-header/);
+  await until('the new data plane refuses the current configuration too', async () => (await cp.dataPlanes()).filter((d) => d.sync_status === 'config_refused').length === 2);
+  assert.equal((await fetch(`${dp2.url}/a`)).status, 404);
+  // The plugin goes (db_import only adds and updates, so through the Admin API).
+  const plugins = ((await (await fetch(`${cp.adminUrl}/plugins`)).json()) as { data: { id: string; name: string }[] }).data;
+  assert.deepEqual(plugins.map((p) => p.name), ['hello-header']);
+  assert.equal((await fetch(`${cp.adminUrl}/plugins/${plugins[0]!.id}`, { method: 'DELETE' })).status, 204);
+  await until('the new data plane serves the next configuration', answers(`${dp2.url}/a`, 200, 'A'));
+  await until('both in sync again', async () => (await cp.dataPlanes()).every((d) => d.sync_status === 'normal'));
 });
 
 /** Connects to a cluster listener as a data plane would, with `pair`; what it got back. */
