@@ -224,6 +224,17 @@ test('SQLite control plane + data plane: serves the pushed configuration, a chan
   // The data plane was not restarted: the same process serves.
   assert.equal(dp.exitCode, null);
   assert.match(dp.stdout, /control plane push/);
+
+  // A data plane that goes silent (its primary stopped) is marked disconnected once three of
+  // its heartbeats are missing; it comes back by itself when it resumes.
+  dp.signal('SIGSTOP');
+  await until('the control plane notices the silence', async () => (await cp.dataPlanes())[0].connected === false, 8000);
+  assert.match(cp.out, /sent nothing for 1500 ms; closing its connection/);
+  dp.signal('SIGCONT');
+  await until('the data plane is back', async () => {
+    const [d] = await cp.dataPlanes();
+    return d.connected === true && d.sync_status === 'normal';
+  }, 8000);
 });
 
 test('control-plane outage: the data plane keeps serving, restarts from its saved snapshot, and catches up when the control plane returns', async () => {
