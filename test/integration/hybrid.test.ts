@@ -246,6 +246,7 @@ test('control-plane outage: the data plane keeps serving, restarts from its save
   let dp = await startDataPlane(cp, dpPrefix);
   await until('the data plane serves /a', answers(`${dp.url}/a`, 200, 'A'));
   await until('the snapshot is saved', async () => fs.existsSync(path.join(dpPrefix, 'cluster-snapshot.json')));
+  assert.equal(fs.statSync(path.join(dpPrefix, 'cluster-snapshot.json')).mode & 0o777, 0o600, 'the snapshot (credentials included) is readable by its owner only');
 
   // The control plane hangs (no FIN, no answers): the heartbeat notices; then it dies. Traffic goes on.
   cp.proc.kill('SIGSTOP');

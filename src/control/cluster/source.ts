@@ -100,7 +100,8 @@ export class ClusterSource implements ConfigSource {
       // Written whole then renamed: a crash never leaves half a snapshot to start from.
       const tmp = `${this.file}.${process.pid}.tmp`;
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      const fd = fs.openSync(tmp, 'w');
+      // Owner-only: the configuration holds credentials (keys, secrets, certificate keys).
+      const fd = fs.openSync(tmp, 'w', 0o600);
       try {
         fs.writeFileSync(fd, JSON.stringify(s));
         fs.fsyncSync(fd);
