@@ -7,6 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { rawFromEnv, resolveSettings, SettingsError, SETTING_NAMES, type RawSettings } from './settings.js';
 import { runValidate } from './commands/validate.js';
 import { runDbExport, runDbImport, runMigrations } from './commands/database.js';
+import { register as registerGet } from './commands/get.js';
+import { register as registerSync } from './commands/apply.js';
+import { register as registerDump } from './commands/dump.js';
+import { register as registerDelete } from './commands/delete.js';
+import { register as registerCompletion } from './commands/completion.js';
 import { DATABASE_SETTING_NAMES } from '../control/store/open.js';
 import { runPrimary, StartupError } from '../process/primary.js';
 import { VERSION } from '../version.js';
@@ -53,6 +58,10 @@ program
   .description('API gateway and service mesh for Node.js, with Kong-compatible configuration')
   .version(VERSION)
   .configureOutput({ outputError: (str, write) => write(`turnpike: ${str.trimEnd()} (see turnpike --help)\n`) })
+  // Exit codes a script can rely on: --help/--version 0, a usage error (unknown command or
+  // flag, missing argument, value not among the choices) 2; commands return 0, 1, 3 or 4.
+  // Set before the commands are added: each inherits it.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
   .addHelpText('after', `
 Examples:
   $ turnpike start --config examples/quickstart.yaml     run the gateway on a Kong declarative file
@@ -62,6 +71,15 @@ Examples:
   $ turnpike health --status-url http://127.0.0.1:8100   exit 0 when every worker is ready
   $ turnpike migrations up                               create or upgrade the database (SQLite by default)
   $ turnpike config db_import kong.yml                   load a declarative file into the database
+  $ turnpike get services                                list services of a running control plane
+  $ turnpike diff -f kong.yml                            what apply would change (exit 3 when something)
+  $ turnpike apply -f kong.yml                           make the control plane match the file
+  $ turnpike dump > kong.yml                             the whole configuration as a file
+  $ turnpike delete route users-api                      delete one entity
+  $ source <(turnpike completion bash)                   shell completion
+
+Exit codes: 0 ok, 1 error, 2 usage error, 3 differences (diff) or pending migrations,
+4 not found (get/delete of one entity). docs/cli.md describes every command.
 
 Run "turnpike <command> --help" for the options of a command.`);
 
@@ -125,7 +143,10 @@ TURNPIKE_PG_DATABASE, TURNPIKE_PG_SCHEMA and TURNPIKE_PG_SSL say where (or the f
 --pg-host, --pg-port, ... of the same names); see docs/deployment.md.`);
 }
 
-const migrations = program.command('migrations').description('create or upgrade the database schema');
+const migrations = program
+  .command('migrations')
+  .description('create or upgrade the database schema')
+  .addHelpText('after', '\nExamples:\n  $ turnpike migrations up --prefix ./.turnpike\n  $ turnpike migrations status; echo "exit $? (3: migrations pending)"');
 databaseOptions(
   migrations
     .command('up')
@@ -145,7 +166,10 @@ databaseOptions(
   process.exitCode = await runMigrations('status', s.db!);
 });
 
-const configCmd = program.command('config').description('move configuration between a declarative file and the database');
+const configCmd = program
+  .command('config')
+  .description('move configuration between a declarative file and the database')
+  .addHelpText('after', '\nExamples:\n  $ turnpike config db_import kong.yml --prefix ./.turnpike\n  $ turnpike config db_export - > backup.yml');
 databaseOptions(
   configCmd
     .command('db_import')
@@ -208,5 +232,12 @@ program
       fail(`cannot reach the status listener at ${opts.statusUrl}: ${(err as Error).message}`);
     }
   });
+
+// The management commands of a running control plane (Admin API), one file each.
+registerGet(program);
+registerSync(program);
+registerDump(program);
+registerDelete(program);
+registerCompletion(program);
 
 program.parseAsync(process.argv).catch((err: Error) => fail(err.message));
