@@ -2,6 +2,7 @@
 // defaults. Names follow kong.conf so a Kong user's settings carry over. Every bad value is
 // reported with the setting's name and what would be valid.
 
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -25,6 +26,8 @@ export interface Settings {
   prefix: string;
   proxyListen: ListenAddress[];
   adminListen: ListenAddress[];
+  /** An admin-role Admin API token that is not stored (admin_token, or the content of admin_token_file); null = none. */
+  adminToken: string | null;
   statusListen: ListenAddress[];
   /** Kong's stream_listen: L4 listeners for tcp / tls_passthrough routes; empty = off. */
   streamListen: ListenAddress[];
@@ -68,7 +71,7 @@ const KNOWN = [
   'upstream_keepalive_pool_size', 'upstream_keepalive_max_requests', 'upstream_keepalive_idle_timeout', 'drain_timeout',
   'passive_recovery_timeout', 'plugins', 'client_body_buffer_limit', 'stream_listen',
   'ssl_cert', 'ssl_cert_key', 'ssl_protocols', 'ssl_cipher_suite', 'ssl_ciphers',
-  'http2_max_concurrent_streams', 'http2_max_resets',
+  'http2_max_concurrent_streams', 'http2_max_resets', 'admin_token', 'admin_token_file',
   ...DATABASE_SETTING_NAMES,
 ] as const;
 
@@ -159,6 +162,16 @@ export function resolveSettings(raw: RawSettings): Settings {
     if (err instanceof DatabaseSettingsError) throw new SettingsError(err.message);
     throw err;
   }
+  let adminToken = raw.admin_token ?? null;
+  if (raw.admin_token_file !== undefined) {
+    if (adminToken !== null) throw new SettingsError('admin_token and admin_token_file are both set; give one of them');
+    try {
+      adminToken = fs.readFileSync(path.resolve(raw.admin_token_file), 'utf8').trim();
+    } catch (err) {
+      throw new SettingsError(`admin_token_file: cannot read "${raw.admin_token_file}": ${(err as Error).message}`);
+    }
+  }
+  if (adminToken !== null && adminToken.length < 16) throw new SettingsError('admin_token: must be at least 16 characters (e.g. `openssl rand -hex 32`)');
   const accessLog = raw.proxy_access_log ?? path.join(prefix, 'logs', 'access.log');
   return {
     config,
@@ -167,6 +180,7 @@ export function resolveSettings(raw: RawSettings): Settings {
     prefix,
     proxyListen: parseListen('proxy_listen', raw.proxy_listen ?? '0.0.0.0:8000, 0.0.0.0:8443 ssl http2'),
     adminListen: parseListen('admin_listen', raw.admin_listen ?? '127.0.0.1:8001'),
+    adminToken,
     statusListen: parseListen('status_listen', raw.status_listen ?? '127.0.0.1:8100'),
     streamListen: parseStreamListen(raw.stream_listen ?? 'off'),
     workers: raw.workers === 'auto' ? os.availableParallelism() : int('workers', raw.workers, os.availableParallelism(), 1, 256),

@@ -28,10 +28,15 @@ export class DatabaseSource implements ConfigSource {
     this.cacheFile = path.join(prefix, 'last-config.json');
   }
 
+  /** The store (for the Admin API); rejects while the database cannot be opened. */
+  openStore(): Promise<SqlStore> {
+    return this.open();
+  }
+
   /** Opens the store (running the pending migrations) once; a failure is retried on the next read. */
   private async open(): Promise<SqlStore> {
     if (this.store !== null) return this.store;
-    this.opening ??= openStore(this.db).then(
+    this.opening ??= openStore(this.db, { registry: this.registry }).then(
       (s) => {
         this.store = s;
         this.opening = null;

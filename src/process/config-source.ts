@@ -21,6 +21,8 @@ export class SourceUnavailable extends Error {}
 
 export class FileSource implements ConfigSource {
   readonly label: string;
+  /** A configuration posted to the Admin API (POST /config): served instead of the file until the file changes. */
+  private posted: LoadResult | null = null;
   constructor(
     private readonly file: string,
     private readonly registry: PluginRegistry,
@@ -29,7 +31,13 @@ export class FileSource implements ConfigSource {
   }
 
   read(): Promise<LoadResult> {
+    if (this.posted !== null) return Promise.resolve(this.posted);
     return loadDeclarativeFile(this.file, this.registry);
+  }
+
+  /** DB-less POST /config: `result` (a valid load) is what the next read returns, until the file changes. */
+  post(result: LoadResult & { ok: true }): void {
+    this.posted = result;
   }
 
   watch(onChange: (trigger: string) => void): () => void {
@@ -55,6 +63,7 @@ export class FileSource implements ConfigSource {
         }
         if (mtime === lastMtime && mtime !== -1) return;
         lastMtime = mtime;
+        this.posted = null;
         onChange('file change');
       }, 150);
     });

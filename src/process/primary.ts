@@ -22,6 +22,7 @@ import { startStatusServer } from '../observe/status-server.js';
 import type { PrimaryMessage, WorkerMessage, WorkerStats } from './messages.js';
 import { VERSION } from '../version.js';
 import { ensureDefaultCertificate, readPemPairs, type TlsOptions } from '../engine/tls/index.js';
+import { startAdminNode, type AdminNode } from '../control/admin/node.js';
 
 export class StartupError extends Error {}
 
@@ -90,7 +91,8 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     throw new StartupError(`plugins: ${(err as Error).message}`);
   }
   const dbSource = settings.config === null ? new DatabaseSource(settings.db!, settings.prefix, registry) : null;
-  const source: ConfigSource = dbSource ?? new FileSource(path.resolve(settings.config!), registry);
+  const fileSource = dbSource === null ? new FileSource(path.resolve(settings.config!), registry) : null;
+  const source: ConfigSource = dbSource ?? fileSource!;
   let current: { config: Config; hash: string };
   let startedFromCache = false;
   try {
@@ -117,9 +119,10 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   const served = settings.proxyListen;
   for (const a of served) await checkBindable('proxy_listen', a.host, a.port, a.spec);
   for (const a of settings.statusListen) await checkBindable('status_listen', a.host, a.port, a.spec);
+  for (const a of settings.adminListen) await checkBindable('admin_listen', a.host, a.port, a.spec);
   for (const a of settings.streamListen) await checkBindable('stream_listen', a.host, a.port, a.spec);
   let defaultCertNote: string | null = null;
-  if (served.some((a) => a.ssl) || settings.streamListen.some((a) => a.ssl)) {
+  if (served.some((a) => a.ssl) || settings.streamListen.some((a) => a.ssl) || settings.adminListen.some((a) => a.ssl)) {
     if (settings.sslCert.length === 0 && settings.sslCertKey.length === 0) {
       // No ssl_cert: a self-signed default certificate in the prefix, made once and reused.
       const made = await ensureDefaultCertificate(settings.prefix);
@@ -183,8 +186,9 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   });
 
   function fork(index: number): void {
-    // Workers never open the database: its settings (a password among them) stay here.
-    const worker = cluster.fork({ TURNPIKE_WORKER_INDEX: String(index), TURNPIKE_WORKER_SETTINGS: JSON.stringify({ ...settings, db: null }) });
+    // Workers never open the database nor serve the Admin API: those settings (a password,
+    // the admin token) stay here.
+    const worker = cluster.fork({ TURNPIKE_WORKER_INDEX: String(index), TURNPIKE_WORKER_SETTINGS: JSON.stringify({ ...settings, db: null, adminToken: null }) });
     const slot: WorkerSlot = { index, worker, ready: false, hash: null };
     slots.set(index, slot);
     worker.on('error', (err: Error) => log.warn({ worker: index }, `IPC with worker ${index} failed: ${err.message}`));
@@ -330,6 +334,19 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     });
   }
 
+  /** Runs a reload now (after the one in progress) and resolves when it is done. */
+  async function reloadNow(trigger: string): Promise<void> {
+    while (reloading !== null) await reloading;
+    reloading = reload(trigger).finally(() => {
+      reloading = null;
+      if (again) {
+        again = false;
+        requestReload(trigger);
+      }
+    });
+    await reloading;
+  }
+
   // A changed file, or a change in the database (this node's or another's), reloads.
   const stopWatching = source.watch((trigger) => requestReload(trigger));
   if (startedFromCache) requestReload('database retry');
@@ -362,8 +379,28 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     if (a.http2) log.info(`proxy_listen "${a.spec}": HTTP/2 ${a.ssl ? 'over TLS (ALPN h2, with http/1.1 for clients without h2)' : 'cleartext with prior knowledge (h2c); HTTP/1.1 on the same port'}`);
   }
   if (defaultCertNote !== null) log.info(defaultCertNote);
-  if (settings.adminListen.length > 0) {
-    log.info(`admin_listen: the Admin API is not available in this version yet (${dbSource !== null ? 'database mode: change the database, e.g. with turnpike config db_import; every node reloads' : 'DB-less mode: edit the file, it is reloaded'})`);
+  let admin: AdminNode | null = null;
+  if (settings.adminListen.length > 0 && settings.role !== 'data_plane') {
+    try {
+      admin = await startAdminNode({
+        settings,
+        log,
+        registry,
+        dbSource,
+        current: () => current,
+        collect: collectStats,
+        // DB-less: POST /config replaces what the file says until the file changes again.
+        replaceConfig: fileSource === null ? null : async (result) => {
+          fileSource.post(result);
+          await reloadNow('POST /config');
+          return current.hash === result.hash ? null : (lastReload.error ?? 'the configuration was not applied');
+        },
+        dataPlanes: null,
+      });
+    } catch (err) {
+      log.error(`the Admin API could not start: ${(err as Error).message}`);
+      throw new StartupError(`admin_listen: ${(err as Error).message}`);
+    }
   }
 
   async function shutdown(signal: string): Promise<void> {
@@ -371,6 +408,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     shuttingDown = true;
     log.info({ signal }, `received ${signal}: draining connections (up to ${settings.drainTimeout} ms), then exiting`);
     stopWatching();
+    await admin?.close().catch(() => {});
     await source.close().catch(() => {});
     const exits = [...slots.values()].map((s) => new Promise<void>((resolve) => {
       if (s.worker.isDead()) return resolve();

@@ -84,6 +84,32 @@ export const MIGRATIONS: Migration[] = [
       ];
     },
   },
+  {
+    name: '002_admin',
+    up(dialect) {
+      const json = dialect === 'postgres' ? 'JSONB' : 'TEXT';
+      return [
+        // Admin API tokens: only a SHA-256 of the secret is kept; the secret is shown once.
+        `CREATE TABLE "admin_tokens" (
+  "id" TEXT PRIMARY KEY,
+  "name" TEXT NOT NULL,
+  "role" TEXT NOT NULL,
+  "token_hash" TEXT NOT NULL,
+  "created_at" BIGINT NOT NULL,
+  "comment" TEXT,
+  CONSTRAINT "admin_tokens_name_key" UNIQUE ("name"),
+  CONSTRAINT "admin_tokens_token_hash_key" UNIQUE ("token_hash")
+)`,
+        // The audit log of the Admin API: one row per change request. The id sorts by time
+        // (zero-padded milliseconds first), which is the paging order.
+        `CREATE TABLE "admin_audit" (
+  "id" TEXT PRIMARY KEY,
+  "at" BIGINT NOT NULL,
+  "entry" ${json} NOT NULL
+)`,
+      ];
+    },
+  },
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "schema_migrations" ("name" TEXT PRIMARY KEY, "executed_at" BIGINT NOT NULL)`;

@@ -68,6 +68,12 @@ export class PostgresBackend implements Backend {
   async transaction<T>(fn: (q: Queryable) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // A connection that drops while checked out emits 'error' on the client, which the pool
+    // only listens for while the client is idle: without this the process would crash.
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       // Read-only: every statement sees the same snapshot (the whole configuration at one instant).
       await client.query(opts.readOnly === true ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
@@ -86,12 +92,18 @@ export class PostgresBackend implements Backend {
       }
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
 
   async migrateUp(): Promise<string[]> {
     const client = await this.pool.connect();
+    let broken = false;
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       // One node at a time; the others wait here, then find nothing left to do. The lock key
       // is per schema, so test schemas (or tenants) in one database do not wait on each other.
@@ -119,7 +131,8 @@ export class PostgresBackend implements Backend {
         await client.query(`SELECT pg_advisory_unlock(hashtext('turnpike_migrations:' || $1))`, [this.schema]).catch(() => {});
       }
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      client.release(broken);
     }
   }
 

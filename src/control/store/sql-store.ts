@@ -61,6 +61,10 @@ export class SqlStore implements Store {
   get location() {
     return this.db.location;
   }
+  /** The database behind the store, for the Admin API's own tables (tokens, audit log). */
+  get backend(): Backend {
+    return this.db;
+  }
 
   // ----------------------------------------------------------------------------------------
   // Reads

@@ -8,7 +8,7 @@ import type { Backend, MigrationState, Param, Queryable, Row } from './backend.j
 import { MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 
 export interface SqliteOptions {
-  /** Database file; created with its folder when missing. */
+  /** Database file, created with its folder when missing; or ':memory:'. */
   file: string;
   /** Milliseconds a statement waits for another process's write lock. */
   busyTimeoutMs?: number;
@@ -26,8 +26,10 @@ export class SqliteBackend implements Backend {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: SqliteOptions) {
-    fs.mkdirSync(path.dirname(path.resolve(opts.file)), { recursive: true });
-    this.location = path.resolve(opts.file);
+    // ':memory:' is a private in-memory database (the Admin API's view of a DB-less node).
+    const memory = opts.file === ':memory:';
+    if (!memory) fs.mkdirSync(path.dirname(path.resolve(opts.file)), { recursive: true });
+    this.location = memory ? opts.file : path.resolve(opts.file);
     this.db = new Database(this.location, { timeout: opts.busyTimeoutMs ?? 10000 });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');

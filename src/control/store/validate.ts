@@ -20,7 +20,7 @@ const compiled = new Map<Kind, ValidateFunction>();
  * The schema an entity is written with: the normalized schema with `id` optional and every
  * field that has a default optional too (the default is filled in), nested records partial.
  */
-function writeSchema(kind: Kind): Json {
+export function writeSchema(kind: Kind): Json {
   const def = ENTITIES[kind];
   const s = def.schema as unknown as { properties: Record<string, Json>; required?: string[] };
   const required = (s.required ?? []).filter((f) => f !== 'id' && !(def.omit ?? []).includes(f) && !('default' in (s.properties[f] ?? {})));

@@ -5,11 +5,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { freePort, runCli, sleep, tmpDir } from '../../helpers/gateway.js';
+import { runCli, sleep, tmpDir } from '../../helpers/gateway.js';
 import { gateway, upstream } from '../../helpers/scope.js';
 import { dropSchema, pgAvailable, pgEnv, pgOptions, uniqueSchema } from '../../helpers/pg.js';
+import { relay } from '../../helpers/relay.js';
 import { openStore, SqlStore, type Store } from '../../../src/control/store/index.js';
 import { databaseSettings } from '../../../src/control/store/open.js';
 import { PostgresBackend } from '../../../src/control/store/postgres.js';
@@ -89,42 +89,6 @@ test('start without --config on an empty prefix: SQLite is created and migrated,
   const st = await runCli(['migrations', 'status'], { TURNPIKE_PREFIX: prefix, TURNPIKE_DATABASE: '' });
   assert.equal(st.code, 0, st.stdout + st.stderr);
 });
-
-/** A TCP relay in front of PostgreSQL that the test can cut and restore: the database "goes away". */
-async function relay(target: { host: string; port: number }): Promise<{ port: number; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
-  const port = await freePort();
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | null = null;
-  const listen = () =>
-    new Promise<void>((resolve) => {
-      server = net.createServer((client) => {
-        const up = net.connect(target.port, target.host);
-        sockets.add(client);
-        sockets.add(up);
-        client.pipe(up);
-        up.pipe(client);
-        const end = () => {
-          client.destroy();
-          up.destroy();
-          sockets.delete(client);
-          sockets.delete(up);
-        };
-        client.on('error', end).on('close', end);
-        up.on('error', end).on('close', end);
-      });
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-  const cut = async () => {
-    const s = server as net.Server | null;
-    server = null;
-    for (const sock of sockets) sock.destroy();
-    sockets.clear();
-    if (s !== null) await new Promise<void>((r) => s.close(() => r()));
-  };
-  await listen();
-  return { port, cut, restore: listen, close: cut };
-}
-
 
 test('PostgreSQL: serves the database; keeps serving while it is away, also across a restart; catches up when it returns', { skip: pgUp ? false : 'PostgreSQL unreachable (see the message above)' }, async (t) => {
   const a = await upstream('A');
