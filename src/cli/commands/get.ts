@@ -73,11 +73,12 @@ export function parentOptions(cmd: Command): Command {
     .addOption(new Option('--service <name-or-id>', 'routes or plugins of this service'))
     .addOption(new Option('--route <name-or-id>', 'plugins of this route'))
     .addOption(new Option('--upstream <name-or-id>', 'targets of this upstream (required for targets)'))
-    .addOption(new Option('--consumer <name-or-id>', 'credentials (required) or plugins of this consumer'));
+    .addOption(new Option('--consumer <name-or-id>', 'credentials or plugins of this consumer'));
 }
 
 export const KINDS_HELP = `Kinds (singular, plural and Kong's names are all accepted):
-  ${KIND_LIST.map((k) => k.name + (k.requires ? ` (--${k.requires})` : '')).join(', ')}`;
+  ${KIND_LIST.map((k) => k.name + (k.requires ? ` (--${k.requires})` : '')).join(', ')}
+Credentials (key-auth ... oauth2) are those of every consumer, or of --consumer's.`;
 
 export function register(program: Command): void {
   const cmd = program

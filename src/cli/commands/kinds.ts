@@ -24,6 +24,8 @@ export interface KindInfo {
   aliases: string[];
   /** A nested kind is only reachable under this parent (/upstreams/{u}/targets). */
   requires?: ParentKind;
+  /** The top-level collection when it differs from `name` (Kong's /key-auths for /consumers/{c}/key-auth). */
+  top?: string;
   /** Parents the collection may be listed under (/services/{s}/routes). */
   under: ParentKind[];
   columns: Column[];
@@ -51,14 +53,15 @@ function certInfo(pem: unknown): { subject: string; expires: string } {
   }
 }
 
-const credential = (name: string, singular: string, aliases: string[], columns: Column[]): KindInfo => ({
+const consumer: Column = { header: 'CONSUMER', value: ref('consumers', 'consumer') };
+const credential = (name: string, top: string, singular: string, aliases: string[], columns: Column[]): KindInfo => ({
   name,
+  top,
   singular,
   aliases,
-  requires: 'consumer',
   under: ['consumer'],
-  columns: [...columns, tags, id],
-  refs: [],
+  columns: [...columns, consumer, tags, id],
+  refs: ['consumers'],
 });
 
 export const KIND_LIST: KindInfo[] = [
@@ -152,12 +155,12 @@ export const KIND_LIST: KindInfo[] = [
     columns: [id, { header: 'SUBJECT', value: (e) => certInfo(e.cert).subject }, { header: 'EXPIRES', value: (e) => certInfo(e.cert).expires }, tags],
     refs: [],
   },
-  credential('key-auth', 'key-auth credential', ['keyauth_credentials', 'keyauth', 'key-auths'], [f('key')]),
-  credential('basic-auth', 'basic-auth credential', ['basicauth_credentials', 'basicauth', 'basic-auths'], [f('username')]),
-  credential('hmac-auth', 'hmac-auth credential', ['hmacauth_credentials', 'hmacauth', 'hmac-auths'], [f('username')]),
-  credential('jwt', 'jwt secret', ['jwt_secrets', 'jwts'], [f('key'), f('algorithm')]),
-  credential('acls', 'acl', ['acl'], [f('group')]),
-  credential('oauth2', 'oauth2 credential', ['oauth2_credentials', 'oauth2s'], [f('name'), f('client_id', 'CLIENT_ID'), f('client_type', 'CLIENT_TYPE')]),
+  credential('key-auth', 'key-auths', 'key-auth credential', ['keyauth_credentials', 'keyauth', 'key-auths'], [f('key')]),
+  credential('basic-auth', 'basic-auths', 'basic-auth credential', ['basicauth_credentials', 'basicauth', 'basic-auths'], [f('username')]),
+  credential('hmac-auth', 'hmac-auths', 'hmac-auth credential', ['hmacauth_credentials', 'hmacauth', 'hmac-auths'], [f('username')]),
+  credential('jwt', 'jwts', 'jwt secret', ['jwt_secrets', 'jwts'], [f('key'), f('algorithm')]),
+  credential('acls', 'acls', 'acl', ['acl'], [f('group')]),
+  credential('oauth2', 'oauth2', 'oauth2 credential', ['oauth2_credentials', 'oauth2s'], [f('name'), f('client_id', 'CLIENT_ID'), f('client_type', 'CLIENT_TYPE')]),
 ];
 
 /** Every name `get`/`delete` accept, canonical names first (for completion and messages). */
@@ -186,7 +189,7 @@ export function collectionPath(kind: KindInfo, parents: Partial<Record<ParentKin
   if (unusable.length > 0) throw new AdminError(`--${unusable[0]} does not apply to ${kind.name}${kind.under.length ? ` (only --${kind.under.join(', --')})` : ''}`, EXIT.usage);
   if (usable.length > 1) throw new AdminError(`give only one of --${usable.join(', --')}`, EXIT.usage);
   const p = usable[0];
-  return p ? `/${PARENT_PATH[p]}/${encodeURIComponent(parents[p]!)}/${kind.name}` : `/${kind.name}`;
+  return p ? `/${PARENT_PATH[p]}/${encodeURIComponent(parents[p]!)}/${kind.name}` : `/${kind.top ?? kind.name}`;
 }
 
 /** How a message names one entity: "service 'users'", "target '10.0.0.1:80'". */
