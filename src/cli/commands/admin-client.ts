@@ -179,7 +179,7 @@ export function adminOptions(cmd: Command, formats: OutputFormat[] = ['table', '
   cmd
     .addOption(new Option('--admin-url <url>', 'Admin API of the control plane').env('TURNPIKE_ADMIN_URL').default(DEFAULT_ADMIN_URL))
     .addOption(new Option('--token <token>', 'Admin API token, sent as "Authorization: Bearer"').env('TURNPIKE_ADMIN_TOKEN'))
-    .addOption(new Option('--token-file <file>', 'read the token from a file (first line)').conflicts('token'));
+    .addOption(new Option('--token-file <file>', 'read the token from a file (first line); wins over --token'));
   if (formats.length > 0) cmd.addOption(new Option('-o, --output <format>', 'output format').choices(formats).default(formats[0]));
   return cmd;
 }
