@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { runCli, sleep, tmpDir } from '../helpers/gateway.js';
 import { upstream } from '../helpers/scope.js';
 import { adminGateway } from '../helpers/admin.js';
+import { leaf, makeCa } from '../helpers/certs.js';
 
 const dir = tmpDir('turnpike-cli-admin-');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -245,4 +246,93 @@ test('diff, apply, get, dump and delete against a running control plane', async 
   assert.equal(inv.code, 1);
   assert.match(inv.stderr, /broken\.yml:4:\d+/);
   assert.match(inv.stderr, /nothing was compared or changed/);
+});
+
+test('apply and diff with certificates, snis, ca_certificates, every credential kind and scoped plugins: idempotent', async () => {
+  const ca = await makeCa('CLI Test CA');
+  const site = await leaf(ca, 'api.example.test');
+  const pem = (s: string) => `|\n${s.trim().split('\n').map((l) => `      ${l}`).join('\n')}`;
+  const file = (sni: string, jwtAlgorithm: string) => `_format_version: "3.0"
+certificates:
+  - cert: ${pem(site.cert)}
+    key: ${pem(site.key)}
+    snis: [${sni}]
+ca_certificates:
+  - id: 2f0e8a4e-6d0c-4b8f-9a31-5c1d2e3f4a5b
+    cert: ${pem(ca.cert)}
+services:
+  - name: secure
+    url: https://api.example.test:8443
+    tls_verify: true
+    ca_certificates: [2f0e8a4e-6d0c-4b8f-9a31-5c1d2e3f4a5b]
+    routes: [{ name: secure-api, paths: [/secure] }]
+consumers:
+  - username: bob
+    basicauth_credentials: [{ username: bob, password: bob-password }]
+    hmacauth_credentials: [{ username: bob-hmac, secret: bob-hmac-secret }]
+    jwt_secrets: [{ key: bob-issuer, algorithm: ${jwtAlgorithm}, secret: bob-jwt-secret-0123456789abcdef }]
+    oauth2_credentials: [{ name: bob-app, client_id: bob-client, client_secret: bob-client-secret, redirect_uris: [https://app.example.test/cb] }]
+    acls: [{ group: readers }]
+    plugins:
+      - name: rate-limiting
+        config: { minute: 10, policy: local }
+  - custom_id: carol-42
+plugins:
+  - name: correlation-id
+`;
+  const { adminPort, admin } = await adminGateway({ prefix: path.join(dir, 'prefix2'), env: { TURNPIKE_DATABASE: 'sqlite' } });
+  const env = { TURNPIKE_ADMIN_URL: `http://127.0.0.1:${adminPort}`, TURNPIKE_ADMIN_TOKEN: '' };
+  const cli = (...args: string[]) => runCli(args, env);
+  const f1 = path.join(dir, 'tls1.yml');
+  fs.writeFileSync(f1, file('api.example.test', 'HS256'));
+  const v = await runCli(['validate', f1]);
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+
+  const ap = await cli('apply', '-f', f1);
+  assert.equal(ap.code, 0, ap.stdout + ap.stderr);
+  for (const line of [
+    /^\+ create certificate [0-9a-f-]{36}$/m,
+    /^\+ create ca_certificate [0-9a-f-]{36}$/m,
+    /^\+ create sni 'api\.example\.test'$/m,
+    /^\+ create basic-auth credential 'bob' of consumer 'bob'$/m,
+    /^\+ create hmac-auth credential 'bob-hmac' of consumer 'bob'$/m,
+    /^\+ create jwt secret [0-9a-f-]{36} of consumer 'bob'$/m,
+    /^\+ create oauth2 credential [0-9a-f-]{36} of consumer 'bob'$/m,
+    /^\+ create acl 'readers' of consumer 'bob'$/m,
+    /^\+ create plugin 'rate-limiting' on consumer 'bob'$/m,
+    /^\+ create global plugin 'correlation-id'$/m,
+    /^\+ create consumer 'carol-42'$/m,
+  ]) {
+    assert.match(ap.stdout, line);
+  }
+  assert.doesNotMatch(ap.stdout, /bob-password|bob-hmac-secret|bob-jwt-secret|bob-client-secret|PRIVATE KEY/);
+  const again = await cli('diff', '-f', f1);
+  assert.equal(again.code, 0, `applied, the same file has no differences:\n${again.stdout}${again.stderr}`);
+  assert.equal((await admin.get('/snis/api.example.test')).status, 200);
+  const certs = await cli('get', 'certificates');
+  assert.match(certs.stdout, /^[0-9a-f-]{36}\s+api\.example\.test\s+\d{4}-\d\d-\d\d\s/m);
+  const jwts = await cli('get', 'jwt', '--consumer', 'bob', '-o', 'json');
+  assert.equal(JSON.parse(jwts.stdout)[0].algorithm, 'HS256');
+
+  // A changed sni and jwt algorithm: updates (the sni is a new name, so create + delete).
+  const f2 = path.join(dir, 'tls2.yml');
+  fs.writeFileSync(f2, file('www.example.test', 'HS512'));
+  const d = await cli('diff', '-f', f2);
+  assert.equal(d.code, 3, d.stdout + d.stderr);
+  assert.match(d.stdout, /^~ update jwt secret [0-9a-f-]{36} of consumer 'bob'\n {4}algorithm: "HS256" → "HS512"$/m);
+  assert.match(d.stdout, /^\+ create sni 'www\.example\.test'$/m);
+  assert.match(d.stdout, /^- delete sni 'api\.example\.test'$/m);
+  assert.match(d.stdout, /^1 to create, 1 to update, 1 to delete$/m);
+  assert.equal((await cli('apply', '-f', f2)).code, 0);
+  assert.equal((await cli('diff', '-f', f2)).code, 0);
+  assert.equal((await admin.get('/snis/www.example.test')).status, 200);
+  assert.equal((await admin.get('/snis/api.example.test')).status, 404);
+
+  // Everything removed by an empty file, children first (the server would refuse otherwise).
+  const empty = path.join(dir, 'empty.yml');
+  fs.writeFileSync(empty, '_format_version: "3.0"\n');
+  const wipe = await cli('apply', '-f', empty);
+  assert.equal(wipe.code, 0, wipe.stdout + wipe.stderr);
+  const dumped = parse((await cli('dump')).stdout) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(dumped).filter((k) => !k.startsWith('_')), [], 'nothing left');
 });
