@@ -23,6 +23,8 @@ export interface CommandSpec {
   fileFlags: string[];
   /** Per positional argument: the words to offer, or 'FILE' for file names. */
   args: (string[] | 'FILE')[];
+  /** The options themselves (short and long spelling together), for fish. */
+  options: { short?: string; long?: string; description: string; value: boolean; choices?: string[]; file: boolean }[];
 }
 
 /** The kinds offered after `get`/`delete`: the canonical names and their singulars. */
@@ -49,12 +51,22 @@ export function commandSpecs(program: Command): CommandSpec[] {
       choices: {},
       fileFlags: [],
       args: cmd.registeredArguments.map(argWords),
+      options: [],
     };
     if (path === '') spec.flags.push('-V', '--version');
     for (const o of cmd.options) {
       if ((o as { hidden?: boolean }).hidden) continue;
       const names = [o.short, o.long].filter((x): x is string => typeof x === 'string');
       spec.flags.push(...names);
+      const value = o.required || o.optional;
+      spec.options.push({
+        short: o.short,
+        long: o.long,
+        description: o.description,
+        value,
+        choices: o.argChoices ? [...o.argChoices] : undefined,
+        file: value && o.long !== undefined && FILE_FLAG.test(o.long),
+      });
       if (o.required || o.optional) {
         spec.valueFlags.push(...names);
         if (o.argChoices) for (const n of names) spec.choices[n] = [...o.argChoices];
@@ -195,7 +207,13 @@ export function zshScript(program: Command): string {
 autoload -U +X compinit && { (( \${+_comps} )) || compinit; }
 autoload -U +X bashcompinit && bashcompinit
 
-${bashScript(program)}`;
+${bashScript(program)}
+# Installed in $fpath as _${name}, this file is the body of the completion function, run at
+# the first completion: it has just defined the functions above; complete this time too.
+if [[ "\${funcstack[1]-}" == _${name} ]] && (( \${+CURRENT} )); then
+  _bash_complete -o default -o bashdefault -F _${name.replace(/[^A-Za-z0-9_]/g, '_')}
+fi
+`;
 }
 
 export function fishScript(program: Command): string {
@@ -223,16 +241,18 @@ export function fishScript(program: Command): string {
       const d = specs.find((x) => x.path === `${s.path} ${sub}`)?.description ?? '';
       lines.push(`complete -c ${name} -n ${fq(`${cond}; and not __fish_seen_subcommand_from ${s.subcommands.join(' ')}`)} -a ${fq(sub)} -d ${fq(d.slice(0, 80))}`);
     }
-    const seen = new Set<string>();
-    for (const flag of s.flags) {
-      if (!flag.startsWith('--') || seen.has(flag)) continue;
-      seen.add(flag);
-      const parts2: string[] = [`complete -c ${name} -n ${fq(cond)} -l ${flag.slice(2)}`];
-      if (s.valueFlags.includes(flag)) parts2.push('-r');
-      if (s.choices[flag]) parts2.push(`-a ${fq(s.choices[flag]!.join(' '))}`);
-      if (s.fileFlags.includes(flag)) parts2.push('-F');
+    for (const o of s.options) {
+      const parts2: string[] = [`complete -c ${name} -n ${fq(cond)}`];
+      if (o.short) parts2.push(`-s ${o.short.slice(1)}`);
+      if (o.long) parts2.push(`-l ${o.long.slice(2)}`);
+      // -r -F: a file name; -x: a value that is not a file (its choices, if any).
+      if (o.file) parts2.push('-r -F');
+      else if (o.value) parts2.push('-x');
+      if (o.choices) parts2.push(`-a ${fq(o.choices.join(' '))}`);
+      if (o.description) parts2.push(`-d ${fq(o.description.split(';')[0]!.slice(0, 80))}`);
       lines.push(parts2.join(' '));
     }
+    lines.push(`complete -c ${name} -n ${fq(cond)} -s h -l help -d 'display help for command'`);
     s.args.forEach((a) => {
       if (a === 'FILE') lines.push(`complete -c ${name} -n ${fq(cond)} -F`);
       else if (a.length) lines.push(`complete -c ${name} -n ${fq(cond)} -a ${fq(a.join(' '))}`);

@@ -97,7 +97,7 @@ test('zsh and fish scripts name every command', async () => {
   const fish = await runCli(['completion', 'fish']);
   assert.equal(fish.code, 0);
   for (const c of ['get', 'apply', 'diff', 'dump', 'delete', 'validate']) assert.match(fish.stdout, new RegExp(`-n '__fish_use_subcommand' -a '${c}'`));
-  assert.match(fish.stdout, /__fish_seen_subcommand_from get' -l output -r -a 'table json yaml'/);
+  assert.match(fish.stdout, /__fish_seen_subcommand_from get' -s o -l output -x -a 'table json yaml'/);
   const bad = await runCli(['completion', 'powershell']);
   assert.equal(bad.code, 2, 'an unknown shell is a usage error');
 });
@@ -120,4 +120,48 @@ test('usage errors exit 2: unknown command or flag, missing argument, bad choice
     assert.match(r.stderr, /^turnpike: error: /m, args.join(' '));
     assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
   }
+});
+
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+test('fish: the script completes subcommands, kinds, flags with their short forms, choices and files', { skip: has('fish') ? false : 'fish is not installed' }, async () => {
+  const r = await runCli(['completion', 'fish']);
+  const dir = tmpDir('turnpike-fish-');
+  onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'turnpike.fish');
+  fs.writeFileSync(file, r.stdout);
+  fs.writeFileSync(path.join(dir, 'kong.yml'), '_format_version: "3.0"\n');
+  const complete = (line: string): string[] => {
+    const out = spawnSync('fish', ['--no-config', '-c', `source '${file}'; complete -C '${line}'`], { encoding: 'utf8', cwd: dir });
+    assert.equal(out.status, 0, out.stderr);
+    return out.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t')[0]!);
+  };
+  assert.deepEqual(complete('turnpike d'), ['delete', 'diff', 'dump']);
+  assert.deepEqual(complete('turnpike config '), ['db_export', 'db_import']);
+  assert.ok(complete('turnpike get ').includes('services'));
+  assert.deepEqual(complete('turnpike get services -o '), ['json', 'table', 'yaml']);
+  assert.deepEqual(complete('turnpike get services --output '), ['json', 'table', 'yaml']);
+  assert.ok(complete('turnpike get services --').includes('--admin-url'));
+  assert.deepEqual(complete('turnpike apply -f kon'), ['kong.yml']);
+  assert.deepEqual(complete('turnpike get --admin-url '), [], 'a URL: no file names');
+});
+
+test('zsh: the script loads through bashcompinit and answers with the bash rules', { skip: has('zsh') ? false : 'zsh is not installed' }, async () => {
+  const r = await runCli(['completion', 'zsh']);
+  const dir = tmpDir('turnpike-zsh-');
+  onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, '_turnpike');
+  fs.writeFileSync(file, r.stdout);
+  // bashcompinit's compgen runs the bash function as zsh's completion does (zsh's compadd
+  // then keeps the words that start with what was typed).
+  const complete = (...words: string[]): string[] => {
+    const w = words.map((x) => `'${x}'`).join(' ');
+    const out = spawnSync('zsh', ['-f', '-c', `autoload -U compinit; compinit -u -d '${dir}/zcompdump'; source '${file}'; COMP_WORDS=(turnpike ${w}); COMP_CWORD=${words.length}; compgen -F _turnpike -- '${words.at(-1)}'`], { encoding: 'utf8', cwd: dir });
+    assert.equal(out.status, 0, out.stderr);
+    return out.stdout.split('\n').filter((l) => l !== '');
+  };
+  assert.deepEqual(complete('get', 'services', '-o', ''), ['table', 'json', 'yaml']);
+  assert.deepEqual(complete('config', ''), ['db_import', 'db_export']);
+  assert.ok(complete('get', '').includes('services'));
+  assert.ok(complete('config', 'db_import', '--p').includes('--prefix'));
 });
