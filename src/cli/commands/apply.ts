@@ -133,8 +133,9 @@ function syncCommand(program: Command, name: 'diff' | 'apply', description: stri
 
 const MATCHING = `Entities are matched by id when the file gives one, otherwise by name (consumers by
 username or custom_id, targets by upstream and address, credentials by their key, plugins by
-name, instance_name and service/route/consumer). created_at/updated_at are ignored. Plugins
-other than the bundled ones need TURNPIKE_PLUGINS set as on the server.`;
+name, instance_name and service/route/consumer; an unnamed route by its service and matching
+fields). created_at/updated_at are ignored. Plugins other than the bundled ones need
+TURNPIKE_PLUGINS set as on the server.`;
 
 export function register(program: Command): void {
   syncCommand(

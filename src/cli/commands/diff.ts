@@ -177,11 +177,18 @@ const sha = (s: unknown) => createHash('sha256').update(String(s ?? '').trim()).
 export function naturalKey(kind: DiffKind, e: Obj): string | undefined {
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   switch (kind) {
-    case 'services':
-    case 'routes':
     case 'upstreams':
     case 'snis':
       return str(e.name);
+    // Without a name, what the entity does is its identity: a route's service and matching
+    // fields, a service's address. Changing one of those is then a new entity (create + delete).
+    case 'services':
+      return str(e.name) ?? `unnamed:${String(e.protocol)}://${String(e.host)}:${String(e.port)}${String(e.path ?? '')}`;
+    case 'routes':
+      return (
+        str(e.name) ??
+        `unnamed:${refId(e.service)}|${canonicalJson(['protocols', 'methods', 'hosts', 'paths', 'headers', 'snis', 'sources', 'destinations'].map((f) => e[f] ?? null))}`
+      );
     case 'consumers':
       return str(e.username) !== undefined ? `username:${str(e.username)}` : str(e.custom_id) !== undefined ? `custom_id:${str(e.custom_id)}` : undefined;
     case 'targets':

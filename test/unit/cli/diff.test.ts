@@ -217,3 +217,34 @@ test('an empty file against a server: everything deleted, children first', () =>
   );
   assert.ok(changes.every((c) => c.action === 'delete'));
 });
+
+test('entities without a name are matched by what they do: a route by its service and matching fields, a service by its address', () => {
+  const R2 = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+  const srv = yml(
+    '_format_version: "3.0"',
+    'services:',
+    `  - { id: ${S1}, host: users.internal, port: 8080 }`,
+    'routes:',
+    `  - { id: ${R1}, paths: [/users], service: { id: ${S1} } }`,
+    `  - { id: ${R2}, paths: [/admin], methods: [GET], service: { id: ${S1} } }`,
+  );
+  const file = yml(
+    '_format_version: "3.0"',
+    'services:',
+    '  - url: http://users.internal:8080',
+    '    routes:',
+    '      - { paths: [/users], strip_path: false }',
+    '      - { paths: [/admin], methods: [GET, POST] }',
+  );
+  const changes = diff(file, srv);
+  assert.deepEqual(
+    changes.map((c) => [c.action, c.kind, c.action === 'create' ? 'new' : c.id]),
+    [
+      ['update', 'routes', R1],
+      ['create', 'routes', 'new'],
+      ['delete', 'routes', R2],
+    ],
+  );
+  assert.deepEqual(changes[0]!.fields, [{ field: 'strip_path', from: true, to: false }]);
+  assert.deepEqual(changes[1]!.body!.service, { id: S1 }, 'the unnamed service was matched by its address');
+});
