@@ -12,7 +12,7 @@ run(process.execPath, ['examples/demo-upstream.mjs', '9001', 'demo-a']);
 run(process.execPath, ['examples/demo-upstream.mjs', '9002', 'demo-b']);
 const gw = run(process.execPath, ['bin/turnpike.js', 'start', '--config', 'examples/quickstart.yaml', ...process.argv.slice(2)], {
   TURNPIKE_PROXY_LISTEN: process.env.TURNPIKE_PROXY_LISTEN ?? '0.0.0.0:8000',
-  TURNPIKE_ADMIN_LISTEN: process.env.TURNPIKE_ADMIN_LISTEN ?? 'off',
+  TURNPIKE_ADMIN_LISTEN: process.env.TURNPIKE_ADMIN_LISTEN ?? '127.0.0.1:8001',
 });
 setTimeout(() => console.log('\nTry:  curl -i http://localhost:8000/demo/hello\n'), 1500).unref();
 function stop() {

@@ -64,6 +64,7 @@ async function everyEntity(admin: AdminClient, upstreamPort: number, proxyUrl: s
   // A change reaches the proxy: the route serves.
   const ms = await until(`${proxyUrl}/users/x`, 200, 5000);
   console.log(`# route created through the Admin API served after ${ms} ms`);
+  assert.ok(ms < 1000, `a change through the Admin API reached the workers in ${ms} ms (the promise is 1 s)`);
   // Form fields, Kong style, with nested keys and list marks.
   const formRoute = await admin.post('/routes', { name: 'form-route', 'paths[]': '/form', 'service.name': 'users', regex_priority: '3', strip_path: 'true' }, { form: true });
   assert.equal(formRoute.status, 201, JSON.stringify(formRoute.body));

@@ -14,6 +14,7 @@ const REFRESH_MS = 2000;
 export class Authenticator {
   private tokens = new Map<string, TokenRecord>();
   private loadedAt = 0;
+  private everLoaded = false;
   private loading: Promise<void> | null = null;
   private readonly bootstrapHash: Buffer | null;
 
@@ -36,6 +37,7 @@ export class Authenticator {
       (t) => {
         this.tokens = t;
         this.loadedAt = Date.now();
+        this.everLoaded = true;
         this.loading = null;
       },
       (err: Error) => {
@@ -52,6 +54,11 @@ export class Authenticator {
     await this.refresh();
     const required = this.bootstrapHash !== null || this.tokens.size > 0;
     const presented = bearer(headers);
+    if (!this.everLoaded && this.bootstrapHash === null) {
+      // The tokens were never read (the database has been away since the start): whether
+      // tokens are required is unknown, so nothing is let through rather than everything.
+      throw new HttpError(503, 'the Admin API cannot check tokens: the database is unavailable; retry when it is back (set admin_token to keep access during an outage)');
+    }
     if (!required) return { name: 'anonymous', role: 'admin', tokenId: null };
     if (presented === null) {
       throw new HttpError(401, 'Unauthorized: this Admin API needs a token; send "Authorization: Bearer <token>"', {}, { 'www-authenticate': 'Bearer realm="turnpike-admin"' });

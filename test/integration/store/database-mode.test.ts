@@ -10,6 +10,7 @@ import { runCli, sleep, tmpDir } from '../../helpers/gateway.js';
 import { gateway, upstream } from '../../helpers/scope.js';
 import { dropSchema, pgAvailable, pgEnv, pgOptions, uniqueSchema } from '../../helpers/pg.js';
 import { relay } from '../../helpers/relay.js';
+import { until } from '../../helpers/admin.js';
 import { openStore, SqlStore, type Store } from '../../../src/control/store/index.js';
 import { databaseSettings } from '../../../src/control/store/open.js';
 import { PostgresBackend } from '../../../src/control/store/postgres.js';
@@ -30,22 +31,6 @@ services:
       - name: a
         paths: [/a]
 `;
-
-/** Polls `url` until it answers `status`; the milliseconds it took. */
-async function until(url: string, status: number, timeoutMs: number): Promise<number> {
-  const start = Date.now();
-  let last = 0;
-  while (Date.now() - start < timeoutMs) {
-    try {
-      last = (await fetch(url)).status;
-      if (last === status) return Date.now() - start;
-    } catch {
-      /* not yet */
-    }
-    await sleep(25);
-  }
-  throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms (last ${last})`);
-}
 
 async function addRouteB(store: Store, bPort: number): Promise<void> {
   await store.insert('services', { name: 'b', host: '127.0.0.1', port: bPort });
