@@ -336,3 +336,37 @@ plugins:
   const dumped = parse((await cli('dump')).stdout) as Record<string, unknown>;
   assert.deepEqual(Object.keys(dumped).filter((k) => !k.startsWith('_')), [], 'nothing left');
 });
+
+test('a DB-less node: diff works, apply replaces the whole configuration through POST /config', async () => {
+  const a = await upstream('A');
+  const b = await upstream('B');
+  const first = `_format_version: "3.0"
+services:
+  - name: users
+    url: http://127.0.0.1:${a.port}
+    routes: [{ name: users-api, paths: [/users] }]
+`;
+  const { gw, adminPort } = await adminGateway({ config: first });
+  const env = { TURNPIKE_ADMIN_URL: `http://127.0.0.1:${adminPort}`, TURNPIKE_ADMIN_TOKEN: '' };
+  const cli = (...args: string[]) => runCli(args, env);
+  const proxy = `http://127.0.0.1:${gw.proxyPort}`;
+  await proxied(proxy, '/users/x', 200, 'A');
+  const next = path.join(dir, 'dbless-next.yml');
+  fs.writeFileSync(next, first.replace(`${a.port}`, `${b.port}`).replace('[/users]', '[/users, /people]'));
+  const d = await cli('diff', '-f', next);
+  assert.equal(d.code, 3, d.stdout + d.stderr);
+  assert.match(d.stdout, /^~ update service 'users'\n {4}port: \d+ → \d+$/m);
+  assert.match(d.stdout, /^0 to create, 2 to update, 0 to delete$/m);
+  const ap = await cli('apply', '-f', next);
+  assert.equal(ap.code, 0, ap.stdout + ap.stderr);
+  assert.match(ap.stdout, /a DB-less node: the file replaced its whole configuration through POST \/config\): 0 created, 2 updated, 0 deleted/);
+  assert.match(ap.stderr, /the file the node was started with is unchanged/);
+  await proxied(proxy, '/people/x', 200, 'B');
+  const after = await cli('diff', '-f', next);
+  assert.equal(after.code, 0, after.stdout + after.stderr);
+  assert.match((await cli('get', 'routes')).stdout, /^users-api\s+\/users,\/people\s/m);
+  // One entity cannot be deleted on a DB-less node: the server's 405 says what to do.
+  const del = await cli('delete', 'route', 'users-api');
+  assert.equal(del.code, 1);
+  assert.match(del.stderr, /405 .*DB-less/);
+});

@@ -21,7 +21,7 @@ export interface SyncOptions extends AdminFlags {
 }
 
 /** Loads the file and the server's configuration with the same loader and plugin registry. */
-export async function planSync(client: AdminClient, file: string, pluginSpec: string = process.env.TURNPIKE_PLUGINS ?? 'bundled'): Promise<Change[]> {
+export async function planSync(client: AdminClient, file: string, pluginSpec: string = process.env.TURNPIKE_PLUGINS ?? 'bundled'): Promise<{ changes: Change[]; text: string }> {
   let registry;
   try {
     registry = await nodeRegistry(pluginSpec);
@@ -44,7 +44,13 @@ export async function planSync(client: AdminClient, file: string, pluginSpec: st
         .join('; ')}; if it uses custom plugins, set TURNPIKE_PLUGINS as on the server`,
     );
   }
-  return computeDiff(loaded.config as Config, server.config as Config, explicitIds(text));
+  return { changes: computeDiff(loaded.config as Config, server.config as Config, explicitIds(text)), text };
+}
+
+/** Whether the node runs DB-less (GET / says `configuration.database: off`): its entities are read-only. */
+async function isDbless(client: AdminClient): Promise<boolean> {
+  const info = (await client.call('GET', '/')) as { configuration?: { database?: unknown } } | null;
+  return info?.configuration?.database === 'off';
 }
 
 /** The changes as JSON, secrets hidden. */
@@ -74,7 +80,7 @@ function report(changes: Change[], opts: SyncOptions, out: Writable, extra: Reco
 }
 
 export async function runDiff(client: AdminClient, opts: SyncOptions, out: Writable = process.stdout): Promise<number> {
-  const changes = await planSync(client, opts.file);
+  const { changes } = await planSync(client, opts.file);
   report(changes, opts, out);
   return changes.length === 0 ? EXIT.ok : EXIT.differences;
 }
@@ -96,12 +102,23 @@ export async function performChanges(client: AdminClient, changes: Change[]): Pr
 }
 
 export async function runApply(client: AdminClient, opts: SyncOptions, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
-  const changes = await planSync(client, opts.file);
+  const { changes, text } = await planSync(client, opts.file);
   if (opts.dryRun) {
     report(changes, opts, out, { dry_run: true });
     return changes.length === 0 ? EXIT.ok : EXIT.differences;
   }
   if (opts.output !== 'json') report(changes, opts, out);
+  if (changes.length > 0 && (await isDbless(client))) {
+    // A DB-less node takes its whole configuration at once, as Kong's does (what decK does too).
+    await client.call('POST', '/config', { config: text });
+    const s = summarize(changes);
+    if (opts.output === 'json') report(changes, opts, out, { applied: s, dbless: true });
+    else {
+      out.write(`applied to ${opts.adminUrl} (a DB-less node: the file replaced its whole configuration through POST /config): ${s.create} created, ${s.update} updated, ${s.delete} deleted\n`);
+      err.write('turnpike: note: the file the node was started with is unchanged; when it is edited (or the node restarts) it replaces this configuration again\n');
+    }
+    return EXIT.ok;
+  }
   const result = await performChanges(client, changes);
   const applied = summarize(changes.slice(0, result.done));
   if (opts.output === 'json') report(changes, opts, out, { applied, ...(result.error ? { failed: { ...changesJson([result.error.change])[0] as object, message: result.error.message } } : {}) });
@@ -167,7 +184,8 @@ ca_certificates, snis, services, routes, upstreams, targets, consumers, credenti
 plugins (each PUT by id, keeping the server's id of a matched entity); then the deletes,
 children first. Entities on the server that the file does not have are DELETED: the file
 is the whole configuration. apply stops at the first change the server refuses and says
-which one and why; the changes before it stay made.
+which one and why; the changes before it stay made. A DB-less node (started with --config)
+gets the whole file at once through POST /config instead.
 
 ${MATCHING}
 
