@@ -30,7 +30,8 @@ export interface CommandSpec {
 /** The kinds offered after `get`/`delete`: the canonical names and their singulars. */
 export const COMPLETION_KINDS: string[] = [...new Set(KIND_LIST.flatMap((k) => [k.name, ...(k.aliases[0] && !k.aliases[0].includes('_') ? [k.aliases[0]] : [])]))];
 
-const FILE_FLAG = /^--(config|file|token-file|cert|key)$|-(cert|key)-file$|^--.*-(cert|cert-key)$/;
+/** Flags whose value is a path: --config, --file, --*-file, and the certificate settings (--ssl-cert, --ssl-cert-key, ...). */
+const FILE_FLAG = /^--(config|file)$|-file$|-cert$|-cert-key$/;
 
 function argWords(a: Argument): string[] | 'FILE' {
   if (a.argChoices) return [...a.argChoices];
