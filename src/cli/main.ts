@@ -5,15 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rawFromEnv, resolveSettings, SettingsError, SETTING_NAMES, type RawSettings } from './settings.js';
-import { runValidate } from './commands/validate.js';
-import { runDbExport, runDbImport, runMigrations } from './commands/database.js';
 import { register as registerGet } from './commands/get.js';
-import { register as registerSync } from './commands/apply.js';
+import { register as registerSync } from './commands/sync-command.js';
 import { register as registerDump } from './commands/dump.js';
 import { register as registerDelete } from './commands/delete.js';
 import { register as registerCompletion } from './commands/completion.js';
-import { DATABASE_SETTING_NAMES } from '../control/store/open.js';
-import { runPrimary, StartupError } from '../process/primary.js';
+import { DATABASE_SETTING_NAMES } from '../control/store/settings.js';
 import { VERSION } from '../version.js';
 
 const workerEntry = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'engine', 'worker-main.js');
@@ -108,9 +105,12 @@ start.action(async (opts: Record<string, unknown>) => {
     throw err;
   }
   try {
+    // The gateway, the store and the loader are imported by the command that needs them, so
+    // that `turnpike --help`, completion and the Admin API commands start quickly.
+    const { runPrimary } = await import('../process/primary.js');
     await runPrimary(settings, workerEntry);
   } catch (err) {
-    if (err instanceof StartupError) fail(err.message);
+    if (err instanceof Error && err.name === 'StartupError') fail(err.message);
     fail(`could not start: ${(err as Error).message}`);
   }
 });
@@ -154,7 +154,7 @@ databaseOptions(
     .addHelpText('after', '\nExamples:\n  $ turnpike migrations up --prefix ./.turnpike\n  $ TURNPIKE_DATABASE=postgres TURNPIKE_PG_HOST=db.internal turnpike migrations up'),
 ).action(async (opts: Record<string, unknown>) => {
   const s = dbSettings(opts);
-  process.exitCode = await runMigrations('up', s.db!);
+  process.exitCode = await (await import('./commands/database.js')).runMigrations('up', s.db!);
 });
 databaseOptions(
   migrations
@@ -163,7 +163,7 @@ databaseOptions(
     .addHelpText('after', '\nExample:\n  $ turnpike migrations status --prefix ./.turnpike'),
 ).action(async (opts: Record<string, unknown>) => {
   const s = dbSettings(opts);
-  process.exitCode = await runMigrations('status', s.db!);
+  process.exitCode = await (await import('./commands/database.js')).runMigrations('status', s.db!);
 });
 
 const configCmd = program
@@ -178,7 +178,7 @@ databaseOptions(
     .addHelpText('after', '\nEntities are matched by id: importing the same file twice changes nothing.\n\nExample:\n  $ turnpike config db_import kong.yml --prefix ./.turnpike'),
 ).action(async (file: string, opts: Record<string, unknown>) => {
   const s = dbSettings(opts);
-  process.exitCode = await runDbImport(file, s.db!, s.plugins);
+  process.exitCode = await (await import('./commands/database.js')).runDbImport(file, s.db!, s.plugins);
 });
 databaseOptions(
   configCmd
@@ -189,7 +189,7 @@ databaseOptions(
     .addHelpText('after', '\nExamples:\n  $ turnpike config db_export kong.yml\n  $ turnpike config db_export - > backup.yml'),
 ).action(async (file: string, opts: Record<string, unknown>) => {
   const s = dbSettings(opts);
-  process.exitCode = await runDbExport(file, s.db!, opts.force === true);
+  process.exitCode = await (await import('./commands/database.js')).runDbExport(file, s.db!, opts.force === true);
 });
 
 program
@@ -198,7 +198,7 @@ program
   .argument('<file>', 'YAML or JSON file in Kong declarative format')
   .addHelpText('after', '\nExample:\n  $ turnpike validate kong.yml')
   .action(async (file: string) => {
-    process.exitCode = await runValidate(file);
+    process.exitCode = await (await import('./commands/validate.js')).runValidate(file);
   });
 
 for (const [cmd, signal, what] of [

@@ -24,7 +24,10 @@ import { VERSION } from '../version.js';
 import { ensureDefaultCertificate, readPemPairs, type TlsOptions } from '../engine/tls/index.js';
 import { startAdminNode, type AdminNode } from '../control/admin/node.js';
 
-export class StartupError extends Error {}
+/** A start-up problem: one line for the user, no stack trace (`name` is how the CLI tells). */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
 
 interface WorkerSlot {
   index: number;
