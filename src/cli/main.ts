@@ -5,10 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rawFromEnv, resolveSettings, SettingsError, SETTING_NAMES, type RawSettings } from './settings.js';
-import { runValidate } from './commands/validate.js';
-import { runDbExport, runDbImport, runMigrations } from './commands/database.js';
-import { DATABASE_SETTING_NAMES } from '../control/store/open.js';
-import { runPrimary, StartupError } from '../process/primary.js';
+import { register as registerGet } from './commands/get.js';
+import { register as registerSync } from './commands/sync-command.js';
+import { register as registerDump } from './commands/dump.js';
+import { register as registerDelete } from './commands/delete.js';
+import { register as registerCompletion } from './commands/completion.js';
+import { DATABASE_SETTING_NAMES } from '../control/store/settings.js';
 import { VERSION } from '../version.js';
 
 const workerEntry = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'engine', 'worker-main.js');
@@ -53,6 +55,10 @@ program
   .description('API gateway and service mesh for Node.js, with Kong-compatible configuration')
   .version(VERSION)
   .configureOutput({ outputError: (str, write) => write(`turnpike: ${str.trimEnd()} (see turnpike --help)\n`) })
+  // Exit codes a script can rely on: --help/--version 0, a usage error (unknown command or
+  // flag, missing argument, value not among the choices) 2; commands return 0, 1, 3 or 4.
+  // Set before the commands are added: each inherits it.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
   .addHelpText('after', `
 Examples:
   $ turnpike start --config examples/quickstart.yaml     run the gateway on a Kong declarative file
@@ -62,6 +68,15 @@ Examples:
   $ turnpike health --status-url http://127.0.0.1:8100   exit 0 when every worker is ready
   $ turnpike migrations up                               create or upgrade the database (SQLite by default)
   $ turnpike config db_import kong.yml                   load a declarative file into the database
+  $ turnpike get services                                list services of a running control plane
+  $ turnpike diff -f kong.yml                            what apply would change (exit 3 when something)
+  $ turnpike apply -f kong.yml                           make the control plane match the file
+  $ turnpike dump > kong.yml                             the whole configuration as a file
+  $ turnpike delete route users-api                      delete one entity
+  $ source <(turnpike completion bash)                   shell completion
+
+Exit codes: 0 ok, 1 error, 2 usage error, 3 differences (diff) or pending migrations,
+4 not found (get/delete of one entity). docs/cli.md describes every command.
 
 Run "turnpike <command> --help" for the options of a command.`);
 
@@ -90,9 +105,12 @@ start.action(async (opts: Record<string, unknown>) => {
     throw err;
   }
   try {
+    // The gateway, the store and the loader are imported by the command that needs them, so
+    // that `turnpike --help`, completion and the Admin API commands start quickly.
+    const { runPrimary } = await import('../process/primary.js');
     await runPrimary(settings, workerEntry);
   } catch (err) {
-    if (err instanceof StartupError) fail(err.message);
+    if (err instanceof Error && err.name === 'StartupError') fail(err.message);
     fail(`could not start: ${(err as Error).message}`);
   }
 });
@@ -125,7 +143,10 @@ TURNPIKE_PG_DATABASE, TURNPIKE_PG_SCHEMA and TURNPIKE_PG_SSL say where (or the f
 --pg-host, --pg-port, ... of the same names); see docs/deployment.md.`);
 }
 
-const migrations = program.command('migrations').description('create or upgrade the database schema');
+const migrations = program
+  .command('migrations')
+  .description('create or upgrade the database schema')
+  .addHelpText('after', '\nExamples:\n  $ turnpike migrations up --prefix ./.turnpike\n  $ turnpike migrations status; echo "exit $? (3: migrations pending)"');
 databaseOptions(
   migrations
     .command('up')
@@ -133,7 +154,7 @@ databaseOptions(
     .addHelpText('after', '\nExamples:\n  $ turnpike migrations up --prefix ./.turnpike\n  $ TURNPIKE_DATABASE=postgres TURNPIKE_PG_HOST=db.internal turnpike migrations up'),
 ).action(async (opts: Record<string, unknown>) => {
   const s = dbSettings(opts);
-  process.exitCode = await runMigrations('up', s.db!);
+  process.exitCode = await (await import('./commands/database.js')).runMigrations('up', s.db!);
 });
 databaseOptions(
   migrations
@@ -142,10 +163,13 @@ databaseOptions(
     .addHelpText('after', '\nExample:\n  $ turnpike migrations status --prefix ./.turnpike'),
 ).action(async (opts: Record<string, unknown>) => {
   const s = dbSettings(opts);
-  process.exitCode = await runMigrations('status', s.db!);
+  process.exitCode = await (await import('./commands/database.js')).runMigrations('status', s.db!);
 });
 
-const configCmd = program.command('config').description('move configuration between a declarative file and the database');
+const configCmd = program
+  .command('config')
+  .description('move configuration between a declarative file and the database')
+  .addHelpText('after', '\nExamples:\n  $ turnpike config db_import kong.yml --prefix ./.turnpike\n  $ turnpike config db_export - > backup.yml');
 databaseOptions(
   configCmd
     .command('db_import')
@@ -154,7 +178,7 @@ databaseOptions(
     .addHelpText('after', '\nEntities are matched by id: importing the same file twice changes nothing.\n\nExample:\n  $ turnpike config db_import kong.yml --prefix ./.turnpike'),
 ).action(async (file: string, opts: Record<string, unknown>) => {
   const s = dbSettings(opts);
-  process.exitCode = await runDbImport(file, s.db!, s.plugins);
+  process.exitCode = await (await import('./commands/database.js')).runDbImport(file, s.db!, s.plugins);
 });
 databaseOptions(
   configCmd
@@ -165,7 +189,7 @@ databaseOptions(
     .addHelpText('after', '\nExamples:\n  $ turnpike config db_export kong.yml\n  $ turnpike config db_export - > backup.yml'),
 ).action(async (file: string, opts: Record<string, unknown>) => {
   const s = dbSettings(opts);
-  process.exitCode = await runDbExport(file, s.db!, opts.force === true);
+  process.exitCode = await (await import('./commands/database.js')).runDbExport(file, s.db!, opts.force === true);
 });
 
 program
@@ -174,7 +198,7 @@ program
   .argument('<file>', 'YAML or JSON file in Kong declarative format')
   .addHelpText('after', '\nExample:\n  $ turnpike validate kong.yml')
   .action(async (file: string) => {
-    process.exitCode = await runValidate(file);
+    process.exitCode = await (await import('./commands/validate.js')).runValidate(file);
   });
 
 for (const [cmd, signal, what] of [
@@ -208,5 +232,12 @@ program
       fail(`cannot reach the status listener at ${opts.statusUrl}: ${(err as Error).message}`);
     }
   });
+
+// The management commands of a running control plane (Admin API), one file each.
+registerGet(program);
+registerSync(program);
+registerDump(program);
+registerDelete(program);
+registerCompletion(program);
 
 program.parseAsync(process.argv).catch((err: Error) => fail(err.message));

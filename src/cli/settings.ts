@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { resolveTlsOptions, type TlsOptions } from '../engine/tls/options.js';
-import { DATABASE_SETTING_NAMES, databaseSettings, DatabaseSettingsError, type DatabaseSettings } from '../control/store/open.js';
+import { DATABASE_SETTING_NAMES, databaseSettings, DatabaseSettingsError, type DatabaseSettings } from '../control/store/settings.js';
 
 export interface ListenAddress {
   host: string;

@@ -29,7 +29,10 @@ import { ClusterSource } from '../control/cluster/source.js';
 import type { ClusterTls } from '../control/cluster/tls.js';
 import { nodeId } from '../control/node-id.js';
 
-export class StartupError extends Error {}
+/** A start-up problem: one line for the user, no stack trace (`name` is how the CLI tells). */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
 
 interface WorkerSlot {
   index: number;

@@ -1,0 +1,367 @@
+// What `turnpike diff` and `turnpike apply` compute: the changes that turn the current
+// configuration (the server's, loaded by the same loader) into the desired one (a file),
+// entity by entity, as decK's sync does.
+//
+// Both sides are normalized `Config`s from the declarative loader, so defaults and derived
+// ids are filled in the same way on both. An entity of the file is matched to one on the
+// server by its id when the file gives one, otherwise by its derived id and then by its
+// natural key (a name; a consumer's username or custom_id; a target's upstream and address;
+// a credential's key; a plugin's name, instance name and service/route/consumer). Matched
+// entities keep the server's id, and references in the file are rewritten to those ids, so
+// that a child's natural key and its fields compare with the server's.
+import { createHash } from 'node:crypto';
+import { parseDocument } from 'yaml';
+import type { Config } from '../../config/types.js';
+import { canonicalJson, UUID_RE, uuidV5 } from '../../config/ids.js';
+import { CREDENTIAL_KINDS, type CredentialKind } from '../../control/store/entities.js';
+import { validateEntity } from '../../control/store/validate.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export type DiffKind = 'certificates' | 'ca_certificates' | 'snis' | 'services' | 'routes' | 'upstreams' | 'targets' | 'consumers' | CredentialKind | 'plugins';
+
+/** Parents before children: creates and updates run in this order, deletes in the reverse. */
+export const APPLY_ORDER: DiffKind[] = ['certificates', 'ca_certificates', 'snis', 'services', 'routes', 'upstreams', 'targets', 'consumers', ...CREDENTIAL_KINDS, 'plugins'];
+
+/** The Admin API collection of a credential kind, under /consumers/{consumer}/. */
+export const CREDENTIAL_PATHS: Record<CredentialKind, string> = {
+  keyauth_credentials: 'key-auth',
+  basicauth_credentials: 'basic-auth',
+  hmacauth_credentials: 'hmac-auth',
+  jwt_secrets: 'jwt',
+  acls: 'acls',
+  oauth2_credentials: 'oauth2',
+};
+
+const SINGULAR: Record<DiffKind, string> = {
+  certificates: 'certificate',
+  ca_certificates: 'ca_certificate',
+  snis: 'sni',
+  services: 'service',
+  routes: 'route',
+  upstreams: 'upstream',
+  targets: 'target',
+  consumers: 'consumer',
+  keyauth_credentials: 'key-auth credential',
+  basicauth_credentials: 'basic-auth credential',
+  hmacauth_credentials: 'hmac-auth credential',
+  jwt_secrets: 'jwt secret',
+  acls: 'acl',
+  oauth2_credentials: 'oauth2 credential',
+  plugins: 'plugin',
+};
+
+/** Values the store generates when a credential leaves them out: compared only when the file sets them. */
+const GENERATED: Partial<Record<CredentialKind, string[]>> = {
+  keyauth_credentials: ['key'],
+  jwt_secrets: ['key', 'secret'],
+  hmacauth_credentials: ['secret'],
+  oauth2_credentials: ['client_id', 'client_secret'],
+};
+
+/** Fields whose values a diff never prints. */
+const SECRET_FIELDS = new Set(['key', 'key_alt', 'password', 'secret', 'client_secret']);
+
+/** Fields that are not configuration. */
+const IGNORED = new Set(['id', 'created_at', 'updated_at', 'credentials']);
+
+export interface FieldChange {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+export interface Change {
+  action: 'create' | 'update' | 'delete';
+  kind: DiffKind;
+  /** The id the change is made with: the server's for a matched or deleted entity, the file's for a new one. */
+  id: string;
+  /** "service 'users'", "plugin 'cors' on route 'users-api'". */
+  label: string;
+  /** Admin API path of the entity: PUT (create, update) or DELETE goes there. */
+  path: string;
+  /** The entity to PUT (create, update): the file's fields, references as server ids. */
+  body?: Obj;
+  /** update: the fields that differ. */
+  fields?: FieldChange[];
+}
+
+export interface DiffSummary {
+  create: number;
+  update: number;
+  delete: number;
+}
+
+/** Ids written in a declarative file's text (any `id:` holding a UUID), lower-cased. */
+export function explicitIds(text: string): Set<string> {
+  const out = new Set<string>();
+  let raw: unknown;
+  try {
+    raw = parseDocument(text, { merge: true }).toJS({ maxAliasCount: 1000 });
+  } catch {
+    return out;
+  }
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (isObj(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'id' && typeof x === 'string' && UUID_RE.test(x)) out.add(x.toLowerCase());
+        else walk(x);
+      }
+    }
+  };
+  walk(raw);
+  return out;
+}
+
+interface Item {
+  kind: DiffKind;
+  entity: Obj;
+  /** For credentials: the fields the file leaves to the server to generate. */
+  skip: string[];
+}
+
+/** The entities of a Config by kind, credentials taken out of their consumers (with defaults filled). */
+function entitiesOf(config: Config, side: 'file' | 'server'): Record<DiffKind, Item[]> {
+  const out = Object.fromEntries(APPLY_ORDER.map((k) => [k, [] as Item[]])) as Record<DiffKind, Item[]>;
+  const add = (kind: DiffKind, list: readonly object[] | undefined) => {
+    for (const e of list ?? []) out[kind].push({ kind, entity: structuredClone(e) as Obj, skip: [] });
+  };
+  add('certificates', config.certificates);
+  add('ca_certificates', config.ca_certificates);
+  add('snis', config.snis);
+  add('services', config.services);
+  add('routes', config.routes);
+  add('upstreams', config.upstreams);
+  add('targets', config.targets);
+  add('plugins', config.plugins);
+  for (const c of config.consumers) {
+    const { credentials, ...consumer } = structuredClone(c) as Obj & { credentials?: Record<string, unknown[]> };
+    out.consumers.push({ kind: 'consumers', entity: consumer, skip: [] });
+    for (const kind of CREDENTIAL_KINDS) {
+      for (const raw of credentials?.[kind] ?? []) {
+        if (!isObj(raw)) continue;
+        const cred: Obj = { ...raw };
+        const skip = side === 'file' ? (GENERATED[kind] ?? []).filter((f) => cred[f] === undefined || cred[f] === null) : [];
+        delete cred.created_at;
+        delete cred.updated_at;
+        // The same derived id `config db_import` gives a credential written without one.
+        const ident = naturalFields(kind)
+          .map((f) => String(cred[f] ?? ''))
+          .join('|');
+        const id = typeof cred.id === 'string' ? cred.id.toLowerCase() : uuidV5(`${kind}:${String(consumer.id)}:${ident || out[kind].filter((i) => (i.entity.consumer as Obj).id === consumer.id).length}`);
+        cred.id = id;
+        cred.consumer = { id: consumer.id };
+        try {
+          validateEntity(kind, cred);
+        } catch {
+          // Defaults are filled even when a field is invalid; the server reports it on apply.
+        }
+        for (const f of skip) delete cred[f];
+        out[kind].push({ kind, entity: cred, skip });
+      }
+    }
+  }
+  return out;
+}
+
+function naturalFields(kind: CredentialKind): string[] {
+  return { keyauth_credentials: ['key'], basicauth_credentials: ['username'], hmacauth_credentials: ['username'], jwt_secrets: ['key'], acls: ['group'], oauth2_credentials: ['client_id'] }[kind];
+}
+
+const refId = (v: unknown): string => (isObj(v) && typeof v.id === 'string' ? v.id : '');
+const sha = (s: unknown) => createHash('sha256').update(String(s ?? '').trim()).digest('hex');
+
+/** The natural key of an entity (references already as server ids); undefined when it has none. */
+export function naturalKey(kind: DiffKind, e: Obj): string | undefined {
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  switch (kind) {
+    case 'upstreams':
+    case 'snis':
+      return str(e.name);
+    // Without a name, what the entity does is its identity: a route's service and matching
+    // fields, a service's address. Changing one of those is then a new entity (create + delete).
+    case 'services':
+      return str(e.name) ?? `unnamed:${String(e.protocol)}://${String(e.host)}:${String(e.port)}${String(e.path ?? '')}`;
+    case 'routes':
+      return (
+        str(e.name) ??
+        `unnamed:${refId(e.service)}|${canonicalJson(['protocols', 'methods', 'hosts', 'paths', 'headers', 'snis', 'sources', 'destinations'].map((f) => e[f] ?? null))}`
+      );
+    case 'consumers':
+      return str(e.username) !== undefined ? `username:${str(e.username)}` : str(e.custom_id) !== undefined ? `custom_id:${str(e.custom_id)}` : undefined;
+    case 'targets':
+      return str(e.target) !== undefined ? `${refId(e.upstream)}|${str(e.target)}` : undefined;
+    case 'certificates':
+      return str(e.cert) !== undefined ? sha(e.cert) : undefined;
+    case 'ca_certificates':
+      return str(e.cert_digest)?.toLowerCase() ?? (str(e.cert) !== undefined ? sha(e.cert) : undefined);
+    case 'plugins':
+      return `${String(e.name)}|${String(e.instance_name ?? '')}|${refId(e.service)}|${refId(e.route)}|${refId(e.consumer)}`;
+    case 'acls':
+      return str(e.group) !== undefined ? `${refId(e.consumer)}|${str(e.group)}` : undefined;
+    default: {
+      // Key-auth keys, usernames and client ids are unique across consumers: a key that moved
+      // to another consumer is the same credential, updated.
+      const v = naturalFields(kind).map((f) => str(e[f]));
+      return v.every((x) => x !== undefined) ? v.join('|') : undefined;
+    }
+  }
+}
+
+/** Rewrites references (`{ id }` and services' ca_certificates ids) through `ids`. */
+function remap(e: Obj, ids: Map<string, string>): void {
+  for (const f of ['service', 'route', 'consumer', 'upstream', 'certificate', 'client_certificate']) {
+    const r = e[f];
+    if (isObj(r) && typeof r.id === 'string') e[f] = { ...r, id: ids.get(r.id) ?? r.id };
+  }
+  if (Array.isArray(e.ca_certificates)) e.ca_certificates = e.ca_certificates.map((x) => (typeof x === 'string' ? (ids.get(x) ?? x) : x));
+}
+
+function fieldChanges(desired: Obj, current: Obj, skip: string[]): FieldChange[] {
+  const out: FieldChange[] = [];
+  const keys = new Set([...Object.keys(desired), ...Object.keys(current)]);
+  for (const k of keys) {
+    if (IGNORED.has(k) || skip.includes(k)) continue;
+    const a = desired[k] ?? null;
+    const b = current[k] ?? null;
+    if (canonicalJson(a) !== canonicalJson(b)) out.push({ field: k, from: b, to: a });
+  }
+  return out.sort((x, y) => x.field.localeCompare(y.field));
+}
+
+/** The Admin API path of an entity. */
+export function entityPath(kind: DiffKind, e: Obj): string {
+  if ((CREDENTIAL_KINDS as readonly string[]).includes(kind)) {
+    return `/consumers/${refId(e.consumer)}/${CREDENTIAL_PATHS[kind as CredentialKind]}/${String(e.id)}`;
+  }
+  if (kind === 'targets') return `/upstreams/${refId(e.upstream)}/targets/${String(e.id)}`;
+  return `/${kind}/${String(e.id)}`;
+}
+
+/** The body of a PUT: the entity without its id, timestamps and the consumer's nested credentials. */
+function bodyOf(e: Obj): Obj {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(e)) if (!IGNORED.has(k)) out[k] = v;
+  return out;
+}
+
+/** Computes the changes from `current` (the server) to `desired` (the file). */
+export function computeDiff(desired: Config, current: Config, fileIds: Set<string> = new Set()): Change[] {
+  const want = entitiesOf(desired, 'file');
+  const have = entitiesOf(current, 'server');
+  const ids = new Map<string, string>();
+  const names = new Map<string, string>();
+  const creates: Change[] = [];
+  const deletes: Change[] = [];
+
+  const nameOf = (kind: DiffKind, e: Obj): string => {
+    const n = e.name ?? e.username ?? e.custom_id ?? e.target ?? e.group;
+    if (typeof n === 'string' && n !== '') return `${SINGULAR[kind]} '${n}'`;
+    return `${SINGULAR[kind]} ${String(e.id)}`;
+  };
+  const label = (kind: DiffKind, e: Obj): string => {
+    if (kind === 'plugins') {
+      const on = (['service', 'route', 'consumer'] as const).map((f) => (refId(e[f]) ? (names.get(refId(e[f])) ?? `${f} ${refId(e[f])}`) : '')).filter((x) => x !== '');
+      const inst = typeof e.instance_name === 'string' ? ` (${e.instance_name})` : '';
+      return on.length ? `plugin '${String(e.name)}'${inst} on ${on.join(', ')}` : `global plugin '${String(e.name)}'${inst}`;
+    }
+    if (kind === 'targets') return `target '${String(e.target)}' of ${names.get(refId(e.upstream)) ?? `upstream ${refId(e.upstream)}`}`;
+    if ((CREDENTIAL_KINDS as readonly string[]).includes(kind)) {
+      const owner = names.get(refId(e.consumer)) ?? `consumer ${refId(e.consumer)}`;
+      const shown = kind === 'acls' ? `'${String(e.group)}' ` : kind === 'basicauth_credentials' || kind === 'hmacauth_credentials' ? `'${String(e.username)}' ` : '';
+      return `${SINGULAR[kind]} ${shown}${shown ? '' : `${String(e.id)} `}of ${owner}`;
+    }
+    if (kind === 'routes' && (typeof e.name !== 'string' || e.name === '')) {
+      return `route ${String(e.id)}${Array.isArray(e.paths) && e.paths.length ? ` (paths ${e.paths.join(',')})` : ''}`;
+    }
+    if (kind === 'snis') return `sni '${String(e.name)}'`;
+    return nameOf(kind, e);
+  };
+
+  for (const kind of APPLY_ORDER) {
+    const server = have[kind];
+    for (const s of server) names.set(String(s.entity.id), nameOf(kind, s.entity));
+    const byId = new Map(server.map((s) => [String(s.entity.id), s]));
+    const byKey = new Map<string, Item>();
+    for (const s of server) {
+      const k = naturalKey(kind, s.entity);
+      if (k !== undefined && !byKey.has(k)) byKey.set(k, s);
+    }
+    const matched = new Set<Item>();
+    for (const f of want[kind]) {
+      const e = f.entity;
+      remap(e, ids);
+      const fileId = String(e.id);
+      let s: Item | undefined = byId.get(fileId);
+      if (s !== undefined && matched.has(s)) s = undefined;
+      if (s === undefined && !fileIds.has(fileId)) {
+        const k = naturalKey(kind, e);
+        const byNatural = k !== undefined ? byKey.get(k) : undefined;
+        if (byNatural !== undefined && !matched.has(byNatural)) s = byNatural;
+        // A credential without its key (the server generated it) is the consumer's one of that kind.
+        if (s === undefined && k === undefined && f.skip.length > 0) {
+          s = server.find((x) => !matched.has(x) && refId(x.entity.consumer) === refId(e.consumer));
+        }
+      }
+      if (s === undefined) {
+        ids.set(fileId, fileId);
+        names.set(fileId, nameOf(kind, e));
+        creates.push({ action: 'create', kind, id: fileId, label: label(kind, e), path: entityPath(kind, e), body: bodyOf(e) });
+        continue;
+      }
+      matched.add(s);
+      const serverId = String(s.entity.id);
+      ids.set(fileId, serverId);
+      e.id = serverId;
+      names.set(serverId, nameOf(kind, e));
+      const changes = fieldChanges(e, s.entity, f.skip);
+      if (changes.length > 0) {
+        const body = bodyOf(e);
+        // Keep what the server generated (a key-auth key the file leaves out): PUT replaces the entity.
+        for (const g of f.skip) if (s.entity[g] !== undefined) body[g] = s.entity[g];
+        creates.push({ action: 'update', kind, id: serverId, label: label(kind, e), path: entityPath(kind, e), body, fields: changes });
+      }
+    }
+    for (const s of server) {
+      if (!matched.has(s)) deletes.push({ action: 'delete', kind, id: String(s.entity.id), label: label(kind, s.entity), path: entityPath(kind, s.entity) });
+    }
+  }
+  // Deletes children first: reverse kind order.
+  deletes.sort((a, b) => APPLY_ORDER.indexOf(b.kind) - APPLY_ORDER.indexOf(a.kind));
+  return [...creates, ...deletes];
+}
+
+export function summarize(changes: Change[]): DiffSummary {
+  const s: DiffSummary = { create: 0, update: 0, delete: 0 };
+  for (const c of changes) s[c.action]++;
+  return s;
+}
+
+export function summaryLine(s: DiffSummary): string {
+  return `${s.create} to create, ${s.update} to update, ${s.delete} to delete`;
+}
+
+/** A value as a diff shows it: JSON, secrets hidden, long texts (PEMs) shortened. */
+export function showValue(field: string, v: unknown): string {
+  if (SECRET_FIELDS.has(field) && v !== null && v !== undefined) return '(secret)';
+  const s = JSON.stringify(v) ?? 'null';
+  if (s.length <= 80) return s;
+  return `${s.slice(0, 60)}… (${s.length} characters)`;
+}
+
+/** decK-like text: `+ service 'a'`, `~ route 'b'` with its changed fields, `- plugin 'c' ...`. */
+export function formatChanges(changes: Change[]): string {
+  const lines: string[] = [];
+  for (const c of changes) {
+    const sign = c.action === 'create' ? '+' : c.action === 'update' ? '~' : '-';
+    lines.push(`${sign} ${c.action} ${c.label}`);
+    for (const f of c.fields ?? []) {
+      // A secret that changed is shown as changed, its values never.
+      const both = SECRET_FIELDS.has(f.field) ? '(secret changed)' : `${showValue(f.field, f.from)} → ${showValue(f.field, f.to)}`;
+      lines.push(`    ${f.field}: ${both}`);
+    }
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
