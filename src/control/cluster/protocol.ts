@@ -35,35 +35,41 @@ export function encode(msg: DataPlaneMessage | ControlPlaneMessage): Buffer {
 
 export class ProtocolError extends Error {}
 
-/** Splits a byte stream into messages; throws ProtocolError on a bad frame. */
+/**
+ * Splits a byte stream into messages; throws ProtocolError on a bad frame. Chunks are joined
+ * once per frame, when it is complete (a large configuration arrives in many chunks).
+ */
 export class FrameReader {
   private chunks: Buffer[] = [];
   private size = 0;
+  /** The length of the frame being received, once its header is in; -1 before. */
+  private need = -1;
 
   push(data: Buffer): unknown[] {
     this.chunks.push(data);
     this.size += data.length;
     const out: unknown[] = [];
-    for (;;) {
-      if (this.size < 4) break;
-      let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-      const len = buf.readUInt32BE(0);
-      if (len > MAX_FRAME) throw new ProtocolError(`frame of ${len} bytes is larger than the limit of ${MAX_FRAME}`);
-      if (buf.length < 4 + len) {
-        this.chunks = [buf];
-        break;
+    while (this.size >= 4) {
+      if (this.need < 0) {
+        if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks)];
+        const len = this.chunks[0]!.readUInt32BE(0);
+        if (len > MAX_FRAME) throw new ProtocolError(`frame of ${len} bytes is larger than the limit of ${MAX_FRAME}`);
+        this.need = len;
       }
+      if (this.size < 4 + this.need) break;
+      const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
       let msg: unknown;
       try {
-        msg = JSON.parse(buf.subarray(4, 4 + len).toString('utf8'));
+        msg = JSON.parse(buf.subarray(4, 4 + this.need).toString('utf8'));
       } catch {
         throw new ProtocolError('a frame is not valid JSON');
       }
       if (typeof msg !== 'object' || msg === null || typeof (msg as { t?: unknown }).t !== 'string') throw new ProtocolError('a frame is not a message (no "t")');
       out.push(msg);
-      buf = buf.subarray(4 + len);
-      this.chunks = buf.length > 0 ? [buf] : [];
-      this.size = buf.length;
+      const rest = buf.subarray(4 + this.need);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.size = rest.length;
+      this.need = -1;
     }
     return out;
   }

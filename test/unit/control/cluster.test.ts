@@ -24,6 +24,15 @@ test('frames: split anywhere, several in one chunk, all come out in order', () =
   }
 });
 
+test('frames: a large frame in many small chunks comes out whole', () => {
+  const big = encode({ t: 'config', version: 1, hash: 'h', config: 'x'.repeat(8 * 1024 * 1024) });
+  const r = new FrameReader();
+  let out: unknown[] = [];
+  for (let i = 0; i < big.length; i += 16 * 1024) out = out.concat(r.push(big.subarray(i, i + 16 * 1024)));
+  assert.equal(out.length, 1);
+  assert.equal((out[0] as { config: string }).config.length, 8 * 1024 * 1024);
+});
+
 test('frames: an oversized length, bad JSON or a message without a type are protocol errors', () => {
   const head = Buffer.alloc(4);
   head.writeUInt32BE(MAX_FRAME + 1);
