@@ -9,7 +9,7 @@
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { ListenAddress } from '../../cli/settings.js';
-import { asDataPlaneMessage, readMessages, send, type DataPlaneMessage } from './protocol.js';
+import { asDataPlaneMessage, encode, readMessages, send, type DataPlaneMessage } from './protocol.js';
 import { checkPeer, serverOptions, type ClusterTls } from './tls.js';
 
 const HELLO_TIMEOUT_MS = 10_000;
@@ -49,7 +49,9 @@ export class ClusterServer {
   private readonly servers: tls.Server[] = [];
   private readonly peers = new Map<string, Peer>();
   private readonly sockets = new Set<tls.TLSSocket>();
-  private current: { version: number; hash: string; config: string } | null = null;
+  private current: { version: number; hash: string } | null = null;
+  /** The current configuration's frame, encoded once for every data plane. */
+  private frame: Buffer | null = null;
 
   private constructor(private readonly o: ClusterServerOptions) {}
 
@@ -132,7 +134,7 @@ export class ClusterServer {
     peer.socket = socket;
     this.peers.set(msg.node_id, peer);
     this.o.log.info({ node_id: msg.node_id, hostname: msg.hostname, ip, config_hash: msg.config_hash }, `data plane ${msg.node_id} (${msg.hostname}, ${ip}) connected`);
-    if (this.current !== null) send(socket, { t: 'config', ...this.current });
+    if (this.frame !== null) socket.write(this.frame);
     return peer;
   }
 
@@ -164,11 +166,12 @@ export class ClusterServer {
    */
   publish(config: string, hash: string, version: number): void {
     if (this.current?.hash === hash) return;
-    this.current = { version, hash, config };
+    this.current = { version, hash };
+    this.frame = encode({ t: 'config', version, hash, config });
     let n = 0;
     for (const p of this.peers.values()) {
       if (p.socket !== null) {
-        send(p.socket, { t: 'config', ...this.current });
+        p.socket.write(this.frame);
         n++;
       }
     }
