@@ -12,9 +12,10 @@
 import { createHash } from 'node:crypto';
 import { parseDocument } from 'yaml';
 import type { Config } from '../../config/types.js';
-import { canonicalJson, UUID_RE, uuidV5 } from '../../config/ids.js';
-import { CREDENTIAL_KINDS, type CredentialKind } from '../../control/store/entities.js';
+import { canonicalJson, UUID_RE } from '../../config/ids.js';
+import { CREDENTIAL_KINDS, ENTITIES, type CredentialKind, type Kind } from '../../control/store/entities.js';
 import { validateEntity } from '../../control/store/validate.js';
+import { declarativeEntities } from '../../control/store/declarative-entities.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -125,49 +126,37 @@ interface Item {
 /** The entities of a Config by kind, credentials taken out of their consumers (with defaults filled). */
 function entitiesOf(config: Config, side: 'file' | 'server'): Record<DiffKind, Item[]> {
   const out = Object.fromEntries(APPLY_ORDER.map((k) => [k, [] as Item[]])) as Record<DiffKind, Item[]>;
-  const add = (kind: DiffKind, list: readonly object[] | undefined) => {
-    for (const e of list ?? []) out[kind].push({ kind, entity: structuredClone(e) as Obj, skip: [] });
-  };
-  add('certificates', config.certificates);
-  add('ca_certificates', config.ca_certificates);
-  add('snis', config.snis);
-  add('services', config.services);
-  add('routes', config.routes);
-  add('upstreams', config.upstreams);
-  add('targets', config.targets);
-  add('plugins', config.plugins);
-  for (const c of config.consumers) {
-    const { credentials, ...consumer } = structuredClone(c) as Obj & { credentials?: Record<string, unknown[]> };
-    out.consumers.push({ kind: 'consumers', entity: consumer, skip: [] });
-    for (const kind of CREDENTIAL_KINDS) {
-      for (const raw of credentials?.[kind] ?? []) {
-        if (!isObj(raw)) continue;
-        const cred: Obj = { ...raw };
-        const skip = side === 'file' ? (GENERATED[kind] ?? []).filter((f) => cred[f] === undefined || cred[f] === null) : [];
-        delete cred.created_at;
-        delete cred.updated_at;
-        // The same derived id `config db_import` gives a credential written without one.
-        const ident = naturalFields(kind)
-          .map((f) => String(cred[f] ?? ''))
-          .join('|');
-        const id = typeof cred.id === 'string' ? cred.id.toLowerCase() : uuidV5(`${kind}:${String(consumer.id)}:${ident || out[kind].filter((i) => (i.entity.consumer as Obj).id === consumer.id).length}`);
-        cred.id = id;
-        cred.consumer = { id: consumer.id };
-        try {
-          validateEntity(kind, cred);
-        } catch {
-          // Defaults are filled even when a field is invalid; the server reports it on apply.
-        }
-        for (const f of skip) delete cred[f];
-        out[kind].push({ kind, entity: cred, skip });
+  // The store's own split, so a credential written without an id gets the id `config
+  // db_import` gives it.
+  const byKind = declarativeEntities(config);
+  for (const kind of APPLY_ORDER) {
+    for (const { entity } of byKind[kind]) {
+      const e = structuredClone(entity);
+      if (!(CREDENTIAL_KINDS as readonly string[]).includes(kind)) {
+        if (kind === 'consumers') delete e.credentials;
+        out[kind].push({ kind, entity: e, skip: [] });
+        continue;
       }
+      const ck = kind as CredentialKind;
+      const skip = side === 'file' ? (GENERATED[ck] ?? []).filter((f) => e[f] === undefined || e[f] === null) : [];
+      delete e.created_at;
+      delete e.updated_at;
+      if (typeof e.id === 'string') e.id = e.id.toLowerCase();
+      try {
+        validateEntity(ck, e);
+      } catch {
+        // Defaults are filled even when a field is invalid; the server reports it on apply.
+      }
+      for (const f of skip) delete e[f];
+      out[kind].push({ kind, entity: e, skip });
     }
   }
   return out;
 }
 
-function naturalFields(kind: CredentialKind): string[] {
-  return { keyauth_credentials: ['key'], basicauth_credentials: ['username'], hmacauth_credentials: ['username'], jwt_secrets: ['key'], acls: ['group'], oauth2_credentials: ['client_id'] }[kind];
+/** A credential's identifying fields: its unique key, less the consumer it belongs to. */
+function naturalFields(kind: Kind): string[] {
+  return (ENTITIES[kind].unique[0]?.fields ?? []).filter((f) => f !== 'consumer');
 }
 
 const refId = (v: unknown): string => (isObj(v) && typeof v.id === 'string' ? v.id : '');

@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID, X509Certificate, createHash } from 'node:crypto';
 import type { Config } from '../../config/types.js';
 import { normalizeTarget } from '../../config/load.js';
-import { UUID_RE, uuidV5 } from '../../config/ids.js';
+import { UUID_RE } from '../../config/ids.js';
 import type { Backend, Param, Queryable, Row } from './backend.js';
 import { columnOf, CREDENTIAL_KINDS, ENTITIES, KINDS, referencing, uniqueColumn, type EntityDef, type Kind, type UniqueKey } from './entities.js';
 import {
@@ -22,6 +22,7 @@ import {
 import { decodeOffset, encodeOffset, pageSize, parseTags, tagPattern, tagsColumn } from './paging.js';
 import type { ChangeEvent, DeclarativeObject, Entity, ImportSummary, ListOptions, Page, Scope, Store, WriteOptions } from './store.js';
 import { validateEntity } from './validate.js';
+import { declarativeEntities } from './declarative-entities.js';
 import { checkWithLoader } from './semantic.js';
 import type { PluginRegistry } from '../../plugins/registry.js';
 
@@ -577,41 +578,6 @@ function uniqueValue(def: EntityDef, u: UniqueKey, e: Obj): string | null {
     return v === null ? null : String(v);
   }
   return JSON.stringify(u.fields.map(val));
-}
-
-/** The entities of a loaded declarative configuration, per kind, with a label for errors. */
-function declarativeEntities(config: Config): Record<Kind, { entity: Obj; label: string }[]> {
-  const out = Object.fromEntries(KINDS.map((k) => [k, []])) as unknown as Record<Kind, { entity: Obj; label: string }[]>;
-  const label = (kind: Kind, e: Obj) => {
-    const name = e.name ?? e.username ?? e.custom_id ?? e.target ?? e.id;
-    return `${ENTITIES[kind].singular} '${String(name)}'`;
-  };
-  const add = (kind: Kind, list: readonly object[] | undefined) => {
-    for (const x of list ?? []) out[kind].push({ entity: x as Obj, label: label(kind, x as Obj) });
-  };
-  add('ca_certificates', config.ca_certificates);
-  add('certificates', config.certificates);
-  add('snis', config.snis);
-  add('services', config.services);
-  add('routes', config.routes);
-  add('upstreams', config.upstreams);
-  add('targets', config.targets);
-  add('plugins', config.plugins);
-  for (const c of config.consumers) {
-    const { credentials, ...consumer } = c as Obj & { credentials?: Record<string, Obj[]> };
-    out.consumers.push({ entity: consumer, label: label('consumers', consumer) });
-    for (const kind of CREDENTIAL_KINDS) {
-      (credentials?.[kind] ?? []).forEach((cred, i) => {
-        const def = ENTITIES[kind];
-        // A credential written without an id gets one derived from its consumer and its
-        // identifying value, so importing the same file twice updates rather than duplicates.
-        const ident = def.unique[0]?.fields.filter((f) => f !== 'consumer').map((f) => String(cred[f] ?? '')).join('|') || String(i);
-        const id = typeof cred.id === 'string' ? cred.id : uuidV5(`${kind}:${c.id}:${ident}`);
-        out[kind].push({ entity: { ...cred, id, consumer: { id: c.id } }, label: `${label('consumers', consumer)} ${kind}[${i}]` });
-      });
-    }
-  }
-  return out;
 }
 
 /** Database errors → the store's typed errors (the checks above catch the usual cases first). */
