@@ -101,7 +101,8 @@ export class DatabaseSource implements ConfigSource {
       // Written whole then renamed: a crash never leaves half a file to start from.
       const tmp = `${this.cacheFile}.${process.pid}.tmp`;
       fs.mkdirSync(path.dirname(this.cacheFile), { recursive: true });
-      fs.writeFileSync(tmp, text);
+      // Owner-only: the configuration holds credentials (keys, secrets, certificate keys).
+      fs.writeFileSync(tmp, text, { mode: 0o600 });
       fs.renameSync(tmp, this.cacheFile);
     } catch {
       /* the cache is a convenience; the node runs without it */

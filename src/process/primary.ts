@@ -30,6 +30,11 @@ import type { ClusterTls } from '../control/cluster/tls.js';
 import { nodeId } from '../control/node-id.js';
 
 /** A start-up problem: one line for the user, no stack trace (`name` is how the CLI tells). */
+/** Environment variables blanked for the workers: secrets only the primary uses. */
+const WORKER_ENV_SECRETS: Record<string, string> = Object.fromEntries(
+  ['TURNPIKE_PG_PASSWORD', 'TURNPIKE_ADMIN_TOKEN', 'TURNPIKE_ADMIN_TOKEN_FILE', 'TURNPIKE_CLUSTER_CERT_KEY', 'PGPASSWORD'].map((k) => [k, '']),
+);
+
 export class StartupError extends Error {
   override name = 'StartupError';
 }
@@ -226,9 +231,14 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   });
 
   function fork(index: number): void {
-    // Workers never open the database nor serve the Admin API: those settings (a password,
-    // the admin token) stay here.
-    const worker = cluster.fork({ TURNPIKE_WORKER_INDEX: String(index), TURNPIKE_WORKER_SETTINGS: JSON.stringify({ ...settings, db: null, adminToken: null, cluster: { ...settings.cluster, certKey: null } }) });
+    // Workers never open the database, serve the Admin API or talk to the cluster: those
+    // secrets (a password, the admin token, the cluster key) stay here, in the settings sent
+    // and in the environment a worker inherits.
+    const worker = cluster.fork({
+      ...WORKER_ENV_SECRETS,
+      TURNPIKE_WORKER_INDEX: String(index),
+      TURNPIKE_WORKER_SETTINGS: JSON.stringify({ ...settings, db: null, adminToken: null, cluster: { ...settings.cluster, certKey: null } }),
+    });
     const slot: WorkerSlot = { index, worker, ready: false, hash: null };
     slots.set(index, slot);
     worker.on('error', (err: Error) => log.warn({ worker: index }, `IPC with worker ${index} failed: ${err.message}`));

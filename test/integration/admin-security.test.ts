@@ -13,7 +13,7 @@ const BOOTSTRAP = 'bootstrap-token-0123456789abcdef';
 
 test('RBAC: no token 401, read-only token cannot write (403), tokens through the API, revocation, the audit log', async () => {
   const prefix = path.join(tmpDir('turnpike-rbac-'), 'prefix');
-  const { admin } = await adminGateway({ prefix, env: { TURNPIKE_DATABASE: 'sqlite', TURNPIKE_ADMIN_TOKEN: BOOTSTRAP } });
+  const { gw, admin } = await adminGateway({ prefix, env: { TURNPIKE_DATABASE: 'sqlite', TURNPIKE_ADMIN_TOKEN: BOOTSTRAP } });
 
   const none = await admin.get('/services', { token: null });
   assert.equal(none.status, 401);
@@ -26,6 +26,12 @@ test('RBAC: no token 401, read-only token cannot write (403), tokens through the
 
   admin.token = BOOTSTRAP;
   assert.equal((await admin.get('/services')).status, 200);
+  // The token stays in the primary: a worker's environment does not hold it.
+  const worker = (await gw.status()).workers[0];
+  const environ = fs.readFileSync(`/proc/${worker.pid}/environ`, 'utf8');
+  assert.ok(environ.includes('TURNPIKE_WORKER_INDEX='), 'read the worker\'s environment');
+  assert.ok(!environ.includes(BOOTSTRAP), 'the admin token is not in a worker\'s environment');
+  assert.equal((fs.statSync(path.join(prefix, 'turnpike.db')).mode & 0o777).toString(8), '600', 'the database file is owner-only');
   // Kong Enterprise's header works too.
   assert.equal((await admin.call('GET', '/services', undefined, { token: null, headers: { 'Kong-Admin-Token': BOOTSTRAP } })).status, 200);
 

@@ -31,6 +31,15 @@ export class SqliteBackend implements Backend {
     if (!memory) fs.mkdirSync(path.dirname(path.resolve(opts.file)), { recursive: true });
     this.location = memory ? opts.file : path.resolve(opts.file);
     this.db = new Database(this.location, { timeout: opts.busyTimeoutMs ?? 10000 });
+    if (!memory) {
+      // Owner-only: the database holds credentials. SQLite gives its -wal and -shm files the
+      // same mode. A file owned by someone else keeps its mode (and is still used).
+      try {
+        fs.chmodSync(this.location, 0o600);
+      } catch {
+        /* not ours to change */
+      }
+    }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('synchronous = NORMAL');
