@@ -29,12 +29,12 @@ import { ClusterSource } from '../control/cluster/source.js';
 import type { ClusterTls } from '../control/cluster/tls.js';
 import { nodeId } from '../control/node-id.js';
 
-/** A start-up problem: one line for the user, no stack trace (`name` is how the CLI tells). */
 /** Environment variables blanked for the workers: secrets only the primary uses. */
 const WORKER_ENV_SECRETS: Record<string, string> = Object.fromEntries(
   ['TURNPIKE_PG_PASSWORD', 'TURNPIKE_ADMIN_TOKEN', 'TURNPIKE_ADMIN_TOKEN_FILE', 'TURNPIKE_CLUSTER_CERT_KEY', 'PGPASSWORD'].map((k) => [k, '']),
 );
 
+/** A start-up problem: one line for the user, no stack trace (`name` is how the CLI tells). */
 export class StartupError extends Error {
   override name = 'StartupError';
 }
