@@ -136,8 +136,22 @@ async function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** Starts a gateway; resolves once every worker is ready. Throws with its output if it dies. */
+/**
+ * Starts a gateway; resolves once every worker is ready. Throws with its output if it dies.
+ * A port picked by freePort() can be taken by another process (an outgoing connection gets
+ * ports from the same range) before the gateway binds it: that start is retried on new ports.
+ */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startGatewayOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE|address is already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startGatewayOnce(opts: GatewayOptions): Promise<Gateway> {
   const dir = tmpDir();
   const configPath = path.join(dir, 'kong.yml');
   fs.writeFileSync(configPath, opts.config);
