@@ -11,7 +11,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import selfsigned from 'selfsigned';
 
 export interface PemPair {
   cert: string;
@@ -79,6 +78,8 @@ export async function ensureDefaultCertificate(prefix: string): Promise<{ cert: 
     // missing or unusable: make a new one
   }
   const now = Date.now();
+  // Imported here, when a certificate is made: it costs ~110 ms of every start otherwise.
+  const { default: selfsigned } = await import('selfsigned');
   const made = await selfsigned.generate(
     [
       { name: 'commonName', value: 'localhost' },

@@ -5,7 +5,7 @@
 // One queue per distinct collector configuration, shared by the instances (and the
 // configuration generations) that use it, as Kong's get_queue_id does.
 
-import { Agent, request } from 'undici';
+import { undiciModule } from '../shared/lazy-modules.js';
 import { definePlugin } from '../../sdk.js';
 import { PluginConfigFieldError } from '../shared/config-error.js';
 import { refuseLua, serializeLogEntry } from '../shared/log-entry.js';
@@ -32,6 +32,7 @@ function makeQueue(c: HttpLogConfig, url: URL): LogQueue {
   target.username = '';
   target.password = '';
   const timeout = Math.max(1, Math.round(c.timeout));
+  const { Agent, request } = undiciModule();
   const agent = new Agent({ keepAliveTimeout: Math.max(1, Math.round(c.keepalive)), connect: { timeout }, headersTimeout: timeout, bodyTimeout: timeout });
   const single = c.queue.max_batch_size === 1;
   const endpoint = target.href;

@@ -9,7 +9,8 @@
 // every `rediscovery_lifetime` seconds.
 
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undiciModule } from '../shared/lazy-modules.js';
 import type { PluginLogger } from '../../sdk.js';
 
 /** The largest discovery document or JWKS read (bytes). */
@@ -43,7 +44,7 @@ export class Provider {
   private readonly dispatcher: Dispatcher | undefined;
 
   constructor(readonly opts: ProviderOptions) {
-    this.dispatcher = opts.sslVerify ? undefined : new Agent({ connect: { rejectUnauthorized: false } });
+    this.dispatcher = opts.sslVerify ? undefined : new (undiciModule().Agent)({ connect: { rejectUnauthorized: false } });
   }
 
   /** The cached documents, fetched first when there are none or they are older than cache_ttl. */
@@ -111,7 +112,7 @@ export class Provider {
   private async getJson(url: string, signal: AbortSignal, what: string): Promise<Record<string, unknown>> {
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, {
+      res = await undiciModule().request(url, {
         method: 'GET',
         headers: { accept: 'application/json' },
         signal,

@@ -4,7 +4,7 @@
 // count), errors logged at most every 10 s. All of it on timers, never on a request's path.
 // One queue per distinct exporter configuration, shared by instances and across reloads.
 
-import { Agent, request } from 'undici';
+import { undiciModule } from '../shared/lazy-modules.js';
 import { LogQueue } from '../http-log/queue.js';
 import { batchEnvelope } from './otlp.js';
 import type { OpenTelemetryConfig } from './schema.js';
@@ -20,6 +20,7 @@ function makeQueue(c: OpenTelemetryConfig, url: URL, resource: Record<string, At
   headers['content-type'] = 'application/json';
   const connect = Math.max(1, c.connect_timeout);
   const read = Math.max(1, c.read_timeout);
+  const { Agent, request } = undiciModule();
   const agent = new Agent({ connect: { timeout: connect }, headersTimeout: read, bodyTimeout: read });
   // undici has no per-write timeout: send_timeout bounds the whole exchange together with the others.
   const total = connect + Math.max(1, c.send_timeout) + read;

@@ -5,7 +5,8 @@
 // ({ status, headers, storedAt, ttl }), then the body bytes. Redis holds exactly that under
 // `proxy-cache:<cache key>`, with a PX expiry of the storage TTL.
 
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { ioredisModule } from '../shared/lazy-modules.js';
 import { clientOptions, whenReady } from '../rate-limiting/redis-store.js';
 import type { RedisConfig } from '../rate-limiting/schema.js';
 
@@ -124,7 +125,7 @@ function redisFor(c: RedisConfig): RedisEntry {
   const id = JSON.stringify([c.host, c.port, c.username, c.password, c.database, c.timeout, c.ssl, c.ssl_verify, c.server_name]);
   let e = clients.get(id);
   if (e === undefined) {
-    const client = new Redis({ ...clientOptions(c), connectionName: 'turnpike-proxy-cache' });
+    const client = new (ioredisModule().Redis)({ ...clientOptions(c), connectionName: 'turnpike-proxy-cache' });
     client.on('error', () => {}); // reported per request (rate-limited) by the plugin
     e = { client, timeoutMs: c.timeout > 0 ? c.timeout : DEFAULT_TIMEOUT_MS };
     clients.set(id, e);

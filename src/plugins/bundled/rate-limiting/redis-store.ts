@@ -11,7 +11,8 @@
 // The offline queue is off and every command has a timeout, so a request never waits for a
 // Redis that is down longer than `redis.timeout`; the client reconnects by itself with backoff.
 
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { ioredisModule } from '../shared/lazy-modules.js';
 import type { RedisConfig } from './schema.js';
 
 /** Window keys with their limits and how long a new key should live. */
@@ -121,7 +122,7 @@ function entryFor(c: RedisConfig): Entry {
   const id = JSON.stringify([c.host, c.port, c.username, c.password, c.database, c.timeout, c.ssl, c.ssl_verify, c.server_name]);
   let e = clients.get(id);
   if (e === undefined) {
-    const client = new Redis(clientOptions(c));
+    const client = new (ioredisModule().Redis)(clientOptions(c));
     // Without a listener ioredis prints "Unhandled error event"; failures are reported per
     // request (rate-limited) by the plugin, so connection errors are only absorbed here.
     client.on('error', () => {});
