@@ -106,26 +106,32 @@ const direct: Contender = {
   start: async (ctx) => ({ url: `http://127.0.0.1:${ctx.upstreamPort}/`, argv: [], stop: async () => {} }),
 };
 
+/** The nginx proxy every nginx contender runs: a keep-alive upstream pool and one server on `listen`. */
+function nginxProxyConfig(upstreamPort: number, listen: string, serverLines: string[]): string {
+  return [
+    '  upstream bench_upstream {',
+    `    server 127.0.0.1:${upstreamPort};`,
+    '    keepalive 64;',
+    '    keepalive_requests 1000000;',
+    '  }',
+    '  server {',
+    `    listen ${listen};`,
+    ...serverLines.map((l) => `    ${l}`),
+    '    location / {',
+    '      proxy_pass http://bench_upstream;',
+    '      proxy_http_version 1.1;',
+    '      proxy_set_header Connection "";',
+    '    }',
+    '  }',
+  ].join('\n');
+}
+
 const nginx: Contender = {
   id: 'nginx',
   label: 'nginx, 1 worker',
   start: async (ctx) => {
     const port = await freePort();
-    const body = [
-      '  upstream bench_upstream {',
-      `    server 127.0.0.1:${ctx.upstreamPort};`,
-      '    keepalive 64;',
-      '    keepalive_requests 1000000;',
-      '  }',
-      '  server {',
-      `    listen 127.0.0.1:${port} backlog=4096;`,
-      '    location / {',
-      '      proxy_pass http://bench_upstream;',
-      '      proxy_http_version 1.1;',
-      '      proxy_set_header Connection "";',
-      '    }',
-      '  }',
-    ].join('\n');
+    const body = nginxProxyConfig(ctx.upstreamPort, `127.0.0.1:${port} backlog=4096`, []);
     const { proc, argv } = await startNginx(ctx.workDir, 'nginx-proxy', ctx.proxyCpu, body, port);
     return { url: `http://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
   },
@@ -143,27 +149,14 @@ function nginxTls(id: string, label: string, http2: boolean): Contender {
     start: async (ctx) => {
       const port = await freePort();
       const cert = await benchCertificate(ctx.workDir);
-      const body = [
-        '  upstream bench_upstream {',
-        `    server 127.0.0.1:${ctx.upstreamPort};`,
-        '    keepalive 64;',
-        '    keepalive_requests 1000000;',
-        '  }',
-        '  server {',
-        `    listen 127.0.0.1:${port} ssl${http2 ? ' http2' : ''} backlog=4096;`,
-        `    ssl_certificate ${cert.certFile};`,
-        `    ssl_certificate_key ${cert.keyFile};`,
-        '    ssl_protocols TLSv1.2 TLSv1.3;',
-        '    ssl_session_cache shared:SSL:10m;',
+      const body = nginxProxyConfig(ctx.upstreamPort, `127.0.0.1:${port} ssl${http2 ? ' http2' : ''} backlog=4096`, [
+        `ssl_certificate ${cert.certFile};`,
+        `ssl_certificate_key ${cert.keyFile};`,
+        'ssl_protocols TLSv1.2 TLSv1.3;',
+        'ssl_session_cache shared:SSL:10m;',
         // BENCH.md: h2 connections count requests against keepalive_requests too.
-        ...(http2 ? ['    keepalive_requests 1000000;'] : []),
-        '    location / {',
-        '      proxy_pass http://bench_upstream;',
-        '      proxy_http_version 1.1;',
-        '      proxy_set_header Connection "";',
-        '    }',
-        '  }',
-      ].join('\n');
+        ...(http2 ? ['keepalive_requests 1000000;'] : []),
+      ]);
       const { proc, argv } = await startNginx(ctx.workDir, id, ctx.proxyCpu, body, port, 'https');
       return { url: `https://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
     },

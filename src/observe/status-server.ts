@@ -19,7 +19,7 @@ export interface StatusSources {
 }
 
 /** Per-cluster target health merged across workers (worst state wins). */
-function mergeHealth(stats: WorkerStats[]): Map<string, { available: boolean; targets: TargetHealth[] }> {
+export function mergeHealth(stats: WorkerStats[]): Map<string, { available: boolean; targets: TargetHealth[] }> {
   const rank: Record<string, number> = { HEALTHCHECKS_OFF: 0, HEALTHY: 1, UNHEALTHY: 2 };
   const out = new Map<string, { available: boolean; targets: Map<string, TargetHealth> }>();
   for (const w of stats) {

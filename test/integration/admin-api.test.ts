@@ -87,6 +87,14 @@ async function everyEntity(admin: AdminClient, upstreamPort: number, proxyUrl: s
   assert.deepEqual(target.body.upstream, { id: up.id });
   assert.equal((await admin.get('/upstreams/users-up/targets')).body.data.length, 1);
   assert.equal((await admin.get(`/upstreams/users-up/targets/127.0.0.1:${upstreamPort}`)).body.id, target.body.id);
+  // Target health as the workers see it, once the change reached them.
+  let health: any = null;
+  for (let i = 0; i < 100 && !(health?.data?.length > 0); i++) {
+    health = (await admin.get('/upstreams/users-up/health')).body;
+    if (!(health?.data?.length > 0)) await sleep(50);
+  }
+  assert.deepEqual(health.data, [{ target: `127.0.0.1:${upstreamPort}`, health: 'HEALTHCHECKS_OFF' }], JSON.stringify(health));
+  assert.equal((await admin.get('/upstreams/no-such-upstream/health')).status, 404);
   assert.equal((await admin.delete(`/upstreams/users-up/targets/127.0.0.1:${upstreamPort}`)).status, 204);
   assert.equal((await admin.get('/upstreams/users-up/targets')).body.data.length, 0);
 

@@ -5,7 +5,7 @@
 import type { PluginRegistry } from '../../plugins/registry.js';
 import { ENTITIES, type Kind, type Store } from '../store/index.js';
 import { coerce } from './body.js';
-import { HttpError, noContent, ok, type AdminRequest, type AdminResponse, type Json } from './http.js';
+import { allowMethods, HttpError, noContent, notFound, ok, type AdminRequest, type AdminResponse, type Json } from './http.js';
 import type { EntityPath } from './entity-paths.js';
 
 export interface EntityContext {
@@ -20,8 +20,7 @@ const VERB: Record<string, string> = { POST: 'create', PUT: 'create or update', 
 export async function handleEntity(req: AdminRequest, p: EntityPath, ctx: EntityContext): Promise<AdminResponse> {
   const { kind, scope, key } = p;
   const method = req.method === 'HEAD' ? 'GET' : req.method;
-  const allowed = key === null ? ['GET', 'POST'] : ['GET', 'PUT', 'PATCH', 'DELETE'];
-  if (!allowed.includes(method)) throw new HttpError(405, 'Method not allowed', {}, { allow: [...allowed, 'HEAD', 'OPTIONS'].join(', ') });
+  allowMethods(req, key === null ? ['GET', 'POST'] : ['GET', 'PUT', 'PATCH', 'DELETE']);
   if (method !== 'GET' && ctx.readOnly !== null) {
     throw new HttpError(405, `cannot ${VERB[method]} '${kind}' entities when not using a database (${ctx.readOnly})`);
   }
@@ -48,7 +47,7 @@ export async function handleEntity(req: AdminRequest, p: EntityPath, ctx: Entity
   switch (method) {
     case 'GET': {
       const e = await store.get(kind, key, { scope });
-      if (e === null) throw new HttpError(404, 'Not found');
+      if (e === null) throw notFound();
       return ok(e);
     }
     case 'PUT': {

@@ -49,6 +49,11 @@ export class HttpError extends Error {
 
 export const ok = (body: unknown, status = 200): AdminResponse => ({ status, body });
 export const noContent = (): AdminResponse => ({ status: 204 });
-export const notFound = (): never => {
-  throw new HttpError(404, 'Not found');
-};
+/** Kong's 404 for a path or entity that is not there. */
+export const notFound = (): HttpError => new HttpError(404, 'Not found');
+
+/** 405 (with Allow) unless the request's method is one of `methods`; HEAD counts as GET. */
+export function allowMethods(req: { method: string }, methods: readonly string[]): void {
+  const m = req.method === 'HEAD' ? 'GET' : req.method;
+  if (!methods.includes(m)) throw new HttpError(405, 'Method not allowed', {}, { allow: [...methods, 'HEAD', 'OPTIONS'].join(', ') });
+}

@@ -2,7 +2,7 @@
 // the answer to its creation only; lists and reads never show it.
 import type { AdminData } from './admin-data.js';
 import type { Authenticator } from './auth.js';
-import { HttpError, noContent, ok, type AdminRequest, type AdminResponse } from './http.js';
+import { allowMethods, noContent, notFound, ok, type AdminRequest, type AdminResponse } from './http.js';
 import { ROLE_DESCRIPTIONS, ROLES } from './roles.js';
 
 export interface SecurityContext {
@@ -10,20 +10,15 @@ export interface SecurityContext {
   auth: Authenticator;
 }
 
-function allow(req: AdminRequest, methods: string[]): void {
-  const m = req.method === 'HEAD' ? 'GET' : req.method;
-  if (!methods.includes(m)) throw new HttpError(405, 'Method not allowed', {}, { allow: [...methods, 'HEAD', 'OPTIONS'].join(', ') });
-}
-
 export async function handleSecurity(req: AdminRequest, ctx: SecurityContext): Promise<AdminResponse | null> {
   const [a, b, c] = req.segments;
   if (a === 'rbac' && b === 'roles' && c === undefined) {
-    allow(req, ['GET']);
+    allowMethods(req, ['GET']);
     return ok({ data: ROLES.map((name) => ({ name, allows: ROLE_DESCRIPTIONS[name] })), next: null });
   }
   if (a === 'rbac' && b === 'tokens') {
     if (req.segments.length === 2) {
-      allow(req, ['GET', 'POST']);
+      allowMethods(req, ['GET', 'POST']);
       if (req.method === 'POST') {
         const t = await ctx.data.createToken(req.body ?? {});
         ctx.auth.invalidate();
@@ -32,7 +27,7 @@ export async function handleSecurity(req: AdminRequest, ctx: SecurityContext): P
       return ok({ data: await ctx.data.listTokens(), next: null });
     }
     if (req.segments.length === 3) {
-      allow(req, ['GET', 'PATCH', 'DELETE']);
+      allowMethods(req, ['GET', 'PATCH', 'DELETE']);
       const key = c!;
       if (req.method === 'PATCH') {
         const t = await ctx.data.updateToken(key, req.body ?? {});
@@ -45,12 +40,12 @@ export async function handleSecurity(req: AdminRequest, ctx: SecurityContext): P
         return { ...noContent(), audit: { kind: 'rbac_tokens', id: t?.id ?? null, name: t?.name ?? key } };
       }
       const t = await ctx.data.getToken(key);
-      if (t === null) throw new HttpError(404, 'Not found');
+      if (t === null) throw notFound();
       return ok(t);
     }
   }
   if (a === 'audit' && b === 'requests' && c === undefined) {
-    allow(req, ['GET']);
+    allowMethods(req, ['GET']);
     const page = await ctx.data.listAudit(req.query.get('size') ?? undefined, req.query.get('offset'));
     const next = page.offset === null ? null : `/audit/requests?${new URLSearchParams({ ...(req.query.get('size') !== null ? { size: req.query.get('size')! } : {}), offset: page.offset }).toString()}`;
     return ok({ data: page.data, next, ...(page.offset !== null ? { offset: page.offset } : {}) });

@@ -13,7 +13,7 @@ import { Authenticator } from './auth.js';
 import { parseBody } from './body.js';
 import { handleEntity, type EntityContext } from './entity-handlers.js';
 import { matchEntityPath } from './entity-paths.js';
-import { HttpError, type Actor, type AdminRequest, type AdminResponse, type Json } from './http.js';
+import { HttpError, notFound, type Actor, type AdminRequest, type AdminResponse, type Json } from './http.js';
 import { handleSecurity } from './security-handlers.js';
 import { handleSystem, type SystemContext } from './system-handlers.js';
 
@@ -129,7 +129,7 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, deps: 
 
 async function entity(req: AdminRequest, deps: AdminDeps): Promise<AdminResponse> {
   const p = matchEntityPath(req.segments);
-  if (p === null) throw new HttpError(404, 'Not found');
+  if (p === null) throw notFound();
   return handleEntity(req, p, deps);
 }
 

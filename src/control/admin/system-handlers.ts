@@ -6,9 +6,10 @@ import { stringify } from 'yaml';
 import type { PluginRegistry } from '../../plugins/registry.js';
 import type { WorkerStats } from '../../process/messages.js';
 import { VERSION } from '../../version.js';
+import { mergeHealth } from '../../observe/status-server.js';
 import { ENTITIES, KINDS, SchemaViolation, type Kind, type Store } from '../store/index.js';
 import { validateEntity } from '../store/validate.js';
-import { HttpError, ok, type AdminRequest, type AdminResponse, type Json } from './http.js';
+import { allowMethods, HttpError, notFound, ok, type AdminRequest, type AdminResponse, type Json } from './http.js';
 import { openApiDocument } from './openapi.js';
 import { TOP_LEVEL } from './entity-paths.js';
 
@@ -42,15 +43,10 @@ function kindOf(name: string): Kind | null {
   return null;
 }
 
-function only(req: AdminRequest, methods: string[]): void {
-  const m = req.method === 'HEAD' ? 'GET' : req.method;
-  if (!methods.includes(m)) throw new HttpError(405, 'Method not allowed', {}, { allow: [...methods, 'HEAD', 'OPTIONS'].join(', ') });
-}
-
 export async function handleSystem(req: AdminRequest, ctx: SystemContext): Promise<AdminResponse | null> {
   const s = req.segments;
   if (s.length === 0) {
-    only(req, ['GET']);
+    allowMethods(req, ['GET']);
     const plugins = ctx.registry.names().sort();
     return ok({
       tagline: 'Welcome to turnpike',
@@ -68,7 +64,7 @@ export async function handleSystem(req: AdminRequest, ctx: SystemContext): Promi
   }
   const [a, b, c, d] = s;
   if (a === 'status' && s.length === 1) {
-    only(req, ['GET']);
+    allowMethods(req, ['GET']);
     let reachable = ctx.database === 'off';
     let error: string | null = null;
     if (ctx.database !== 'off') {
@@ -90,7 +86,7 @@ export async function handleSystem(req: AdminRequest, ctx: SystemContext): Promi
     });
   }
   if (a === 'config' && s.length === 1) {
-    only(req, ['GET', 'POST']);
+    allowMethods(req, ['GET', 'POST']);
     if (req.method === 'POST') {
       if (ctx.replaceConfig === null) throw new HttpError(400, 'this endpoint is only available when Turnpike runs without a database (DB-less mode); in database mode change entities, or use `turnpike apply -f FILE`');
       const text = declarativeText(req);
@@ -101,70 +97,61 @@ export async function handleSystem(req: AdminRequest, ctx: SystemContext): Promi
     return ok({ config: stringify(decl, { aliasDuplicateObjects: false }) });
   }
   if (a === 'openapi.json' && s.length === 1) {
-    only(req, ['GET']);
+    allowMethods(req, ['GET']);
     return ok(openApiDocument());
   }
   if (a === 'plugins' && b === 'enabled' && s.length === 2) {
-    only(req, ['GET']);
+    allowMethods(req, ['GET']);
     return ok({ enabled_plugins: ctx.registry.names().sort() });
   }
   if (a === 'plugins' && b === 'schema' && c !== undefined && s.length === 3) {
-    only(req, ['GET']);
+    allowMethods(req, ['GET']);
     return ok(pluginSchema(ctx, c));
   }
   if (a === 'schemas') {
     if (b === 'plugins' && c === 'validate' && s.length === 3) {
-      only(req, ['POST']);
+      allowMethods(req, ['POST']);
       return validatePlugin(req, ctx);
     }
     if (b === 'plugins' && c !== undefined && s.length === 3) {
-      only(req, ['GET']);
+      allowMethods(req, ['GET']);
       return ok(pluginSchema(ctx, c));
     }
     if (b !== undefined && s.length <= 3) {
       const kind = kindOf(b);
       if (kind === null) throw new HttpError(404, `No entity named '${b}'; entities: ${TOP_LEVEL.map(([x]) => x).join(', ')}`);
       if (c === 'validate') {
-        only(req, ['POST']);
+        allowMethods(req, ['POST']);
         validateEntity(kind, structuredClone(req.body ?? {}));
         return ok({ message: 'schema validation successful' });
       }
       if (c !== undefined) return null;
-      only(req, ['GET']);
+      allowMethods(req, ['GET']);
       return ok(schemaOf(kind));
     }
   }
   if (a === 'clustering' && b === 'data-planes' && s.length === 2) {
-    only(req, ['GET']);
+    allowMethods(req, ['GET']);
     if (ctx.dataPlanes === null) throw new HttpError(400, 'this node is not a control plane: /clustering/data-planes is served with --role control_plane');
     return ok({ data: ctx.dataPlanes(), next: null });
   }
   if (a === 'upstreams' && c === 'health' && s.length === 3) {
-    only(req, ['GET']);
+    allowMethods(req, ['GET']);
     const up = await (await ctx.store()).get('upstreams', b!);
-    if (up === null) throw new HttpError(404, 'Not found');
-    const stats = await ctx.collect();
-    const rank: Record<string, number> = { HEALTHCHECKS_OFF: 0, HEALTHY: 1, UNHEALTHY: 2 };
-    const targets = new Map<string, { target: string; health: string }>();
-    for (const w of stats) {
-      for (const cl of w.health) {
-        if (cl.cluster !== up.name) continue;
-        for (const t of cl.targets) {
-          const cur = targets.get(t.target);
-          if (cur === undefined || rank[t.health]! > rank[cur.health]!) targets.set(t.target, { target: t.target, health: t.health });
-        }
-      }
-    }
-    return ok({ data: [...targets.values()], next: null, node_id: ctx.nodeId });
+    if (up === null) throw notFound();
+    // Worst state per target across the workers, as the status listener reports it.
+    const merged = mergeHealth(await ctx.collect()).get(String(up.name));
+    const targets = (merged?.targets ?? []).map((t) => ({ target: t.target, health: t.health }));
+    return ok({ data: targets, next: null, node_id: ctx.nodeId });
   }
   if (a === 'routes' && c === 'service' && d === undefined && s.length === 3) {
-    only(req, ['GET']);
+    allowMethods(req, ['GET']);
     const store = await ctx.store();
     const route = await store.get('routes', b!);
-    if (route === null) throw new HttpError(404, 'Not found');
+    if (route === null) throw notFound();
     const ref = route.service as { id: string } | null;
     const svc = ref === null ? null : await store.get('services', ref.id);
-    if (svc === null) throw new HttpError(404, 'Not found');
+    if (svc === null) throw notFound();
     return ok(svc);
   }
   return null;
