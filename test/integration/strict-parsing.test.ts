@@ -141,6 +141,12 @@ describe('chunked bodies', () => {
     ['chunk data longer than its size', '3\r\nhello\r\n0\r\n\r\n'],
     ['bare LF after chunk data', '5\r\nhello\n0\r\n\r\n'],
     ['obs-fold in the trailer section', '5\r\nhello\r\n0\r\nX-T: a\r\n b\r\n\r\n'],
+    // RFC 9110 §6.5: framing, routing and authentication fields never travel in trailers.
+    ['Content-Length in the trailer section', '5\r\nhello\r\n0\r\nX-Ok: 1\r\nContent-Length: 44\r\n\r\n'],
+    ['Transfer-Encoding in the trailer section', '5\r\nhello\r\n0\r\ntransfer-encoding: chunked\r\n\r\n'],
+    ['Host in the trailer section', '5\r\nhello\r\n0\r\nHOST: evil.example\r\n\r\n'],
+    ['Authorization in the trailer section', '5\r\nhello\r\n0\r\nAuthorization: Bearer x\r\n\r\n'],
+    ['a trailer line that is not "name: value"', '5\r\nhello\r\n0\r\nno-colon-here\r\n\r\n'],
   ];
   for (const [name, body] of bad) {
     it(`${name} → 400`, async () => {
@@ -159,6 +165,24 @@ describe('chunked bodies', () => {
     await sleep(50);
     const seen = tripText(before);
     assert.ok(!seen.includes('zz') && !seen.includes('SMUGGLED'), `malformed bytes reached the upstream: ${JSON.stringify(seen)}`);
+  });
+
+  it('a Content-Length trailer arriving after valid chunks → 400, never forwarded, the upstream connection is not reused', async () => {
+    const head = 'POST / HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const before = tripBytes();
+    const connsBefore = tripSockets.length;
+    const r = await rawSend(gw.proxyPort, [head, '5\r\nhello\r\n', '0\r\nContent-Length: 38\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'], 3000, 150);
+    const res = parseOne(r.data);
+    assert.equal(res.status, 400);
+    assert.match(JSON.parse(res.body).message, /content-length.*trailer/i);
+    assert.ok(r.closedByPeer);
+    await sleep(50);
+    const seen = tripText(before);
+    assert.ok(!/content-length/i.test(seen) && !seen.includes('smuggled'), `the trailer reached the upstream: ${JSON.stringify(seen)}`);
+    for (const s of tripSockets.slice(connsBefore)) {
+      for (let i = 0; i < 40 && !s.destroyed && s.readable; i++) await sleep(25);
+      assert.ok(s.destroyed || !s.readable, 'the upstream connection of a refused request must be closed');
+    }
   });
 
   it('a valid chunked body with extensions and trailers is forwarded intact', async () => {

@@ -21,6 +21,25 @@ const enum S {
 const MAX_SIZE_DIGITS = 12; // 16^12 bytes = 256 TiB per chunk; more is an attack or a bug
 const MAX_TRAILER_BYTES = 16 * 1024;
 
+/**
+ * Fields a request's trailer section must not carry (RFC 9110 §6.5.1): they frame or route
+ * the message, modify the request, authenticate it or describe its content, so they must be
+ * known before the content. Forwarded on a pooled upstream connection, a trailing
+ * `Content-Length` or `Transfer-Encoding` could be merged into the head by a lenient
+ * upstream: the request is refused instead.
+ */
+const FORBIDDEN_IN_REQUEST_TRAILERS = new Set([
+  // framing and connection management
+  'content-length', 'transfer-encoding', 'trailer', 'te', 'connection', 'keep-alive', 'proxy-connection', 'upgrade',
+  // routing and request modifiers
+  'host', 'expect', 'max-forwards', 'range', 'if-match', 'if-none-match', 'if-modified-since',
+  'if-unmodified-since', 'if-range', 'cache-control', 'pragma',
+  // authentication and cookies
+  'authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'www-authenticate', 'proxy-authenticate',
+  // content description and response control
+  'content-type', 'content-encoding', 'content-range', 'age', 'expires', 'date', 'location', 'retry-after', 'vary',
+]);
+
 function hexVal(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   if (c >= 0x61 && c <= 0x66) return c - 0x57;
@@ -38,6 +57,15 @@ export class ChunkedParser {
   private digits = 0;
   private trailerBytes = 0;
   private trailerLineLen = 0;
+  /** The current trailer line's field name, lower-cased, while it is read (until its ':'). */
+  private trailerName = '';
+  private trailerNameDone = false;
+  /**
+   * Refuse a trailer section that carries a framing, routing or other header-only field
+   * (FORBIDDEN_IN_REQUEST_TRAILERS). Set for request bodies; a response's trailers are
+   * only validated.
+   */
+  refuseHeaderOnlyTrailers = false;
   /** When set, receives the decoded data ranges (used to de-chunk for HTTP/1.0 peers). */
   sink: ChunkDataSink | null = null;
   /**
@@ -52,6 +80,8 @@ export class ChunkedParser {
     this.digits = 0;
     this.trailerBytes = 0;
     this.trailerLineLen = 0;
+    this.trailerName = '';
+    this.trailerNameDone = false;
     this.sink = null;
     this.trailers = null;
   }
@@ -136,6 +166,8 @@ export class ChunkedParser {
           } else {
             this.state = S.TrailerLine;
             this.trailerLineLen = 0;
+            this.trailerName = '';
+            this.trailerNameDone = false;
             continue; // re-read the same byte as part of the line
           }
           i++;
@@ -145,11 +177,20 @@ export class ChunkedParser {
           const c = buf[i];
           if (c === 0x0d) {
             if (this.trailerLineLen === 0) throw new ChunkedError('empty trailer line');
+            if (!this.trailerNameDone || this.trailerName === '') throw new ChunkedError('trailer line is not a "name: value" field');
+            if (this.refuseHeaderOnlyTrailers && FORBIDDEN_IN_REQUEST_TRAILERS.has(this.trailerName)) {
+              throw new ChunkedError(`field '${this.trailerName}' is not allowed in a trailer section (RFC 9110 §6.5: framing, routing, authentication and content fields belong in the header section)`);
+            }
             if (this.trailers !== null) this.trailers += '\n';
             this.state = S.TrailerLF;
           } else if (c === 0x0a || (c < 0x20 && c !== 0x09) || c === 0x7f) {
             throw new ChunkedError('invalid character in trailer section');
           } else {
+            if (!this.trailerNameDone) {
+              if (c === 0x3a /* : */) this.trailerNameDone = true;
+              else if (c === 0x20 || c === 0x09) throw new ChunkedError('whitespace in a trailer field name');
+              else this.trailerName += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
+            }
             this.trailerLineLen++;
             if (this.trailers !== null) this.trailers += String.fromCharCode(c);
           }

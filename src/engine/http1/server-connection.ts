@@ -152,7 +152,10 @@ export class Http1ServerConnection implements Expirable {
     this.deadline = 0;
     this.bodyChunked = head.chunked;
     this.bodyRemaining = head.chunked ? -1 : head.contentLength > 0 ? head.contentLength : 0;
-    if (this.bodyChunked) this.chunked.reset();
+    if (this.bodyChunked) {
+      this.chunked.reset();
+      this.chunked.refuseHeaderOnlyTrailers = true;
+    }
     this.state = St.Hold;
     const ex = new Exchange(this, this.ctx, head);
     this.exchange = ex;
