@@ -8,6 +8,7 @@ export const KONG_MESSAGES = {
   noPeer: 'failure to get a peer from the ring-balancer',
   badGateway: 'An invalid response was received from the upstream server',
   timeout: 'The upstream server is timed out',
+  nameResolution: 'name resolution failed',
   internal: 'An unexpected error occurred',
 } as const;
 

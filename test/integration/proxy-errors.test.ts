@@ -182,6 +182,9 @@ before(async () => {
         { name: 'passive', host: 'passive.upstream', port: 80, protocol: 'http', retries: 0, routes: [{ name: 'passive', paths: ['/passive'] }] },
         { name: 'r5', host: 'r5.upstream', port: 80, protocol: 'http', retries: 5, routes: [{ name: 'r5', paths: ['/r5'] }] },
         { name: 'r0', host: 'r0.upstream', port: 80, protocol: 'http', retries: 0, routes: [{ name: 'r0', paths: ['/r0'] }] },
+        // .invalid never resolves (RFC 6761).
+        { name: 'unresolvable', url: 'http://no-such-host.invalid:8080', routes: [{ name: 'unresolvable', paths: ['/unresolvable'] }] },
+        { name: 'half-resolvable', host: 'half.upstream', port: 80, protocol: 'http', retries: 0, routes: [{ name: 'half', paths: ['/half'], strip_path: true }] },
       ],
       upstreams: [
         {
@@ -203,6 +206,8 @@ before(async () => {
         },
         { name: 'r5.upstream', targets: [target(deadPort), target(live.port)] },
         { name: 'r0.upstream', targets: [target(deadPort), target(live.port)] },
+        // retries 0, yet a name that does not resolve moves the request to the other target.
+        { name: 'half.upstream', targets: [{ target: 'also-no-such-host.invalid:80', weight: 100 }, target(live.port)] },
       ],
     }),
   });
@@ -283,6 +288,24 @@ describe('connection failures and timeouts', () => {
     await expectError('/s/close-before', 502, BAD_GATEWAY);
     await expectError('/s/reset-before', 502, BAD_GATEWAY);
     await stillServing();
+  });
+});
+
+describe('name resolution', () => {
+  it('a service whose host does not resolve → 503 "name resolution failed" (as Kong), the error log names the host', async () => {
+    await expectError('/unresolvable', 503, 'name resolution failed');
+    await expectError('/unresolvable/again', 503, 'name resolution failed');
+    for (let i = 0; i < 40 && !gw.stderr.includes('no-such-host.invalid'); i++) await sleep(25);
+    assert.match(gw.stderr, /name resolution failed for upstream host 'no-such-host\.invalid'/);
+    const live = await get('/live');
+    assert.equal(live.res?.status, 200, 'the gateway keeps serving');
+  });
+
+  it('an upstream target whose name does not resolve: the request goes to the other target', async () => {
+    for (let i = 0; i < 6; i++) {
+      const { res } = await get('/half');
+      assert.equal(res?.status, 200, `request ${i}: ${res?.statusLine} ${res?.body}`);
+    }
   });
 });
 

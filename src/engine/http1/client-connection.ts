@@ -13,7 +13,9 @@ import { Framing, parseResponseHead, ResponseHead } from './response-head.js';
 import { watch, unwatch, type Expirable } from '../clock.js';
 import type { UpstreamConnection } from '../proxy/upstream-connection.js';
 
-export type UpstreamFailure = 'connect' | 'connect_timeout' | 'timeout' | 'reset' | 'protocol';
+import { connectFailure, type UpstreamFailure } from '../upstream-failure.js';
+
+export type { UpstreamFailure } from '../upstream-failure.js';
 
 /**
  * Receives an upstream's response. Buffer ranges handed to it are views of a read buffer
@@ -96,7 +98,7 @@ export class ClientConnection implements Expirable {
 
   constructor(
     readonly key: string,
-    host: string,
+    private readonly host: string,
     port: number,
     connectTimeout: number,
     private readonly owner: ConnectionOwner,
@@ -416,9 +418,8 @@ export class ClientConnection implements Expirable {
 
   private onError(err: NodeJS.ErrnoException): void {
     if (this.state === St.Connecting) {
-      // Network errors are clear by their code (ECONNREFUSED…); TLS ones need their message.
-      const detail = err.code !== undefined && /^E[A-Z]+$/.test(err.code) ? err.code : `${err.code !== undefined ? err.code + ': ' : ''}${err.message}`;
-      return this.fail('connect', `cannot connect to the upstream: ${detail}`);
+      const f = connectFailure(err, this.host);
+      return this.fail(f.kind, f.message);
     }
     if (this.state === St.AwaitHead || this.state === St.Body) return this.fail('reset', `upstream connection error: ${err.code ?? err.message}`);
     this.destroy();

@@ -19,6 +19,7 @@ import type { UpstreamConnection } from './upstream-connection.js';
 import { HeaderList, PluginRun, type PluginHost } from './plugin-run.js';
 import { BodyPipeline, PIPELINE_HIGH_WATER, type NamedFilter } from './body-pipeline.js';
 import { ChunkedParser } from '../http1/chunked.js';
+import { logNameResolutionFailure } from '../upstream-failure.js';
 import type { ConsumerStore, HeaderMap, Phase, PluginMetrics, RequestOutcome } from '../../plugins/sdk.js';
 import type { TunnelObserver } from '../ws/tunnel.js';
 
@@ -847,14 +848,25 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       this.attempts--;
       return this.connect();
     }
+    const endpoints = svc.cluster.balancer.endpoints.length;
+    // A target whose name does not resolve is skipped without spending a retry (Kong's
+    // balancer never picks a target with no address); only targets not tried yet are left.
+    if (kind === 'dns' && !this.bodyStreamed && (this.tried?.size ?? 0) + 1 < endpoints) {
+      (this.tried ??= new Set()).add(ep);
+      this.attempts--;
+      return this.connect();
+    }
     // Connection failures move to the next target, up to the service's retries.
     if ((kind === 'connect' || kind === 'connect_timeout') && !this.bodyStreamed && this.attempts <= svc.retries) {
       (this.tried ??= new Set()).add(ep);
-      if (this.tried.size >= svc.cluster.balancer.endpoints.length) this.tried.clear();
+      if (this.tried.size >= endpoints) this.tried.clear();
       return this.connect();
     }
     this.failReason = message;
-    if (kind === 'timeout' || kind === 'connect_timeout') this.respondError(504, KONG_MESSAGES.timeout);
+    if (kind === 'dns') {
+      logNameResolutionFailure(message, this.requestId);
+      this.respondError(503, KONG_MESSAGES.nameResolution);
+    } else if (kind === 'timeout' || kind === 'connect_timeout') this.respondError(504, KONG_MESSAGES.timeout);
     else this.respondError(502, KONG_MESSAGES.badGateway);
   }
 

@@ -12,6 +12,7 @@ import type { UpstreamTls } from '../../snapshot/types.js';
 import { H2UpstreamStream } from './stream.js';
 import { tooDeep } from '../tls/chain-depth.js';
 import { upstreamTlsOptions } from '../tls/upstream-options.js';
+import { connectFailure } from '../upstream-failure.js';
 
 /** Streams assumed allowed before the peer's SETTINGS arrive (RFC 9113 §6.5.2 recommends at least 100). */
 const INITIAL_STREAM_LIMIT = 100;
@@ -27,7 +28,7 @@ export class UpstreamSession {
 
   constructor(
     readonly key: string,
-    host: string,
+    private readonly host: string,
     port: number,
     upstreamTls: UpstreamTls | null,
     idleTimeout: number,
@@ -72,9 +73,8 @@ export class UpstreamSession {
     s.on('goaway', () => this.retire());
     s.on('error', (err: NodeJS.ErrnoException) => {
       if (!this.connected) {
-        // Network errors are clear by their code (ECONNREFUSED…); TLS ones need their message.
-        const detail = err.code !== undefined && /^E[A-Z]+$/.test(err.code) ? err.code : `${err.code !== undefined ? err.code + ': ' : ''}${err.message}`;
-        this.failConnect(`cannot connect to the upstream: ${detail}`);
+        const f = connectFailure(err, this.host);
+        this.failConnect(f.message, f.kind === 'dns' ? 'dns' : 'connect');
       } else this.retire();
     });
     s.on('close', () => {
@@ -125,12 +125,12 @@ export class UpstreamSession {
     }
   }
 
-  private failConnect(message: string): void {
+  private failConnect(message: string, kind: 'connect' | 'dns' = 'connect'): void {
     this.retire();
     const waiting = [...this.streams];
     this.streams.clear();
     this.session.destroy();
-    for (const st of waiting) st.sessionFailed('connect', message);
+    for (const st of waiting) st.sessionFailed(kind, message);
   }
 
   private retire(): void {

@@ -12,6 +12,7 @@ import { ChunkedParser, ChunkedError } from '../http1/chunked.js';
 import { ResponseHead } from '../http1/response-head.js';
 import { unwatch, watch, type Expirable } from '../clock.js';
 import type { UpstreamConnection } from '../proxy/upstream-connection.js';
+import type { UpstreamFailure } from '../upstream-failure.js';
 import { toH2Request, trailersFromLines, type H2Request } from './request.js';
 import { chunk, lastChunk, toResponseHead } from './response.js';
 import type { UpstreamTls } from '../../snapshot/types.js';
@@ -82,7 +83,7 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     if (h !== null) h.onUpstreamReady(this);
   }
 
-  sessionFailed(kind: 'connect' | 'connect_timeout', message: string): void {
+  sessionFailed(kind: 'connect' | 'connect_timeout' | 'dns', message: string): void {
     if (this.state !== St.Connecting) return;
     this.fail(kind, message);
   }
@@ -269,7 +270,7 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     if (s !== null && code !== -1 && !s.closed && !s.destroyed) s.close(code);
   }
 
-  private fail(kind: 'connect' | 'connect_timeout' | 'timeout' | 'reset' | 'protocol', message: string): void {
+  private fail(kind: UpstreamFailure, message: string): void {
     const h = this.handler;
     this.close(NGHTTP2_CANCEL);
     if (h !== null) h.onUpstreamFailure(kind, message);
