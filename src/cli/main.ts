@@ -54,7 +54,10 @@ program
   .name('turnpike')
   .description('API gateway and service mesh for Node.js, with Kong-compatible configuration')
   .version(VERSION)
-  .configureOutput({ outputError: (str, write) => write(`turnpike: ${str.trimEnd()} (see turnpike --help)\n`) })
+  .configureOutput({
+    // commander says "error: unknown command 'strat'\n(Did you mean start?)": one line instead.
+    outputError: (str, write) => write(`turnpike: ${str.trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, " (did you mean '$1'?)")} (see turnpike --help)\n`),
+  })
   // Exit codes a script can rely on: --help/--version 0, a usage error (unknown command or
   // flag, missing argument, value not among the choices) 2; commands return 0, 1, 3 or 4.
   // Set before the commands are added: each inherits it.
@@ -240,4 +243,16 @@ registerDump(program);
 registerDelete(program);
 registerCompletion(program);
 
-program.parseAsync(process.argv).catch((err: Error) => fail(err.message));
+/**
+ * commander answers `turnpike sidcar --help` with the main help and exit 0, as if the help
+ * flag were the program's own. Without the flag, its unknown-command error (exit 2, with a
+ * suggestion) is what the user should see.
+ */
+function argvForParse(argv: string[]): string[] {
+  const operand = argv.slice(2).find((a) => !a.startsWith('-'));
+  if (operand === undefined || operand === 'help') return argv;
+  const known = program.commands.some((c) => c.name() === operand || c.aliases().includes(operand));
+  return known ? argv : argv.filter((a, i) => i < 2 || (a !== '--help' && a !== '-h'));
+}
+
+program.parseAsync(argvForParse(process.argv)).catch((err: Error) => fail(err.message));

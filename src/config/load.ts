@@ -911,7 +911,7 @@ export async function loadDeclarativeFile(path: string, registry: PluginRegistry
           : code === 'EISDIR'
             ? 'is a directory; give the path of a .yml/.yaml/.json file inside it'
             : `cannot be read (${(err as Error).message})`;
-    return { ok: false, errors: [{ entity: '', path: '', line: null, column: null, message: `${path}: ${why}` }] };
+    return { ok: false, errors: [{ entity: '', path: '', line: null, column: null, message: why }] }; // formatConfigErrors puts the path in front
   }
   return parseDeclarative(text, path, registry);
 }

@@ -154,3 +154,29 @@ test('reload uses TURNPIKE_PREFIX when --prefix is not given', async () => {
   }
   assert.equal(st.reloads.success, st0.reloads.success + 1);
 });
+
+test('an unknown command says so and exits 2, with --help too, and suggests the nearest one', async () => {
+  for (const args of [['sidcar', '--help'], ['sidcar'], ['-h', 'sidcar']]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /^turnpike: error: unknown command 'sidcar'/m);
+    assert.doesNotMatch(r.stdout, /Usage:/, 'no main help for an unknown command');
+  }
+  const typo = await runCli(['strat']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /^turnpike: error: unknown command 'strat' \(did you mean 'start'\?\)/m);
+  const help = await runCli(['help', 'validate']);
+  assert.equal(help.code, 0, 'help for a known command still works');
+  assert.match(help.stdout, /turnpike validate/);
+});
+
+test('every failing validate ends with a "turnpike: error:" line that says what to do', async () => {
+  const dir = tmpDir();
+  onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  const missing = path.join(dir, 'nope.yml');
+  const r = await runCli(['validate', missing]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`^${missing.replace(/[.]/g, '\\.')}: file not found; check the path`, 'm'));
+  assert.ok(!r.stderr.includes(`${missing}: ${missing}`), 'the path is said once:\n' + r.stderr);
+  assert.match(r.stderr, /^turnpike: error: .*nope\.yml: 1 error; fix it and run `turnpike validate /m);
+});

@@ -66,7 +66,7 @@ export async function runDbImport(file: string, db: DatabaseSettings, plugins: s
   const loaded = await loadDeclarativeFile(file, registry);
   if (!loaded.ok) {
     const n = loaded.errors.length;
-    io.err.write(`${formatConfigErrors(loaded.errors, file)}\n${file}: ${n} error${n === 1 ? '' : 's'}; nothing was imported\n`);
+    io.err.write(`${formatConfigErrors(loaded.errors, file)}\nturnpike: error: ${file}: ${n} error${n === 1 ? '' : 's'}; nothing was imported (check the file with \`turnpike validate ${file}\`)\n`);
     return 1;
   }
   let store;

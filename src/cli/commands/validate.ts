@@ -12,20 +12,20 @@ export async function runValidate(file: string, out: Writable = process.stdout, 
   try {
     registry = await nodeRegistry(process.env.TURNPIKE_PLUGINS ?? 'bundled');
   } catch (e) {
-    err.write(`plugins: ${(e as Error).message}\n`);
+    err.write(`turnpike: error: plugins: ${(e as Error).message}\n`);
     return 1;
   }
   const result = await loadDeclarativeFile(file, registry);
   if (!result.ok) {
     const n = result.errors.length;
-    err.write(`${formatConfigErrors(result.errors, file)}\n${file}: ${n} error${n === 1 ? '' : 's'}\n`);
+    err.write(`${formatConfigErrors(result.errors, file)}\nturnpike: error: ${file}: ${n} error${n === 1 ? '' : 's'}; fix ${n === 1 ? 'it' : 'them'} and run \`turnpike validate ${file}\` again\n`);
     return 1;
   }
   try {
     // Plugin ordering cycles and plugin `prepare` failures are only found by compiling.
     compilePluginChains(result.config, registry);
   } catch (e) {
-    err.write(`${file}: ${(e as Error).message}\n${file}: 1 error\n`);
+    err.write(`${file}: ${(e as Error).message}\nturnpike: error: ${file}: 1 error\n`);
     return 1;
   }
   const c = result.config;
