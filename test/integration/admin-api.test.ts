@@ -182,6 +182,13 @@ async function everyEntity(admin: AdminClient, upstreamPort: number, proxyUrl: s
 }
 
 async function pagingAndErrors(admin: AdminClient): Promise<void> {
+  // JSON sent the way `curl -d '{...}'` sends it (form content type), with real curl.
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync('curl', ['-sS', '-X', 'POST', `${admin.url}/services`, '-d', '{"name":"json-as-form","url":"http://127.0.0.1:1"}', '-w', '\n%{http_code}'], { encoding: 'utf8' });
+  const [body, code] = [out.slice(0, out.lastIndexOf('\n')), out.slice(out.lastIndexOf('\n') + 1)];
+  assert.equal(code, '400', out);
+  assert.match(JSON.parse(body).message, /Content-Type: application\/json/, 'the message names the content type to send');
+  assert.equal((await admin.get('/services/json-as-form')).status, 404, 'nothing was created');
   for (let i = 0; i < 7; i++) {
     const r = await admin.post('/services', { name: `page-${i}`, host: 'example.test', tags: i % 2 === 0 ? ['paging', 'even'] : ['paging', 'odd'] });
     assert.equal(r.status, 201);

@@ -9,14 +9,27 @@ type Schema = Record<string, unknown>;
 export function parseBody(raw: string, contentType: string): Json | null {
   if (raw.trim() === '') return null;
   const ct = contentType.split(';')[0]!.trim().toLowerCase();
-  if (ct === 'application/x-www-form-urlencoded') return parseForm(raw);
+  if (ct === 'application/x-www-form-urlencoded') {
+    // `curl -d '{"name":…}'` sends JSON labelled as form fields: say so instead of failing on
+    // a "form field" named after the whole JSON text.
+    const start = raw.trimStart()[0];
+    if (start === '{' || start === '[') {
+      throw new HttpError(
+        400,
+        'the body looks like JSON but its Content-Type is application/x-www-form-urlencoded (what curl -d sends by default); ' +
+          "send it with the header 'Content-Type: application/json' (curl -H 'Content-Type: application/json' -d '{...}'), or as form fields (-d name=value)",
+      );
+    }
+    return parseForm(raw);
+  }
   if (ct === 'multipart/form-data') throw new HttpError(415, 'multipart/form-data bodies are not supported; send JSON (application/json) or form fields (application/x-www-form-urlencoded)');
   if (ct === '' || ct === 'application/json' || ct.endsWith('+json') || raw.trimStart().startsWith('{')) {
     let v: unknown;
     try {
       v = JSON.parse(raw);
     } catch (err) {
-      throw new HttpError(400, `Cannot parse JSON body: ${(err as Error).message}`);
+      const hint = ct === '' ? ' (the request has no Content-Type: send JSON with Content-Type: application/json, or form fields with application/x-www-form-urlencoded)' : '';
+      throw new HttpError(400, `Cannot parse JSON body: ${(err as Error).message}${hint}`);
     }
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, 'Cannot parse JSON body: expected a JSON object');
     return v as Json;

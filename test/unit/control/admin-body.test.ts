@@ -43,6 +43,10 @@ test('JSON bodies: objects only, a clear message for broken JSON; multipart refu
   assert.throws(() => parseBody('{"a":', 'application/json'), (e: unknown) => e instanceof HttpError && e.status === 400 && /Cannot parse JSON body/.test(e.message));
   assert.throws(() => parseBody('[1]', 'application/json'), (e: unknown) => e instanceof HttpError && e.status === 400);
   assert.throws(() => parseBody('x', 'multipart/form-data; boundary=z'), (e: unknown) => e instanceof HttpError && e.status === 415);
+  // JSON labelled as form fields (curl -d's default) or with no content type at all: the message names the header to send.
+  assert.throws(() => parseBody(' {"name":"a"}', FORM), (e: unknown) => e instanceof HttpError && e.status === 400 && /Content-Type: application\/json/.test(e.message));
+  assert.throws(() => parseBody('{"name":', ''), (e: unknown) => e instanceof HttpError && e.status === 400 && /no Content-Type/.test(e.message));
+  assert.deepEqual(parseBody('name=a', FORM), { name: 'a' }, 'form fields still parse');
 });
 
 test("entity paths: Kong's flat and nested paths name a kind, a scope and a key", () => {
