@@ -142,6 +142,8 @@ async function importPlugin(item: string, file: string): Promise<PluginModule> {
   try {
     ns = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
+    const missing = missingImport(err, file);
+    if (missing !== null) throw new PluginLoadError(`TURNPIKE_PLUGINS: plugin '${item}' (${file}) cannot be loaded: ${missing}`);
     throw new PluginLoadError(`TURNPIKE_PLUGINS: plugin '${item}' (${file}) failed to load: ${(err as Error).message}`);
   }
   const candidate = isPluginModule(ns.default) ? ns.default : isPluginModule(ns.plugin) ? ns.plugin : undefined;
@@ -151,6 +153,36 @@ async function importPlugin(item: string, file: string): Promise<PluginModule> {
     `TURNPIKE_PLUGINS: '${item}' (${file}) is not a plugin: its default export (or 'plugin' export) must be the result of definePlugin({...})` +
       (looksLikeSpec ? '; it exports a plain object: wrap it in definePlugin()' : ''),
   );
+}
+
+/**
+ * An import the plugin's code could not resolve, said as what to do: which package to
+ * install and in which folder (the nearest package.json above the file that imports it).
+ * Null when the error is something else.
+ */
+function missingImport(err: unknown, pluginFile: string): string | null {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code !== 'ERR_MODULE_NOT_FOUND') return null;
+  const pkg = /Cannot find package '([^']+)' imported from (.+?)\s*$/m.exec(e.message);
+  if (pkg !== null) {
+    const name = pkg[1]!;
+    const importer = pkg[2]!.replace(/^file:\/\//, '');
+    const where = nearestPackageDir(importer) ?? dirname(importer);
+    if (name === 'turnpike') {
+      return `${importer} imports 'turnpike' (the plugin SDK, turnpike/sdk), which is not installed where the plugin is; install it in ${where} (npm install <path of the turnpike checkout>, or npm link turnpike), or write the plugin inside the checkout`;
+    }
+    return `${importer} imports the package '${name}', which is not installed; run \`npm install ${name}\` in ${where}`;
+  }
+  const file = /Cannot find module '([^']+)' imported from (.+?)\s*$/m.exec(e.message);
+  if (file !== null) return `${file[2]!.replace(/^file:\/\//, '')} imports ${file[1]}, which does not exist (a file not built yet, or a missing .js extension in the import?)`;
+  return `${e.message} (imported by ${pluginFile})`;
+}
+
+function nearestPackageDir(file: string): string | null {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    if (isFile(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return null;
+  }
 }
 
 /** What definePlugin returns (checked structurally: the plugin may use its own copy of the SDK). */

@@ -94,3 +94,18 @@ test('clear errors: not found, not a plugin, syntax error, TypeScript, two of on
   await check('./plugins/file-plugin.mjs,./plugins/again.mjs', /'\.\/plugins\/again\.mjs' and '\.\/plugins\/file-plugin\.mjs' both define plugin 'file-plugin'/);
   await check('Not A Name', /neither 'bundled', a path .* nor an npm package name/);
 });
+
+test('a plugin whose imports do not resolve: the message names the package to install and the folder to install it in', async () => {
+  write('ext/needs-pkg/package.json', JSON.stringify({ name: 'needs-pkg', type: 'module', main: 'index.js' }));
+  write('ext/needs-pkg/index.js', "import leftPad from 'left-pad-not-installed-anywhere';\nexport default leftPad;\n");
+  write('ext/needs-sdk/index.mjs', "import { definePlugin } from 'turnpike/sdk';\nexport default definePlugin;\n");
+  write('ext/needs-file/index.mjs', "import x from './helper';\nexport default x;\n");
+  const load = (item: string) => loadCustomPlugins(item, new PluginRegistry(), dir);
+  await assert.rejects(load('./ext/needs-pkg'), (e: unknown) => {
+    assert.ok(e instanceof PluginLoadError);
+    assert.match(e.message, /imports the package 'left-pad-not-installed-anywhere', which is not installed; run `npm install left-pad-not-installed-anywhere` in .*ext\/needs-pkg/);
+    return true;
+  });
+  await assert.rejects(load('./ext/needs-sdk'), (e: unknown) => e instanceof PluginLoadError && /imports 'turnpike' \(the plugin SDK, turnpike\/sdk\).*install it in/.test(e.message));
+  await assert.rejects(load('./ext/needs-file'), (e: unknown) => e instanceof PluginLoadError && /imports .*helper, which does not exist/.test(e.message));
+});
