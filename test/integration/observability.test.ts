@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { promtoolCheck } from '../helpers/tools.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
@@ -128,13 +128,8 @@ test('metrics: exact request counts per code, histograms, bandwidth, target heal
   assert.equal(metric(await gw.metrics(), 'turnpike_connections{state="active"}'), 0);
 
   // promtool
-  const which = spawnSync('which', ['promtool']);
-  if (which.status !== 0) {
-    console.error('\n!!!!!!!! promtool is not installed: SKIPPING `promtool check metrics` (apt-get install prometheus) !!!!!!!!\n');
-  } else {
-    const p = spawnSync('promtool', ['check', 'metrics'], { input: m });
-    assert.equal(p.status, 0, `promtool check metrics failed:\n${p.stdout}\n${p.stderr}`);
-  }
+  const p = promtoolCheck(m, 'checking /metrics');
+  if (p !== null) assert.equal(p.status, 0, `promtool check metrics failed:\n${p.output}`);
 
   // Access log: one JSON line per request with the documented fields.
   const lines = await readAccessLog(gw.accessLogPath, N + 2);

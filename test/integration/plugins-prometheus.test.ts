@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { promtoolCheck } from '../helpers/tools.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, sleep, tmpDir, type Gateway } from '../helpers/gateway.js';
@@ -48,12 +48,9 @@ async function send(gw: Gateway, pathAndQuery: string, headers: Record<string, s
  * accepted (exit 3, lint only); anything else, or a parse error, fails.
  */
 function promtool(text: string): void {
-  if (spawnSync('which', ['promtool']).status !== 0) {
-    console.error('\n!!!!!!!! promtool is not installed: SKIPPING `promtool check metrics` (apt-get install prometheus) !!!!!!!!\n');
-    return;
-  }
-  const p = spawnSync('promtool', ['check', 'metrics'], { input: text });
-  const out = `${p.stdout}${p.stderr}`;
+  const p = promtoolCheck(text, 'checking the prometheus plugin\'s exposition');
+  if (p === null) return;
+  const out = p.output;
   if (p.status === 0) return;
   assert.equal(p.status, 3, `promtool check metrics failed:\n${out}`);
   const problems = out.split('\n').filter((l) => l.trim() !== '');

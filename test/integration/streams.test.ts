@@ -12,6 +12,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { freePort, runCli, sleep, tmpDir, type Gateway } from '../helpers/gateway.js';
 import { gateway, onCleanup } from '../helpers/scope.js';
+import { promtoolCheck } from '../helpers/tools.js';
 
 // ── upstreams ──────────────────────────────────────────────────────────────
 
@@ -279,7 +280,8 @@ test('metrics: stream connection and byte counters summed over the workers, prom
   assert.ok(val(/^turnpike_stream_connections_total\{service="",route=""\} (\d+)$/m) >= 2);
   const file = path.join(certDir, 'metrics.txt');
   fs.writeFileSync(file, text);
-  execFileSync('promtool', ['check', 'metrics'], { input: text });
+  const p = promtoolCheck(text, 'checking the stream metrics');
+  if (p !== null) assert.equal(p.status, 0, `promtool check metrics failed:\n${p.output}`);
 });
 
 test('turnpike validate: stream routes without sources/destinations/snis; tls routes accepted', async () => {

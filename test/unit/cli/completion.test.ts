@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, tmpDir } from '../../helpers/gateway.js';
 import { onCleanup } from '../../helpers/scope.js';
+import { needTool } from '../../helpers/tools.js';
 
 const COMMANDS = [
   'start',
@@ -122,9 +123,8 @@ test('usage errors exit 2: unknown command or flag, missing argument, bad choice
   }
 });
 
-const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-
-test('fish: the script completes subcommands, kinds, flags with their short forms, choices and files', { skip: has('fish') ? false : 'fish is not installed' }, async () => {
+test('fish: the script completes subcommands, kinds, flags with their short forms, choices and files', async (t) => {
+  if (!needTool('fish', 'fish', 'the fish completion test')) return t.skip('fish is not installed');
   const r = await runCli(['completion', 'fish']);
   const dir = tmpDir('turnpike-fish-');
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -146,7 +146,8 @@ test('fish: the script completes subcommands, kinds, flags with their short form
   assert.deepEqual(complete('turnpike get --admin-url '), [], 'a URL: no file names');
 });
 
-test('zsh: the script loads through bashcompinit and answers with the bash rules', { skip: has('zsh') ? false : 'zsh is not installed' }, async () => {
+test('zsh: the script loads through bashcompinit and answers with the bash rules', async (t) => {
+  if (!needTool('zsh', 'zsh', 'the zsh completion test')) return t.skip('zsh is not installed');
   const r = await runCli(['completion', 'zsh']);
   const dir = tmpDir('turnpike-zsh-');
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));

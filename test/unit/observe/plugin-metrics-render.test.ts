@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { promtoolCheck } from '../../helpers/tools.js';
 import { PluginMetricsRegistry } from '../../../src/observe/plugin-metrics.js';
 import { declaredNames, mergePluginMetrics, renderPluginMetrics } from '../../../src/observe/plugin-metrics-render.js';
 
@@ -71,8 +71,8 @@ test('plugin metrics: rendering (HELP/TYPE once, cumulative buckets with +Inf, _
   const empty = worker((reg) => void reg.counter('demo_unused_total', 'Never updated.', ['x']));
   assert.equal(renderPluginMetrics(mergePluginMetrics([empty.dump()])), '', 'a metric without series is left out');
 
-  const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text });
-  if (promtool.error === undefined) assert.equal(promtool.status, 0, `promtool check metrics:\n${promtool.stdout}\n${promtool.stderr}`);
+  const promtool = promtoolCheck(text, 'checking plugin metrics');
+  if (promtool !== null) assert.equal(promtool.status, 0, `promtool check metrics:\n${promtool.output}`);
 });
 
 test('plugin metrics: a metric shaped differently in another worker is left out there; built-in names win', () => {
