@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
-import AjvModule, { type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
+import { declarativeValidator } from './declarative-validator.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { CaCertificate, Certificate, Config, Consumer, Plugin, Ref, Route, Service, Sni, Target, Upstream } from './types.js';
 import {
@@ -17,7 +17,6 @@ import {
   ConfigSchema,
   ConsumerSchema,
   CREDENTIAL_KEYS,
-  DeclarativeFileSchema,
   PluginSchema,
   PROTOCOLS,
   RouteSchema,
@@ -39,20 +38,6 @@ export type LoadResult = { ok: true; config: Config; hash: string } | { ok: fals
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-// ajv and ajv-formats are CommonJS; under NodeNext their default export is the module object.
-const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as unknown as typeof AjvModule.default;
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as typeof addFormatsModule.default;
-
-let compiled: ReturnType<InstanceType<typeof Ajv>['compile']> | undefined;
-function validator() {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
-    addFormats(ajv);
-    compiled = ajv.compile(DeclarativeFileSchema);
-  }
-  return compiled;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Locations and entity labels
@@ -638,7 +623,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
       if (isObj(c) && Array.isArray(c.snis)) c.snis = (c.snis as unknown[]).map((n) => (typeof n === 'string' ? { name: n } : n));
     }
   }
-  const validate = validator();
+  const validate = declarativeValidator();
   if (!validate(data)) reportSchemaErrors(rep, validate.errors ?? [], data);
   const version = typeof data._format_version === 'string' ? data._format_version : '3.0';
 
