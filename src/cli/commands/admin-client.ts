@@ -3,6 +3,7 @@
 // management command shares (--admin-url, --token, --token-file, -o).
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
+import { httpRequest, type HttpReply } from './http-request.js';
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8001';
 
@@ -80,23 +81,18 @@ export class AdminClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
+    let res: HttpReply;
     try {
-      res = await fetch(this.url(path), {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      res = await httpRequest(this.url(path), method, headers, body === undefined ? undefined : JSON.stringify(body), this.timeoutMs);
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      const why = e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000}s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+      const e = err as NodeJS.ErrnoException;
+      const why = e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000}s` : (e.code ?? e.message);
       throw new AdminError(
         `cannot reach the Admin API at ${this.baseUrl} (${why}); is Turnpike running with its Admin API listening there (TURNPIKE_ADMIN_LISTEN)? ` +
           'Point --admin-url or TURNPIKE_ADMIN_URL at it',
       );
     }
-    const text = await res.text();
+    const text = res.text;
     let parsed: unknown = text;
     if (text !== '') {
       try {
