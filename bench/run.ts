@@ -13,6 +13,7 @@ import { h2loadRateCommand, h2loadThroughputCommand, runH2loadRate, runH2loadThr
 import { evaluateChecks, renderChecks, renderTable, summarize, type RoundRecord } from './lib/summary.js';
 import { machineFacts, toolVersions, writeResults } from './lib/results.js';
 import { reloadUnderLoad, type ReloadResult } from './lib/reload.js';
+import { runCliStartupBench } from './cli-startup.js';
 
 function envInt(name: string, dflt: number): number {
   const v = process.env[name];
@@ -209,6 +210,15 @@ async function main(): Promise<number> {
     console.log(`\nrouter scale: FAILED: ${(err as Error).message}`);
   }
 
+  let cliStartup: { rows?: unknown; table?: string; error?: string; status?: string };
+  try {
+    cliStartup = process.env.BENCH_CLI === '0' ? { status: 'skipped: BENCH_CLI=0' } : await runCliStartupBench(repoRoot);
+    console.log(cliStartup.table !== undefined ? `\nthe turnpike command's start-up (bench/cli-startup.ts):\n${cliStartup.table}` : `\ncli start-up: ${cliStartup.status}`);
+  } catch (err) {
+    cliStartup = { error: (err as Error).message };
+    console.log(`\ncli start-up: FAILED: ${(err as Error).message}`);
+  }
+
   // A shortened or partial run must not overwrite the day's full result.
   const full = rounds === 3 && durationS === 10 && only === undefined && h2.requests === 100_000;
   const resultName = full ? 'http1' : 'http1-smoke';
@@ -231,6 +241,7 @@ async function main(): Promise<number> {
     summary,
     checks,
     routerScale: routerScaleResult,
+    cliStartup: { rows: cliStartup.rows, error: cliStartup.error, status: cliStartup.status },
     reloadUnderLoad: reload !== undefined ? { ...reload, wrk: { ...reload.wrk, raw: undefined } } : { error: reloadError },
     rounds: records,
   });

@@ -2,7 +2,6 @@
 // (the Admin API's GET /config), which `turnpike apply -f` and `turnpike start -c` accept.
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
-import { parse } from 'yaml';
 import { adminOptions, clientFrom, AdminError, EXIT, runCommand, type AdminClient, type AdminFlags } from './admin-client.js';
 
 interface Writable {
@@ -32,6 +31,7 @@ export async function runDump(client: AdminClient, opts: DumpOptions, out: Writa
   if (opts.output === 'json') {
     let value: unknown;
     try {
+      const { parse } = await import('yaml'); // loaded here only: `turnpike --help` registers this command
       value = parse(yamlText);
     } catch (e) {
       throw new AdminError(`GET /config at ${client.baseUrl}: the configuration is not valid YAML (${(e as Error).message.split('\n')[0]})`);
