@@ -51,7 +51,7 @@ export async function runCliStartupBench(repoRoot: string, runs = Number(process
       ['turnpike validate examples/quickstart.yaml', [process.execPath, bin, 'validate', 'examples/quickstart.yaml'], 0.8],
       ['turnpike validate examples/kong/kong-3.0.yml', [process.execPath, bin, 'validate', 'examples/kong/kong-3.0.yml'], 0.8],
       ['turnpike get services (local node)', [process.execPath, bin, 'get', 'services', '--admin-url', adminUrl], 0.6],
-      ['npx turnpike --help', ['npx', '--no-install', 'turnpike', '--help'], null],
+      ['npx turnpike --help', ['npx', 'turnpike', '--help'], null],
       ['node -e 0 (Node itself)', [process.execPath, '-e', '0'], null],
     ];
     const rows: CliRow[] = [];
