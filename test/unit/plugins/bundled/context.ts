@@ -82,6 +82,8 @@ export class Exchange {
   status = 0;
   readonly metrics = new PluginMetricsRegistry();
   readonly shared: Record<string, unknown> = {};
+  /** What the plugin logged through ctx.log, in order. */
+  readonly logs: { level: 'info' | 'warn' | 'error'; msg: string }[] = [];
   readonly ctx: PluginContext;
 
   constructor(init: RequestInit = {}) {
@@ -173,7 +175,11 @@ export class Exchange {
         credential = cred;
       },
       requestId: 'req-1',
-      log: { info() {}, warn() {}, error() {} },
+      log: {
+        info: (msg) => self.logs.push({ level: 'info', msg }),
+        warn: (msg) => self.logs.push({ level: 'warn', msg }),
+        error: (msg) => self.logs.push({ level: 'error', msg }),
+      },
       outcome: null,
       metrics: this.metrics,
       respond(status, body, headers) {
@@ -193,8 +199,11 @@ export class Exchange {
 
 const validators = new WeakMap<PluginModule, ReturnType<InstanceType<typeof Ajv>['compile']>>();
 
-/** Validates a raw config like the registry (defaults filled in), then runs `prepare`. Throws on schema errors. */
-export function configure(plugin: PluginModule, raw: Record<string, unknown> = {}): unknown {
+/**
+ * Validates a raw config like the registry (defaults filled in), then runs `prepare`. Throws on
+ * schema errors. What `prepare` warns about is pushed onto `warnings`.
+ */
+export function configure(plugin: PluginModule, raw: Record<string, unknown> = {}, warnings: string[] = []): unknown {
   let v = validators.get(plugin);
   if (!v) {
     const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
@@ -207,7 +216,7 @@ export function configure(plugin: PluginModule, raw: Record<string, unknown> = {
   if (!v(config)) {
     throw new Error(`schema: ${(v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`);
   }
-  return plugin.prepare ? plugin.prepare(config) : config;
+  return plugin.prepare ? plugin.prepare(config, { warn: (m) => warnings.push(m) }) : config;
 }
 
 /** The defaulted config, without prepare (to assert Kong's defaults). */
