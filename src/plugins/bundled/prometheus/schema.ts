@@ -16,6 +16,8 @@ export const PrometheusSchema = Type.Object(
     upstream_health_metrics: Type.Boolean({ default: false }),
     /** Accepted for Kong files; Turnpike has no AI proxy plugins, so there is nothing to count. */
     ai_metrics: Type.Boolean({ default: false }),
+    /** Accepted for Kong files; Turnpike runs no Wasm filters, so there is nothing to count. */
+    wasm_metrics: Type.Boolean({ default: false }),
   },
   { additionalProperties: false },
 );
