@@ -14,7 +14,7 @@ export const HmacAuthSchema = Type.Object(
     clock_skew: Type.Number({ exclusiveMinimum: 0, default: 300 }),
     /** Consumer id or username used when authentication fails (Kong's logical OR). */
     anonymous: Nullable(Type.String({ minLength: 1 })),
-    /** Kong checks a `Digest: SHA-256=…` of the body; refused here (no request body API yet). */
+    /** The body must match `Digest: SHA-256=<base64>` (no Digest: only an empty body passes). */
     validate_request_body: Type.Boolean({ default: false }),
     /** Headers the client must include in its signature (`date`, `request-line`, …). */
     enforce_headers: Type.Array(Type.String(), { default: [] }),
