@@ -72,3 +72,57 @@ test("the whole fixture as db_export's plugins section loads and compiles (one w
   assert.match(chains.warnings[0]!, /^plugin 'grpc-gateway' \(global\): proto: no \.proto file is configured/);
   assert.notEqual(chains.forRoute(r.config.routes[0]!.id, r.config.services[0]!.id), null);
 });
+
+/** Paths (dotted) of the fields marked x-null-is-default in a schema, with their defaults. */
+function nullableDefaults(schema: unknown, prefix = ''): { path: string; def: unknown }[] {
+  const props = (schema as { properties?: Record<string, Record<string, unknown>> }).properties ?? {};
+  const out: { path: string; def: unknown }[] = [];
+  for (const [k, sub] of Object.entries(props)) {
+    const p = prefix === '' ? k : `${prefix}.${k}`;
+    if (sub['x-null-is-default'] === true) out.push({ path: p, def: sub.default });
+    out.push(...nullableDefaults(sub, p));
+  }
+  return out;
+}
+
+function setPath(o: Obj, dotted: string, v: unknown): void {
+  const parts = dotted.split('.');
+  let cur = o;
+  for (const part of parts.slice(0, -1)) cur = (cur[part] ??= {}) as Obj;
+  cur[parts.at(-1)!] = v;
+}
+
+const getPath = (o: Obj, dotted: string): unknown => dotted.split('.').reduce<unknown>((cur, k) => (cur as Obj | undefined)?.[k], o);
+
+test("null, which Kong accepts for the fields it does not require, means the field's default", () => {
+  const registry = bundledRegistry();
+  let checked = 0;
+  for (const name of Object.keys(fixture)) {
+    const def = registry.get(name)!;
+    for (const { path: field, def: dflt } of nullableDefaults(def.module.schema)) {
+      const config = structuredClone(fixture[name]!);
+      if (name === 'rate-limiting') for (const k of FOLDED[name]!) delete config[k];
+      setPath(config, field, null);
+      assert.deepEqual(def.validate(config), [], `${name}.${field}: null`);
+      assert.deepEqual(getPath(config, field), dflt, `${name}.${field}: null is the default`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 45, `${checked} fields`);
+  // A sample that Kong itself lists as not required.
+  const jwt = { uri_param_names: null, maximum_expiration: null };
+  assert.deepEqual(registry.get('jwt')!.validate(jwt), []);
+  assert.deepEqual([jwt.uri_param_names, jwt.maximum_expiration], [['jwt'], 0]);
+});
+
+test('null for a field Kong requires is still refused', () => {
+  const registry = bundledRegistry();
+  for (const [name, field] of [['key-auth', 'hide_credentials'], ['key-auth', 'key_names'], ['acl', 'hide_groups_header'], ['rate-limiting', 'fault_tolerant'], ['cors', 'credentials'], ['request-termination', 'status_code']] as const) {
+    const config: Obj = { ...structuredClone(fixture[name]!), [field]: null };
+    if (name === 'rate-limiting') for (const k of FOLDED[name]!) delete config[k];
+    const errors = registry.get(name)!.validate(config);
+    assert.equal(errors.length, 1, `${name}.${field}: ${JSON.stringify(errors)}`);
+    assert.equal(errors[0]!.field, field);
+    assert.match(errors[0]!.message, /\(got null\)/);
+  }
+});

@@ -4,6 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { HeaderName, Nullable, StringEnum } from '../../../config/schema/common.js';
 import { QueueSchema } from '../http-log/schema.js';
+import { NullIsDefault } from '../shared/kong-null.js';
 
 /** Every format Kong names; the ones in SUPPORTED_FORMATS are implemented, the others refused by `prepare`. */
 export const FORMATS = ['w3c', 'b3', 'b3-single', 'jaeger', 'ot', 'aws', 'datadog', 'gcp', 'instana'] as const;
@@ -17,7 +18,7 @@ const INJECT = ['preserve', ...FORMATS] as const;
 export const OtelQueueSchema = Type.Object(
   {
     ...QueueSchema.properties,
-    max_batch_size: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 200 }),
+    max_batch_size: NullIsDefault(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 200 })),
   },
   { additionalProperties: false, default: {} },
 );
@@ -50,12 +51,12 @@ export const OpenTelemetrySchema = Type.Object(
     resource_attributes: Nullable(Type.Record(Type.String({ minLength: 1 }), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
     queue: OtelQueueSchema,
     /** Milliseconds. */
-    connect_timeout: Type.Integer({ minimum: 0, maximum: 2147483646, default: 1000 }),
-    send_timeout: Type.Integer({ minimum: 0, maximum: 2147483646, default: 5000 }),
-    read_timeout: Type.Integer({ minimum: 0, maximum: 2147483646, default: 5000 }),
+    connect_timeout: NullIsDefault(Type.Integer({ minimum: 0, maximum: 2147483646, default: 1000 })),
+    send_timeout: NullIsDefault(Type.Integer({ minimum: 0, maximum: 2147483646, default: 5000 })),
+    read_timeout: NullIsDefault(Type.Integer({ minimum: 0, maximum: 2147483646, default: 5000 })),
     /** Response header that carries the trace id back to the client (null: none). */
     http_response_header_for_traceid: Nullable(HeaderName),
-    header_type: StringEnum(HEADER_TYPES, { default: 'preserve' }),
+    header_type: NullIsDefault(StringEnum(HEADER_TYPES, { default: 'preserve' })),
     /** 0..1; null follows the incoming parent's sampled flag (and samples when there is none). */
     sampling_rate: Nullable(Type.Number({ minimum: 0, maximum: 1 })),
     /** Kong's default is a record with default_format w3c and null lists. */
