@@ -9,6 +9,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { describeValue, didYouMean, typeWords } from '../config/errors.js';
 import type { PluginModule } from './sdk.js';
 import { bundled } from './bundled/index.js';
+import { unavailablePluginMessage } from './kong-catalog.js';
 
 // ajv and ajv-formats are CommonJS with an `exports.default`; createRequire sidesteps the
 // NodeNext default-import interop.
@@ -86,6 +87,14 @@ export class PluginRegistry {
 
   names(): string[] {
     return [...this.plugins.keys()].sort();
+  }
+
+  /**
+   * Why a plugin entity naming `name` cannot load here (the registry does not have it): a
+   * Kong Enterprise plugin, a Kong plugin not in Turnpike yet, or an unknown name.
+   */
+  explainUnavailable(name: string): string {
+    return unavailablePluginMessage(name, this.names());
   }
 }
 

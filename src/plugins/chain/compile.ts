@@ -72,7 +72,7 @@ export function compilePluginChains(config: Config, registry: PluginRegistry): P
     const protocols: readonly string[] = p.protocols ?? ['http', 'https'];
     if (!protocols.includes('http') && !protocols.includes('https')) continue;
     const def = registry.get(p.name);
-    if (!def) throw new PluginChainError(`plugin '${p.name}' (id ${p.id}) is not available in this build`);
+    if (!def) throw new PluginChainError(`plugin id ${p.id}: ${registry.explainUnavailable(p.name)}`);
     const module = def.module;
     const c = p.consumer?.id ?? null;
     const r = p.route?.id ?? null;
