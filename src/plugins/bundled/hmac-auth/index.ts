@@ -150,7 +150,7 @@ function verify(ctx: PluginContext, conf: Prepared): CredentialMatch | string {
  * Kong's validate_request_body: the body must match `Digest: SHA-256=<base64 of its SHA-256>`
  * (compared as a string, as Kong does); without a Digest header only an empty body passes.
  */
-export async function bodyMatchesDigest(ctx: PluginContext): Promise<boolean> {
+async function bodyMatchesDigest(ctx: PluginContext): Promise<boolean> {
   const body = await ctx.request.readBody();
   const digest = ctx.request.getHeader('digest');
   if (digest === undefined) return body.length === 0;
