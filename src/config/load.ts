@@ -838,12 +838,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     if (typeof name !== 'string') continue;
     const def = registry.get(name);
     if (!def) {
-      const names = registry.names();
-      const guess = didYouMean(name, names);
-      rep.add(
-        [...e.at, 'name'],
-        `plugin '${name}' is not available in this build (available: ${names.length ? names.join(', ') : 'none yet'})${guess ? `; did you mean '${guess}'?` : ''}; remove it or load a custom plugin`,
-      );
+      rep.add([...e.at, 'name'], registry.explainUnavailable(name));
       continue;
     }
     const config = isObj(e.node.config) ? e.node.config : {};

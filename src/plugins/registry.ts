@@ -9,6 +9,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { describeValue, didYouMean, typeWords } from '../config/errors.js';
 import type { PluginModule } from './sdk.js';
 import { bundled } from './bundled/index.js';
+import { unavailablePluginMessage } from './kong-catalog.js';
 
 // ajv and ajv-formats are CommonJS with an `exports.default`; createRequire sidesteps the
 // NodeNext default-import interop.
@@ -87,6 +88,14 @@ export class PluginRegistry {
   names(): string[] {
     return [...this.plugins.keys()].sort();
   }
+
+  /**
+   * Why a plugin entity naming `name` cannot load here (the registry does not have it): a
+   * Kong Enterprise plugin, a Kong plugin not in Turnpike yet, or an unknown name.
+   */
+  explainUnavailable(name: string): string {
+    return unavailablePluginMessage(name, this.names());
+  }
 }
 
 /** The registry with every plugin bundled in this build (`src/plugins/bundled/index.ts`). */
@@ -137,9 +146,26 @@ export function validatePluginConfig(module: PluginModule, input: Record<string,
       return { config: input, errors: [{ field: '', message: `plugin '${module.name}' could not upgrade this config: ${(err as Error).message}` }] };
     }
   }
+  dropNullDefaults(module.schema, config);
   const validate = validatorFor(module);
   if (validate(config)) return { config, errors: [] };
   return { config, errors: explainErrors(validate.errors ?? [], module.schema, config) };
+}
+
+/**
+ * Removes a `null` given for a field marked `x-null-is-default` (nested objects too), so that
+ * its default is filled in: Kong accepts null for fields it does not require, defaults or not.
+ */
+function dropNullDefaults(schema: unknown, value: unknown): void {
+  if (schema === null || typeof schema !== 'object' || value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  const props = (schema as { properties?: Record<string, unknown> }).properties;
+  if (props === undefined) return;
+  const obj = value as Record<string, unknown>;
+  for (const [key, sub] of Object.entries(props)) {
+    if (!Object.hasOwn(obj, key)) continue;
+    if (obj[key] === null && (sub as Record<string, unknown>)['x-null-is-default'] === true) delete obj[key];
+    else dropNullDefaults(sub, obj[key]);
+  }
 }
 
 const fieldOf = (instancePath: string): string =>

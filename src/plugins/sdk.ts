@@ -234,6 +234,16 @@ export interface PluginContext {
   respond(status: number, body?: string | Buffer | Record<string, unknown>, headers?: Record<string, string>): void;
 }
 
+/** What `prepare` gets besides the config. */
+export interface PrepareEnv {
+  /**
+   * Reports a problem that does not stop the configuration from loading, e.g. a file the
+   * plugin reads lazily that is not there yet. `turnpike validate` and the gateway (at start
+   * and on each reload) print it with the plugin's name and where it is configured.
+   */
+  warn(message: string): void;
+}
+
 export type PhaseHandler<Conf> = (ctx: PluginContext, conf: Conf) => void | Promise<void>;
 
 /**
@@ -261,9 +271,10 @@ export interface PluginSpec<S extends TSchema, Conf> {
   schema: S;
   /**
    * Optional: turns the validated config into what the handlers get (compiled regexes,
-   * lookup tables, clients). Runs once per plugin instance when a configuration loads.
+   * lookup tables, clients). Runs once per plugin instance when a configuration loads; throw
+   * to refuse the configuration, or call `env.warn` to load it with a warning.
    */
-  prepare?: (config: Static<S>) => Conf;
+  prepare?: (config: Static<S>, env: PrepareEnv) => Conf;
   /** Optional: rewrites Kong's older field shapes into the schema's (e.g. flat `redis_host` → `redis.host`). */
   upgrade?: (config: Record<string, unknown>) => Record<string, unknown>;
   phases: PhaseHandlers<Conf>;
@@ -275,7 +286,7 @@ export interface PluginModule {
   readonly version: string;
   readonly priority: number;
   readonly schema: TSchema;
-  readonly prepare: ((config: unknown) => unknown) | null;
+  readonly prepare: ((config: unknown, env: PrepareEnv) => unknown) | null;
   readonly upgrade: ((config: Record<string, unknown>) => Record<string, unknown>) | null;
   readonly phases: PhaseHandlers<unknown>;
 }
@@ -292,7 +303,7 @@ export function definePlugin<S extends TSchema, Conf = Static<S>>(spec: PluginSp
     version: spec.version,
     priority: spec.priority,
     schema: spec.schema,
-    prepare: (spec.prepare as ((c: unknown) => unknown) | undefined) ?? null,
+    prepare: (spec.prepare as ((c: unknown, env: PrepareEnv) => unknown) | undefined) ?? null,
     upgrade: spec.upgrade ?? null,
     phases: spec.phases as PhaseHandlers<unknown>,
   };

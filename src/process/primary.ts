@@ -58,7 +58,7 @@ export interface ReloadResult {
  * Loads, validates and test-compiles the configuration of a source (a file or the database);
  * throws StartupError with every problem listed, SourceUnavailable when it cannot be read now.
  */
-async function loadAndCheck(source: ConfigSource, registry: PluginRegistry, tls: TlsOptions): Promise<{ config: Config; hash: string }> {
+async function loadAndCheck(source: ConfigSource, registry: PluginRegistry, tls: TlsOptions): Promise<{ config: Config; hash: string; warnings: readonly string[] }> {
   const file = source.label;
   const res = await source.read();
   if (!res.ok) {
@@ -67,15 +67,17 @@ async function loadAndCheck(source: ConfigSource, registry: PluginRegistry, tls:
     if (only !== null && only.entity === '' && only.path === '' && only.line === null) throw new StartupError(only.message);
     throw new StartupError(`invalid configuration in ${file}:\n${formatConfigErrors(res.errors, file)}`);
   }
+  let warnings: readonly string[];
   try {
     // Compile once here so problems the schema cannot see (e.g. a bad target) are caught
     // before any worker gets the config. Nothing is started by compiling.
     const plugins = compilePluginChains(res.config, registry);
+    warnings = plugins.warnings;
     stopSnapshot(compileSnapshot(res.config, res.hash, { metrics: new MetricsRegistry(), previous: null, plugins, tls }));
   } catch (err) {
     throw new StartupError(`invalid configuration in ${file}: ${(err as Error).message}`);
   }
-  return { config: res.config, hash: res.hash };
+  return { config: res.config, hash: res.hash, warnings };
 }
 
 /** Fails fast, with a useful message, when a listen address is taken or not ours to bind. */
@@ -121,7 +123,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   let current: { config: Config; hash: string };
   let startedFromCache = false;
   try {
-    current = await loadAndCheck(source, registry, settings.tls).catch(async (err: unknown) => {
+    const loaded = await loadAndCheck(source, registry, settings.tls).catch(async (err: unknown) => {
       // A data plane whose saved snapshot no longer loads (e.g. a plugin was removed) starts
       // empty and waits for its control plane rather than not starting.
       if (clusterSource === null || !(err instanceof StartupError)) throw err;
@@ -130,7 +132,9 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
       startingSnapshot = null;
       return loadAndCheck(source, registry, settings.tls);
     });
+    current = loaded;
     source.settled?.({ ok: true, hash: current.hash });
+    for (const w of loaded.warnings) log.warn({ config: source.label }, w);
   } catch (err) {
     if (!(err instanceof SourceUnavailable)) {
       await source.close().catch(() => {});
@@ -331,7 +335,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   }
 
   async function reload(trigger: string): Promise<void> {
-    let next: { config: Config; hash: string };
+    let next: { config: Config; hash: string; warnings: readonly string[] };
     try {
       next = await loadAndCheck(source, registry, settings.tls);
       dbRetryMs = 0;
@@ -352,6 +356,8 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     }
     reloadsOk++;
     afterLoad({ ok: true, hash: next.hash });
+    // Repeated on every reload, unchanged configuration included: the problem is still there.
+    for (const w of next.warnings) log.warn({ trigger, config: source.label }, w);
     lastReload = { ok: true, at: new Date().toISOString(), hash: next.hash, error: null, trigger };
     if (next.hash === current.hash) {
       log.info({ trigger, hash: next.hash }, 'reload: configuration unchanged');

@@ -23,7 +23,8 @@ export async function runValidate(file: string, out: Writable = process.stdout, 
   }
   try {
     // Plugin ordering cycles and plugin `prepare` failures are only found by compiling.
-    compilePluginChains(result.config, registry);
+    // Warnings (e.g. a grpc-gateway .proto not there yet) do not fail validation.
+    for (const w of compilePluginChains(result.config, registry).warnings) err.write(`${file}: warning: ${w}\n`);
   } catch (e) {
     err.write(`${file}: ${(e as Error).message}\nturnpike: error: ${file}: 1 error\n`);
     return 1;

@@ -11,6 +11,12 @@ import type { ChainSlot, PluginChain, PluginInstance } from './types.js';
 export interface PluginChains {
   /** The chain of a route (with its service, or null for a route without one); null when no plugin applies. */
   forRoute(routeId: string, serviceId: string | null): PluginChain | null;
+  /**
+   * What the plugins' `prepare` reported without refusing the configuration, each line
+   * prefixed with the plugin and where it is configured: for `turnpike validate` and the
+   * gateway's log.
+   */
+  readonly warnings: readonly string[];
 }
 
 /** A configuration the chain compiler refuses (ordering cycle, duplicate instance, prepare() failure). */
@@ -59,13 +65,14 @@ export function compilePluginChains(config: Config, registry: PluginRegistry): P
   const entryByInstance = new Map<PluginInstance, Entry>();
   const keyedRoutes = new Set<string>();
   const keyedServices = new Set<string>();
+  const warnings: string[] = [];
 
   for (const p of config.plugins) {
     if (p.enabled === false) continue;
     const protocols: readonly string[] = p.protocols ?? ['http', 'https'];
     if (!protocols.includes('http') && !protocols.includes('https')) continue;
     const def = registry.get(p.name);
-    if (!def) throw new PluginChainError(`plugin '${p.name}' (id ${p.id}) is not available in this build`);
+    if (!def) throw new PluginChainError(`plugin id ${p.id}: ${registry.explainUnavailable(p.name)}`);
     const module = def.module;
     const c = p.consumer?.id ?? null;
     const r = p.route?.id ?? null;
@@ -75,7 +82,7 @@ export function compilePluginChains(config: Config, registry: PluginRegistry): P
     let conf: unknown = p.config;
     if (module.prepare) {
       try {
-        conf = module.prepare(p.config);
+        conf = module.prepare(p.config, { warn: (message) => warnings.push(`plugin '${p.name}' (${scope}): ${message}`) });
       } catch (err) {
         throw new PluginChainError(`plugin '${p.name}' (${scope}): preparing its config failed: ${(err as Error).message}`);
       }
@@ -193,7 +200,7 @@ export function compilePluginChains(config: Config, registry: PluginRegistry): P
 
   // Everything is compiled now, so a bad configuration fails its load, not a request.
   for (const r of config.routes) forRoute(r.id, r.service?.id ?? null);
-  return { forRoute };
+  return { forRoute, warnings };
 }
 
 interface Slot {

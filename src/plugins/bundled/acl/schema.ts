@@ -9,7 +9,12 @@ export const AclSchema = Type.Object(
     allow: Groups,
     deny: Groups,
     hide_groups_header: Type.Boolean({ default: false }),
-    /** Accepted for Kong files; consumer groups (an Enterprise entity) are not supported, so it changes nothing. */
+    /**
+     * Kong: prefer the groups an authentication plugin sets (ldap-auth, openid-connect) over the
+     * consumer's. No Turnpike plugin sets such groups, so the consumer's always count.
+     */
+    always_use_authenticated_groups: Type.Boolean({ default: false }),
+    /** Kong Enterprise's field: accepted; consumer groups (an Enterprise entity) are not supported, so it changes nothing. */
     include_consumer_groups: Type.Boolean({ default: false }),
   },
   { additionalProperties: false },

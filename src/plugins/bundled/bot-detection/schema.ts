@@ -1,10 +1,11 @@
 // Kong's bot-detection config (kong/plugins/bot-detection/schema.lua, 3.x).
 import { Type, type Static } from '@sinclair/typebox';
+import { NullIsDefault } from '../shared/kong-null.js';
 
 export const BotDetectionSchema = Type.Object(
   {
-    allow: Type.Array(Type.String(), { default: [] }),
-    deny: Type.Array(Type.String(), { default: [] }),
+    allow: NullIsDefault(Type.Array(Type.String(), { default: [] })),
+    deny: NullIsDefault(Type.Array(Type.String(), { default: [] })),
   },
   { additionalProperties: false },
 );

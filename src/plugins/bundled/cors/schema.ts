@@ -1,6 +1,7 @@
 // Kong's cors config (kong/plugins/cors/schema.lua, 3.x).
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, StringEnum } from '../../../config/schema/common.js';
+import { NullIsDefault } from '../shared/kong-null.js';
 
 export const CORS_METHODS = ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
 
@@ -11,7 +12,7 @@ export const CorsSchema = Type.Object(
     origins: StringList,
     headers: StringList,
     exposed_headers: StringList,
-    methods: Type.Array(StringEnum(CORS_METHODS), { default: [...CORS_METHODS] }),
+    methods: NullIsDefault(Type.Array(StringEnum(CORS_METHODS), { default: [...CORS_METHODS] })),
     max_age: Nullable(Type.Number()),
     credentials: Type.Boolean({ default: false }),
     private_network: Type.Boolean({ default: false }),

@@ -4,8 +4,9 @@ import { Nullable } from '../../../config/schema/common.js';
 
 export const FileLogSchema = Type.Object(
   {
-    // Kong: match [[^[^*&%%\`]+$]], err "not a valid filename".
-    path: Type.String({ minLength: 1, pattern: '^[^*&%`]+$', 'x-error': 'not a valid filename' }),
+    // Kong 3.x's pattern and message: no * & % or backquote anywhere, no whitespace at either
+    // end, and so at least two characters.
+    path: Type.String({ minLength: 1, pattern: '^[^\\s*&%`][^*&%`]*[^\\s*&%`]$', 'x-error': 'not a valid filename' }),
     reopen: Type.Boolean({ default: false }),
     custom_fields_by_lua: Nullable(Type.Record(Type.String(), Type.String())),
   },

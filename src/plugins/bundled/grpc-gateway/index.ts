@@ -4,20 +4,17 @@
 // `POST /<package>.<Service>/<Method>` with gRPC framing; response: the gRPC status becomes the
 // HTTP status (as grpc-gateway maps it); body: each response message becomes JSON.
 
+import path from 'node:path';
 import zlib from 'node:zlib';
-import { definePlugin, type BodyFilter, type HeaderMap, type PluginContext } from '../../sdk.js';
+import { definePlugin, type BodyFilter, type HeaderMap, type PluginContext, type PrepareEnv } from '../../sdk.js';
 import { PluginConfigFieldError } from '../shared/config-error.js';
 import { decodeMessage, encodeMessage, findField } from '../shared/grpc/json.js';
 import { encodeFrame, FLAG_COMPRESSED, FLAG_TRAILER, FrameReader } from '../shared/grpc/framing.js';
-import { loadProto } from '../shared/grpc/proto.js';
 import { decodeGrpcMessage, httpStatusFromGrpc } from '../shared/grpc/status.js';
-import { compileBindings, findBinding, type Binding } from './bindings.js';
+import { findBinding, type Binding } from './bindings.js';
+import { isMissing, loadBindings, ProtoState } from './proto-state.js';
 import { buildRequest } from './request.js';
 import { GrpcGatewaySchema, type GrpcGatewayConfig } from './schema.js';
-
-interface Prepared {
-  bindings: Binding[];
-}
 
 /** What the access phase decided, for the response and body phases of the same request. */
 interface CallState {
@@ -39,12 +36,22 @@ const CORS_HEADERS = {
   'Access-Control-Allow-Headers': 'content-type',
 };
 
-function prepare(c: GrpcGatewayConfig): Prepared {
+/** Kong's answer to a request it cannot transcode for lack of a .proto (the reason goes to the log, not to the client). */
+const UNAVAILABLE = { message: 'An unexpected error occurred' };
+
+function prepare(c: GrpcGatewayConfig, env: PrepareEnv): ProtoState {
+  if (c.proto === null) {
+    env.warn('proto: no .proto file is configured (Kong\'s default, null); every request on it answers 500 until one is set');
+    return new ProtoState(null, null);
+  }
+  // A missing file loads with a warning, as Kong reads it lazily; a file that is there must be
+  // valid now, so that a mistake in it refuses the configuration instead of failing requests.
+  if (isMissing(c.proto)) {
+    env.warn(`proto: ${path.resolve(c.proto)} does not exist; requests on it answer 500 until the file is there (it is read on the next request after it appears)`);
+    return new ProtoState(c.proto, null);
+  }
   try {
-    const { methods } = loadProto('grpc-gateway', c.proto);
-    const bindings = compileBindings(methods);
-    if (bindings.length === 0) throw new Error(`${c.proto} has no method with an option (google.api.http)`);
-    return { bindings };
+    return new ProtoState(c.proto, loadBindings(c.proto));
   } catch (err) {
     throw new PluginConfigFieldError('proto', (err as Error).message);
   }
@@ -110,10 +117,15 @@ export default definePlugin({
   schema: GrpcGatewaySchema,
   prepare,
   phases: {
-    async access(ctx, conf) {
+    async access(ctx, state) {
       const req = ctx.request;
       if (req.method === 'OPTIONS') return ctx.respond(200, 'OK', CORS_HEADERS);
-      const { match, pathKnown } = findBinding(conf.bindings, req.method, req.rawPath);
+      const found = state.lookup();
+      if (!found.ok) {
+        if (found.log !== null) ctx.log.error(`grpc-gateway${ctx.route ? ` (route '${ctx.route.name}')` : ''}: cannot transcode, answering 500: ${found.log}`);
+        return ctx.respond(500, UNAVAILABLE);
+      }
+      const { match, pathKnown } = findBinding(found.bindings, req.method, req.rawPath);
       if (match === null) {
         if (pathKnown) return ctx.respond(405, { code: 12, message: `Method Not Allowed: no gRPC method is bound to ${req.method} ${req.path}` });
         return ctx.respond(404, { code: 5, message: `Not Found: no gRPC method is bound to ${req.method} ${req.path}` });

@@ -8,9 +8,8 @@
 // `name: value`, joined by "\n"; the pseudo header `request-line` is
 // `METHOD /path?query HTTP/1.1`. Secrets are the consumers' `hmacauth_credentials[].secret`.
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { definePlugin, type PluginContext } from '../../sdk.js';
-import { PluginConfigFieldError } from '../shared/config-error.js';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { definePlugin, type CredentialMatch, type PluginContext } from '../../sdk.js';
 import { anonymousConsumer } from '../key-auth/index.js';
 import { HmacAuthSchema, type HmacAlgorithm, type HmacAuthConfig } from './schema.js';
 
@@ -114,8 +113,8 @@ function signatureMatches(ctx: PluginContext, params: HmacParams, secret: string
   return digestEquals(sign(`${req.method} ${req.path} HTTP/1.1`), given);
 }
 
-/** Authenticates, or returns the 401 message. */
-function authenticate(ctx: PluginContext, conf: Prepared): string | null {
+/** The credential whose signature the request carries, or the 401 message. */
+function verify(ctx: PluginContext, conf: Prepared): CredentialMatch | string {
   const authorization = ctx.request.getHeader('authorization');
   const proxyAuthorization = ctx.request.getHeader('proxy-authorization');
   if (authorization === undefined && proxyAuthorization === undefined) return UNAUTHORIZED;
@@ -144,9 +143,25 @@ function authenticate(ctx: PluginContext, conf: Prepared): string | null {
   const secret = match.credential.secret;
   if (typeof secret !== 'string') return SIGNATURE_NOT_VALID;
   if (!signatureMatches(ctx, params, secret)) return SIGNATURE_NOT_SAME;
+  return match;
+}
 
-  ctx.authenticate(match.consumer, { id: match.credential.id });
-  return null;
+/**
+ * Kong's validate_request_body: the body must match `Digest: SHA-256=<base64 of its SHA-256>`
+ * (compared as a string, as Kong does); without a Digest header only an empty body passes.
+ */
+async function bodyMatchesDigest(ctx: PluginContext): Promise<boolean> {
+  const body = await ctx.request.readBody();
+  const digest = ctx.request.getHeader('digest');
+  if (digest === undefined) return body.length === 0;
+  return digest === `SHA-256=${createHash('sha256').update(body).digest('base64')}`;
+}
+
+/** Authenticates the request, answers 401, or (with `anonymous`) falls back to that consumer. */
+function settle(ctx: PluginContext, conf: Prepared, result: CredentialMatch | string): void {
+  if (typeof result !== 'string') return ctx.authenticate(result.consumer, { id: result.credential.id });
+  if (conf.anonymous !== null) return ctx.authenticate(anonymousConsumer(ctx, conf.anonymous), null);
+  ctx.respond(401, { message: result }, conf.challenge === null ? undefined : { 'WWW-Authenticate': conf.challenge });
 }
 
 export default definePlugin({
@@ -154,30 +169,22 @@ export default definePlugin({
   version: '0.1.0',
   priority: 1030,
   schema: HmacAuthSchema,
-  prepare: (c: HmacAuthConfig): Prepared => {
-    if (c.validate_request_body) {
-      throw new PluginConfigFieldError(
-        'validate_request_body',
-        'needs request body access, not available yet in Turnpike; set it to false (the Digest header is then not checked)',
-      );
-    }
-    return {
-      ...c,
-      allowed: new Set(c.algorithms),
-      enforced: c.enforce_headers.map((h) => h.toLowerCase()),
-      challenge: c.realm === null ? null : `hmac realm="${c.realm.replace(/["\\]/g, '\\$&')}"`,
-    };
-  },
+  prepare: (c: HmacAuthConfig): Prepared => ({
+    ...c,
+    allowed: new Set(c.algorithms),
+    enforced: c.enforce_headers.map((h) => h.toLowerCase()),
+    challenge: c.realm === null ? null : `hmac realm="${c.realm.replace(/["\\]/g, '\\$&')}"`,
+  }),
   phases: {
     access(ctx, conf) {
-      if (conf.anonymous !== null) {
-        // Logical OR: another auth plugin already authenticated the request.
-        if (ctx.credential !== null) return;
-        if (authenticate(ctx, conf) !== null) ctx.authenticate(anonymousConsumer(ctx, conf.anonymous), null);
-        return;
+      // Logical OR with `anonymous`: another auth plugin already authenticated the request.
+      if (conf.anonymous !== null && ctx.credential !== null) return;
+      const result = verify(ctx, conf);
+      // The body is read only for a request whose signature is good (as Kong checks it last).
+      if (typeof result !== 'string' && conf.validate_request_body) {
+        return bodyMatchesDigest(ctx).then((ok) => settle(ctx, conf, ok ? result : SIGNATURE_NOT_SAME));
       }
-      const failure = authenticate(ctx, conf);
-      if (failure !== null) ctx.respond(401, { message: failure }, conf.challenge === null ? undefined : { 'WWW-Authenticate': conf.challenge });
+      settle(ctx, conf, result);
     },
   },
 });

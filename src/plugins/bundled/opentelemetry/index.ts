@@ -5,25 +5,21 @@
 // - log: builds the span (./span.ts) and queues it, encoded (./otlp.ts), for the exporter
 //   (./exporter.ts). Only sampled spans are exported; exporting never touches a request.
 
-import { definePlugin, type PluginContext } from '../../sdk.js';
+import { definePlugin, type PluginContext, type PrepareEnv } from '../../sdk.js';
 import type { LogQueue } from '../http-log/queue.js';
 import { PluginConfigFieldError } from '../shared/config-error.js';
 import { exporterFor } from './exporter.js';
 import { newSpanId, newTraceId } from './ids.js';
 import { encodeSpan } from './otlp.js';
-import { OpenTelemetrySchema, SUPPORTED_FORMATS, type Format, type OpenTelemetryConfig } from './schema.js';
+import { resolvePropagation, type Propagation } from './propagation.js';
+import { OpenTelemetrySchema, type Format, type OpenTelemetryConfig } from './schema.js';
 import { buildSpan, type AttributeValue, type TraceState } from './span.js';
 import { extract, injectHeaders, type ExtractedContext } from './traceparent.js';
 
 const SHARED_KEY = 'opentelemetry';
 
-interface Prepared {
+interface Prepared extends Propagation {
   queue: LogQueue;
-  extract: readonly Format[];
-  /** Formats to write; 'preserve' resolved per request. */
-  inject: readonly (Format | 'preserve')[];
-  defaultFormat: Format;
-  clear: readonly string[];
   samplingRate: number | null;
   responseHeader: string | null;
 }
@@ -32,46 +28,42 @@ interface Decision extends TraceState {
   extractedFormat: Format | null;
 }
 
-/** Refuses a format Kong knows but turnpike does not implement (the schema already refused unknown ones). */
-function checkFormat(field: string, f: string, preserveAllowed: boolean): void {
-  if (f === 'preserve' && preserveAllowed) return;
-  if ((SUPPORTED_FORMATS as readonly string[]).includes(f)) return;
-  const supported = [...(preserveAllowed ? ['preserve'] : []), ...SUPPORTED_FORMATS].join(', ');
-  throw new PluginConfigFieldError(field, `'${f}' is not supported by turnpike (supported: ${supported})`);
-}
-
 const FORBIDDEN_HEADERS = new Set(['host', 'content-length', 'content-type']);
 
-function prepare(c: OpenTelemetryConfig): Prepared {
+/** A URL the exporter can post to, or the reason it cannot. */
+function endpointUrl(field: 'traces_endpoint' | 'logs_endpoint', value: string): URL {
   let url: URL;
   try {
-    url = new URL(c.traces_endpoint);
+    url = new URL(value);
   } catch {
-    throw new PluginConfigFieldError('traces_endpoint', `'${c.traces_endpoint}' is not a valid URL (expected e.g. http://otel-collector:4318/v1/traces)`);
+    throw new PluginConfigFieldError(field, `'${value}' is not a valid URL (expected e.g. http://otel-collector:4318/v1/${field === 'traces_endpoint' ? 'traces' : 'logs'})`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new PluginConfigFieldError('traces_endpoint', `unsupported scheme '${url.protocol.slice(0, -1)}' (OTLP/HTTP: http or https)`);
+    throw new PluginConfigFieldError(field, `unsupported scheme '${url.protocol.slice(0, -1)}' (OTLP/HTTP: http or https)`);
   }
-  if (url.username !== '' || url.password !== '') {
-    throw new PluginConfigFieldError('traces_endpoint', 'user info in the URL is not supported; send credentials with `headers` (e.g. Authorization)');
+  return url;
+}
+
+/** null: no traces_endpoint, so (as in Kong) the plugin neither propagates nor exports traces. */
+function prepare(c: OpenTelemetryConfig, env: PrepareEnv): Prepared | null {
+  // Kong's entity check, same wording.
+  if (c.traces_endpoint === null && c.logs_endpoint === null) {
+    throw new PluginConfigFieldError('', "at least one of these fields must be non-empty: 'traces_endpoint', 'logs_endpoint'");
+  }
+  if (c.logs_endpoint !== null) {
+    endpointUrl('logs_endpoint', c.logs_endpoint);
+    // Not refused: traffic is unaffected, and a Kong file with both endpoints still gets its traces.
+    env.warn(`logs_endpoint: Turnpike does not export logs over OTLP; nothing is sent to ${c.logs_endpoint}${c.traces_endpoint === null ? ' (and without traces_endpoint the plugin does nothing)' : ' (traces still go to traces_endpoint)'}`);
   }
   for (const name of Object.keys(c.headers ?? {})) {
     if (FORBIDDEN_HEADERS.has(name.toLowerCase())) throw new PluginConfigFieldError(`headers.${name}`, `cannot contain '${name}' header (the exporter sets it)`);
   }
-
-  let prop: Pick<Prepared, 'extract' | 'inject' | 'defaultFormat' | 'clear'>;
-  if (c.propagation !== null) {
-    const p = c.propagation;
-    p.extract.forEach((f, i) => checkFormat(`propagation.extract.${i}`, f, false));
-    p.inject.forEach((f, i) => checkFormat(`propagation.inject.${i}`, f, true));
-    checkFormat('propagation.default_format', p.default_format, false);
-    prop = { extract: p.extract, inject: p.inject, defaultFormat: p.default_format, clear: p.clear };
-  } else {
-    // Kong before 3.7: every known format is read; header_type says what is written.
-    checkFormat('header_type', c.header_type, true);
-    prop = { extract: ['w3c', 'b3'], inject: [c.header_type], defaultFormat: 'w3c', clear: [] };
+  const prop = resolvePropagation(c);
+  if (c.traces_endpoint === null) return null;
+  const url = endpointUrl('traces_endpoint', c.traces_endpoint);
+  if (url.username !== '' || url.password !== '') {
+    throw new PluginConfigFieldError('traces_endpoint', 'user info in the URL is not supported; send credentials with `headers` (e.g. Authorization)');
   }
-
   const resource: Record<string, AttributeValue> = { 'service.name': 'turnpike', ...(c.resource_attributes ?? {}) };
   return { ...prop, queue: exporterFor(c, url, resource), samplingRate: c.sampling_rate, responseHeader: c.http_response_header_for_traceid };
 }
@@ -133,6 +125,7 @@ export default definePlugin({
   upgrade,
   phases: {
     access(ctx, p) {
+      if (p === null) return;
       const d = decide(ctx, p);
       ctx.shared[SHARED_KEY] = d;
       const req = ctx.request;
@@ -148,11 +141,12 @@ export default definePlugin({
       }
     },
     response(ctx, p) {
-      if (p.responseHeader === null || ctx.response === null) return;
+      if (p === null || p.responseHeader === null || ctx.response === null) return;
       const d = ctx.shared[SHARED_KEY] as Decision | undefined;
       if (d !== undefined) ctx.response.setHeader(p.responseHeader, d.traceId);
     },
     log(ctx, p) {
+      if (p === null) return;
       // Without an access phase (an earlier plugin answered), the span still joins the caller's trace.
       const d = (ctx.shared[SHARED_KEY] as Decision | undefined) ?? decide(ctx, p);
       if (!d.sampled || ctx.outcome === null) return;

@@ -4,6 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { HeaderName, HttpStatus, Nullable, StringEnum } from '../../../config/schema/common.js';
 import { RedisSchema } from '../rate-limiting/schema.js';
+import { NullIsDefault } from '../shared/kong-null.js';
 
 export const STRATEGIES = ['memory', 'redis'] as const;
 
@@ -13,17 +14,17 @@ export const ProxyCacheSchema = Type.Object(
     response_code: Type.Array(HttpStatus, { minItems: 1, default: [200, 301, 404] }),
     request_method: Type.Array(Type.String({ pattern: '^[A-Z]+$' }), { minItems: 1, default: ['GET', 'HEAD'] }),
     content_type: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: ['text/plain', 'application/json'] }),
-    cache_ttl: Type.Integer({ exclusiveMinimum: 0, default: 300 }),
+    cache_ttl: NullIsDefault(Type.Integer({ exclusiveMinimum: 0, default: 300 })),
     cache_control: Type.Boolean({ default: false }),
     storage_ttl: Nullable(Type.Integer({ minimum: 0 })),
-    ignore_uri_case: Type.Boolean({ default: false }),
+    ignore_uri_case: NullIsDefault(Type.Boolean({ default: false })),
     vary_query_params: Nullable(Type.Array(Type.String({ minLength: 1 }))),
     vary_headers: Nullable(Type.Array(HeaderName)),
     response_headers: Type.Object(
       {
-        age: Type.Boolean({ default: true }),
-        'X-Cache-Status': Type.Boolean({ default: true }),
-        'X-Cache-Key': Type.Boolean({ default: true }),
+        age: NullIsDefault(Type.Boolean({ default: true })),
+        'X-Cache-Status': NullIsDefault(Type.Boolean({ default: true })),
+        'X-Cache-Key': NullIsDefault(Type.Boolean({ default: true })),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -29,6 +29,9 @@ export interface Prepared {
 
 const HEADERS = 'rate-limiting.headers';
 
+/** Kong's sync_rate for "count every request in the store now". */
+const SYNC_REALTIME = -1;
+
 /** Kong's "%.1f" in the ordering message. */
 const f1 = (n: number): string => n.toFixed(1);
 
@@ -47,6 +50,11 @@ export function prepare(c: RateLimitingConfig): Prepared {
       }
     }
   }
+  // Kong's checks on sync_rate, same wording. Turnpike's redis policy is always synchronous
+  // (every request is counted in Redis, as with -1): a positive sync_rate is accepted and
+  // makes the limits exact rather than approximate, at the cost of a Redis call per request.
+  if (c.policy !== 'redis' && c.sync_rate !== SYNC_REALTIME) throw new PluginConfigFieldError('', 'sync_rate can only be used with the redis policy');
+  if (c.policy === 'redis' && c.sync_rate !== SYNC_REALTIME && c.sync_rate < 0.02) throw new PluginConfigFieldError('', 'sync_rate must be greater than 0.02, or -1 to disable');
   if (c.limit_by === 'header' && c.header_name === null) throw new PluginConfigFieldError('header_name', "required field missing (limit_by is 'header')");
   if (c.limit_by === 'path' && c.path === null) throw new PluginConfigFieldError('path', "required field missing (limit_by is 'path')");
   if (c.policy === 'redis' && (c.redis.host === null || c.redis.host === '')) {

@@ -2,6 +2,7 @@
 // `redis: {...}` record of Kong ≥ 3.7 and the classic flat `redis_*` fields upgraded into it.
 import { Type, type Static } from '@sinclair/typebox';
 import { HeaderName, Host, Nullable, Path, StringEnum } from '../../../config/schema/common.js';
+import { NullIsDefault } from '../shared/kong-null.js';
 
 export const LIMIT_BY = ['consumer', 'credential', 'ip', 'service', 'header', 'path'] as const;
 export const POLICIES = ['local', 'cluster', 'redis'] as const;
@@ -12,13 +13,13 @@ const Limit = Nullable(Type.Number({ exclusiveMinimum: 0 }));
 export const RedisSchema = Type.Object(
   {
     host: Nullable(Host),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 6379 }),
-    timeout: Type.Integer({ minimum: 0, maximum: 2147483646, default: 2000 }),
+    port: NullIsDefault(Type.Integer({ minimum: 0, maximum: 65535, default: 6379 })),
+    timeout: NullIsDefault(Type.Integer({ minimum: 0, maximum: 2147483646, default: 2000 })),
     username: Nullable(Type.String()),
     password: Nullable(Type.String()),
-    database: Type.Integer({ minimum: 0, default: 0 }),
-    ssl: Type.Boolean({ default: false }),
-    ssl_verify: Type.Boolean({ default: false }),
+    database: NullIsDefault(Type.Integer({ minimum: 0, default: 0 })),
+    ssl: NullIsDefault(Type.Boolean({ default: false })),
+    ssl_verify: NullIsDefault(Type.Boolean({ default: false })),
     server_name: Nullable(Type.String()),
   },
   { additionalProperties: false, default: {} },
@@ -32,15 +33,15 @@ export const RateLimitingSchema = Type.Object(
     day: Limit,
     month: Limit,
     year: Limit,
-    limit_by: StringEnum(LIMIT_BY, { default: 'consumer' }),
+    limit_by: NullIsDefault(StringEnum(LIMIT_BY, { default: 'consumer' })),
     header_name: Nullable(HeaderName),
     path: Nullable(Path),
-    policy: StringEnum(POLICIES, { default: 'local' }),
+    policy: NullIsDefault(StringEnum(POLICIES, { default: 'local' })),
     fault_tolerant: Type.Boolean({ default: true }),
     redis: RedisSchema,
     hide_client_headers: Type.Boolean({ default: false }),
-    error_code: Type.Integer({ minimum: 100, maximum: 599, default: 429 }),
-    error_message: Type.String({ default: 'API rate limit exceeded' }),
+    error_code: NullIsDefault(Type.Integer({ minimum: 100, maximum: 599, default: 429 })),
+    error_message: NullIsDefault(Type.String({ default: 'API rate limit exceeded' })),
     sync_rate: Type.Number({ default: -1 }),
   },
   { additionalProperties: false },

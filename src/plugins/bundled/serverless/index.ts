@@ -50,6 +50,9 @@ export interface PreparedServerless {
   readonly log: Runner | null;
 }
 
+/** Kong 3.x's phase fields, in its order. */
+const KONG_PHASES = ['certificate', 'rewrite', 'access', 'header_filter', 'body_filter', 'log'] as const;
+
 const UNSUPPORTED: Record<string, string> = {
   certificate: 'TLS is terminated before plugins run; there is no certificate phase',
   body_filter: 'the plugin SDK has no response body phase yet',
@@ -110,6 +113,10 @@ export function prepareServerless(name: string, conf: ServerlessConfig): Prepare
   }
   if (conf.functions !== undefined && conf.functions.length > 0) {
     throw new PluginConfigFieldError('functions', "set 'access' only ('functions' is Kong's older name for it)");
+  }
+  // Kong's entity check, same wording: an instance without any function is a mistake.
+  if (KONG_PHASES.every((f) => conf[f].length === 0)) {
+    throw new PluginConfigFieldError('', `at least one of these fields must be non-empty: ${KONG_PHASES.map((f) => `'config.${f}'`).join(', ')}`);
   }
   const phases = { rewrite: conf.rewrite, access: conf.access, response: conf.header_filter, log: conf.log };
   const fields = { rewrite: 'rewrite', access: 'access', response: 'header_filter', log: 'log' } as const;

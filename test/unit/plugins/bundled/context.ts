@@ -1,16 +1,13 @@
 // An in-memory PluginContext for unit tests of the bundled plugins: a test double of the SDK
 // interface (src/plugins/sdk.ts) that records what a handler did — upstream request headers,
-// response headers, a short-circuit answer. `configure` validates a raw Kong-style config the
-// way the registry does (ajv with defaults) and then runs the plugin's `prepare`.
+// response headers, a short-circuit answer. `configure` validates a raw Kong-style config with
+// the registry's own validation (upgrade, defaults) and then runs the plugin's `prepare`.
 
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import type { ConsumerRef, HeaderMap, Phase, PluginContext, PluginModule, RequestApi, ResponseApi } from '../../../../src/plugins/sdk.js';
 import { PluginMetricsRegistry } from '../../../../src/observe/plugin-metrics.js';
+import { validatePluginConfig } from '../../../../src/plugins/registry.js';
 
-const require = createRequire(import.meta.url);
-const Ajv = require('ajv') as typeof import('ajv').default;
-const addFormats = require('ajv-formats') as typeof import('ajv-formats').default;
 
 /** Case-insensitive header store keeping the last-set spelling of each name. */
 export class Headers {
@@ -82,6 +79,8 @@ export class Exchange {
   status = 0;
   readonly metrics = new PluginMetricsRegistry();
   readonly shared: Record<string, unknown> = {};
+  /** What the plugin logged through ctx.log, in order. */
+  readonly logs: { level: 'info' | 'warn' | 'error'; msg: string }[] = [];
   readonly ctx: PluginContext;
 
   constructor(init: RequestInit = {}) {
@@ -173,7 +172,11 @@ export class Exchange {
         credential = cred;
       },
       requestId: 'req-1',
-      log: { info() {}, warn() {}, error() {} },
+      log: {
+        info: (msg) => self.logs.push({ level: 'info', msg }),
+        warn: (msg) => self.logs.push({ level: 'warn', msg }),
+        error: (msg) => self.logs.push({ level: 'error', msg }),
+      },
       outcome: null,
       metrics: this.metrics,
       respond(status, body, headers) {
@@ -191,32 +194,21 @@ export class Exchange {
   }
 }
 
-const validators = new WeakMap<PluginModule, ReturnType<InstanceType<typeof Ajv>['compile']>>();
-
-/** Validates a raw config like the registry (defaults filled in), then runs `prepare`. Throws on schema errors. */
-export function configure(plugin: PluginModule, raw: Record<string, unknown> = {}): unknown {
-  let v = validators.get(plugin);
-  if (!v) {
-    const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
-    addFormats(ajv);
-    v = ajv.compile(plugin.schema);
-    validators.set(plugin, v);
-  }
-  let config: Record<string, unknown> = structuredClone(raw);
-  if (plugin.upgrade) config = plugin.upgrade(config);
-  if (!v(config)) {
-    throw new Error(`schema: ${(v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`);
-  }
-  return plugin.prepare ? plugin.prepare(config) : config;
+/**
+ * Validates a raw config as the registry does (upgrade, defaults filled in), then runs
+ * `prepare`. Throws on schema errors. What `prepare` warns about is pushed onto `warnings`.
+ */
+export function configure(plugin: PluginModule, raw: Record<string, unknown> = {}, warnings: string[] = []): unknown {
+  const { config, errors } = validatePluginConfig(plugin, raw);
+  // "schema: /a/b message", the field as a JSON pointer.
+  if (errors.length > 0) throw new Error(`schema: ${errors.map((e) => `/${e.field.split('.').join('/')} ${e.message}`).join('; ')}`);
+  return plugin.prepare ? plugin.prepare(config, { warn: (m) => warnings.push(m) }) : config;
 }
 
 /** The defaulted config, without prepare (to assert Kong's defaults). */
 export function defaults(plugin: PluginModule, raw: Record<string, unknown> = {}): Record<string, unknown> {
-  const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
-  addFormats(ajv);
-  const v = ajv.compile(plugin.schema);
-  const config = structuredClone(raw);
-  assert.ok(v(config), JSON.stringify(v.errors));
+  const { config, errors } = validatePluginConfig(plugin, raw);
+  assert.deepEqual(errors, []);
   return config;
 }
 

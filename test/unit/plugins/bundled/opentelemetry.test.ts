@@ -13,9 +13,11 @@ test('opentelemetry: Kong priority and the queue defaults', () => {
   const { config, errors } = validatePluginConfig(plugin, { traces_endpoint: 'http://c:4318/v1/traces' });
   assert.deepEqual(errors, []);
   assert.equal((config.queue as Record<string, unknown>).max_batch_size, 200);
-  assert.equal((config.queue as Record<string, unknown>).max_coalescing_delay, 3);
+  assert.equal((config.queue as Record<string, unknown>).max_coalescing_delay, 1, "Kong's queue default: only max_batch_size differs");
   assert.equal(config.header_type, 'preserve');
   assert.equal(config.sampling_rate, null);
+  assert.equal(config.logs_endpoint, null);
+  assert.deepEqual(config.propagation, { extract: null, clear: null, inject: null, default_format: 'w3c' }, "Kong's default record");
 });
 
 test('opentelemetry: upgrade maps endpoint, batch_span_count and batch_flush_delay; newer fields win', () => {

@@ -103,6 +103,16 @@ test('rate-limiting: load-time checks (Kong messages); redis needs a host; clust
   assert.throws(() => configure(plugin, { minute: 0 }), /schema/);
 });
 
+test("rate-limiting: sync_rate as Kong checks it; accepted with redis (counting stays synchronous)", () => {
+  assert.equal(defaults(plugin, { minute: 5 }).sync_rate, -1);
+  assert.throws(() => configure(plugin, { minute: 5, sync_rate: 10 }), /: sync_rate can only be used with the redis policy$/);
+  const redis = { minute: 5, policy: 'redis', redis: { host: 'localhost' } };
+  assert.throws(() => configure(plugin, { ...redis, sync_rate: 0.01 }), /sync_rate must be greater than 0\.02, or -1 to disable/);
+  assert.throws(() => configure(plugin, { ...redis, sync_rate: 0 }), /sync_rate must be greater than 0\.02/);
+  const p = configure(plugin, { ...redis, sync_rate: 10 }) as { redis: unknown };
+  assert.notEqual(p.redis, null, 'the redis policy, counted per request');
+});
+
 test('rate-limiting: N requests pass, the next gets 429 with Kong body and Retry-After; limit_by header separates clients', async () => {
   const conf = configure(plugin, { minute: 3, limit_by: 'header', header_name: 'x-client', error_message: 'slow down' });
   const client = `unit-${process.pid}-${Math.random()}`;
