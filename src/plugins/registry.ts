@@ -13,9 +13,11 @@ import { unavailablePluginMessage } from './kong-catalog.js';
 
 // ajv and ajv-formats are CommonJS with an `exports.default`; createRequire sidesteps the
 // NodeNext default-import interop.
+// Loaded on the first plugin config to validate: a configuration without plugins (and
+// `turnpike --help`-like paths that list plugins) does without ajv's 25 modules.
 const require = createRequire(import.meta.url);
-const Ajv = require('ajv') as typeof import('ajv').default;
-const addFormats = require('ajv-formats') as typeof import('ajv-formats').default;
+let ajvModules: { Ajv: typeof import('ajv').default; addFormats: typeof import('ajv-formats').default } | undefined;
+const ajv = () => (ajvModules ??= { Ajv: require('ajv') as typeof import('ajv').default, addFormats: require('ajv-formats') as typeof import('ajv-formats').default });
 
 export interface PluginConfigError { field: string; message: string }
 
@@ -125,9 +127,10 @@ function validatorFor(module: PluginModule): ValidateFunction {
   let v = compiled.get(module);
   if (!v) {
     // One ajv per module: schemas with the same $id in two plugins must not collide.
-    const ajv = new Ajv({ useDefaults: true, allErrors: true, removeAdditional: false, strict: false, coerceTypes: false });
-    addFormats(ajv);
-    v = ajv.compile(module.schema);
+    const { Ajv, addFormats } = ajv();
+    const instance = new Ajv({ useDefaults: true, allErrors: true, removeAdditional: false, strict: false, coerceTypes: false });
+    addFormats(instance);
+    v = instance.compile(module.schema);
     compiled.set(module, v);
   }
   return v;

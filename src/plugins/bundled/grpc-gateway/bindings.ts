@@ -3,7 +3,8 @@
 // checked against the messages when the configuration loads, so that a typo in a field path
 // refuses the configuration instead of failing requests.
 
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufModule as pb } from '../shared/lazy-modules.js';
 import type { RpcMethod } from '../shared/grpc/proto.js';
 import { findField } from '../shared/grpc/json.js';
 import { compileTemplate, matchTemplate, type PathTemplate } from './template.js';
@@ -40,7 +41,7 @@ export function fieldPath(type: protobuf.Type, dotted: string, where: string): p
     const f = findField(t, part);
     if (f === null) throw new Error(`${where}: ${t.fullName.replace(/^\./, '')} has no field ${JSON.stringify(part)}`);
     out.push(f);
-    t = f.resolvedType instanceof protobuf.Type && !f.repeated && !f.map ? f.resolvedType : null;
+    t = f.resolvedType instanceof pb().Type && !f.repeated && !f.map ? f.resolvedType : null;
   }
   return out;
 }
@@ -78,7 +79,7 @@ export function compileBindings(methods: readonly RpcMethod[]): Binding[] {
     for (const v of template.variables) {
       const fs = fieldPath(rpc.requestType, v.field, `${where}: path variable {${v.field}}`);
       const last = fs[fs.length - 1];
-      if (last.repeated || last.map || last.resolvedType instanceof protobuf.Type) throw new Error(`${where}: path variable {${v.field}} must name a scalar field`);
+      if (last.repeated || last.map || last.resolvedType instanceof pb().Type) throw new Error(`${where}: path variable {${v.field}} must name a scalar field`);
     }
     const body = rule.body ?? '';
     if (body !== '' && body !== '*') fieldPath(rpc.requestType, body, `${where}: body`);

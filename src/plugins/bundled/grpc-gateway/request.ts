@@ -3,7 +3,8 @@
 // took every field) the query parameters for the fields still unset. Values from the URL are
 // text and are converted by the field's type.
 
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufModule as pb } from '../shared/lazy-modules.js';
 import { fieldValue, JsonMappingError, messageObject } from '../shared/grpc/json.js';
 import { fieldPath, type Binding } from './bindings.js';
 
@@ -24,7 +25,7 @@ function setFromText(type: protobuf.Type, obj: Record<string, unknown>, dotted: 
   }
   const last = fields[fields.length - 1];
   if (last.map) return false; // maps cannot be set from a query string
-  if (last.resolvedType instanceof protobuf.Type) return false; // nor whole messages
+  if (last.resolvedType instanceof pb().Type) return false; // nor whole messages
   const value = Array.isArray(raw) && !last.repeated ? raw[raw.length - 1] : raw;
   o[last.name] = fieldValue(last, value, `${where} ${dotted}`, true);
   return true;

@@ -5,7 +5,7 @@
 // Statuses, messages and WWW-Authenticate challenges are Kong's. With `anonymous`, a failed
 // authentication lets the request through as that consumer (logical OR between auth plugins).
 
-import { compactVerify } from 'jose';
+import { joseModule } from '../shared/lazy-modules.js';
 import { definePlugin, type PluginContext } from '../../sdk.js';
 import { PluginConfigFieldError } from '../shared/config-error.js';
 import { anonymousConsumer } from '../key-auth/index.js';
@@ -79,7 +79,7 @@ async function authenticateByToken(ctx: PluginContext, conf: Prepared): Promise<
     return { message: 'Invalid key/secret' };
   }
   try {
-    await compactVerify(token, key.key, { algorithms: [algorithm] });
+    await (await joseModule()).compactVerify(token, key.key, { algorithms: [algorithm] });
   } catch {
     return { message: 'Invalid signature' };
   }

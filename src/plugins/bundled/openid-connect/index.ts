@@ -6,7 +6,8 @@
 // or one of `issuers_allowed`), `exp`/`nbf` with `leeway`, audiences and scopes (Kong's
 // AND-within-an-entry, OR-between-entries). A `consumer_claim` maps the token to a consumer.
 
-import { compactVerify, decodeProtectedHeader, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
+import { joseModule } from '../shared/lazy-modules.js';
 import { definePlugin, type ConsumerRef, type PluginContext } from '../../sdk.js';
 import { PluginConfigFieldError } from '../shared/config-error.js';
 import { anonymousConsumer } from '../key-auth/index.js';
@@ -99,10 +100,11 @@ const ACCEPTED: readonly string[] = ALGORITHMS;
 
 /** jose's verdict with the keys of `state`: payload bytes, or 'no-key', or 'bad'. */
 async function verifyWith(token: string, keys: JWTVerifyGetKey): Promise<Uint8Array | 'no-key' | 'bad'> {
+  const jose = await joseModule();
   try {
-    return (await compactVerify(token, keys, { algorithms: [...ALGORITHMS] })).payload;
+    return (await jose.compactVerify(token, keys, { algorithms: [...ALGORITHMS] })).payload;
   } catch (err) {
-    if (err instanceof joseErrors.JWKSNoMatchingKey) return 'no-key';
+    if (err instanceof jose.errors.JWKSNoMatchingKey) return 'no-key';
     return 'bad';
   }
 }
@@ -114,8 +116,9 @@ async function validate(ctx: PluginContext, conf: Prepared): Promise<Outcome> {
   const token = found.token;
 
   let alg: unknown;
+  const jose = await joseModule();
   try {
-    alg = decodeProtectedHeader(token).alg;
+    alg = jose.decodeProtectedHeader(token).alg;
   } catch {
     return { ok: false, status: 401, error: 'invalid_token', reason: 'not a JWS' };
   }

@@ -8,7 +8,8 @@
 // Key rotation: a token whose key is not in the cached JWKS triggers a refetch, at most once
 // every `rediscovery_lifetime` seconds.
 
-import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+import { joseModule } from '../shared/lazy-modules.js';
 import type { Dispatcher } from 'undici';
 import { undiciModule } from '../shared/lazy-modules.js';
 import type { PluginLogger } from '../../sdk.js';
@@ -102,7 +103,7 @@ export class Provider {
     if (!Array.isArray(jwks.keys)) throw new ProviderError(`JWKS at ${jwksUri} has no "keys" array`);
     let keys: JWTVerifyGetKey;
     try {
-      keys = createLocalJWKSet(jwks as unknown as JSONWebKeySet);
+      keys = (await joseModule()).createLocalJWKSet(jwks as unknown as JSONWebKeySet);
     } catch (err) {
       throw new ProviderError(`JWKS at ${jwksUri} is invalid: ${(err as Error).message}`);
     }

@@ -7,7 +7,8 @@
 // resolves without a file on disk.
 
 import { createRequire } from 'node:module';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufModule as pb } from '../lazy-modules.js';
 
 const HTTP_PROTO = `
 syntax = "proto3";
@@ -60,13 +61,13 @@ export function registerGoogleApi(): void {
   const require = createRequire(import.meta.url);
   // protobufjs ships descriptor.proto as JSON but does not register it by default.
   const descriptor = require('protobufjs/google/protobuf/descriptor.json') as protobuf.INamespace;
-  protobuf.common('google/protobuf/descriptor.proto', descriptor);
+  pb().common('google/protobuf/descriptor.proto', descriptor);
   for (const [name, text] of [
     ['google/api/http.proto', HTTP_PROTO],
     ['google/api/annotations.proto', ANNOTATIONS_PROTO],
   ] as const) {
     // As source text, not JSON: protobufjs' loader parses a string entry like a file, so the
     // imports (annotations → http, descriptor) are followed; its typings only name the JSON form.
-    protobuf.common(name, text as unknown as protobuf.INamespace);
+    pb().common(name, text as unknown as protobuf.INamespace);
   }
 }

@@ -5,7 +5,8 @@
 // `fromObject` is lenient (a string "abc" for an int32 becomes 0), so values are checked here
 // first and a wrong one is a clear error naming the field.
 
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufModule as pb } from '../lazy-modules.js';
 
 export class JsonMappingError extends Error {}
 
@@ -14,13 +15,13 @@ const INT64 = new Set(['int64', 'sint64', 'sfixed64', 'uint64', 'fixed64']);
 
 /** Field of `type` named `name` in JSON (lowerCamelCase) or proto (snake_case) form. */
 export function findField(type: protobuf.Type, name: string): protobuf.Field | null {
-  return type.fields[name] ?? type.fields[protobuf.util.camelCase(name)] ?? null;
+  return type.fields[name] ?? type.fields[pb().util.camelCase(name)] ?? null;
 }
 
 function scalar(field: protobuf.Field, value: unknown, where: string, fromText: boolean): unknown {
   const t = field.type;
   const bad = (want: string): JsonMappingError => new JsonMappingError(`${where}: ${JSON.stringify(value)} is not ${want}`);
-  if (field.resolvedType instanceof protobuf.Enum) {
+  if (field.resolvedType instanceof pb().Enum) {
     const e = field.resolvedType;
     if (typeof value === 'string' && Object.hasOwn(e.values, value)) return value;
     const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : NaN;
@@ -85,7 +86,7 @@ export function fieldValue(field: protobuf.Field, value: unknown, where: string,
 
 function single(field: protobuf.Field, value: unknown, where: string, fromText: boolean): unknown {
   const rt = field.resolvedType;
-  if (rt instanceof protobuf.Type) {
+  if (rt instanceof pb().Type) {
     if (value === null) return null;
     return messageObject(rt, value, where);
   }
@@ -100,7 +101,7 @@ export function messageObject(type: protobuf.Type, value: unknown, where: string
     const f = findField(type, k);
     const at = where === '' ? k : `${where}.${k}`;
     if (f === null) throw new JsonMappingError(`${at}: unknown field of ${type.fullName.replace(/^\./, '')}`);
-    if (v === null && !f.repeated && !f.map && !(f.resolvedType instanceof protobuf.Type)) continue; // null: the default
+    if (v === null && !f.repeated && !f.map && !(f.resolvedType instanceof pb().Type)) continue; // null: the default
     const conv = fieldValue(f, v, at);
     if (conv !== null) out[f.name] = conv;
   }
@@ -130,7 +131,7 @@ function inFieldOrder(type: protobuf.Type, obj: Record<string, unknown>): Record
     if (!Object.hasOwn(obj, f.name)) continue;
     const v = obj[f.name];
     const rt = f.resolvedType;
-    if (rt instanceof protobuf.Type && v !== null && typeof v === 'object') {
+    if (rt instanceof pb().Type && v !== null && typeof v === 'object') {
       if (f.map) out[f.name] = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x !== null && typeof x === 'object' ? inFieldOrder(rt, x as Record<string, unknown>) : x]));
       else if (Array.isArray(v)) out[f.name] = v.map((x) => (x !== null && typeof x === 'object' ? inFieldOrder(rt, x as Record<string, unknown>) : x));
       else out[f.name] = inFieldOrder(rt, v as Record<string, unknown>);

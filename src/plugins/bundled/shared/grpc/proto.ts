@@ -2,7 +2,8 @@
 // plugin's `prepare`), synchronously, with the google.api annotations importable.
 
 import path from 'node:path';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufModule as pb } from '../lazy-modules.js';
 import { registerGoogleApi } from './google-api.js';
 
 /** One RPC of the file, with what the plugins need to transcode it. */
@@ -26,7 +27,7 @@ export function loadProto(plugin: string, file: string): { root: protobuf.Root; 
   const abs = path.resolve(file);
   let root: protobuf.Root;
   try {
-    root = new protobuf.Root().loadSync(abs, { keepCase: false });
+    root = new (pb().Root)().loadSync(abs, { keepCase: false });
     root.resolveAll();
   } catch (err) {
     throw new Error(`${plugin}: cannot load the proto file ${JSON.stringify(file)}: ${(err as Error).message}`);
@@ -34,7 +35,7 @@ export function loadProto(plugin: string, file: string): { root: protobuf.Root; 
   const methods: RpcMethod[] = [];
   const walk = (ns: protobuf.NamespaceBase): void => {
     for (const obj of ns.nestedArray) {
-      if (obj instanceof protobuf.Service) {
+      if (obj instanceof pb().Service) {
         const svcName = obj.fullName.replace(/^\./, '');
         for (const m of obj.methodsArray) {
           methods.push({
@@ -47,7 +48,7 @@ export function loadProto(plugin: string, file: string): { root: protobuf.Root; 
           });
         }
       }
-      if (obj instanceof protobuf.Namespace) walk(obj);
+      if (obj instanceof pb().Namespace) walk(obj);
     }
   };
   walk(root);
