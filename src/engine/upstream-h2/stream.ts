@@ -144,8 +144,15 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
       // With a chunked body, trailers may follow: the stream waits for them ('wantTrailers').
       s = this.session.request(req.headers, { endStream: false, waitForTrailers: req.chunked });
     } catch (err) {
-      this.reused = true; // nothing was sent: another session may take it
-      this.fail('reset', 'cannot open a stream to the upstream: ' + (err as Error).message);
+      const sess = this.session.session;
+      if (sess.destroyed || sess.closed) {
+        // ERR_HTTP2_INVALID_SESSION / ERR_HTTP2_GOAWAY_SESSION: nothing was sent, a new session may take it.
+        this.reused = true;
+        this.fail('reset', 'cannot open a stream to the upstream: ' + (err as Error).message);
+      } else {
+        // node:http2 refused the head itself (e.g. a single-value field twice): any session would.
+        this.fail('protocol', 'the request head cannot be sent over HTTP/2: ' + (err as Error).message);
+      }
       return false;
     }
     this.stream = s;

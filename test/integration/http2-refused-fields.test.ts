@@ -1,11 +1,12 @@
-// Trailers that HTTP/1.1 lets through but node:http2 refuses to send (a field name with a
+// Fields that HTTP/1.1 lets through but node:http2 refuses to send (a field name with a
 // space, a single-value field twice). node:http2 asks for trailers in its 'wantTrailers'
 // event, where a throw is uncaught: it used to end the worker. Now a response whose trailers
 // cannot go out over HTTP/2 is reset (INTERNAL_ERROR) after its body, a request whose
-// trailers cannot go to an HTTP/2 upstream fails with 502, and the worker serves on.
+// trailers or head cannot go to an HTTP/2 upstream fails with 502, and the worker serves on.
 
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { freePort, type Gateway } from '../helpers/gateway.js';
@@ -127,4 +128,19 @@ test('request trailers HTTP/2 cannot carry (a name with a space, etag twice) to 
   assert.equal(h2Served, before + 1);
   assert.deepEqual(await workerPids(), pids);
   assert.doesNotMatch(gw.stdout + gw.stderr, /worker \d+ died|ERR_INVALID_HTTP_TOKEN|ERR_HTTP2_HEADER_SINGLE_VALUE/);
+});
+
+test('a request head HTTP/2 cannot carry (user-agent twice) to an HTTP/2 upstream: 502 with the reason in the access log (a refused head, not a lost session)', async () => {
+  const before = h2Served;
+  assert.equal(await rawH1('GET /h2/dup HTTP/1.1\r\nhost: t\r\nuser-agent: a\r\nuser-agent: b\r\nconnection: close\r\n\r\n'), 'HTTP/1.1 502 Bad Gateway');
+  assert.equal(h2Served, before);
+  const end = Date.now() + 3000;
+  let line: { error?: string } | undefined;
+  while (line === undefined && Date.now() < end) {
+    const text = fs.existsSync(gw.accessLogPath) ? fs.readFileSync(gw.accessLogPath, 'utf8') : '';
+    line = text.trim().split('\n').filter((l) => l.includes('"/h2/dup"')).map((l) => JSON.parse(l))[0];
+    if (line === undefined) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(String(line?.error), /^the request head cannot be sent over HTTP\/2: .*user-agent/);
+  assert.equal(await rawH1('GET /h2/after HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n'), 'HTTP/1.1 200 OK');
 });
