@@ -158,7 +158,8 @@ class H2Connection {
     this.clearIdle();
     this.idle = setTimeout(() => {
       this.idle = null;
-      if (this.open === 0) this.session.close(); // GOAWAY, then close
+      // GOAWAY, then close. (close() is a no-op on a closed or destroyed session; the check says so.)
+      if (this.open === 0 && !this.session.closed && !this.session.destroyed) this.session.close();
     }, this.edge.ctx.clientKeepaliveTimeout);
     this.idle.unref();
   }

@@ -88,7 +88,7 @@ export class UpstreamSession {
     s.on('timeout', () => {
       if (this.streams.size === 0) {
         this.retire();
-        s.close(); // a no-op on a session closed or destroyed already
+        if (!s.closed && !s.destroyed) s.close();
       }
     });
   }
