@@ -38,6 +38,16 @@ export class Steady {
     })();
   }
 
+  /** Waits until `n` more calls have succeeded (the client is being served now); throws after `ms`. */
+  async more(n: number, ms: number): Promise<void> {
+    const want = this.ok + n;
+    const end = Date.now() + ms;
+    while (this.ok < want) {
+      if (Date.now() > end) throw new Error(`only ${this.ok - want + n} of ${n} more calls succeeded in ${ms} ms (${this.failed} failed: ${this.failures.join('; ')})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await this.loop;

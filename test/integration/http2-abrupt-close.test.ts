@@ -139,19 +139,20 @@ async function abruptRounds(label: string, steady: Steady, flood: () => Promise<
   const resetWarnings = countResetWarnings();
   const cancelledBefore = cancelled();
   try {
+    await steady.more(3, 5000); // served before the first drop
     for (let round = 0; round < ROUNDS; round++) {
       await flood();
       await sleep(200);
       assert.deepEqual(await workerPids(), pids, `${label} round ${round}: the worker was replaced`);
+      await steady.more(1, 5000);
     }
     // The gateway let go of every upstream request the dropped connections had made.
     await until(() => cancelled() - cancelledBefore >= N * ROUNDS, 10_000, () => `${label}: ${cancelled() - cancelledBefore} of ${N * ROUNDS} upstream requests cancelled`);
-    await sleep(300); // the steady client gets a few more requests in after the last drop
+    await steady.more(3, 5000); // and after the last one
   } finally {
     await steady.stop();
   }
   assert.equal(steady.failed, 0, `${label}: the other client's requests failed: ${steady.failures.join('; ')}`);
-  assert.ok(steady.ok >= 10, `${label}: the other client got only ${steady.ok} answers`);
   assert.deepEqual(await workerPids(), pids);
   assert.doesNotMatch(gw.stdout + gw.stderr, CRASH);
   assert.equal(gw.exitCode, null);
@@ -268,6 +269,7 @@ for (const kind of ['h2c', 'gRPC'] as const) {
       kind === 'h2c' ? request(session, { ':path': `/h2up/${i}` }) : request(session, { ...GRPC_HEADERS, ':path': '/turnpike.test.Kill/Call' }, frameRequest({ text: String(i) }));
     const served = (a: Answer): boolean => (kind === 'h2c' ? a.status === 200 && a.body === 'h2 ok' : a.status === 200 && a.grpcStatus === '0');
     try {
+      await steady.more(3, 5000);
       for (let round = 0; round < ROUNDS; round++) {
         // A served request first: the gateway's upstream session is up and knows its stream limit.
         const first = await call(-1);
@@ -282,12 +284,13 @@ for (const kind of ['h2c', 'gRPC'] as const) {
         }
         const next = await call(N);
         assert.ok(served(next), JSON.stringify(next));
+        await steady.more(1, 5000);
       }
+      await steady.more(3, 5000);
     } finally {
       await steady.stop();
     }
     assert.equal(steady.failed, 0, steady.failures.join('; '));
-    assert.ok(steady.ok >= 10, `the other client got only ${steady.ok} answers`);
     assert.deepEqual(await workerPids(), pids);
     assert.doesNotMatch(gw.stdout + gw.stderr, CRASH);
   });
