@@ -8,8 +8,9 @@
 // nghttp2 refuses the excess), a header list size (max_header_size, as the HTTP/1.1 side),
 // the keep-alive idle timeout (no stream open), and rapid-reset protection (CVE-2023-44487):
 // streams the client resets or abandons before their response ends, while the connection
-// lives, are counted per 10 s window; past the limit the connection gets GOAWAY ENHANCE_YOUR_CALM and is closed, so one
-// client cannot make the gateway start and drop exchanges at no cost to itself.
+// lives, are counted per 10 s window; past the limit the connection gets GOAWAY
+// ENHANCE_YOUR_CALM and is closed, so one client cannot make the gateway start and drop
+// exchanges at no cost to itself.
 
 import http2, { type ServerHttp2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type net from 'node:net';
