@@ -72,6 +72,8 @@ export interface EchoServer {
   health: { status: 'SERVING' | 'NOT_SERVING'; checks: number };
   /** Calls the client (or the gateway on its behalf) cancelled. */
   cancelled: () => number;
+  /** Unary calls cancelled before their `delay_ms` was up (counted apart from `cancelled`). */
+  unaryCancelled: () => number;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function startEchoServer(tlsPair?: { cert: string; key: string }, p
   const calls: string[] = [];
   let sent = 0;
   let cancelled = 0;
+  let unaryCancelled = 0;
   const health: EchoServer['health'] = { status: 'SERVING', checks: 0 };
   server.addService(healthPackage.grpc.health.v1.Health.service, {
     Check(_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) {
@@ -98,11 +101,16 @@ export async function startEchoServer(tlsPair?: { cert: string; key: string }, p
       const md = new grpc.Metadata();
       md.set('x-echo-header', 'from-server');
       call.sendMetadata(md);
-      setTimeout(() => {
+      const timer = setTimeout(() => {
         const trailer = new grpc.Metadata();
         trailer.set('x-echo-trailer', 'done');
         cb(null, { text: call.request.text ?? '', index: 0, metadata: seenMetadata(call.metadata) }, trailer);
       }, call.request.delay_ms ?? 0);
+      // A cancelled call is not answered: a long delay_ms then keeps nothing waiting.
+      call.on('cancelled', () => {
+        if (call.request.delay_ms !== undefined && call.request.delay_ms > 0) unaryCancelled++;
+        clearTimeout(timer);
+      });
     },
     ServerStream(call: grpc.ServerWritableStream<EchoRequest, EchoReply>) {
       calls.push('ServerStream');
@@ -153,6 +161,7 @@ export async function startEchoServer(tlsPair?: { cert: string; key: string }, p
     sent: () => sent,
     health,
     cancelled: () => cancelled,
+    unaryCancelled: () => unaryCancelled,
     close: () => new Promise<void>((r) => server.tryShutdown(() => r())),
   };
 }

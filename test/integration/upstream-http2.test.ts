@@ -1,6 +1,7 @@
 // Opt-in upstream HTTP/2 for plain HTTP services: the tag turnpike:upstream-http2 on an http
 // service speaks h2c (prior knowledge) to it, on an https service h2 over TLS (ALPN); the
-// client still speaks HTTP/1.1 to the gateway.
+// client still speaks HTTP/1.1 to the gateway. An idle session is closed after
+// upstream_keepalive_idle_timeout, even when its timeout first fired under a slow request.
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,4 +89,37 @@ test('http and https services tagged turnpike:upstream-http2 go upstream over HT
   assert.equal(res.status, 201);
   assert.equal(await res.text(), 'h2 says 0 bytes to /ok'); // strip_path (Kong's default)
   assert.equal(secure.seen[0].authority, `localhost:${secure.port}`);
+});
+
+test('an HTTP/2 upstream session whose idle timeout first fired under a slow request is still closed once idle', async () => {
+  // The first request outlasts upstream_keepalive_idle_timeout (1 s): the session's timeout
+  // fires with a stream in flight and must keep it. Once idle, the session is closed.
+  const server = http2.createServer();
+  const closed: number[] = [];
+  server.on('session', (session) => session.on('close', () => closed.push(Date.now())));
+  server.on('stream', (stream) => {
+    stream.on('error', () => {});
+    setTimeout(() => {
+      if (stream.closed) return;
+      stream.respond({ ':status': 200 });
+      stream.end('slow h2');
+    }, 2500);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  onCleanup(() => new Promise((r) => server.close(() => r())));
+  const gw = await gateway({
+    env: { TURNPIKE_UPSTREAM_KEEPALIVE_IDLE_TIMEOUT: '1' },
+    config: JSON.stringify({
+      _format_version: '3.0',
+      services: [{ name: 'slow', url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, tags: ['turnpike:upstream-http2'], routes: [{ name: 'slow', paths: ['/slow'] }] }],
+    }),
+  });
+  const res = await fetch(`${gw.url}/slow`);
+  assert.equal(await res.text(), 'slow h2');
+  const answered = Date.now();
+  assert.deepEqual(closed, [], 'the session was open while the request was in flight');
+  const end = Date.now() + 5000;
+  while (closed.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(closed.length, 1, 'the idle session was closed');
+  assert.ok(closed[0] - answered < 3000, `closed ${closed[0] - answered} ms after the last response`);
 });

@@ -7,9 +7,10 @@
 // Per connection it enforces: a cap on concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS;
 // nghttp2 refuses the excess), a header list size (max_header_size, as the HTTP/1.1 side),
 // the keep-alive idle timeout (no stream open), and rapid-reset protection (CVE-2023-44487):
-// streams the client resets or abandons before their response ends are counted per 10 s
-// window; past the limit the connection gets GOAWAY ENHANCE_YOUR_CALM and is closed, so one
-// client cannot make the gateway start and drop exchanges at no cost to itself.
+// streams the client resets or abandons before their response ends, while the connection
+// lives, are counted per 10 s window; past the limit the connection gets GOAWAY
+// ENHANCE_YOUR_CALM and is closed, so one client cannot make the gateway start and drop
+// exchanges at no cost to itself.
 
 import http2, { type ServerHttp2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type net from 'node:net';
@@ -82,7 +83,6 @@ class H2Connection {
   private resets = 0;
   private windowStart = 0;
   private idle: NodeJS.Timeout | null = null;
-  private flooded = false;
   private readonly clientIp: string;
 
   constructor(
@@ -114,8 +114,12 @@ class H2Connection {
     const sock = new StreamSocket(stream, http1Head(raw, (flags & NGHTTP2_FLAG_END_STREAM) !== 0), ip);
     stream.once('close', () => {
       this.open--;
-      if (!sock.writer.complete && !sock.writer.reset) this.onClientReset();
-      if (this.open === 0 && !this.session.closed && !this.session.destroyed) this.armIdle();
+      // Only a stream the client gave up on while the connection lives counts. When the
+      // connection itself goes (the client dropped it, or we destroyed it), node destroys every
+      // open stream first: those are one disconnect, not a reset each, however many there were.
+      const sessionUp = !this.session.closed && !this.session.destroyed;
+      if (sessionUp && !sock.writer.complete && !sock.writer.reset) this.onClientReset();
+      if (this.open === 0 && sessionUp) this.armIdle();
     });
     // The stream's socket implements what the HTTP/1.1 connection uses of a socket (see StreamSocket).
     new Http1ServerConnection(sock as unknown as net.Socket, this.edge.ctx, this.listener);
@@ -128,8 +132,11 @@ class H2Connection {
       this.windowStart = now;
       this.resets = 0;
     }
-    if (++this.resets <= this.edge.limits.maxResets || this.flooded) return;
-    this.flooded = true;
+    if (++this.resets <= this.edge.limits.maxResets) return;
+    // goaway() throws ERR_HTTP2_INVALID_SESSION on a destroyed session, and nothing would catch
+    // it: the worker would exit. A closed session (our GOAWAY sent already, or the client's
+    // received) accepts no new streams, so there is nothing left to protect either.
+    if (this.session.closed || this.session.destroyed) return;
     process.stderr.write(
       JSON.stringify({
         level: 'warn',
@@ -152,7 +159,8 @@ class H2Connection {
     this.clearIdle();
     this.idle = setTimeout(() => {
       this.idle = null;
-      if (this.open === 0) this.session.close(); // GOAWAY, then close
+      // GOAWAY, then close. (close() is a no-op on a closed or destroyed session; the check says so.)
+      if (this.open === 0 && !this.session.closed && !this.session.destroyed) this.session.close();
     }, this.edge.ctx.clientKeepaliveTimeout);
     this.idle.unref();
   }

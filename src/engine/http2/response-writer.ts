@@ -96,7 +96,9 @@ export class ResponseWriter {
         i += n;
         if (this.rh.status < 200) {
           // 100 Continue (the client sent Expect); other interim responses are not forwarded.
-          if (this.rh.status === 100 && !this.stream.headersSent && !this.stream.closed) this.stream.additionalHeaders({ ':status': 100 });
+          // additionalHeaders() throws on a closed or destroyed stream and after the response head.
+          const s = this.stream;
+          if (this.rh.status === 100 && !s.headersSent && !s.closed && !s.destroyed) s.additionalHeaders({ ':status': 100 });
           continue;
         }
         this.startResponse();
@@ -159,16 +161,30 @@ export class ResponseWriter {
 
   private respond(headers: OutgoingHttpHeaders, endStream: boolean, waitForTrailers = false): void {
     const s = this.stream;
-    if (s.closed || s.destroyed) return;
-    if (waitForTrailers) s.once('wantTrailers', () => this.sendTrailers());
-    s.respond(headers, { endStream, waitForTrailers });
+    // respond() throws on a stream that is closed or destroyed (the client reset it, or the
+    // connection went away) and on a second head; there is nobody to answer then.
+    if (s.closed || s.destroyed || s.headersSent) return;
+    try {
+      if (waitForTrailers) s.once('wantTrailers', () => this.sendTrailers());
+      s.respond(headers, { endStream, waitForTrailers });
+    } catch {
+      // A head node:http2 refuses to send: the client must not wait for it. This can run
+      // outside the engine's write path (from _final), where nothing else would catch it.
+      this.resetStream();
+    }
   }
 
   private sendTrailers(): void {
     const s = this.stream;
     if (s.closed || s.destroyed) return;
-    // Empty: node:http2 ends the stream with an empty DATA frame instead.
-    s.sendTrailers(this.trailers ?? {});
+    try {
+      // Empty: node:http2 ends the stream with an empty DATA frame instead.
+      s.sendTrailers(this.trailers ?? {});
+    } catch {
+      // Called from node:http2's 'wantTrailers' (no caller of ours to catch a throw): trailers
+      // it refuses end the stream with a reset, so the client knows the response is incomplete.
+      this.resetStream();
+    }
   }
 
   private data(chunk: Buffer): void {
@@ -210,6 +226,10 @@ export class ResponseWriter {
   /** The response cannot be completed: reset the stream so the client sees it is incomplete. */
   abort(): void {
     if (this.complete || this.reset) return;
+    this.resetStream();
+  }
+
+  private resetStream(): void {
     this.st = St.Done;
     const s = this.stream;
     if (s.closed || s.destroyed) return; // the client closed it first: that is not our reset

@@ -87,7 +87,9 @@ export class StreamSocket extends Duplex {
     } catch {
       this.writer.abort(); // not an HTTP/1.1 response: cannot happen unless the engine has a bug
     }
-    if (this.stream.writableNeedDrain && !this.stream.destroyed) this.waiting = cb;
+    // A closed or destroyed stream takes no more data and may never emit 'drain' again.
+    const st = this.stream;
+    if (st.writableNeedDrain && !st.closed && !st.destroyed) this.waiting = cb;
     else cb();
   }
 
@@ -102,7 +104,7 @@ export class StreamSocket extends Duplex {
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     const w = this.writer;
     if (!w.complete) w.abort();
-    else if (!this.requestEnded && !this.stream.closed) {
+    else if (!this.requestEnded && !this.stream.closed && !this.stream.destroyed) {
       // Answered before the upload ended (e.g. 401, 413): stop the client sending the rest.
       // NO_ERROR after a complete response, as RFC 9113 §8.1 allows; node sends it after the data.
       this.stream.close(NGHTTP2_NO_ERROR);

@@ -82,10 +82,13 @@ export class UpstreamSession {
       this.retire();
     });
     // An idle session is closed after upstream_keepalive_idle_timeout, as an idle pooled connection is.
-    s.setTimeout(idleTimeout, () => {
+    // Not setTimeout(ms, callback): that listens once, and a first timeout that finds a slow
+    // stream in flight would leave the session open for good once it is idle.
+    s.setTimeout(idleTimeout);
+    s.on('timeout', () => {
       if (this.streams.size === 0) {
         this.retire();
-        s.close();
+        if (!s.closed && !s.destroyed) s.close();
       }
     });
   }
@@ -97,7 +100,10 @@ export class UpstreamSession {
   }
 
   get hasRoom(): boolean {
-    return !this.retired && this.streams.size < this.limit;
+    // A session destroyed or closing is retired by its 'close' event, a tick or more later;
+    // until then request() on it would throw, so it takes nothing (the request gets a new session).
+    const s = this.session;
+    return !this.retired && !s.destroyed && !s.closed && this.streams.size < this.limit;
   }
 
   get active(): number {

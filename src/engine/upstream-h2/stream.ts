@@ -116,6 +116,10 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
 
   private writeBody(buf: Buffer): boolean {
     const s = this.stream!;
+    // The upstream reset the stream or the session died: 'close' (or 'error') reports that on
+    // the next tick. Until then the body has nowhere to go, and writing to the ended stream
+    // would raise a "write after end" error in place of the real reason.
+    if (s.closed || s.destroyed) return true;
     const d = this.dechunk;
     if (d === null) return s.write(buf);
     try {
@@ -141,8 +145,15 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
       // With a chunked body, trailers may follow: the stream waits for them ('wantTrailers').
       s = this.session.request(req.headers, { endStream: false, waitForTrailers: req.chunked });
     } catch (err) {
-      this.reused = true; // nothing was sent: another session may take it
-      this.fail('reset', 'cannot open a stream to the upstream: ' + (err as Error).message);
+      const sess = this.session.session;
+      if (sess.destroyed || sess.closed) {
+        // ERR_HTTP2_INVALID_SESSION / ERR_HTTP2_GOAWAY_SESSION: nothing was sent, a new session may take it.
+        this.reused = true;
+        this.fail('reset', 'cannot open a stream to the upstream: ' + (err as Error).message);
+      } else {
+        // node:http2 refused the head itself (e.g. a single-value field twice): any session would.
+        this.fail('protocol', 'the request head cannot be sent over HTTP/2: ' + (err as Error).message);
+      }
       return false;
     }
     this.stream = s;
@@ -152,13 +163,19 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
       d.trailers = ''; // collect the trailer section: it goes upstream as HTTP/2 trailers
       d.sink = (b, st, e) => {
         // A copy: the range may be a view of a buffer its owner reuses.
-        s.write(Buffer.from(b.subarray(st, e)));
+        if (!s.closed && !s.destroyed) s.write(Buffer.from(b.subarray(st, e)));
       };
       this.dechunk = d;
       s.on('wantTrailers', () => {
+        if (s.closed || s.destroyed) return; // sendTrailers() would throw ERR_HTTP2_INVALID_STREAM
         const t = trailersFromLines(d.trailers ?? '');
-        // An empty trailer block would be a protocol error; sendTrailers({}) ends the stream with an empty DATA frame instead.
-        s.sendTrailers(t);
+        try {
+          // An empty trailer block would be a protocol error; sendTrailers({}) ends the stream with an empty DATA frame instead.
+          s.sendTrailers(t);
+        } catch (err) {
+          // Emitted by node:http2 itself: a throw here would not reach any caller of ours.
+          this.fail('protocol', 'request trailers refused by HTTP/2: ' + (err as Error).message);
+        }
       });
     }
     s.on('response', (h, flags) => this.onResponse(h, flags));
