@@ -18,6 +18,8 @@ const enum S {
   Done,
 }
 
+import { TOKEN } from './chars.js';
+
 const MAX_SIZE_DIGITS = 12; // 16^12 bytes = 256 TiB per chunk; more is an attack or a bug
 const MAX_TRAILER_BYTES = 16 * 1024;
 
@@ -189,6 +191,8 @@ export class ChunkedParser {
             if (!this.trailerNameDone) {
               if (c === 0x3a /* : */) this.trailerNameDone = true;
               else if (c === 0x20 || c === 0x09) throw new ChunkedError('whitespace in a trailer field name');
+              // A field name is a token (RFC 9110 §5.1); an HTTP/2 peer refuses anything else.
+              else if (TOKEN[c] === 0) throw new ChunkedError(`invalid character ${JSON.stringify(String.fromCharCode(c))} in a trailer field name`);
               else this.trailerName += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
             }
             this.trailerLineLen++;
