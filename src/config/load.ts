@@ -3,9 +3,8 @@
 // Kong's semantic checks and normalization → flattening, ids, references → plugin configs.
 // Every stage collects all the errors it finds; each error carries a line and column.
 import { readFile } from 'node:fs/promises';
-import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { createSecureContext } from 'node:tls';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { createHash } from 'node:crypto';
+import { LineCounter, parseDocument } from 'yaml';
 import AjvModule, { type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { PluginRegistry } from '../plugins/registry.js';
@@ -31,14 +30,14 @@ import {
 import { describeValue, didYouMean, pathToString, typeWords, type ConfigError, type Segment } from './errors.js';
 import { configHash, UUID_RE, uuidV5 } from './ids.js';
 import { parseCidr } from '../router/stream.js';
+import { get, isObj, isSet, type Obj } from './values.js';
+import { Reporter, type Entry, type Kind } from './reporter.js';
+import { checkCaCertificate, checkCertificate } from './certificates.js';
 
 export type { ConfigError } from './errors.js';
 export { formatConfigErrors } from './errors.js';
 
 export type LoadResult = { ok: true; config: Config; hash: string } | { ok: false; errors: ConfigError[] };
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // ajv and ajv-formats are CommonJS; under NodeNext their default export is the module object.
 const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as unknown as typeof AjvModule.default;
@@ -52,100 +51,6 @@ function validator() {
     compiled = ajv.compile(DeclarativeFileSchema);
   }
   return compiled;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Locations and entity labels
-
-const COLLECTIONS: Record<string, { kind: Kind; nested: string[] }> = {
-  services: { kind: 'service', nested: ['routes', 'plugins'] },
-  routes: { kind: 'route', nested: ['plugins'] },
-  upstreams: { kind: 'upstream', nested: ['targets'] },
-  targets: { kind: 'target', nested: [] },
-  consumers: { kind: 'consumer', nested: ['plugins'] },
-  plugins: { kind: 'plugin', nested: [] },
-  certificates: { kind: 'certificate', nested: ['snis'] },
-  snis: { kind: 'sni', nested: [] },
-  ca_certificates: { kind: 'ca_certificate', nested: [] },
-};
-type Kind = 'service' | 'route' | 'upstream' | 'target' | 'consumer' | 'plugin' | 'certificate' | 'sni' | 'ca_certificate';
-
-class Reporter {
-  readonly errors: ConfigError[] = [];
-  constructor(
-    private readonly doc: Document,
-    private readonly lc: LineCounter,
-    private readonly raw: unknown,
-  ) {}
-
-  private pos(offset: number): { line: number; column: number } {
-    const p = this.lc.linePos(offset);
-    return { line: p.line, column: p.col };
-  }
-
-  /** Position of `segs` in the file; with `key`, of the key of the last segment. */
-  locate(segs: readonly Segment[], key = false): { line: number | null; column: number | null } {
-    if (key && segs.length > 0) {
-      const parent = segs.length === 1 ? this.doc.contents : this.doc.getIn(segs.slice(0, -1), true);
-      if (isMap(parent)) {
-        const last = segs[segs.length - 1];
-        const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(last));
-        const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-        if (range) return this.pos(range[0]);
-      }
-    }
-    for (let n = segs.length; n >= 0; n--) {
-      const node = n === 0 ? this.doc.contents : this.doc.getIn(segs.slice(0, n), true);
-      const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-      if (range) {
-        // For a field that is missing, point at its parent's first key rather than its end.
-        return this.pos(range[0]);
-      }
-    }
-    return { line: null, column: null };
-  }
-
-  /** The entity a location belongs to: its label and its own path. */
-  entityOf(segs: readonly Segment[]): { label: string; path: Segment[] } {
-    let coll: string | undefined;
-    let at: Segment[] = [];
-    let i = 0;
-    let allowed = Object.keys(COLLECTIONS);
-    while (i + 1 < segs.length && typeof segs[i] === 'string' && allowed.includes(segs[i] as string) && typeof segs[i + 1] === 'number') {
-      coll = segs[i] as string;
-      at = segs.slice(0, i + 2) as Segment[];
-      allowed = COLLECTIONS[coll]!.nested;
-      i += 2;
-    }
-    if (!coll) return { label: '', path: [] };
-    return { label: this.label(COLLECTIONS[coll]!.kind, at), path: at };
-  }
-
-  label(kind: Kind, at: readonly Segment[]): string {
-    const node = get(this.raw, at);
-    let name: unknown;
-    if (isObj(node)) {
-      name = kind === 'consumer' ? (node.username ?? node.custom_id) : kind === 'target' ? node.target : node.name;
-    }
-    if (kind === 'sni' && typeof node === 'string') name = node;
-    const shown = typeof name === 'string' && name !== '' ? ` '${name}'` : '';
-    return `${kind}${shown} (${pathToString(at)})`;
-  }
-
-  add(segs: readonly Segment[], message: string, opts: { key?: boolean; entity?: string } = {}): void {
-    const { line, column } = this.locate(segs, opts.key);
-    this.errors.push({ entity: opts.entity ?? this.entityOf(segs).label, path: pathToString(segs), line, column, message });
-  }
-}
-
-function get(root: unknown, segs: readonly Segment[]): unknown {
-  let cur = root;
-  for (const s of segs) {
-    if (Array.isArray(cur) && typeof s === 'number') cur = cur[s];
-    else if (isObj(cur) && typeof s === 'string') cur = cur[s];
-    else return undefined;
-  }
-  return cur;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,14 +164,6 @@ function reportSchemaErrors(rep: Reporter, errs: ErrorObject[], data: unknown): 
 // ---------------------------------------------------------------------------------------------
 // Entities
 
-interface Entry {
-  kind: Kind;
-  at: Segment[];
-  node: Obj; // validated (defaults filled) data, normalized in place
-  parent?: Entry;
-  id?: string;
-}
-
 const HTTP_FAMILY_FIELDS: Record<string, string[]> = {
   http: ['methods', 'hosts', 'headers', 'paths'],
   https: ['methods', 'hosts', 'headers', 'paths', 'snis'],
@@ -311,8 +208,6 @@ export function convertPcre(source: string): { ok: true; source: string } | { ok
   }
   return { ok: true, source: js };
 }
-
-const isSet = (v: unknown) => v !== null && v !== undefined && (Array.isArray(v) ? v.length > 0 : isObj(v) ? Object.keys(v).length > 0 : true);
 
 function checkService(rep: Reporter, e: Entry, rawNode: Obj): void {
   const s = e.node;
@@ -495,94 +390,6 @@ export function normalizeTarget(target: string): { ok: true; target: string } | 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Certificates: the PEM texts are read here, so a bad one stops the load with its field named.
-
-function firstLine(err: unknown): string {
-  return ((err as Error).message ?? String(err)).split('\n')[0]!;
-}
-
-/** Checks one cert/key pair; returns the key type ('rsa', 'ec', ...) when both parse. */
-function checkPemPair(rep: Reporter, e: Entry, certField: string, keyField: string, now: number): string | undefined {
-  const certText = e.node[certField];
-  const keyText = e.node[keyField];
-  // Not PEM at all: the schema already said so.
-  if (typeof certText !== 'string' || typeof keyText !== 'string' || !certText.includes('-----BEGIN ') || !keyText.includes('-----BEGIN ')) return undefined;
-  let cert: X509Certificate | undefined;
-  let key: KeyObject | undefined;
-  try {
-    cert = new X509Certificate(certText);
-  } catch (err) {
-    rep.add([...e.at, certField], `is not a valid PEM certificate (${firstLine(err)}); give the text between and including -----BEGIN CERTIFICATE----- and -----END CERTIFICATE-----`);
-  }
-  try {
-    key = createPrivateKey(keyText);
-  } catch (err) {
-    const why = /ENCRYPTED/.test(keyText) ? 'encrypted private keys are not supported; decrypt it, e.g. with `openssl pkey -in key.pem`' : firstLine(err);
-    rep.add([...e.at, keyField], `is not a valid PEM private key (${why})`);
-  }
-  if (cert !== undefined) {
-    const notAfter = Date.parse(cert.validTo);
-    if (notAfter < now) rep.add([...e.at, certField], `has expired (valid until ${new Date(notAfter).toISOString()}); renew it`);
-  }
-  if (cert !== undefined && key !== undefined) {
-    if (!cert.checkPrivateKey(key)) {
-      rep.add([...e.at, keyField], `does not belong to the certificate in '${certField}' (the public keys differ); give the private key the certificate was issued for`);
-      return undefined;
-    }
-    try {
-      // What OpenSSL itself refuses (a SHA-1 signature, a key too small for its security level).
-      createSecureContext({ cert: certText, key: keyText });
-    } catch (err) {
-      rep.add([...e.at, certField], `cannot be served: OpenSSL refuses it (${firstLine(err)}); a SHA-1 signature or an RSA key under 2048 bits is the usual cause`);
-      return undefined;
-    }
-    return key.asymmetricKeyType;
-  }
-  return undefined;
-}
-
-function checkCertificate(rep: Reporter, e: Entry): void {
-  const now = Date.now();
-  const main = checkPemPair(rep, e, 'cert', 'key', now);
-  const hasAlt = isSet(e.node.cert_alt);
-  if (hasAlt !== isSet(e.node.key_alt)) {
-    rep.add([...e.at, hasAlt ? 'key_alt' : 'cert_alt'], `is required when '${hasAlt ? 'cert_alt' : 'key_alt'}' is set`);
-    return;
-  }
-  if (!hasAlt) return;
-  const alt = checkPemPair(rep, e, 'cert_alt', 'key_alt', now);
-  if (main !== undefined && alt !== undefined && main === alt) {
-    rep.add([...e.at, 'cert_alt'], `must use another key type than 'cert' (both are ${main.toUpperCase()}); the alternate certificate is for serving RSA and ECDSA side by side`);
-  }
-}
-
-/** A CA certificate: one PEM certificate, basicConstraints CA:TRUE, not expired; fills cert_digest. */
-function checkCaCertificate(rep: Reporter, e: Entry): void {
-  const text = e.node.cert;
-  if (typeof text !== 'string' || !text.includes('-----BEGIN ')) return; // the schema already said so
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
-  if (blocks > 1) {
-    rep.add([...e.at, 'cert'], `holds ${blocks} certificates; give one CA certificate per ca_certificates entry`);
-    return;
-  }
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(text);
-  } catch (err) {
-    rep.add([...e.at, 'cert'], `is not a valid PEM certificate (${firstLine(err)}); give the text between and including -----BEGIN CERTIFICATE----- and -----END CERTIFICATE-----`);
-    return;
-  }
-  if (!cert.ca) {
-    rep.add([...e.at, 'cert'], `is not a CA certificate (its basicConstraints do not say CA:TRUE); give the certificate of the authority that signed the upstream's certificate, not the upstream's own`);
-  }
-  const notAfter = Date.parse(cert.validTo);
-  if (notAfter < Date.now()) rep.add([...e.at, 'cert'], `has expired (valid until ${new Date(notAfter).toISOString()}); renew it`);
-  const digest = createHash('sha256').update(cert.raw).digest('hex');
-  if (isSet(e.node.cert_digest) && String(e.node.cert_digest).toLowerCase() !== digest) {
-    rep.add([...e.at, 'cert_digest'], `does not match the certificate (its SHA-256 is ${digest}); correct it or leave it out`);
-  }
-  e.node.cert_digest = digest;
-}
 
 function pick<T>(schema: { properties: Obj }, node: Obj, extra: Obj = {}): T {
   const out: Obj = {};
