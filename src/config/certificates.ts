@@ -1,8 +1,15 @@
 // Certificates: the PEM texts are read at load, so a bad one stops the load with its field named.
+// An expired certificate loads with a warning, as Kong loads it (certificates.lua checks that the
+// key matches, not the dates); an expired CA certificate is refused, as Kong refuses it
+// (ca_certificates.lua: "certificate expired").
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
+import type { Ref } from './types.js';
 import { isSet } from './values.js';
 import type { Entry, Reporter } from './reporter.js';
+
+/** The expired certificates of the load under way, warned of once ids and SNIs are known. */
+const expired = new WeakMap<Entry, { field: string; notAfter: number }[]>();
 
 function firstLine(err: unknown): string {
   return ((err as Error).message ?? String(err)).split('\n')[0]!;
@@ -29,7 +36,11 @@ function checkPemPair(rep: Reporter, e: Entry, certField: string, keyField: stri
   }
   if (cert !== undefined) {
     const notAfter = Date.parse(cert.validTo);
-    if (notAfter < now) rep.add([...e.at, certField], `has expired (valid until ${new Date(notAfter).toISOString()}); renew it`);
+    if (notAfter < now) {
+      const list = expired.get(e) ?? [];
+      list.push({ field: certField, notAfter });
+      expired.set(e, list);
+    }
   }
   if (cert !== undefined && key !== undefined) {
     if (!cert.checkPrivateKey(key)) {
@@ -60,6 +71,22 @@ export function checkCertificate(rep: Reporter, e: Entry): void {
   const alt = checkPemPair(rep, e, 'cert_alt', 'key_alt', now);
   if (main !== undefined && alt !== undefined && main === alt) {
     rep.add([...e.at, 'cert_alt'], `must use another key type than 'cert' (both are ${main.toUpperCase()}); the alternate certificate is for serving RSA and ECDSA side by side`);
+  }
+}
+
+/** Warns of each expired certificate, naming it by id and server names and giving its expiry date. */
+export function warnExpiredCertificates(rep: Reporter, entries: readonly Entry[], refs: ReadonlyMap<Entry, Record<string, Ref | null>>): void {
+  for (const e of entries) {
+    const list = expired.get(e);
+    if (list === undefined) continue;
+    const snis = entries
+      .filter((s) => s.kind === 'sni' && (s.parent === e || (s.parent === undefined && refs.get(s)?.certificate?.id === e.id)))
+      .map((s) => String(s.node.name));
+    const named = `certificate ${e.id ?? ''} (${snis.length > 0 ? `snis: ${snis.join(', ')}` : 'no snis'})`;
+    for (const x of list) {
+      const which = x.field === 'cert' ? named : `the alternate certificate (cert_alt) of ${named}`;
+      rep.warn([...e.at, x.field], `${which} expired on ${new Date(x.notAfter).toISOString()}; it is loaded and served, as Kong does, but TLS clients will refuse it: renew it`);
+    }
   }
 }
 

@@ -5,8 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument } from 'yaml';
-import AjvModule, { type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { CaCertificate, Certificate, Config, Consumer, Plugin, Ref, Route, Service, Sni, Target, Upstream } from './types.js';
 import {
@@ -15,43 +14,34 @@ import {
   SniSchema,
   ConfigSchema,
   ConsumerSchema,
-  CREDENTIAL_KEYS,
   DeclarativeFileSchema,
   PluginSchema,
-  PROTOCOLS,
   RouteSchema,
   ServiceSchema,
   TargetSchema,
   UNSUPPORTED_FIELDS,
-  UNSUPPORTED_TOP_LEVEL,
   UpstreamSchema,
-  HOST_PATTERN,
 } from './schema/index.js';
 import { describeValue, didYouMean, pathToString, typeWords, type ConfigError, type Segment } from './errors.js';
 import { configHash, UUID_RE, uuidV5 } from './ids.js';
 import { parseCidr } from '../router/stream.js';
 import { get, isObj, isSet, type Obj } from './values.js';
 import { Reporter, type Entry, type Kind } from './reporter.js';
-import { checkCaCertificate, checkCertificate } from './certificates.js';
+import { checkCaCertificate, checkCertificate, warnExpiredCertificates } from './certificates.js';
+import { compileSchema } from './ajv.js';
+import { attachCredentials, checkCredentialUniqueness, collectCredentials, isCredential } from './credentials.js';
+import { applyDeckInfo, checkWorkspaces, normalizeEntityMeta } from './metadata.js';
+import { UNSUPPORTED_TOP_LEVEL, unsupportedNested } from './unsupported.js';
+import { expandServiceUrl, overriddenByUrl } from './service-url.js';
 
 export type { ConfigError } from './errors.js';
-export { formatConfigErrors } from './errors.js';
+export { formatConfigErrors, formatConfigWarnings } from './errors.js';
 
-export type LoadResult = { ok: true; config: Config; hash: string } | { ok: false; errors: ConfigError[] };
+/** A loaded file, with what loads but deserves a word (`warnings`: an expired certificate…), or why it does not load. */
+export type LoadResult = { ok: true; config: Config; hash: string; warnings: ConfigError[] } | { ok: false; errors: ConfigError[] };
 
-// ajv and ajv-formats are CommonJS; under NodeNext their default export is the module object.
-const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as unknown as typeof AjvModule.default;
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as typeof addFormatsModule.default;
-
-let compiled: ReturnType<InstanceType<typeof Ajv>['compile']> | undefined;
-function validator() {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
-    addFormats(ajv);
-    compiled = ajv.compile(DeclarativeFileSchema);
-  }
-  return compiled;
-}
+let compiled: ReturnType<typeof compileSchema> | undefined;
+const validator = () => (compiled ??= compileSchema(DeclarativeFileSchema));
 
 // ---------------------------------------------------------------------------------------------
 // ajv errors → friendly messages
@@ -94,6 +84,8 @@ function reportSchemaErrors(rep: Reporter, errs: ErrorObject[], data: unknown): 
           message = `field '${field}' is not supported: ${UNSUPPORTED_FIELDS[field]}`;
         } else if (segs.length === 0 && UNSUPPORTED_TOP_LEVEL[field]) {
           message = UNSUPPORTED_TOP_LEVEL[field]!;
+        } else if (unsupportedNested(rep.kindOf(segs), field) !== undefined) {
+          message = unsupportedNested(rep.kindOf(segs), field)!;
         } else {
           const guess = didYouMean(field, valid);
           message = `unknown field '${field}'${guess ? `; did you mean '${guess}'?` : ''} Valid fields: ${valid.join(', ')}`;
@@ -176,7 +168,6 @@ const HTTP_FAMILY_FIELDS: Record<string, string[]> = {
   tls_passthrough: ['snis'],
   udp: ['sources', 'destinations'],
 };
-const DEFAULT_PORTS: Record<string, number> = { http: 80, ws: 80, grpc: 80, https: 443, wss: 443, grpcs: 443 };
 const NOT_REGEX = /^[a-zA-Z0-9._~/%-]*$/;
 
 /** Kong 3 treats a pre-3.0 path with regex characters as a regex: prefix it with `~`. */
@@ -211,41 +202,17 @@ export function convertPcre(source: string): { ok: true; source: string } | { ok
 
 function checkService(rep: Reporter, e: Entry, rawNode: Obj): void {
   const s = e.node;
-  if (typeof rawNode.url === 'string') {
-    const clash = ['protocol', 'host', 'port', 'path'].filter((k) => k in rawNode);
-    if (clash.length > 0) {
-      rep.add([...e.at, 'url'], `'url' cannot be combined with ${clash.map((c) => `'${c}'`).join(', ')}; give either 'url' or protocol/host/port/path`);
-    } else {
-      const url = rawNode.url;
-      let u: URL | undefined;
-      try {
-        u = new URL(url);
-      } catch {
-        rep.add([...e.at, 'url'], `must be a URL such as http://users.internal:8080/v1 (got "${url}")`);
+  // `url` may also come from decK's _info.defaults: read it from the node, the fields beside it from the file.
+  if (typeof s.url === 'string') {
+    const expanded = expandServiceUrl(s.url);
+    if (!expanded.ok) rep.add([...e.at, 'url'], expanded.message);
+    else {
+      for (const [f, given, used] of overriddenByUrl(rawNode, expanded.fields)) {
+        rep.warn([...e.at, f], `${f} ${JSON.stringify(given)} is overridden by 'url' (${f} becomes ${JSON.stringify(used)}): as in Kong, 'url' sets protocol, host, port and path; remove one or the other`, { key: true });
       }
-      if (u) {
-        const protocol = u.protocol.replace(/:$/, '');
-        const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-        if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
-          rep.add([...e.at, 'url'], `scheme '${protocol}' is not a service protocol; use one of ${PROTOCOLS.join(', ')}`);
-        } else if (u.username || u.password || u.search || u.hash) {
-          rep.add([...e.at, 'url'], 'must not contain credentials, a query string or a fragment; only scheme://host[:port][/path]');
-        } else if (!host || !new RegExp(HOST_PATTERN).test(host)) {
-          rep.add([...e.at, 'url'], `has an invalid host '${host}'`);
-        } else {
-          const port = u.port !== '' ? Number(u.port) : DEFAULT_PORTS[protocol];
-          if (port === undefined) rep.add([...e.at, 'url'], `must include a port for protocol '${protocol}', e.g. ${protocol}://${host}:9000`);
-          else {
-            const hasPath = /^[a-z][a-z0-9+.-]*:\/\/[^/]+\/./i.test(url) || /^[a-z][a-z0-9+.-]*:\/\/[^/]+\/$/i.test(url);
-            s.protocol = protocol;
-            s.host = host;
-            s.port = port;
-            s.path = hasPath ? decodeURI(u.pathname) : null;
-          }
-        }
-      }
+      Object.assign(s, expanded.fields);
     }
-  } else if (!('host' in rawNode)) {
+  } else if (!('host' in s)) {
     rep.add(e.at, "missing required field 'host' (or give a 'url' such as http://users.internal:8080)");
   }
   delete s.url;
@@ -445,6 +412,8 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
       if (isObj(c) && Array.isArray(c.snis)) c.snis = (c.snis as unknown[]).map((n) => (typeof n === 'string' ? { name: n } : n));
     }
   }
+  checkWorkspaces(rep, data);
+  const selectTags = applyDeckInfo(rep, data, (errs) => reportSchemaErrors(rep, errs, raw));
   const validate = validator();
   if (!validate(data)) reportSchemaErrors(rep, validate.errors ?? [], data);
   const version = typeof data._format_version === 'string' ? data._format_version : '3.0';
@@ -479,7 +448,9 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   arr(data.consumers).forEach((c, i) => {
     const ce = add('consumer', ['consumers', i], c);
     addPlugins(c.plugins, ce.at, ce);
+    collectCredentials(c, ce.at, add, ce);
   });
+  collectCredentials(data, [], add);
   addPlugins(data.plugins, []);
   arr(data.certificates).forEach((c, i) => {
     const ce = add('certificate', ['certificates', i], c);
@@ -488,6 +459,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   arr(data.snis).forEach((n, i) => add('sni', ['snis', i], n));
   arr(data.ca_certificates).forEach((c, i) => add('ca_certificate', ['ca_certificates', i], c));
   const of = (k: Kind) => entries.filter((e) => e.kind === k);
+  for (const e of entries) normalizeEntityMeta(e.node, selectTags);
 
   // 3. Kong's semantic checks and per-entity normalization.
   for (const e of entries) {
@@ -505,12 +477,6 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
         else rep.add([...e.at, 'target'], t.message);
       } else if (e.kind === 'consumer') {
         if (!isSet(e.node.username) && !isSet(e.node.custom_id)) rep.add(e.at, "must set at least one of 'username' or 'custom_id'");
-        const credentials: Record<string, object[]> = {};
-        for (const k of CREDENTIAL_KEYS) {
-          if (Array.isArray(e.node[k])) credentials[k] = e.node[k] as object[];
-          delete e.node[k];
-        }
-        e.node.credentials = credentials;
       }
     } catch {
       // A shape error was already reported for this entity; its semantic checks are skipped.
@@ -556,7 +522,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     ca_certificate: index('ca_certificate', []),
   };
   const refKeys: Partial<Record<Kind, string[]>> = { service: ['name'], route: ['name'], upstream: ['name'], consumer: ['username', 'custom_id'], certificate: [] };
-  const plural: Record<Kind, string> = {
+  const plural: Partial<Record<Kind, string>> = {
     service: 'services', route: 'routes', upstream: 'upstreams', consumer: 'consumers', target: 'targets', plugin: 'plugins', certificate: 'certificates', sni: 'snis',
     ca_certificate: 'ca_certificates',
   };
@@ -611,6 +577,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
         r[k] = e.parent?.kind === k ? { id: e.parent.id! } : resolve(e, k) ?? null;
       }
     }
+    if (isCredential(e) && e.parent === undefined) r.consumer = resolve(e, 'consumer') ?? null;
     refs.set(e, r);
   }
   for (const e of of('target')) {
@@ -653,6 +620,8 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     },
     (e) => `plugin '${String(e.node.name)}' for the same service/route/consumer`,
   );
+  checkCredentialUniqueness(rep, entries);
+  warnExpiredCertificates(rep, entries, refs);
 
   // 7. Plugins: known to this build, and their config valid.
   for (const e of of('plugin')) {
@@ -682,6 +651,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   }
 
   // 8. Assemble the normalized Config.
+  attachCredentials(entries, refs);
   const build = <T>(kind: Kind, schema: { properties: Obj }) =>
     of(kind).map((e) => pick<T>(schema, e.node, { id: e.id, ...refs.get(e) }));
   const config: Config = {
@@ -700,7 +670,8 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     ca_certificates: build<CaCertificate>('ca_certificate', CaCertificateSchema as unknown as { properties: Obj }),
   };
   void ConfigSchema;
-  return { ok: true, config, hash: configHash(config) };
+  rep.warnings.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
+  return { ok: true, config, hash: configHash(config), warnings: rep.warnings };
 }
 
 /** Reads and parses a declarative file. */

@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Settings } from '../cli/settings.js';
-import { formatConfigErrors } from '../config/load.js';
+import { formatConfigErrors, formatConfigWarnings, type ConfigError } from '../config/load.js';
 import { FileSource, SourceUnavailable, type ConfigSource, type LoadOutcome } from './config-source.js';
 import { DatabaseSource } from '../control/db-source.js';
 import type { Config } from '../config/types.js';
@@ -58,7 +58,7 @@ export interface ReloadResult {
  * Loads, validates and test-compiles the configuration of a source (a file or the database);
  * throws StartupError with every problem listed, SourceUnavailable when it cannot be read now.
  */
-async function loadAndCheck(source: ConfigSource, registry: PluginRegistry, tls: TlsOptions): Promise<{ config: Config; hash: string }> {
+async function loadAndCheck(source: ConfigSource, registry: PluginRegistry, tls: TlsOptions): Promise<{ config: Config; hash: string; warnings: ConfigError[] }> {
   const file = source.label;
   const res = await source.read();
   if (!res.ok) {
@@ -75,7 +75,12 @@ async function loadAndCheck(source: ConfigSource, registry: PluginRegistry, tls:
   } catch (err) {
     throw new StartupError(`invalid configuration in ${file}: ${(err as Error).message}`);
   }
-  return { config: res.config, hash: res.hash };
+  return { config: res.config, hash: res.hash, warnings: res.warnings };
+}
+
+/** What loads but deserves a word (an expired certificate…): one log line each, at start and at each reload. */
+function logWarnings(log: Logger, label: string, warnings: readonly ConfigError[], trigger: string): void {
+  for (const line of formatConfigWarnings(warnings, label).split('\n')) if (line !== '') log.warn({ trigger }, line);
 }
 
 /** Fails fast, with a useful message, when a listen address is taken or not ours to bind. */
@@ -118,7 +123,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   const fileSource = dbSource === null && clusterSource === null ? new FileSource(path.resolve(settings.config!), registry) : null;
   const source: ConfigSource = dbSource ?? clusterSource ?? fileSource!;
   let startingSnapshot = clusterSource?.startingPoint() ?? null;
-  let current: { config: Config; hash: string };
+  let current: { config: Config; hash: string; warnings?: ConfigError[] };
   let startedFromCache = false;
   try {
     current = await loadAndCheck(source, registry, settings.tls).catch(async (err: unknown) => {
@@ -131,6 +136,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
       return loadAndCheck(source, registry, settings.tls);
     });
     source.settled?.({ ok: true, hash: current.hash });
+    logWarnings(log, source.label, current.warnings ?? [], 'start');
   } catch (err) {
     if (!(err instanceof SourceUnavailable)) {
       await source.close().catch(() => {});
@@ -331,7 +337,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   }
 
   async function reload(trigger: string): Promise<void> {
-    let next: { config: Config; hash: string };
+    let next: { config: Config; hash: string; warnings: ConfigError[] };
     try {
       next = await loadAndCheck(source, registry, settings.tls);
       dbRetryMs = 0;
@@ -351,6 +357,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
       return;
     }
     reloadsOk++;
+    logWarnings(log, source.label, next.warnings, trigger);
     afterLoad({ ok: true, hash: next.hash });
     lastReload = { ok: true, at: new Date().toISOString(), hash: next.hash, error: null, trigger };
     if (next.hash === current.hash) {

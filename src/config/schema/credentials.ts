@@ -65,3 +65,18 @@ export const Oauth2CredentialSchema = Type.Object(
   },
   { $id: 'Oauth2Credential', additionalProperties: false },
 );
+
+/**
+ * The credential entities as a declarative file holds them: under a consumer, or at the top
+ * level with a `consumer` reference. `required` is what Kong requires in a file (Kong generates
+ * a missing key, client_id or secret); `unique` is the field Kong keeps unique across all
+ * consumers (its endpoint key), so two credentials cannot claim the same key.
+ */
+export const CREDENTIAL_ENTITIES = {
+  keyauth_credentials: { schema: KeyauthCredentialSchema, singular: 'key-auth credential', required: [], unique: 'key' },
+  basicauth_credentials: { schema: BasicauthCredentialSchema, singular: 'basic-auth credential', required: ['username', 'password'], unique: 'username' },
+  hmacauth_credentials: { schema: HmacauthCredentialSchema, singular: 'hmac-auth credential', required: ['username'], unique: 'username' },
+  jwt_secrets: { schema: JwtSecretSchema, singular: 'jwt secret', required: [], unique: 'key' },
+  acls: { schema: AclSchema, singular: 'acl', required: ['group'], unique: null },
+  oauth2_credentials: { schema: Oauth2CredentialSchema, singular: 'oauth2 credential', required: ['name'], unique: 'client_id' },
+} as const satisfies Record<string, { schema: unknown; singular: string; required: readonly string[]; unique: string | null }>;
