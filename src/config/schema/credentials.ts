@@ -1,7 +1,8 @@
 // Kong's credential entities (kong/plugins/*/daos.lua), normalized form. In a declarative file
-// they sit nested under their consumer (`keyauth_credentials: [...]`) and the loader passes
-// them through as written; the store keeps each as an entity of its own, with its consumer
-// as a foreign key, so it needs their schemas: these are the single definition of their fields.
+// they sit nested under their consumer (`keyauth_credentials: [...]`) or at the top level
+// naming it; the loader checks them with these schemas and puts them under the consumer's
+// `credentials`. The store keeps each as an entity of its own, with its consumer as a foreign
+// key. These are the single definition of their fields.
 // Fields Kong generates when left out (a key-auth key, a JWT key and secret, an HMAC secret)
 // are filled by the store, not given a schema default, because each must be a fresh random value.
 import { Type } from '@sinclair/typebox';
