@@ -74,6 +74,12 @@ test('a db_export file is served as exported; a decK dump replaces it through PO
   assert.equal((await get(gw.url + '/gold', { apikey: 'carol-key' })).status, 200);
   assert.equal((await get(gw.url + '/gold', { apikey: 'dave-key' })).status, 403);
   assert.deepEqual((await admin.get('/services/orders')).body.tags, ['team-a']);
+  assert.equal('warnings' in posted.body, false);
+  // A file that loads with a warning: applied, and the warning comes back with Kong's reply.
+  const expired = await admin.post('/config', served('expired-certificate.yml', up.port));
+  assert.equal(expired.status, 201, JSON.stringify(expired.body));
+  assert.equal(expired.body.warnings.length, 1);
+  assert.match(expired.body.warnings[0], /^POST \/config:\d+:\d+: certificate \(certificates\[0\]\): field 'cert': warning: certificate 2a4c6e80-1b3d-4f57-9a8c-0e2f4a6c8e0a \(snis: legacy\.example\.test\) expired on 2021-01-01/);
   // And a refused file says why, at its line, as `turnpike validate` does.
   const refused = await admin.post('/config', '_format_version: "3.0"\nconsumer_groups:\n  - name: gold\n');
   assert.equal(refused.status, 400);
