@@ -81,8 +81,8 @@ export function attachCredentials(entries: readonly Entry[], refs: ReadonlyMap<E
     const owner = e.parent?.id ?? refs.get(e)?.consumer?.id;
     const credentials = owner === undefined ? undefined : consumers.get(owner);
     if (credentials === undefined) continue; // an unknown consumer: already reported
-    const { consumer: _ref, ...credential } = e.node;
-    void _ref;
+    const credential = { ...e.node };
+    delete credential.consumer;
     (credentials[k] ??= []).push(credential);
   }
 }
