@@ -1,7 +1,7 @@
 // The JSON-Schema validator of a declarative file (schema errors, defaults filled in).
 // For this schema ajv generates about 450 KB of code, which took 0.3–0.7 s at every process
 // start: more than everything else `turnpike validate` does. `npm run build` therefore writes
-// that code once (scripts/compile-validators.mjs → GENERATED_FILE, ajv's "standalone" code),
+// that code once (scripts/build.mjs → GENERATED_FILE, ajv's "standalone" code),
 // and a process loads it (≈ 15 ms) when it was generated from the same schema and options.
 // Otherwise (a build that skipped that step, a schema edited since) it compiles as before.
 import { createHash } from 'node:crypto';
@@ -10,19 +10,9 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv';
 import { DeclarativeFileSchema } from './schema/index.js';
+import { compileSchema, LOADER_AJV_OPTIONS, newLoaderAjv } from './ajv.js';
 
-// ajv itself (25 modules) is loaded only to compile: the generated code needs its small
-// runtime helpers alone. CommonJS, so through require (no NodeNext default-import interop).
 const require = createRequire(import.meta.url);
-function ajvWith(options: object) {
-  const Ajv = require('ajv') as typeof import('ajv').default;
-  const addFormats = require('ajv-formats') as typeof import('ajv-formats').default;
-  const ajv = new Ajv(options);
-  addFormats(ajv);
-  return ajv;
-}
-
-const OPTIONS = { allErrors: true, strict: false, useDefaults: true, verbose: true } as const;
 
 /** Beside this module in dist/: the generated code of the validator. */
 export const GENERATED_FILE = fileURLToPath(new URL('./declarative-validator.generated.cjs', import.meta.url));
@@ -31,7 +21,7 @@ type Generated = ValidateFunction & { fingerprint?: string };
 
 /** Identifies the schema and options the code was generated from. */
 export function fingerprint(): string {
-  return createHash('sha256').update(JSON.stringify(OPTIONS)).update(JSON.stringify(DeclarativeFileSchema)).digest('hex');
+  return createHash('sha256').update(JSON.stringify(LOADER_AJV_OPTIONS)).update(JSON.stringify(DeclarativeFileSchema)).digest('hex');
 }
 
 let validator: ValidateFunction | undefined;
@@ -43,7 +33,7 @@ export function declarativeValidator(): ValidateFunction {
     validator = loadGenerated(GENERATED_FILE);
     if (validator !== undefined) validatorSource = 'generated';
     else {
-      validator = ajvWith(OPTIONS).compile(DeclarativeFileSchema);
+      validator = compileSchema(DeclarativeFileSchema);
       validatorSource = 'compiled';
     }
   }
@@ -65,7 +55,7 @@ export function loadGenerated(file: string): ValidateFunction | undefined {
 export function writeGenerated(file: string = GENERATED_FILE): void {
   const { _ } = require('ajv') as typeof import('ajv');
   const standalone = (require('ajv/dist/standalone') as { default: (ajv: unknown, v: unknown) => string }).default;
-  const ajv = ajvWith({ ...OPTIONS, code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` } });
+  const ajv = newLoaderAjv({ code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` } });
   const code = standalone(ajv, ajv.compile(DeclarativeFileSchema));
   writeFileSync(file, `${code}\nmodule.exports.fingerprint = ${JSON.stringify(fingerprint())};\n`);
 }

@@ -3,9 +3,8 @@
 // Kong's semantic checks and normalization → flattening, ids, references → plugin configs.
 // Every stage collects all the errors it finds; each error carries a line and column.
 import { readFile } from 'node:fs/promises';
-import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { createSecureContext } from 'node:tls';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { createHash } from 'node:crypto';
+import { LineCounter, parseDocument } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { declarativeValidator } from './declarative-validator.js';
 import type { PluginRegistry } from '../plugins/registry.js';
@@ -16,122 +15,30 @@ import {
   SniSchema,
   ConfigSchema,
   ConsumerSchema,
-  CREDENTIAL_KEYS,
   PluginSchema,
-  PROTOCOLS,
   RouteSchema,
   ServiceSchema,
   TargetSchema,
   UNSUPPORTED_FIELDS,
-  UNSUPPORTED_TOP_LEVEL,
   UpstreamSchema,
-  HOST_PATTERN,
 } from './schema/index.js';
 import { describeValue, didYouMean, pathToString, typeWords, type ConfigError, type Segment } from './errors.js';
 import { configHash, UUID_RE, uuidV5 } from './ids.js';
 import { parseCidr } from '../router/stream.js';
+import { get, isObj, isSet, type Obj } from './values.js';
+import { Reporter, type Entry, type Kind } from './reporter.js';
+import { checkCaCertificate, checkCertificate, warnExpiredCertificates } from './certificates.js';
+import { attachCredentials, checkCredentialUniqueness, collectCredentials, isCredential } from './credentials.js';
+import { applyDeckInfo, checkWorkspaces, normalizeEntityMeta } from './metadata.js';
+import { UNSUPPORTED_TOP_LEVEL, unsupportedNested } from './unsupported.js';
+import { expandServiceUrl, overriddenByUrl } from './service-url.js';
 
 export type { ConfigError } from './errors.js';
-export { formatConfigErrors } from './errors.js';
+export { formatConfigErrors, formatConfigWarnings } from './errors.js';
 
-export type LoadResult = { ok: true; config: Config; hash: string } | { ok: false; errors: ConfigError[] };
+/** A loaded file, with what loads but deserves a word (`warnings`: an expired certificate…), or why it does not load. */
+export type LoadResult = { ok: true; config: Config; hash: string; warnings: ConfigError[] } | { ok: false; errors: ConfigError[] };
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-// ---------------------------------------------------------------------------------------------
-// Locations and entity labels
-
-const COLLECTIONS: Record<string, { kind: Kind; nested: string[] }> = {
-  services: { kind: 'service', nested: ['routes', 'plugins'] },
-  routes: { kind: 'route', nested: ['plugins'] },
-  upstreams: { kind: 'upstream', nested: ['targets'] },
-  targets: { kind: 'target', nested: [] },
-  consumers: { kind: 'consumer', nested: ['plugins'] },
-  plugins: { kind: 'plugin', nested: [] },
-  certificates: { kind: 'certificate', nested: ['snis'] },
-  snis: { kind: 'sni', nested: [] },
-  ca_certificates: { kind: 'ca_certificate', nested: [] },
-};
-type Kind = 'service' | 'route' | 'upstream' | 'target' | 'consumer' | 'plugin' | 'certificate' | 'sni' | 'ca_certificate';
-
-class Reporter {
-  readonly errors: ConfigError[] = [];
-  constructor(
-    private readonly doc: Document,
-    private readonly lc: LineCounter,
-    private readonly raw: unknown,
-  ) {}
-
-  private pos(offset: number): { line: number; column: number } {
-    const p = this.lc.linePos(offset);
-    return { line: p.line, column: p.col };
-  }
-
-  /** Position of `segs` in the file; with `key`, of the key of the last segment. */
-  locate(segs: readonly Segment[], key = false): { line: number | null; column: number | null } {
-    if (key && segs.length > 0) {
-      const parent = segs.length === 1 ? this.doc.contents : this.doc.getIn(segs.slice(0, -1), true);
-      if (isMap(parent)) {
-        const last = segs[segs.length - 1];
-        const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(last));
-        const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-        if (range) return this.pos(range[0]);
-      }
-    }
-    for (let n = segs.length; n >= 0; n--) {
-      const node = n === 0 ? this.doc.contents : this.doc.getIn(segs.slice(0, n), true);
-      const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-      if (range) {
-        // For a field that is missing, point at its parent's first key rather than its end.
-        return this.pos(range[0]);
-      }
-    }
-    return { line: null, column: null };
-  }
-
-  /** The entity a location belongs to: its label and its own path. */
-  entityOf(segs: readonly Segment[]): { label: string; path: Segment[] } {
-    let coll: string | undefined;
-    let at: Segment[] = [];
-    let i = 0;
-    let allowed = Object.keys(COLLECTIONS);
-    while (i + 1 < segs.length && typeof segs[i] === 'string' && allowed.includes(segs[i] as string) && typeof segs[i + 1] === 'number') {
-      coll = segs[i] as string;
-      at = segs.slice(0, i + 2) as Segment[];
-      allowed = COLLECTIONS[coll]!.nested;
-      i += 2;
-    }
-    if (!coll) return { label: '', path: [] };
-    return { label: this.label(COLLECTIONS[coll]!.kind, at), path: at };
-  }
-
-  label(kind: Kind, at: readonly Segment[]): string {
-    const node = get(this.raw, at);
-    let name: unknown;
-    if (isObj(node)) {
-      name = kind === 'consumer' ? (node.username ?? node.custom_id) : kind === 'target' ? node.target : node.name;
-    }
-    if (kind === 'sni' && typeof node === 'string') name = node;
-    const shown = typeof name === 'string' && name !== '' ? ` '${name}'` : '';
-    return `${kind}${shown} (${pathToString(at)})`;
-  }
-
-  add(segs: readonly Segment[], message: string, opts: { key?: boolean; entity?: string } = {}): void {
-    const { line, column } = this.locate(segs, opts.key);
-    this.errors.push({ entity: opts.entity ?? this.entityOf(segs).label, path: pathToString(segs), line, column, message });
-  }
-}
-
-function get(root: unknown, segs: readonly Segment[]): unknown {
-  let cur = root;
-  for (const s of segs) {
-    if (Array.isArray(cur) && typeof s === 'number') cur = cur[s];
-    else if (isObj(cur) && typeof s === 'string') cur = cur[s];
-    else return undefined;
-  }
-  return cur;
-}
 
 // ---------------------------------------------------------------------------------------------
 // ajv errors → friendly messages
@@ -174,6 +81,8 @@ function reportSchemaErrors(rep: Reporter, errs: ErrorObject[], data: unknown): 
           message = `field '${field}' is not supported: ${UNSUPPORTED_FIELDS[field]}`;
         } else if (segs.length === 0 && UNSUPPORTED_TOP_LEVEL[field]) {
           message = UNSUPPORTED_TOP_LEVEL[field]!;
+        } else if (unsupportedNested(rep.kindOf(segs), field) !== undefined) {
+          message = unsupportedNested(rep.kindOf(segs), field)!;
         } else {
           const guess = didYouMean(field, valid);
           message = `unknown field '${field}'${guess ? `; did you mean '${guess}'?` : ''} Valid fields: ${valid.join(', ')}`;
@@ -244,14 +153,6 @@ function reportSchemaErrors(rep: Reporter, errs: ErrorObject[], data: unknown): 
 // ---------------------------------------------------------------------------------------------
 // Entities
 
-interface Entry {
-  kind: Kind;
-  at: Segment[];
-  node: Obj; // validated (defaults filled) data, normalized in place
-  parent?: Entry;
-  id?: string;
-}
-
 const HTTP_FAMILY_FIELDS: Record<string, string[]> = {
   http: ['methods', 'hosts', 'headers', 'paths'],
   https: ['methods', 'hosts', 'headers', 'paths', 'snis'],
@@ -264,7 +165,6 @@ const HTTP_FAMILY_FIELDS: Record<string, string[]> = {
   tls_passthrough: ['snis'],
   udp: ['sources', 'destinations'],
 };
-const DEFAULT_PORTS: Record<string, number> = { http: 80, ws: 80, grpc: 80, https: 443, wss: 443, grpcs: 443 };
 const NOT_REGEX = /^[a-zA-Z0-9._~/%-]*$/;
 
 /** Kong 3 treats a pre-3.0 path with regex characters as a regex: prefix it with `~`. */
@@ -297,45 +197,19 @@ export function convertPcre(source: string): { ok: true; source: string } | { ok
   return { ok: true, source: js };
 }
 
-const isSet = (v: unknown) => v !== null && v !== undefined && (Array.isArray(v) ? v.length > 0 : isObj(v) ? Object.keys(v).length > 0 : true);
-
 function checkService(rep: Reporter, e: Entry, rawNode: Obj): void {
   const s = e.node;
-  if (typeof rawNode.url === 'string') {
-    const clash = ['protocol', 'host', 'port', 'path'].filter((k) => k in rawNode);
-    if (clash.length > 0) {
-      rep.add([...e.at, 'url'], `'url' cannot be combined with ${clash.map((c) => `'${c}'`).join(', ')}; give either 'url' or protocol/host/port/path`);
-    } else {
-      const url = rawNode.url;
-      let u: URL | undefined;
-      try {
-        u = new URL(url);
-      } catch {
-        rep.add([...e.at, 'url'], `must be a URL such as http://users.internal:8080/v1 (got "${url}")`);
+  // `url` may also come from decK's _info.defaults: read it from the node, the fields beside it from the file.
+  if (typeof s.url === 'string') {
+    const expanded = expandServiceUrl(s.url);
+    if (!expanded.ok) rep.add([...e.at, 'url'], expanded.message);
+    else {
+      for (const [f, given, used] of overriddenByUrl(rawNode, expanded.fields)) {
+        rep.warn([...e.at, f], `${f} ${JSON.stringify(given)} is overridden by 'url' (${f} becomes ${JSON.stringify(used)}): as in Kong, 'url' sets protocol, host, port and path; remove one or the other`, { key: true });
       }
-      if (u) {
-        const protocol = u.protocol.replace(/:$/, '');
-        const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-        if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
-          rep.add([...e.at, 'url'], `scheme '${protocol}' is not a service protocol; use one of ${PROTOCOLS.join(', ')}`);
-        } else if (u.username || u.password || u.search || u.hash) {
-          rep.add([...e.at, 'url'], 'must not contain credentials, a query string or a fragment; only scheme://host[:port][/path]');
-        } else if (!host || !new RegExp(HOST_PATTERN).test(host)) {
-          rep.add([...e.at, 'url'], `has an invalid host '${host}'`);
-        } else {
-          const port = u.port !== '' ? Number(u.port) : DEFAULT_PORTS[protocol];
-          if (port === undefined) rep.add([...e.at, 'url'], `must include a port for protocol '${protocol}', e.g. ${protocol}://${host}:9000`);
-          else {
-            const hasPath = /^[a-z][a-z0-9+.-]*:\/\/[^/]+\/./i.test(url) || /^[a-z][a-z0-9+.-]*:\/\/[^/]+\/$/i.test(url);
-            s.protocol = protocol;
-            s.host = host;
-            s.port = port;
-            s.path = hasPath ? decodeURI(u.pathname) : null;
-          }
-        }
-      }
+      Object.assign(s, expanded.fields);
     }
-  } else if (!('host' in rawNode)) {
+  } else if (!('host' in s)) {
     rep.add(e.at, "missing required field 'host' (or give a 'url' such as http://users.internal:8080)");
   }
   delete s.url;
@@ -480,94 +354,6 @@ export function normalizeTarget(target: string): { ok: true; target: string } | 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Certificates: the PEM texts are read here, so a bad one stops the load with its field named.
-
-function firstLine(err: unknown): string {
-  return ((err as Error).message ?? String(err)).split('\n')[0]!;
-}
-
-/** Checks one cert/key pair; returns the key type ('rsa', 'ec', ...) when both parse. */
-function checkPemPair(rep: Reporter, e: Entry, certField: string, keyField: string, now: number): string | undefined {
-  const certText = e.node[certField];
-  const keyText = e.node[keyField];
-  // Not PEM at all: the schema already said so.
-  if (typeof certText !== 'string' || typeof keyText !== 'string' || !certText.includes('-----BEGIN ') || !keyText.includes('-----BEGIN ')) return undefined;
-  let cert: X509Certificate | undefined;
-  let key: KeyObject | undefined;
-  try {
-    cert = new X509Certificate(certText);
-  } catch (err) {
-    rep.add([...e.at, certField], `is not a valid PEM certificate (${firstLine(err)}); give the text between and including -----BEGIN CERTIFICATE----- and -----END CERTIFICATE-----`);
-  }
-  try {
-    key = createPrivateKey(keyText);
-  } catch (err) {
-    const why = /ENCRYPTED/.test(keyText) ? 'encrypted private keys are not supported; decrypt it, e.g. with `openssl pkey -in key.pem`' : firstLine(err);
-    rep.add([...e.at, keyField], `is not a valid PEM private key (${why})`);
-  }
-  if (cert !== undefined) {
-    const notAfter = Date.parse(cert.validTo);
-    if (notAfter < now) rep.add([...e.at, certField], `has expired (valid until ${new Date(notAfter).toISOString()}); renew it`);
-  }
-  if (cert !== undefined && key !== undefined) {
-    if (!cert.checkPrivateKey(key)) {
-      rep.add([...e.at, keyField], `does not belong to the certificate in '${certField}' (the public keys differ); give the private key the certificate was issued for`);
-      return undefined;
-    }
-    try {
-      // What OpenSSL itself refuses (a SHA-1 signature, a key too small for its security level).
-      createSecureContext({ cert: certText, key: keyText });
-    } catch (err) {
-      rep.add([...e.at, certField], `cannot be served: OpenSSL refuses it (${firstLine(err)}); a SHA-1 signature or an RSA key under 2048 bits is the usual cause`);
-      return undefined;
-    }
-    return key.asymmetricKeyType;
-  }
-  return undefined;
-}
-
-function checkCertificate(rep: Reporter, e: Entry): void {
-  const now = Date.now();
-  const main = checkPemPair(rep, e, 'cert', 'key', now);
-  const hasAlt = isSet(e.node.cert_alt);
-  if (hasAlt !== isSet(e.node.key_alt)) {
-    rep.add([...e.at, hasAlt ? 'key_alt' : 'cert_alt'], `is required when '${hasAlt ? 'cert_alt' : 'key_alt'}' is set`);
-    return;
-  }
-  if (!hasAlt) return;
-  const alt = checkPemPair(rep, e, 'cert_alt', 'key_alt', now);
-  if (main !== undefined && alt !== undefined && main === alt) {
-    rep.add([...e.at, 'cert_alt'], `must use another key type than 'cert' (both are ${main.toUpperCase()}); the alternate certificate is for serving RSA and ECDSA side by side`);
-  }
-}
-
-/** A CA certificate: one PEM certificate, basicConstraints CA:TRUE, not expired; fills cert_digest. */
-function checkCaCertificate(rep: Reporter, e: Entry): void {
-  const text = e.node.cert;
-  if (typeof text !== 'string' || !text.includes('-----BEGIN ')) return; // the schema already said so
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
-  if (blocks > 1) {
-    rep.add([...e.at, 'cert'], `holds ${blocks} certificates; give one CA certificate per ca_certificates entry`);
-    return;
-  }
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(text);
-  } catch (err) {
-    rep.add([...e.at, 'cert'], `is not a valid PEM certificate (${firstLine(err)}); give the text between and including -----BEGIN CERTIFICATE----- and -----END CERTIFICATE-----`);
-    return;
-  }
-  if (!cert.ca) {
-    rep.add([...e.at, 'cert'], `is not a CA certificate (its basicConstraints do not say CA:TRUE); give the certificate of the authority that signed the upstream's certificate, not the upstream's own`);
-  }
-  const notAfter = Date.parse(cert.validTo);
-  if (notAfter < Date.now()) rep.add([...e.at, 'cert'], `has expired (valid until ${new Date(notAfter).toISOString()}); renew it`);
-  const digest = createHash('sha256').update(cert.raw).digest('hex');
-  if (isSet(e.node.cert_digest) && String(e.node.cert_digest).toLowerCase() !== digest) {
-    rep.add([...e.at, 'cert_digest'], `does not match the certificate (its SHA-256 is ${digest}); correct it or leave it out`);
-  }
-  e.node.cert_digest = digest;
-}
 
 function pick<T>(schema: { properties: Obj }, node: Obj, extra: Obj = {}): T {
   const out: Obj = {};
@@ -623,6 +409,8 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
       if (isObj(c) && Array.isArray(c.snis)) c.snis = (c.snis as unknown[]).map((n) => (typeof n === 'string' ? { name: n } : n));
     }
   }
+  checkWorkspaces(rep, data);
+  const selectTags = applyDeckInfo(rep, data, (errs) => reportSchemaErrors(rep, errs, raw));
   const validate = declarativeValidator();
   if (!validate(data)) reportSchemaErrors(rep, validate.errors ?? [], data);
   const version = typeof data._format_version === 'string' ? data._format_version : '3.0';
@@ -657,7 +445,9 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   arr(data.consumers).forEach((c, i) => {
     const ce = add('consumer', ['consumers', i], c);
     addPlugins(c.plugins, ce.at, ce);
+    collectCredentials(c, ce.at, add, ce);
   });
+  collectCredentials(data, [], add);
   addPlugins(data.plugins, []);
   arr(data.certificates).forEach((c, i) => {
     const ce = add('certificate', ['certificates', i], c);
@@ -666,6 +456,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   arr(data.snis).forEach((n, i) => add('sni', ['snis', i], n));
   arr(data.ca_certificates).forEach((c, i) => add('ca_certificate', ['ca_certificates', i], c));
   const of = (k: Kind) => entries.filter((e) => e.kind === k);
+  for (const e of entries) normalizeEntityMeta(e.node, selectTags);
 
   // 3. Kong's semantic checks and per-entity normalization.
   for (const e of entries) {
@@ -683,12 +474,6 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
         else rep.add([...e.at, 'target'], t.message);
       } else if (e.kind === 'consumer') {
         if (!isSet(e.node.username) && !isSet(e.node.custom_id)) rep.add(e.at, "must set at least one of 'username' or 'custom_id'");
-        const credentials: Record<string, object[]> = {};
-        for (const k of CREDENTIAL_KEYS) {
-          if (Array.isArray(e.node[k])) credentials[k] = e.node[k] as object[];
-          delete e.node[k];
-        }
-        e.node.credentials = credentials;
       }
     } catch {
       // A shape error was already reported for this entity; its semantic checks are skipped.
@@ -734,7 +519,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     ca_certificate: index('ca_certificate', []),
   };
   const refKeys: Partial<Record<Kind, string[]>> = { service: ['name'], route: ['name'], upstream: ['name'], consumer: ['username', 'custom_id'], certificate: [] };
-  const plural: Record<Kind, string> = {
+  const plural: Partial<Record<Kind, string>> = {
     service: 'services', route: 'routes', upstream: 'upstreams', consumer: 'consumers', target: 'targets', plugin: 'plugins', certificate: 'certificates', sni: 'snis',
     ca_certificate: 'ca_certificates',
   };
@@ -789,6 +574,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
         r[k] = e.parent?.kind === k ? { id: e.parent.id! } : resolve(e, k) ?? null;
       }
     }
+    if (isCredential(e) && e.parent === undefined) r.consumer = resolve(e, 'consumer') ?? null;
     refs.set(e, r);
   }
   for (const e of of('target')) {
@@ -831,6 +617,8 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     },
     (e) => `plugin '${String(e.node.name)}' for the same service/route/consumer`,
   );
+  checkCredentialUniqueness(rep, entries);
+  warnExpiredCertificates(rep, entries, refs);
 
   // 7. Plugins: known to this build, and their config valid.
   for (const e of of('plugin')) {
@@ -855,6 +643,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   }
 
   // 8. Assemble the normalized Config.
+  attachCredentials(entries, refs);
   const build = <T>(kind: Kind, schema: { properties: Obj }) =>
     of(kind).map((e) => pick<T>(schema, e.node, { id: e.id, ...refs.get(e) }));
   const config: Config = {
@@ -873,7 +662,8 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     ca_certificates: build<CaCertificate>('ca_certificate', CaCertificateSchema as unknown as { properties: Obj }),
   };
   void ConfigSchema;
-  return { ok: true, config, hash: configHash(config) };
+  rep.warnings.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
+  return { ok: true, config, hash: configHash(config), warnings: rep.warnings };
 }
 
 /** Reads and parses a declarative file. */

@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Settings } from '../cli/settings.js';
-import { formatConfigErrors } from '../config/load.js';
+import { formatConfigErrors, formatConfigWarnings } from '../config/load.js';
 import { FileSource, SourceUnavailable, type ConfigSource, type LoadOutcome } from './config-source.js';
 import { DatabaseSource } from '../control/db-source.js';
 import type { Config } from '../config/types.js';
@@ -77,7 +77,14 @@ async function loadAndCheck(source: ConfigSource, registry: PluginRegistry, tls:
   } catch (err) {
     throw new StartupError(`invalid configuration in ${file}: ${(err as Error).message}`);
   }
-  return { config: res.config, hash: res.hash, warnings };
+  // The file's own warnings (an expired certificate…), then the plugins' (a missing .proto…).
+  const configWarnings = formatConfigWarnings(res.warnings ?? [], file).split('\n').filter((l) => l !== '');
+  return { config: res.config, hash: res.hash, warnings: [...configWarnings, ...warnings] };
+}
+
+/** What loads but deserves a word: one log line each, at start and at each reload (the problem is still there). */
+function logWarnings(log: Logger, label: string, warnings: readonly string[], trigger: string): void {
+  for (const w of warnings) log.warn({ trigger, config: label }, w);
 }
 
 /** Fails fast, with a useful message, when a listen address is taken or not ours to bind. */
@@ -120,7 +127,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   const fileSource = dbSource === null && clusterSource === null ? new FileSource(path.resolve(settings.config!), registry) : null;
   const source: ConfigSource = dbSource ?? clusterSource ?? fileSource!;
   let startingSnapshot = clusterSource?.startingPoint() ?? null;
-  let current: { config: Config; hash: string };
+  let current: { config: Config; hash: string; warnings?: readonly string[] };
   let startedFromCache = false;
   try {
     const loaded = await loadAndCheck(source, registry, settings.tls).catch(async (err: unknown) => {
@@ -134,7 +141,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     });
     current = loaded;
     source.settled?.({ ok: true, hash: current.hash });
-    for (const w of loaded.warnings) log.warn({ config: source.label }, w);
+    logWarnings(log, source.label, loaded.warnings, 'start');
   } catch (err) {
     if (!(err instanceof SourceUnavailable)) {
       await source.close().catch(() => {});
@@ -356,8 +363,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     }
     reloadsOk++;
     afterLoad({ ok: true, hash: next.hash });
-    // Repeated on every reload, unchanged configuration included: the problem is still there.
-    for (const w of next.warnings) log.warn({ trigger, config: source.label }, w);
+    logWarnings(log, source.label, next.warnings, trigger);
     lastReload = { ok: true, at: new Date().toISOString(), hash: next.hash, error: null, trigger };
     if (next.hash === current.hash) {
       log.info({ trigger, hash: next.hash }, 'reload: configuration unchanged');

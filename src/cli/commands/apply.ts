@@ -5,6 +5,7 @@ import { formatConfigErrors, loadDeclarativeFile, parseDeclarative } from '../..
 import type { Config } from '../../config/types.js';
 import { nodeRegistry } from '../../plugins/node-registry.js';
 import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
 import { AdminError, EXIT, type AdminClient, type AdminFlags } from './admin-client.js';
 import { computeDiff, explicitIds, formatChanges, showValue, summarize, summaryLine, type Change } from './diff.js';
 import { fetchConfigText } from './dump.js';
@@ -43,7 +44,19 @@ export async function planSync(client: AdminClient, file: string, pluginSpec: st
         .join('; ')}; if it uses custom plugins, set TURNPIKE_PLUGINS as on the server`,
     );
   }
-  return { changes: computeDiff(loaded.config as Config, server.config as Config, explicitIds(text)), text };
+  return { changes: computeDiff(loaded.config as Config, server.config as Config, explicitIds(text), selectTagsOf(text)), text };
+}
+
+/** decK's `_info.select_tags` of a declarative file's text (the loader has checked it: a list of strings). */
+export function selectTagsOf(text: string): string[] {
+  let raw: unknown;
+  try {
+    raw = parse(text, { merge: true, maxAliasCount: 1000 });
+  } catch {
+    return [];
+  }
+  const tags = (raw as { _info?: { select_tags?: unknown } } | null)?._info?.select_tags;
+  return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
 }
 
 /** Whether the node runs DB-less (GET / says `configuration.database: off`): its entities are read-only. */
@@ -106,8 +119,12 @@ export async function runApply(client: AdminClient, opts: SyncOptions, out: Writ
     report(changes, opts, out, { dry_run: true });
     return changes.length === 0 ? EXIT.ok : EXIT.differences;
   }
+  const dbless = changes.length > 0 && (await isDbless(client));
+  if (dbless && selectTagsOf(text).length > 0) {
+    throw new AdminError(`${opts.file} has _info.select_tags, which scope a sync to the entities carrying them; a DB-less node takes its whole configuration at once (POST /config), so it cannot be applied in part: remove select_tags, or apply to a node with a database`);
+  }
   if (opts.output !== 'json') report(changes, opts, out);
-  if (changes.length > 0 && (await isDbless(client))) {
+  if (dbless) {
     // A DB-less node takes its whole configuration at once, as Kong's does (what decK does too).
     await client.call('POST', '/config', { config: text });
     const s = summarize(changes);

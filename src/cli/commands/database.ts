@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { stringify } from 'yaml';
 import { nodeRegistry } from '../../plugins/node-registry.js';
-import { formatConfigErrors, loadDeclarativeFile } from '../../config/load.js';
+import { formatConfigErrors, formatConfigWarnings, loadDeclarativeFile } from '../../config/load.js';
 import { openBackend, openStore, type DatabaseSettings } from '../../control/store/open.js';
 import { StoreError } from '../../control/store/errors.js';
 
@@ -69,6 +69,7 @@ export async function runDbImport(file: string, db: DatabaseSettings, plugins: s
     io.err.write(`${formatConfigErrors(loaded.errors, file)}\nturnpike: error: ${file}: ${n} error${n === 1 ? '' : 's'}; nothing was imported (check the file with \`turnpike validate ${file}\`)\n`);
     return 1;
   }
+  if (loaded.warnings.length > 0) io.err.write(`${formatConfigWarnings(loaded.warnings, file)}\n`);
   let store;
   try {
     store = await openStore(db);

@@ -237,7 +237,11 @@ function bodyOf(e: Obj): Obj {
 }
 
 /** Computes the changes from `current` (the server) to `desired` (the file). */
-export function computeDiff(desired: Config, current: Config, fileIds: Set<string> = new Set()): Change[] {
+/**
+ * `selectTags` (decK's `_info.select_tags`) scopes the sync as decK does: only server entities
+ * carrying every one of those tags are the file's to delete; the others are left alone.
+ */
+export function computeDiff(desired: Config, current: Config, fileIds: Set<string> = new Set(), selectTags: readonly string[] = []): Change[] {
   const want = entitiesOf(desired, 'file');
   const have = entitiesOf(current, 'server');
   const ids = new Map<string, string>();
@@ -313,8 +317,9 @@ export function computeDiff(desired: Config, current: Config, fileIds: Set<strin
         creates.push({ action: 'update', kind, id: serverId, label: label(kind, e), path: entityPath(kind, e), body, fields: changes });
       }
     }
+    const inScope = (e: Obj) => selectTags.every((t) => Array.isArray(e.tags) && e.tags.includes(t));
     for (const s of server) {
-      if (!matched.has(s)) deletes.push({ action: 'delete', kind, id: String(s.entity.id), label: label(kind, s.entity), path: entityPath(kind, s.entity) });
+      if (!matched.has(s) && inScope(s.entity)) deletes.push({ action: 'delete', kind, id: String(s.entity.id), label: label(kind, s.entity), path: entityPath(kind, s.entity) });
     }
   }
   // Deletes children first: reverse kind order.

@@ -1,7 +1,7 @@
 // `turnpike validate FILE`: loads a declarative file and reports every error, or a summary.
 import { nodeRegistry } from '../../plugins/node-registry.js';
 import { compilePluginChains } from '../../plugins/chain/compile.js';
-import { formatConfigErrors, loadDeclarativeFile } from '../../config/load.js';
+import { formatConfigErrors, formatConfigWarnings, loadDeclarativeFile } from '../../config/load.js';
 
 interface Writable {
   write(chunk: string): unknown;
@@ -29,9 +29,11 @@ export async function runValidate(file: string, out: Writable = process.stdout, 
     err.write(`${file}: ${(e as Error).message}\nturnpike: error: ${file}: 1 error\n`);
     return 1;
   }
+  // Warnings go with the errors (stderr); the file is valid all the same (exit 0).
+  if (result.warnings.length > 0) err.write(`${formatConfigWarnings(result.warnings, file)}\n`);
   const c = result.config;
   out.write(
-    `${file}: OK (${c.services.length} services, ${c.routes.length} routes, ${c.upstreams.length} upstreams, ${c.plugins.length} plugins, ${c.consumers.length} consumers${(c.certificates?.length ?? 0) > 0 ? `, ${c.certificates!.length} certificates, ${c.snis?.length ?? 0} snis` : ''})\n`,
+    `${file}: OK (${c.services.length} services, ${c.routes.length} routes, ${c.upstreams.length} upstreams, ${c.plugins.length} plugins, ${c.consumers.length} consumers${(c.certificates?.length ?? 0) > 0 ? `, ${c.certificates!.length} certificates, ${c.snis?.length ?? 0} snis` : ''}${result.warnings.length > 0 ? `; ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}` : ''})\n`,
   );
   return 0;
 }

@@ -1,5 +1,5 @@
 // Kong `certificates` and `snis` entities (downstream TLS), normalized form. The PEM texts
-// are checked by the loader (parsable, key matching the certificate, not expired).
+// are checked by the loader (parsable, key matching the certificate; an expired one only warned of).
 import { Type } from '@sinclair/typebox';
 import { Id, Nullable, Ref, Tags } from './common.js';
 

@@ -1,5 +1,6 @@
-// Kong `consumers` entity (kong/db/schema/entities/consumers.lua), normalized form. Kong's
-// nested credential arrays are kept, unvalidated, under `credentials` (validated later).
+// Kong `consumers` entity (kong/db/schema/entities/consumers.lua), normalized form. The
+// consumer's credentials, nested or top-level in the file, are kept under `credentials`, per
+// kind, as the loader checked them (./credentials.ts).
 import { Type } from '@sinclair/typebox';
 import { Id, Nullable, Tags } from './common.js';
 

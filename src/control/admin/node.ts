@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Settings } from '../../cli/settings.js';
-import { formatConfigErrors, parseDeclarative, type LoadResult } from '../../config/load.js';
+import { formatConfigErrors, formatConfigWarnings, parseDeclarative, type LoadResult } from '../../config/load.js';
 import type { Config } from '../../config/types.js';
 import { readPemPairs } from '../../engine/tls/index.js';
 import type { PluginRegistry } from '../../plugins/registry.js';
@@ -68,7 +68,10 @@ export async function startAdminNode(o: AdminNodeOptions): Promise<AdminNode> {
     if (checkHash && res.hash === o.current().hash) return { status: 304, body: undefined };
     const refused = await o.replaceConfig!(res);
     if (refused !== null) return { status: 400, body: { code: 14, name: 'invalid declarative configuration', message: refused } };
-    return { status: 201, body: { message: 'configuration applied', config_hash: res.hash } };
+    // Kong's reply, and what loaded but deserves a word (an expired certificate…): the poster
+    // does not see the node's log.
+    const warnings = res.warnings.length > 0 ? { warnings: formatConfigWarnings(res.warnings, 'POST /config').split('\n') } : {};
+    return { status: 201, body: { message: 'configuration applied', config_hash: res.hash, ...warnings } };
   };
 
   let tls: { cert: string; key: string; minVersion: 'TLSv1.2' | 'TLSv1.3' } | null = null;

@@ -92,7 +92,7 @@ export function openApiDocument(): Json {
         tags: ['config'],
         parameters: [{ name: 'check_hash', in: 'query', schema: { type: 'string', enum: ['0', '1', 'true', 'false'] }, description: '1: answer 304 when the configuration is unchanged' }],
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } }, 'application/yaml': { schema: { type: 'string' } } } },
-        responses: { '201': { description: 'applied' }, '304': { description: 'unchanged (check_hash)' }, '400': errorResponse('invalid configuration, or database mode'), ...COMMON_ERRORS },
+        responses: { '201': { description: 'applied; {message, config_hash}, and warnings (one line each) when the file loaded with warnings' }, '304': { description: 'unchanged (check_hash)' }, '400': errorResponse('invalid configuration, or database mode'), ...COMMON_ERRORS },
       },
     },
     '/openapi.json': simple('openApi', 'This document', 'node'),

@@ -6,6 +6,7 @@ import { parseDeclarative } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/types.js';
 import { bundledRegistry } from '../../../src/plugins/registry.js';
 import { computeDiff, explicitIds, formatChanges, summarize, summaryLine, type Change } from '../../../src/cli/commands/diff.js';
+import { selectTagsOf } from '../../../src/cli/commands/apply.js';
 
 const registry = bundledRegistry();
 const yml = (...lines: string[]) => lines.join('\n') + '\n';
@@ -247,4 +248,24 @@ test('entities without a name are matched by what they do: a route by its servic
   );
   assert.deepEqual(changes[0]!.fields, [{ field: 'strip_path', from: true, to: false }]);
   assert.deepEqual(changes[1]!.body!.service, { id: S1 }, 'the unnamed service was matched by its address');
+});
+
+test("decK's _info.select_tags scope the sync: only server entities with every select tag may be deleted", () => {
+  const serverText = yml(
+    '_format_version: "3.0"',
+    'services:',
+    '  - { name: mine, host: a.internal, tags: [team-a] }',
+    '  - { name: gone, host: b.internal, tags: [team-a, x] }',
+    '  - { name: theirs, host: c.internal, tags: [team-b] }',
+    '  - { name: untagged, host: d.internal }',
+    'consumers:',
+    '  - { username: someone, tags: [team-b], keyauth_credentials: [{ key: k }] }',
+  );
+  const file = yml('_format_version: "3.0"', '_info: { select_tags: [team-a] }', 'services:', '  - { name: mine, host: a.internal }');
+  // The loader has tagged the file's service with team-a (as decK does), so it matches the server's.
+  const changes = computeDiff(load(file), load(serverText), explicitIds(file), selectTagsOf(file));
+  assert.deepEqual(brief(changes), ["delete service 'gone'"]);
+  // Without select_tags the file is the whole configuration: everything else goes.
+  const all = computeDiff(load(file.replace('_info: { select_tags: [team-a] }\n', '')), load(serverText), new Set());
+  assert.equal(all.filter((c) => c.action === 'delete').length, 5);
 });

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import selfsigned from 'selfsigned';
-import { errorAt, errors, ok } from './helpers.js';
+import { errorAt, errors, load, ok } from './helpers.js';
+import { formatConfigWarnings } from '../../../src/config/load.js';
 
 type Pair = { cert: string; key: string };
 async function pair(cn: string, opts: { keyType?: 'rsa' | 'ec'; notAfter?: Date; notBefore?: Date } = {}): Promise<Pair> {
@@ -32,7 +33,7 @@ test('certificates with nested (string and mapping) and top-level snis load with
   assert.deepEqual(again.snis!.map((s) => s.id), first.snis!.map((s) => s.id));
 });
 
-test('bad PEM, mismatched key, expired certificate, duplicate SNI: errors name the entity and the field', async () => {
+test('bad PEM, mismatched key, duplicate SNI: errors name the entity and the field', async () => {
   const a = await pair('a.test');
   const b = await pair('b.test');
   const old = await pair('old.test', { notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
@@ -48,7 +49,8 @@ test('bad PEM, mismatched key, expired certificate, duplicate SNI: errors name t
   assert.match(errorAt(errs, 'certificates[0].key').message, /does not belong to the certificate in 'cert'/);
   assert.equal(errorAt(errs, 'certificates[0].key').entity, 'certificate (certificates[0])');
   assert.match(errorAt(errs, 'certificates[1].cert').message, /is not a valid PEM certificate/);
-  assert.match(errorAt(errs, 'certificates[2].cert').message, /has expired/);
+  // Expired is not an error (see below): only the duplicate SNI is reported for that one.
+  assert.equal(errs.filter((e) => e.path === 'certificates[2].cert').length, 0);
   assert.match(errorAt(errs, 'certificates[2].snis[0].name').message, /name 'a.test' is already used by sni 'a.test' \(certificates\[0\]\.snis\[0\]\)/);
   assert.match(errorAt(errs, 'certificates[3].key').message, /must be a PEM-encoded private key/);
 });
@@ -65,4 +67,39 @@ test('cert_alt needs key_alt and another key type; an SNI needs a known certific
   assert.match(errorAt(errs, 'certificates[1].key_alt').message, /is required when 'cert_alt' is set/);
   assert.match(errorAt(errs, 'snis[0].certificate').message, /not defined in this file/);
   assert.match(errorAt(errs, 'snis[1].name').message, /must be a server name/);
+});
+
+test('an expired certificate loads, as in Kong, with a warning naming its id, snis and expiry date', async () => {
+  const notAfter = new Date(Date.now() - 86_400_000);
+  const old = await pair('old.test', { notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter });
+  const fresh = await pair('fresh.test', { keyType: 'rsa' });
+  const r = load(json({
+    _format_version: '3.0',
+    certificates: [{ id: '0b4c7a3e-2f61-4f0e-9a55-7c1d2e3f4a5b', ...old, cert_alt: fresh.cert, key_alt: fresh.key, snis: ['old.test'] }],
+    snis: [{ name: 'other.test', certificate: '0b4c7a3e-2f61-4f0e-9a55-7c1d2e3f4a5b' }],
+  }));
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  assert.equal(r.config.certificates!.length, 1);
+  assert.equal(r.warnings.length, 1, 'the fresh alternate certificate is not warned of');
+  const w = r.warnings[0]!;
+  assert.equal(w.path, 'certificates[0].cert');
+  assert.equal(w.line, 1);
+  // The certificate's own notAfter (second precision), as an ISO date.
+  const expiry = new Date(Math.floor(notAfter.getTime() / 1000) * 1000).toISOString();
+  assert.equal(
+    w.message,
+    `certificate 0b4c7a3e-2f61-4f0e-9a55-7c1d2e3f4a5b (snis: old.test, other.test) expired on ${expiry}; it is loaded and served, as Kong does, but TLS clients will refuse it: renew it`,
+  );
+  assert.match(formatConfigWarnings(r.warnings, 'kong.yml'), /^kong\.yml:1:\d+: certificate \(certificates\[0\]\): field 'cert': warning: certificate 0b4c7a3e/);
+});
+
+test('an expired CA certificate is still refused, as Kong refuses it', async () => {
+  const r = await selfsigned.generate([{ name: 'commonName', value: 'Old CA' }], {
+    keyType: 'ec',
+    notBeforeDate: new Date(Date.now() - 10 * 86_400_000),
+    notAfterDate: new Date(Date.now() - 86_400_000),
+    extensions: [{ name: 'basicConstraints', cA: true, critical: true }],
+  });
+  const errs = errors(json({ _format_version: '3.0', ca_certificates: [{ cert: r.cert }] }));
+  assert.match(errorAt(errs, 'ca_certificates[0].cert').message, /has expired \(valid until/);
 });

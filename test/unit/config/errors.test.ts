@@ -16,7 +16,7 @@ test('unknown top-level key and unsupported vaults', () => {
   const errs = errors(yml('_format_version: "3.0"', 'service: []', 'vaults: []'));
   assert.match(errorAt(errs, 'service').message, /did you mean 'services'\?/);
   const cert = errorAt(errs, 'vaults');
-  assert.match(cert.message, /not supported yet/);
+  assert.match(cert.message, /a Kong OSS entity that Turnpike does not support yet/);
   assert.equal(cert.line, 3);
 });
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorAt, errors, ok, yml } from './helpers.js';
+import { errorAt, errors, load, ok, yml } from './helpers.js';
 import * as registryModule from '../../../src/plugins/registry.js';
 
 test('url shorthand expands to protocol/host/port/path with default ports', () => {
@@ -25,10 +25,39 @@ test('url shorthand expands to protocol/host/port/path with default ports', () =
   assert.equal('url' in c.services[0]!, false);
 });
 
-test('url is mutually exclusive with protocol/host/port/path', () => {
-  const errs = errors(yml('_format_version: "3.0"', 'services:', '  - name: a', '    url: http://a', '    port: 81'));
+test("url beside protocol/host/port/path wins, as Kong's shorthand does, with a warning per overridden field", () => {
+  const r = load(
+    yml(
+      '_format_version: "3.0"',
+      'services:',
+      '  - name: a',
+      '    url: http://a.internal/socket',
+      '    protocol: ws',
+      '    port: 80',
+      '  - name: b',
+      '    url: https://b.internal:8443',
+      '    path: /kept-in-kong-only-without-url',
+      '    host: b.internal',
+    ),
+  );
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  const pick = (i: number) => {
+    const s = r.config.services[i]!;
+    return [s.protocol, s.host, s.port, s.path];
+  };
+  // Kong: the url's protocol (http, not ws) and, with no path in the url, no path at all.
+  assert.deepEqual(pick(0), ['http', 'a.internal', 80, '/socket']);
+  assert.deepEqual(pick(1), ['https', 'b.internal', 8443, null]);
+  // Only fields given with another value are warned of (port 80 and host b.internal agree).
+  assert.deepEqual(r.warnings.map((w) => [w.path, w.line, w.column]), [['services[0].protocol', 5, 5], ['services[1].path', 9, 5]]);
+  assert.match(r.warnings[0]!.message, /^protocol "ws" is overridden by 'url' \(protocol becomes "http"\)/);
+  assert.match(r.warnings[1]!.message, /path "\/kept-in-kong-only-without-url" is overridden by 'url' \(path becomes null\)/);
+});
+
+test('a bad url is still an error, with explicit fields beside it or not', () => {
+  const errs = errors(yml('_format_version: "3.0"', 'services:', '  - name: a', '    url: ftp://a.internal', '    protocol: http'));
   const e = errorAt(errs, 'services[0].url');
-  assert.match(e.message, /cannot be combined with 'port'/);
+  assert.match(e.message, /scheme 'ftp' is not a service protocol/);
   assert.equal(e.line, 4);
 });
 
@@ -142,7 +171,11 @@ test('consumer credential arrays are kept under credentials', () => {
       '    acls: [{ group: admins }]',
     ),
   );
-  assert.deepEqual(c.consumers[0]!.credentials, { keyauth_credentials: [{ key: 'k1' }, { key: 'k2' }], acls: [{ group: 'admins' }] });
+  // Validated with Kong's credential schemas, so their defaults are filled in.
+  assert.deepEqual(c.consumers[0]!.credentials, {
+    keyauth_credentials: [{ key: 'k1', ttl: null, tags: [] }, { key: 'k2', ttl: null, tags: [] }],
+    acls: [{ group: 'admins', tags: [] }],
+  });
   assert.equal('keyauth_credentials' in c.consumers[0]!, false);
 });
 
