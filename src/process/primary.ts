@@ -19,6 +19,8 @@ import { activateSnapshot, compileSnapshot, stopSnapshot } from '../snapshot/com
 import type { Snapshot } from '../snapshot/types.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import { startStatusServer } from '../observe/status-server.js';
+import { logSinkStats } from '../observe/log-sink.js';
+import { guardStdio, stdSink } from '../observe/stdio.js';
 import type { PrimaryMessage, WorkerMessage, WorkerStats } from './messages.js';
 import { VERSION } from '../version.js';
 import { ensureDefaultCertificate, readPemPairs, type TlsOptions } from '../engine/tls/index.js';
@@ -93,7 +95,10 @@ async function checkBindable(setting: string, host: string, port: number, spec: 
 }
 
 export async function runPrimary(settings: Settings, workerEntry: string): Promise<void> {
-  const log: Logger = pino({ level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+  // Through a LogSink, not pino's default destination: a closed terminal or pipe must cost
+  // lines (counted), never the node (see src/observe/log-sink.ts and stdio.ts).
+  guardStdio();
+  const log: Logger = pino({ level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, stdSink('stdout'));
   // Hybrid mode (src/control/cluster/): a control plane serves data planes from its database
   // and proxies nothing; a data plane serves what its control plane pushes.
   let clusterTls: ClusterTls | null;
@@ -421,6 +426,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
       reloadsOk,
       reloadsFailed,
       uptimeSeconds: (Date.now() - startedAt) / 1000,
+      logSinks: logSinkStats(),
     }),
     lastReload: () => lastReload,
     workerSlots: () => [...slots.values()].map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, ready: s.ready, hash: s.hash })),

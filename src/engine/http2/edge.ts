@@ -17,6 +17,7 @@ import type { ListenerInfo, WorkerContext } from '../context.js';
 import { Http1ServerConnection } from '../http1/server-connection.js';
 import { http1Head } from './request-head.js';
 import { StreamSocket } from './stream-socket.js';
+import { stdSink } from '../../observe/stdio.js';
 
 const { NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_FLAG_END_STREAM } = http2.constants;
 
@@ -130,7 +131,7 @@ class H2Connection {
     }
     if (++this.resets <= this.edge.limits.maxResets || this.flooded) return;
     this.flooded = true;
-    process.stderr.write(
+    stdSink('stderr').write(
       JSON.stringify({
         level: 'warn',
         time: new Date().toISOString(),
