@@ -149,3 +149,38 @@ test('pino through a sink on stdout = /dev/full: the process logs, exits promptl
   assert.ok(m !== null, 'the sink reports ENOSPC: ' + err);
   assert.ok(Number(m[1]) >= 51, `every pino line counted (got ${m[1]})`);
 });
+
+test('guardStdio: process.stdout.write on a pipe whose reader exited (EPIPE) does not kill the process; the loss is counted', async () => {
+  const stdio = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'observe', 'stdio.js');
+  const script = `
+    import { guardStdio, stdSink } from ${JSON.stringify(stdio)};
+    guardStdio();
+    process.once('message', () => {
+      for (let i = 0; i < 5; i++) process.stdout.write('a line\\n');
+      setTimeout(() => process.send({ dropped: stdSink('stdout').dropped }, () => process.exit(0)), 200);
+    });
+    process.send('ready');
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const messages: unknown[] = [];
+  child.on('message', (m) => {
+    messages.push(m);
+    if (m === 'ready') {
+      child.stdout!.destroy(); // the reader exits
+      setTimeout(() => child.send('go'), 100);
+    }
+  });
+  const exit = await new Promise<number | string | null>((resolve) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve('timeout');
+    }, 5000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(t);
+      resolve(code ?? signal);
+    });
+  });
+  assert.equal(exit, 0, 'no uncaught EPIPE');
+  const report = messages.find((m) => typeof m === 'object') as { dropped: number } | undefined;
+  assert.ok(report !== undefined && report.dropped >= 1, 'the failed write is counted: ' + JSON.stringify(messages));
+});
