@@ -88,6 +88,8 @@ export class LogSink {
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private busyDelay = 0;
+  /** Waiting out an EAGAIN: new lines only queue until the retry timer fires. */
+  private busy = false;
   private retryAt = 0;
   private flushWaiters: (() => void)[] = [];
   private readonly batchBytes: number;
@@ -125,7 +127,7 @@ export class LogSink {
     }
     this.parts.push(line);
     this.size += line.length;
-    if (this.writing) return true;
+    if (this.writing || this.busy) return true;
     if (this.size >= this.batchBytes) this.schedule(true);
     else this.schedule(false);
     return true;
@@ -256,13 +258,15 @@ export class LogSink {
     if (BUSY.has(code)) {
       // A slow reader: keep what is in flight, let the queue grow up to maxBacklog, try again.
       this.busyDelay = Math.min(Math.max(this.busyDelay * 2, 10), BUSY_RETRY_MAX_MS);
-      if (this.timer === null) {
-        this.timer = setTimeout(() => {
-          this.timer = null;
-          this.kick();
-        }, this.busyDelay);
-        this.timer.unref();
-      }
+      this.busy = true;
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.busy = false;
+        this.kick();
+      }, this.busyDelay);
+      this.timer.unref();
+      this.settleWaiters();
       return;
     }
     this.dropped += this.inFlight?.lines ?? 0;
@@ -286,7 +290,8 @@ export class LogSink {
 
   private settleWaiters(): void {
     if (this.flushWaiters.length === 0) return;
-    const idle = !this.writing && (this.size === 0 || this.error !== null);
+    // Settled: nothing left to write, or nothing can be written now (failed, or EAGAIN).
+    const idle = !this.writing && ((this.size === 0 && this.inFlight === null) || this.error !== null || this.busy);
     if (!idle) return;
     const waiters = this.flushWaiters;
     this.flushWaiters = [];
