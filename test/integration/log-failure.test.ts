@@ -160,6 +160,8 @@ test('a closed terminal (pty hung up: SIGHUP, then EIO): the node keeps serving,
   const end2 = Date.now() + 5000;
   while (!/^closed$/m.test(out) && Date.now() < end2) await sleep(20);
   await sleep(300);
+  const hup = (await (await fetch(n.status + '/status')).json()) as any;
+  assert.equal(hup.last_reload.trigger, 'SIGHUP', 'the hang-up delivered SIGHUP, which reloaded: ' + JSON.stringify(hup.last_reload));
   await logALot(n);
   await checkServing(n, 'EIO');
   await checkStops(n, procs);
