@@ -15,6 +15,21 @@ const server = http.createServer((req, res) => {
     res.end(body);
   });
 });
+// One line that says what to do instead of an unhandled 'error' event and its stack trace.
+server.on('error', (err) => {
+  const what = err.code === 'EADDRINUSE'
+    ? `port ${port} is in use by another process: stop it or set TURNPIKE_DEMO_PORTS to free ports (npm start), e.g. TURNPIKE_DEMO_PORTS=9101,9102`
+    : `demo upstream "${name}" cannot listen on 127.0.0.1:${port}: ${err.message}`;
+  process.stderr.write(`turnpike: error: ${what}\n`);
+  process.exit(1);
+});
 server.listen(port, '127.0.0.1', () => console.log(`demo upstream "${name}" listening on http://127.0.0.1:${port}`));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
-process.on('SIGINT', () => server.close(() => process.exit(0)));
+const stop = () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+// Started by npm start (scripts/quickstart.mjs) with an IPC channel: it closes when the
+// launcher dies, even by SIGKILL, and the demo upstream goes with it.
+if (process.send !== undefined) process.on('disconnect', stop);

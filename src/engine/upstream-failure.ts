@@ -1,6 +1,8 @@
 // How a failed connection attempt to an upstream is classified, for both upstream codecs
 // (HTTP/1.1 client connections and HTTP/2 sessions).
 
+import { stdSink } from '../observe/stdio.js';
+
 export type UpstreamFailure = 'connect' | 'connect_timeout' | 'dns' | 'timeout' | 'reset' | 'protocol';
 
 /**
@@ -41,5 +43,5 @@ export function logNameResolutionFailure(message: string, requestId: string): vo
   if (dnsLogged.size > 1000) dnsLogged.clear(); // bounded: a config with many broken names
   const line: Record<string, unknown> = { level: 'error', time: new Date(now).toISOString(), pid: process.pid, request_id: requestId, msg: message + ': answered 503 "name resolution failed"' };
   if (suppressed > 0) line.repeated = suppressed;
-  process.stderr.write(JSON.stringify(line) + '\n');
+  stdSink('stderr').write(JSON.stringify(line) + '\n');
 }

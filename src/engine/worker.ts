@@ -10,6 +10,8 @@ import { activateSnapshot, compileSnapshot, stopSnapshot } from '../snapshot/com
 import type { Snapshot } from '../snapshot/types.js';
 import { UpstreamPools } from '../upstream/pool.js';
 import { AccessLog } from '../observe/access-log.js';
+import { logSinkStats } from '../observe/log-sink.js';
+import { guardStdio } from '../observe/stdio.js';
 import { MetricsRegistry, StreamMetricsRegistry } from '../observe/metrics.js';
 import { PluginMetricsRegistry } from '../observe/plugin-metrics.js';
 import { createTlsServer, readPemPairs, type PemPair } from './tls/index.js';
@@ -41,6 +43,7 @@ function trustedList(ips: string[]): BlockList | null {
 }
 
 export async function runWorker(settings: Settings, workerIndex: number): Promise<void> {
+  guardStdio();
   let registry: PluginRegistry;
   try {
     registry = await nodeRegistry(settings.plugins);
@@ -207,6 +210,7 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
       health,
       pools: pools.stats(),
       accessLogDropped: accessLog?.dropped ?? 0,
+      logSinks: logSinkStats(),
     };
   }
 

@@ -4,6 +4,7 @@
 
 import { LATENCY_BUCKETS_MS, type RouteMetricsDump, type StreamMetricsDump } from './metrics.js';
 import type { WorkerStats } from '../process/messages.js';
+import { mergeLogSinks, type LogSinkStats } from './log-sink.js';
 
 function esc(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -65,6 +66,8 @@ export interface PrimaryFacts {
   reloadsOk: number;
   reloadsFailed: number;
   uptimeSeconds: number;
+  /** The primary's own log destinations (the workers report theirs in their stats). */
+  logSinks: LogSinkStats[];
 }
 
 function histogram(lines: string[], name: string, labels: string, counts: number[], sum: number, count: number): void {
@@ -177,6 +180,15 @@ export function renderPrometheus(workers: WorkerStats[], facts: PrimaryFacts): s
   L.push('# HELP turnpike_access_log_dropped_total Access-log lines dropped because the destination could not keep up.');
   L.push('# TYPE turnpike_access_log_dropped_total counter');
   L.push(`turnpike_access_log_dropped_total ${workers.reduce((a, w) => a + w.accessLogDropped, 0)}`);
+
+  // Summed over the node's processes per log and destination; every process makes its
+  // stdout and stderr sinks at start, so those series exist (at 0) before anything is lost.
+  const lost = mergeLogSinks([...facts.logSinks, ...workers.flatMap((w) => w.logSinks ?? [])]);
+  L.push('# HELP turnpike_log_lines_dropped_total Log lines lost, by log (process, access) and destination (stdout, stderr, file): the destination failed (EIO, EPIPE, a full disk) or could not keep up.');
+  L.push('# TYPE turnpike_log_lines_dropped_total counter');
+  for (const l of lost) {
+    L.push(`turnpike_log_lines_dropped_total{log="${esc(l.log)}",sink="${esc(l.sink)}"} ${l.dropped}`);
+  }
 
   L.push('# HELP turnpike_info Version and running configuration hash.');
   L.push('# TYPE turnpike_info gauge');

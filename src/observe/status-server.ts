@@ -7,6 +7,7 @@ import type { WorkerStats } from '../process/messages.js';
 import { renderPrometheus, type PrimaryFacts } from './prometheus.js';
 import { declaredNames, mergePluginMetrics, renderPluginMetrics } from './plugin-metrics-render.js';
 import type { TargetHealth } from '../upstream/types.js';
+import { mergeLogSinks } from './log-sink.js';
 
 export interface StatusSources {
   collect(): Promise<WorkerStats[]>;
@@ -80,6 +81,9 @@ export async function startStatusServer(addrs: ListenAddress[], src: StatusSourc
         last_reload: src.lastReload(),
         reloads: { success: facts.reloadsOk, failure: facts.reloadsFailed },
         upstreams: Object.fromEntries([...health].map(([name, h]) => [name, h])),
+        // Lines lost per log and destination, and the errors that stopped writing (EIO: the
+        // terminal is gone; EPIPE: nothing reads the pipe; ENOSPC: the disk is full).
+        logs: mergeLogSinks([...facts.logSinks, ...stats.flatMap((s) => s.logSinks ?? [])]),
       });
     }
     const m = /^\/upstreams\/([^/]+)\/health\/?$/.exec(url.pathname);

@@ -4,6 +4,7 @@ import type { Config } from '../config/types.js';
 import type { RouteMetricsDump, StreamMetricsDump } from '../observe/metrics.js';
 import type { PluginMetricDump } from '../observe/plugin-metrics.js';
 import type { TargetHealth } from '../upstream/types.js';
+import type { LogSinkStats } from '../observe/log-sink.js';
 
 export type PrimaryMessage =
   | { t: 'config'; config: Config; hash: string; reload: boolean }
@@ -28,6 +29,8 @@ export interface WorkerStats {
   health: { cluster: string; targets: TargetHealth[]; available: boolean }[];
   pools: { endpoint: string; open: number; idle: number }[];
   accessLogDropped: number;
+  /** This worker's log destinations and the lines each lost. */
+  logSinks: LogSinkStats[];
 }
 
 export type WorkerMessage =

@@ -4,7 +4,6 @@
 
 import cluster, { type Worker } from 'node:cluster';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Settings } from '../cli/settings.js';
@@ -19,6 +18,8 @@ import { activateSnapshot, compileSnapshot, stopSnapshot } from '../snapshot/com
 import type { Snapshot } from '../snapshot/types.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import { startStatusServer } from '../observe/status-server.js';
+import { logSinkStats } from '../observe/log-sink.js';
+import { guardStdio, stdSink } from '../observe/stdio.js';
 import type { PrimaryMessage, WorkerMessage, WorkerStats } from './messages.js';
 import { VERSION } from '../version.js';
 import { ensureDefaultCertificate, readPemPairs, type TlsOptions } from '../engine/tls/index.js';
@@ -28,16 +29,15 @@ import { ClusterServer } from '../control/cluster/server.js';
 import { ClusterSource } from '../control/cluster/source.js';
 import type { ClusterTls } from '../control/cluster/tls.js';
 import { nodeId } from '../control/node-id.js';
+import { stopsWithParent, watchParent } from './launcher.js';
+import { StartupError, checkBindable, checkDistinct, checkPrefix } from './startup-checks.js';
 
 /** Environment variables blanked for the workers: secrets only the primary uses. */
 const WORKER_ENV_SECRETS: Record<string, string> = Object.fromEntries(
   ['TURNPIKE_PG_PASSWORD', 'TURNPIKE_ADMIN_TOKEN', 'TURNPIKE_ADMIN_TOKEN_FILE', 'TURNPIKE_CLUSTER_CERT_KEY', 'PGPASSWORD'].map((k) => [k, '']),
 );
 
-/** A start-up problem: one line for the user, no stack trace (`name` is how the CLI tells). */
-export class StartupError extends Error {
-  override name = 'StartupError';
-}
+export { StartupError };
 
 interface WorkerSlot {
   index: number;
@@ -87,22 +87,11 @@ function logWarnings(log: Logger, label: string, warnings: readonly string[], tr
   for (const w of warnings) log.warn({ trigger, config: label }, w);
 }
 
-/** Fails fast, with a useful message, when a listen address is taken or not ours to bind. */
-async function checkBindable(setting: string, host: string, port: number, spec: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new StartupError(`${setting} "${spec}": the address is already in use; stop what is listening there or choose another port (--${setting.replace(/_/g, '-')})`));
-      else if (err.code === 'EACCES') reject(new StartupError(`${setting} "${spec}": permission denied; ports below 1024 need privileges, choose a port >= 1024`));
-      else if (err.code === 'EADDRNOTAVAIL') reject(new StartupError(`${setting} "${spec}": ${host} is not an address of this machine`));
-      else reject(new StartupError(`${setting} "${spec}": ${err.message}`));
-    });
-    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve()));
-  });
-}
-
 export async function runPrimary(settings: Settings, workerEntry: string): Promise<void> {
-  const log: Logger = pino({ level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+  // Through a LogSink, not pino's default destination: a closed terminal or pipe must cost
+  // lines (counted), never the node (see src/observe/log-sink.ts and stdio.ts).
+  guardStdio();
+  const log: Logger = pino({ level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, stdSink('stdout'));
   // Hybrid mode (src/control/cluster/): a control plane serves data planes from its database
   // and proxies nothing; a data plane serves what its control plane pushes.
   let clusterTls: ClusterTls | null;
@@ -111,6 +100,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
+  checkPrefix(settings.prefix);
   const controlPlane = settings.role === 'control_plane';
   const dataPlane = settings.role === 'data_plane';
   if (controlPlane) settings = { ...settings, proxyListen: [], streamListen: [] };
@@ -160,8 +150,8 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     startedFromCache = true;
   }
 
-  fs.mkdirSync(settings.prefix, { recursive: true });
   const served = settings.proxyListen;
+  checkDistinct({ proxy_listen: served, status_listen: settings.statusListen, admin_listen: settings.adminListen, stream_listen: settings.streamListen, cluster_listen: controlPlane ? settings.cluster.listen : [] });
   for (const a of served) await checkBindable('proxy_listen', a.host, a.port, a.spec);
   for (const a of settings.statusListen) await checkBindable('status_listen', a.host, a.port, a.spec);
   for (const a of settings.adminListen) await checkBindable('admin_listen', a.host, a.port, a.spec);
@@ -433,6 +423,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
       reloadsOk,
       reloadsFailed,
       uptimeSeconds: (Date.now() - startedAt) / 1000,
+      logSinks: logSinkStats(),
     }),
     lastReload: () => lastReload,
     workerSlots: () => [...slots.values()].map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, ready: s.ready, hash: s.hash })),
@@ -479,8 +470,9 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
         dataPlanes: clusterServer !== null ? () => clusterServer!.dataPlanes() : null,
       });
     } catch (err) {
-      log.error(`the Admin API could not start: ${(err as Error).message}`);
-      throw new StartupError(`admin_listen: ${(err as Error).message}`);
+      // The CLI prints it as the one error line; the message names admin_listen when it is about the address.
+      const msg = (err as Error).message;
+      throw new StartupError(msg.startsWith('admin_listen') ? msg : `admin_listen: ${msg}`);
     }
   }
 
@@ -517,4 +509,10 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   process.on('SIGHUP', () => requestReload('SIGHUP'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  if (stopsWithParent()) {
+    watchParent((parent) => {
+      log.warn(`the process that started Turnpike (pid ${parent}) exited: stopping as on SIGTERM`);
+      void shutdown('parent exit');
+    });
+  }
 }

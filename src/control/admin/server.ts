@@ -50,7 +50,7 @@ export async function startAdminServer(addrs: ListenAddress[], deps: AdminDeps):
     server.headersTimeout = 20_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new Error(`admin_listen "${a.spec}": ${err.code === 'EADDRINUSE' ? 'the address is already in use; stop what is listening there or choose another port (--admin-listen)' : err.message}`)),
+        reject(new Error(`admin_listen "${a.spec}": ${err.code === 'EADDRINUSE' ? 'the address is already in use; stop what is listening there or choose another port (--admin-listen or TURNPIKE_ADMIN_LISTEN)' : err.message}`)),
       );
       server.listen({ host: a.host, port: a.port }, () => resolve());
     });

@@ -18,6 +18,7 @@ import type { ListenerInfo, WorkerContext } from '../context.js';
 import { Http1ServerConnection } from '../http1/server-connection.js';
 import { http1Head } from './request-head.js';
 import { StreamSocket } from './stream-socket.js';
+import { stdSink } from '../../observe/stdio.js';
 
 const { NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_FLAG_END_STREAM } = http2.constants;
 
@@ -137,7 +138,7 @@ class H2Connection {
     // it: the worker would exit. A closed session (our GOAWAY sent already, or the client's
     // received) accepts no new streams, so there is nothing left to protect either.
     if (this.session.closed || this.session.destroyed) return;
-    process.stderr.write(
+    stdSink('stderr').write(
       JSON.stringify({
         level: 'warn',
         time: new Date().toISOString(),

@@ -8,6 +8,7 @@ import type { ChainSlot, PluginChain, PluginInstance } from '../../plugins/chain
 import type { ConsumerRef, ConsumerStore, HeaderMap, Phase, PluginContext, PluginLogger, PluginMetrics, RequestApi, RequestOutcome, ResponseApi } from '../../plugins/sdk.js';
 import type { NamedFilter } from './body-pipeline.js';
 import { unwatch, watch, type Expirable } from '../clock.js';
+import { stdSink } from '../../observe/stdio.js';
 
 /** The parts of a request head the plugin API reads (a detached copy in the log phase). */
 type HeadView = Pick<RequestHead, 'method' | 'path' | 'rawPath' | 'query' | 'hostname' | 'count' | 'names' | 'lnames' | 'values' | 'skip'>;
@@ -58,7 +59,7 @@ export interface PluginHost {
 }
 
 function writeLog(level: string, plugin: string, requestId: string, msg: string, fields?: Record<string, unknown>): void {
-  process.stderr.write(JSON.stringify({ level, time: new Date().toISOString(), plugin, request_id: requestId, msg, ...fields }) + '\n');
+  stdSink('stderr').write(JSON.stringify({ level, time: new Date().toISOString(), plugin, request_id: requestId, msg, ...fields }) + '\n');
 }
 
 /**

@@ -14,6 +14,7 @@
 
 import type { PluginContext } from '../../sdk.js';
 import { PluginConfigFieldError } from './config-error.js';
+import { stdSink } from '../../../observe/stdio.js';
 
 /** Request headers copied into the entry when present (lower case, as Kong's keys). */
 export const LOGGED_REQUEST_HEADERS: readonly string[] = [
@@ -146,7 +147,7 @@ export function serializeLogEntry(ctx: PluginContext): LogEntry {
 
 /** Writes a line to stderr in the gateway's plugin log format (for work done outside a request). */
 export function pluginLog(level: 'info' | 'warn' | 'error', plugin: string, msg: string, fields?: Record<string, unknown>): void {
-  process.stderr.write(JSON.stringify({ level, time: new Date().toISOString(), plugin, msg, ...fields }) + '\n');
+  stdSink('stderr').write(JSON.stringify({ level, time: new Date().toISOString(), plugin, msg, ...fields }) + '\n');
 }
 
 /** Kong's typedefs.lua_code fields (`custom_fields_by_lua`): accepted by the schema, refused by `prepare`. */
