@@ -9,7 +9,7 @@ const started = Date.now();
 // `npx turnpike` in the checkout links the checkout into npm's cache and runs this (the
 // `prepare` script) on its first call: with nothing changed since the last build, that must
 // not mean 20 silent seconds of tsc. --force builds anyway.
-if (!process.argv.includes('--force') && upToDate()) {
+if (!process.argv.includes('--force') && upToDate() && (await validatorMatches())) {
   console.log('build: dist/ is up to date with src/, test/ and bench/ (npm run build -- --force rebuilds)');
   process.exit(0);
 }
@@ -39,4 +39,10 @@ function upToDate() {
       return built >= statSync(p).mtimeMs && built >= config;
     });
   return ['src', 'test', 'bench'].every((d) => !existsSync(d) || fresh(d));
+}
+
+/** The generated validator was made from the schema in dist/ (a `tsc` run alone leaves it stale). */
+async function validatorMatches() {
+  const { GENERATED_FILE, loadGenerated } = await import('../dist/src/config/declarative-validator.js');
+  return loadGenerated(GENERATED_FILE) !== undefined;
 }
