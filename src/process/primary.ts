@@ -64,7 +64,7 @@ async function loadAndCheck(source: ConfigSource, registry: PluginRegistry, tls:
   if (!res.ok) {
     // An unreadable file is one problem with its own message; a bad file lists every error.
     const only = res.errors.length === 1 ? res.errors[0] : null;
-    if (only !== null && only.entity === '' && only.path === '' && only.line === null) throw new StartupError(only.message);
+    if (only !== null && only.entity === '' && only.path === '' && only.line === null) throw new StartupError(`${file}: ${only.message}`);
     throw new StartupError(`invalid configuration in ${file}:\n${formatConfigErrors(res.errors, file)}`);
   }
   let warnings: readonly string[];

@@ -106,6 +106,17 @@ export class Gateway {
     throw new Error('timed out waiting for the configuration to apply; last status: ' + JSON.stringify(last));
   }
 
+  /**
+   * Resolves with stderr once it matches `re`. Workers log through an asynchronous sink
+   * (src/observe/log-sink.ts): a line written while a request fails can arrive after the
+   * response, so a test waits for it rather than reading stderr at once.
+   */
+  async waitForStderr(re: RegExp, timeoutMs = 5000): Promise<string> {
+    const end = Date.now() + timeoutMs;
+    while (!re.test(this.stderr) && Date.now() < end) await sleep(25);
+    return this.stderr;
+  }
+
   signal(sig: NodeJS.Signals): void {
     this.proc.kill(sig);
   }

@@ -348,7 +348,7 @@ test('rapid reset: hundreds of streams opened and cancelled get GOAWAY ENHANCE_Y
   await Promise.race([closed, sleep(5000)]);
   assert.ok(s.destroyed || s.closed, 'the flooding connection is closed');
   await sleep(100);
-  assert.match(gw.stderr, /HTTP\/2 rapid reset from 127\.0\.0\.1/);
+  assert.match(await gw.waitForStderr(/HTTP\/2 rapid reset from 127\.0\.0\.1/), /HTTP\/2 rapid reset from 127\.0\.0\.1/);
   const fresh = connectTls(tlsPort);
   onCleanup(async () => fresh.destroy());
   assert.equal((await h2(fresh, '/any/after-flood')).status, 200);

@@ -211,7 +211,7 @@ test('a throwing body filter cuts only its response; the log phase sees what wen
     const r = await request(gw.url + '/f/boom');
     await r.body.text();
   });
-  assert.match(gw.stderr, /shouter.*filter exploded|filter exploded.*shouter/);
+  assert.match(await gw.waitForStderr(/shouter.*filter exploded|filter exploded.*shouter/), /shouter.*filter exploded|filter exploded.*shouter/);
   const ok = await request(gw.url + '/put/x?q=1', { method: 'POST', body: 'abc' });
   assert.equal(ok.statusCode, 200);
   await ok.body.text();

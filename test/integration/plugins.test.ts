@@ -129,7 +129,7 @@ test('custom plugins load from TURNPIKE_PLUGINS; throwing and hanging plugins co
   const boom = await request(gw.url + '/boom');
   assert.equal(boom.statusCode, 500);
   assert.equal(((await boom.body.json()) as { message: string }).message, 'An unexpected error occurred');
-  assert.match(gw.stderr, /thrower.*kaboom|kaboom.*thrower/, 'a log line names the plugin and the error');
+  assert.match(await gw.waitForStderr(/thrower.*kaboom|kaboom.*thrower/), /thrower.*kaboom|kaboom.*thrower/, 'a log line names the plugin and the error');
 
   const after = await request(gw.url + '/fine-again');
   await after.body.text();
