@@ -3,21 +3,13 @@
 // anywhere else. Plugins are `PluginModule`s (see sdk.ts); their `config` is checked against
 // the module's TypeBox schema (JSON Schema) with ajv, Kong's defaults filled in.
 
-import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { describeValue, didYouMean, typeWords } from '../config/errors.js';
 import type { PluginModule } from './sdk.js';
+import { newAjv } from '../config/ajv.js';
 import { bundled } from './bundled/index.js';
 import { unavailablePluginMessage } from './kong-catalog.js';
-
-// ajv and ajv-formats are CommonJS with an `exports.default`; createRequire sidesteps the
-// NodeNext default-import interop.
-// Loaded on the first plugin config to validate: a configuration without plugins (and
-// `turnpike --help`-like paths that list plugins) does without ajv's 25 modules.
-const require = createRequire(import.meta.url);
-let ajvModules: { Ajv: typeof import('ajv').default; addFormats: typeof import('ajv-formats').default } | undefined;
-const ajv = () => (ajvModules ??= { Ajv: require('ajv') as typeof import('ajv').default, addFormats: require('ajv-formats') as typeof import('ajv-formats').default });
 
 export interface PluginConfigError { field: string; message: string }
 
@@ -127,10 +119,7 @@ function validatorFor(module: PluginModule): ValidateFunction {
   let v = compiled.get(module);
   if (!v) {
     // One ajv per module: schemas with the same $id in two plugins must not collide.
-    const { Ajv, addFormats } = ajv();
-    const instance = new Ajv({ useDefaults: true, allErrors: true, removeAdditional: false, strict: false, coerceTypes: false });
-    addFormats(instance);
-    v = instance.compile(module.schema);
+    v = newAjv({ useDefaults: true, allErrors: true, removeAdditional: false, strict: false, coerceTypes: false }).compile(module.schema);
     compiled.set(module, v);
   }
   return v;

@@ -1,19 +1,16 @@
 // Validation of one entity against its JSON Schema (the same schema the declarative loader
 // uses), with Kong's defaults filled in. Errors come back as one message per field, the
 // `fields` of Kong's schema-violation error.
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { newLoaderAjv, type AjvInstance } from '../../config/ajv.js';
 import { input } from '../../config/schema/declarative.js';
 import { describeValue, typeWords } from '../../config/errors.js';
 import { ENTITIES, type Kind } from './entities.js';
 import { SchemaViolation } from './errors.js';
 
-// ajv and ajv-formats are CommonJS; under NodeNext their default export is the module object.
-const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as unknown as typeof AjvModule.default;
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as typeof addFormatsModule.default;
-
 type Json = Record<string, unknown>;
-let ajv: InstanceType<typeof Ajv> | undefined;
+// Its own instance: an entity's write schema and the loader's may share $ids.
+let ajv: AjvInstance | undefined;
 const compiled = new Map<Kind, ValidateFunction>();
 
 /**
@@ -30,11 +27,7 @@ export function writeSchema(kind: Kind): Json {
 function validator(kind: Kind): ValidateFunction {
   let v = compiled.get(kind);
   if (v === undefined) {
-    ajv ??= (() => {
-      const a = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
-      addFormats(a);
-      return a;
-    })();
+    ajv ??= newLoaderAjv();
     v = ajv.compile(writeSchema(kind));
     compiled.set(kind, v);
   }

@@ -3,30 +3,12 @@
 // once per configuration; a schema that does not compile throws a PluginConfigFieldError
 // naming the field.
 
-import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { PluginConfigFieldError } from '../shared/config-error.js';
+import { newAjv, type AjvInstance } from '../../../config/ajv.js';
 import type { Dialect } from './schema.js';
 
-// The three ajv dialects are loaded when a request-validator is first prepared, not when the
-// registry lists the bundled plugins (every process and `turnpike validate` would pay for them).
-const require = createRequire(import.meta.url);
-type AjvClasses = {
-  Ajv: typeof import('ajv').default;
-  Ajv2019: typeof import('ajv/dist/2019.js').default;
-  Ajv2020: typeof import('ajv/dist/2020.js').default;
-  addFormats: typeof import('ajv-formats').default;
-};
-let classes: AjvClasses | undefined;
-const ajvClasses = (): AjvClasses =>
-  (classes ??= {
-    Ajv: require('ajv') as AjvClasses['Ajv'],
-    Ajv2019: require('ajv/dist/2019') as AjvClasses['Ajv2019'],
-    Ajv2020: require('ajv/dist/2020') as AjvClasses['Ajv2020'],
-    addFormats: require('ajv-formats') as AjvClasses['addFormats'],
-  });
-
-export type AjvCore = InstanceType<AjvClasses['Ajv']> | InstanceType<AjvClasses['Ajv2019']> | InstanceType<AjvClasses['Ajv2020']>;
+export type AjvCore = AjvInstance;
 
 /**
  * A fresh ajv for one dialect. `coerce`: parameter values arrive as strings, so parameter
@@ -34,10 +16,7 @@ export type AjvCore = InstanceType<AjvClasses['Ajv']> | InstanceType<AjvClasses[
  */
 export function makeAjv(dialect: Dialect | 'openapi30' | 'openapi31', coerce: boolean): AjvCore {
   const opts = { allErrors: true, strict: false, coerceTypes: coerce ? ('array' as const) : false, useDefaults: false, validateFormats: true };
-  const { Ajv, Ajv2019, Ajv2020, addFormats } = ajvClasses();
-  const ajv = dialect === 'draft201909' ? new Ajv2019(opts) : dialect === 'draft202012' || dialect === 'openapi31' ? new Ajv2020(opts) : new Ajv(opts);
-  addFormats(ajv);
-  return ajv;
+  return newAjv(opts, dialect === 'draft201909' ? '2019-09' : dialect === 'draft202012' || dialect === 'openapi31' ? '2020-12' : 'draft-07');
 }
 
 /**
