@@ -91,6 +91,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   // Through a LogSink, not pino's default destination: a closed terminal or pipe must cost
   // lines (counted), never the node (see src/observe/log-sink.ts and stdio.ts).
   guardStdio();
+  const withParent = stopsWithParent(); // checked before anything starts: a bad value is a start-up error
   const log: Logger = pino({ level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, stdSink('stdout'));
   // Hybrid mode (src/control/cluster/): a control plane serves data planes from its database
   // and proxies nothing; a data plane serves what its control plane pushes.
@@ -509,7 +510,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   process.on('SIGHUP', () => requestReload('SIGHUP'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-  if (stopsWithParent()) {
+  if (withParent) {
     watchParent((parent) => {
       log.warn(`the process that started Turnpike (pid ${parent}) exited: stopping as on SIGTERM`);
       void shutdown('parent exit');
