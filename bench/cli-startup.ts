@@ -29,7 +29,10 @@ function timeRuns(argv: string[], runs: number, cwd: string): number[] {
   return out;
 }
 
-export async function runCliStartupBench(repoRoot: string, runs = Number(process.env.BENCH_CLI_RUNS ?? 10)): Promise<{ rows: CliRow[]; table: string }> {
+export async function runCliStartupBench(
+  repoRoot: string,
+  runs = Number(process.env.BENCH_CLI_RUNS ?? 10),
+): Promise<{ rows: CliRow[]; table: string }> {
   const bin = join(repoRoot, 'bin', 'turnpike.js');
   const dir = mkdtempSync(join(tmpdir(), 'turnpike-cli-bench-'));
   const admin = await freePort();
@@ -48,8 +51,16 @@ export async function runCliStartupBench(repoRoot: string, runs = Number(process
     const adminUrl = `http://127.0.0.1:${admin}`;
     const cases: Array<[string, string[], number | null]> = [
       ['turnpike --help', [process.execPath, bin, '--help'], 0.3],
-      ['turnpike validate examples/quickstart.yaml', [process.execPath, bin, 'validate', 'examples/quickstart.yaml'], 0.8],
-      ['turnpike validate examples/kong/kong-3.0.yml', [process.execPath, bin, 'validate', 'examples/kong/kong-3.0.yml'], 0.8],
+      [
+        'turnpike validate examples/quickstart.yaml',
+        [process.execPath, bin, 'validate', 'examples/quickstart.yaml'],
+        0.8,
+      ],
+      [
+        'turnpike validate examples/kong/kong-3.0.yml',
+        [process.execPath, bin, 'validate', 'examples/kong/kong-3.0.yml'],
+        0.8,
+      ],
       ['turnpike get services (local node)', [process.execPath, bin, 'get', 'services', '--admin-url', adminUrl], 0.6],
       ['npx turnpike --help', ['npx', 'turnpike', '--help'], null],
       ['node -e 0 (Node itself)', [process.execPath, '-e', '0'], null],
@@ -70,7 +81,9 @@ export function renderCliTable(rows: CliRow[], runs: number): string {
   const lines = [`| command (${runs} runs each) | median | fastest | target | |`, '| --- | ---: | ---: | ---: | --- |'];
   for (const r of rows) {
     const verdict = r.targetS === null ? '' : r.medianS <= r.targetS ? 'PASS' : 'FAIL';
-    lines.push(`| ${r.command} | ${r.medianS.toFixed(2)} s | ${r.minS.toFixed(2)} s | ${r.targetS === null ? '—' : `≤ ${r.targetS} s`} | ${verdict} |`);
+    lines.push(
+      `| ${r.command} | ${r.medianS.toFixed(2)} s | ${r.minS.toFixed(2)} s | ${r.targetS === null ? '—' : `≤ ${r.targetS} s`} | ${verdict} |`,
+    );
   }
   return lines.join('\n');
 }

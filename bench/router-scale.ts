@@ -37,7 +37,15 @@ function buildRoutes(n: number): RouteSpec<number>[] {
   }
   if (n > 1) {
     for (let k = 0; k < 4; k++) {
-      routes.push({ ...base, id: `anyhost${k}`, order: n + k, data: n + k, hosts: null, paths: [`/.well-known/k${k}`], methods: null });
+      routes.push({
+        ...base,
+        id: `anyhost${k}`,
+        order: n + k,
+        data: n + k,
+        hosts: null,
+        paths: [`/.well-known/k${k}`],
+        methods: null,
+      });
     }
   }
   return routes;
@@ -47,7 +55,10 @@ function buildInputs(routes: RouteSpec<number>[], count: number, hot: number): M
   const inputs: MatchInput[] = [];
   const all = routes.filter((r) => r.hosts !== null);
   // A hot set is spread evenly over the routes (so it keeps the 1-in-100 regex share).
-  const hosted = hot > 0 && hot < all.length ? Array.from({ length: hot }, (_, k) => all[Math.floor((k * all.length) / hot) + (k % 100)]!) : all;
+  const hosted =
+    hot > 0 && hot < all.length
+      ? Array.from({ length: hot }, (_, k) => all[Math.floor((k * all.length) / hot) + (k % 100)]!)
+      : all;
   let seed = 7;
   for (let k = 0; k < count; k++) {
     seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;

@@ -9,7 +9,13 @@ import { httpGet, installCleanupHandlers, killAllNow, stopProcess } from './lib/
 import { ensureDebianTools, ensureFastGateway, fastGatewayVersion } from './lib/tools.js';
 import { contenders, startUpstream, type BenchContext } from './lib/contenders.js';
 import { runHey, runWrk, wrkCommand, heyCommand, type LoadSettings } from './lib/load.js';
-import { h2loadRateCommand, h2loadThroughputCommand, runH2loadRate, runH2loadThroughput, type H2Settings } from './lib/h2load.js';
+import {
+  h2loadRateCommand,
+  h2loadThroughputCommand,
+  runH2loadRate,
+  runH2loadThroughput,
+  type H2Settings,
+} from './lib/h2load.js';
 import { evaluateChecks, renderChecks, renderTable, summarize, type RoundRecord } from './lib/summary.js';
 import { machineFacts, toolVersions, writeResults } from './lib/results.js';
 import { reloadUnderLoad, type ReloadResult } from './lib/reload.js';
@@ -39,7 +45,8 @@ async function routerScale(): Promise<{ status: string; output?: unknown }> {
   if (!existsSync(file)) return { status: `skipped: ${file} is absent` };
   const spec = '../bench/router-scale.js';
   const mod = (await import(spec)) as { runRouterScaleBench?: () => unknown };
-  if (typeof mod.runRouterScaleBench !== 'function') return { status: 'skipped: router-scale.js has no runRouterScaleBench()' };
+  if (typeof mod.runRouterScaleBench !== 'function')
+    return { status: 'skipped: router-scale.js has no runRouterScaleBench()' };
   const output = await mod.runRouterScaleBench();
   return { status: 'ran', output };
 }
@@ -47,16 +54,24 @@ async function routerScale(): Promise<{ status: string; output?: unknown }> {
 function printRouterScale(output: unknown): void {
   if (output === undefined || output === null) return; // it printed its own table
   if (typeof output === 'string') console.log(output);
-  else if (typeof output === 'object' && typeof (output as { table?: unknown }).table === 'string') console.log((output as { table: string }).table);
-  else if (Array.isArray(output) && output.every((r) => typeof r?.routes === 'number' && typeof r?.matchesPerSec === 'number')) {
+  else if (typeof output === 'object' && typeof (output as { table?: unknown }).table === 'string')
+    console.log((output as { table: string }).table);
+  else if (
+    Array.isArray(output) &&
+    output.every((r) => typeof r?.routes === 'number' && typeof r?.matchesPerSec === 'number')
+  ) {
     const rows = output as Array<Record<string, unknown> & { routes: number; matchesPerSec: number }>;
     const first = rows[0]!.matchesPerSec;
-    const extra = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'routes' && k !== 'matchesPerSec');
+    const extra = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter(
+      (k) => k !== 'routes' && k !== 'matchesPerSec',
+    );
     console.log(`| routes | ${extra.map((k) => `${k} | `).join('')}matches/s | ns/match | × first row |`);
     console.log(`| ---: | ${extra.map(() => '--- | ').join('')}---: | ---: | ---: |`);
     for (const r of rows) {
       const cells = extra.map((k) => `${String(r[k] ?? '')} | `).join('');
-      console.log(`| ${r.routes.toLocaleString('en-US')} | ${cells}${Math.round(r.matchesPerSec).toLocaleString('en-US')} | ${(1e9 / r.matchesPerSec).toFixed(0)} | ${(r.matchesPerSec / first).toFixed(2)} |`);
+      console.log(
+        `| ${r.routes.toLocaleString('en-US')} | ${cells}${Math.round(r.matchesPerSec).toLocaleString('en-US')} | ${(1e9 / r.matchesPerSec).toFixed(0)} | ${(r.matchesPerSec / first).toFixed(2)} |`,
+      );
     }
   } else if (Array.isArray(output)) console.table(output);
   else console.log(JSON.stringify(output, null, 2));
@@ -70,8 +85,17 @@ async function main(): Promise<number> {
   const rounds = envInt('BENCH_ROUNDS', 3);
   const durationS = envInt('BENCH_DURATION', 10);
   const warmupS = envInt('BENCH_WARMUP', 2);
-  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
-  const load: LoadSettings = { cpu: 0, durationS, wrkThreads: 1, wrkConnections: 50, heyConcurrency: 10, heyRatePerWorker: 300 };
+  const only = process.env.BENCH_ONLY?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const load: LoadSettings = {
+    cpu: 0,
+    durationS,
+    wrkThreads: 1,
+    wrkConnections: 50,
+    heyConcurrency: 10,
+    heyRatePerWorker: 300,
+  };
   // HTTP/2 rows (BENCH.md): h2load -n 100000 -c10 -m10 for throughput; the fixed rate as hey's.
   const h2: H2Settings = { requests: envInt('BENCH_H2_REQUESTS', 100_000), clients: 10, streams: 10 };
   const upstreamCpu = 0;
@@ -82,7 +106,9 @@ async function main(): Promise<number> {
   const fastGatewayDir = ensureFastGateway(workDir);
   const versions = toolVersions(fastGatewayVersion(fastGatewayDir));
   const machine = machineFacts(repoRoot);
-  console.log(`bench: ${machine.cpuModel as string} × ${machine.cpuCount as number}, Node ${process.version}; ${versions.nginx}; ${versions.haproxy}; ${versions.wrk}`);
+  console.log(
+    `bench: ${machine.cpuModel as string} × ${machine.cpuCount as number}, Node ${process.version}; ${versions.nginx}; ${versions.haproxy}; ${versions.wrk}`,
+  );
 
   const upstream = await startUpstream(workDir, upstreamCpu);
   console.log(`bench: upstream nginx on 127.0.0.1:${upstream.port} (CPU ${upstreamCpu})`);
@@ -97,7 +123,13 @@ async function main(): Promise<number> {
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const c of list) {
-        const rec: RoundRecord = { contender: c.id, round, startedAt: new Date().toISOString(), loadavg: loadavg(), argv: [] };
+        const rec: RoundRecord = {
+          contender: c.id,
+          round,
+          startedAt: new Date().toISOString(),
+          loadavg: loadavg(),
+          argv: [],
+        };
         records.push(rec);
         const prior = startFailed.get(c.id);
         if (prior !== undefined) {
@@ -119,22 +151,29 @@ async function main(): Promise<number> {
         try {
           const probe = await httpGet(running.url, 2000);
           if (probe.status !== 200 || probe.body !== 'hello world\n') {
-            throw new Error(`GET ${running.url} answered ${probe.status} ${JSON.stringify(probe.body.slice(0, 80))}, not the upstream's 200 "hello world\\n"`);
+            throw new Error(
+              `GET ${running.url} answered ${probe.status} ${JSON.stringify(probe.body.slice(0, 80))}, not the upstream's 200 "hello world\\n"`,
+            );
           }
           const isH2 = c.protocol === 'h2';
           if (warmupS > 0) {
-            if (isH2) await runH2loadThroughput(running.url, load, h2, workDir, Math.max(100, Math.round(h2.requests / 10)));
+            if (isH2)
+              await runH2loadThroughput(running.url, load, h2, workDir, Math.max(100, Math.round(h2.requests / 10)));
             else await runWrk(running.url, load, warmupS);
           }
           rec.wrk = isH2 ? await runH2loadThroughput(running.url, load, h2, workDir) : await runWrk(running.url, load);
           const after = await httpGet(running.url, 3000);
           if (after.status !== 200) {
-            throw new Error(`stopped answering after the ${isH2 ? 'h2load' : 'wrk'} run: GET ${running.url} gave ${after.status === 0 ? 'no answer within 3 s' : after.status} (${isH2 ? 'h2load' : 'wrk'}: ${Math.round(rec.wrk.rps)} req/s)`);
+            throw new Error(
+              `stopped answering after the ${isH2 ? 'h2load' : 'wrk'} run: GET ${running.url} gave ${after.status === 0 ? 'no answer within 3 s' : after.status} (${isH2 ? 'h2load' : 'wrk'}: ${Math.round(rec.wrk.rps)} req/s)`,
+            );
           }
           rec.hey = isH2 ? await runH2loadRate(running.url, load, workDir) : await runHey(running.url, load);
           if (running.facts) rec.facts = await running.facts();
           const errs = rec.wrk.errors + rec.hey.errors;
-          console.log(`${Math.round(rec.wrk.rps).toString().padStart(7)} req/s   p50 ${(rec.hey.latencyMs.p50 ?? NaN).toFixed(2)} ms   p99 ${(rec.hey.latencyMs.p99 ?? NaN).toFixed(2)} ms${errs ? `   errors ${errs}` : ''}`);
+          console.log(
+            `${Math.round(rec.wrk.rps).toString().padStart(7)} req/s   p50 ${(rec.hey.latencyMs.p50 ?? NaN).toFixed(2)} ms   p99 ${(rec.hey.latencyMs.p99 ?? NaN).toFixed(2)} ms${errs ? `   errors ${errs}` : ''}`,
+          );
         } catch (err) {
           rec.error = `load: ${(err as Error).message}`;
           console.log(`FAILED under load: ${(err as Error).message.split('\n')[0]}`);
@@ -149,7 +188,9 @@ async function main(): Promise<number> {
       process.stdout.write('reload under load  turnpike, 10 config changes during wrk ');
       try {
         reload = await reloadUnderLoad(ctx, load);
-        console.log(`${Math.round(reload.wrk.rps)} req/s, ${reload.reloads} reloads, ${reload.failedRequests} failed requests`);
+        console.log(
+          `${Math.round(reload.wrk.rps)} req/s, ${reload.reloads} reloads, ${reload.failedRequests} failed requests`,
+        );
       } catch (err) {
         reloadError = (err as Error).message;
         console.log(`FAILED: ${reloadError}`);
@@ -165,9 +206,10 @@ async function main(): Promise<number> {
     checks.push({
       name: 'Reload under load: 0 failed requests during 10 reloads',
       pass: reload !== undefined && reload.reloads >= 10 && reload.failedRequests === 0,
-      detail: reload !== undefined
-        ? `${reload.failedRequests} failed (non-2xx ${reload.wrk.non2xx}, socket errors ${reload.wrk.errors - reload.wrk.non2xx}) of ${reload.wrk.requests} requests; ${reload.reloads} reloads applied in ${Math.min(...reload.reloadMs)}–${Math.max(...reload.reloadMs)} ms`
-        : `did not run: ${reloadError}`,
+      detail:
+        reload !== undefined
+          ? `${reload.failedRequests} failed (non-2xx ${reload.wrk.non2xx}, socket errors ${reload.wrk.errors - reload.wrk.non2xx}) of ${reload.wrk.requests} requests; ${reload.reloads} reloads applied in ${Math.min(...reload.reloadMs)}–${Math.max(...reload.reloadMs)} ms`
+          : `did not run: ${reloadError}`,
     });
   }
   console.log('');
@@ -181,7 +223,8 @@ async function main(): Promise<number> {
   const tpHttps = summary.find((s) => s.id === 'turnpike-https');
   const ngHttps = summary.find((s) => s.id === 'nginx-https');
   if (tpHttps && ngHttps) {
-    const r = ngHttps.rpsMedian && tpHttps.rpsMedian !== undefined ? (tpHttps.rpsMedian / ngHttps.rpsMedian).toFixed(2) : '—';
+    const r =
+      ngHttps.rpsMedian && tpHttps.rpsMedian !== undefined ? (tpHttps.rpsMedian / ngHttps.rpsMedian).toFixed(2) : '—';
     const p = ngHttps.p99Ms && tpHttps.p99Ms !== undefined ? (tpHttps.p99Ms / ngHttps.p99Ms).toFixed(2) : '—';
     console.log(`HTTPS (same certificate): turnpike / nginx throughput ${r}, p99 ${p}`);
   }
@@ -198,7 +241,8 @@ async function main(): Promise<number> {
   let routerScaleResult: { status: string; output?: unknown; error?: string };
   try {
     // BENCH_ROUTER_SCALE=0 skips it (smoke runs of a few contenders).
-    routerScaleResult = process.env.BENCH_ROUTER_SCALE === '0' ? { status: 'skipped: BENCH_ROUTER_SCALE=0' } : await routerScale();
+    routerScaleResult =
+      process.env.BENCH_ROUTER_SCALE === '0' ? { status: 'skipped: BENCH_ROUTER_SCALE=0' } : await routerScale();
     if (routerScaleResult.status === 'ran') {
       console.log('\nrouter scale (bench/router-scale.ts):');
       printRouterScale(routerScaleResult.output);
@@ -212,8 +256,13 @@ async function main(): Promise<number> {
 
   let cliStartup: { rows?: unknown; table?: string; error?: string; status?: string };
   try {
-    cliStartup = process.env.BENCH_CLI === '0' ? { status: 'skipped: BENCH_CLI=0' } : await runCliStartupBench(repoRoot);
-    console.log(cliStartup.table !== undefined ? `\nthe turnpike command's start-up (bench/cli-startup.ts):\n${cliStartup.table}` : `\ncli start-up: ${cliStartup.status}`);
+    cliStartup =
+      process.env.BENCH_CLI === '0' ? { status: 'skipped: BENCH_CLI=0' } : await runCliStartupBench(repoRoot);
+    console.log(
+      cliStartup.table !== undefined
+        ? `\nthe turnpike command's start-up (bench/cli-startup.ts):\n${cliStartup.table}`
+        : `\ncli start-up: ${cliStartup.status}`,
+    );
   } catch (err) {
     cliStartup = { error: (err as Error).message };
     console.log(`\ncli start-up: FAILED: ${(err as Error).message}`);
@@ -228,9 +277,16 @@ async function main(): Promise<number> {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     settings: {
-      rounds, durationS, warmupS, upstreamCpu, proxyCpu, loadGeneratorCpu: load.cpu,
-      wrk: wrkCommand('<url>', load), hey: heyCommand('<url>', load),
-      h2loadThroughput: h2loadThroughputCommand('<url>', load, h2), h2loadRate: h2loadRateCommand('<url>', load),
+      rounds,
+      durationS,
+      warmupS,
+      upstreamCpu,
+      proxyCpu,
+      loadGeneratorCpu: load.cpu,
+      wrk: wrkCommand('<url>', load),
+      hey: heyCommand('<url>', load),
+      h2loadThroughput: h2loadThroughputCommand('<url>', load, h2),
+      h2loadRate: h2loadRateCommand('<url>', load),
       heyTotalRate: load.heyConcurrency * load.heyRatePerWorker,
       order: list.map((c) => c.id),
     },
@@ -242,18 +298,23 @@ async function main(): Promise<number> {
     checks,
     routerScale: routerScaleResult,
     cliStartup: { rows: cliStartup.rows, error: cliStartup.error, status: cliStartup.status },
-    reloadUnderLoad: reload !== undefined ? { ...reload, wrk: { ...reload.wrk, raw: undefined } } : { error: reloadError },
+    reloadUnderLoad:
+      reload !== undefined ? { ...reload, wrk: { ...reload.wrk, raw: undefined } } : { error: reloadError },
     rounds: records,
   });
   console.log(`\nbench: raw figures in ${file}`);
 
   const failed = summary.filter((s) => s.failed !== undefined);
-  if (failed.length > 0) console.log(`bench: ${failed.length} contender(s) failed: ${failed.map((s) => s.id).join(', ')}`);
+  if (failed.length > 0)
+    console.log(`bench: ${failed.length} contender(s) failed: ${failed.map((s) => s.id).join(', ')}`);
   return failed.length > 0 || checks.some((c) => !c.pass) ? 1 : 0;
 }
 
 main().then(
-  (code) => { killAllNow(); process.exitCode = code; },
+  (code) => {
+    killAllNow();
+    process.exitCode = code;
+  },
   (err: unknown) => {
     console.error(`bench: ${(err as Error).stack ?? String(err)}`);
     killAllNow();

@@ -30,11 +30,21 @@ async function upstreamChild(): Promise<void> {
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 10_000);
   const child = fork(fileURLToPath(import.meta.url), ['--upstream'], { stdio: 'inherit' });
-  const upPort = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  const upPort = await new Promise<number>((resolve) =>
+    child.once('message', (m: { port: number }) => resolve(m.port)),
+  );
   const gw = await startGateway({
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{ name: 'ws', url: `http://127.0.0.1:${upPort}`, read_timeout: 3_600_000, write_timeout: 3_600_000, routes: [{ name: 'ws', paths: ['/'] }] }],
+      services: [
+        {
+          name: 'ws',
+          url: `http://127.0.0.1:${upPort}`,
+          read_timeout: 3_600_000,
+          write_timeout: 3_600_000,
+          routes: [{ name: 'ws', paths: ['/'] }],
+        },
+      ],
     }),
     workers: 1,
     env: { TURNPIKE_PROXY_ACCESS_LOG: 'off' },
@@ -79,18 +89,28 @@ async function main(): Promise<void> {
     const gauge = (await gw.metrics()).split('\n').find((l) => l.startsWith('turnpike_websocket_connections '));
     const after = rssMiB(pid);
     const perConn = clients.length > 0 ? ((after - before) * 1024) / clients.length : NaN;
-    console.log(JSON.stringify({
-      requested: n,
-      open: clients.length,
-      failed,
-      firstError,
-      gauge,
-      openSeconds: openMs / 1000,
-      workerRssBeforeMiB: Number(before.toFixed(1)),
-      workerRssAfterMiB: Number(after.toFixed(1)),
-      perConnectionKiB: Number(perConn.toFixed(2)),
-      fdLimit: fs.readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'))?.replace(/\s+/g, ' '),
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          requested: n,
+          open: clients.length,
+          failed,
+          firstError,
+          gauge,
+          openSeconds: openMs / 1000,
+          workerRssBeforeMiB: Number(before.toFixed(1)),
+          workerRssAfterMiB: Number(after.toFixed(1)),
+          perConnectionKiB: Number(perConn.toFixed(2)),
+          fdLimit: fs
+            .readFileSync(`/proc/${pid}/limits`, 'utf8')
+            .split('\n')
+            .find((l) => l.startsWith('Max open files'))
+            ?.replace(/\s+/g, ' '),
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     for (const c of clients) c.terminate();
     await gw.stop();

@@ -22,7 +22,9 @@ if (r.status !== 0) {
 }
 const { writeGenerated, GENERATED_FILE } = await import('../dist/src/config/declarative-validator.js');
 writeGenerated();
-console.log(`build: wrote ${GENERATED_FILE.slice(process.cwd().length + 1)}; done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `build: wrote ${GENERATED_FILE.slice(process.cwd().length + 1)}; done in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
 
 /** Every .ts file has its .js in dist/, newer than it and than tsconfig.json, and the validator was generated. */
 function upToDate() {

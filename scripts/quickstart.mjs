@@ -23,8 +23,14 @@ function demoPorts() {
   const text = process.env.TURNPIKE_DEMO_PORTS;
   if (text === undefined || text.trim() === '') return DEFAULT_PORTS;
   const ports = text.split(',').map((p) => p.trim());
-  if (ports.length !== 2 || ports.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) || ports[0] === ports[1]) {
-    fail(`TURNPIKE_DEMO_PORTS="${text}": give two different ports separated by a comma, e.g. TURNPIKE_DEMO_PORTS=9101,9102`);
+  if (
+    ports.length !== 2 ||
+    ports.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535) ||
+    ports[0] === ports[1]
+  ) {
+    fail(
+      `TURNPIKE_DEMO_PORTS="${text}": give two different ports separated by a comma, e.g. TURNPIKE_DEMO_PORTS=9101,9102`,
+    );
   }
   return ports.map(Number);
 }
@@ -43,11 +49,16 @@ const busy = [];
 for (const port of ports) {
   const err = await tryListen(port);
   if (err === 'EADDRINUSE') busy.push(port);
-  else if (err !== null) fail(`demo upstream port ${port}: ${err}; set TURNPIKE_DEMO_PORTS to two other ports, e.g. TURNPIKE_DEMO_PORTS=9101,9102`);
+  else if (err !== null)
+    fail(
+      `demo upstream port ${port}: ${err}; set TURNPIKE_DEMO_PORTS to two other ports, e.g. TURNPIKE_DEMO_PORTS=9101,9102`,
+    );
 }
 if (busy.length > 0) {
   const other = ports[0] + 100 > 65534 ? '9101,9102' : `${ports[0] + 100},${ports[1] + 100}`;
-  fail(`${busy.length === 1 ? `port ${busy[0]} is` : `ports ${busy.join(' and ')} are`} in use by another process (the demo upstreams of npm start need ${ports.join(' and ')}): stop it or set TURNPIKE_DEMO_PORTS to free ports, e.g. TURNPIKE_DEMO_PORTS=${other} npm start`);
+  fail(
+    `${busy.length === 1 ? `port ${busy[0]} is` : `ports ${busy.join(' and ')} are`} in use by another process (the demo upstreams of npm start need ${ports.join(' and ')}): stop it or set TURNPIKE_DEMO_PORTS to free ports, e.g. TURNPIKE_DEMO_PORTS=${other} npm start`,
+  );
 }
 
 // The demo targets follow the ports: the file itself when they are the defaults (so that
@@ -57,11 +68,14 @@ if (ports[0] !== DEFAULT_PORTS[0] || ports[1] !== DEFAULT_PORTS[1]) {
   const prefix = path.resolve(process.env.TURNPIKE_PREFIX ?? './.turnpike');
   fs.mkdirSync(prefix, { recursive: true });
   config = path.join(prefix, 'quickstart.yaml');
-  const text = fs.readFileSync(CONFIG, 'utf8')
+  const text = fs
+    .readFileSync(CONFIG, 'utf8')
     .replaceAll(`127.0.0.1:${DEFAULT_PORTS[0]}`, `127.0.0.1:${ports[0]}`)
     .replaceAll(`127.0.0.1:${DEFAULT_PORTS[1]}`, `127.0.0.1:${ports[1]}`);
   fs.writeFileSync(config, text);
-  console.log(`demo upstreams on ports ${ports.join(' and ')}: the gateway runs on ${config} (${CONFIG} with those targets)`);
+  console.log(
+    `demo upstreams on ports ${ports.join(' and ')}: the gateway runs on ${config} (${CONFIG} with those targets)`,
+  );
 }
 
 const children = [];
@@ -77,7 +91,7 @@ function run(name, cmd, args, opts) {
     if (stopping) return;
     // One child ended on its own (a demo port taken meanwhile, the gateway failed to start or
     // was killed): stop the others and exit non-zero. The child printed why.
-    exitCode = code === 0 ? (name === 'gateway' ? 0 : 1) : code ?? 1;
+    exitCode = code === 0 ? (name === 'gateway' ? 0 : 1) : (code ?? 1);
     // A child that exited by itself said why (one "turnpike: error:" line); a killed one cannot.
     void stop(signal !== null ? `${name} was killed (${signal})` : null);
   });
@@ -108,7 +122,10 @@ const statusListen = (process.env.TURNPIKE_STATUS_LISTEN ?? '127.0.0.1:8100').sp
 const statusPort = statusListen === 'off' ? null : Number(statusListen.slice(statusListen.lastIndexOf(':') + 1));
 const hint = setInterval(async () => {
   if (statusPort === null) return clearInterval(hint);
-  const ready = await fetch(`http://127.0.0.1:${statusPort}/status/ready`).then((r) => r.ok, () => false);
+  const ready = await fetch(`http://127.0.0.1:${statusPort}/status/ready`).then(
+    (r) => r.ok,
+    () => false,
+  );
   if (!ready || stopping) return;
   clearInterval(hint);
   console.log(`\nTry:  curl -i http://localhost:${proxyPort}/demo/hello\n`);

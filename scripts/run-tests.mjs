@@ -65,10 +65,15 @@ const files = [];
   }
 })(root);
 // A filter naming a folder (unit, integration/store) selects that folder; any other, paths containing it.
-const matches = (rel, x) => (existsSync(join(root, x)) && statSync(join(root, x)).isDirectory() ? rel.startsWith(x.replace(/\/$/, '') + '/') : rel.includes(x));
+const matches = (rel, x) =>
+  existsSync(join(root, x)) && statSync(join(root, x)).isDirectory()
+    ? rel.startsWith(x.replace(/\/$/, '') + '/')
+    : rel.includes(x);
 const chosen = filters.length === 0 ? files : files.filter((f) => filters.some((x) => matches(relative(root, f), x)));
 if (chosen.length === 0) {
-  console.error(`run-tests: error: no test file under ${root} matches ${filters.map((f) => `'${f}'`).join(', ')}; \`npm test -- --list\` shows them, --name picks tests by name`);
+  console.error(
+    `run-tests: error: no test file under ${root} matches ${filters.map((f) => `'${f}'`).join(', ')}; \`npm test -- --list\` shows them, --name picks tests by name`,
+  );
   process.exit(1);
 }
 if (list) {
@@ -96,5 +101,8 @@ function warnIfStale() {
     }
   };
   for (const dir of ['src', 'test']) if (existsSync(dir)) walk(dir);
-  if (stale !== null) console.error(`run-tests: warning: ${stale} changed after the last build; run \`npm run build\` to test it as it is now`);
+  if (stale !== null)
+    console.error(
+      `run-tests: warning: ${stale} changed after the last build; run \`npm run build\` to test it as it is now`,
+    );
 }

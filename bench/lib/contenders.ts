@@ -6,7 +6,14 @@ import { freePort, httpStatus, pinned, startProcess, stopProcess, waitFor200, ty
 import type { SpawnOptions } from 'node:child_process';
 
 /** Starts a process and waits until `url` answers 200; stops it again if it never does. */
-async function startReady(url: string, readyMs: number, name: string, argv: string[], logFile: string, opts?: SpawnOptions): Promise<Proc> {
+async function startReady(
+  url: string,
+  readyMs: number,
+  name: string,
+  argv: string[],
+  logFile: string,
+  opts?: SpawnOptions,
+): Promise<Proc> {
   const proc = startProcess(name, argv, logFile, opts);
   try {
     await waitFor200(url, readyMs, proc);
@@ -50,7 +57,11 @@ export interface Contender {
 const READY_MS = 20_000;
 
 function fileSize(file: string): number {
-  try { return statSync(file).size; } catch { return 0; }
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
 
 function nginxConf(workDir: string, name: string, body: string): string {
@@ -79,7 +90,14 @@ function nginxConf(workDir: string, name: string, body: string): string {
   return file;
 }
 
-async function startNginx(workDir: string, name: string, cpu: number, body: string, port: number, scheme: 'http' | 'https' = 'http'): Promise<{ proc: Proc; argv: string[] }> {
+async function startNginx(
+  workDir: string,
+  name: string,
+  cpu: number,
+  body: string,
+  port: number,
+  scheme: 'http' | 'https' = 'http',
+): Promise<{ proc: Proc; argv: string[] }> {
   const conf = nginxConf(workDir, name, body);
   const dir = join(workDir, name);
   const argv = pinned(cpu, ['nginx', '-p', dir, '-e', join(dir, 'error.log'), '-c', conf]);
@@ -88,7 +106,10 @@ async function startNginx(workDir: string, name: string, cpu: number, body: stri
 }
 
 /** The upstream: nginx, one worker, `return 200 "hello world\n";`, pinned to CPU 0. */
-export async function startUpstream(workDir: string, cpu: number): Promise<{ port: number; proc: Proc; argv: string[] }> {
+export async function startUpstream(
+  workDir: string,
+  cpu: number,
+): Promise<{ port: number; proc: Proc; argv: string[] }> {
   const port = await freePort();
   const body = [
     '  server {',
@@ -174,24 +195,27 @@ const haproxy: Contender = {
     const dir = join(ctx.workDir, 'haproxy');
     mkdirSync(dir, { recursive: true });
     const conf = join(dir, 'haproxy.cfg');
-    writeFileSync(conf, [
-      'global',
-      '  nbthread 1',
-      '  maxconn 4096',
-      'defaults',
-      '  mode http',
-      '  option http-keep-alive',
-      '  http-reuse always',
-      '  timeout connect 5s',
-      '  timeout client 60s',
-      '  timeout server 60s',
-      'frontend bench_in',
-      `  bind 127.0.0.1:${port}`,
-      '  default_backend bench_upstream',
-      'backend bench_upstream',
-      `  server upstream1 127.0.0.1:${ctx.upstreamPort}`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      conf,
+      [
+        'global',
+        '  nbthread 1',
+        '  maxconn 4096',
+        'defaults',
+        '  mode http',
+        '  option http-keep-alive',
+        '  http-reuse always',
+        '  timeout connect 5s',
+        '  timeout client 60s',
+        '  timeout server 60s',
+        'frontend bench_in',
+        `  bind 127.0.0.1:${port}`,
+        '  default_backend bench_upstream',
+        'backend bench_upstream',
+        `  server upstream1 127.0.0.1:${ctx.upstreamPort}`,
+        '',
+      ].join('\n'),
+    );
     const argv = pinned(ctx.proxyCpu, ['haproxy', '-db', '-f', conf]);
     const proc = await startReady(`http://127.0.0.1:${port}/`, READY_MS, 'haproxy', argv, join(dir, 'haproxy.log'));
     return { url: `http://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
@@ -214,10 +238,22 @@ const fastGateway: Contender = {
     const script = join(ctx.fastGatewayDir, 'server.cjs');
     writeFileSync(script, FAST_GATEWAY_SERVER);
     const argv = pinned(ctx.proxyCpu, [process.execPath, script]);
-    const proc = await startReady(`http://127.0.0.1:${port}/`, READY_MS, 'fast-gateway', argv, join(ctx.fastGatewayDir, 'server.log'), {
-      cwd: ctx.fastGatewayDir,
-      env: { ...process.env, NODE_ENV: 'production', BENCH_PORT: String(port), BENCH_TARGET: `http://127.0.0.1:${ctx.upstreamPort}` },
-    });
+    const proc = await startReady(
+      `http://127.0.0.1:${port}/`,
+      READY_MS,
+      'fast-gateway',
+      argv,
+      join(ctx.fastGatewayDir, 'server.log'),
+      {
+        cwd: ctx.fastGatewayDir,
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          BENCH_PORT: String(port),
+          BENCH_TARGET: `http://127.0.0.1:${ctx.upstreamPort}`,
+        },
+      },
+    );
     return { url: `http://127.0.0.1:${port}/`, argv, stop: () => stopProcess(proc) };
   },
 };
@@ -228,12 +264,33 @@ export interface RunningTurnpike extends Running {
   statusPort: number;
 }
 
-function turnpikeContender(id: string, label: string, makeConfig: (upstreamPort: number) => string, readyMs: number, query = '', https = false, http2 = false): Contender {
-  return { id, label, ...(http2 ? { protocol: 'h2' as const } : {}), start: (ctx) => startTurnpike(ctx, id, makeConfig, readyMs, query, https, http2) };
+function turnpikeContender(
+  id: string,
+  label: string,
+  makeConfig: (upstreamPort: number) => string,
+  readyMs: number,
+  query = '',
+  https = false,
+  http2 = false,
+): Contender {
+  return {
+    id,
+    label,
+    ...(http2 ? { protocol: 'h2' as const } : {}),
+    start: (ctx) => startTurnpike(ctx, id, makeConfig, readyMs, query, https, http2),
+  };
 }
 
 /** Starts Turnpike as a contender: 1 worker pinned to the proxy CPU, file access log, metrics on. */
-export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (upstreamPort: number) => string, readyMs: number, query = '', https = false, http2 = false): Promise<RunningTurnpike> {
+export async function startTurnpike(
+  ctx: BenchContext,
+  id: string,
+  makeConfig: (upstreamPort: number) => string,
+  readyMs: number,
+  query = '',
+  https = false,
+  http2 = false,
+): Promise<RunningTurnpike> {
   {
     {
       const port = await freePort();
@@ -248,18 +305,37 @@ export async function startTurnpike(ctx: BenchContext, id: string, makeConfig: (
       const accessLog = join(dir, 'access.log');
       writeFileSync(accessLog, '');
       const argv = pinned(ctx.proxyCpu, [
-        process.execPath, join(ctx.repoRoot, 'bin', 'turnpike.js'), 'start',
-        '--config', config,
-        '--workers', '1',
-        '--proxy-listen', `127.0.0.1:${port}${https ? ' ssl' : ''}${http2 ? ' http2' : ''}`,
-        '--status-listen', `127.0.0.1:${statusPort}`,
-        '--admin-listen', 'off',
+        process.execPath,
+        join(ctx.repoRoot, 'bin', 'turnpike.js'),
+        'start',
+        '--config',
+        config,
+        '--workers',
+        '1',
+        '--proxy-listen',
+        `127.0.0.1:${port}${https ? ' ssl' : ''}${http2 ? ' http2' : ''}`,
+        '--status-listen',
+        `127.0.0.1:${statusPort}`,
+        '--admin-listen',
+        'off',
       ]);
       const tlsEnv = cert !== null ? { TURNPIKE_SSL_CERT: cert.certFile, TURNPIKE_SSL_CERT_KEY: cert.keyFile } : {};
-      const proc = await startReady(`${scheme}://127.0.0.1:${port}/${query}`, readyMs, id, argv, join(dir, 'turnpike.out.log'), {
-        cwd: ctx.repoRoot,
-        env: { ...process.env, TURNPIKE_PROXY_ACCESS_LOG: accessLog, TURNPIKE_PREFIX: join(dir, 'prefix'), ...tlsEnv },
-      });
+      const proc = await startReady(
+        `${scheme}://127.0.0.1:${port}/${query}`,
+        readyMs,
+        id,
+        argv,
+        join(dir, 'turnpike.out.log'),
+        {
+          cwd: ctx.repoRoot,
+          env: {
+            ...process.env,
+            TURNPIKE_PROXY_ACCESS_LOG: accessLog,
+            TURNPIKE_PREFIX: join(dir, 'prefix'),
+            ...tlsEnv,
+          },
+        },
+      );
       return {
         url: `${scheme}://127.0.0.1:${port}/${query}`,
         configFile: config,
@@ -289,7 +365,13 @@ export const contenders: Contender[] = [
   fastGateway,
   turnpikeContender(TURNPIKE_ID, 'turnpike, 1 worker, 1 route', oneRouteConfig, READY_MS),
   turnpikeContender(TURNPIKE_10K_ID, 'turnpike 10k routes', (p) => manyRoutesConfig(p), 60_000),
-  turnpikeContender(TURNPIKE_PLUGINS_ID, 'turnpike key-auth+rate-limiting+prometheus', pluginRouteConfig, READY_MS, `?apikey=${BENCH_API_KEY}`),
+  turnpikeContender(
+    TURNPIKE_PLUGINS_ID,
+    'turnpike key-auth+rate-limiting+prometheus',
+    pluginRouteConfig,
+    READY_MS,
+    `?apikey=${BENCH_API_KEY}`,
+  ),
   nginxHttps,
   turnpikeContender(TURNPIKE_HTTPS_ID, 'turnpike, 1 worker, HTTPS', oneRouteConfig, READY_MS, '', true),
   nginxH2,

@@ -33,7 +33,10 @@ const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000 };
 /** Parses h2load's summary ("finished in …, N req/s", "requests: …", "status codes: …", "time for request: …"). */
 export function parseH2load(raw: string): H2Parsed {
   const fin = /finished in ([\d.]+)(us|ms|s), ([\d.]+) req\/s/.exec(raw);
-  const req = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(raw);
+  const req =
+    /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(
+      raw,
+    );
   const st = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(raw);
   const t = /time for request:\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)/.exec(raw);
   return {
@@ -49,7 +52,10 @@ export function parseH2load(raw: string): H2Parsed {
 }
 
 /** Percentiles (ms) of the per-request times in an h2load --log-file; status codes counted. */
-export function logPercentiles(text: string, ps: number[]): { percentiles: Record<number, number>; statusCodes: Record<string, number> } {
+export function logPercentiles(
+  text: string,
+  ps: number[],
+): { percentiles: Record<number, number>; statusCodes: Record<string, number> } {
   const times: number[] = [];
   const statusCodes: Record<string, number> = {};
   for (const line of text.split('\n')) {
@@ -61,19 +67,47 @@ export function logPercentiles(text: string, ps: number[]): { percentiles: Recor
   }
   times.sort((a, b) => a - b);
   const percentiles: Record<number, number> = {};
-  if (times.length > 0) for (const p of ps) percentiles[p] = times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)]!;
+  if (times.length > 0)
+    for (const p of ps) percentiles[p] = times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)]!;
   return { percentiles, statusCodes };
 }
 
-export function h2loadThroughputCommand(url: string, load: LoadSettings, h2: H2Settings, requests = h2.requests, logFile?: string): string[] {
-  return pinned(load.cpu, ['h2load', `-n${requests}`, `-c${h2.clients}`, `-m${h2.streams}`, '-t1', ...(logFile ? [`--log-file=${logFile}`] : []), url]);
+export function h2loadThroughputCommand(
+  url: string,
+  load: LoadSettings,
+  h2: H2Settings,
+  requests = h2.requests,
+  logFile?: string,
+): string[] {
+  return pinned(load.cpu, [
+    'h2load',
+    `-n${requests}`,
+    `-c${h2.clients}`,
+    `-m${h2.streams}`,
+    '-t1',
+    ...(logFile ? [`--log-file=${logFile}`] : []),
+    url,
+  ]);
 }
 
 export function h2loadRateCommand(url: string, load: LoadSettings, logFile?: string): string[] {
-  return pinned(load.cpu, ['h2load', `-c${load.heyConcurrency}`, '-m1', '-t1', `--rps=${load.heyRatePerWorker}`, `-D${load.durationS}`, ...(logFile ? [`--log-file=${logFile}`] : []), url]);
+  return pinned(load.cpu, [
+    'h2load',
+    `-c${load.heyConcurrency}`,
+    '-m1',
+    '-t1',
+    `--rps=${load.heyRatePerWorker}`,
+    `-D${load.durationS}`,
+    ...(logFile ? [`--log-file=${logFile}`] : []),
+    url,
+  ]);
 }
 
-async function runH2load(command: string[], timeoutMs: number, logFile: string): Promise<{ raw: string; parsed: H2Parsed; log: string }> {
+async function runH2load(
+  command: string[],
+  timeoutMs: number,
+  logFile: string,
+): Promise<{ raw: string; parsed: H2Parsed; log: string }> {
   const r = await runCommand(command, timeoutMs);
   const raw = r.stdout + (r.stderr ? `\n[stderr]\n${r.stderr}` : '');
   if (r.code !== 0) throw new Error(`h2load exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
@@ -90,7 +124,13 @@ async function runH2load(command: string[], timeoutMs: number, logFile: string):
 }
 
 /** The throughput run, in wrk's result shape (percentiles under saturation from the log). */
-export async function runH2loadThroughput(url: string, load: LoadSettings, h2: H2Settings, workDir: string, requests = h2.requests): Promise<WrkResult> {
+export async function runH2loadThroughput(
+  url: string,
+  load: LoadSettings,
+  h2: H2Settings,
+  workDir: string,
+  requests = h2.requests,
+): Promise<WrkResult> {
   const logFile = join(workDir, 'h2load-throughput.log');
   const command = h2loadThroughputCommand(url, load, h2, requests, logFile);
   const { raw, parsed, log } = await runH2load(command, 300_000, logFile);
@@ -102,7 +142,13 @@ export async function runH2loadThroughput(url: string, load: LoadSettings, h2: H
     requests: parsed.done,
     durationS: parsed.durationS,
     rps: parsed.rps,
-    latencyMs: { p50: percentiles[50], p75: percentiles[75], p90: percentiles[90], p99: percentiles[99], avg: parsed.meanMs },
+    latencyMs: {
+      p50: percentiles[50],
+      p75: percentiles[75],
+      p90: percentiles[90],
+      p99: percentiles[99],
+      avg: parsed.meanMs,
+    },
     non2xx,
     socketErrors: { connect: 0, read: parsed.errored, write: 0, timeout: parsed.timeout },
     errors: non2xx + parsed.errored + parsed.timeout,
@@ -123,7 +169,16 @@ export async function runH2loadRate(url: string, load: LoadSettings, workDir: st
     raw,
     rps: parsed.rps,
     total: parsed.done,
-    latencyMs: { p10: percentiles[10], p25: percentiles[25], p50: percentiles[50], p75: percentiles[75], p90: percentiles[90], p95: percentiles[95], p99: percentiles[99], avg: parsed.meanMs },
+    latencyMs: {
+      p10: percentiles[10],
+      p25: percentiles[25],
+      p50: percentiles[50],
+      p75: percentiles[75],
+      p90: percentiles[90],
+      p95: percentiles[95],
+      p99: percentiles[99],
+      avg: parsed.meanMs,
+    },
     statusCodes,
     non2xx,
     socketErrors,

@@ -18,7 +18,16 @@ export interface HeyResult {
   command: string[];
   rps: number;
   total: number;
-  latencyMs: { p10?: number; p25?: number; p50?: number; p75?: number; p90?: number; p95?: number; p99?: number; avg?: number };
+  latencyMs: {
+    p10?: number;
+    p25?: number;
+    p50?: number;
+    p75?: number;
+    p90?: number;
+    p95?: number;
+    p99?: number;
+    avg?: number;
+  };
   statusCodes: Record<string, number>;
   non2xx: number;
   socketErrors: number;
@@ -26,7 +35,7 @@ export interface HeyResult {
   raw: string;
 }
 
-const UNIT_MS: Record<string, number> = { us: 0.001, 'µs': 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { us: 0.001, µs: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** "1.23ms" / "850.00us" / "2.1s" → milliseconds. */
 export function parseWrkDuration(s: string): number | undefined {
@@ -114,7 +123,15 @@ export function parseHey(raw: string): Omit<HeyResult, 'command' | 'raw'> {
     total += n;
     if (!code.startsWith('2')) non2xx += n;
   }
-  return { rps: rpsM ? Number(rpsM[1]) : Number.NaN, total, latencyMs, statusCodes, non2xx, socketErrors, errors: non2xx + socketErrors };
+  return {
+    rps: rpsM ? Number(rpsM[1]) : Number.NaN,
+    total,
+    latencyMs,
+    statusCodes,
+    non2xx,
+    socketErrors,
+    errors: non2xx + socketErrors,
+  };
 }
 
 export interface LoadSettings {
@@ -131,7 +148,16 @@ export function wrkCommand(url: string, s: LoadSettings, durationS = s.durationS
 }
 
 export function heyCommand(url: string, s: LoadSettings): string[] {
-  return pinned(s.cpu, ['hey', '-z', `${s.durationS}s`, '-c', String(s.heyConcurrency), '-q', String(s.heyRatePerWorker), url]);
+  return pinned(s.cpu, [
+    'hey',
+    '-z',
+    `${s.durationS}s`,
+    '-c',
+    String(s.heyConcurrency),
+    '-q',
+    String(s.heyRatePerWorker),
+    url,
+  ]);
 }
 
 export async function runWrk(url: string, s: LoadSettings, durationS = s.durationS): Promise<WrkResult> {
@@ -150,6 +176,7 @@ export async function runHey(url: string, s: LoadSettings): Promise<HeyResult> {
   const raw = r.stdout + (r.stderr ? `\n[stderr]\n${r.stderr}` : '');
   if (r.code !== 0) throw new Error(`hey exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
   const parsed = parseHey(r.stdout);
-  if (parsed.latencyMs.p99 === undefined && parsed.socketErrors === 0) throw new Error(`could not read hey's output:\n${raw}`);
+  if (parsed.latencyMs.p99 === undefined && parsed.socketErrors === 0)
+    throw new Error(`could not read hey's output:\n${raw}`);
   return { command, raw, ...parsed };
 }

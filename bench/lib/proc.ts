@@ -26,7 +26,11 @@ function killGroup(p: Proc, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal); // the child leads its own process group (detached)
   } catch {
-    try { p.child.kill(signal); } catch { /* already gone */ }
+    try {
+      p.child.kill(signal);
+    } catch {
+      /* already gone */
+    }
   }
 }
 
@@ -68,11 +72,22 @@ export function startProcess(name: string, argv: string[], logFile: string, opts
   closeSync(fd);
   let ended = false;
   const p: Proc = {
-    name, child, argv, logFile,
+    name,
+    child,
+    argv,
+    logFile,
     done: () => ended,
     exited: new Promise<string>((resolve) => {
-      child.on('exit', (code, signal) => { ended = true; live.delete(p); resolve(signal ?? String(code)); });
-      child.on('error', (err) => { ended = true; live.delete(p); resolve(`spawn error: ${err.message}`); });
+      child.on('exit', (code, signal) => {
+        ended = true;
+        live.delete(p);
+        resolve(signal ?? String(code));
+      });
+      child.on('error', (err) => {
+        ended = true;
+        live.delete(p);
+        resolve(`spawn error: ${err.message}`);
+      });
     }),
   };
   live.add(p);
@@ -89,23 +104,51 @@ export async function stopProcess(p: Proc, graceMs = 3000): Promise<void> {
     await p.exited;
   }
   // nginx/turnpike workers may outlive the leader for a moment: sweep the group.
-  if (p.child.pid !== undefined) { try { process.kill(-p.child.pid, 'SIGKILL'); } catch { /* gone */ } }
+  if (p.child.pid !== undefined) {
+    try {
+      process.kill(-p.child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
 }
 
 /** Runs a command to completion, capturing its output. */
-export function runCommand(argv: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCommand(
+  argv: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const [cmd, ...args] = argv;
     const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const p: Proc = { name: cmd!, child, argv, logFile: '', done: () => child.exitCode !== null || child.signalCode !== null, exited: Promise.resolve('') };
+    const p: Proc = {
+      name: cmd!,
+      child,
+      argv,
+      logFile: '',
+      done: () => child.exitCode !== null || child.signalCode !== null,
+      exited: Promise.resolve(''),
+    };
     live.add(p);
     let stdout = '';
     let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     const timer = setTimeout(() => killGroup(p, 'SIGKILL'), timeoutMs);
-    child.on('error', (err) => { clearTimeout(timer); live.delete(p); resolve({ code: -1, stdout, stderr: stderr + err.message }); });
-    child.on('close', (code) => { clearTimeout(timer); live.delete(p); resolve({ code, stdout, stderr }); });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      live.delete(p);
+      resolve({ code: -1, stdout, stderr: stderr + err.message });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      live.delete(p);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -134,13 +177,19 @@ export function freePort(): Promise<number> {
 export function httpGet(url: string, timeoutMs = 1000): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     // The HTTPS contenders serve the bench's self-signed certificate: not verified here.
-    const req = (url.startsWith('https:') ? httpsRequest : request)(url, { agent: false, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { if (body.length < 65536) body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', () => resolve({ status: 0, body }));
-    });
+    const req = (url.startsWith('https:') ? httpsRequest : request)(
+      url,
+      { agent: false, timeout: timeoutMs, rejectUnauthorized: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          if (body.length < 65536) body += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', () => resolve({ status: 0, body }));
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve({ status: 0, body: '' }));
     req.end();
@@ -159,12 +208,16 @@ export async function waitFor200(url: string, timeoutMs: number, proc?: Proc): P
   for (;;) {
     if (proc?.done()) {
       await proc.exited;
-      throw new Error(`${proc.name} exited (${await proc.exited}) before answering 200 on ${url}: ${logTail(proc.logFile)} (log: ${proc.logFile})`);
+      throw new Error(
+        `${proc.name} exited (${await proc.exited}) before answering 200 on ${url}: ${logTail(proc.logFile)} (log: ${proc.logFile})`,
+      );
     }
     last = await httpStatus(url);
     if (last === 200) return;
     if (Date.now() > deadline) {
-      throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last status: ${last === 0 ? 'no connection' : last})`);
+      throw new Error(
+        `${url} did not answer 200 within ${timeoutMs} ms (last status: ${last === 0 ? 'no connection' : last})`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -175,7 +228,11 @@ export function logTail(file: string, lines = 3): string {
   try {
     const text = readFileSync(file, 'utf8').trim();
     if (!text) return '(no output)';
-    return text.split('\n').slice(-lines).map((l) => l.trim()).join(' / ');
+    return text
+      .split('\n')
+      .slice(-lines)
+      .map((l) => l.trim())
+      .join(' / ');
   } catch {
     return '(no log)';
   }

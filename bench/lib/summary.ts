@@ -43,7 +43,10 @@ export function median(xs: number[]): number | undefined {
   return v.length % 2 === 1 ? v[mid] : (v[mid - 1]! + v[mid]!) / 2;
 }
 
-export function summarize(list: ReadonlyArray<{ id: string; label: string }>, records: RoundRecord[]): ContenderSummary[] {
+export function summarize(
+  list: ReadonlyArray<{ id: string; label: string }>,
+  records: RoundRecord[],
+): ContenderSummary[] {
   const out = list.map((c): ContenderSummary => {
     const recs = records.filter((r) => r.contender === c.id);
     const failures = recs.filter((r) => r.error !== undefined);
@@ -61,7 +64,8 @@ export function summarize(list: ReadonlyArray<{ id: string; label: string }>, re
       non2xx: wrks.reduce((a, w) => a + w.non2xx, 0) + heys.reduce((a, h) => a + h.non2xx, 0),
       socketErrors: wrks.reduce((a, w) => a + w.errors - w.non2xx, 0) + heys.reduce((a, h) => a + h.socketErrors, 0),
     };
-    if (failures.length > 0) s.failed = `${failures.length}/${recs.length} rounds failed: ${failures[0]!.error!.split('\n')[0]}`;
+    if (failures.length > 0)
+      s.failed = `${failures.length}/${recs.length} rounds failed: ${failures[0]!.error!.split('\n')[0]}`;
     return s;
   });
   const ng = out.find((s) => s.id === 'nginx');
@@ -72,7 +76,8 @@ export function summarize(list: ReadonlyArray<{ id: string; label: string }>, re
   return out;
 }
 
-const fmt = (x: number | undefined, digits: number, suffix = ''): string => (x === undefined ? '—' : `${x.toFixed(digits)}${suffix}`);
+const fmt = (x: number | undefined, digits: number, suffix = ''): string =>
+  x === undefined ? '—' : `${x.toFixed(digits)}${suffix}`;
 
 export function renderTable(rows: ContenderSummary[]): string {
   const header = ['contender', 'req/s (median)', '× nginx', 'p50 @3k/s', 'p99 @3k/s', 'p99 × nginx', 'errors'];
@@ -86,8 +91,13 @@ export function renderTable(rows: ContenderSummary[]): string {
     s.non2xx + s.socketErrors === 0 ? '0' : `${s.non2xx} non-2xx, ${s.socketErrors} socket`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  const lines = [line(header), `|${widths.map((w, i) => (i === 0 || i === 6 ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`, ...body.map(line)];
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const lines = [
+    line(header),
+    `|${widths.map((w, i) => (i === 0 || i === 6 ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`,
+    ...body.map(line),
+  ];
   const failed = rows.filter((s) => s.failed);
   for (const s of failed) lines.push(`FAILED ${s.label}: ${s.failed}`);
   return lines.join('\n');
@@ -110,17 +120,49 @@ export function evaluateChecks(rows: ContenderSummary[]): Check[] {
     checks.push({ name, pass: r >= min, detail: `${r.toFixed(2)} (need ≥ ${min.toFixed(2)})` });
   };
   ratioCheck('Turnpike throughput ≥ 0.40 × nginx', tp?.rpsMedian, ng?.rpsMedian, 0.4, 'turnpike or nginx req/s');
-  ratioCheck('Turnpike throughput ≥ 1.6 × fast-gateway', tp?.rpsMedian, fg?.rpsMedian, 1.6, 'turnpike or fast-gateway req/s');
+  ratioCheck(
+    'Turnpike throughput ≥ 1.6 × fast-gateway',
+    tp?.rpsMedian,
+    fg?.rpsMedian,
+    1.6,
+    'turnpike or fast-gateway req/s',
+  );
   if (tp?.p99Ms === undefined || ng?.p99Ms === undefined) {
-    checks.push({ name: "Turnpike p99 at 3,000 req/s ≤ 2.5 × nginx's", pass: false, detail: 'cannot evaluate: turnpike or nginx p99 missing' });
+    checks.push({
+      name: "Turnpike p99 at 3,000 req/s ≤ 2.5 × nginx's",
+      pass: false,
+      detail: 'cannot evaluate: turnpike or nginx p99 missing',
+    });
   } else {
     const r = tp.p99Ms / ng.p99Ms;
-    checks.push({ name: "Turnpike p99 at 3,000 req/s ≤ 2.5 × nginx's", pass: r <= 2.5, detail: `${r.toFixed(2)} (${tp.p99Ms.toFixed(2)} ms vs ${ng.p99Ms.toFixed(2)} ms; need ≤ 2.50)` });
+    checks.push({
+      name: "Turnpike p99 at 3,000 req/s ≤ 2.5 × nginx's",
+      pass: r <= 2.5,
+      detail: `${r.toFixed(2)} (${tp.p99Ms.toFixed(2)} ms vs ${ng.p99Ms.toFixed(2)} ms; need ≤ 2.50)`,
+    });
   }
-  if (tp10k) ratioCheck('Turnpike 10k routes ≥ 0.90 × Turnpike 1 route (matching does not grow with route count)', tp10k.rpsMedian, tp?.rpsMedian, 0.9, 'turnpike req/s');
+  if (tp10k)
+    ratioCheck(
+      'Turnpike 10k routes ≥ 0.90 × Turnpike 1 route (matching does not grow with route count)',
+      tp10k.rpsMedian,
+      tp?.rpsMedian,
+      0.9,
+      'turnpike req/s',
+    );
   if (tpPlugins) {
-    ratioCheck('Turnpike key-auth + rate-limiting (local) + prometheus ≥ 0.80 × the plain route', tpPlugins.rpsMedian, tp?.rpsMedian, 0.8, 'turnpike req/s');
-    if (tpPlugins.non2xx > 0) checks.push({ name: 'Plugin route answered 200 to every request', pass: false, detail: `${tpPlugins.non2xx} non-2xx answers (key or limit misconfigured?)` });
+    ratioCheck(
+      'Turnpike key-auth + rate-limiting (local) + prometheus ≥ 0.80 × the plain route',
+      tpPlugins.rpsMedian,
+      tp?.rpsMedian,
+      0.8,
+      'turnpike req/s',
+    );
+    if (tpPlugins.non2xx > 0)
+      checks.push({
+        name: 'Plugin route answered 200 to every request',
+        pass: false,
+        detail: `${tpPlugins.non2xx} non-2xx answers (key or limit misconfigured?)`,
+      });
   }
   return checks;
 }

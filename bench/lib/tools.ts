@@ -38,7 +38,9 @@ export function ensureDebianTools(): Record<string, string> {
   const missing = DEBIAN_TOOLS.filter((t) => which(t.bin) === undefined);
   if (missing.length > 0) {
     const pkgs = missing.map((t) => t.pkg);
-    process.stdout.write(`bench: installing from Debian's packages: ${pkgs.join(', ')} (missing: ${missing.map((t) => t.bin).join(', ')})\n`);
+    process.stdout.write(
+      `bench: installing from Debian's packages: ${pkgs.join(', ')} (missing: ${missing.map((t) => t.bin).join(', ')})\n`,
+    );
     const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const [c1, ...a1] = [...sudo, 'apt-get', 'update'];
@@ -68,15 +70,28 @@ export function ensureFastGateway(workDir: string): string {
     if (v === FAST_GATEWAY_VERSION) return dir;
   }
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bench-fast-gateway', private: true, type: 'commonjs' }, null, 2) + '\n');
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: 'bench-fast-gateway', private: true, type: 'commonjs' }, null, 2) + '\n',
+  );
   process.stdout.write(`bench: installing fast-gateway@${FAST_GATEWAY_VERSION} with npm into ${dir}\n`);
-  run('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--save-exact', `fast-gateway@${FAST_GATEWAY_VERSION}`]);
+  run('npm', [
+    'install',
+    '--prefix',
+    dir,
+    '--no-audit',
+    '--no-fund',
+    '--save-exact',
+    `fast-gateway@${FAST_GATEWAY_VERSION}`,
+  ]);
   return dir;
 }
 
 export function fastGatewayVersion(dir: string): string {
   try {
-    return (JSON.parse(readFileSync(join(dir, 'node_modules', 'fast-gateway', 'package.json'), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(join(dir, 'node_modules', 'fast-gateway', 'package.json'), 'utf8')) as { version: string }
+    ).version;
   } catch {
     return 'unknown';
   }

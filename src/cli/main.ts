@@ -56,13 +56,18 @@ program
   .version(VERSION)
   .configureOutput({
     // commander says "error: unknown command 'strat'\n(Did you mean start?)": one line instead.
-    outputError: (str, write) => write(`turnpike: ${str.trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, " (did you mean '$1'?)")} (see turnpike --help)\n`),
+    outputError: (str, write) =>
+      write(
+        `turnpike: ${str.trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, " (did you mean '$1'?)")} (see turnpike --help)\n`,
+      ),
   })
   // Exit codes a script can rely on: --help/--version 0, a usage error (unknown command or
   // flag, missing argument, value not among the choices) 2; commands return 0, 1, 3 or 4.
   // Set before the commands are added: each inherits it.
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   $ turnpike start --config examples/quickstart.yaml     run the gateway on a Kong declarative file
   $ turnpike validate kong.yml                           check a file, every error with its line
@@ -81,23 +86,32 @@ Examples:
 Exit codes: 0 ok, 1 error, 2 usage error, 3 differences (diff) or pending migrations,
 4 not found (get/delete of one entity). docs/cli.md describes every command.
 
-Run "turnpike <command> --help" for the options of a command.`);
+Run "turnpike <command> --help" for the options of a command.`,
+  );
 
 const start = program
   .command('start')
   .description('start the gateway (DB-less with --config FILE)')
-  .option('-c, --config <file>', 'declarative configuration (YAML or JSON, Kong format); env TURNPIKE_DECLARATIVE_CONFIG')
-  .addHelpText('after', `
+  .option(
+    '-c, --config <file>',
+    'declarative configuration (YAML or JSON, Kong format); env TURNPIKE_DECLARATIVE_CONFIG',
+  )
+  .addHelpText(
+    'after',
+    `
 Every setting can also be given as an environment variable TURNPIKE_<NAME>, e.g.
 TURNPIKE_PROXY_LISTEN="0.0.0.0:8000". Flags win over the environment.
 
 Examples:
   $ turnpike start --config examples/quickstart.yaml
   $ turnpike start --config kong.yml --workers 4 --proxy-listen "0.0.0.0:8000"
-  $ TURNPIKE_PROXY_ACCESS_LOG=stdout turnpike start -c kong.yml`);
+  $ TURNPIKE_PROXY_ACCESS_LOG=stdout turnpike start -c kong.yml`,
+  );
 for (const name of SETTING_NAMES) {
   if (name === 'declarative_config') continue;
-  start.addOption(new Option(`--${name.replace(/_/g, '-')} <value>`, `kong.conf "${name}"; env TURNPIKE_${name.toUpperCase()}`));
+  start.addOption(
+    new Option(`--${name.replace(/_/g, '-')} <value>`, `kong.conf "${name}"; env TURNPIKE_${name.toUpperCase()}`),
+  );
 }
 start.action(async (opts: Record<string, unknown>) => {
   let settings;
@@ -127,7 +141,8 @@ function dbSettings(opts: Record<string, unknown>) {
     if (err instanceof SettingsError) fail(`bad setting: ${err.message}`);
     throw err;
   }
-  if (settings.db === null) fail('database is "off": this command needs --database sqlite or postgres (or TURNPIKE_DATABASE)');
+  if (settings.db === null)
+    fail('database is "off": this command needs --database sqlite or postgres (or TURNPIKE_DATABASE)');
   return settings;
 }
 
@@ -136,25 +151,38 @@ function databaseOptions(cmd: Command): Command {
     .option('--database <kind>', 'sqlite or postgres; env TURNPIKE_DATABASE', undefined)
     .option('-p, --prefix <dir>', 'prefix holding turnpike.db (SQLite); env TURNPIKE_PREFIX');
   for (const name of DATABASE_SETTING_NAMES) {
-    cmd.addOption(new Option(`--${name.replace(/_/g, '-')} <value>`, `kong.conf "${name}"; env TURNPIKE_${name.toUpperCase()}`).hideHelp());
+    cmd.addOption(
+      new Option(
+        `--${name.replace(/_/g, '-')} <value>`,
+        `kong.conf "${name}"; env TURNPIKE_${name.toUpperCase()}`,
+      ).hideHelp(),
+    );
   }
-  return cmd
-    .addHelpText('after', `
+  return cmd.addHelpText(
+    'after',
+    `
 The database is SQLite at $TURNPIKE_PREFIX/turnpike.db unless TURNPIKE_DATABASE=postgres,
 then TURNPIKE_PG_HOST, TURNPIKE_PG_PORT, TURNPIKE_PG_USER, TURNPIKE_PG_PASSWORD,
 TURNPIKE_PG_DATABASE, TURNPIKE_PG_SCHEMA and TURNPIKE_PG_SSL say where (or the flags
---pg-host, --pg-port, ... of the same names); see docs/deployment.md.`);
+--pg-host, --pg-port, ... of the same names); see docs/deployment.md.`,
+  );
 }
 
 const migrations = program
   .command('migrations')
   .description('create or upgrade the database schema')
-  .addHelpText('after', '\nExamples:\n  $ turnpike migrations up --prefix ./.turnpike\n  $ turnpike migrations status; echo "exit $? (3: migrations pending)"');
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ turnpike migrations up --prefix ./.turnpike\n  $ turnpike migrations status; echo "exit $? (3: migrations pending)"',
+  );
 databaseOptions(
   migrations
     .command('up')
     .description('run the pending migrations (safe while other nodes start: they wait for each other)')
-    .addHelpText('after', '\nExamples:\n  $ turnpike migrations up --prefix ./.turnpike\n  $ TURNPIKE_DATABASE=postgres TURNPIKE_PG_HOST=db.internal turnpike migrations up'),
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ turnpike migrations up --prefix ./.turnpike\n  $ TURNPIKE_DATABASE=postgres TURNPIKE_PG_HOST=db.internal turnpike migrations up',
+    ),
 ).action(async (opts: Record<string, unknown>) => {
   const s = dbSettings(opts);
   process.exitCode = await (await import('./commands/database.js')).runMigrations('up', s.db!);
@@ -172,13 +200,19 @@ databaseOptions(
 const configCmd = program
   .command('config')
   .description('move configuration between a declarative file and the database')
-  .addHelpText('after', '\nExamples:\n  $ turnpike config db_import kong.yml --prefix ./.turnpike\n  $ turnpike config db_export - > backup.yml');
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ turnpike config db_import kong.yml --prefix ./.turnpike\n  $ turnpike config db_export - > backup.yml',
+  );
 databaseOptions(
   configCmd
     .command('db_import')
     .description('validate a declarative file and write its entities into the database, all or nothing')
     .argument('<file>', 'YAML or JSON file in Kong declarative format')
-    .addHelpText('after', '\nEntities are matched by id: importing the same file twice changes nothing.\n\nExample:\n  $ turnpike config db_import kong.yml --prefix ./.turnpike'),
+    .addHelpText(
+      'after',
+      '\nEntities are matched by id: importing the same file twice changes nothing.\n\nExample:\n  $ turnpike config db_import kong.yml --prefix ./.turnpike',
+    ),
 ).action(async (file: string, opts: Record<string, unknown>) => {
   const s = dbSettings(opts);
   process.exitCode = await (await import('./commands/database.js')).runDbImport(file, s.db!, s.plugins);
@@ -189,7 +223,10 @@ databaseOptions(
     .description('write the database content as a declarative file (YAML, _format_version "3.0")')
     .argument('[file]', "output file, or '-' for standard output", 'kong.yml')
     .option('-f, --force', 'overwrite the file when it exists')
-    .addHelpText('after', '\nExamples:\n  $ turnpike config db_export kong.yml\n  $ turnpike config db_export - > backup.yml'),
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ turnpike config db_export kong.yml\n  $ turnpike config db_export - > backup.yml',
+    ),
 ).action(async (file: string, opts: Record<string, unknown>) => {
   const s = dbSettings(opts);
   process.exitCode = await (await import('./commands/database.js')).runDbExport(file, s.db!, opts.force === true);

@@ -7,7 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { resolveTlsOptions, type TlsOptions } from '../engine/tls/options.js';
-import { DATABASE_SETTING_NAMES, databaseSettings, DatabaseSettingsError, type DatabaseSettings } from '../control/store/settings.js';
+import {
+  DATABASE_SETTING_NAMES,
+  databaseSettings,
+  DatabaseSettingsError,
+  type DatabaseSettings,
+} from '../control/store/settings.js';
 
 export interface ListenAddress {
   host: string;
@@ -87,14 +92,46 @@ export class SettingsError extends Error {}
 export type RawSettings = Record<string, string | undefined>;
 
 const KNOWN = [
-  'declarative_config', 'database', 'prefix', 'proxy_listen', 'admin_listen', 'status_listen', 'workers', 'role',
-  'trusted_ips', 'proxy_access_log', 'log_level', 'max_header_size', 'keepalive_timeout', 'client_timeout',
-  'upstream_keepalive_pool_size', 'upstream_keepalive_max_requests', 'upstream_keepalive_idle_timeout', 'drain_timeout',
-  'passive_recovery_timeout', 'plugins', 'client_body_buffer_limit', 'stream_listen',
-  'ssl_cert', 'ssl_cert_key', 'ssl_protocols', 'ssl_cipher_suite', 'ssl_ciphers',
-  'http2_max_concurrent_streams', 'http2_max_resets', 'admin_token', 'admin_token_file',
-  'cluster_listen', 'cluster_control_plane', 'cluster_cert', 'cluster_cert_key', 'cluster_mtls', 'cluster_ca_cert',
-  'cluster_server_name', 'cluster_ping_interval', 'cluster_max_reconnect_delay',
+  'declarative_config',
+  'database',
+  'prefix',
+  'proxy_listen',
+  'admin_listen',
+  'status_listen',
+  'workers',
+  'role',
+  'trusted_ips',
+  'proxy_access_log',
+  'log_level',
+  'max_header_size',
+  'keepalive_timeout',
+  'client_timeout',
+  'upstream_keepalive_pool_size',
+  'upstream_keepalive_max_requests',
+  'upstream_keepalive_idle_timeout',
+  'drain_timeout',
+  'passive_recovery_timeout',
+  'plugins',
+  'client_body_buffer_limit',
+  'stream_listen',
+  'ssl_cert',
+  'ssl_cert_key',
+  'ssl_protocols',
+  'ssl_cipher_suite',
+  'ssl_ciphers',
+  'http2_max_concurrent_streams',
+  'http2_max_resets',
+  'admin_token',
+  'admin_token_file',
+  'cluster_listen',
+  'cluster_control_plane',
+  'cluster_cert',
+  'cluster_cert_key',
+  'cluster_mtls',
+  'cluster_ca_cert',
+  'cluster_server_name',
+  'cluster_ping_interval',
+  'cluster_max_reconnect_delay',
   ...DATABASE_SETTING_NAMES,
 ] as const;
 
@@ -117,19 +154,33 @@ export function parseListen(name: string, value: string): ListenAddress[] {
     const words = spec.split(/\s+/);
     const addr = words[0];
     const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(addr);
-    if (m === null) throw new SettingsError(`${name}: "${spec}" is not a listen address; use "host:port [ssl] [http2]", e.g. "0.0.0.0:8000" or "127.0.0.1:8443 ssl http2", or "off"`);
+    if (m === null)
+      throw new SettingsError(
+        `${name}: "${spec}" is not a listen address; use "host:port [ssl] [http2]", e.g. "0.0.0.0:8000" or "127.0.0.1:8443 ssl http2", or "off"`,
+      );
     const port = Number(m[3]);
     if (port > 65535) throw new SettingsError(`${name}: port ${port} in "${spec}" is out of range (0-65535)`);
     const host = m[1] ?? m[2];
-    if (m[1] !== undefined && !net.isIPv6(host)) throw new SettingsError(`${name}: "${host}" in "${spec}" is not an IPv6 address`);
+    if (m[1] !== undefined && !net.isIPv6(host))
+      throw new SettingsError(`${name}: "${host}" in "${spec}" is not an IPv6 address`);
     let ssl = false;
     let http2 = false;
     for (const w of words.slice(1)) {
       if (w === 'ssl') ssl = true;
       else if (w === 'http2') http2 = true;
-      else if (w === 'reuseport' || w === 'deferred' || w === 'bind' || /^backlog=\d+$/.test(w) || /^ipv6only=(on|off)$/.test(w) || /^so_keepalive=/.test(w)) {
+      else if (
+        w === 'reuseport' ||
+        w === 'deferred' ||
+        w === 'bind' ||
+        /^backlog=\d+$/.test(w) ||
+        /^ipv6only=(on|off)$/.test(w) ||
+        /^so_keepalive=/.test(w)
+      ) {
         // nginx socket options Kong passes through; the kernel defaults are fine for Node.
-      } else throw new SettingsError(`${name}: unknown flag "${w}" in "${spec}"; valid flags: ssl, http2, reuseport, backlog=N, deferred, bind`);
+      } else
+        throw new SettingsError(
+          `${name}: unknown flag "${w}" in "${spec}"; valid flags: ssl, http2, reuseport, backlog=N, deferred, bind`,
+        );
     }
     out.push({ host: host === '*' ? '0.0.0.0' : host, port, ssl, http2, spec });
   }
@@ -140,14 +191,18 @@ export function parseListen(name: string, value: string): ListenAddress[] {
 export function parseStreamListen(value: string): ListenAddress[] {
   const out = parseListen('stream_listen', value);
   for (const a of out) {
-    if (a.http2) throw new SettingsError(`stream_listen: "${a.spec}": http2 does not apply to stream (TCP) listeners; use "host:port" or "host:port ssl"`);
+    if (a.http2)
+      throw new SettingsError(
+        `stream_listen: "${a.spec}": http2 does not apply to stream (TCP) listeners; use "host:port" or "host:port ssl"`,
+      );
   }
   return out;
 }
 
 function int(name: string, value: string | undefined, def: number, min: number, max: number): number {
   if (value === undefined) return def;
-  if (!/^\d+$/.test(value.trim())) throw new SettingsError(`${name}: "${value}" is not a whole number (expected ${min}..${max})`);
+  if (!/^\d+$/.test(value.trim()))
+    throw new SettingsError(`${name}: "${value}" is not a whole number (expected ${min}..${max})`);
   const n = Number(value.trim());
   if (n < min || n > max) throw new SettingsError(`${name}: ${n} is out of range (expected ${min}..${max})`);
   return n;
@@ -155,7 +210,8 @@ function int(name: string, value: string | undefined, def: number, min: number, 
 
 function seconds(name: string, value: string | undefined, def: number, min: number, max: number): number {
   if (value === undefined) return def * 1000;
-  if (!/^\d+(\.\d+)?$/.test(value.trim())) throw new SettingsError(`${name}: "${value}" is not a number of seconds (expected ${min}..${max}, e.g. 10 or 0.5)`);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()))
+    throw new SettingsError(`${name}: "${value}" is not a number of seconds (expected ${min}..${max}, e.g. 10 or 0.5)`);
   const n = Number(value.trim());
   if (n < min || n > max) throw new SettingsError(`${name}: ${n} is out of range (expected ${min}..${max} seconds)`);
   return Math.round(n * 1000);
@@ -171,13 +227,18 @@ function clusterSettings(raw: RawSettings): ClusterSettings {
   if (raw.cluster_control_plane !== undefined) {
     const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s\[\]]+)):(\d{1,5})$/.exec(raw.cluster_control_plane.trim());
     if (m === null || Number(m[3]) < 1 || Number(m[3]) > 65535) {
-      throw new SettingsError(`cluster_control_plane: "${raw.cluster_control_plane}" is not host:port; e.g. "cp.internal:8005"`);
+      throw new SettingsError(
+        `cluster_control_plane: "${raw.cluster_control_plane}" is not host:port; e.g. "cp.internal:8005"`,
+      );
     }
     controlPlane = { host: m[1] ?? m[2], port: Number(m[3]) };
   }
   const listen = parseListen('cluster_listen', raw.cluster_listen ?? '0.0.0.0:8005');
   for (const a of listen) {
-    if (a.ssl || a.http2) throw new SettingsError(`cluster_listen: "${a.spec}": the cluster listener is always mutual TLS; give "host:port" without flags`);
+    if (a.ssl || a.http2)
+      throw new SettingsError(
+        `cluster_listen: "${a.spec}": the cluster listener is always mutual TLS; give "host:port" without flags`,
+      );
   }
   return {
     listen,
@@ -194,7 +255,8 @@ function clusterSettings(raw: RawSettings): ClusterSettings {
 
 function oneOf<T extends string>(name: string, value: string | undefined, def: T, valid: readonly T[]): T {
   if (value === undefined) return def;
-  if (!(valid as readonly string[]).includes(value)) throw new SettingsError(`${name}: "${value}" is not valid; use one of ${valid.join(', ')}`);
+  if (!(valid as readonly string[]).includes(value))
+    throw new SettingsError(`${name}: "${value}" is not valid; use one of ${valid.join(', ')}`);
   return value as T;
 }
 
@@ -202,13 +264,22 @@ export function resolveSettings(raw: RawSettings): Settings {
   const config = raw.declarative_config ?? null;
   const prefix = path.resolve(raw.prefix ?? './.turnpike');
   // A data plane has no database (Kong's DP runs with database=off): off is its default.
-  const database = oneOf('database', raw.database, config !== null || raw.role === 'data_plane' ? 'off' : 'sqlite', ['off', 'sqlite', 'postgres'] as const);
-  const trustedIps = (raw.trusted_ips ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const database = oneOf('database', raw.database, config !== null || raw.role === 'data_plane' ? 'off' : 'sqlite', [
+    'off',
+    'sqlite',
+    'postgres',
+  ] as const);
+  const trustedIps = (raw.trusted_ips ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   for (const t of trustedIps) {
     if (t === 'unix:') continue;
     const [ip, bits] = t.split('/');
     if (!net.isIP(ip) || (bits !== undefined && !/^\d{1,3}$/.test(bits))) {
-      throw new SettingsError(`trusted_ips: "${t}" is not an IP address or CIDR block (e.g. 10.0.0.0/8, ::1, 0.0.0.0/0,::/0)`);
+      throw new SettingsError(
+        `trusted_ips: "${t}" is not an IP address or CIDR block (e.g. 10.0.0.0/8, ::1, 0.0.0.0/0,::/0)`,
+      );
     }
   }
   let tls: TlsOptions;
@@ -217,7 +288,11 @@ export function resolveSettings(raw: RawSettings): Settings {
   } catch (err) {
     throw new SettingsError((err as Error).message);
   }
-  const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const list = (v: string | undefined) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   let db: DatabaseSettings | null = null;
   try {
     if (database !== 'off') db = databaseSettings(database, prefix, raw);
@@ -234,7 +309,8 @@ export function resolveSettings(raw: RawSettings): Settings {
       throw new SettingsError(`admin_token_file: cannot read "${raw.admin_token_file}": ${(err as Error).message}`);
     }
   }
-  if (adminToken !== null && adminToken.length < 16) throw new SettingsError('admin_token: must be at least 16 characters (e.g. `openssl rand -hex 32`)');
+  if (adminToken !== null && adminToken.length < 16)
+    throw new SettingsError('admin_token: must be at least 16 characters (e.g. `openssl rand -hex 32`)');
   const accessLog = raw.proxy_access_log ?? path.join(prefix, 'logs', 'access.log');
   return {
     config,
@@ -246,21 +322,42 @@ export function resolveSettings(raw: RawSettings): Settings {
     adminToken,
     statusListen: parseListen('status_listen', raw.status_listen ?? '127.0.0.1:8100'),
     streamListen: parseStreamListen(raw.stream_listen ?? 'off'),
-    workers: raw.workers === 'auto' ? os.availableParallelism() : int('workers', raw.workers, os.availableParallelism(), 1, 256),
+    workers:
+      raw.workers === 'auto'
+        ? os.availableParallelism()
+        : int('workers', raw.workers, os.availableParallelism(), 1, 256),
     role: oneOf('role', raw.role, 'traditional', ['traditional', 'control_plane', 'data_plane'] as const),
     trustedIps,
-    proxyAccessLog: accessLog === 'off' ? 'off' : accessLog === 'stdout' || accessLog === 'stderr' ? accessLog : path.resolve(prefix, accessLog),
+    proxyAccessLog:
+      accessLog === 'off'
+        ? 'off'
+        : accessLog === 'stdout' || accessLog === 'stderr'
+          ? accessLog
+          : path.resolve(prefix, accessLog),
     logLevel: oneOf('log_level', raw.log_level, 'info', ['debug', 'info', 'warn', 'error'] as const),
     maxHeaderSize: int('max_header_size', raw.max_header_size, 16 * 1024, 1024, 1024 * 1024),
     clientKeepaliveTimeout: int('keepalive_timeout', raw.keepalive_timeout, 60, 1, 86400) * 1000,
     clientTimeout: int('client_timeout', raw.client_timeout, 60, 1, 86400) * 1000,
     upstreamKeepalivePoolSize: int('upstream_keepalive_pool_size', raw.upstream_keepalive_pool_size, 512, 0, 100000),
-    upstreamKeepaliveMaxRequests: int('upstream_keepalive_max_requests', raw.upstream_keepalive_max_requests, 10000, 1, 100000000),
-    upstreamKeepaliveIdleTimeout: int('upstream_keepalive_idle_timeout', raw.upstream_keepalive_idle_timeout, 60, 1, 86400) * 1000,
+    upstreamKeepaliveMaxRequests: int(
+      'upstream_keepalive_max_requests',
+      raw.upstream_keepalive_max_requests,
+      10000,
+      1,
+      100000000,
+    ),
+    upstreamKeepaliveIdleTimeout:
+      int('upstream_keepalive_idle_timeout', raw.upstream_keepalive_idle_timeout, 60, 1, 86400) * 1000,
     drainTimeout: int('drain_timeout', raw.drain_timeout, 10, 0, 3600) * 1000,
     passiveRecoveryTimeout: int('passive_recovery_timeout', raw.passive_recovery_timeout, 0, 0, 86400),
     plugins: raw.plugins ?? 'bundled',
-    clientBodyBufferLimit: int('client_body_buffer_limit', raw.client_body_buffer_limit, 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    clientBodyBufferLimit: int(
+      'client_body_buffer_limit',
+      raw.client_body_buffer_limit,
+      8 * 1024 * 1024,
+      1024,
+      1024 * 1024 * 1024,
+    ),
     sslCert: list(raw.ssl_cert).map((p) => (p.includes('-----BEGIN ') ? p : path.resolve(p))),
     sslCertKey: list(raw.ssl_cert_key).map((p) => (p.includes('-----BEGIN ') ? p : path.resolve(p))),
     tls,

@@ -14,7 +14,9 @@ export type AjvInstance = import('ajv').default;
 
 /** A new ajv of `dialect` with `options` and the standard formats (ajv-formats). */
 export function newAjv(options: Options, dialect: AjvDialect = 'draft-07'): AjvInstance {
-  const Ajv = (dialect === '2019-09' ? require('ajv/dist/2019') : dialect === '2020-12' ? require('ajv/dist/2020') : require('ajv')) as typeof import('ajv').default;
+  const Ajv = (
+    dialect === '2019-09' ? require('ajv/dist/2019') : dialect === '2020-12' ? require('ajv/dist/2020') : require('ajv')
+  ) as typeof import('ajv').default;
   const addFormats = require('ajv-formats') as typeof import('ajv-formats').default;
   const ajv = new Ajv(options);
   addFormats(ajv);

@@ -25,7 +25,14 @@ export function collectCredentials(
   for (const k of KEYS) {
     const list = holder[k];
     if (!Array.isArray(list)) continue;
-    list.forEach((c, i) => add(CREDENTIAL_COLLECTIONS[k], [...at, k, i], c !== null && typeof c === 'object' && !Array.isArray(c) ? (c as Obj) : {}, parent));
+    list.forEach((c, i) =>
+      add(
+        CREDENTIAL_COLLECTIONS[k],
+        [...at, k, i],
+        c !== null && typeof c === 'object' && !Array.isArray(c) ? (c as Obj) : {},
+        parent,
+      ),
+    );
   }
 }
 
@@ -45,13 +52,21 @@ export function checkCredentialUniqueness(rep: Reporter, entries: readonly Entry
       const id = typeof e.node.id === 'string' ? e.node.id.toLowerCase() : undefined;
       if (id !== undefined) {
         const first = ids.get(id);
-        if (first) rep.add([...e.at, 'id'], `id '${id}' is already used by ${rep.label(first.kind, first.at)}; each ${kind} needs a unique id`);
+        if (first)
+          rep.add(
+            [...e.at, 'id'],
+            `id '${id}' is already used by ${rep.label(first.kind, first.at)}; each ${kind} needs a unique id`,
+          );
         else ids.set(id, e);
       }
       const value = field === null ? undefined : e.node[field];
       if (field !== null && typeof value === 'string') {
         const first = values.get(value);
-        if (first) rep.add([...e.at, field], `the same ${field} is already given to ${rep.label(first.kind, first.at)}; Kong keeps each ${CREDENTIAL_ENTITIES[k].singular}'s ${field} unique across all consumers`);
+        if (first)
+          rep.add(
+            [...e.at, field],
+            `the same ${field} is already given to ${rep.label(first.kind, first.at)}; Kong keeps each ${CREDENTIAL_ENTITIES[k].singular}'s ${field} unique across all consumers`,
+          );
         else values.set(value, e);
       }
     }
@@ -63,7 +78,10 @@ export function checkCredentialUniqueness(rep: Reporter, entries: readonly Entry
  * then top-level ones), without the `consumer` reference, and takes the nested lists off the
  * consumer. A consumer keeps a list for each kind its file entry had, even an empty one.
  */
-export function attachCredentials(entries: readonly Entry[], refs: ReadonlyMap<Entry, Record<string, Ref | null>>): void {
+export function attachCredentials(
+  entries: readonly Entry[],
+  refs: ReadonlyMap<Entry, Record<string, Ref | null>>,
+): void {
   const consumers = new Map<string, Record<string, Obj[]>>();
   for (const e of entries) {
     if (e.kind !== 'consumer') continue;

@@ -21,7 +21,10 @@ type Generated = ValidateFunction & { fingerprint?: string };
 
 /** Identifies the schema and options the code was generated from. */
 export function fingerprint(): string {
-  return createHash('sha256').update(JSON.stringify(LOADER_AJV_OPTIONS)).update(JSON.stringify(DeclarativeFileSchema)).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(LOADER_AJV_OPTIONS))
+    .update(JSON.stringify(DeclarativeFileSchema))
+    .digest('hex');
 }
 
 let validator: ValidateFunction | undefined;

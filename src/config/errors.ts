@@ -95,5 +95,8 @@ export function formatConfigErrors(errors: readonly ConfigError[], source: strin
 
 /** One line per warning, as formatConfigErrors, each message marked "warning:". */
 export function formatConfigWarnings(warnings: readonly ConfigError[], source: string): string {
-  return formatConfigErrors(warnings.map((w) => ({ ...w, message: `warning: ${w.message}` })), source);
+  return formatConfigErrors(
+    warnings.map((w) => ({ ...w, message: `warning: ${w.message}` })),
+    source,
+  );
 }

@@ -8,7 +8,19 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { declarativeValidator } from './declarative-validator.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import type { CaCertificate, Certificate, Config, Consumer, Plugin, Ref, Route, Service, Sni, Target, Upstream } from './types.js';
+import type {
+  CaCertificate,
+  Certificate,
+  Config,
+  Consumer,
+  Plugin,
+  Ref,
+  Route,
+  Service,
+  Sni,
+  Target,
+  Upstream,
+} from './types.js';
 import {
   CaCertificateSchema,
   CertificateSchema,
@@ -37,8 +49,8 @@ export type { ConfigError } from './errors.js';
 export { formatConfigErrors, formatConfigWarnings } from './errors.js';
 
 /** A loaded file, with what loads but deserves a word (`warnings`: an expired certificate…), or why it does not load. */
-export type LoadResult = { ok: true; config: Config; hash: string; warnings: ConfigError[] } | { ok: false; errors: ConfigError[] };
-
+export type LoadResult =
+  { ok: true; config: Config; hash: string; warnings: ConfigError[] } | { ok: false; errors: ConfigError[] };
 
 // ---------------------------------------------------------------------------------------------
 // ajv errors → friendly messages
@@ -86,7 +98,7 @@ function reportSchemaErrors(rep: Reporter, errs: ErrorObject[], data: unknown): 
         } else {
           const guess = didYouMean(field, valid);
           message = `unknown field '${field}'${guess ? `; did you mean '${guess}'?` : ''} Valid fields: ${valid.join(', ')}`;
-          if (guess) message = message.replace("? Valid", "? Valid");
+          if (guess) message = message.replace('? Valid', '? Valid');
           else message = message.replace(`'${field}' Valid`, `'${field}'. Valid`);
         }
         break;
@@ -135,7 +147,10 @@ function reportSchemaErrors(rep: Reporter, errs: ErrorObject[], data: unknown): 
         message = 'must not be empty';
         break;
       case 'minItems':
-        message = (e.params as { limit: number }).limit === 1 ? 'must list at least one value' : `must list at least ${(e.params as { limit: number }).limit} values`;
+        message =
+          (e.params as { limit: number }).limit === 1
+            ? 'must list at least one value'
+            : `must list at least ${(e.params as { limit: number }).limit} values`;
         break;
       case 'anyOf':
         message = `${custom ?? 'does not match any allowed form'} (got ${describeValue(e.data)})`;
@@ -174,25 +189,42 @@ export function migrateLegacyPath(path: string): string {
 }
 
 const PCRE_ONLY: [RegExp, string][] = [
-  [/\(\?[a-zA-Z]*(?:-[a-zA-Z]+)?\)/, "inline flags such as '(?i)' are not supported by JavaScript regular expressions; match both cases explicitly, e.g. '[Uu]sers'"],
-  [/\(\?[a-zA-Z]+(?:-[a-zA-Z]+)?:/, "inline flag groups such as '(?i:...)' are not supported by JavaScript regular expressions"],
+  [
+    /\(\?[a-zA-Z]*(?:-[a-zA-Z]+)?\)/,
+    "inline flags such as '(?i)' are not supported by JavaScript regular expressions; match both cases explicitly, e.g. '[Uu]sers'",
+  ],
+  [
+    /\(\?[a-zA-Z]+(?:-[a-zA-Z]+)?:/,
+    "inline flag groups such as '(?i:...)' are not supported by JavaScript regular expressions",
+  ],
   [/\(\?>/, "atomic groups '(?>...)' are not supported by JavaScript regular expressions"],
   [/\(\?\|/, "branch reset groups '(?|...)' are not supported by JavaScript regular expressions"],
   [/\(\?#/, "comments '(?#...)' are not supported by JavaScript regular expressions"],
   [/\(\?(?:R|\d+|P>|&)/, 'recursive patterns are not supported by JavaScript regular expressions'],
-  [/(?:^|[^\\])(?:\\\\)*\\[AZzGQE]/, "the anchors/escapes \\A, \\Z, \\z, \\G, \\Q...\\E are not supported by JavaScript regular expressions; use ^ and $"],
+  [
+    /(?:^|[^\\])(?:\\\\)*\\[AZzGQE]/,
+    'the anchors/escapes \\A, \\Z, \\z, \\G, \\Q...\\E are not supported by JavaScript regular expressions; use ^ and $',
+  ],
   [/[*+?}]\+/, "possessive quantifiers such as '*+' are not supported by JavaScript regular expressions"],
-  [/\[:[a-z]+:\]/, "POSIX classes such as '[:alpha:]' are not supported by JavaScript regular expressions; use e.g. [A-Za-z]"],
+  [
+    /\[:[a-z]+:\]/,
+    "POSIX classes such as '[:alpha:]' are not supported by JavaScript regular expressions; use e.g. [A-Za-z]",
+  ],
 ];
 
 /** Converts a Kong (PCRE) regex path body to JavaScript syntax, or explains why it can't. */
 export function convertPcre(source: string): { ok: true; source: string } | { ok: false; message: string } {
   for (const [re, msg] of PCRE_ONLY) if (re.test(source)) return { ok: false, message: msg };
-  const js = source.replace(/\(\?P<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?<$1>').replace(/\(\?P=([A-Za-z_][A-Za-z0-9_]*)\)/g, '\\k<$1>');
+  const js = source
+    .replace(/\(\?P<([A-Za-z_][A-Za-z0-9_]*)>/g, '(?<$1>')
+    .replace(/\(\?P=([A-Za-z_][A-Za-z0-9_]*)\)/g, '\\k<$1>');
   try {
     new RegExp(js);
   } catch (err) {
-    return { ok: false, message: `is not a valid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}` };
+    return {
+      ok: false,
+      message: `is not a valid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`,
+    };
   }
   return { ok: true, source: js };
 }
@@ -205,7 +237,11 @@ function checkService(rep: Reporter, e: Entry, rawNode: Obj): void {
     if (!expanded.ok) rep.add([...e.at, 'url'], expanded.message);
     else {
       for (const [f, given, used] of overriddenByUrl(rawNode, expanded.fields)) {
-        rep.warn([...e.at, f], `${f} ${JSON.stringify(given)} is overridden by 'url' (${f} becomes ${JSON.stringify(used)}): as in Kong, 'url' sets protocol, host, port and path; remove one or the other`, { key: true });
+        rep.warn(
+          [...e.at, f],
+          `${f} ${JSON.stringify(given)} is overridden by 'url' (${f} becomes ${JSON.stringify(used)}): as in Kong, 'url' sets protocol, host, port and path; remove one or the other`,
+          { key: true },
+        );
       }
       Object.assign(s, expanded.fields);
     }
@@ -214,14 +250,23 @@ function checkService(rep: Reporter, e: Entry, rawNode: Obj): void {
   }
   delete s.url;
   if (s.path !== null && s.path !== undefined && !['http', 'https', 'ws', 'wss'].includes(String(s.protocol))) {
-    rep.add([...e.at, 'path'], `can only be set when 'protocol' is http, https, ws or wss (protocol is '${String(s.protocol)}')`);
+    rep.add(
+      [...e.at, 'path'],
+      `can only be set when 'protocol' is http, https, ws or wss (protocol is '${String(s.protocol)}')`,
+    );
   }
-  if ((isSet(s.tls_verify) || isSet(s.tls_verify_depth)) && !['https', 'grpcs', 'tls', 'wss'].includes(String(s.protocol))) {
+  if (
+    (isSet(s.tls_verify) || isSet(s.tls_verify_depth)) &&
+    !['https', 'grpcs', 'tls', 'wss'].includes(String(s.protocol))
+  ) {
     rep.add(e.at, `'tls_verify' and 'tls_verify_depth' only apply to TLS protocols (https, grpcs, tls, wss)`);
   }
   for (const f of ['ca_certificates', 'client_certificate']) {
     if (isSet(s[f]) && !['https', 'grpcs', 'tls', 'wss'].includes(String(s.protocol))) {
-      rep.add([...e.at, f], `only applies to TLS protocols (https, grpcs, tls, wss); the protocol is '${String(s.protocol)}'`);
+      rep.add(
+        [...e.at, f],
+        `only applies to TLS protocols (https, grpcs, tls, wss); the protocol is '${String(s.protocol)}'`,
+      );
     }
   }
 }
@@ -235,7 +280,11 @@ function checkRoute(rep: Reporter, e: Entry, rawNode: Obj, version: string): voi
       let path = version === '3.0' ? p : migrateLegacyPath(p);
       if (path.startsWith('~')) {
         const conv = convertPcre(path.slice(1));
-        if (!conv.ok) rep.add([...e.at, 'paths', i], `regex path "${p}" ${conv.message.startsWith('is ') ? conv.message : `cannot be used: ${conv.message}`}`);
+        if (!conv.ok)
+          rep.add(
+            [...e.at, 'paths', i],
+            `regex path "${p}" ${conv.message.startsWith('is ') ? conv.message : `cannot be used: ${conv.message}`}`,
+          );
         else path = `~${conv.source}`;
       } else if (path.startsWith('/') && /\s/.test(path)) {
         rep.add([...e.at, 'paths', i], 'must not contain whitespace');
@@ -248,7 +297,9 @@ function checkRoute(rep: Reporter, e: Entry, rawNode: Obj, version: string): voi
     for (const [name, values] of Object.entries(r.headers)) {
       const lower = name.toLowerCase();
       if (lower === 'host') {
-        rep.add([...e.at, 'headers', name], "cannot match the 'host' header here; use the route's 'hosts' field", { key: true });
+        rep.add([...e.at, 'headers', name], "cannot match the 'host' header here; use the route's 'hosts' field", {
+          key: true,
+        });
         continue;
       }
       if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(lower)) {
@@ -256,7 +307,11 @@ function checkRoute(rep: Reporter, e: Entry, rawNode: Obj, version: string): voi
         continue;
       }
       if (lower in out) {
-        rep.add([...e.at, 'headers', name], `header '${lower}' is listed twice (header names are case-insensitive); merge the values`, { key: true });
+        rep.add(
+          [...e.at, 'headers', name],
+          `header '${lower}' is listed twice (header names are case-insensitive); merge the values`,
+          { key: true },
+        );
         continue;
       }
       out[lower] = values as string[];
@@ -265,13 +320,21 @@ function checkRoute(rep: Reporter, e: Entry, rawNode: Obj, version: string): voi
   }
   const grpcOnly = protocols.length > 0 && protocols.every((p) => p === 'grpc' || p === 'grpcs');
   if (grpcOnly) {
-    if (rawNode.strip_path === true) rep.add([...e.at, 'strip_path'], "cannot be true when 'protocols' is grpc/grpcs (Kong rule); remove it or set it to false");
+    if (rawNode.strip_path === true)
+      rep.add(
+        [...e.at, 'strip_path'],
+        "cannot be true when 'protocols' is grpc/grpcs (Kong rule); remove it or set it to false",
+      );
     r.strip_path = false;
-    if (isSet(r.methods)) rep.add([...e.at, 'methods'], "cannot be set when 'protocols' is grpc/grpcs; gRPC requests are always POST");
+    if (isSet(r.methods))
+      rep.add([...e.at, 'methods'], "cannot be set when 'protocols' is grpc/grpcs; gRPC requests are always POST");
   }
   const stream = protocols.filter((p) => ['tcp', 'tls', 'udp', 'tls_passthrough'].includes(p));
   if (stream.length > 0 && stream.length < protocols.length) {
-    rep.add([...e.at, 'protocols'], `cannot mix stream protocols (${stream.join(', ')}) with HTTP protocols in one route; make two routes`);
+    rep.add(
+      [...e.at, 'protocols'],
+      `cannot mix stream protocols (${stream.join(', ')}) with HTTP protocols in one route; make two routes`,
+    );
     return;
   }
   if (stream.includes('udp')) {
@@ -281,7 +344,7 @@ function checkRoute(rep: Reporter, e: Entry, rawNode: Obj, version: string): voi
     const list = r[field];
     if (!Array.isArray(list)) continue;
     if (list.length > 0 && stream.length === 0) {
-      rep.add([...e.at, field], "only applies to stream routes (protocols tcp, tls, tls_passthrough)");
+      rep.add([...e.at, field], 'only applies to stream routes (protocols tcp, tls, tls_passthrough)');
       continue;
     }
     list.forEach((entry, i) => {
@@ -297,7 +360,10 @@ function checkRoute(rep: Reporter, e: Entry, rawNode: Obj, version: string): voi
     const fields = HTTP_FAMILY_FIELDS[p];
     if (!fields) continue;
     if (!fields.some((f) => isSet(r[f]))) {
-      rep.add(e.at, `must set at least one of ${fields.map((f) => `'${f}'`).join(', ')} when 'protocols' includes '${p}'`);
+      rep.add(
+        e.at,
+        `must set at least one of ${fields.map((f) => `'${f}'`).join(', ')} when 'protocols' includes '${p}'`,
+      );
       break;
     }
   }
@@ -347,7 +413,11 @@ function checkUpstream(rep: Reporter, e: Entry): void {
 /** "host[:port]" → "host:port" with Kong's default port 8000. */
 export function normalizeTarget(target: string): { ok: true; target: string } | { ok: false; message: string } {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(target);
-  if (!m) return { ok: false, message: `must be 'host' or 'host:port' (got "${target}"); write IPv6 addresses as '[::1]:8080'` };
+  if (!m)
+    return {
+      ok: false,
+      message: `must be 'host' or 'host:port' (got "${target}"); write IPv6 addresses as '[::1]:8080'`,
+    };
   const port = m[2] !== undefined ? Number(m[2]) : 8000;
   if (port > 65535) return { ok: false, message: `port ${port} is out of range 0-65535` };
   return { ok: true, target: `${m[1]}:${port}` };
@@ -388,11 +458,19 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   try {
     raw = doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {
-    return { ok: false, errors: [{ entity: '', path: '', line: 1, column: 1, message: `cannot read the document: ${(err as Error).message}` }] };
+    return {
+      ok: false,
+      errors: [
+        { entity: '', path: '', line: 1, column: 1, message: `cannot read the document: ${(err as Error).message}` },
+      ],
+    };
   }
   const rep = new Reporter(doc, lc, raw);
   if (!isObj(raw)) {
-    rep.add([], 'the file must be a mapping with at least `_format_version: "3.0"`, e.g. `_format_version: "3.0"` followed by `services:`');
+    rep.add(
+      [],
+      'the file must be a mapping with at least `_format_version: "3.0"`, e.g. `_format_version: "3.0"` followed by `services:`',
+    );
     return { ok: false, errors: rep.errors };
   }
 
@@ -406,7 +484,8 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   }
   if (Array.isArray(data.certificates)) {
     for (const c of data.certificates as unknown[]) {
-      if (isObj(c) && Array.isArray(c.snis)) c.snis = (c.snis as unknown[]).map((n) => (typeof n === 'string' ? { name: n } : n));
+      if (isObj(c) && Array.isArray(c.snis))
+        c.snis = (c.snis as unknown[]).map((n) => (typeof n === 'string' ? { name: n } : n));
     }
   }
   checkWorkspaces(rep, data);
@@ -473,7 +552,8 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
         if (t.ok) e.node.target = t.target;
         else rep.add([...e.at, 'target'], t.message);
       } else if (e.kind === 'consumer') {
-        if (!isSet(e.node.username) && !isSet(e.node.custom_id)) rep.add(e.at, "must set at least one of 'username' or 'custom_id'");
+        if (!isSet(e.node.username) && !isSet(e.node.custom_id))
+          rep.add(e.at, "must set at least one of 'username' or 'custom_id'");
       }
     } catch {
       // A shape error was already reported for this entity; its semantic checks are skipped.
@@ -483,11 +563,16 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   // 4. Ids: the file's id, or a deterministic one (v5 UUID of kind and natural key).
   const nameKey = (e: Entry): string | undefined => {
     const n = e.node;
-    const v = e.kind === 'consumer' ? (n.username ?? (n.custom_id !== null && n.custom_id !== undefined ? `custom_id:${String(n.custom_id)}` : undefined)) : n.name;
+    const v =
+      e.kind === 'consumer'
+        ? (n.username ??
+          (n.custom_id !== null && n.custom_id !== undefined ? `custom_id:${String(n.custom_id)}` : undefined))
+        : n.name;
     return typeof v === 'string' && v !== '' ? v : undefined;
   };
   const assignId = (e: Entry, key: string) => {
-    e.id = typeof e.node.id === 'string' && UUID_RE.test(e.node.id) ? e.node.id.toLowerCase() : uuidV5(`${e.kind}:${key}`);
+    e.id =
+      typeof e.node.id === 'string' && UUID_RE.test(e.node.id) ? e.node.id.toLowerCase() : uuidV5(`${e.kind}:${key}`);
   };
   for (const e of [...of('service'), ...of('upstream'), ...of('consumer'), ...of('route'), ...of('sni')]) {
     const n = nameKey(e);
@@ -495,10 +580,20 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   }
   // A certificate has no name: its id derives from the certificate text itself.
   for (const e of of('certificate')) {
-    assignId(e, `cert:${createHash('sha256').update(String(e.node.cert ?? pathToString(e.at)).trim()).digest('hex')}`);
+    assignId(
+      e,
+      `cert:${createHash('sha256')
+        .update(String(e.node.cert ?? pathToString(e.at)).trim())
+        .digest('hex')}`,
+    );
   }
   for (const e of of('ca_certificate')) {
-    assignId(e, `cert:${createHash('sha256').update(String(e.node.cert ?? pathToString(e.at)).trim()).digest('hex')}`);
+    assignId(
+      e,
+      `cert:${createHash('sha256')
+        .update(String(e.node.cert ?? pathToString(e.at)).trim())
+        .digest('hex')}`,
+    );
   }
 
   // 5. References.
@@ -518,9 +613,22 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     certificate: index('certificate', []),
     ca_certificate: index('ca_certificate', []),
   };
-  const refKeys: Partial<Record<Kind, string[]>> = { service: ['name'], route: ['name'], upstream: ['name'], consumer: ['username', 'custom_id'], certificate: [] };
+  const refKeys: Partial<Record<Kind, string[]>> = {
+    service: ['name'],
+    route: ['name'],
+    upstream: ['name'],
+    consumer: ['username', 'custom_id'],
+    certificate: [],
+  };
   const plural: Partial<Record<Kind, string>> = {
-    service: 'services', route: 'routes', upstream: 'upstreams', consumer: 'consumers', target: 'targets', plugin: 'plugins', certificate: 'certificates', sni: 'snis',
+    service: 'services',
+    route: 'routes',
+    upstream: 'upstreams',
+    consumer: 'consumers',
+    target: 'targets',
+    plugin: 'plugins',
+    certificate: 'certificates',
+    sni: 'snis',
     ca_certificate: 'ca_certificates',
   };
   const resolve = (from: Entry, kind: Kind, field: string = kind): Ref | null | undefined => {
@@ -540,7 +648,10 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     } else return undefined;
     if (!found) {
       const names = [...new Set(of(kind).map((e) => nameKey(e) ?? e.id!))];
-      rep.add([...from.at, field], `references ${kind} ${shown}, which is not defined in this file; defined ${plural[kind]}: ${names.length ? names.join(', ') : 'none'}`);
+      rep.add(
+        [...from.at, field],
+        `references ${kind} ${shown}, which is not defined in this file; defined ${plural[kind]}: ${names.length ? names.join(', ') : 'none'}`,
+      );
       return undefined;
     }
     return { id: found.id! };
@@ -548,13 +659,15 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   const refs = new Map<Entry, Record<string, Ref | null>>();
   for (const e of entries) {
     const r: Record<string, Ref | null> = {};
-    if (e.kind === 'route') r.service = e.parent ? { id: e.parent.id! } : resolve(e, 'service') ?? null;
-    if (e.kind === 'target') r.upstream = e.parent ? { id: e.parent.id! } : resolve(e, 'upstream') ?? null;
-    if (e.kind === 'sni') r.certificate = e.parent ? { id: e.parent.id! } : resolve(e, 'certificate') ?? null;
+    if (e.kind === 'route') r.service = e.parent ? { id: e.parent.id! } : (resolve(e, 'service') ?? null);
+    if (e.kind === 'target') r.upstream = e.parent ? { id: e.parent.id! } : (resolve(e, 'upstream') ?? null);
+    if (e.kind === 'sni') r.certificate = e.parent ? { id: e.parent.id! } : (resolve(e, 'certificate') ?? null);
     // Kong's upstream.client_certificate: the certificate active https health checks present.
-    if (e.kind === 'upstream' && isSet(e.node.client_certificate)) r.client_certificate = resolve(e, 'certificate', 'client_certificate') ?? null;
+    if (e.kind === 'upstream' && isSet(e.node.client_certificate))
+      r.client_certificate = resolve(e, 'certificate', 'client_certificate') ?? null;
     if (e.kind === 'service') {
-      if (isSet(e.node.client_certificate)) r.client_certificate = resolve(e, 'certificate', 'client_certificate') ?? null;
+      if (isSet(e.node.client_certificate))
+        r.client_certificate = resolve(e, 'certificate', 'client_certificate') ?? null;
       // ca_certificates are named by id only (as in Kong).
       if (Array.isArray(e.node.ca_certificates)) {
         const ids: string[] = [];
@@ -563,7 +676,10 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
           const found = maps.ca_certificate!.get(`id:${v.toLowerCase()}`);
           if (found === undefined) {
             const known = of('ca_certificate').map((c) => c.id!);
-            rep.add([...e.at, 'ca_certificates', i], `references ca_certificate '${v}', which is not defined in this file; defined ca_certificates: ${known.length ? known.join(', ') : 'none'}`);
+            rep.add(
+              [...e.at, 'ca_certificates', i],
+              `references ca_certificate '${v}', which is not defined in this file; defined ca_certificates: ${known.length ? known.join(', ') : 'none'}`,
+            );
           } else if (!ids.includes(found.id!)) ids.push(found.id!);
         });
         e.node.ca_certificates = ids;
@@ -571,7 +687,7 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
     }
     if (e.kind === 'plugin') {
       for (const k of ['service', 'route', 'consumer'] as const) {
-        r[k] = e.parent?.kind === k ? { id: e.parent.id! } : resolve(e, k) ?? null;
+        r[k] = e.parent?.kind === k ? { id: e.parent.id! } : (resolve(e, k) ?? null);
       }
     }
     if (isCredential(e) && e.parent === undefined) r.consumer = resolve(e, 'consumer') ?? null;
@@ -595,7 +711,10 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
       const first = seen.get(k);
       if (first) {
         const what = shown ? shown(e) : `${field} '${k}'`;
-        rep.add(field === 'plugin' ? e.at : [...e.at, field], `${what} is already used by ${rep.label(first.kind, first.at)}; ${shown ? 'configure it once' : `each ${kind} needs a unique ${field}`}`);
+        rep.add(
+          field === 'plugin' ? e.at : [...e.at, field],
+          `${what} is already used by ${rep.label(first.kind, first.at)}; ${shown ? 'configure it once' : `each ${kind} needs a unique ${field}`}`,
+        );
       } else seen.set(k, e);
     }
   };
@@ -604,10 +723,25 @@ export function parseDeclarative(text: string, source: string, registry: PluginR
   unique('consumer', 'username', str('username'));
   unique('consumer', 'custom_id', str('custom_id'));
   unique('sni', 'name', str('name'));
-  for (const kind of ['service', 'route', 'upstream', 'consumer', 'target', 'plugin', 'certificate', 'sni', 'ca_certificate'] as const) {
+  for (const kind of [
+    'service',
+    'route',
+    'upstream',
+    'consumer',
+    'target',
+    'plugin',
+    'certificate',
+    'sni',
+    'ca_certificate',
+  ] as const) {
     unique(kind, 'id', (e) => str('id')(e)?.toLowerCase());
   }
-  unique('target', 'target', (e) => (typeof e.node.target === 'string' ? `${refs.get(e)!.upstream?.id ?? ''}|${e.node.target}` : undefined), (e) => `target '${String(e.node.target)}' in this upstream`);
+  unique(
+    'target',
+    'target',
+    (e) => (typeof e.node.target === 'string' ? `${refs.get(e)!.upstream?.id ?? ''}|${e.node.target}` : undefined),
+    (e) => `target '${String(e.node.target)}' in this upstream`,
+  );
   unique(
     'plugin',
     'plugin',

@@ -31,7 +31,10 @@ export function checkWorkspaces(rep: Reporter, data: Obj): void {
   if (!Array.isArray(data.workspaces)) return;
   (data.workspaces as unknown[]).forEach((w, i) => {
     if (isObj(w) && typeof w.name === 'string' && w.name !== 'default') {
-      rep.add(['workspaces', i, 'name'], `workspace '${w.name}': workspaces other than 'default' are a Kong Enterprise feature that Turnpike does not have; a Turnpike configuration is one workspace`);
+      rep.add(
+        ['workspaces', i, 'name'],
+        `workspace '${w.name}': workspaces other than 'default' are a Kong Enterprise feature that Turnpike does not have; a Turnpike configuration is one workspace`,
+      );
     }
   });
 }
@@ -76,14 +79,23 @@ export function applyDeckInfo(rep: Reporter, data: Obj, report: (errors: ErrorOb
       const d = info.defaults[kind];
       if (!isObj(d)) continue;
       for (const f of fields) {
-        if (f in d) rep.add(['_info', 'defaults', kind, f], `decK does not allow '${f}' in _info.defaults.${kind}: it identifies one ${kind}, so it cannot be a default`, { key: true });
+        if (f in d)
+          rep.add(
+            ['_info', 'defaults', kind, f],
+            `decK does not allow '${f}' in _info.defaults.${kind}: it identifies one ${kind}, so it cannot be a default`,
+            { key: true },
+          );
       }
     }
   }
   infoValidator ??= compileSchema(DeckInfoSchema);
   const probe = structuredClone(info);
   if (!infoValidator(probe)) {
-    report((infoValidator.errors ?? []).filter((e) => !(e.keyword === 'additionalProperties' && isRestricted(e))).map((e) => ({ ...e, instancePath: `/_info${e.instancePath}` })));
+    report(
+      (infoValidator.errors ?? [])
+        .filter((e) => !(e.keyword === 'additionalProperties' && isRestricted(e)))
+        .map((e) => ({ ...e, instancePath: `/_info${e.instancePath}` })),
+    );
     return [];
   }
   const d = probe as { defaults?: Record<string, Obj>; select_tags?: string[] };

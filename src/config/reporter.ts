@@ -30,7 +30,17 @@ export const COLLECTIONS: Record<string, { kind: Kind; nested: string[] }> = {
   ca_certificates: { kind: 'ca_certificate', nested: [] },
   ...Object.fromEntries(credentialKeys.map((k) => [k, { kind: CREDENTIAL_COLLECTIONS[k], nested: [] }])),
 };
-export type Kind = 'service' | 'route' | 'upstream' | 'target' | 'consumer' | 'plugin' | 'certificate' | 'sni' | 'ca_certificate' | CredentialKind;
+export type Kind =
+  | 'service'
+  | 'route'
+  | 'upstream'
+  | 'target'
+  | 'consumer'
+  | 'plugin'
+  | 'certificate'
+  | 'sni'
+  | 'ca_certificate'
+  | CredentialKind;
 
 /** The field that names an entity in messages; none for credentials whose identifying value is a secret. */
 const NAME_FIELD: Partial<Record<Kind, string>> = {
@@ -93,7 +103,12 @@ export class Reporter {
     let at: Segment[] = [];
     let i = 0;
     let allowed = Object.keys(COLLECTIONS);
-    while (i + 1 < segs.length && typeof segs[i] === 'string' && allowed.includes(segs[i] as string) && typeof segs[i + 1] === 'number') {
+    while (
+      i + 1 < segs.length &&
+      typeof segs[i] === 'string' &&
+      allowed.includes(segs[i] as string) &&
+      typeof segs[i + 1] === 'number'
+    ) {
       coll = segs[i] as string;
       at = segs.slice(0, i + 2) as Segment[];
       allowed = COLLECTIONS[coll]!.nested;
@@ -116,7 +131,13 @@ export class Reporter {
 
   add(segs: readonly Segment[], message: string, opts: { key?: boolean; entity?: string } = {}): void {
     const { line, column } = this.locate(segs, opts.key);
-    this.errors.push({ entity: opts.entity ?? this.entityOf(segs).label, path: pathToString(segs), line, column, message });
+    this.errors.push({
+      entity: opts.entity ?? this.entityOf(segs).label,
+      path: pathToString(segs),
+      line,
+      column,
+      message,
+    });
   }
 
   warn(segs: readonly Segment[], message: string, opts: { key?: boolean } = {}): void {

@@ -30,18 +30,25 @@ export function expandServiceUrl(url: string): { ok: true; fields: UrlFields } |
     return { ok: false, message: `scheme '${protocol}' is not a service protocol; use one of ${PROTOCOLS.join(', ')}` };
   }
   if (u.username || u.password || u.search || u.hash) {
-    return { ok: false, message: 'must not contain credentials, a query string or a fragment; only scheme://host[:port][/path]' };
+    return {
+      ok: false,
+      message: 'must not contain credentials, a query string or a fragment; only scheme://host[:port][/path]',
+    };
   }
   if (!host || !HOST_RE.test(host)) return { ok: false, message: `has an invalid host '${host}'` };
   const port = u.port !== '' ? Number(u.port) : DEFAULT_PORTS[protocol];
-  if (port === undefined) return { ok: false, message: `must include a port for protocol '${protocol}', e.g. ${protocol}://${host}:9000` };
+  if (port === undefined)
+    return { ok: false, message: `must include a port for protocol '${protocol}', e.g. ${protocol}://${host}:9000` };
   // WHATWG URLs always have a path ('/'); Kong's has none unless the text gives one.
   const hasPath = /^[a-z][a-z0-9+.-]*:\/\/[^/]+\//i.test(url);
   return { ok: true, fields: { protocol, host, port, path: hasPath ? decodeURI(u.pathname) : null } };
 }
 
 /** The fields given beside `url` that it overrides with another value: [field, given value, url's value]. */
-export function overriddenByUrl(given: Record<string, unknown>, fields: UrlFields): [keyof UrlFields, unknown, unknown][] {
+export function overriddenByUrl(
+  given: Record<string, unknown>,
+  fields: UrlFields,
+): [keyof UrlFields, unknown, unknown][] {
   const out: [keyof UrlFields, unknown, unknown][] = [];
   for (const f of ['protocol', 'host', 'port', 'path'] as const) {
     const v = given[f];

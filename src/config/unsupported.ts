@@ -18,7 +18,8 @@ export const UNSUPPORTED_TOP_LEVEL: Record<string, string> = {
   filter_chains: `'filter_chains' (Proxy-Wasm filters) are ${OSS_NOT_YET}; Turnpike runs no Wasm filters, use a plugin instead`,
   acme_storage: "'acme_storage' belongs to Kong's acme plugin, which Turnpike does not have; remove it",
   oauth2_tokens: "'oauth2_tokens' are issued by Kong's oauth2 plugin, which Turnpike does not have; remove them",
-  oauth2_authorization_codes: "'oauth2_authorization_codes' are issued by Kong's oauth2 plugin, which Turnpike does not have; remove them",
+  oauth2_authorization_codes:
+    "'oauth2_authorization_codes' are issued by Kong's oauth2 plugin, which Turnpike does not have; remove them",
   // Kong Enterprise entities.
   consumer_groups: `'consumer_groups' are ${ENTERPRISE}; give each consumer its own plugins, or use acl groups`,
   consumer_group_consumers: `'consumer_group_consumers' (consumer group membership) are ${ENTERPRISE}`,
@@ -40,7 +41,8 @@ export const UNSUPPORTED_TOP_LEVEL: Record<string, string> = {
   service_packages: `'service_packages' are ${KONNECT}; declare services and routes instead`,
   cloned_plugins: `'cloned_plugins' are ${KONNECT}`,
   custom_plugins: `'custom_plugins' (plugin code uploaded to Konnect) are ${KONNECT}; load custom plugins with TURNPIKE_PLUGINS instead`,
-  _plugin_configs: "decK's '_plugin_configs' (configurations shared by name) are not supported; write the configuration into each plugin",
+  _plugin_configs:
+    "decK's '_plugin_configs' (configurations shared by name) are not supported; write the configuration into each plugin",
 };
 
 /** Fields refused on one kind of entity, with the message given at the field. */

@@ -25,7 +25,10 @@ export class DatabaseSource implements ConfigSource {
     prefix: string,
     private readonly registry: PluginRegistry,
   ) {
-    this.label = db.database === 'sqlite' ? `database ${db.sqliteFile}` : `database postgres://${db.pg.user}@${db.pg.host}:${db.pg.port}/${db.pg.database} (schema ${db.pg.schema ?? 'public'})`;
+    this.label =
+      db.database === 'sqlite'
+        ? `database ${db.sqliteFile}`
+        : `database postgres://${db.pg.user}@${db.pg.host}:${db.pg.port}/${db.pg.database} (schema ${db.pg.schema ?? 'public'})`;
     this.cacheFile = path.join(prefix, 'last-config.json');
   }
 
@@ -135,6 +138,11 @@ export class DatabaseSource implements ConfigSource {
 function isUnavailable(err: unknown): boolean {
   if (err instanceof DatabaseError) return true;
   const code = String((err as { code?: unknown }).code ?? '');
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P03'].includes(code) || code.startsWith('08') ||
-    code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_BUSY' || /Connection terminated|timeout exceeded when trying to connect/.test(String((err as Error).message));
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P03'].includes(code) ||
+    code.startsWith('08') ||
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code === 'SQLITE_BUSY' ||
+    /Connection terminated|timeout exceeded when trying to connect/.test(String((err as Error).message))
+  );
 }

@@ -34,4 +34,3 @@ export function watch(item: Expirable): void {
 export function unwatch(item: Expirable): void {
   watched.delete(item);
 }
-

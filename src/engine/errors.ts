@@ -34,14 +34,31 @@ export function reason(status: number): string {
 }
 
 /** A complete HTTP/1.1 response (head and JSON body) as one latin1-safe string. */
-export function errorResponse(status: number, message: string, requestId: string, serverToken: string, close: boolean, isHead = false): string {
+export function errorResponse(
+  status: number,
+  message: string,
+  requestId: string,
+  serverToken: string,
+  close: boolean,
+  isHead = false,
+): string {
   // The JSON body is ASCII-only: JSON.stringify escapes nothing above 0x7f, so escape it here.
-  const body = JSON.stringify({ message, request_id: requestId }).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) + '\n';
+  const body =
+    JSON.stringify({ message, request_id: requestId }).replace(
+      /[\u007f-\uffff]/g,
+      (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'),
+    ) + '\n';
   return (
-    'HTTP/1.1 ' + status + ' ' + reason(status) +
-    '\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ' + body.length +
-    '\r\nServer: ' + serverToken +
+    'HTTP/1.1 ' +
+    status +
+    ' ' +
+    reason(status) +
+    '\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ' +
+    body.length +
+    '\r\nServer: ' +
+    serverToken +
     (close ? '\r\nConnection: close' : '') +
-    '\r\n\r\n' + (isHead ? '' : body)
+    '\r\n\r\n' +
+    (isHead ? '' : body)
   );
 }

@@ -18,7 +18,10 @@ export function connectFailure(err: NodeJS.ErrnoException, host: string): { kind
     return { kind: 'dns', message: `name resolution failed for upstream host '${host}' (${err.code})` };
   }
   // Network errors are clear by their code (ECONNREFUSED…); TLS ones need their message.
-  const detail = err.code !== undefined && /^E[A-Z]+$/.test(err.code) ? err.code : `${err.code !== undefined ? err.code + ': ' : ''}${err.message}`;
+  const detail =
+    err.code !== undefined && /^E[A-Z]+$/.test(err.code)
+      ? err.code
+      : `${err.code !== undefined ? err.code + ': ' : ''}${err.message}`;
   return { kind: 'connect', message: `cannot connect to the upstream: ${detail}` };
 }
 
@@ -41,7 +44,13 @@ export function logNameResolutionFailure(message: string, requestId: string): vo
   const suppressed = seen?.suppressed ?? 0;
   dnsLogged.set(message, { at: now, suppressed: 0 });
   if (dnsLogged.size > 1000) dnsLogged.clear(); // bounded: a config with many broken names
-  const line: Record<string, unknown> = { level: 'error', time: new Date(now).toISOString(), pid: process.pid, request_id: requestId, msg: message + ': answered 503 "name resolution failed"' };
+  const line: Record<string, unknown> = {
+    level: 'error',
+    time: new Date(now).toISOString(),
+    pid: process.pid,
+    request_id: requestId,
+    msg: message + ': answered 503 "name resolution failed"',
+  };
   if (suppressed > 0) line.repeated = suppressed;
   stdSink('stderr').write(JSON.stringify(line) + '\n');
 }

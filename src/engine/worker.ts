@@ -78,7 +78,10 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
   try {
     if (settings.proxyAccessLog !== 'off') accessLog = new AccessLog(settings.proxyAccessLog);
   } catch (err) {
-    send({ t: 'fatal', message: `proxy_access_log "${settings.proxyAccessLog}": cannot open it (${(err as Error).message}); choose a writable path, "stdout" or "off"` });
+    send({
+      t: 'fatal',
+      message: `proxy_access_log "${settings.proxyAccessLog}": cannot open it (${(err as Error).message}); choose a writable path, "stdout" or "off"`,
+    });
     setTimeout(() => process.exit(1), 50);
     return;
   }
@@ -114,7 +117,13 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
         websockets: 0,
         draining: false,
       };
-      sctx = { snapshot: next, accessLog, unmatched: streamMetrics.cell('', ''), peekTimeout: STREAM_PEEK_TIMEOUT_MS, open: new Set() };
+      sctx = {
+        snapshot: next,
+        accessLog,
+        unmatched: streamMetrics.cell('', ''),
+        peekTimeout: STREAM_PEEK_TIMEOUT_MS,
+        open: new Set(),
+      };
       listen(ctx, sctx);
     } else {
       ctx.snapshot = next; // the swap: requests in flight keep the snapshot they started with
@@ -139,7 +148,11 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
       if (addr.ssl) {
         // TLS terminated with the same certificates (SNI, default) and ssl_* settings as HTTPS; tls routes only.
         defaults ??= readPemPairs(settings.sslCert, settings.sslCertKey);
-        server = createTlsServer(c, { tls: settings.tls, defaults, handshakeTimeout: settings.clientTimeout, alpn: [], allowHalfOpen: true }, onStream);
+        server = createTlsServer(
+          c,
+          { tls: settings.tls, defaults, handshakeTimeout: settings.clientTimeout, alpn: [], allowHalfOpen: true },
+          onStream,
+        );
       } else server = net.createServer({ noDelay: true, allowHalfOpen: true }, onStream);
       server.on('error', (err: NodeJS.ErrnoException) => {
         send({ t: 'fatal', message: listenError(addr.spec, err, 'stream_listen') });
@@ -161,7 +174,10 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
       };
       let onSocket = http1;
       if (addr.http2) {
-        const edge = new Http2Edge(c, listener, { maxConcurrentStreams: settings.http2MaxConcurrentStreams, maxResets: settings.http2MaxResets });
+        const edge = new Http2Edge(c, listener, {
+          maxConcurrentStreams: settings.http2MaxConcurrentStreams,
+          maxResets: settings.http2MaxResets,
+        });
         h2edges.push(edge);
         const h2 = (socket: net.Socket): void => edge.accept(socket);
         // After a peek the socket is paused with its first bytes put back: the HTTP/1.1 side reads on.
@@ -178,7 +194,11 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
         defaults ??= readPemPairs(settings.sslCert, settings.sslCertKey);
         // ALPN: h2 first where the listener has the http2 flag; http/1.1 for clients without it.
         const alpn = addr.http2 ? ['h2', 'http/1.1'] : ['http/1.1'];
-        server = createTlsServer(c, { tls: settings.tls, defaults, handshakeTimeout: settings.clientTimeout, alpn }, onSocket);
+        server = createTlsServer(
+          c,
+          { tls: settings.tls, defaults, handshakeTimeout: settings.clientTimeout, alpn },
+          onSocket,
+        );
       } else server = net.createServer({ noDelay: true }, onSocket);
       server.on('error', (err: NodeJS.ErrnoException) => {
         send({ t: 'fatal', message: listenError(addr.spec, err) });
@@ -195,7 +215,8 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
   function stats(): WorkerStats {
     const health: WorkerStats['health'] = [];
     if (snapshot !== null) {
-      for (const cl of snapshot.clusters.values()) health.push({ cluster: cl.name, targets: cl.health(), available: cl.available() });
+      for (const cl of snapshot.clusters.values())
+        health.push({ cluster: cl.name, targets: cl.health(), available: cl.available() });
     }
     return {
       pid: process.pid,
@@ -224,7 +245,8 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
     const deadline = Date.now() + timeoutMs;
     const streams = sctx?.open ?? new Set<StreamConnection>();
     const h2open = (): boolean => h2edges.some((e) => e.connections.size > 0);
-    while ((connections.size > 0 || streams.size > 0 || h2open()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while ((connections.size > 0 || streams.size > 0 || h2open()) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     for (const c of connections) c.close();
     for (const e of h2edges) e.close();
     for (const s of [...streams]) s.close();
@@ -278,8 +300,10 @@ const STREAM_PEEK_TIMEOUT_MS = 5000;
 
 function listenError(spec: string, err: NodeJS.ErrnoException, setting = 'proxy_listen'): string {
   const flag = `--${setting.replace(/_/g, '-')} / TURNPIKE_${setting.toUpperCase()}`;
-  if (err.code === 'EADDRINUSE') return `${setting} "${spec}": the address is already in use; stop what is listening there or choose another port (${flag})`;
-  if (err.code === 'EACCES') return `${setting} "${spec}": permission denied; ports below 1024 need privileges, choose a port >= 1024`;
+  if (err.code === 'EADDRINUSE')
+    return `${setting} "${spec}": the address is already in use; stop what is listening there or choose another port (${flag})`;
+  if (err.code === 'EACCES')
+    return `${setting} "${spec}": permission denied; ports below 1024 need privileges, choose a port >= 1024`;
   if (err.code === 'EADDRNOTAVAIL') return `${setting} "${spec}": the address is not available on this machine`;
   return `${setting} "${spec}": ${err.message}`;
 }

@@ -26,13 +26,25 @@ export interface AccessLogEntry {
 }
 
 /** The fields both kinds of line end with: target, bytes, service, route, error; closes the object. */
-function lineTail(e: { target: string; bytesIn: number; bytesOut: number; service: string; route: string; error: string }): string {
+function lineTail(e: {
+  target: string;
+  bytesIn: number;
+  bytesOut: number;
+  service: string;
+  route: string;
+  error: string;
+}): string {
   return (
-    ',"target":' + (e.target === '' ? 'null' : str(e.target)) +
-    ',"bytes_in":' + e.bytesIn +
-    ',"bytes_out":' + e.bytesOut +
-    ',"service":' + (e.service === '' ? 'null' : str(e.service)) +
-    ',"route":' + (e.route === '' ? 'null' : str(e.route)) +
+    ',"target":' +
+    (e.target === '' ? 'null' : str(e.target)) +
+    ',"bytes_in":' +
+    e.bytesIn +
+    ',"bytes_out":' +
+    e.bytesOut +
+    ',"service":' +
+    (e.service === '' ? 'null' : str(e.service)) +
+    ',"route":' +
+    (e.route === '' ? 'null' : str(e.route)) +
     (e.error === '' ? '}\n' : ',"error":' + str(e.error) + '}\n')
   );
 }
@@ -93,11 +105,18 @@ export class AccessLog {
 
   /** `destination`: a file path (created, appended to), or "stdout" / "stderr". Throws if it cannot be opened. */
   constructor(destination: string) {
-    const opts = { log: 'access', batchBytes: AccessLog.BATCH, intervalMs: 200, maxBacklogBytes: AccessLog.MAX_BACKLOG };
+    const opts = {
+      log: 'access',
+      batchBytes: AccessLog.BATCH,
+      intervalMs: 200,
+      maxBacklogBytes: AccessLog.MAX_BACKLOG,
+    };
     // On stdout/stderr every worker writes to one pipe or terminal: writes of at most 4 KiB
     // (PIPE_BUF) keep their lines whole; appends to a file are whole at any size.
-    if (destination === 'stdout' || destination === '/dev/stdout') this.out = new LogSink(1, { ...opts, sink: 'stdout', maxWriteBytes: 4096 });
-    else if (destination === 'stderr' || destination === '/dev/stderr') this.out = new LogSink(2, { ...opts, sink: 'stderr', maxWriteBytes: 4096 });
+    if (destination === 'stdout' || destination === '/dev/stdout')
+      this.out = new LogSink(1, { ...opts, sink: 'stdout', maxWriteBytes: 4096 });
+    else if (destination === 'stderr' || destination === '/dev/stderr')
+      this.out = new LogSink(2, { ...opts, sink: 'stderr', maxWriteBytes: 4096 });
     else this.out = LogSink.file(destination, { ...opts, maxWriteBytes: AccessLog.BATCH });
   }
 
@@ -108,29 +127,45 @@ export class AccessLog {
 
   write(e: AccessLogEntry): void {
     const line =
-      '{"time":"' + isoNow() +
-      '","request_id":"' + e.requestId +
-      '","client_ip":"' + e.clientIp +
-      '","method":' + str(e.method) +
-      ',"path":' + str(e.path) +
+      '{"time":"' +
+      isoNow() +
+      '","request_id":"' +
+      e.requestId +
+      '","client_ip":"' +
+      e.clientIp +
+      '","method":' +
+      str(e.method) +
+      ',"path":' +
+      str(e.path) +
       (e.protocol === '' ? '' : ',"protocol":"' + e.protocol + '"') +
-      ',"status":' + e.status +
-      ',"latency_ms":' + ms3(e.latencyMs) +
-      ',"upstream_latency_ms":' + (e.upstreamLatencyMs < 0 ? 'null' : ms3(e.upstreamLatencyMs)) +
+      ',"status":' +
+      e.status +
+      ',"latency_ms":' +
+      ms3(e.latencyMs) +
+      ',"upstream_latency_ms":' +
+      (e.upstreamLatencyMs < 0 ? 'null' : ms3(e.upstreamLatencyMs)) +
       lineTail(e);
     this.push(line);
   }
 
   writeStream(e: StreamLogEntry): void {
     const line =
-      '{"time":"' + isoNow() +
-      '","kind":"stream","protocol":' + (e.protocol === '' ? 'null' : str(e.protocol)) +
-      ',"client_ip":' + str(e.clientIp) +
-      ',"client_port":' + e.clientPort +
-      ',"listener":' + str(e.listener) +
-      ',"sni":' + (e.sni === null ? 'null' : str(e.sni)) +
-      ',"duration_ms":' + ms3(e.durationMs) +
-      ',"connect_ms":' + (e.connectMs < 0 ? 'null' : ms3(e.connectMs)) +
+      '{"time":"' +
+      isoNow() +
+      '","kind":"stream","protocol":' +
+      (e.protocol === '' ? 'null' : str(e.protocol)) +
+      ',"client_ip":' +
+      str(e.clientIp) +
+      ',"client_port":' +
+      e.clientPort +
+      ',"listener":' +
+      str(e.listener) +
+      ',"sni":' +
+      (e.sni === null ? 'null' : str(e.sni)) +
+      ',"duration_ms":' +
+      ms3(e.durationMs) +
+      ',"connect_ms":' +
+      (e.connectMs < 0 ? 'null' : ms3(e.connectMs)) +
       lineTail(e);
     this.push(line);
   }

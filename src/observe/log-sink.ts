@@ -195,10 +195,11 @@ export class LogSink {
 
   private schedule(now: boolean): void {
     if (now) {
-      if (this.immediate === null) this.immediate = setImmediate(() => {
-        this.immediate = null;
-        this.kick();
-      });
+      if (this.immediate === null)
+        this.immediate = setImmediate(() => {
+          this.immediate = null;
+          this.kick();
+        });
     } else if (this.timer === null && this.immediate === null) {
       this.timer = setTimeout(() => {
         this.timer = null;
@@ -227,7 +228,8 @@ export class LogSink {
       // Whole lines up to maxWrite bytes (at least one line, however long).
       let n = 0;
       let bytes = 0;
-      while (n < this.parts.length && (n === 0 || bytes + this.parts[n].length <= this.maxWrite)) bytes += this.parts[n++].length;
+      while (n < this.parts.length && (n === 0 || bytes + this.parts[n].length <= this.maxWrite))
+        bytes += this.parts[n++].length;
       const taken = this.parts.splice(0, n);
       this.size -= bytes;
       this.inFlight = { data: taken.length === 1 ? taken[0] : taken.join(''), lines: n };

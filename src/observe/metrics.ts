@@ -126,7 +126,14 @@ export class StreamMetricsRegistry {
 
   dump(): StreamMetricsDump[] {
     const out: StreamMetricsDump[] = [];
-    for (const c of this.cells.values()) out.push({ service: c.service, route: c.route, connections: c.connections, bytesIn: c.bytesIn, bytesOut: c.bytesOut });
+    for (const c of this.cells.values())
+      out.push({
+        service: c.service,
+        route: c.route,
+        connections: c.connections,
+        bytesIn: c.bytesIn,
+        bytesOut: c.bytesOut,
+      });
     return out;
   }
 }

@@ -20,7 +20,11 @@ function num(n: number): string {
 }
 
 function sameShape(a: PluginMetricDump, b: PluginMetricDump): boolean {
-  return a.type === b.type && a.labelNames.join(SEP) === b.labelNames.join(SEP) && a.buckets.join(',') === b.buckets.join(',');
+  return (
+    a.type === b.type &&
+    a.labelNames.join(SEP) === b.labelNames.join(SEP) &&
+    a.buckets.join(',') === b.buckets.join(',')
+  );
 }
 
 /**
@@ -74,7 +78,10 @@ export function mergePluginMetrics(workers: readonly (readonly PluginMetricDump[
  * are skipped (as is a later plugin metric colliding with an earlier one), so a plugin cannot
  * make the page unparsable.
  */
-export function renderPluginMetrics(merged: readonly PluginMetricDump[], reserved: ReadonlySet<string> = new Set()): string {
+export function renderPluginMetrics(
+  merged: readonly PluginMetricDump[],
+  reserved: ReadonlySet<string> = new Set(),
+): string {
   const L: string[] = [];
   const taken = new Set(reserved);
   for (const m of merged) {

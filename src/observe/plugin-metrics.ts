@@ -37,7 +37,9 @@ abstract class Metric {
   /** The series of these label values, created at zero if new; no last-series shortcut. */
   protected seriesOf(labelValues: readonly string[], width: number): number[] {
     if (labelValues.length !== this.labelNames.length) {
-      throw new Error(`metric ${this.name}: expected ${this.labelNames.length} label values (${this.labelNames.join(', ')}), got ${labelValues.length}`);
+      throw new Error(
+        `metric ${this.name}: expected ${this.labelNames.length} label values (${this.labelNames.join(', ')}), got ${labelValues.length}`,
+      );
     }
     const key = labelValues.length === 1 ? labelValues[0] : labelValues.join(SEP);
     let c = this.series.get(key);
@@ -154,18 +156,25 @@ export class PluginMetricsRegistry implements PluginMetrics {
     return h;
   }
 
-  private existing(name: string, type: 'counter' | 'histogram', labelNames: readonly string[]): Counter | Histogram | null {
+  private existing(
+    name: string,
+    type: 'counter' | 'histogram',
+    labelNames: readonly string[],
+  ): Counter | Histogram | null {
     const m = this.metrics.get(name);
     if (m === undefined) {
       if (!NAME.test(name)) throw new Error(`metric name ${JSON.stringify(name)} is not a valid Prometheus name`);
       for (const l of labelNames) {
-        if (!LABEL.test(l) || l.startsWith('__') || l === 'le') throw new Error(`metric ${name}: label name ${JSON.stringify(l)} is not allowed`);
+        if (!LABEL.test(l) || l.startsWith('__') || l === 'le')
+          throw new Error(`metric ${name}: label name ${JSON.stringify(l)} is not allowed`);
       }
       return null;
     }
     const isType = type === 'counter' ? m instanceof Counter : m instanceof Histogram;
     if (!isType || m.labelNames.join(',') !== labelNames.join(',')) {
-      throw new Error(`metric ${name} exists already as a ${m instanceof Counter ? 'counter' : 'histogram'} with labels (${m.labelNames.join(', ')})`);
+      throw new Error(
+        `metric ${name} exists already as a ${m instanceof Counter ? 'counter' : 'histogram'} with labels (${m.labelNames.join(', ')})`,
+      );
     }
     return m;
   }

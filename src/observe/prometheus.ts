@@ -24,7 +24,19 @@ export function mergeMetrics(dumps: RouteMetricsDump[][]): Merged[] {
       const key = d.service + '\u0000' + d.route;
       let m = byKey.get(key);
       if (m === undefined) {
-        m = { service: d.service, route: d.route, codes: new Map(), latency: new Array(d.latency.length).fill(0), latencySum: 0, latencyCount: 0, upstream: new Array(d.upstream.length).fill(0), upstreamSum: 0, upstreamCount: 0, bytesIn: 0, bytesOut: 0 };
+        m = {
+          service: d.service,
+          route: d.route,
+          codes: new Map(),
+          latency: new Array(d.latency.length).fill(0),
+          latencySum: 0,
+          latencyCount: 0,
+          upstream: new Array(d.upstream.length).fill(0),
+          upstreamSum: 0,
+          upstreamCount: 0,
+          bytesIn: 0,
+          bytesOut: 0,
+        };
         byKey.set(key, m);
       }
       for (const [code, n] of d.codes) m.codes.set(code, (m.codes.get(code) ?? 0) + n);
@@ -94,32 +106,63 @@ export function renderPrometheus(workers: WorkerStats[], facts: PrimaryFacts): s
     }
   }
 
-  L.push('# HELP turnpike_request_duration_seconds Time from the request head to the last response byte, as seen by the gateway.');
+  L.push(
+    '# HELP turnpike_request_duration_seconds Time from the request head to the last response byte, as seen by the gateway.',
+  );
   L.push('# TYPE turnpike_request_duration_seconds histogram');
-  for (const m of merged) histogram(L, 'turnpike_request_duration_seconds', `service="${esc(m.service)}",route="${esc(m.route)}"`, m.latency, m.latencySum, m.latencyCount);
+  for (const m of merged)
+    histogram(
+      L,
+      'turnpike_request_duration_seconds',
+      `service="${esc(m.service)}",route="${esc(m.route)}"`,
+      m.latency,
+      m.latencySum,
+      m.latencyCount,
+    );
 
   L.push('# HELP turnpike_upstream_duration_seconds Time from sending the request upstream to its response head.');
   L.push('# TYPE turnpike_upstream_duration_seconds histogram');
   for (const m of merged) {
-    if (m.upstreamCount > 0) histogram(L, 'turnpike_upstream_duration_seconds', `service="${esc(m.service)}",route="${esc(m.route)}"`, m.upstream, m.upstreamSum, m.upstreamCount);
+    if (m.upstreamCount > 0)
+      histogram(
+        L,
+        'turnpike_upstream_duration_seconds',
+        `service="${esc(m.service)}",route="${esc(m.route)}"`,
+        m.upstream,
+        m.upstreamSum,
+        m.upstreamCount,
+      );
   }
 
   L.push('# HELP turnpike_bandwidth_bytes_total Bytes received from clients (ingress) and sent to them (egress).');
   L.push('# TYPE turnpike_bandwidth_bytes_total counter');
   for (const m of merged) {
-    L.push(`turnpike_bandwidth_bytes_total{service="${esc(m.service)}",route="${esc(m.route)}",direction="ingress"} ${m.bytesIn}`);
-    L.push(`turnpike_bandwidth_bytes_total{service="${esc(m.service)}",route="${esc(m.route)}",direction="egress"} ${m.bytesOut}`);
+    L.push(
+      `turnpike_bandwidth_bytes_total{service="${esc(m.service)}",route="${esc(m.route)}",direction="ingress"} ${m.bytesIn}`,
+    );
+    L.push(
+      `turnpike_bandwidth_bytes_total{service="${esc(m.service)}",route="${esc(m.route)}",direction="egress"} ${m.bytesOut}`,
+    );
   }
 
   const streams = mergeStreamMetrics(workers.map((w) => w.streamMetrics ?? []));
-  L.push('# HELP turnpike_stream_connections_total Stream (TCP, TLS passthrough) connections accepted, by service and route (empty labels: no route matched).');
+  L.push(
+    '# HELP turnpike_stream_connections_total Stream (TCP, TLS passthrough) connections accepted, by service and route (empty labels: no route matched).',
+  );
   L.push('# TYPE turnpike_stream_connections_total counter');
-  for (const m of streams) L.push(`turnpike_stream_connections_total{service="${esc(m.service)}",route="${esc(m.route)}"} ${m.connections}`);
-  L.push('# HELP turnpike_stream_bytes_total Bytes of finished stream connections: received from clients (ingress) and sent to them (egress).');
+  for (const m of streams)
+    L.push(`turnpike_stream_connections_total{service="${esc(m.service)}",route="${esc(m.route)}"} ${m.connections}`);
+  L.push(
+    '# HELP turnpike_stream_bytes_total Bytes of finished stream connections: received from clients (ingress) and sent to them (egress).',
+  );
   L.push('# TYPE turnpike_stream_bytes_total counter');
   for (const m of streams) {
-    L.push(`turnpike_stream_bytes_total{service="${esc(m.service)}",route="${esc(m.route)}",direction="ingress"} ${m.bytesIn}`);
-    L.push(`turnpike_stream_bytes_total{service="${esc(m.service)}",route="${esc(m.route)}",direction="egress"} ${m.bytesOut}`);
+    L.push(
+      `turnpike_stream_bytes_total{service="${esc(m.service)}",route="${esc(m.route)}",direction="ingress"} ${m.bytesIn}`,
+    );
+    L.push(
+      `turnpike_stream_bytes_total{service="${esc(m.service)}",route="${esc(m.route)}",direction="egress"} ${m.bytesOut}`,
+    );
   }
 
   // Target health: the worst state any worker sees (passive checks are per worker).
@@ -130,7 +173,8 @@ export function renderPrometheus(workers: WorkerStats[], facts: PrimaryFacts): s
       for (const t of c.targets) {
         const key = c.cluster + '\u0000' + t.target;
         const cur = health.get(key);
-        if (cur === undefined || rank[t.health] > rank[cur.state]) health.set(key, { upstream: c.cluster, target: t.target, state: t.health });
+        if (cur === undefined || rank[t.health] > rank[cur.state])
+          health.set(key, { upstream: c.cluster, target: t.target, state: t.health });
       }
     }
   }
@@ -138,7 +182,9 @@ export function renderPrometheus(workers: WorkerStats[], facts: PrimaryFacts): s
   L.push('# TYPE turnpike_upstream_target_health gauge');
   for (const h of [...health.values()].sort((a, b) => (a.upstream + a.target).localeCompare(b.upstream + b.target))) {
     for (const state of ['healthy', 'unhealthy', 'healthchecks_off']) {
-      L.push(`turnpike_upstream_target_health{upstream="${esc(h.upstream)}",target="${esc(h.target)}",state="${state}"} ${h.state.toLowerCase() === state ? 1 : 0}`);
+      L.push(
+        `turnpike_upstream_target_health{upstream="${esc(h.upstream)}",target="${esc(h.target)}",state="${state}"} ${h.state.toLowerCase() === state ? 1 : 0}`,
+      );
     }
   }
 
@@ -157,12 +203,13 @@ export function renderPrometheus(workers: WorkerStats[], facts: PrimaryFacts): s
   L.push('# HELP turnpike_upstream_connections Open connections to upstream endpoints (pooled idle ones included).');
   L.push('# TYPE turnpike_upstream_connections gauge');
   const pools = new Map<string, { open: number; idle: number }>();
-  for (const w of workers) for (const p of w.pools) {
-    const cur = pools.get(p.endpoint) ?? { open: 0, idle: 0 };
-    cur.open += p.open;
-    cur.idle += p.idle;
-    pools.set(p.endpoint, cur);
-  }
+  for (const w of workers)
+    for (const p of w.pools) {
+      const cur = pools.get(p.endpoint) ?? { open: 0, idle: 0 };
+      cur.open += p.open;
+      cur.idle += p.idle;
+      pools.set(p.endpoint, cur);
+    }
   for (const [endpoint, p] of [...pools].sort()) {
     L.push(`turnpike_upstream_connections{endpoint="${esc(endpoint)}",state="open"} ${p.open}`);
     L.push(`turnpike_upstream_connections{endpoint="${esc(endpoint)}",state="idle"} ${p.idle}`);
@@ -177,14 +224,18 @@ export function renderPrometheus(workers: WorkerStats[], facts: PrimaryFacts): s
   L.push(`turnpike_config_reloads_total{result="success"} ${facts.reloadsOk}`);
   L.push(`turnpike_config_reloads_total{result="failure"} ${facts.reloadsFailed}`);
 
-  L.push('# HELP turnpike_access_log_dropped_total Access-log lines dropped because the destination could not keep up.');
+  L.push(
+    '# HELP turnpike_access_log_dropped_total Access-log lines dropped because the destination could not keep up.',
+  );
   L.push('# TYPE turnpike_access_log_dropped_total counter');
   L.push(`turnpike_access_log_dropped_total ${workers.reduce((a, w) => a + w.accessLogDropped, 0)}`);
 
   // Summed over the node's processes per log and destination; every process makes its
   // stdout and stderr sinks at start, so those series exist (at 0) before anything is lost.
   const lost = mergeLogSinks([...facts.logSinks, ...workers.flatMap((w) => w.logSinks ?? [])]);
-  L.push('# HELP turnpike_log_lines_dropped_total Log lines lost, by log (process, access) and destination (stdout, stderr, file): the destination failed (EIO, EPIPE, a full disk) or could not keep up.');
+  L.push(
+    '# HELP turnpike_log_lines_dropped_total Log lines lost, by log (process, access) and destination (stdout, stderr, file): the destination failed (EIO, EPIPE, a full disk) or could not keep up.',
+  );
   L.push('# TYPE turnpike_log_lines_dropped_total counter');
   for (const l of lost) {
     L.push(`turnpike_log_lines_dropped_total{log="${esc(l.log)}",sink="${esc(l.sink)}"} ${l.dropped}`);

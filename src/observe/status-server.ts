@@ -48,16 +48,25 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(s);
 }
 
-export async function startStatusServer(addrs: ListenAddress[], src: StatusSources): Promise<{ close(): Promise<void> }> {
+export async function startStatusServer(
+  addrs: ListenAddress[],
+  src: StatusSources,
+): Promise<{ close(): Promise<void> }> {
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://status');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { message: 'Method not allowed: the status listener is read-only (GET)' });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return json(res, 405, { message: 'Method not allowed: the status listener is read-only (GET)' });
     if (url.pathname === '/metrics') {
       const stats = await src.collect();
       const builtIn = renderPrometheus(stats, src.facts());
       // Plugin metrics after the built-in ones; a worker from before this field has none.
-      const text = builtIn + renderPluginMetrics(mergePluginMetrics(stats.map((s) => s.pluginMetrics ?? [])), declaredNames(builtIn));
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      const text =
+        builtIn +
+        renderPluginMetrics(mergePluginMetrics(stats.map((s) => s.pluginMetrics ?? [])), declaredNames(builtIn));
+      res.writeHead(200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      });
       res.end(text);
       return;
     }
@@ -76,8 +85,17 @@ export async function startStatusServer(addrs: ListenAddress[], src: StatusSourc
         config_hash: facts.configHash,
         started_at: new Date(src.startedAt).toISOString(),
         uptime_seconds: Math.floor(facts.uptimeSeconds),
-        workers: slots.map((s) => ({ index: s.index, pid: s.pid, ready: s.ready, config_hash: s.hash, connections: byPid.get(s.pid)?.connections ?? null })),
-        connections: { active: stats.reduce((a, s) => a + s.connections, 0), websocket: stats.reduce((a, s) => a + (s.websockets ?? 0), 0) },
+        workers: slots.map((s) => ({
+          index: s.index,
+          pid: s.pid,
+          ready: s.ready,
+          config_hash: s.hash,
+          connections: byPid.get(s.pid)?.connections ?? null,
+        })),
+        connections: {
+          active: stats.reduce((a, s) => a + s.connections, 0),
+          websocket: stats.reduce((a, s) => a + (s.websockets ?? 0), 0),
+        },
         last_reload: src.lastReload(),
         reloads: { success: facts.reloadsOk, failure: facts.reloadsFailed },
         upstreams: Object.fromEntries([...health].map(([name, h]) => [name, h])),
@@ -90,10 +108,24 @@ export async function startStatusServer(addrs: ListenAddress[], src: StatusSourc
     if (m !== null) {
       const name = decodeURIComponent(m[1]);
       const health = mergeHealth(await src.collect()).get(name);
-      if (health === undefined) return json(res, 404, { message: `upstream "${name}" not found; see /status for the upstreams this node runs` });
-      return json(res, 200, { data: health.targets.map((t) => ({ target: t.target, weight: t.weight, health: t.health, data: { addresses: t.addresses ?? [] } })), next: null, available: health.available });
+      if (health === undefined)
+        return json(res, 404, {
+          message: `upstream "${name}" not found; see /status for the upstreams this node runs`,
+        });
+      return json(res, 200, {
+        data: health.targets.map((t) => ({
+          target: t.target,
+          weight: t.weight,
+          health: t.health,
+          data: { addresses: t.addresses ?? [] },
+        })),
+        next: null,
+        available: health.available,
+      });
     }
-    json(res, 404, { message: `no such status endpoint "${url.pathname}"; try /status, /metrics or /upstreams/{name}/health` });
+    json(res, 404, {
+      message: `no such status endpoint "${url.pathname}"; try /status, /metrics or /upstreams/{name}/health`,
+    });
   };
 
   const servers: http.Server[] = [];
@@ -108,9 +140,15 @@ export async function startStatusServer(addrs: ListenAddress[], src: StatusSourc
     servers.push(server);
   }
   return {
-    close: () => Promise.all(servers.map((s) => new Promise<void>((r) => {
-      s.close(() => r());
-      s.closeAllConnections();
-    }))).then(() => undefined),
+    close: () =>
+      Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.close(() => r());
+              s.closeAllConnections();
+            }),
+        ),
+      ).then(() => undefined),
   };
 }

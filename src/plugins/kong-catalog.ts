@@ -16,8 +16,10 @@ export interface KongPluginInfo {
   readonly nearest?: string;
 }
 
-const ee = (nearest?: string): KongPluginInfo => (nearest === undefined ? { edition: 'enterprise' } : { edition: 'enterprise', nearest });
-const oss = (nearest?: string): KongPluginInfo => (nearest === undefined ? { edition: 'oss' } : { edition: 'oss', nearest });
+const ee = (nearest?: string): KongPluginInfo =>
+  nearest === undefined ? { edition: 'enterprise' } : { edition: 'enterprise', nearest };
+const oss = (nearest?: string): KongPluginInfo =>
+  nearest === undefined ? { edition: 'oss' } : { edition: 'oss', nearest };
 
 export const KONG_PLUGINS: Readonly<Record<string, KongPluginInfo>> = {
   // Kong Enterprise (Kong Gateway Enterprise / Konnect). openid-connect and request-validator
@@ -121,8 +123,12 @@ export function unavailablePluginMessage(name: string, available: readonly strin
   const info = BUNDLED.has(name) ? undefined : Object.hasOwn(KONG_PLUGINS, name) ? KONG_PLUGINS[name] : undefined;
   const fix = 'remove it, or load a custom plugin of that name (TURNPIKE_PLUGINS)';
   if (info !== undefined) {
-    const nearest = info.nearest === undefined ? '' : `; the nearest Turnpike plugin is '${info.nearest}' (its fields differ: see its documentation)`;
-    if (info.edition === 'enterprise') return `plugin '${name}' is a Kong Enterprise plugin; Turnpike does not have it${nearest}; ${fix}`;
+    const nearest =
+      info.nearest === undefined
+        ? ''
+        : `; the nearest Turnpike plugin is '${info.nearest}' (its fields differ: see its documentation)`;
+    if (info.edition === 'enterprise')
+      return `plugin '${name}' is a Kong Enterprise plugin; Turnpike does not have it${nearest}; ${fix}`;
     return `Kong plugin '${name}' is not available in Turnpike yet${nearest}; ${fix}`;
   }
   const guess = didYouMean(name, available);

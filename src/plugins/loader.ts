@@ -23,14 +23,21 @@ export class PluginLoadError extends Error {
  * order given. Without `bundled` in the list, the bundled plugins are removed from the
  * registry (as Kong does); with it, a custom plugin may not take a bundled plugin's name.
  */
-export async function loadCustomPlugins(spec: string, registry: PluginRegistry, baseDir: string = process.cwd()): Promise<string[]> {
+export async function loadCustomPlugins(
+  spec: string,
+  registry: PluginRegistry,
+  baseDir: string = process.cwd(),
+): Promise<string[]> {
   const items = spec
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
   if (items.length === 0) return [];
   if (items.includes('off')) {
-    if (items.length > 1) throw new PluginLoadError(`TURNPIKE_PLUGINS: 'off' disables every plugin and cannot be combined with others (got "${spec}")`);
+    if (items.length > 1)
+      throw new PluginLoadError(
+        `TURNPIKE_PLUGINS: 'off' disables every plugin and cannot be combined with others (got "${spec}")`,
+      );
     for (const n of registry.names()) registry.delete(n);
     return [];
   }
@@ -45,11 +52,15 @@ export async function loadCustomPlugins(spec: string, registry: PluginRegistry, 
     const file = isPath(item) ? resolvePath(item, baseDir) : resolvePackage(item, baseDir);
     const module = await importPlugin(item, file);
     if (withBundled && bundledSet.has(module.name)) {
-      throw new PluginLoadError(`TURNPIKE_PLUGINS: '${item}' defines plugin '${module.name}', which is already a bundled plugin; give it another name`);
+      throw new PluginLoadError(
+        `TURNPIKE_PLUGINS: '${item}' defines plugin '${module.name}', which is already a bundled plugin; give it another name`,
+      );
     }
     const earlier = from.get(module.name);
     if (earlier !== undefined) {
-      throw new PluginLoadError(`TURNPIKE_PLUGINS: '${item}' and '${earlier}' both define plugin '${module.name}'; load it once`);
+      throw new PluginLoadError(
+        `TURNPIKE_PLUGINS: '${item}' and '${earlier}' both define plugin '${module.name}'; load it once`,
+      );
     }
     from.set(module.name, item);
     registry.register(module);
@@ -79,14 +90,18 @@ function resolvePath(item: string, baseDir: string): string {
 
 function resolvePackage(name: string, baseDir: string): string {
   if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i.test(name)) {
-    throw new PluginLoadError(`TURNPIKE_PLUGINS: '${name}' is neither 'bundled', a path (./…, ../…, /…) nor an npm package name`);
+    throw new PluginLoadError(
+      `TURNPIKE_PLUGINS: '${name}' is neither 'bundled', a path (./…, ../…, /…) nor an npm package name`,
+    );
   }
   for (let dir = resolve(baseDir); ; dir = dirname(dir)) {
     const pkgDir = join(dir, 'node_modules', name);
     if (existsSync(pkgDir)) return entryOfDirectory(name, pkgDir);
     if (dirname(dir) === dir) break;
   }
-  throw new PluginLoadError(`TURNPIKE_PLUGINS: npm package '${name}' not found in node_modules from ${baseDir}; install it (npm install ${name}) or give a path`);
+  throw new PluginLoadError(
+    `TURNPIKE_PLUGINS: npm package '${name}' not found in node_modules from ${baseDir}; install it (npm install ${name}) or give a path`,
+  );
 }
 
 /** The entry file of a plugin directory: package.json `exports` / `main`, else index.js / index.mjs. */
@@ -99,16 +114,24 @@ function entryOfDirectory(item: string, dir: string): string {
     } catch (err) {
       throw new PluginLoadError(`TURNPIKE_PLUGINS: '${item}': cannot read ${pkgPath}: ${(err as Error).message}`);
     }
-    const target = pkg.exports !== undefined ? exportTarget(pkg.exports) : typeof pkg.main === 'string' ? pkg.main : undefined;
+    const target =
+      pkg.exports !== undefined ? exportTarget(pkg.exports) : typeof pkg.main === 'string' ? pkg.main : undefined;
     if (target !== undefined) {
       const p = resolve(dir, target);
-      for (const candidate of [p, p + '.js', join(p, 'index.js')]) if (isFile(candidate)) return checkExtension(item, candidate);
-      throw new PluginLoadError(`TURNPIKE_PLUGINS: '${item}': ${pkgPath} points at ${target}, which does not exist${extname(target) === '.js' ? ' (not built yet?)' : ''}`);
+      for (const candidate of [p, p + '.js', join(p, 'index.js')])
+        if (isFile(candidate)) return checkExtension(item, candidate);
+      throw new PluginLoadError(
+        `TURNPIKE_PLUGINS: '${item}': ${pkgPath} points at ${target}, which does not exist${extname(target) === '.js' ? ' (not built yet?)' : ''}`,
+      );
     }
   }
   for (const name of ['index.js', 'index.mjs', 'index.cjs']) if (isFile(join(dir, name))) return join(dir, name);
-  const ts = isFile(join(dir, 'index.ts')) ? '; it has an index.ts: compile it (tsc) and point package.json "main" at the .js' : '';
-  throw new PluginLoadError(`TURNPIKE_PLUGINS: '${item}': no entry point in ${dir} (package.json "exports"/"main", index.js or index.mjs)${ts}`);
+  const ts = isFile(join(dir, 'index.ts'))
+    ? '; it has an index.ts: compile it (tsc) and point package.json "main" at the .js'
+    : '';
+  throw new PluginLoadError(
+    `TURNPIKE_PLUGINS: '${item}': no entry point in ${dir} (package.json "exports"/"main", index.js or index.mjs)${ts}`,
+  );
 }
 
 /** The "." entry of package.json `exports`, with the conditions Node's import() uses. */
@@ -124,7 +147,8 @@ function exportTarget(exp: unknown): string | undefined {
   if (exp !== null && typeof exp === 'object') {
     const o = exp as Record<string, unknown>;
     if ('.' in o) return exportTarget(o['.']);
-    for (const [k, v] of Object.entries(o)) if (k === 'import' || k === 'node' || k === 'default') return exportTarget(v);
+    for (const [k, v] of Object.entries(o))
+      if (k === 'import' || k === 'node' || k === 'default') return exportTarget(v);
   }
   return undefined;
 }
@@ -132,7 +156,9 @@ function exportTarget(exp: unknown): string | undefined {
 function checkExtension(item: string, file: string): string {
   const ext = extname(file);
   if (ext === '.ts' || ext === '.mts' || ext === '.cts') {
-    throw new PluginLoadError(`TURNPIKE_PLUGINS: '${item}' is TypeScript (${file}); Node 20 cannot load it directly: compile it with tsc and name the .js file or its directory`);
+    throw new PluginLoadError(
+      `TURNPIKE_PLUGINS: '${item}' is TypeScript (${file}); Node 20 cannot load it directly: compile it with tsc and name the .js file or its directory`,
+    );
   }
   return file;
 }
@@ -143,12 +169,15 @@ async function importPlugin(item: string, file: string): Promise<PluginModule> {
     ns = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
     const missing = missingImport(err, file);
-    if (missing !== null) throw new PluginLoadError(`TURNPIKE_PLUGINS: plugin '${item}' (${file}) cannot be loaded: ${missing}`);
+    if (missing !== null)
+      throw new PluginLoadError(`TURNPIKE_PLUGINS: plugin '${item}' (${file}) cannot be loaded: ${missing}`);
     throw new PluginLoadError(`TURNPIKE_PLUGINS: plugin '${item}' (${file}) failed to load: ${(err as Error).message}`);
   }
   const candidate = isPluginModule(ns.default) ? ns.default : isPluginModule(ns.plugin) ? ns.plugin : undefined;
   if (candidate) return candidate;
-  const looksLikeSpec = [ns.default, ns.plugin].some((x) => x !== null && typeof x === 'object' && 'phases' in x && 'name' in x);
+  const looksLikeSpec = [ns.default, ns.plugin].some(
+    (x) => x !== null && typeof x === 'object' && 'phases' in x && 'name' in x,
+  );
   throw new PluginLoadError(
     `TURNPIKE_PLUGINS: '${item}' (${file}) is not a plugin: its default export (or 'plugin' export) must be the result of definePlugin({...})` +
       (looksLikeSpec ? '; it exports a plain object: wrap it in definePlugin()' : ''),
@@ -174,7 +203,8 @@ function missingImport(err: unknown, pluginFile: string): string | null {
     return `${importer} imports the package '${name}', which is not installed; run \`npm install ${name}\` in ${where}`;
   }
   const file = /Cannot find module '([^']+)' imported from (.+?)\s*$/m.exec(e.message);
-  if (file !== null) return `${file[2]!.replace(/^file:\/\//, '')} imports ${file[1]}, which does not exist (a file not built yet, or a missing .js extension in the import?)`;
+  if (file !== null)
+    return `${file[2]!.replace(/^file:\/\//, '')} imports ${file[1]}, which does not exist (a file not built yet, or a missing .js extension in the import?)`;
   return `${e.message} (imported by ${pluginFile})`;
 }
 
@@ -199,6 +229,8 @@ export function isPluginModule(x: unknown): x is PluginModule {
     (m.upgrade === null || typeof m.upgrade === 'function') &&
     m.phases !== null &&
     typeof m.phases === 'object' &&
-    Object.entries(m.phases as object).every(([k, v]) => (PHASES as readonly string[]).includes(k) && typeof v === 'function')
+    Object.entries(m.phases as object).every(
+      ([k, v]) => (PHASES as readonly string[]).includes(k) && typeof v === 'function',
+    )
   );
 }

@@ -11,7 +11,10 @@ import { newAjv } from '../config/ajv.js';
 import { bundled } from './bundled/index.js';
 import { unavailablePluginMessage } from './kong-catalog.js';
 
-export interface PluginConfigError { field: string; message: string }
+export interface PluginConfigError {
+  field: string;
+  message: string;
+}
 
 /** What `registry.get(name)` returns. The config loader calls `validate`. */
 export interface PluginDefinition {
@@ -61,7 +64,15 @@ export class PluginRegistry {
     } else {
       const { name, version, priority } = plugin;
       const validate = plugin.validate.bind(plugin);
-      const module: PluginModule = { name, version, priority, schema: {} as TSchema, prepare: null, upgrade: null, phases: {} };
+      const module: PluginModule = {
+        name,
+        version,
+        priority,
+        schema: {} as TSchema,
+        prepare: null,
+        upgrade: null,
+        phases: {},
+      };
       this.plugins.set(name, { name, version, priority, module, validate });
     }
   }
@@ -119,7 +130,13 @@ function validatorFor(module: PluginModule): ValidateFunction {
   let v = compiled.get(module);
   if (!v) {
     // One ajv per module: schemas with the same $id in two plugins must not collide.
-    v = newAjv({ useDefaults: true, allErrors: true, removeAdditional: false, strict: false, coerceTypes: false }).compile(module.schema);
+    v = newAjv({
+      useDefaults: true,
+      allErrors: true,
+      removeAdditional: false,
+      strict: false,
+      coerceTypes: false,
+    }).compile(module.schema);
     compiled.set(module, v);
   }
   return v;
@@ -129,13 +146,21 @@ function validatorFor(module: PluginModule): ValidateFunction {
  * Applies `module.upgrade`, then validates against the module's schema, filling defaults.
  * Returns the upgraded, defaulted config (a copy; the input is not modified) and the errors.
  */
-export function validatePluginConfig(module: PluginModule, input: Record<string, unknown>): { config: Record<string, unknown>; errors: PluginConfigError[] } {
+export function validatePluginConfig(
+  module: PluginModule,
+  input: Record<string, unknown>,
+): { config: Record<string, unknown>; errors: PluginConfigError[] } {
   let config: Record<string, unknown> = structuredClone(input);
   if (module.upgrade) {
     try {
       config = module.upgrade(config);
     } catch (err) {
-      return { config: input, errors: [{ field: '', message: `plugin '${module.name}' could not upgrade this config: ${(err as Error).message}` }] };
+      return {
+        config: input,
+        errors: [
+          { field: '', message: `plugin '${module.name}' could not upgrade this config: ${(err as Error).message}` },
+        ],
+      };
     }
   }
   dropNullDefaults(module.schema, config);
@@ -149,7 +174,14 @@ export function validatePluginConfig(module: PluginModule, input: Record<string,
  * its default is filled in: Kong accepts null for fields it does not require, defaults or not.
  */
 function dropNullDefaults(schema: unknown, value: unknown): void {
-  if (schema === null || typeof schema !== 'object' || value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  if (
+    schema === null ||
+    typeof schema !== 'object' ||
+    value === null ||
+    typeof value !== 'object' ||
+    Array.isArray(value)
+  )
+    return;
   const props = (schema as { properties?: Record<string, unknown> }).properties;
   if (props === undefined) return;
   const obj = value as Record<string, unknown>;
@@ -193,10 +225,12 @@ function valueAt(root: unknown, instancePath: string): unknown {
 function describeSchema(s: Record<string, unknown> | undefined): string {
   if (!s) return 'a valid value';
   if ('const' in s) return JSON.stringify(s.const);
-  if (Array.isArray(s.enum)) return `one of: ${s.enum.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`;
+  if (Array.isArray(s.enum))
+    return `one of: ${s.enum.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`;
   const alts = (s.anyOf ?? s.oneOf) as Record<string, unknown>[] | undefined;
   if (Array.isArray(alts)) {
-    if (alts.every((a) => 'const' in a)) return `one of: ${alts.map((a) => (typeof a.const === 'string' ? a.const : JSON.stringify(a.const))).join(', ')}`;
+    if (alts.every((a) => 'const' in a))
+      return `one of: ${alts.map((a) => (typeof a.const === 'string' ? a.const : JSON.stringify(a.const))).join(', ')}`;
     return alts.map((a) => describeSchema(a)).join(' or ');
   }
   if (s.type !== undefined) return typeWords(s.type as string | string[]);
@@ -222,7 +256,9 @@ function explainErrors(errors: ErrorObject[], schema: unknown, data: unknown): P
       list.push(e);
       byBranch.set(branch, list);
     }
-    const deep = [...byBranch.values()].find((list) => list.every((e) => e.instancePath.length > u.instancePath.length));
+    const deep = [...byBranch.values()].find((list) =>
+      list.every((e) => e.instancePath.length > u.instancePath.length),
+    );
     for (const e of inside) if (!deep || !deep.includes(e)) dropped.add(e);
     if (deep) dropped.add(u);
   }
@@ -237,14 +273,20 @@ function explainErrors(errors: ErrorObject[], schema: unknown, data: unknown): P
         const parent = schemaAt(schema, e.schemaPath.replace(/\/additionalProperties$/, ''));
         const known = Object.keys((parent?.properties as Record<string, unknown> | undefined) ?? {});
         const guess = didYouMean(extra, known);
-        add(join(field, extra), `unknown field${guess ? `; did you mean '${guess}'?` : ''}${known.length ? ` (known fields: ${known.join(', ')})` : ''}`);
+        add(
+          join(field, extra),
+          `unknown field${guess ? `; did you mean '${guess}'?` : ''}${known.length ? ` (known fields: ${known.join(', ')})` : ''}`,
+        );
         break;
       }
       case 'required':
         add(join(field, String(p.missingProperty)), 'is required');
         break;
       case 'enum':
-        add(field, `must be one of: ${(p.allowedValues as unknown[]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')} (got ${describeValue(got)})`);
+        add(
+          field,
+          `must be one of: ${(p.allowedValues as unknown[]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')} (got ${describeValue(got)})`,
+        );
         break;
       case 'const':
         add(field, `must be ${JSON.stringify(p.allowedValue)} (got ${describeValue(got)})`);
@@ -254,7 +296,10 @@ function explainErrors(errors: ErrorObject[], schema: unknown, data: unknown): P
         break;
       case 'anyOf':
       case 'oneOf':
-        add(field, `must be ${describeSchema(schemaAt(schema, e.schemaPath.replace(/\/(anyOf|oneOf)$/, '')))} (got ${describeValue(got)})`);
+        add(
+          field,
+          `must be ${describeSchema(schemaAt(schema, e.schemaPath.replace(/\/(anyOf|oneOf)$/, '')))} (got ${describeValue(got)})`,
+        );
         break;
       default: {
         const own = schemaAt(schema, e.schemaPath.slice(0, e.schemaPath.lastIndexOf('/')));
@@ -262,7 +307,10 @@ function explainErrors(errors: ErrorObject[], schema: unknown, data: unknown): P
           add(field, `${own['x-error']} (got ${describeValue(got)})`);
           break;
         }
-        add(field, `${e.message ?? 'is not valid'}${got !== undefined && typeof got !== 'object' ? ` (got ${describeValue(got)})` : ''}`);
+        add(
+          field,
+          `${e.message ?? 'is not valid'}${got !== undefined && typeof got !== 'object' ? ` (got ${describeValue(got)})` : ''}`,
+        );
       }
     }
   }

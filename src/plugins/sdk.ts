@@ -293,10 +293,12 @@ export interface PluginModule {
 
 /** Declares a plugin. `Conf` defaults to the schema's static type when there is no `prepare`. */
 export function definePlugin<S extends TSchema, Conf = Static<S>>(spec: PluginSpec<S, Conf>): PluginModule {
-  if (!/^[a-z][a-z0-9-]*$/.test(spec.name)) throw new Error(`plugin name "${spec.name}": use lower case letters, digits and dashes`);
+  if (!/^[a-z][a-z0-9-]*$/.test(spec.name))
+    throw new Error(`plugin name "${spec.name}": use lower case letters, digits and dashes`);
   if (!Number.isInteger(spec.priority)) throw new Error(`plugin "${spec.name}": priority must be an integer`);
   for (const p of Object.keys(spec.phases)) {
-    if (!(PHASES as readonly string[]).includes(p)) throw new Error(`plugin "${spec.name}": unknown phase "${p}"; phases are ${PHASES.join(', ')}`);
+    if (!(PHASES as readonly string[]).includes(p))
+      throw new Error(`plugin "${spec.name}": unknown phase "${p}"; phases are ${PHASES.join(', ')}`);
   }
   return {
     name: spec.name,

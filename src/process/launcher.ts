@@ -18,7 +18,9 @@ export function stopsWithParent(env: NodeJS.ProcessEnv = process.env): boolean {
   if (flag === '1' || flag === 'true') return true;
   if (flag === '0' || flag === 'false') return false;
   if (flag !== undefined && flag !== '') {
-    throw new StartupError(`TURNPIKE_STOP_WITH_PARENT="${flag}": expected 1 or true (stop when the starting process exits), 0 or false (never), or unset (only when started by npm)`);
+    throw new StartupError(
+      `TURNPIKE_STOP_WITH_PARENT="${flag}": expected 1 or true (stop when the starting process exits), 0 or false (never), or unset (only when started by npm)`,
+    );
   }
   return env.npm_command !== undefined && env.npm_command !== '';
 }

@@ -34,7 +34,13 @@ import { StartupError, checkBindable, checkDistinct, checkPrefix } from './start
 
 /** Environment variables blanked for the workers: secrets only the primary uses. */
 const WORKER_ENV_SECRETS: Record<string, string> = Object.fromEntries(
-  ['TURNPIKE_PG_PASSWORD', 'TURNPIKE_ADMIN_TOKEN', 'TURNPIKE_ADMIN_TOKEN_FILE', 'TURNPIKE_CLUSTER_CERT_KEY', 'PGPASSWORD'].map((k) => [k, '']),
+  [
+    'TURNPIKE_PG_PASSWORD',
+    'TURNPIKE_ADMIN_TOKEN',
+    'TURNPIKE_ADMIN_TOKEN_FILE',
+    'TURNPIKE_CLUSTER_CERT_KEY',
+    'PGPASSWORD',
+  ].map((k) => [k, '']),
 );
 
 export { StartupError };
@@ -58,13 +64,18 @@ export interface ReloadResult {
  * Loads, validates and test-compiles the configuration of a source (a file or the database);
  * throws StartupError with every problem listed, SourceUnavailable when it cannot be read now.
  */
-async function loadAndCheck(source: ConfigSource, registry: PluginRegistry, tls: TlsOptions): Promise<{ config: Config; hash: string; warnings: readonly string[] }> {
+async function loadAndCheck(
+  source: ConfigSource,
+  registry: PluginRegistry,
+  tls: TlsOptions,
+): Promise<{ config: Config; hash: string; warnings: readonly string[] }> {
   const file = source.label;
   const res = await source.read();
   if (!res.ok) {
     // An unreadable file is one problem with its own message; a bad file lists every error.
     const only = res.errors.length === 1 ? res.errors[0] : null;
-    if (only !== null && only.entity === '' && only.path === '' && only.line === null) throw new StartupError(`${file}: ${only.message}`);
+    if (only !== null && only.entity === '' && only.path === '' && only.line === null)
+      throw new StartupError(`${file}: ${only.message}`);
     throw new StartupError(`invalid configuration in ${file}:\n${formatConfigErrors(res.errors, file)}`);
   }
   let warnings: readonly string[];
@@ -73,12 +84,16 @@ async function loadAndCheck(source: ConfigSource, registry: PluginRegistry, tls:
     // before any worker gets the config. Nothing is started by compiling.
     const plugins = compilePluginChains(res.config, registry);
     warnings = plugins.warnings;
-    stopSnapshot(compileSnapshot(res.config, res.hash, { metrics: new MetricsRegistry(), previous: null, plugins, tls }));
+    stopSnapshot(
+      compileSnapshot(res.config, res.hash, { metrics: new MetricsRegistry(), previous: null, plugins, tls }),
+    );
   } catch (err) {
     throw new StartupError(`invalid configuration in ${file}: ${(err as Error).message}`);
   }
   // The file's own warnings (an expired certificate…), then the plugins' (a missing .proto…).
-  const configWarnings = formatConfigWarnings(res.warnings ?? [], file).split('\n').filter((l) => l !== '');
+  const configWarnings = formatConfigWarnings(res.warnings ?? [], file)
+    .split('\n')
+    .filter((l) => l !== '');
   return { config: res.config, hash: res.hash, warnings: [...configWarnings, ...warnings] };
 }
 
@@ -92,7 +107,10 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   // lines (counted), never the node (see src/observe/log-sink.ts and stdio.ts).
   guardStdio();
   const withParent = stopsWithParent(); // checked before anything starts: a bad value is a start-up error
-  const log: Logger = pino({ level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, stdSink('stdout'));
+  const log: Logger = pino(
+    { level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    stdSink('stdout'),
+  );
   // Hybrid mode (src/control/cluster/): a control plane serves data planes from its database
   // and proxies nothing; a data plane serves what its control plane pushes.
   let clusterTls: ClusterTls | null;
@@ -105,17 +123,27 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   const controlPlane = settings.role === 'control_plane';
   const dataPlane = settings.role === 'data_plane';
   if (controlPlane) settings = { ...settings, proxyListen: [], streamListen: [] };
-  if (!dataPlane && settings.config !== null && settings.database !== 'off') throw new StartupError(`with --config (DB-less mode) the database must be "off", not "${settings.database}"; leave out --config to run on the database`);
-  if (!dataPlane && settings.config === null && settings.db === null) throw new StartupError('no configuration: pass --config FILE (DB-less mode) or run on a database (--database sqlite or postgres)');
+  if (!dataPlane && settings.config !== null && settings.database !== 'off')
+    throw new StartupError(
+      `with --config (DB-less mode) the database must be "off", not "${settings.database}"; leave out --config to run on the database`,
+    );
+  if (!dataPlane && settings.config === null && settings.db === null)
+    throw new StartupError(
+      'no configuration: pass --config FILE (DB-less mode) or run on a database (--database sqlite or postgres)',
+    );
   let registry: PluginRegistry;
   try {
     registry = await nodeRegistry(settings.plugins);
   } catch (err) {
     throw new StartupError(`plugins: ${(err as Error).message}`);
   }
-  const dbSource = settings.config === null && !dataPlane ? new DatabaseSource(settings.db!, settings.prefix, registry) : null;
-  const clusterSource = dataPlane ? new ClusterSource(settings.cluster, clusterTls!, settings.prefix, nodeId(settings.prefix), registry, log) : null;
-  const fileSource = dbSource === null && clusterSource === null ? new FileSource(path.resolve(settings.config!), registry) : null;
+  const dbSource =
+    settings.config === null && !dataPlane ? new DatabaseSource(settings.db!, settings.prefix, registry) : null;
+  const clusterSource = dataPlane
+    ? new ClusterSource(settings.cluster, clusterTls!, settings.prefix, nodeId(settings.prefix), registry, log)
+    : null;
+  const fileSource =
+    dbSource === null && clusterSource === null ? new FileSource(path.resolve(settings.config!), registry) : null;
   const source: ConfigSource = dbSource ?? clusterSource ?? fileSource!;
   let startingSnapshot = clusterSource?.startingPoint() ?? null;
   let current: { config: Config; hash: string; warnings?: readonly string[] };
@@ -125,7 +153,9 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
       // A data plane whose saved snapshot no longer loads (e.g. a plugin was removed) starts
       // empty and waits for its control plane rather than not starting.
       if (clusterSource === null || !(err instanceof StartupError)) throw err;
-      log.warn(`the saved configuration snapshot is refused (${err.message}); starting with an empty configuration until the control plane sends one`);
+      log.warn(
+        `the saved configuration snapshot is refused (${err.message}); starting with an empty configuration until the control plane sends one`,
+      );
       clusterSource.settled({ ok: false, error: err.message });
       startingSnapshot = null;
       return loadAndCheck(source, registry, settings.tls);
@@ -144,15 +174,25 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     const cached = dbSource?.readCache() ?? null;
     if (cached === null || !cached.result.ok) {
       await source.close().catch(() => {});
-      throw new StartupError(`${err.message}; and there is no configuration saved from an earlier start to serve meanwhile`);
+      throw new StartupError(
+        `${err.message}; and there is no configuration saved from an earlier start to serve meanwhile`,
+      );
     }
     current = { config: cached.result.config, hash: cached.result.hash };
-    log.warn(`${err.message}: starting from the configuration saved at ${cached.writtenAt.toISOString()} (${current.hash.slice(0, 12)}); retrying the database`);
+    log.warn(
+      `${err.message}: starting from the configuration saved at ${cached.writtenAt.toISOString()} (${current.hash.slice(0, 12)}); retrying the database`,
+    );
     startedFromCache = true;
   }
 
   const served = settings.proxyListen;
-  checkDistinct({ proxy_listen: served, status_listen: settings.statusListen, admin_listen: settings.adminListen, stream_listen: settings.streamListen, cluster_listen: controlPlane ? settings.cluster.listen : [] });
+  checkDistinct({
+    proxy_listen: served,
+    status_listen: settings.statusListen,
+    admin_listen: settings.adminListen,
+    stream_listen: settings.streamListen,
+    cluster_listen: controlPlane ? settings.cluster.listen : [],
+  });
   for (const a of served) await checkBindable('proxy_listen', a.host, a.port, a.spec);
   for (const a of settings.statusListen) await checkBindable('status_listen', a.host, a.port, a.spec);
   for (const a of settings.adminListen) await checkBindable('admin_listen', a.host, a.port, a.spec);
@@ -160,7 +200,12 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   let clusterServer: ClusterServer | null = null;
   if (controlPlane) {
     try {
-      clusterServer = await ClusterServer.start({ listen: settings.cluster.listen, tls: clusterTls!, log, pingIntervalMs: settings.cluster.pingIntervalMs });
+      clusterServer = await ClusterServer.start({
+        listen: settings.cluster.listen,
+        tls: clusterTls!,
+        log,
+        pingIntervalMs: settings.cluster.pingIntervalMs,
+      });
     } catch (err) {
       await source.close().catch(() => {});
       throw new StartupError((err as Error).message);
@@ -169,7 +214,11 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     clusterServer.publish(first.text, current.hash, first.version);
   }
   let defaultCertNote: string | null = null;
-  if (served.some((a) => a.ssl) || settings.streamListen.some((a) => a.ssl) || settings.adminListen.some((a) => a.ssl)) {
+  if (
+    served.some((a) => a.ssl) ||
+    settings.streamListen.some((a) => a.ssl) ||
+    settings.adminListen.some((a) => a.ssl)
+  ) {
     if (settings.sslCert.length === 0 && settings.sslCertKey.length === 0) {
       // No ssl_cert: a self-signed default certificate in the prefix, made once and reused.
       const made = await ensureDefaultCertificate(settings.prefix);
@@ -188,7 +237,13 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   let shuttingDown = false;
   let statsSeq = 0;
   const statsWaiters = new Map<number, { want: number; got: WorkerStats[]; done: (s: WorkerStats[]) => void }>();
-  let lastReload: ReloadResult = { ok: true, at: new Date().toISOString(), hash: current.hash, error: null, trigger: 'start' };
+  let lastReload: ReloadResult = {
+    ok: true,
+    at: new Date().toISOString(),
+    hash: current.hash,
+    error: null,
+    trigger: 'start',
+  };
   let reloadsOk = 0;
   let reloadsFailed = 0;
   const restartTimes: number[] = [];
@@ -209,11 +264,19 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   // active checks can bring the target back (as Kong's shared health state does).
   let prober: Snapshot | null = null;
   function onHealthChange(upstream: string, ep: { key: string }, healthy: boolean): void {
-    log.info({ upstream, target: ep.key, healthy }, `target ${ep.key} of upstream ${upstream} is now ${healthy ? 'HEALTHY' : 'UNHEALTHY'}`);
+    log.info(
+      { upstream, target: ep.key, healthy },
+      `target ${ep.key} of upstream ${upstream} is now ${healthy ? 'HEALTHY' : 'UNHEALTHY'}`,
+    );
     broadcast({ t: 'health', upstream, target: ep.key, healthy });
   }
   function startProber(config: Config, hash: string): void {
-    const next = compileSnapshot(config, hash, { metrics: new MetricsRegistry(), previous: prober, passiveRecoveryTimeout: settings.passiveRecoveryTimeout, onHealthChange });
+    const next = compileSnapshot(config, hash, {
+      metrics: new MetricsRegistry(),
+      previous: prober,
+      passiveRecoveryTimeout: settings.passiveRecoveryTimeout,
+      onHealthChange,
+    });
     activateSnapshot(next, prober);
     prober = next;
   }
@@ -221,7 +284,8 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   function sendUnhealthy(w: Worker): void {
     if (prober === null) return;
     for (const c of prober.clusters.values()) {
-      for (const t of c.health()) if (t.health === 'UNHEALTHY') sendTo(w, { t: 'health', upstream: c.name, target: t.target, healthy: false });
+      for (const t of c.health())
+        if (t.health === 'UNHEALTHY') sendTo(w, { t: 'health', upstream: c.name, target: t.target, healthy: false });
     }
   }
 
@@ -239,7 +303,12 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     const worker = cluster.fork({
       ...WORKER_ENV_SECRETS,
       TURNPIKE_WORKER_INDEX: String(index),
-      TURNPIKE_WORKER_SETTINGS: JSON.stringify({ ...settings, db: null, adminToken: null, cluster: { ...settings.cluster, certKey: null } }),
+      TURNPIKE_WORKER_SETTINGS: JSON.stringify({
+        ...settings,
+        db: null,
+        adminToken: null,
+        cluster: { ...settings.cluster, certKey: null },
+      }),
     });
     const slot: WorkerSlot = { index, worker, ready: false, hash: null };
     slots.set(index, slot);
@@ -266,7 +335,10 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
           prober?.clusters.get(msg.upstream)?.setTargetHealth(msg.target, msg.healthy);
           break;
         case 'apply-failed':
-          log.error({ worker: index, hash: msg.hash }, `worker ${index} could not apply the configuration: ${msg.message}`);
+          log.error(
+            { worker: index, hash: msg.hash },
+            `worker ${index} could not apply the configuration: ${msg.message}`,
+          );
           break;
         case 'stats': {
           const w = statsWaiters.get(msg.id);
@@ -293,7 +365,10 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
         startupReject = null;
         return;
       }
-      log.error({ worker: index, code, signal }, `worker ${index} died (${signal ?? 'exit code ' + code}); starting a replacement`);
+      log.error(
+        { worker: index, code, signal },
+        `worker ${index} died (${signal ?? 'exit code ' + code}); starting a replacement`,
+      );
       const now = Date.now();
       restartTimes.push(now);
       while (restartTimes.length > 0 && restartTimes[0] < now - 10_000) restartTimes.shift();
@@ -342,14 +417,26 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
         // Traffic goes on with the current snapshot; the database is tried again with a
         // growing pause (1 s .. 10 s), and one line is logged per attempt.
         dbRetryMs = Math.min(Math.max(dbRetryMs * 2, 1000), 10_000);
-        log.error({ trigger }, `${err.message}; still serving the current configuration (${current.hash.slice(0, 12)}), retrying in ${dbRetryMs / 1000} s`);
+        log.error(
+          { trigger },
+          `${err.message}; still serving the current configuration (${current.hash.slice(0, 12)}), retrying in ${dbRetryMs / 1000} s`,
+        );
         if (!shuttingDown) setTimeout(() => requestReload('database retry'), dbRetryMs).unref();
         return;
       }
       reloadsFailed++;
       afterLoad({ ok: false, error: (err as Error).message });
-      lastReload = { ok: false, at: new Date().toISOString(), hash: current.hash, error: (err as Error).message, trigger };
-      log.error({ trigger }, `reload refused, still serving the previous configuration (${current.hash.slice(0, 12)}): ${(err as Error).message}`);
+      lastReload = {
+        ok: false,
+        at: new Date().toISOString(),
+        hash: current.hash,
+        error: (err as Error).message,
+        trigger,
+      };
+      log.error(
+        { trigger },
+        `reload refused, still serving the previous configuration (${current.hash.slice(0, 12)}): ${(err as Error).message}`,
+      );
       return;
     }
     reloadsOk++;
@@ -366,7 +453,8 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     } catch (err) {
       log.error(`health checks could not be updated for the new configuration: ${(err as Error).message}`);
     }
-    for (const s of slots.values()) sendTo(s.worker, { t: 'config', config: current.config, hash: current.hash, reload: true });
+    for (const s of slots.values())
+      sendTo(s.worker, { t: 'config', config: current.config, hash: current.hash, reload: true });
     log.info({ trigger, hash: current.hash }, 'configuration reloaded');
   }
 
@@ -427,7 +515,13 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
       logSinks: logSinkStats(),
     }),
     lastReload: () => lastReload,
-    workerSlots: () => [...slots.values()].map((s) => ({ index: s.index, pid: s.worker.process.pid ?? 0, ready: s.ready, hash: s.hash })),
+    workerSlots: () =>
+      [...slots.values()].map((s) => ({
+        index: s.index,
+        pid: s.worker.process.pid ?? 0,
+        ready: s.ready,
+        hash: s.hash,
+      })),
     startedAt,
     // A control plane proxies nothing: it is ready once it serves data planes.
     ...(controlPlane ? { ready: () => true } : {}),
@@ -437,20 +531,45 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   fs.writeFileSync(pidFile, String(process.pid));
 
   const proxyAddrs = served.map((a) => `${a.ssl ? 'https' : 'http'}://${a.host}:${a.port}`);
-  log.info({ version: VERSION, role: settings.role, workers: controlPlane ? 0 : settings.workers, config: source.label, hash: current.hash, proxy: proxyAddrs, status: settings.statusListen.map((a) => `${a.host}:${a.port}`) }, `Turnpike ${VERSION} started: ${controlPlane ? 'control plane' : `proxy on ${proxyAddrs.join(', ')}`}`);
+  log.info(
+    {
+      version: VERSION,
+      role: settings.role,
+      workers: controlPlane ? 0 : settings.workers,
+      config: source.label,
+      hash: current.hash,
+      proxy: proxyAddrs,
+      status: settings.statusListen.map((a) => `${a.host}:${a.port}`),
+    },
+    `Turnpike ${VERSION} started: ${controlPlane ? 'control plane' : `proxy on ${proxyAddrs.join(', ')}`}`,
+  );
   const streamAddrs = settings.streamListen.filter((a) => !a.ssl).map((a) => `tcp://${a.host}:${a.port}`);
-  if (streamAddrs.length > 0) log.info({ stream: streamAddrs }, `stream listeners (tcp, tls_passthrough routes) on ${streamAddrs.join(', ')}`);
+  if (streamAddrs.length > 0)
+    log.info({ stream: streamAddrs }, `stream listeners (tcp, tls_passthrough routes) on ${streamAddrs.join(', ')}`);
   const tlsStreamAddrs = settings.streamListen.filter((a) => a.ssl).map((a) => `tls://${a.host}:${a.port}`);
-  if (tlsStreamAddrs.length > 0) log.info({ stream: tlsStreamAddrs }, `TLS-terminating stream listeners (tls routes) on ${tlsStreamAddrs.join(', ')}`);
+  if (tlsStreamAddrs.length > 0)
+    log.info(
+      { stream: tlsStreamAddrs },
+      `TLS-terminating stream listeners (tls routes) on ${tlsStreamAddrs.join(', ')}`,
+    );
   for (const a of served) {
-    if (a.http2) log.info(`proxy_listen "${a.spec}": HTTP/2 ${a.ssl ? 'over TLS (ALPN h2, with http/1.1 for clients without h2)' : 'cleartext with prior knowledge (h2c); HTTP/1.1 on the same port'}`);
+    if (a.http2)
+      log.info(
+        `proxy_listen "${a.spec}": HTTP/2 ${a.ssl ? 'over TLS (ALPN h2, with http/1.1 for clients without h2)' : 'cleartext with prior knowledge (h2c); HTTP/1.1 on the same port'}`,
+      );
   }
   if (defaultCertNote !== null) log.info(defaultCertNote);
-  if (clusterServer !== null) log.info({ cluster: clusterServer.addresses(), mtls: settings.cluster.mtls }, `role control_plane: no proxy workers and no proxy listeners; data planes connect to cluster_listen ${clusterServer.addresses().join(', ')} (mutual TLS, ${settings.cluster.mtls})`);
+  if (clusterServer !== null)
+    log.info(
+      { cluster: clusterServer.addresses(), mtls: settings.cluster.mtls },
+      `role control_plane: no proxy workers and no proxy listeners; data planes connect to cluster_listen ${clusterServer.addresses().join(', ')} (mutual TLS, ${settings.cluster.mtls})`,
+    );
   if (clusterSource !== null) {
-    log.info(startingSnapshot !== null
-      ? `role data_plane: started from the configuration snapshot saved at ${startingSnapshot.received_at} (${startingSnapshot.hash.slice(0, 12)}, version ${startingSnapshot.version}); connecting to the ${clusterSource.label}`
-      : `role data_plane: no saved configuration; serving an empty one (404 for every request) until the ${clusterSource.label} sends one`);
+    log.info(
+      startingSnapshot !== null
+        ? `role data_plane: started from the configuration snapshot saved at ${startingSnapshot.received_at} (${startingSnapshot.hash.slice(0, 12)}, version ${startingSnapshot.version}); connecting to the ${clusterSource.label}`
+        : `role data_plane: no saved configuration; serving an empty one (404 for every request) until the ${clusterSource.label} sends one`,
+    );
   }
   let admin: AdminNode | null = null;
   if (settings.adminListen.length > 0 && settings.role !== 'data_plane') {
@@ -463,11 +582,14 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
         current: () => current,
         collect: collectStats,
         // DB-less: POST /config replaces what the file says until the file changes again.
-        replaceConfig: fileSource === null ? null : async (result) => {
-          fileSource.post(result);
-          await reloadNow('POST /config');
-          return current.hash === result.hash ? null : (lastReload.error ?? 'the configuration was not applied');
-        },
+        replaceConfig:
+          fileSource === null
+            ? null
+            : async (result) => {
+                fileSource.post(result);
+                await reloadNow('POST /config');
+                return current.hash === result.hash ? null : (lastReload.error ?? 'the configuration was not applied');
+              },
         dataPlanes: clusterServer !== null ? () => clusterServer!.dataPlanes() : null,
       });
     } catch (err) {
@@ -485,11 +607,14 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     await admin?.close().catch(() => {});
     await clusterServer?.close().catch(() => {});
     await source.close().catch(() => {});
-    const exits = [...slots.values()].map((s) => new Promise<void>((resolve) => {
-      if (s.worker.isDead()) return resolve();
-      s.worker.once('exit', () => resolve());
-      sendTo(s.worker, { t: 'shutdown', timeoutMs: settings.drainTimeout });
-    }));
+    const exits = [...slots.values()].map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.worker.isDead()) return resolve();
+          s.worker.once('exit', () => resolve());
+          sendTo(s.worker, { t: 'shutdown', timeoutMs: settings.drainTimeout });
+        }),
+    );
     const hard = setTimeout(() => {
       for (const s of slots.values()) s.worker.process.kill('SIGKILL');
     }, settings.drainTimeout + 5000);

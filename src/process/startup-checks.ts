@@ -20,9 +20,20 @@ export async function checkBindable(setting: string, host: string, port: number,
   await new Promise<void>((resolve, reject) => {
     const s = net.createServer();
     s.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new StartupError(`${setting} "${spec}": the address is already in use; stop what is listening there or choose another port (${where(setting)})`));
-      else if (err.code === 'EACCES') reject(new StartupError(`${setting} "${spec}": permission denied; ports below 1024 need privileges, choose a port >= 1024 (${where(setting)})`));
-      else if (err.code === 'EADDRNOTAVAIL') reject(new StartupError(`${setting} "${spec}": ${host} is not an address of this machine (${where(setting)})`));
+      if (err.code === 'EADDRINUSE')
+        reject(
+          new StartupError(
+            `${setting} "${spec}": the address is already in use; stop what is listening there or choose another port (${where(setting)})`,
+          ),
+        );
+      else if (err.code === 'EACCES')
+        reject(
+          new StartupError(
+            `${setting} "${spec}": permission denied; ports below 1024 need privileges, choose a port >= 1024 (${where(setting)})`,
+          ),
+        );
+      else if (err.code === 'EADDRNOTAVAIL')
+        reject(new StartupError(`${setting} "${spec}": ${host} is not an address of this machine (${where(setting)})`));
       else reject(new StartupError(`${setting} "${spec}": ${err.message}`));
     });
     s.listen({ host, port, exclusive: true }, () => s.close(() => resolve()));
@@ -39,7 +50,9 @@ export function checkDistinct(listeners: Record<string, { host: string; port: nu
       const clash = seen.find((b) => b.port === a.port && (b.host === a.host || ANY.has(b.host) || ANY.has(a.host)));
       if (clash !== undefined) {
         const same = clash.setting === setting ? `${setting} lists` : `${clash.setting} "${clash.spec}" and ${setting}`;
-        throw new StartupError(`${same} "${a.spec}"${clash.setting === setting ? ' twice' : ''}: one port cannot serve both; give each its own port (${where(setting)})`);
+        throw new StartupError(
+          `${same} "${a.spec}"${clash.setting === setting ? ' twice' : ''}: one port cannot serve both; give each its own port (${where(setting)})`,
+        );
       }
       seen.push({ setting, ...a });
     }

@@ -71,9 +71,19 @@ export function buildCandidates<T>(spec: RouteSpec<T>, interner: ListInterner = 
   const plainHostOnly = hosts !== null && hosts.every((h) => !h.includes('*'));
 
   const base = (): Candidate<T> => ({
-    rank: 0, spec, data: spec.data, protocols, methods, headers,
-    pathKind: PATH_NONE, path: '', regex: null, pathIndex: 0,
-    weight, plainHostOnly, headerCount,
+    rank: 0,
+    spec,
+    data: spec.data,
+    protocols,
+    methods,
+    headers,
+    pathKind: PATH_NONE,
+    path: '',
+    regex: null,
+    pathIndex: 0,
+    weight,
+    plainHostOnly,
+    headerCount,
   });
   if (paths === null) return [base()];
   const out: Candidate<T>[] = [];

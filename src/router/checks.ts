@@ -30,7 +30,9 @@ export function compileHeaderChecks(headers: Record<string, string[]> | null, ro
         try {
           check.regexes.push(new RegExp(v.slice(2), 'i'));
         } catch (err) {
-          throw new Error(`route ${routeId}: invalid header regex ${JSON.stringify(v)} for ${rawName}: ${(err as Error).message}`);
+          throw new Error(
+            `route ${routeId}: invalid header regex ${JSON.stringify(v)} for ${rawName}: ${(err as Error).message}`,
+          );
         }
       } else {
         check.values.push(v.toLowerCase());
@@ -117,7 +119,11 @@ export function checksPass(c: Checks, ports: number[] | null, input: MatchInput)
   if (!protocolMatches(c.protocols, input.protocol)) return false;
   if (ports !== null) {
     let ok = false;
-    for (let i = 0; i < ports.length; i++) if (ports[i] === input.port) { ok = true; break; }
+    for (let i = 0; i < ports.length; i++)
+      if (ports[i] === input.port) {
+        ok = true;
+        break;
+      }
     if (!ok) return false;
   }
   if (c.methods !== null && !methodMatches(c.methods, input.method)) return false;

@@ -31,7 +31,8 @@ export function parseHostEntry(raw: string): HostEntry {
     }
   }
   if (host.length > 1 && host.charCodeAt(0) === 42 /* * */) return { kind: HOST_SUFFIX, key: host.slice(1), port };
-  if (host.length > 1 && host.charCodeAt(host.length - 1) === 42) return { kind: HOST_PREFIX, key: host.slice(0, -1), port };
+  if (host.length > 1 && host.charCodeAt(host.length - 1) === 42)
+    return { kind: HOST_PREFIX, key: host.slice(0, -1), port };
   return { kind: HOST_EXACT, key: host, port };
 }
 

@@ -25,7 +25,15 @@ function hex(c: number): number {
 }
 
 function unreserved(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e;
+  return (
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x5f ||
+    c === 0x7e
+  );
 }
 
 /** Returns the normalized path, or null when it has a malformed percent-escape. */
@@ -38,7 +46,8 @@ export function normalizePath(path: string): string | null {
     const l = hex(path.charCodeAt(i + 2));
     if (h < 0 || l < 0) return null;
     const c = h * 16 + l;
-    decoded += path.slice(last, i) + (unreserved(c) ? String.fromCharCode(c) : '%' + path.slice(i + 1, i + 3).toUpperCase());
+    decoded +=
+      path.slice(last, i) + (unreserved(c) ? String.fromCharCode(c) : '%' + path.slice(i + 1, i + 3).toUpperCase());
     last = i + 3;
     i += 2;
   }

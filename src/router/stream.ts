@@ -77,11 +77,13 @@ export function plainIp(ip: string): string {
 export function parseCidr(text: string): { ip: string; bits: number; family: 'ipv4' | 'ipv6' } {
   const [ip, bitsText, extra] = text.split('/');
   const v = net.isIP(ip);
-  if (v === 0 || extra !== undefined) throw new Error(`"${text}" is not an IP address or CIDR block (e.g. 10.0.0.0/8 or 127.0.0.1)`);
+  if (v === 0 || extra !== undefined)
+    throw new Error(`"${text}" is not an IP address or CIDR block (e.g. 10.0.0.0/8 or 127.0.0.1)`);
   const max = v === 4 ? 32 : 128;
   let bits = max;
   if (bitsText !== undefined) {
-    if (!/^\d{1,3}$/.test(bitsText) || Number(bitsText) > max) throw new Error(`"${text}": the prefix length must be 0..${max}`);
+    if (!/^\d{1,3}$/.test(bitsText) || Number(bitsText) > max)
+      throw new Error(`"${text}": the prefix length must be 0..${max}`);
     bits = Number(bitsText);
   }
   return { ip, bits, family: v === 4 ? 'ipv4' : 'ipv6' };

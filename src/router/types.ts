@@ -6,8 +6,8 @@ export interface RouteSpec<T> {
   name: string | null;
   protocols: string[];
   methods: string[] | null;
-  hosts: string[] | null;          // exact or with one leading/trailing `*` wildcard, optional :port
-  paths: string[] | null;          // prefixes, or regexes starting with `~` (named and numbered captures)
+  hosts: string[] | null; // exact or with one leading/trailing `*` wildcard, optional :port
+  paths: string[] | null; // prefixes, or regexes starting with `~` (named and numbered captures)
   headers: Record<string, string[]> | null; // header name -> accepted values (`~*` prefix = regex, as Kong)
   regex_priority: number;
   /** Position in the config; breaks ties the way Kong's created_at does. */
@@ -17,11 +17,11 @@ export interface RouteSpec<T> {
 }
 
 export interface MatchInput {
-  method: string;       // upper case as sent
-  host: string;         // Host header value, lower-cased, port stripped
-  port: number;         // port the client connected to (for hosts with ports)
-  path: string;         // raw path, query removed, NOT percent-decoded
-  protocol: string;     // 'http' | 'https' | ...
+  method: string; // upper case as sent
+  host: string; // Host header value, lower-cased, port stripped
+  port: number; // port the client connected to (for hosts with ports)
+  path: string; // raw path, query removed, NOT percent-decoded
+  protocol: string; // 'http' | 'https' | ...
   /** Returns the value of a request header (name lower-case), or undefined. Joined with ", " when repeated. */
   header(name: string): string | undefined;
 }

@@ -18,7 +18,15 @@ import type { Balancer, Endpoint, TargetHealth } from '../upstream/types.js';
 import { StreamMetricsRegistry, type MetricsRegistry } from '../observe/metrics.js';
 import { StreamRouter, type StreamRouteSpec } from '../router/stream.js';
 import type { PluginChain } from '../plugins/chain/types.js';
-import type { Cluster, CompiledRoute, CompiledService, CompiledStreamRoute, PassiveReporter, Snapshot, UpstreamTls } from './types.js';
+import type {
+  Cluster,
+  CompiledRoute,
+  CompiledService,
+  CompiledStreamRoute,
+  PassiveReporter,
+  Snapshot,
+  UpstreamTls,
+} from './types.js';
 import { ConfigConsumers } from './consumers.js';
 import { SniContexts } from '../engine/tls/contexts.js';
 import type { TlsOptions } from '../engine/tls/options.js';
@@ -114,7 +122,14 @@ class SingleHostCluster implements Cluster {
   }
   health(): TargetHealth[] {
     const ep = this.balancer.endpoints[0];
-    return [{ target: ep.key, weight: ep.weight, health: 'HEALTHCHECKS_OFF', addresses: [{ ip: ep.host, port: ep.port, health: 'HEALTHCHECKS_OFF' }] }];
+    return [
+      {
+        target: ep.key,
+        weight: ep.weight,
+        health: 'HEALTHCHECKS_OFF',
+        addresses: [{ ip: ep.host, port: ep.port, health: 'HEALTHCHECKS_OFF' }],
+      },
+    ];
   }
   setTargetHealth(): void {}
   start(): void {}
@@ -126,7 +141,8 @@ const SINGLE_HOST_UPSTREAM = { algorithm: 'round-robin' } as Upstream;
 export function compileSnapshot(config: Config, hash: string, opts: CompileOptions): Snapshot {
   const prevClusters = opts.previous?.clusters ?? new Map<string, Cluster>();
   const clusters = new Map<string, Cluster>();
-  const prevEndpoint = (clusterName: string, key: string): Endpoint | undefined => prevClusters.get(clusterName)?.balancer.endpoints.find((e) => e.key === key);
+  const prevEndpoint = (clusterName: string, key: string): Endpoint | undefined =>
+    prevClusters.get(clusterName)?.balancer.endpoints.find((e) => e.key === key);
 
   const certificatesById = new Map((config.certificates ?? []).map((c) => [c.id, c]));
   const upstreamByName = new Map<string, Upstream>();
@@ -154,13 +170,31 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
       checker = prevChecker;
       checker.setEndpoints(endpoints);
     } else {
-      checker = new HealthChecker({ healthchecks: u.healthchecks, endpoints, name: u.name, hostHeader: u.host_header, passiveRecoveryTimeout: recovery, clientCert });
+      checker = new HealthChecker({
+        healthchecks: u.healthchecks,
+        endpoints,
+        name: u.name,
+        hostHeader: u.host_header,
+        passiveRecoveryTimeout: recovery,
+        clientCert,
+      });
     }
     const onChange = opts.onHealthChange;
     const upstreamName = u.name;
     checker.onChange = onChange === undefined ? null : (ep, healthy) => onChange(upstreamName, ep, healthy);
     const fingerprint = JSON.stringify([u.healthchecks, u.host_header, clientCert?.cert ?? null]);
-    clusters.set(u.name, new UpstreamCluster(u.name, createBalancer(u, endpoints), checker, u.host_header, 'http', fingerprint, opts.activeChecks !== false));
+    clusters.set(
+      u.name,
+      new UpstreamCluster(
+        u.name,
+        createBalancer(u, endpoints),
+        checker,
+        u.host_header,
+        'http',
+        fingerprint,
+        opts.activeChecks !== false,
+      ),
+    );
   }
 
   // Trusted CAs (service ca_certificates, used when tls_verify is on, as in Kong) and the client
@@ -174,7 +208,9 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
     const servername = net.isIP(s.host) === 0 ? s.host : null;
     const verify = s.tls_verify === true;
     const verifyDepth = s.tls_verify_depth ?? null;
-    const ca = verify ? (s.ca_certificates ?? []).map((id) => caPems.get(id)).filter((p): p is string => p !== undefined) : [];
+    const ca = verify
+      ? (s.ca_certificates ?? []).map((id) => caPems.get(id)).filter((p): p is string => p !== undefined)
+      : [];
     const client = s.client_certificate ? clientCerts.get(s.client_certificate.id) : undefined;
     let secureContext: tls.SecureContext | null = null;
     let material = '';
@@ -229,7 +265,10 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
         s.protocol === 'https' || s.protocol === 'wss' || s.protocol === 'grpcs' || s.protocol === 'tls'
           ? upstreamTls(s)
           : null,
-      http2: s.protocol === 'grpc' || s.protocol === 'grpcs' || ((s.protocol === 'http' || s.protocol === 'https') && (s.tags ?? []).includes(UPSTREAM_HTTP2_TAG)),
+      http2:
+        s.protocol === 'grpc' ||
+        s.protocol === 'grpcs' ||
+        ((s.protocol === 'http' || s.protocol === 'https') && (s.tags ?? []).includes(UPSTREAM_HTTP2_TAG)),
     });
   }
 
@@ -240,15 +279,31 @@ export function compileSnapshot(config: Config, hash: string, opts: CompileOptio
   let httpsOnlyRoutes = false;
   let grpcRoutes = false;
   config.routes.forEach((r, order) => {
-    const service = r.service !== null ? services.get(r.service.id) ?? null : null;
+    const service = r.service !== null ? (services.get(r.service.id) ?? null) : null;
     const name = r.name ?? r.id;
     if (r.protocols.some((p) => STREAM_PROTOCOLS.has(p))) {
       const proto = r.service !== null ? serviceProtocol.get(r.service.id) : undefined;
       if (proto !== undefined && proto !== 'tcp' && proto !== 'tls') {
-        throw new Error(`route "${name}": stream routes proxy TCP; its service must have protocol 'tcp', or 'tls' for TLS from the gateway to the upstream (it has '${proto}')`);
+        throw new Error(
+          `route "${name}": stream routes proxy TCP; its service must have protocol 'tcp', or 'tls' for TLS from the gateway to the upstream (it has '${proto}')`,
+        );
       }
-      const data: CompiledStreamRoute = { id: r.id, name, service, metrics: streamMetrics.cell(service?.name ?? '', name) };
-      streamSpecs.push({ id: r.id, name: r.name, protocols: r.protocols, sources: r.sources, destinations: r.destinations, snis: r.snis, order, data });
+      const data: CompiledStreamRoute = {
+        id: r.id,
+        name,
+        service,
+        metrics: streamMetrics.cell(service?.name ?? '', name),
+      };
+      streamSpecs.push({
+        id: r.id,
+        name: r.name,
+        protocols: r.protocols,
+        sources: r.sources,
+        destinations: r.destinations,
+        snis: r.snis,
+        order,
+        data,
+      });
       return;
     }
     const compiled: CompiledRoute = {

@@ -27,7 +27,10 @@ export class ConfigConsumers implements ConsumerStore {
       for (const [kind, list] of Object.entries(all)) {
         let perKind = this.creds.get(kind);
         if (perKind === undefined) this.creds.set(kind, (perKind = new Map()));
-        perKind.set(c.id, list.map((cred, i) => ({ ...cred, id: typeof cred.id === 'string' ? cred.id : `${c.id}:${kind}:${i}` })));
+        perKind.set(
+          c.id,
+          list.map((cred, i) => ({ ...cred, id: typeof cred.id === 'string' ? cred.id : `${c.id}:${kind}:${i}` })),
+        );
       }
     }
   }
@@ -43,7 +46,8 @@ export class ConfigConsumers implements ConsumerStore {
   private lastIndex: Map<string, CredentialMatch> | null = null;
 
   findCredential(kind: string, field: string, value: string): CredentialMatch | null {
-    if (this.lastIndex !== null && kind === this.lastKind && field === this.lastField) return this.lastIndex.get(value) ?? null;
+    if (this.lastIndex !== null && kind === this.lastKind && field === this.lastField)
+      return this.lastIndex.get(value) ?? null;
     const key = kind + '\u0000' + field;
     let index = this.indexes.get(key);
     if (index === undefined) {

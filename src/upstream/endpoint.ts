@@ -5,7 +5,8 @@ import type { Endpoint } from './types.js';
 /** Kong's default target port when the target names none. */
 export const DEFAULT_TARGET_PORT = 8000;
 
-const HOSTNAME_RE = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const HOSTNAME_RE =
+  /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
 function parsePort(raw: string, target: string): number {
   if (!/^[0-9]{1,5}$/.test(raw)) throw new Error(`invalid target "${target}": port "${raw}" is not a number`);
@@ -62,7 +63,8 @@ export function endpointKey(host: string, port: number): string {
 /** A fresh endpoint: healthy, nothing in flight, no latency sample yet (ewmaStamp 0). */
 export function createEndpoint(host: string, port: number, weight: number): Endpoint {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid endpoint port ${port}`);
-  if (!Number.isFinite(weight) || weight < 0) throw new Error(`invalid endpoint weight ${weight} for ${endpointKey(host, port)}`);
+  if (!Number.isFinite(weight) || weight < 0)
+    throw new Error(`invalid endpoint weight ${weight} for ${endpointKey(host, port)}`);
   return {
     key: endpointKey(host, port),
     host,

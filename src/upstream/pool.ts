@@ -46,7 +46,13 @@ export class UpstreamPools implements ConnectionOwner {
   }
 
   /** Opens a new connection; `ready` is signalled to its handler. */
-  connect(key: string, host: string, port: number, connectTimeout: number, tls: UpstreamTls | null = null): ClientConnection {
+  connect(
+    key: string,
+    host: string,
+    port: number,
+    connectTimeout: number,
+    tls: UpstreamTls | null = null,
+  ): ClientConnection {
     let p = this.pools.get(key);
     if (p === undefined) {
       p = new EndpointPool();

@@ -16,7 +16,12 @@ export class AdminClient {
     public token: string | null = null,
   ) {}
 
-  async call(method: string, path: string, body?: unknown, opts: { token?: string | null; form?: boolean; contentType?: string; headers?: Record<string, string> } = {}): Promise<AdminReply> {
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { token?: string | null; form?: boolean; contentType?: string; headers?: Record<string, string> } = {},
+  ): Promise<AdminReply> {
     const headers: Record<string, string> = { ...opts.headers };
     const token = opts.token === undefined ? this.token : opts.token;
     if (token !== null) headers.authorization = `Bearer ${token}`;
@@ -47,14 +52,21 @@ export class AdminClient {
   }
 
   get = (path: string, opts?: { token?: string | null }) => this.call('GET', path, undefined, opts);
-  post = (path: string, body: unknown, opts?: { token?: string | null; form?: boolean }) => this.call('POST', path, body, opts);
+  post = (path: string, body: unknown, opts?: { token?: string | null; form?: boolean }) =>
+    this.call('POST', path, body, opts);
   put = (path: string, body: unknown, opts?: { token?: string | null }) => this.call('PUT', path, body, opts);
   patch = (path: string, body: unknown, opts?: { token?: string | null }) => this.call('PATCH', path, body, opts);
   delete = (path: string, opts?: { token?: string | null }) => this.call('DELETE', path, undefined, opts);
 }
 
 /** A gateway with the Admin API on a free port (database mode unless `config` is given). */
-export async function adminGateway(opts: { env?: Record<string, string>; prefix?: string; config?: string; workers?: number; adminPort?: number }): Promise<{ gw: Gateway; admin: AdminClient; adminPort: number }> {
+export async function adminGateway(opts: {
+  env?: Record<string, string>;
+  prefix?: string;
+  config?: string;
+  workers?: number;
+  adminPort?: number;
+}): Promise<{ gw: Gateway; admin: AdminClient; adminPort: number }> {
   const adminPort = opts.adminPort ?? (await freePort());
   const gw = await gateway({
     config: opts.config ?? '',

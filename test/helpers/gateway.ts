@@ -100,7 +100,8 @@ export class Gateway {
     let last: any;
     while (Date.now() < end) {
       last = await this.status();
-      if (last.workers.length > 0 && last.workers.every((w: any) => w.ready && hashPredicate(w.config_hash))) return last;
+      if (last.workers.length > 0 && last.workers.every((w: any) => w.ready && hashPredicate(w.config_hash)))
+        return last;
       await sleep(50);
     }
     throw new Error('timed out waiting for the configuration to apply; last status: ' + JSON.stringify(last));
@@ -169,21 +170,25 @@ async function startGatewayOnce(opts: GatewayOptions): Promise<Gateway> {
   const proxyPort = await freePort();
   const statusPort = await freePort();
   const accessLogPath = path.join(dir, 'access.log');
-  const proc = spawn(process.execPath, [BIN, 'start', ...(opts.database === true ? [] : ['--config', configPath]), ...(opts.args ?? [])], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      TURNPIKE_PREFIX: opts.prefix ?? path.join(dir, 'prefix'),
-      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}${opts.extraListen !== undefined ? ', ' + opts.extraListen : ''}`,
-      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
-      TURNPIKE_ADMIN_LISTEN: 'off',
-      TURNPIKE_WORKERS: String(opts.workers ?? 1),
-      TURNPIKE_PROXY_ACCESS_LOG: accessLogPath,
-      TURNPIKE_LOG_LEVEL: 'info',
-      ...opts.env,
+  const proc = spawn(
+    process.execPath,
+    [BIN, 'start', ...(opts.database === true ? [] : ['--config', configPath]), ...(opts.args ?? [])],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        TURNPIKE_PREFIX: opts.prefix ?? path.join(dir, 'prefix'),
+        TURNPIKE_PROXY_LISTEN: `127.0.0.1:${proxyPort}${opts.extraListen !== undefined ? ', ' + opts.extraListen : ''}`,
+        TURNPIKE_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
+        TURNPIKE_ADMIN_LISTEN: 'off',
+        TURNPIKE_WORKERS: String(opts.workers ?? 1),
+        TURNPIKE_PROXY_ACCESS_LOG: accessLogPath,
+        TURNPIKE_LOG_LEVEL: 'info',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   const gw = new Gateway(proc, dir, configPath, proxyPort, statusPort, accessLogPath);
   const end = Date.now() + (opts.startTimeoutMs ?? 15000);
   while (Date.now() < end) {
@@ -199,13 +204,23 @@ async function startGatewayOnce(opts: GatewayOptions): Promise<Gateway> {
     await sleep(50);
   }
   await gw.stop().catch(() => {});
-  throw new Error(`turnpike did not start (exit ${gw.exitCode ?? gw.exitSignal}).\nstdout:\n${gw.stdout}\nstderr:\n${gw.stderr}`);
+  throw new Error(
+    `turnpike did not start (exit ${gw.exitCode ?? gw.exitSignal}).\nstdout:\n${gw.stdout}\nstderr:\n${gw.stderr}`,
+  );
 }
 
 /** Runs `turnpike ...args` to completion. */
-export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 20000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 20000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -46,7 +46,14 @@ export interface UsersServer {
 export async function startUsersServer(): Promise<UsersServer> {
   const server = new grpc.Server();
   const seen: { method: string; request: Obj }[] = [];
-  const user = (id: string, extra: Obj = {}): Obj => ({ userId: id, displayName: `User ${id}`, karma: '9007199254740993', role: 'ROLE_MEMBER', tags: ['a'], ...extra });
+  const user = (id: string, extra: Obj = {}): Obj => ({
+    userId: id,
+    displayName: `User ${id}`,
+    karma: '9007199254740993',
+    role: 'ROLE_MEMBER',
+    tags: ['a'],
+    ...extra,
+  });
   server.addService(serviceDefinition(), {
     GetUser(call: grpc.ServerUnaryCall<Obj, Obj>, cb: grpc.sendUnaryData<Obj>) {
       seen.push({ method: 'GetUser', request: call.request });
@@ -57,7 +64,13 @@ export async function startUsersServer(): Promise<UsersServer> {
     },
     CreateUser(call: grpc.ServerUnaryCall<Obj, Obj>, cb: grpc.sendUnaryData<Obj>) {
       seen.push({ method: 'CreateUser', request: call.request });
-      cb(null, { userId: 'new', displayName: call.request.displayName, role: call.request.role, tags: call.request.tags, karma: String(call.request.age) });
+      cb(null, {
+        userId: 'new',
+        displayName: call.request.displayName,
+        role: call.request.role,
+        tags: call.request.tags,
+        karma: String(call.request.age),
+      });
     },
     UpdateUser(call: grpc.ServerUnaryCall<Obj, Obj>, cb: grpc.sendUnaryData<Obj>) {
       seen.push({ method: 'UpdateUser', request: call.request });
@@ -80,6 +93,10 @@ export async function startUsersServer(): Promise<UsersServer> {
       cb(null, {});
     },
   });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
   return { port, seen, close: () => new Promise<void>((r) => server.tryShutdown(() => r())) };
 }

@@ -23,9 +23,16 @@ export interface EchoReply {
 
 const definition = protoLoader.loadSync(PROTO, { keepCase: true, defaults: true });
 export const echoPackage = grpc.loadPackageDefinition(definition) as any;
-const healthPackage = grpc.loadPackageDefinition(protoLoader.loadSync(path.join(ROOT, 'test', 'fixtures', 'health.proto'), { keepCase: true, defaults: true, enums: String })) as any;
+const healthPackage = grpc.loadPackageDefinition(
+  protoLoader.loadSync(path.join(ROOT, 'test', 'fixtures', 'health.proto'), {
+    keepCase: true,
+    defaults: true,
+    enums: String,
+  }),
+) as any;
 /** The generated client constructor for turnpike.test.Echo. */
-export const EchoClient: new (address: string, creds: grpc.ChannelCredentials, options?: object) => any = echoPackage.turnpike.test.Echo;
+export const EchoClient: new (address: string, creds: grpc.ChannelCredentials, options?: object) => any =
+  echoPackage.turnpike.test.Echo;
 
 // keepCase: the field names stay as written in the .proto (delay_ms), as proto-loader is told too.
 const root = new protobuf.Root().loadSync(PROTO, { keepCase: true });
@@ -57,7 +64,8 @@ export function parseReplies(body: Buffer): EchoReply[] {
 
 function seenMetadata(md: grpc.Metadata): string[] {
   const out: string[] = [];
-  for (const [k, v] of Object.entries(md.getMap())) if (k.startsWith('x-')) out.push(`${k}=${Buffer.isBuffer(v) ? v.toString('hex') : v}`);
+  for (const [k, v] of Object.entries(md.getMap()))
+    if (k.startsWith('x-')) out.push(`${k}=${Buffer.isBuffer(v) ? v.toString('hex') : v}`);
   return out.sort();
 }
 
@@ -82,7 +90,11 @@ export interface EchoServer {
  * metadata; ServerStream sends `count` replies; ClientStream joins the texts it received;
  * Bidi answers each message; Fail fails with status `count` and trailer metadata.
  */
-export async function startEchoServer(tlsPair?: { cert: string; key: string }, port = 0, options: grpc.ServerOptions = {}): Promise<EchoServer> {
+export async function startEchoServer(
+  tlsPair?: { cert: string; key: string },
+  port = 0,
+  options: grpc.ServerOptions = {},
+): Promise<EchoServer> {
   const server = new grpc.Server(options);
   const calls: string[] = [];
   let sent = 0;
@@ -136,7 +148,9 @@ export async function startEchoServer(tlsPair?: { cert: string; key: string }, p
       calls.push('ClientStream');
       const texts: string[] = [];
       call.on('data', (r: EchoRequest) => texts.push(r.text ?? ''));
-      call.on('end', () => cb(null, { text: texts.join(','), index: texts.length, metadata: seenMetadata(call.metadata) }));
+      call.on('end', () =>
+        cb(null, { text: texts.join(','), index: texts.length, metadata: seenMetadata(call.metadata) }),
+      );
     },
     Bidi(call: grpc.ServerDuplexStream<EchoRequest, EchoReply>) {
       calls.push('Bidi');
@@ -152,8 +166,15 @@ export async function startEchoServer(tlsPair?: { cert: string; key: string }, p
       cb({ code: call.request.count ?? grpc.status.UNKNOWN, details: call.request.text ?? 'failed', metadata: md });
     },
   });
-  const creds = tlsPair === undefined ? grpc.ServerCredentials.createInsecure() : grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tlsPair.cert), private_key: Buffer.from(tlsPair.key) }]);
-  const bound = await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
+  const creds =
+    tlsPair === undefined
+      ? grpc.ServerCredentials.createInsecure()
+      : grpc.ServerCredentials.createSsl(null, [
+          { cert_chain: Buffer.from(tlsPair.cert), private_key: Buffer.from(tlsPair.key) },
+        ]);
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
+  );
   return {
     port: bound,
     server,

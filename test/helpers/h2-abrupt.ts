@@ -43,7 +43,10 @@ export class Steady {
     const want = this.ok + n;
     const end = Date.now() + ms;
     while (this.ok < want) {
-      if (Date.now() > end) throw new Error(`only ${this.ok - want + n} of ${n} more calls succeeded in ${ms} ms (${this.failed} failed: ${this.failures.join('; ')})`);
+      if (Date.now() > end)
+        throw new Error(
+          `only ${this.ok - want + n} of ${n} more calls succeeded in ${ms} ms (${this.failed} failed: ${this.failures.join('; ')})`,
+        );
       await new Promise((r) => setTimeout(r, 10));
     }
   }

@@ -16,7 +16,12 @@ export interface RawResult {
  * Connects to 127.0.0.1:port, writes `parts` (each part a separate write, `gapMs` apart),
  * then reads until the peer closes or `timeoutMs` passes.
  */
-export async function rawSend(port: number, parts: string | Buffer | Array<string | Buffer>, timeoutMs = 3000, gapMs = 0): Promise<RawResult> {
+export async function rawSend(
+  port: number,
+  parts: string | Buffer | Array<string | Buffer>,
+  timeoutMs = 3000,
+  gapMs = 0,
+): Promise<RawResult> {
   const list = Array.isArray(parts) ? parts : [parts];
   return new Promise((resolve) => {
     const start = Date.now();
@@ -75,7 +80,8 @@ export function parseResponses(data: string, headRequests: boolean[] = []): Pars
   let finalIndex = 0;
   while (pos < data.length) {
     const end = data.indexOf('\r\n\r\n', pos);
-    if (end === -1) throw new Error('incomplete response head at ' + pos + ': ' + JSON.stringify(data.slice(pos, pos + 200)));
+    if (end === -1)
+      throw new Error('incomplete response head at ' + pos + ': ' + JSON.stringify(data.slice(pos, pos + 200)));
     const rawHead = data.slice(pos, end + 2);
     const lines = rawHead.split('\r\n').slice(0, -1);
     const statusLine = lines[0];
@@ -92,7 +98,16 @@ export function parseResponses(data: string, headRequests: boolean[] = []): Pars
     }
     const status = Number(m[2]);
     pos = end + 4;
-    const r: ParsedResponse = { statusLine, status, version: m[1], headers, rawHead, body: '', framing: 'none', trailers: '' };
+    const r: ParsedResponse = {
+      statusLine,
+      status,
+      version: m[1],
+      headers,
+      rawHead,
+      body: '',
+      framing: 'none',
+      trailers: '',
+    };
     out.push(r);
     if (status < 200) continue;
     const isHead = headRequests[finalIndex++] === true;
@@ -143,6 +158,7 @@ export function parseResponses(data: string, headRequests: boolean[] = []): Pars
 /** Parses exactly one final response, failing with the raw data on anything else. */
 export function parseOne(data: string, isHead = false): ParsedResponse {
   const all = parseResponses(data, [isHead]).filter((r) => r.status >= 200);
-  if (all.length !== 1) throw new Error(`expected exactly one response, got ${all.length}: ${JSON.stringify(data.slice(0, 500))}`);
+  if (all.length !== 1)
+    throw new Error(`expected exactly one response, got ${all.length}: ${JSON.stringify(data.slice(0, 500))}`);
   return all[0];
 }

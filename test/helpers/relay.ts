@@ -3,7 +3,10 @@
 import net from 'node:net';
 import { freePort } from './gateway.js';
 
-export async function relay(target: { host: string; port: number }): Promise<{ port: number; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
+export async function relay(target: {
+  host: string;
+  port: number;
+}): Promise<{ port: number; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
   const port = await freePort();
   const sockets = new Set<net.Socket>();
   let server: net.Server | null = null;

@@ -22,7 +22,11 @@ export interface TestUpstream {
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void;
 
 /** An HTTP upstream that records requests and, by default, answers JSON naming itself. */
-export async function startUpstream(name: string, handler?: Handler, opts: { collectBody?: boolean } = {}): Promise<TestUpstream> {
+export async function startUpstream(
+  name: string,
+  handler?: Handler,
+  opts: { collectBody?: boolean } = {},
+): Promise<TestUpstream> {
   const requests: SeenRequest[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -34,7 +38,13 @@ export async function startUpstream(name: string, handler?: Handler, opts: { col
       const body = Buffer.concat(chunks);
       requests.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body });
       if (handler) return handler(req, res, body);
-      const out = JSON.stringify({ upstream: name, method: req.method, url: req.url, headers: req.headers, bodyLength: body.length });
+      const out = JSON.stringify({
+        upstream: name,
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        bodyLength: body.length,
+      });
       res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': name });
       res.end(out);
     });
@@ -56,7 +66,9 @@ export async function startUpstream(name: string, handler?: Handler, opts: { col
 }
 
 /** A raw TCP upstream: `onData` gets every chunk and the socket, to script exact bytes. */
-export async function startRawUpstream(onConnection: (socket: net.Socket) => void): Promise<{ port: number; close(): Promise<void>; received: Buffer[] }> {
+export async function startRawUpstream(
+  onConnection: (socket: net.Socket) => void,
+): Promise<{ port: number; close(): Promise<void>; received: Buffer[] }> {
   const received: Buffer[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
@@ -101,7 +113,11 @@ export async function rawRequest(port: number, data: string | Buffer, ms = 2000)
 }
 
 /** Kong declarative config with one service pointing at `port` and one route. */
-export function simpleConfig(port: number, route: Record<string, unknown> = { paths: ['/'] }, service: Record<string, unknown> = {}): string {
+export function simpleConfig(
+  port: number,
+  route: Record<string, unknown> = { paths: ['/'] },
+  service: Record<string, unknown> = {},
+): string {
   return JSON.stringify({
     _format_version: '3.0',
     services: [{ name: 'svc', url: `http://127.0.0.1:${port}`, ...service, routes: [{ name: 'r', ...route }] }],

@@ -23,7 +23,13 @@ if (pgUp) after(() => dropSchema(schema));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Create, read (by id and by name), change and delete one entity through `base`. */
-async function crud(admin: AdminClient, base: string, input: Record<string, unknown>, key: string | null, patch: Record<string, unknown>): Promise<any> {
+async function crud(
+  admin: AdminClient,
+  base: string,
+  input: Record<string, unknown>,
+  key: string | null,
+  patch: Record<string, unknown>,
+): Promise<any> {
   const created = await admin.post(base, input);
   assert.equal(created.status, 201, `POST ${base}: ${JSON.stringify(created.body)}`);
   assert.match(created.body.id, UUID);
@@ -36,7 +42,10 @@ async function crud(admin: AdminClient, base: string, input: Record<string, unkn
   }
   const list = await admin.get(base);
   assert.equal(list.status, 200);
-  assert.ok(list.body.data.some((e: any) => e.id === id), `${base} lists the new entity`);
+  assert.ok(
+    list.body.data.some((e: any) => e.id === id),
+    `${base} lists the new entity`,
+  );
   const changed = await admin.patch(`${base}/${id}`, patch);
   assert.equal(changed.status, 200, `PATCH ${base}/${id}: ${JSON.stringify(changed.body)}`);
   for (const [k, v] of Object.entries(patch)) assert.deepEqual(changed.body[k], v, `PATCH changed ${k}`);
@@ -54,10 +63,14 @@ async function removeAndCheck(admin: AdminClient, base: string, id: string): Pro
 
 async function everyEntity(admin: AdminClient, upstreamPort: number, proxyUrl: string): Promise<void> {
   // services and routes, flat and nested
-  const svc = await crud(admin, '/services', { name: 'users', url: `http://127.0.0.1:${upstreamPort}/api` }, 'users', { retries: 2 });
+  const svc = await crud(admin, '/services', { name: 'users', url: `http://127.0.0.1:${upstreamPort}/api` }, 'users', {
+    retries: 2,
+  });
   assert.equal(svc.host, '127.0.0.1');
   assert.equal(svc.path, '/api');
-  const route = await crud(admin, '/services/users/routes', { name: 'users-route', paths: ['/users'] }, 'users-route', { strip_path: false });
+  const route = await crud(admin, '/services/users/routes', { name: 'users-route', paths: ['/users'] }, 'users-route', {
+    strip_path: false,
+  });
   assert.deepEqual(route.service, { id: svc.id });
   assert.equal((await admin.get('/routes/users-route/service')).body.id, svc.id);
   assert.equal((await admin.get(`/services/${svc.id}/routes`)).body.data.length, 1);
@@ -66,7 +79,11 @@ async function everyEntity(admin: AdminClient, upstreamPort: number, proxyUrl: s
   console.log(`# route created through the Admin API served after ${ms} ms`);
   assert.ok(ms < 1000, `a change through the Admin API reached the workers in ${ms} ms (the promise is 1 s)`);
   // Form fields, Kong style, with nested keys and list marks.
-  const formRoute = await admin.post('/routes', { name: 'form-route', 'paths[]': '/form', 'service.name': 'users', regex_priority: '3', strip_path: 'true' }, { form: true });
+  const formRoute = await admin.post(
+    '/routes',
+    { name: 'form-route', 'paths[]': '/form', 'service.name': 'users', regex_priority: '3', strip_path: 'true' },
+    { form: true },
+  );
   assert.equal(formRoute.status, 201, JSON.stringify(formRoute.body));
   assert.deepEqual(formRoute.body.paths, ['/form']);
   assert.equal(formRoute.body.regex_priority, 3);
@@ -93,13 +110,19 @@ async function everyEntity(admin: AdminClient, upstreamPort: number, proxyUrl: s
     health = (await admin.get('/upstreams/users-up/health')).body;
     if (!(health?.data?.length > 0)) await sleep(50);
   }
-  assert.deepEqual(health.data, [{ target: `127.0.0.1:${upstreamPort}`, health: 'HEALTHCHECKS_OFF' }], JSON.stringify(health));
+  assert.deepEqual(
+    health.data,
+    [{ target: `127.0.0.1:${upstreamPort}`, health: 'HEALTHCHECKS_OFF' }],
+    JSON.stringify(health),
+  );
   assert.equal((await admin.get('/upstreams/no-such-upstream/health')).status, 404);
   assert.equal((await admin.delete(`/upstreams/users-up/targets/127.0.0.1:${upstreamPort}`)).status, 204);
   assert.equal((await admin.get('/upstreams/users-up/targets')).body.data.length, 0);
 
   // consumers and every credential kind
-  const consumer = await crud(admin, '/consumers', { username: 'alice', custom_id: 'a-1' }, 'alice', { tags: ['team-a'] });
+  const consumer = await crud(admin, '/consumers', { username: 'alice', custom_id: 'a-1' }, 'alice', {
+    tags: ['team-a'],
+  });
   assert.equal((await admin.get('/consumers/a-1')).body.id, consumer.id, 'a consumer is found by custom_id too');
   const creds: [string, string, Record<string, unknown>, Record<string, unknown>][] = [
     ['key-auth', 'key-auths', { key: 'alice-key-1' }, { tags: ['k'] }],
@@ -107,12 +130,20 @@ async function everyEntity(admin: AdminClient, upstreamPort: number, proxyUrl: s
     ['hmac-auth', 'hmac-auths', { username: 'alice-hmac', secret: 'hmac-secret' }, { tags: ['h'] }],
     ['jwt', 'jwts', { key: 'alice-iss', secret: 'jwt-secret-long-enough' }, { algorithm: 'HS512' }],
     ['acls', 'acls', { group: 'admins' }, { tags: ['x'] }],
-    ['oauth2', 'oauth2', { name: 'alice-app', client_id: 'alice-client', client_secret: 'cs', redirect_uris: ['https://app.example/cb'] }, { client_type: 'public' }],
+    [
+      'oauth2',
+      'oauth2',
+      { name: 'alice-app', client_id: 'alice-client', client_secret: 'cs', redirect_uris: ['https://app.example/cb'] },
+      { client_type: 'public' },
+    ],
   ];
   for (const [nested, flat, input, patch] of creds) {
     const c = await crud(admin, `/consumers/alice/${nested}`, input, null, patch);
     assert.deepEqual(c.consumer, { id: consumer.id }, `${nested} belongs to alice`);
-    assert.ok((await admin.get(`/${flat}`)).body.data.some((e: any) => e.id === c.id), `/${flat} lists it`);
+    assert.ok(
+      (await admin.get(`/${flat}`)).body.data.some((e: any) => e.id === c.id),
+      `/${flat} lists it`,
+    );
     assert.equal((await admin.get(`/${flat}/${c.id}`)).body.id, c.id);
   }
   // A key generated when left out, as Kong does.
@@ -126,14 +157,23 @@ async function everyEntity(admin: AdminClient, upstreamPort: number, proxyUrl: s
   // plugins at every scope
   const global = await crud(admin, '/plugins', { name: 'correlation-id' }, null, { enabled: false });
   assert.equal(global.service, null);
-  const onService = await crud(admin, '/services/users/plugins', { name: 'rate-limiting', config: { minute: 100, policy: 'local' } }, null, { enabled: false });
+  const onService = await crud(
+    admin,
+    '/services/users/plugins',
+    { name: 'rate-limiting', config: { minute: 100, policy: 'local' } },
+    null,
+    { enabled: false },
+  );
   assert.deepEqual(onService.service, { id: svc.id });
   // PATCH merges records: config.minute changes, the rest of config stays.
   const merged = await admin.patch(`/plugins/${onService.id}`, { config: { minute: 200 } });
   assert.equal(merged.status, 200, JSON.stringify(merged.body));
   assert.equal(merged.body.config.minute, 200);
   assert.equal(merged.body.config.policy, 'local');
-  const onRoute = await admin.post('/routes/users-route/plugins', { name: 'request-termination', config: { status_code: 418 } });
+  const onRoute = await admin.post('/routes/users-route/plugins', {
+    name: 'request-termination',
+    config: { status_code: 418 },
+  });
   assert.equal(onRoute.status, 201, JSON.stringify(onRoute.body));
   assert.deepEqual(onRoute.body.route, { id: route.id });
   const onConsumer = await admin.post('/consumers/alice/plugins', { name: 'rate-limiting', config: { minute: 5 } });
@@ -142,7 +182,11 @@ async function everyEntity(admin: AdminClient, upstreamPort: number, proxyUrl: s
   // The plugin reaches the proxy.
   await until(`${proxyUrl}/users/x`, 418, 5000);
   // Form fields into a plugin's config are typed by the plugin's schema.
-  const formPlugin = await admin.post('/plugins', { name: 'rate-limiting', 'config.hour': '1000', 'route.name': 'form-route' }, { form: true });
+  const formPlugin = await admin.post(
+    '/plugins',
+    { name: 'rate-limiting', 'config.hour': '1000', 'route.name': 'form-route' },
+    { form: true },
+  );
   assert.equal(formPlugin.status, 201, JSON.stringify(formPlugin.body));
   assert.equal(formPlugin.body.config.hour, 1000);
   // A plugin this node does not have, and a bad config, are refused with the field.
@@ -151,15 +195,21 @@ async function everyEntity(admin: AdminClient, upstreamPort: number, proxyUrl: s
   assert.equal(unknown.body.name, 'schema violation');
   const badConfig = await admin.post('/plugins', { name: 'rate-limiting', config: { minute: 'many' } });
   assert.equal(badConfig.status, 400, JSON.stringify(badConfig.body));
-  assert.ok(Object.keys(badConfig.body.fields).some((f) => f.includes('minute')), JSON.stringify(badConfig.body));
-  for (const p of [global, onService, onRoute.body, onConsumer.body, formPlugin.body]) await removeAndCheck(admin, '/plugins', p.id);
+  assert.ok(
+    Object.keys(badConfig.body.fields).some((f) => f.includes('minute')),
+    JSON.stringify(badConfig.body),
+  );
+  for (const p of [global, onService, onRoute.body, onConsumer.body, formPlugin.body])
+    await removeAndCheck(admin, '/plugins', p.id);
   await until(`${proxyUrl}/users/x`, 200, 5000);
 
   // certificates, SNIs, CA certificates
   const ca = await makeCa('Admin API Test CA');
   const pair = await leaf(ca, 'api.example.test');
   const cert = await crud(admin, '/certificates', { cert: pair.cert, key: pair.key }, null, { tags: ['edge'] });
-  const sni = await crud(admin, `/certificates/${cert.id}/snis`, { name: 'api.example.test' }, 'api.example.test', { tags: ['s'] });
+  const sni = await crud(admin, `/certificates/${cert.id}/snis`, { name: 'api.example.test' }, 'api.example.test', {
+    tags: ['s'],
+  });
   assert.deepEqual(sni.certificate, { id: cert.id });
   assert.equal((await admin.get('/snis/api.example.test')).body.id, sni.id);
   const caCert = await crud(admin, '/ca_certificates', { cert: ca.cert }, null, { tags: ['ca'] });
@@ -184,13 +234,34 @@ async function everyEntity(admin: AdminClient, upstreamPort: number, proxyUrl: s
 async function pagingAndErrors(admin: AdminClient): Promise<void> {
   // JSON sent the way `curl -d '{...}'` sends it (form content type), with real curl.
   const { execFileSync } = await import('node:child_process');
-  const out = execFileSync('curl', ['-sS', '-X', 'POST', `${admin.url}/services`, '-d', '{"name":"json-as-form","url":"http://127.0.0.1:1"}', '-w', '\n%{http_code}'], { encoding: 'utf8' });
+  const out = execFileSync(
+    'curl',
+    [
+      '-sS',
+      '-X',
+      'POST',
+      `${admin.url}/services`,
+      '-d',
+      '{"name":"json-as-form","url":"http://127.0.0.1:1"}',
+      '-w',
+      '\n%{http_code}',
+    ],
+    { encoding: 'utf8' },
+  );
   const [body, code] = [out.slice(0, out.lastIndexOf('\n')), out.slice(out.lastIndexOf('\n') + 1)];
   assert.equal(code, '400', out);
-  assert.match(JSON.parse(body).message, /Content-Type: application\/json/, 'the message names the content type to send');
+  assert.match(
+    JSON.parse(body).message,
+    /Content-Type: application\/json/,
+    'the message names the content type to send',
+  );
   assert.equal((await admin.get('/services/json-as-form')).status, 404, 'nothing was created');
   for (let i = 0; i < 7; i++) {
-    const r = await admin.post('/services', { name: `page-${i}`, host: 'example.test', tags: i % 2 === 0 ? ['paging', 'even'] : ['paging', 'odd'] });
+    const r = await admin.post('/services', {
+      name: `page-${i}`,
+      host: 'example.test',
+      tags: i % 2 === 0 ? ['paging', 'even'] : ['paging', 'odd'],
+    });
     assert.equal(r.status, 201);
   }
   const seen: string[] = [];
@@ -264,39 +335,44 @@ test('SQLite: every entity through the Admin API, paging, errors, persistence ac
   assert.equal((await fetch(`${gw.url}/kept`)).status, 200);
 });
 
-test('PostgreSQL: every entity through the Admin API, paging, errors; writes get 503 while the database is away, the proxy keeps serving, all recovers', { skip: pgUp ? false : 'PostgreSQL unreachable (see the message above)' }, async (t) => {
-  const up = await upstream('U');
-  const direct = pgOptions(schema);
-  const r = await relay({ host: direct.host, port: direct.port });
-  t.after(() => r.close());
-  const env = { ...pgEnv(schema), TURNPIKE_PG_PORT: String(r.port) };
-  const { gw, admin } = await adminGateway({ prefix: path.join(dir, 'pg'), env });
-  await everyEntity(admin, up.port, gw.url);
-  await pagingAndErrors(admin);
-  await admin.post('/services', { name: 'live', url: `http://127.0.0.1:${up.port}` });
-  await admin.post('/services/live/routes', { paths: ['/live'] });
-  await until(`${gw.url}/live`, 200);
+test(
+  'PostgreSQL: every entity through the Admin API, paging, errors; writes get 503 while the database is away, the proxy keeps serving, all recovers',
+  { skip: pgUp ? false : 'PostgreSQL unreachable (see the message above)' },
+  async (t) => {
+    const up = await upstream('U');
+    const direct = pgOptions(schema);
+    const r = await relay({ host: direct.host, port: direct.port });
+    t.after(() => r.close());
+    const env = { ...pgEnv(schema), TURNPIKE_PG_PORT: String(r.port) };
+    const { gw, admin } = await adminGateway({ prefix: path.join(dir, 'pg'), env });
+    await everyEntity(admin, up.port, gw.url);
+    await pagingAndErrors(admin);
+    await admin.post('/services', { name: 'live', url: `http://127.0.0.1:${up.port}` });
+    await admin.post('/services/live/routes', { paths: ['/live'] });
+    await until(`${gw.url}/live`, 200);
 
-  await r.cut();
-  const write = await admin.post('/services', { name: 'during-outage', host: 'x' }).catch((err: Error) => {
-    throw new Error(`${err.message}\n${gw.stdout}\n${gw.stderr}`);
-  });
-  assert.equal(write.status, 503, JSON.stringify(write.body));
-  assert.match(write.body.message, /database|connect|unavailable/i);
-  assert.match(write.body.message, /keeps serving the last configuration/);
-  assert.equal((await admin.get('/status')).body.database.reachable, false);
-  for (let i = 0; i < 20; i++) assert.equal((await fetch(`${gw.url}/live`)).status, 200, 'the proxy serves while the database is away');
+    await r.cut();
+    const write = await admin.post('/services', { name: 'during-outage', host: 'x' }).catch((err: Error) => {
+      throw new Error(`${err.message}\n${gw.stdout}\n${gw.stderr}`);
+    });
+    assert.equal(write.status, 503, JSON.stringify(write.body));
+    assert.match(write.body.message, /database|connect|unavailable/i);
+    assert.match(write.body.message, /keeps serving the last configuration/);
+    assert.equal((await admin.get('/status')).body.database.reachable, false);
+    for (let i = 0; i < 20; i++)
+      assert.equal((await fetch(`${gw.url}/live`)).status, 200, 'the proxy serves while the database is away');
 
-  await r.restore();
-  let after = 0;
-  for (let i = 0; i < 50; i++) {
-    after = (await admin.post('/services/during-outage/routes', { paths: ['/back'] })).status;
-    if (after !== 503) break;
-    await sleep(200);
-  }
-  assert.equal(after, 404, 'the database answers again (the service was never created)');
-  const ok = await admin.put('/services/during-outage', { url: `http://127.0.0.1:${up.port}` });
-  assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  assert.equal((await admin.post('/services/during-outage/routes', { paths: ['/back'] })).status, 201);
-  await until(`${gw.url}/back`, 200);
-});
+    await r.restore();
+    let after = 0;
+    for (let i = 0; i < 50; i++) {
+      after = (await admin.post('/services/during-outage/routes', { paths: ['/back'] })).status;
+      if (after !== 503) break;
+      await sleep(200);
+    }
+    assert.equal(after, 404, 'the database answers again (the service was never created)');
+    const ok = await admin.put('/services/during-outage', { url: `http://127.0.0.1:${up.port}` });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal((await admin.post('/services/during-outage/routes', { paths: ['/back'] })).status, 201);
+    await until(`${gw.url}/back`, 200);
+  },
+);

@@ -27,7 +27,10 @@ test('DB-less: reads the file, refuses writes (405), POST /config replaces it al
   const { gw, admin } = await adminGateway({ config: config(up.port, '/one') });
   const services = await admin.get('/services');
   assert.equal(services.status, 200);
-  assert.deepEqual(services.body.data.map((s: any) => s.name), ['users']);
+  assert.deepEqual(
+    services.body.data.map((s: any) => s.name),
+    ['users'],
+  );
   assert.equal((await admin.get('/services/users/routes')).body.data[0].paths[0], '/one');
   assert.equal((await admin.get('/consumers/alice/key-auth')).body.data[0].key, 'alice-key');
   const refused = await admin.post('/services', { name: 'x', host: 'example.test' });
@@ -40,10 +43,17 @@ test('DB-less: reads the file, refuses writes (405), POST /config replaces it al
   assert.equal(posted.status, 201, JSON.stringify(posted.body));
   await until(`${gw.url}/two`, 200);
   assert.equal((await fetch(`${gw.url}/one`)).status, 404);
-  assert.equal((await admin.get('/services/users/routes')).body.data[0].paths[0], '/two', 'the Admin API reads the new configuration');
+  assert.equal(
+    (await admin.get('/services/users/routes')).body.data[0].paths[0],
+    '/two',
+    'the Admin API reads the new configuration',
+  );
   const same = await admin.call('POST', '/config?check_hash=1', { config: config(up.port, '/two') });
   assert.equal(same.status, 304);
-  const invalid = await admin.post('/config', { _format_version: '3.0', services: [{ name: 'bad', url: 'not a url', routes: [{ paths: ['nope'] }] }] });
+  const invalid = await admin.post('/config', {
+    _format_version: '3.0',
+    services: [{ name: 'bad', url: 'not a url', routes: [{ paths: ['nope'] }] }],
+  });
   assert.equal(invalid.status, 400);
   assert.equal(invalid.body.name, 'invalid declarative configuration');
   assert.ok(invalid.body.flattened_errors.length >= 1, JSON.stringify(invalid.body));
@@ -63,7 +73,16 @@ test('GET /openapi.json is a valid OpenAPI 3.1 document derived from the entity 
   const v = new Validator();
   const result = await v.validate(doc);
   assert.equal(result.valid, true, JSON.stringify(result.errors, null, 1)?.slice(0, 3000));
-  for (const p of ['/services', '/services/{service}', '/services/{service}/routes', '/consumers/{consumer}/key-auth', '/upstreams/{upstream}/targets', '/rbac/tokens', '/audit/requests', '/config']) {
+  for (const p of [
+    '/services',
+    '/services/{service}',
+    '/services/{service}/routes',
+    '/consumers/{consumer}/key-auth',
+    '/upstreams/{upstream}/targets',
+    '/rbac/tokens',
+    '/audit/requests',
+    '/config',
+  ]) {
     assert.ok(doc.paths[p], `documents ${p}`);
   }
   // The schemas are the entity JSON Schemas: a field the store validates is documented.

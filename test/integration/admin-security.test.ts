@@ -13,7 +13,10 @@ const BOOTSTRAP = 'bootstrap-token-0123456789abcdef';
 
 test('RBAC: no token 401, read-only token cannot write (403), tokens through the API, revocation, the audit log', async () => {
   const prefix = path.join(tmpDir('turnpike-rbac-'), 'prefix');
-  const { gw, admin } = await adminGateway({ prefix, env: { TURNPIKE_DATABASE: 'sqlite', TURNPIKE_ADMIN_TOKEN: BOOTSTRAP } });
+  const { gw, admin } = await adminGateway({
+    prefix,
+    env: { TURNPIKE_DATABASE: 'sqlite', TURNPIKE_ADMIN_TOKEN: BOOTSTRAP },
+  });
 
   const none = await admin.get('/services', { token: null });
   assert.equal(none.status, 401);
@@ -29,11 +32,19 @@ test('RBAC: no token 401, read-only token cannot write (403), tokens through the
   // The token stays in the primary: a worker's environment does not hold it.
   const worker = (await gw.status()).workers[0];
   const environ = fs.readFileSync(`/proc/${worker.pid}/environ`, 'utf8');
-  assert.ok(environ.includes('TURNPIKE_WORKER_INDEX='), 'read the worker\'s environment');
-  assert.ok(!environ.includes(BOOTSTRAP), 'the admin token is not in a worker\'s environment');
-  assert.equal((fs.statSync(path.join(prefix, 'turnpike.db')).mode & 0o777).toString(8), '600', 'the database file is owner-only');
+  assert.ok(environ.includes('TURNPIKE_WORKER_INDEX='), "read the worker's environment");
+  assert.ok(!environ.includes(BOOTSTRAP), "the admin token is not in a worker's environment");
+  assert.equal(
+    (fs.statSync(path.join(prefix, 'turnpike.db')).mode & 0o777).toString(8),
+    '600',
+    'the database file is owner-only',
+  );
   // Kong Enterprise's header works too.
-  assert.equal((await admin.call('GET', '/services', undefined, { token: null, headers: { 'Kong-Admin-Token': BOOTSTRAP } })).status, 200);
+  assert.equal(
+    (await admin.call('GET', '/services', undefined, { token: null, headers: { 'Kong-Admin-Token': BOOTSTRAP } }))
+      .status,
+    200,
+  );
 
   const ro = await admin.post('/rbac/tokens', { name: 'viewer', role: 'read-only' });
   assert.equal(ro.status, 201, JSON.stringify(ro.body));
@@ -90,7 +101,11 @@ test('RBAC: no token 401, read-only token cannot write (403), tokens through the
   assert.equal(tokenMade?.actor, 'bootstrap');
   assert.ok(!JSON.stringify(log).includes(ro.body.token), 'the audit log holds no secret');
   const times = log.map((e) => Date.parse(e.at));
-  assert.deepEqual([...times].sort((a, b) => b - a), times, 'newest first');
+  assert.deepEqual(
+    [...times].sort((a, b) => b - a),
+    times,
+    'newest first',
+  );
   // Paging through the log.
   const p1 = await admin.get('/audit/requests?size=2');
   assert.equal(p1.body.data.length, 2);
@@ -111,8 +126,15 @@ test('tokens kept in the database require a token even without TURNPIKE_ADMIN_TO
   await gw.stop();
   const file = path.join(d, 'token.txt');
   fs.writeFileSync(file, 'file-token-0123456789abcdef\n');
-  ({ gw, admin } = await adminGateway({ prefix, env: { TURNPIKE_DATABASE: 'sqlite', TURNPIKE_ADMIN_TOKEN_FILE: file } }));
+  ({ gw, admin } = await adminGateway({
+    prefix,
+    env: { TURNPIKE_DATABASE: 'sqlite', TURNPIKE_ADMIN_TOKEN_FILE: file },
+  }));
   assert.equal((await admin.get('/services', { token: 'file-token-0123456789abcdef' })).status, 200);
-  assert.equal((await admin.get('/services', { token: 'my-own-long-secret-token' })).status, 200, 'the stored token survived the restart');
+  assert.equal(
+    (await admin.get('/services', { token: 'my-own-long-secret-token' })).status,
+    200,
+    'the stored token survived the restart',
+  );
   assert.equal((await admin.get('/services', { token: null })).status, 401);
 });

@@ -13,7 +13,11 @@ import { adminGateway, until } from '../helpers/admin.js';
 
 test('100 Admin API changes while the proxy is under load: 0 failed proxy requests', async () => {
   const up = await upstream('U');
-  const { gw, admin } = await adminGateway({ prefix: path.join(tmpDir('turnpike-load-'), 'prefix'), workers: 2, env: { TURNPIKE_DATABASE: 'sqlite', TURNPIKE_LOG_LEVEL: 'warn' } });
+  const { gw, admin } = await adminGateway({
+    prefix: path.join(tmpDir('turnpike-load-'), 'prefix'),
+    workers: 2,
+    env: { TURNPIKE_DATABASE: 'sqlite', TURNPIKE_LOG_LEVEL: 'warn' },
+  });
   assert.equal((await admin.post('/services', { name: 'a', url: `http://127.0.0.1:${up.port}` })).status, 201);
   assert.equal((await admin.post('/services/a/routes', { name: 'a', paths: ['/a'] })).status, 201);
   assert.equal((await admin.post('/services/a/routes', { name: 'side', paths: ['/side'] })).status, 201);
@@ -39,9 +43,19 @@ test('100 Admin API changes while the proxy is under load: 0 failed proxy reques
 
   const changes: [string, string, unknown?][] = [];
   for (let i = 0; i < 40; i++) changes.push(['POST', '/services/a/routes', { name: `r${i}`, paths: [`/r${i}`] }]);
-  for (let i = 0; i < 25; i++) changes.push(['PATCH', '/services/a', { retries: i % 5, read_timeout: 30_000 + i, tags: [`v${i}`] }]);
-  changes.push(['PUT', '/routes/side/plugins/00000000-0000-4000-8000-000000000001', { name: 'response-transformer', config: { add: { headers: ['x-side:1'] } } }]);
-  for (let i = 0; i < 13; i++) changes.push(['PATCH', '/plugins/00000000-0000-4000-8000-000000000001', { config: { add: { headers: [`x-side:${i}`] } } }]);
+  for (let i = 0; i < 25; i++)
+    changes.push(['PATCH', '/services/a', { retries: i % 5, read_timeout: 30_000 + i, tags: [`v${i}`] }]);
+  changes.push([
+    'PUT',
+    '/routes/side/plugins/00000000-0000-4000-8000-000000000001',
+    { name: 'response-transformer', config: { add: { headers: ['x-side:1'] } } },
+  ]);
+  for (let i = 0; i < 13; i++)
+    changes.push([
+      'PATCH',
+      '/plugins/00000000-0000-4000-8000-000000000001',
+      { config: { add: { headers: [`x-side:${i}`] } } },
+    ]);
   changes.push(['DELETE', '/plugins/00000000-0000-4000-8000-000000000001']);
   for (let i = 0; i < 20; i++) changes.push(['DELETE', `/routes/r${i}`]);
   assert.equal(changes.length, 100);

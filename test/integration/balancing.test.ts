@@ -9,7 +9,6 @@ import { startGateway, type Gateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { onCleanup } from '../helpers/scope.js';
 
-
 async function upstream(name: string, delayMs = 0): Promise<TestUpstream> {
   const u = await startUpstream(name, (_req, res) => {
     const answer = (): void => {
@@ -23,11 +22,20 @@ async function upstream(name: string, delayMs = 0): Promise<TestUpstream> {
   return u;
 }
 
-async function gateway(upstreamEntry: Record<string, unknown>, targets: { port: number; weight?: number }[]): Promise<{ gw: Gateway; pool: Pool }> {
+async function gateway(
+  upstreamEntry: Record<string, unknown>,
+  targets: { port: number; weight?: number }[],
+): Promise<{ gw: Gateway; pool: Pool }> {
   const config = JSON.stringify({
     _format_version: '3.0',
     services: [{ name: 'svc', url: 'http://backend/', routes: [{ name: 'r', paths: ['/'] }] }],
-    upstreams: [{ name: 'backend', ...upstreamEntry, targets: targets.map((t) => ({ target: `127.0.0.1:${t.port}`, weight: t.weight ?? 100 })) }],
+    upstreams: [
+      {
+        name: 'backend',
+        ...upstreamEntry,
+        targets: targets.map((t) => ({ target: `127.0.0.1:${t.port}`, weight: t.weight ?? 100 })),
+      },
+    ],
   });
   const gw = await startGateway({ config, workers: 1 });
   onCleanup(() => gw.stop());
@@ -36,7 +44,11 @@ async function gateway(upstreamEntry: Record<string, unknown>, targets: { port: 
   return { gw, pool };
 }
 
-async function get(pool: Pool, path = '/', headers: Record<string, string> = {}): Promise<{ name: string; headers: Record<string, unknown> }> {
+async function get(
+  pool: Pool,
+  path = '/',
+  headers: Record<string, string> = {},
+): Promise<{ name: string; headers: Record<string, unknown> }> {
   const r = await pool.request({ path, method: 'GET', headers });
   const body = await r.body.text();
   assert.equal(r.statusCode, 200, body);
@@ -47,20 +59,25 @@ async function get(pool: Pool, path = '/', headers: Record<string, string> = {})
 async function spread(pool: Pool, n: number, concurrency: number): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   let left = n;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (left > 0) {
-      left--;
-      const { name } = await get(pool);
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left > 0) {
+        left--;
+        const { name } = await get(pool);
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+      }
+    }),
+  );
   return counts;
 }
 
 test('round-robin with weights 100/50 splits 300 requests exactly 200/100 (smooth WRR, one worker)', async () => {
   const a = await upstream('a');
   const b = await upstream('b');
-  const { pool } = await gateway({ algorithm: 'round-robin' }, [{ port: a.port, weight: 100 }, { port: b.port, weight: 50 }]);
+  const { pool } = await gateway({ algorithm: 'round-robin' }, [
+    { port: a.port, weight: 100 },
+    { port: b.port, weight: 50 },
+  ]);
   const seq: string[] = [];
   for (let i = 0; i < 300; i++) seq.push((await get(pool)).name);
   assert.equal(seq.filter((s) => s === 'a').length, 200);
@@ -86,7 +103,10 @@ test('least-connections sends most requests to the fast target while the slow on
 
 test('consistent-hashing on a header: same key → same target, different keys spread over the targets', async () => {
   const ups = [await upstream('a'), await upstream('b'), await upstream('c')];
-  const { pool } = await gateway({ algorithm: 'consistent-hashing', hash_on: 'header', hash_on_header: 'x-user' }, ups.map((u) => ({ port: u.port })));
+  const { pool } = await gateway(
+    { algorithm: 'consistent-hashing', hash_on: 'header', hash_on_header: 'x-user' },
+    ups.map((u) => ({ port: u.port })),
+  );
   const byKey = new Map<string, Set<string>>();
   for (let round = 0; round < 3; round++) {
     for (let k = 0; k < 30; k++) {
@@ -105,7 +125,10 @@ test('consistent-hashing on a header: same key → same target, different keys s
 
 test('consistent-hashing on a cookie: sets the cookie when absent, then sticks to one target', async () => {
   const ups = [await upstream('a'), await upstream('b'), await upstream('c')];
-  const { pool } = await gateway({ algorithm: 'consistent-hashing', hash_on: 'cookie', hash_on_cookie: 'tp-sticky', hash_on_cookie_path: '/app' }, ups.map((u) => ({ port: u.port })));
+  const { pool } = await gateway(
+    { algorithm: 'consistent-hashing', hash_on: 'cookie', hash_on_cookie: 'tp-sticky', hash_on_cookie_path: '/app' },
+    ups.map((u) => ({ port: u.port })),
+  );
   const sessions: { cookie: string; target: string }[] = [];
   for (let i = 0; i < 12; i++) {
     const first = await get(pool, '/app/x');
@@ -116,7 +139,11 @@ test('consistent-hashing on a cookie: sets the cookie when absent, then sticks t
     const cookie = (sc as string).split(';')[0];
     sessions.push({ cookie, target: first.name });
   }
-  assert.equal(new Set(sessions.map((s) => s.cookie)).size, sessions.length, 'each new client gets its own cookie value');
+  assert.equal(
+    new Set(sessions.map((s) => s.cookie)).size,
+    sessions.length,
+    'each new client gets its own cookie value',
+  );
   for (const s of sessions) {
     for (let i = 0; i < 3; i++) {
       const again = await get(pool, '/app/y', { cookie: `other=1; ${s.cookie}` });

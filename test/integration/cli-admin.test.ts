@@ -58,7 +58,13 @@ consumers:
 `;
 
 /** Polls the proxy until `path` answers `status` (and, when given, a body from upstream `from`). */
-async function proxied(proxy: string, urlPath: string, status: number, from?: string, headers: Record<string, string> = {}): Promise<void> {
+async function proxied(
+  proxy: string,
+  urlPath: string,
+  status: number,
+  from?: string,
+  headers: Record<string, string> = {},
+): Promise<void> {
   const start = Date.now();
   let last = '';
   while (Date.now() - start < 8000) {
@@ -66,7 +72,11 @@ async function proxied(proxy: string, urlPath: string, status: number, from?: st
       const res = await fetch(proxy + urlPath, { headers });
       const body = await res.text();
       last = `${res.status} ${body.slice(0, 200)}`;
-      if (res.status === status && (from === undefined || (JSON.parse(body) as { upstream?: string }).upstream === from)) return;
+      if (
+        res.status === status &&
+        (from === undefined || (JSON.parse(body) as { upstream?: string }).upstream === from)
+      )
+        return;
     } catch (e) {
       last = (e as Error).message;
     }
@@ -78,7 +88,10 @@ async function proxied(proxy: string, urlPath: string, status: number, from?: st
 test('diff, apply, get, dump and delete against a running control plane', async () => {
   const a = await upstream('A');
   const b = await upstream('B');
-  const { gw, admin, adminPort } = await adminGateway({ prefix: path.join(dir, 'prefix'), env: { TURNPIKE_DATABASE: 'sqlite', TURNPIKE_ADMIN_TOKEN: TOKEN } });
+  const { gw, admin, adminPort } = await adminGateway({
+    prefix: path.join(dir, 'prefix'),
+    env: { TURNPIKE_DATABASE: 'sqlite', TURNPIKE_ADMIN_TOKEN: TOKEN },
+  });
   admin.token = TOKEN;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const env = { TURNPIKE_ADMIN_URL: adminUrl, TURNPIKE_ADMIN_TOKEN: TOKEN };
@@ -151,7 +164,11 @@ test('diff, apply, get, dump and delete against a running control plane', async 
   assert.match(d2.stdout, new RegExp(`^~ update service 'users'\\n    port: ${a.port} → ${b.port}$`, 'm'));
   assert.match(d2.stdout, /^\+ create target '127\.0\.0\.1:\d+' of upstream 'pool'$/m);
   const deletes = d2.stdout.split('\n').filter((l) => l.startsWith('- '));
-  assert.deepEqual(deletes, ["- delete plugin 'key-auth' on route 'orders-api'", "- delete route 'orders-api'", "- delete service 'orders'"]);
+  assert.deepEqual(deletes, [
+    "- delete plugin 'key-auth' on route 'orders-api'",
+    "- delete route 'orders-api'",
+    "- delete service 'orders'",
+  ]);
   assert.match(d2.stdout, /^1 to create, 1 to update, 3 to delete$/m);
   const dj = await cli('diff', '-f', v2, '-o', 'json');
   assert.equal(dj.code, 3);
@@ -174,8 +191,14 @@ test('diff, apply, get, dump and delete against a running control plane', async 
   assert.equal(dump.code, 0, dump.stderr);
   const dumped = parse(dump.stdout) as { _format_version: string; services: { name: string }[] };
   assert.equal(dumped._format_version, '3.0');
-  assert.deepEqual(dumped.services.map((s) => s.name), ['users']);
-  assert.deepEqual((JSON.parse((await cli('dump', '-o', 'json')).stdout) as typeof dumped).services.map((s) => s.name), ['users']);
+  assert.deepEqual(
+    dumped.services.map((s) => s.name),
+    ['users'],
+  );
+  assert.deepEqual(
+    (JSON.parse((await cli('dump', '-o', 'json')).stdout) as typeof dumped).services.map((s) => s.name),
+    ['users'],
+  );
   const dumpFile = path.join(dir, 'dump.yml');
   assert.equal((await cli('dump', '-f', dumpFile)).code, 0);
   const dd = await cli('diff', '-f', dumpFile);
@@ -195,7 +218,7 @@ test('diff, apply, get, dump and delete against a running control plane', async 
   assert.equal(delAgain.code, 4);
   assert.match(delAgain.stderr, /route 'users-api' not found/);
   assert.equal((await cli('delete', 'route', 'users-api', '--ignore-not-found')).code, 0);
-  const noUpstream = await cli("delete", "upstream", "nope");
+  const noUpstream = await cli('delete', 'upstream', 'nope');
   assert.equal(noUpstream.code, 4);
   const d4 = await cli('diff', '-f', v2);
   assert.equal(d4.code, 3);
@@ -208,10 +231,16 @@ test('diff, apply, get, dump and delete against a running control plane', async 
   const other = await admin.post('/services', { name: 'dup', host: 'dup.internal' });
   assert.equal(other.status, 201);
   const v3 = path.join(dir, 'v3.yml');
-  fs.writeFileSync(v3, `${fileV2(a.port, b.port).replace('services:\n', 'services:\n  - { id: 0b4f5f0c-3c5e-4c1a-9a57-6a1a3c1f1c77, name: dup, host: dup2.internal }\n')}`);
+  fs.writeFileSync(
+    v3,
+    `${fileV2(a.port, b.port).replace('services:\n', 'services:\n  - { id: 0b4f5f0c-3c5e-4c1a-9a57-6a1a3c1f1c77, name: dup, host: dup2.internal }\n')}`,
+  );
   const bad = await cli('apply', '-f', v3);
   assert.equal(bad.code, 1, bad.stdout + bad.stderr);
-  assert.match(bad.stderr, /change \d+ of \d+ failed \(\+ create service 'dup'\): PUT \/services\/0b4f5f0c-3c5e-4c1a-9a57-6a1a3c1f1c77: 409 /);
+  assert.match(
+    bad.stderr,
+    /change \d+ of \d+ failed \(\+ create service 'dup'\): PUT \/services\/0b4f5f0c-3c5e-4c1a-9a57-6a1a3c1f1c77: 409 /,
+  );
   assert.match(bad.stderr, /fix the cause and run apply again/);
   assert.doesNotMatch(bad.stderr, /^\s+at /m);
   assert.equal((await admin.get('/services/dup')).body.id, other.body.id, 'the delete after the failure was not made');
@@ -237,7 +266,10 @@ test('diff, apply, get, dump and delete against a running control plane', async 
   // Nothing listening.
   const down = await runCli(['dump', '--admin-url', 'http://127.0.0.1:9'], {});
   assert.equal(down.code, 1);
-  assert.match(down.stderr, /cannot reach the Admin API at http:\/\/127\.0\.0\.1:9 .*--admin-url or TURNPIKE_ADMIN_URL/);
+  assert.match(
+    down.stderr,
+    /cannot reach the Admin API at http:\/\/127\.0\.0\.1:9 .*--admin-url or TURNPIKE_ADMIN_URL/,
+  );
 
   // An invalid file: the loader's errors with lines, nothing changed.
   const broken = path.join(dir, 'broken.yml');
@@ -251,7 +283,12 @@ test('diff, apply, get, dump and delete against a running control plane', async 
 test('apply and diff with certificates, snis, ca_certificates, every credential kind and scoped plugins: idempotent', async () => {
   const ca = await makeCa('CLI Test CA');
   const site = await leaf(ca, 'api.example.test');
-  const pem = (s: string) => `|\n${s.trim().split('\n').map((l) => `      ${l}`).join('\n')}`;
+  const pem = (s: string) =>
+    `|\n${s
+      .trim()
+      .split('\n')
+      .map((l) => `      ${l}`)
+      .join('\n')}`;
   const file = (sni: string, jwtAlgorithm: string) => `_format_version: "3.0"
 certificates:
   - cert: ${pem(site.cert)}
@@ -280,7 +317,10 @@ consumers:
 plugins:
   - name: correlation-id
 `;
-  const { adminPort, admin } = await adminGateway({ prefix: path.join(dir, 'prefix2'), env: { TURNPIKE_DATABASE: 'sqlite' } });
+  const { adminPort, admin } = await adminGateway({
+    prefix: path.join(dir, 'prefix2'),
+    env: { TURNPIKE_DATABASE: 'sqlite' },
+  });
   const env = { TURNPIKE_ADMIN_URL: `http://127.0.0.1:${adminPort}`, TURNPIKE_ADMIN_TOKEN: '' };
   const cli = (...args: string[]) => runCli(args, env);
   const f1 = path.join(dir, 'tls1.yml');
@@ -334,7 +374,11 @@ plugins:
   const wipe = await cli('apply', '-f', empty);
   assert.equal(wipe.code, 0, wipe.stdout + wipe.stderr);
   const dumped = parse((await cli('dump')).stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(dumped).filter((k) => !k.startsWith('_')), [], 'nothing left');
+  assert.deepEqual(
+    Object.keys(dumped).filter((k) => !k.startsWith('_')),
+    [],
+    'nothing left',
+  );
 });
 
 test('a DB-less node: diff works, apply replaces the whole configuration through POST /config', async () => {
@@ -359,7 +403,10 @@ services:
   assert.match(d.stdout, /^0 to create, 2 to update, 0 to delete$/m);
   const ap = await cli('apply', '-f', next);
   assert.equal(ap.code, 0, ap.stdout + ap.stderr);
-  assert.match(ap.stdout, /a DB-less node: the file replaced its whole configuration through POST \/config\): 0 created, 2 updated, 0 deleted/);
+  assert.match(
+    ap.stdout,
+    /a DB-less node: the file replaced its whole configuration through POST \/config\): 0 created, 2 updated, 0 deleted/,
+  );
   assert.match(ap.stderr, /the file the node was started with is unchanged/);
   await proxied(proxy, '/people/x', 200, 'B');
   const after = await cli('diff', '-f', next);

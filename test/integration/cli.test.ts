@@ -8,7 +8,6 @@ import { runCli, startGateway, sleep, tmpDir, type Gateway } from '../helpers/ga
 import { startUpstream, simpleConfig, type TestUpstream } from '../helpers/upstream.js';
 import { onCleanup } from '../helpers/scope.js';
 
-
 async function upstream(name: string): Promise<TestUpstream> {
   const u = await startUpstream(name);
   onCleanup(() => u.close());
@@ -38,18 +37,21 @@ test('validate: exit 1 on a broken file, listing every error with its line', asy
   const dir = tmpDir();
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'broken.yml');
-  fs.writeFileSync(file, [
-    '_format_version: "3.0"', // 1
-    'services:', // 2
-    '  - name: svc', // 3
-    '    url: http://127.0.0.1:1', // 4
-    '    bogus_field: 1', // 5
-    '    routes:', // 6
-    '      - name: r', // 7
-    '        paths: ["/"]', // 8
-    '        methods: 42', // 9
-    '', //
-  ].join('\n'));
+  fs.writeFileSync(
+    file,
+    [
+      '_format_version: "3.0"', // 1
+      'services:', // 2
+      '  - name: svc', // 3
+      '    url: http://127.0.0.1:1', // 4
+      '    bogus_field: 1', // 5
+      '    routes:', // 6
+      '      - name: r', // 7
+      '        paths: ["/"]', // 8
+      '        methods: 42', // 9
+      '', //
+    ].join('\n'),
+  );
   const r = await runCli(['validate', file]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   const out = r.stdout + r.stderr;

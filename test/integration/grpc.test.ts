@@ -12,7 +12,14 @@ import fs from 'node:fs';
 import { gateway, onCleanup } from '../helpers/scope.js';
 import { freePort } from '../helpers/gateway.js';
 import { leaf, makeCa } from '../helpers/certs.js';
-import { EchoClient, frameRequest, parseReplies, startEchoServer, type EchoReply, type EchoServer } from '../helpers/grpc.js';
+import {
+  EchoClient,
+  frameRequest,
+  parseReplies,
+  startEchoServer,
+  type EchoReply,
+  type EchoServer,
+} from '../helpers/grpc.js';
 
 interface H1Result {
   status: number;
@@ -22,14 +29,36 @@ interface H1Result {
 }
 
 /** A gRPC call over HTTP/1.1: POST with the framed messages, each in its own write (chunked). */
-function h1Call(port: number, path: string, messages: Buffer[], headers: Record<string, string> = {}, gapMs = 0): Promise<H1Result> {
+function h1Call(
+  port: number,
+  path: string,
+  messages: Buffer[],
+  headers: Record<string, string> = {},
+  gapMs = 0,
+): Promise<H1Result> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/grpc', te: 'trailers', ...headers } }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, trailers: res.trailers, body: Buffer.concat(parts) }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/grpc', te: 'trailers', ...headers },
+      },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            trailers: res.trailers,
+            body: Buffer.concat(parts),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     void (async () => {
       for (const m of messages) {
@@ -64,11 +93,21 @@ test('grpc services over HTTP/1.1 clients: unary, server and client streaming, t
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{ name: 'echo', protocol: 'grpc', host: '127.0.0.1', port: up.port, routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }] }],
+      services: [
+        {
+          name: 'echo',
+          protocol: 'grpc',
+          host: '127.0.0.1',
+          port: up.port,
+          routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }],
+        },
+      ],
     }),
   });
 
-  const unary = await h1Call(gw.proxyPort, '/turnpike.test.Echo/Unary', [frameRequest({ text: 'hello' })], { 'x-client-md': 'abc' });
+  const unary = await h1Call(gw.proxyPort, '/turnpike.test.Echo/Unary', [frameRequest({ text: 'hello' })], {
+    'x-client-md': 'abc',
+  });
   assert.equal(unary.status, 200);
   assert.match(String(unary.headers['content-type']), /^application\/grpc/);
   assert.equal(unary.headers['x-echo-header'], 'from-server');
@@ -82,16 +121,27 @@ test('grpc services over HTTP/1.1 clients: unary, server and client streaming, t
 
   const ss = await h1Call(gw.proxyPort, '/turnpike.test.Echo/ServerStream', [frameRequest({ text: 'tick', count: 5 })]);
   assert.equal(ss.trailers['grpc-status'], '0');
-  assert.deepEqual(parseReplies(ss.body).map((r) => r.text), ['tick-0', 'tick-1', 'tick-2', 'tick-3', 'tick-4']);
+  assert.deepEqual(
+    parseReplies(ss.body).map((r) => r.text),
+    ['tick-0', 'tick-1', 'tick-2', 'tick-3', 'tick-4'],
+  );
 
-  const cs = await h1Call(gw.proxyPort, '/turnpike.test.Echo/ClientStream', ['a', 'b', 'c'].map((text) => frameRequest({ text })), {}, 20);
+  const cs = await h1Call(
+    gw.proxyPort,
+    '/turnpike.test.Echo/ClientStream',
+    ['a', 'b', 'c'].map((text) => frameRequest({ text })),
+    {},
+    20,
+  );
   assert.equal(cs.trailers['grpc-status'], '0');
   const [joined] = parseReplies(cs.body);
   assert.equal(joined.text, 'a,b,c');
   assert.equal(joined.index, 3);
 
   // A failing call: the upstream's status, message (percent-encoded) and trailing metadata.
-  const fail = await h1Call(gw.proxyPort, '/turnpike.test.Echo/Fail', [frameRequest({ text: 'no such thing: ü 100%', count: grpc.status.NOT_FOUND })]);
+  const fail = await h1Call(gw.proxyPort, '/turnpike.test.Echo/Fail', [
+    frameRequest({ text: 'no such thing: ü 100%', count: grpc.status.NOT_FOUND }),
+  ]);
   assert.equal(fail.status, 200);
   const st = fail.trailers['grpc-status'] ?? fail.headers['grpc-status'];
   assert.equal(st, String(grpc.status.NOT_FOUND));
@@ -103,7 +153,10 @@ test('grpc services over HTTP/1.1 clients: unary, server and client streaming, t
 
   // One HTTP/2 session served every call.
   const metrics = await gw.metrics();
-  assert.match(metrics, new RegExp(`turnpike_upstream_connections\\{endpoint="h2:127\\.0\\.0\\.1:${up.port}",state="open"\\} 1\n`));
+  assert.match(
+    metrics,
+    new RegExp(`turnpike_upstream_connections\\{endpoint="h2:127\\.0\\.0\\.1:${up.port}",state="open"\\} 1\n`),
+  );
 });
 
 test('gateway-made errors to gRPC calls in gRPC form; a plain request to a gRPC route gets 415', async () => {
@@ -113,14 +166,51 @@ test('gateway-made errors to gRPC calls in gRPC form; a plain request to a gRPC 
     config: JSON.stringify({
       _format_version: '3.0',
       services: [
-        { name: 'echo', protocol: 'grpc', host: '127.0.0.1', port: up.port, routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }] },
-        { name: 'slow', protocol: 'grpc', host: '127.0.0.1', port: up.port, read_timeout: 300, routes: [{ name: 'slow', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['slow'] } }] },
-        { name: 'locked', protocol: 'grpc', host: '127.0.0.1', port: up.port, routes: [{ name: 'locked', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['locked'] }, plugins: [{ name: 'key-auth' }] }] },
-        { name: 'dead', protocol: 'grpc', host: '127.0.0.1', port: dead, retries: 0, routes: [{ name: 'dead', protocols: ['grpc'], paths: ['/dead.Service/'] }] },
+        {
+          name: 'echo',
+          protocol: 'grpc',
+          host: '127.0.0.1',
+          port: up.port,
+          routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }],
+        },
+        {
+          name: 'slow',
+          protocol: 'grpc',
+          host: '127.0.0.1',
+          port: up.port,
+          read_timeout: 300,
+          routes: [
+            { name: 'slow', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['slow'] } },
+          ],
+        },
+        {
+          name: 'locked',
+          protocol: 'grpc',
+          host: '127.0.0.1',
+          port: up.port,
+          routes: [
+            {
+              name: 'locked',
+              protocols: ['grpc'],
+              paths: ['/turnpike.test.Echo/'],
+              headers: { 'x-route': ['locked'] },
+              plugins: [{ name: 'key-auth' }],
+            },
+          ],
+        },
+        {
+          name: 'dead',
+          protocol: 'grpc',
+          host: '127.0.0.1',
+          port: dead,
+          retries: 0,
+          routes: [{ name: 'dead', protocols: ['grpc'], paths: ['/dead.Service/'] }],
+        },
       ],
     }),
   });
-  const call = (path: string, headers: Record<string, string> = {}, req = { text: 'x' }) => h1Call(gw.proxyPort, path, [frameRequest(req)], headers);
+  const call = (path: string, headers: Record<string, string> = {}, req = { text: 'x' }) =>
+    h1Call(gw.proxyPort, path, [frameRequest(req)], headers);
 
   const noRoute = await call('/other.Service/Method');
   assert.equal(noRoute.status, 200);
@@ -138,14 +228,21 @@ test('gateway-made errors to gRPC calls in gRPC form; a plain request to a gRPC 
 
   // The upstream sent its headers at once, then nothing within read_timeout: the body ends
   // with the status as trailers (the connection is not cut).
-  const late = await call('/turnpike.test.Echo/Unary', { 'x-route': 'slow' }, { text: 'late', delay_ms: 2000 } as never);
+  const late = await call('/turnpike.test.Echo/Unary', { 'x-route': 'slow' }, {
+    text: 'late',
+    delay_ms: 2000,
+  } as never);
   assert.equal(late.status, 200);
   assert.equal(late.headers['x-echo-header'], 'from-server');
   assert.equal(late.trailers['grpc-status'], String(grpc.status.DEADLINE_EXCEEDED));
   assert.equal(late.trailers['grpc-message'], 'The upstream server is timed out');
 
   // Not a gRPC call: a clear JSON error, not a gRPC one.
-  const res = await fetch(gw.url + '/turnpike.test.Echo/Unary', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const res = await fetch(gw.url + '/turnpike.test.Echo/Unary', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   assert.equal(res.status, 415);
   assert.match(((await res.json()) as { message: string }).message, /gRPC calls only/);
 
@@ -153,7 +250,11 @@ test('gateway-made errors to gRPC calls in gRPC form; a plain request to a gRPC 
   const ok = await call('/turnpike.test.Echo/Unary');
   assert.equal(ok.trailers['grpc-status'], '0');
   const log = await readLog(gw.accessLogPath, /"status":415/);
-  assert.match(log, /"path":"\/dead.Service\/Method",(?:"protocol":"HTTP\/1.1",)?"status":502,.*"error":"cannot connect to the upstream: ECONNREFUSED"/, 'the access log keeps the HTTP status a gRPC error stands for');
+  assert.match(
+    log,
+    /"path":"\/dead.Service\/Method",(?:"protocol":"HTTP\/1.1",)?"status":502,.*"error":"cannot connect to the upstream: ECONNREFUSED"/,
+    'the access log keeps the HTTP status a gRPC error stands for',
+  );
   assert.match(log, /"route":"slow","error":"the upstream did not answer within the timeout"/);
 });
 
@@ -162,26 +263,48 @@ test('grpc: a client that stops reading holds the upstream back (HTTP/2 flow con
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{ name: 'echo', protocol: 'grpc', host: '127.0.0.1', port: up.port, routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }] }],
+      services: [
+        {
+          name: 'echo',
+          protocol: 'grpc',
+          host: '127.0.0.1',
+          port: up.port,
+          routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }],
+        },
+      ],
     }),
   });
   const count = 600;
   const text = 'y'.repeat(64 * 1024); // 600 × 64 KiB ≈ 39 MB: far more than socket buffers and HTTP/2 windows hold
-  const result = await new Promise<{ body: Buffer; trailers: NodeJS.Dict<string>; sentWhilePaused: number }>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: gw.proxyPort, path: '/turnpike.test.Echo/ServerStream', method: 'POST', headers: { 'content-type': 'application/grpc', te: 'trailers' } }, (res) => {
-      res.pause();
-      setTimeout(() => {
-        const sentWhilePaused = up.sent();
-        const parts: Buffer[] = [];
-        res.on('data', (c: Buffer) => parts.push(c));
-        res.on('end', () => resolve({ body: Buffer.concat(parts), trailers: res.trailers, sentWhilePaused }));
-        res.resume();
-      }, 1500);
-    });
-    req.on('error', reject);
-    req.end(frameRequest({ text, count }));
-  });
-  assert.ok(result.sentWhilePaused < count, `the upstream was held back while the client did not read (sent ${result.sentWhilePaused} of ${count})`);
+  const result = await new Promise<{ body: Buffer; trailers: NodeJS.Dict<string>; sentWhilePaused: number }>(
+    (resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: gw.proxyPort,
+          path: '/turnpike.test.Echo/ServerStream',
+          method: 'POST',
+          headers: { 'content-type': 'application/grpc', te: 'trailers' },
+        },
+        (res) => {
+          res.pause();
+          setTimeout(() => {
+            const sentWhilePaused = up.sent();
+            const parts: Buffer[] = [];
+            res.on('data', (c: Buffer) => parts.push(c));
+            res.on('end', () => resolve({ body: Buffer.concat(parts), trailers: res.trailers, sentWhilePaused }));
+            res.resume();
+          }, 1500);
+        },
+      );
+      req.on('error', reject);
+      req.end(frameRequest({ text, count }));
+    },
+  );
+  assert.ok(
+    result.sentWhilePaused < count,
+    `the upstream was held back while the client did not read (sent ${result.sentWhilePaused} of ${count})`,
+  );
   assert.equal(result.trailers['grpc-status'], '0');
   const replies = parseReplies(result.body);
   assert.equal(replies.length, count);
@@ -197,8 +320,22 @@ test('grpc: the shared session is reopened after the upstream goes away; retries
       _format_version: '3.0',
       upstreams: [{ name: 'pair', targets: [{ target: `127.0.0.1:${dead}` }, { target: `127.0.0.1:${port}` }] }],
       services: [
-        { name: 'echo', protocol: 'grpc', host: '127.0.0.1', port, routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }] },
-        { name: 'pair', protocol: 'grpc', host: 'pair', port: 80, routes: [{ name: 'pair', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['pair'] } }] },
+        {
+          name: 'echo',
+          protocol: 'grpc',
+          host: '127.0.0.1',
+          port,
+          routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }],
+        },
+        {
+          name: 'pair',
+          protocol: 'grpc',
+          host: 'pair',
+          port: 80,
+          routes: [
+            { name: 'pair', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['pair'] } },
+          ],
+        },
       ],
     }),
   });
@@ -213,24 +350,38 @@ test('grpc: the shared session is reopened after the upstream goes away; retries
   assert.deepEqual(again.calls, ['Unary']);
   // One of the two targets refuses connections: every call still lands on the live one.
   for (let i = 0; i < 4; i++) {
-    const r = await h1Call(gw.proxyPort, '/turnpike.test.Echo/Unary', [frameRequest({ text: `p${i}` })], { 'x-route': 'pair' });
+    const r = await h1Call(gw.proxyPort, '/turnpike.test.Echo/Unary', [frameRequest({ text: `p${i}` })], {
+      'x-route': 'pair',
+    });
     assert.equal(r.trailers['grpc-status'], '0', JSON.stringify(r.headers));
   }
   assert.equal(again.calls.length, 5);
 });
 
-test('grpc: the upstream\'s SETTINGS_MAX_CONCURRENT_STREAMS is respected: more calls than it allows open a second session', async () => {
+test("grpc: the upstream's SETTINGS_MAX_CONCURRENT_STREAMS is respected: more calls than it allows open a second session", async () => {
   const up = await startEchoServer(undefined, 0, { 'grpc.max_concurrent_streams': 2 });
   onCleanup(() => up.close());
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{ name: 'echo', protocol: 'grpc', host: '127.0.0.1', port: up.port, routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }] }],
+      services: [
+        {
+          name: 'echo',
+          protocol: 'grpc',
+          host: '127.0.0.1',
+          port: up.port,
+          routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }],
+        },
+      ],
     }),
   });
   // Five calls at once, each held 400 ms by the upstream: with two streams per session, three sessions.
   const t0 = Date.now();
-  const results = await Promise.all([0, 1, 2, 3, 4].map((i) => h1Call(gw.proxyPort, '/turnpike.test.Echo/Unary', [frameRequest({ text: `c${i}`, delay_ms: 400 })])));
+  const results = await Promise.all(
+    [0, 1, 2, 3, 4].map((i) =>
+      h1Call(gw.proxyPort, '/turnpike.test.Echo/Unary', [frameRequest({ text: `c${i}`, delay_ms: 400 })]),
+    ),
+  );
   const took = Date.now() - t0;
   for (let i = 0; i < 5; i++) {
     assert.equal(results[i].trailers['grpc-status'], '0');
@@ -238,7 +389,10 @@ test('grpc: the upstream\'s SETTINGS_MAX_CONCURRENT_STREAMS is respected: more c
   }
   assert.ok(took < 1200, `the calls ran side by side on several sessions rather than queueing (${took} ms)`);
   const metrics = await gw.metrics();
-  assert.match(metrics, new RegExp(`turnpike_upstream_connections\\{endpoint="h2:127\\.0\\.0\\.1:${up.port}",state="open"\\} 3\n`));
+  assert.match(
+    metrics,
+    new RegExp(`turnpike_upstream_connections\\{endpoint="h2:127\\.0\\.0\\.1:${up.port}",state="open"\\} 3\n`),
+  );
 });
 
 test('grpc: active health checks of type grpc use the gRPC health protocol (NOT_SERVING ejects a target, SERVING brings it back)', async () => {
@@ -250,17 +404,33 @@ test('grpc: active health checks of type grpc use the gRPC health protocol (NOT_
       upstreams: [
         {
           name: 'pair',
-          healthchecks: { active: { type: 'grpc', timeout: 1, healthy: { interval: 0.2, successes: 1 }, unhealthy: { interval: 0.2, http_failures: 1 } } },
+          healthchecks: {
+            active: {
+              type: 'grpc',
+              timeout: 1,
+              healthy: { interval: 0.2, successes: 1 },
+              unhealthy: { interval: 0.2, http_failures: 1 },
+            },
+          },
           targets: [{ target: `127.0.0.1:${a.port}` }, { target: `127.0.0.1:${b.port}` }],
         },
       ],
-      services: [{ name: 'pair', protocol: 'grpc', host: 'pair', port: 80, routes: [{ name: 'pair', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }] }],
+      services: [
+        {
+          name: 'pair',
+          protocol: 'grpc',
+          host: 'pair',
+          port: 80,
+          routes: [{ name: 'pair', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }],
+        },
+      ],
     }),
   });
   const B = `127.0.0.1:${b.port}`;
   const health = async (): Promise<string | undefined> => {
     const r = await fetch(`${gw.statusUrl}/upstreams/pair/health`);
-    return ((await r.json()) as { data: { target: string; health: string }[] }).data.find((d) => d.target === B)?.health;
+    return ((await r.json()) as { data: { target: string; health: string }[] }).data.find((d) => d.target === B)
+      ?.health;
   };
   const waitFor = async (want: string): Promise<void> => {
     const end = Date.now() + 6000;
@@ -304,15 +474,43 @@ test('grpcs services: h2 over TLS with ALPN, tls_verify against ca_certificates,
       _format_version: '3.0',
       ca_certificates: [{ id: '5e1c3b52-7d1e-4d38-9b0c-8a3c7f3f0a01', cert: ca.cert }],
       services: [
-        { name: 'trusted', protocol: 'grpcs', host: 'localhost', port: up.port, tls_verify: true, ca_certificates: ['5e1c3b52-7d1e-4d38-9b0c-8a3c7f3f0a01'], routes: [{ name: 'trusted', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }] },
-        { name: 'untrusted', protocol: 'grpcs', host: 'localhost', port: up.port, tls_verify: true, retries: 0, routes: [{ name: 'untrusted', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['untrusted'] } }] },
+        {
+          name: 'trusted',
+          protocol: 'grpcs',
+          host: 'localhost',
+          port: up.port,
+          tls_verify: true,
+          ca_certificates: ['5e1c3b52-7d1e-4d38-9b0c-8a3c7f3f0a01'],
+          routes: [{ name: 'trusted', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }],
+        },
+        {
+          name: 'untrusted',
+          protocol: 'grpcs',
+          host: 'localhost',
+          port: up.port,
+          tls_verify: true,
+          retries: 0,
+          routes: [
+            {
+              name: 'untrusted',
+              protocols: ['grpc'],
+              paths: ['/turnpike.test.Echo/'],
+              headers: { 'x-route': ['untrusted'] },
+            },
+          ],
+        },
       ],
     }),
   });
   const ok = await h1Call(gw.proxyPort, '/turnpike.test.Echo/ServerStream', [frameRequest({ text: 's', count: 3 })]);
   assert.equal(ok.trailers['grpc-status'], '0');
-  assert.deepEqual(parseReplies(ok.body).map((r) => r.text), ['s-0', 's-1', 's-2']);
-  const bad = await h1Call(gw.proxyPort, '/turnpike.test.Echo/Unary', [frameRequest({ text: 'x' })], { 'x-route': 'untrusted' });
+  assert.deepEqual(
+    parseReplies(ok.body).map((r) => r.text),
+    ['s-0', 's-1', 's-2'],
+  );
+  const bad = await h1Call(gw.proxyPort, '/turnpike.test.Echo/Unary', [frameRequest({ text: 'x' })], {
+    'x-route': 'untrusted',
+  });
   assert.equal(bad.headers['grpc-status'], String(grpc.status.UNAVAILABLE));
   const log = await readLog(gw.accessLogPath, /"status":502/);
   assert.match(log, /certificate|self.signed|issuer/i, 'the access log says why the TLS connection failed');
@@ -342,13 +540,26 @@ interface Through {
   up: EchoServer;
 }
 
-async function throughGateway(routes: object[] = [], services: (upPort: number) => object[] = () => [], extraConfig: object = {}): Promise<Through> {
+async function throughGateway(
+  routes: object[] = [],
+  services: (upPort: number) => object[] = () => [],
+  extraConfig: object = {},
+): Promise<Through> {
   const up = await echo();
   const h2Port = await freePort();
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{ name: 'echo', protocol: 'grpc', host: '127.0.0.1', port: up.port, routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }, ...routes] }, ...services(up.port)],
+      services: [
+        {
+          name: 'echo',
+          protocol: 'grpc',
+          host: '127.0.0.1',
+          port: up.port,
+          routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }, ...routes],
+        },
+        ...services(up.port),
+      ],
       ...extraConfig,
     }),
     extraListen: `127.0.0.1:${h2Port} http2`,
@@ -358,7 +569,17 @@ async function throughGateway(routes: object[] = [], services: (upPort: number) 
   return { gw, client, up };
 }
 
-function unary(client: any, req: object, md = new grpc.Metadata(), options: grpc.CallOptions = {}): Promise<{ reply: EchoReply | undefined; err: grpc.ServiceError | null; headers: grpc.Metadata | null; trailers: grpc.Metadata | null }> {
+function unary(
+  client: any,
+  req: object,
+  md = new grpc.Metadata(),
+  options: grpc.CallOptions = {},
+): Promise<{
+  reply: EchoReply | undefined;
+  err: grpc.ServiceError | null;
+  headers: grpc.Metadata | null;
+  trailers: grpc.Metadata | null;
+}> {
   return new Promise((resolve) => {
     let headers: grpc.Metadata | null = null;
     let trailers: grpc.Metadata | null = null;
@@ -394,7 +615,10 @@ test('grpc-js client through the gateway: all four call kinds, metadata both way
     call.on('end', () => resolve(out));
     call.on('error', reject);
   });
-  assert.deepEqual(replies.map((r) => r.index), [...Array(20).keys()]);
+  assert.deepEqual(
+    replies.map((r) => r.index),
+    [...Array(20).keys()],
+  );
 
   // Client streaming.
   const joined: EchoReply = await new Promise((resolve, reject) => {
@@ -419,17 +643,23 @@ test('grpc-js client through the gateway: all four call kinds, metadata both way
   assert.deepEqual(answers, ['echo:one', 'echo:two', 'echo:three']);
 
   // The upstream's status, message and trailing metadata reach the client unchanged.
-  const f = await new Promise<grpc.ServiceError>((resolve) => client.Fail({ text: 'not here: ü', count: grpc.status.NOT_FOUND }, (err: grpc.ServiceError) => resolve(err)));
+  const f = await new Promise<grpc.ServiceError>((resolve) =>
+    client.Fail({ text: 'not here: ü', count: grpc.status.NOT_FOUND }, (err: grpc.ServiceError) => resolve(err)),
+  );
   assert.equal(f.code, grpc.status.NOT_FOUND);
   assert.equal(f.details, 'not here: ü');
   assert.deepEqual(f.metadata.get('x-fail-reason'), ['asked to fail']);
   assert.deepEqual(f.metadata.get('x-fail-bin'), [Buffer.from([0, 1, 2, 255])]);
-  const perm = await new Promise<grpc.ServiceError>((resolve) => client.Fail({ text: 'nope', count: grpc.status.PERMISSION_DENIED }, (err: grpc.ServiceError) => resolve(err)));
+  const perm = await new Promise<grpc.ServiceError>((resolve) =>
+    client.Fail({ text: 'nope', count: grpc.status.PERMISSION_DENIED }, (err: grpc.ServiceError) => resolve(err)),
+  );
   assert.equal(perm.code, grpc.status.PERMISSION_DENIED);
 
   // The client's deadline travels as grpc-timeout; the call fails with DEADLINE_EXCEEDED.
   const t0 = Date.now();
-  const late = await unary(client, { text: 'late', delay_ms: 3000 }, new grpc.Metadata(), { deadline: Date.now() + 300 });
+  const late = await unary(client, { text: 'late', delay_ms: 3000 }, new grpc.Metadata(), {
+    deadline: Date.now() + 300,
+  });
   assert.equal(late.err?.code, grpc.status.DEADLINE_EXCEEDED);
   assert.ok(Date.now() - t0 < 2500, 'the deadline, not the upstream, ended the call');
 
@@ -452,22 +682,58 @@ test('grpc-js client: gateway-made errors arrive as gRPC statuses (no route, key
   const dead = await freePort();
   const { client } = await throughGateway(
     [
-      { name: 'locked', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['locked'] }, plugins: [{ name: 'key-auth' }] },
+      {
+        name: 'locked',
+        protocols: ['grpc'],
+        paths: ['/turnpike.test.Echo/'],
+        headers: { 'x-route': ['locked'] },
+        plugins: [{ name: 'key-auth' }],
+      },
     ],
     (upPort) => [
-      { name: 'slow', protocol: 'grpc', host: '127.0.0.1', port: upPort, read_timeout: 300, routes: [{ name: 'slow', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['slow'] } }] },
-      { name: 'dead', protocol: 'grpc', host: '127.0.0.1', port: dead, retries: 0, routes: [{ name: 'dead', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['dead'] } }] },
+      {
+        name: 'slow',
+        protocol: 'grpc',
+        host: '127.0.0.1',
+        port: upPort,
+        read_timeout: 300,
+        routes: [
+          { name: 'slow', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['slow'] } },
+        ],
+      },
+      {
+        name: 'dead',
+        protocol: 'grpc',
+        host: '127.0.0.1',
+        port: dead,
+        retries: 0,
+        routes: [
+          { name: 'dead', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'], headers: { 'x-route': ['dead'] } },
+        ],
+      },
     ],
     { consumers: [{ username: 'alice', keyauth_credentials: [{ key: 'secret-key' }] }] },
   );
   const h2Port = Number(client.getChannel().getTarget().split(':').pop());
   const Other = grpc.makeGenericClientConstructor(
-    { Nothing: { path: '/other.Service/Nothing', requestStream: false, responseStream: false, requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b } },
+    {
+      Nothing: {
+        path: '/other.Service/Nothing',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (b: Buffer) => b,
+        requestDeserialize: (b: Buffer) => b,
+        responseSerialize: (b: Buffer) => b,
+        responseDeserialize: (b: Buffer) => b,
+      },
+    },
     'Other',
   );
   const other = new Other(`127.0.0.1:${h2Port}`, grpc.credentials.createInsecure()) as any;
   onCleanup(async () => other.close());
-  const noRoute = await new Promise<grpc.ServiceError>((resolve) => other.Nothing(Buffer.alloc(0), (err: grpc.ServiceError) => resolve(err)));
+  const noRoute = await new Promise<grpc.ServiceError>((resolve) =>
+    other.Nothing(Buffer.alloc(0), (err: grpc.ServiceError) => resolve(err)),
+  );
   assert.equal(noRoute.code, grpc.status.UNIMPLEMENTED);
   assert.equal(noRoute.details, 'no Route matched with those values');
 

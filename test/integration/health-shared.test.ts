@@ -8,7 +8,6 @@ import { startGateway, sleep } from '../helpers/gateway.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { onCleanup } from '../helpers/scope.js';
 
-
 async function counting(name: string, status: () => number) {
   const state = { probes: 0, requests: 0 };
   const u = await startUpstream(name, (req, res) => {
@@ -31,7 +30,16 @@ function config(targets: number[], healthchecks: unknown): string {
 
 test('with --workers 2, active probes run once per interval, not once per worker', async () => {
   const a = await counting('a', () => 200);
-  const gw = await startGateway({ config: config([a.port], { active: { http_path: '/health', healthy: { interval: 0.5, successes: 1 }, unhealthy: { interval: 0.5, http_failures: 1 } } }), workers: 2 });
+  const gw = await startGateway({
+    config: config([a.port], {
+      active: {
+        http_path: '/health',
+        healthy: { interval: 0.5, successes: 1 },
+        unhealthy: { interval: 0.5, http_failures: 1 },
+      },
+    }),
+    workers: 2,
+  });
   onCleanup(() => gw.stop());
   const before = a.state.probes;
   await sleep(3000);
@@ -65,7 +73,9 @@ test('with --workers 2, a passive ejection by one worker is applied by both', as
   }
   assert.deepEqual(statuses, new Array(20).fill(200));
   assert.equal(bad.state.requests, 1, 'no further request reached the ejected target');
-  const h = (await (await fetch(gw.statusUrl + '/upstreams/backend/health')).json()) as { data: { target: string; health: string }[] };
+  const h = (await (await fetch(gw.statusUrl + '/upstreams/backend/health')).json()) as {
+    data: { target: string; health: string }[];
+  };
   const badHealth = h.data.find((t: { target: string }) => t.target === `127.0.0.1:${bad.port}`);
   assert.equal(badHealth?.health, 'UNHEALTHY');
 });

@@ -9,7 +9,6 @@ import { startGateway, sleep, type Gateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { onCleanup } from '../helpers/scope.js';
 
-
 interface Switchable extends TestUpstream {
   state: {
     /** Status of GET /health. */
@@ -100,7 +99,13 @@ test('active checks eject a target whose /health fails, route no traffic to it, 
   const B = `127.0.0.1:${b.port}`;
 
   const h0 = await targetHealth(gw);
-  assert.deepEqual(h0.data.map((d: any) => [d.target, d.health]).sort(), [[A, 'HEALTHY'], [B, 'HEALTHY']].sort());
+  assert.deepEqual(
+    h0.data.map((d: any) => [d.target, d.health]).sort(),
+    [
+      [A, 'HEALTHY'],
+      [B, 'HEALTHY'],
+    ].sort(),
+  );
   assert.equal(h0.data[0].weight, 100);
   assert.equal(h0.next, null);
   const before = await hits(pool, 10);
@@ -129,17 +134,27 @@ test('active checks eject a target whose /health fails, route no traffic to it, 
   const m2 = await gw.metrics();
   assert.equal(metric(m2, `turnpike_upstream_target_health{upstream="backend",target="${B}",state="healthy"}`), 1);
   const afterRecovery = await hits(pool, 10);
-  assert.ok((afterRecovery.names.get('b') ?? 0) >= 4, 'the recovered target gets traffic again: ' + JSON.stringify([...afterRecovery.names]));
+  assert.ok(
+    (afterRecovery.names.get('b') ?? 0) >= 4,
+    'the recovered target gets traffic again: ' + JSON.stringify([...afterRecovery.names]),
+  );
 });
 
 test('passive checks (http_failures 2 on 500) eject a target answering 500s', async () => {
   const a = await upstream('a');
   const b = await upstream('b');
   b.state.status = 500;
-  const { gw, pool } = await gateway({ passive: { unhealthy: { http_failures: 2, http_statuses: [500] } } }, [a.port, b.port]);
+  const { gw, pool } = await gateway({ passive: { unhealthy: { http_failures: 2, http_statuses: [500] } } }, [
+    a.port,
+    b.port,
+  ]);
   const B = `127.0.0.1:${b.port}`;
   const first = await hits(pool, 4); // round robin: a, b, a, b → b failed twice
-  assert.equal(first.statuses.filter((s) => s === 500).length, 2, 'the two 500s are passed to the client: ' + first.statuses);
+  assert.equal(
+    first.statuses.filter((s) => s === 500).length,
+    2,
+    'the two 500s are passed to the client: ' + first.statuses,
+  );
   const h = await targetHealth(gw);
   assert.equal(h.data.find((d: any) => d.target === B).health, 'UNHEALTHY', JSON.stringify(h));
   const bSeen = b.requests.length;
@@ -147,7 +162,10 @@ test('passive checks (http_failures 2 on 500) eject a target answering 500s', as
   assert.deepEqual(next.statuses, new Array(20).fill(200));
   assert.equal(next.names.get('a'), 20);
   assert.equal(b.requests.length, bSeen, 'the ejected target gets no traffic');
-  assert.equal(metric(await gw.metrics(), `turnpike_upstream_target_health{upstream="backend",target="${B}",state="unhealthy"}`), 1);
+  assert.equal(
+    metric(await gw.metrics(), `turnpike_upstream_target_health{upstream="backend",target="${B}",state="unhealthy"}`),
+    1,
+  );
 });
 
 test('all targets unhealthy → 503', async () => {
@@ -159,11 +177,18 @@ test('all targets unhealthy → 503', async () => {
   await waitHealth(gw, `127.0.0.1:${a.port}`, 'UNHEALTHY', 6000);
   await waitHealth(gw, `127.0.0.1:${b.port}`, 'UNHEALTHY', 6000);
   const h = await targetHealth(gw);
-  assert.deepEqual(h.data.map((d: any) => d.health), ['UNHEALTHY', 'UNHEALTHY']);
+  assert.deepEqual(
+    h.data.map((d: any) => d.health),
+    ['UNHEALTHY', 'UNHEALTHY'],
+  );
   const r = await pool.request({ path: '/x', method: 'GET' });
   const body = await r.body.text();
   assert.equal(r.statusCode, 503, body);
-  assert.equal(a.requests.filter((q) => q.url === '/x').length + b.requests.filter((q) => q.url === '/x').length, 0, 'no request reached a target');
+  assert.equal(
+    a.requests.filter((q) => q.url === '/x').length + b.requests.filter((q) => q.url === '/x').length,
+    0,
+    'no request reached a target',
+  );
   const m = await gw.metrics();
   assert.equal(metric(m, 'turnpike_http_requests_total{service="svc",route="r",code="503"}'), 1);
 

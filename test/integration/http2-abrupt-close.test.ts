@@ -66,11 +66,34 @@ before(async () => {
     config: JSON.stringify({
       _format_version: '3.0',
       services: [
-        { name: 'web', url: `http://127.0.0.1:${(up.address() as net.AddressInfo).port}`, routes: [{ name: 'web', paths: ['/slow', '/fast'], strip_path: false }] },
-        { name: 'echo', protocol: 'grpc', host: '127.0.0.1', port: echo.port, routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }] },
+        {
+          name: 'web',
+          url: `http://127.0.0.1:${(up.address() as net.AddressInfo).port}`,
+          routes: [{ name: 'web', paths: ['/slow', '/fast'], strip_path: false }],
+        },
+        {
+          name: 'echo',
+          protocol: 'grpc',
+          host: '127.0.0.1',
+          port: echo.port,
+          routes: [{ name: 'echo', protocols: ['grpc'], paths: ['/turnpike.test.Echo/'] }],
+        },
         // retries 0: a request the upstream dropped is answered 502, not tried again on a new session.
-        { name: 'h2up', url: `http://127.0.0.1:${killer.port}`, tags: ['turnpike:upstream-http2'], retries: 0, routes: [{ name: 'h2up', paths: ['/h2up'], strip_path: false }] },
-        { name: 'grpcup', protocol: 'grpc', host: '127.0.0.1', port: killer.port, retries: 0, routes: [{ name: 'grpcup', protocols: ['grpc'], paths: ['/turnpike.test.Kill/'] }] },
+        {
+          name: 'h2up',
+          url: `http://127.0.0.1:${killer.port}`,
+          tags: ['turnpike:upstream-http2'],
+          retries: 0,
+          routes: [{ name: 'h2up', paths: ['/h2up'], strip_path: false }],
+        },
+        {
+          name: 'grpcup',
+          protocol: 'grpc',
+          host: '127.0.0.1',
+          port: killer.port,
+          retries: 0,
+          routes: [{ name: 'grpcup', protocols: ['grpc'], paths: ['/turnpike.test.Kill/'] }],
+        },
       ],
     }),
   });
@@ -90,14 +113,24 @@ async function until(cond: () => boolean, ms: number, what: () => string): Promi
 }
 
 /** An HTTP/2 client session whose underlying socket the test holds, to destroy it abruptly. */
-async function rawSession(port: number, useTls: boolean): Promise<{ session: http2.ClientHttp2Session; socket: net.Socket }> {
+async function rawSession(
+  port: number,
+  useTls: boolean,
+): Promise<{ session: http2.ClientHttp2Session; socket: net.Socket }> {
   let socket!: net.Socket;
   const session = http2.connect(`${useTls ? 'https' : 'http'}://127.0.0.1:${port}`, {
-    createConnection: () => (socket = useTls ? tls.connect({ host: '127.0.0.1', port, ALPNProtocols: ['h2'], rejectUnauthorized: false }) : net.connect(port, '127.0.0.1')),
+    createConnection: () =>
+      (socket = useTls
+        ? tls.connect({ host: '127.0.0.1', port, ALPNProtocols: ['h2'], rejectUnauthorized: false })
+        : net.connect(port, '127.0.0.1')),
   });
   session.on('error', () => {});
   // Its SETTINGS lift node's default of 100 streams for a peer it has not heard from yet.
-  await withTimeout(new Promise<void>((r) => session.once('remoteSettings', () => r())), 5000, 'no SETTINGS from the gateway');
+  await withTimeout(
+    new Promise<void>((r) => session.once('remoteSettings', () => r())),
+    5000,
+    'no SETTINGS from the gateway',
+  );
   return { session, socket };
 }
 
@@ -108,7 +141,11 @@ interface Answer {
 }
 
 /** One request on `session`; resolves with the response, rejects on a stream error. */
-function request(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: Buffer): Promise<Answer> {
+function request(
+  session: http2.ClientHttp2Session,
+  headers: http2.OutgoingHttpHeaders,
+  body?: Buffer,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = session.request(headers, { endStream: body === undefined });
     let head: http2.IncomingHttpHeaders = {};
@@ -117,24 +154,49 @@ function request(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpH
     req.on('response', (h) => (head = h));
     req.on('trailers', (t) => (trailers = t));
     req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve({ status: Number(head[':status']), grpcStatus: (trailers['grpc-status'] ?? head['grpc-status']) as string | undefined, body: Buffer.concat(parts).toString() }));
+    req.on('end', () =>
+      resolve({
+        status: Number(head[':status']),
+        grpcStatus: (trailers['grpc-status'] ?? head['grpc-status']) as string | undefined,
+        body: Buffer.concat(parts).toString(),
+      }),
+    );
     req.on('error', reject);
     if (body !== undefined) req.end(body);
   });
 }
 
 /** Opens N streams that will not be answered; returns once they all reached the upstream, then destroys the socket. */
-async function floodAndDrop(port: number, useTls: boolean, open: (s: http2.ClientHttp2Session, i: number) => void, arrived: () => number, label: string): Promise<void> {
+async function floodAndDrop(
+  port: number,
+  useTls: boolean,
+  open: (s: http2.ClientHttp2Session, i: number) => void,
+  arrived: () => number,
+  label: string,
+): Promise<void> {
   const { session, socket } = await rawSession(port, useTls);
   const before = arrived();
   for (let i = 0; i < N; i++) open(session, i);
-  await until(() => arrived() - before >= N, 15_000, () => `${label}: only ${arrived() - before} of ${N} streams reached the upstream`);
+  await until(
+    () => arrived() - before >= N,
+    15_000,
+    () => `${label}: only ${arrived() - before} of ${N} streams reached the upstream`,
+  );
   socket.destroy(); // no GOAWAY, no RST_STREAM: the connection is just gone
-  await withTimeout(new Promise<void>((r) => (session.destroyed ? r() : session.once('close', () => r()))), 5000, 'client session did not close');
+  await withTimeout(
+    new Promise<void>((r) => (session.destroyed ? r() : session.once('close', () => r()))),
+    5000,
+    'client session did not close',
+  );
 }
 
 /** ROUNDS abrupt closes while `steady` runs on its own connection; then the checks every case shares. */
-async function abruptRounds(label: string, steady: Steady, flood: () => Promise<void>, cancelled: () => number): Promise<void> {
+async function abruptRounds(
+  label: string,
+  steady: Steady,
+  flood: () => Promise<void>,
+  cancelled: () => number,
+): Promise<void> {
   const pids = await workerPids();
   const resetWarnings = countResetWarnings();
   const cancelledBefore = cancelled();
@@ -147,7 +209,11 @@ async function abruptRounds(label: string, steady: Steady, flood: () => Promise<
       await steady.more(1, 5000);
     }
     // The gateway let go of every upstream request the dropped connections had made.
-    await until(() => cancelled() - cancelledBefore >= N * ROUNDS, 10_000, () => `${label}: ${cancelled() - cancelledBefore} of ${N * ROUNDS} upstream requests cancelled`);
+    await until(
+      () => cancelled() - cancelledBefore >= N * ROUNDS,
+      10_000,
+      () => `${label}: ${cancelled() - cancelledBefore} of ${N * ROUNDS} upstream requests cancelled`,
+    );
     await steady.more(3, 5000); // and after the last one
   } finally {
     await steady.stop();
@@ -251,7 +317,11 @@ test('a real rapid reset is still answered with GOAWAY ENHANCE_YOUR_CALM, and th
     if (i % 10 === 9) await sleep(2);
   }
   assert.equal(await withTimeout(goaway, 5000, 'no GOAWAY'), http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
-  await until(() => countResetWarnings() > warnings, 2000, () => 'no rapid reset warning');
+  await until(
+    () => countResetWarnings() > warnings,
+    2000,
+    () => 'no rapid reset warning',
+  );
   const fresh = await rawSession(h2cPort, false);
   onCleanup(async () => fresh.session.destroy());
   assert.equal((await request(fresh.session, { ':path': '/fast' })).status, 200);
@@ -266,8 +336,11 @@ for (const kind of ['h2c', 'gRPC'] as const) {
     onCleanup(async () => session.destroy());
     const steady = await steadyH2(h2cPort, false);
     const call = (i: number): Promise<Answer> =>
-      kind === 'h2c' ? request(session, { ':path': `/h2up/${i}` }) : request(session, { ...GRPC_HEADERS, ':path': '/turnpike.test.Kill/Call' }, frameRequest({ text: String(i) }));
-    const served = (a: Answer): boolean => (kind === 'h2c' ? a.status === 200 && a.body === 'h2 ok' : a.status === 200 && a.grpcStatus === '0');
+      kind === 'h2c'
+        ? request(session, { ':path': `/h2up/${i}` })
+        : request(session, { ...GRPC_HEADERS, ':path': '/turnpike.test.Kill/Call' }, frameRequest({ text: String(i) }));
+    const served = (a: Answer): boolean =>
+      kind === 'h2c' ? a.status === 200 && a.body === 'h2 ok' : a.status === 200 && a.grpcStatus === '0';
     try {
       await steady.more(3, 5000);
       for (let round = 0; round < ROUNDS; round++) {
@@ -276,7 +349,11 @@ for (const kind of ['h2c', 'gRPC'] as const) {
         assert.ok(served(first), JSON.stringify(first));
         const kills = killer.kills;
         killer.dropAt(N);
-        const answers = await withTimeout(Promise.all(Array.from({ length: N }, (_, i) => call(i))), 20_000, `round ${round}: not every client was answered`);
+        const answers = await withTimeout(
+          Promise.all(Array.from({ length: N }, (_, i) => call(i))),
+          20_000,
+          `round ${round}: not every client was answered`,
+        );
         assert.equal(killer.kills, kills + 1, 'the upstream dropped its connection');
         for (const a of answers) {
           if (kind === 'h2c') assert.equal(a.status, 502, JSON.stringify(a));

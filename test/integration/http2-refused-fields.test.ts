@@ -31,7 +31,11 @@ before(async () => {
       const bad = head.startsWith('GET /bad-trailer');
       const space = head.startsWith('GET /space-trailer');
       head = '';
-      s.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n' + (bad ? 'keep-alive: 1\r\n' : space ? 'x bad: 1\r\n' : '') + '\r\n');
+      s.write(
+        'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n' +
+          (bad ? 'keep-alive: 1\r\n' : space ? 'x bad: 1\r\n' : '') +
+          '\r\n',
+      );
     });
   });
   await new Promise<void>((r) => h1.listen(0, '127.0.0.1', () => r()));
@@ -55,8 +59,18 @@ before(async () => {
     config: JSON.stringify({
       _format_version: '3.0',
       services: [
-        { name: 'h1', url: `http://127.0.0.1:${(h1.address() as net.AddressInfo).port}`, routes: [{ name: 'h1', paths: ['/bad-trailer', '/space-trailer', '/ok'], strip_path: false }] },
-        { name: 'h2', url: `http://127.0.0.1:${(h2.address() as net.AddressInfo).port}`, tags: ['turnpike:upstream-http2'], retries: 0, routes: [{ name: 'h2', paths: ['/h2'] }] },
+        {
+          name: 'h1',
+          url: `http://127.0.0.1:${(h1.address() as net.AddressInfo).port}`,
+          routes: [{ name: 'h1', paths: ['/bad-trailer', '/space-trailer', '/ok'], strip_path: false }],
+        },
+        {
+          name: 'h2',
+          url: `http://127.0.0.1:${(h2.address() as net.AddressInfo).port}`,
+          tags: ['turnpike:upstream-http2'],
+          retries: 0,
+          routes: [{ name: 'h2', paths: ['/h2'] }],
+        },
       ],
     }),
   });
@@ -102,7 +116,11 @@ test('upstream response trailers HTTP/2 cannot carry: a connection-specific one 
   );
   assert.equal(r.status, 200);
   assert.equal(r.body, 'hello');
-  assert.equal(r.rstCode, http2.constants.NGHTTP2_NO_ERROR, 'the response ends normally, without the keep-alive trailer');
+  assert.equal(
+    r.rstCode,
+    http2.constants.NGHTTP2_NO_ERROR,
+    'the response ends normally, without the keep-alive trailer',
+  );
   // Same connection, same worker: the next request is served whole.
   const ok = await withTimeout(
     new Promise<string>((resolve, reject) => {
@@ -135,7 +153,11 @@ test('upstream response trailers HTTP/2 cannot carry: a connection-specific one 
 test('request trailers HTTP/2 cannot carry to an HTTP/2 upstream (etag twice): 502; a name with a space is malformed: 400; the worker serves on', async () => {
   const pids = await workerPids();
   const post = (trailers: string): Promise<string> =>
-    rawH1('POST /h2/x HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n3\r\nabc\r\n0\r\n' + trailers + '\r\n');
+    rawH1(
+      'POST /h2/x HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n3\r\nabc\r\n0\r\n' +
+        trailers +
+        '\r\n',
+    );
   assert.equal(await post('x bad: 1\r\n'), 'HTTP/1.1 400 Bad Request');
   assert.equal(await post('etag: "a"\r\netag: "b"\r\n'), 'HTTP/1.1 502 Bad Gateway');
   const before = h2Served;
@@ -147,13 +169,20 @@ test('request trailers HTTP/2 cannot carry to an HTTP/2 upstream (etag twice): 5
 
 test('a request head HTTP/2 cannot carry (user-agent twice) to an HTTP/2 upstream: 502 with the reason in the access log (a refused head, not a lost session)', async () => {
   const before = h2Served;
-  assert.equal(await rawH1('GET /h2/dup HTTP/1.1\r\nhost: t\r\nuser-agent: a\r\nuser-agent: b\r\nconnection: close\r\n\r\n'), 'HTTP/1.1 502 Bad Gateway');
+  assert.equal(
+    await rawH1('GET /h2/dup HTTP/1.1\r\nhost: t\r\nuser-agent: a\r\nuser-agent: b\r\nconnection: close\r\n\r\n'),
+    'HTTP/1.1 502 Bad Gateway',
+  );
   assert.equal(h2Served, before);
   const end = Date.now() + 3000;
   let line: { error?: string } | undefined;
   while (line === undefined && Date.now() < end) {
     const text = fs.existsSync(gw.accessLogPath) ? fs.readFileSync(gw.accessLogPath, 'utf8') : '';
-    line = text.trim().split('\n').filter((l) => l.includes('"/h2/dup"')).map((l) => JSON.parse(l))[0];
+    line = text
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('"/h2/dup"'))
+      .map((l) => JSON.parse(l))[0];
     if (line === undefined) await new Promise((r) => setTimeout(r, 50));
   }
   assert.match(String(line?.error), /^the request head cannot be sent over HTTP\/2: .*user-agent/);

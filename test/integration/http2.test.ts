@@ -25,7 +25,12 @@ async function curl(args: string[]): Promise<string> {
 const BIG = 20 * 1024 * 1024;
 
 /** An upstream that streams: it counts and hashes request bodies, serves big and slow bodies, and chunked trailers. */
-async function startUp(): Promise<{ port: number; seen: { url: string; headers: http.IncomingHttpHeaders; trailers: NodeJS.Dict<string> }[]; bigWritten: Map<string, number>; close(): Promise<void> }> {
+async function startUp(): Promise<{
+  port: number;
+  seen: { url: string; headers: http.IncomingHttpHeaders; trailers: NodeJS.Dict<string> }[];
+  bigWritten: Map<string, number>;
+  close(): Promise<void>;
+}> {
   const seen: { url: string; headers: http.IncomingHttpHeaders; trailers: NodeJS.Dict<string> }[] = [];
   /** Bytes of each /any/big response the upstream has handed to its socket so far, by URL. */
   const bigWritten = new Map<string, number>();
@@ -80,7 +85,16 @@ async function startUp(): Promise<{ port: number; seen: { url: string; headers: 
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'] });
-      res.end(JSON.stringify({ url, method: req.method, bodyLength: n, sha256: hash.digest('hex'), headers: req.headers, trailers: req.trailers }));
+      res.end(
+        JSON.stringify({
+          url,
+          method: req.method,
+          bodyLength: n,
+          sha256: hash.digest('hex'),
+          headers: req.headers,
+          trailers: req.trailers,
+        }),
+      );
     });
   });
   server.keepAliveTimeout = 30_000;
@@ -107,7 +121,12 @@ function config(upPort: number): string {
         routes: [
           { name: 'any', paths: ['/any'], strip_path: false },
           { name: 'secure', paths: ['/secure'], protocols: ['https'], strip_path: false },
-          { name: 'auth', paths: ['/auth'], strip_path: false, plugins: [{ name: 'key-auth' }, { name: 'rate-limiting', config: { minute: 1000 } }] },
+          {
+            name: 'auth',
+            paths: ['/auth'],
+            strip_path: false,
+            plugins: [{ name: 'key-auth' }, { name: 'rate-limiting', config: { minute: 1000 } }],
+          },
         ],
       },
     ],
@@ -123,7 +142,16 @@ interface H2Answer {
 }
 
 /** One request on an open session; `body` is sent with `content-length` only when `length` is true. */
-function h2(session: http2.ClientHttp2Session, reqPath: string, opts: { method?: string; headers?: http2.OutgoingHttpHeaders; body?: Buffer; trailers?: http2.OutgoingHttpHeaders } = {}): Promise<H2Answer> {
+function h2(
+  session: http2.ClientHttp2Session,
+  reqPath: string,
+  opts: {
+    method?: string;
+    headers?: http2.OutgoingHttpHeaders;
+    body?: Buffer;
+    trailers?: http2.OutgoingHttpHeaders;
+  } = {},
+): Promise<H2Answer> {
   return new Promise((resolve, reject) => {
     const hasBody = opts.body !== undefined;
     const req = session.request(
@@ -137,7 +165,9 @@ function h2(session: http2.ClientHttp2Session, reqPath: string, opts: { method?:
     req.on('response', (h) => (headers = h));
     req.on('trailers', (t) => (trailers = t));
     req.on('data', (d: Buffer) => chunks.push(d));
-    req.on('end', () => resolve({ status: Number(headers[':status']), headers, body: Buffer.concat(chunks), trailers }));
+    req.on('end', () =>
+      resolve({ status: Number(headers[':status']), headers, body: Buffer.concat(chunks), trailers }),
+    );
     req.on('error', reject);
     if (hasBody) req.end(opts.body);
   });
@@ -171,7 +201,11 @@ test('a gateway with "ssl http2" and cleartext "http2" listeners starts and says
   gw = await startGateway({
     config: config(up.port),
     extraListen: `127.0.0.1:${tlsPort} ssl http2, 127.0.0.1:${h2cPort} http2`,
-    env: { TURNPIKE_HTTP2_MAX_CONCURRENT_STREAMS: '50', TURNPIKE_HTTP2_MAX_RESETS: '100', TURNPIKE_KEEPALIVE_TIMEOUT: '3' },
+    env: {
+      TURNPIKE_HTTP2_MAX_CONCURRENT_STREAMS: '50',
+      TURNPIKE_HTTP2_MAX_RESETS: '100',
+      TURNPIKE_KEEPALIVE_TIMEOUT: '3',
+    },
   });
   onCleanup(() => gw.stop());
   assert.match(gw.stdout, /ssl http2\\?": HTTP\/2 over TLS \(ALPN h2/);
@@ -180,12 +214,56 @@ test('a gateway with "ssl http2" and cleartext "http2" listeners starts and says
 });
 
 test('curl: --http2 over TLS and --http2-prior-knowledge in cleartext speak HTTP/2; HTTP/1.1 still works on both', async () => {
-  assert.equal(await curl(['-k', '--http2', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', `https://127.0.0.1:${tlsPort}/any/x`]), '2 200');
-  assert.equal(await curl(['--http2-prior-knowledge', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', `http://127.0.0.1:${h2cPort}/any/x`]), '2 200');
-  assert.equal(await curl(['-k', '--http1.1', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', `https://127.0.0.1:${tlsPort}/any/x`]), '1.1 200');
-  assert.equal(await curl(['--http1.1', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', `http://127.0.0.1:${h2cPort}/any/x`]), '1.1 200');
+  assert.equal(
+    await curl([
+      '-k',
+      '--http2',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_version} %{http_code}',
+      `https://127.0.0.1:${tlsPort}/any/x`,
+    ]),
+    '2 200',
+  );
+  assert.equal(
+    await curl([
+      '--http2-prior-knowledge',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_version} %{http_code}',
+      `http://127.0.0.1:${h2cPort}/any/x`,
+    ]),
+    '2 200',
+  );
+  assert.equal(
+    await curl([
+      '-k',
+      '--http1.1',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_version} %{http_code}',
+      `https://127.0.0.1:${tlsPort}/any/x`,
+    ]),
+    '1.1 200',
+  );
+  assert.equal(
+    await curl([
+      '--http1.1',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_version} %{http_code}',
+      `http://127.0.0.1:${h2cPort}/any/x`,
+    ]),
+    '1.1 200',
+  );
   // A POST over h2 with curl: the body arrives whole; the upstream sees the listener's scheme and port.
-  const posted = JSON.parse(await curl(['-k', '--http2', '--data-binary', 'hello h2', `https://127.0.0.1:${tlsPort}/any/post`]));
+  const posted = JSON.parse(
+    await curl(['-k', '--http2', '--data-binary', 'hello h2', `https://127.0.0.1:${tlsPort}/any/post`]),
+  );
   assert.equal(posted.bodyLength, 8);
   assert.equal(posted.headers['x-forwarded-proto'], 'https');
   assert.equal(posted.headers['x-forwarded-port'], String(tlsPort));
@@ -201,7 +279,9 @@ test('Node http2 client: 30 concurrent streams on one TLS session; request heade
   const s = connectTls(tlsPort);
   onCleanup(async () => s.destroy());
   const answers = await Promise.all(
-    Array.from({ length: 30 }, (_, i) => h2(s, `/any/c${i}?q=${i}`, { headers: { ':authority': 'api.test', cookie: ['x=1', 'y=2'], 'x-many': 'v' } })),
+    Array.from({ length: 30 }, (_, i) =>
+      h2(s, `/any/c${i}?q=${i}`, { headers: { ':authority': 'api.test', cookie: ['x=1', 'y=2'], 'x-many': 'v' } }),
+    ),
   );
   for (let i = 0; i < 30; i++) {
     assert.equal(answers[i].status, 200);
@@ -216,7 +296,11 @@ test('Node http2 client: 30 concurrent streams on one TLS session; request heade
   s.close();
   // The access log says the client spoke HTTP/2.0.
   await sleep(400);
-  const lines = fs.readFileSync(gw.accessLogPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = fs
+    .readFileSync(gw.accessLogPath, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const mine = lines.filter((l) => String(l.path).startsWith('/any/c'));
   assert.equal(mine.length, 30);
   assert.ok(mine.every((l) => l.protocol === 'HTTP/2.0' && l.status === 200));
@@ -237,7 +321,10 @@ test('20 MB upload (chunked, no content-length) and 20 MB download over h2c, int
   assert.equal(j.headers['transfer-encoding'], 'chunked');
   assert.deepEqual(j.trailers, { 'x-sum': 'done' });
   // With a content-length the body goes upstream with it.
-  const withLen = await h2(s, '/any/upload2', { body: body.subarray(0, 1_000_000), headers: { 'content-length': '1000000' } });
+  const withLen = await h2(s, '/any/upload2', {
+    body: body.subarray(0, 1_000_000),
+    headers: { 'content-length': '1000000' },
+  });
   const j2 = JSON.parse(withLen.body.toString());
   assert.equal(j2.bodyLength, 1_000_000);
   assert.equal(j2.headers['content-length'], '1000000');
@@ -291,7 +378,12 @@ test('gRPC trailers-only: grpc-status in the head with an empty body is one HEAD
   const s = connectH2c(h2cPort);
   onCleanup(async () => s.destroy());
   const flags = await new Promise<number>((resolve, reject) => {
-    const req = s.request({ ':method': 'POST', ':path': '/any/grpc-trailers-only', 'content-type': 'application/grpc', te: 'trailers' });
+    const req = s.request({
+      ':method': 'POST',
+      ':path': '/any/grpc-trailers-only',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
     req.on('response', (h, f: number) => {
       assert.equal(h['grpc-status'], '5');
       assert.equal(h['grpc-message'], 'not found');
@@ -348,7 +440,10 @@ test('rapid reset: hundreds of streams opened and cancelled get GOAWAY ENHANCE_Y
   await Promise.race([closed, sleep(5000)]);
   assert.ok(s.destroyed || s.closed, 'the flooding connection is closed');
   await sleep(100);
-  assert.match(await gw.waitForStderr(/HTTP\/2 rapid reset from 127\.0\.0\.1/), /HTTP\/2 rapid reset from 127\.0\.0\.1/);
+  assert.match(
+    await gw.waitForStderr(/HTTP\/2 rapid reset from 127\.0\.0\.1/),
+    /HTTP\/2 rapid reset from 127\.0\.0\.1/,
+  );
   const fresh = connectTls(tlsPort);
   onCleanup(async () => fresh.destroy());
   assert.equal((await h2(fresh, '/any/after-flood')).status, 200);
@@ -370,7 +465,10 @@ test('a client that never reads a 20 MB response: no crash, others are served, a
   const other = connectH2c(h2cPort);
   onCleanup(async () => other.destroy());
   const answers = await Promise.all([h2(other, '/any/o1'), h2(other, '/any/o2'), h2(other, '/any/big')]);
-  assert.deepEqual(answers.map((a) => a.status), [200, 200, 200]);
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    [200, 200, 200],
+  );
   assert.equal(answers[2].body.length, BIG);
   stuck.destroy();
   other.close();

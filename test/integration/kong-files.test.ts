@@ -17,16 +17,25 @@ import type { Config } from '../../src/config/types.js';
 
 const fixture = (name: string) => path.join(ROOT, 'test', 'fixtures', 'kong-files', name);
 /** A fixture with its placeholder upstream (127.0.0.1:19999) pointed at a test upstream. */
-const served = (name: string, port: number) => fs.readFileSync(fixture(name), 'utf8').replaceAll('127.0.0.1:19999', `127.0.0.1:${port}`);
+const served = (name: string, port: number) =>
+  fs.readFileSync(fixture(name), 'utf8').replaceAll('127.0.0.1:19999', `127.0.0.1:${port}`);
 const dir = tmpDir('turnpike-kong-files-');
-const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const basic = (user: string, password: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
 
 test('credentials and ACL groups at the top level authenticate and authorize like nested ones', async () => {
   const up = await upstream('U');
   const gw = await gateway({ config: served('top-level-credentials.yml', up.port) });
 
   // Each key: by username, by id, by { id }, and a nested one; the upstream learns the consumer.
-  for (const [key, user] of [['erin-key', 'erin'], ['erin-second-key', 'erin'], ['erin-third-key', 'erin'], ['frank-key', 'frank'], ['grace-key', 'grace']]) {
+  for (const [key, user] of [
+    ['erin-key', 'erin'],
+    ['erin-second-key', 'erin'],
+    ['erin-third-key', 'erin'],
+    ['frank-key', 'frank'],
+    ['grace-key', 'grace'],
+  ]) {
     const r = await get(gw.url + '/keyed', { apikey: key! });
     assert.equal(r.status, 200, key);
     assert.equal((r.json as Seen).headers['x-consumer-username'], user);
@@ -60,16 +69,27 @@ test('a db_export file is served as exported; a decK dump replaces it through PO
   const b = await get(gw.url + '/basic', basic('alice', 'alice-password'));
   assert.equal(b.status, 200);
   assert.equal((b.json as Seen).headers['x-consumer-username'], 'alice');
-  assert.equal((await get(gw.url + '/basic', basic('alice', '353123dd21c61435898fc5798087b814398ba0e5'))).status, 401, 'the digest is not a password');
+  assert.equal(
+    (await get(gw.url + '/basic', basic('alice', '353123dd21c61435898fc5798087b814398ba0e5'))).status,
+    401,
+    'the digest is not a password',
+  );
   // The Admin API shows the top-level credentials under their consumer, and the ids of the file.
   const keys = await admin.get('/consumers/alice/key-auth');
   assert.equal(keys.status, 200);
-  assert.deepEqual(keys.body.data.map((k: { id: string }) => k.id), ['1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b']);
+  assert.deepEqual(
+    keys.body.data.map((k: { id: string }) => k.id),
+    ['1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b'],
+  );
 
   // POST /config takes the same loader: the decK dump (nested form, _info, _workspace) is served.
   const posted = await admin.post('/config', served('deck-dump.yaml', up.port));
   assert.equal(posted.status, 201, JSON.stringify(posted.body));
-  assert.equal((await get(gw.url + '/public', { apikey: 'bob-secret-key' })).status, 404, 'the db_export configuration is gone');
+  assert.equal(
+    (await get(gw.url + '/public', { apikey: 'bob-secret-key' })).status,
+    404,
+    'the db_export configuration is gone',
+  );
   assert.equal((await get(gw.url + '/orders', { apikey: 'dave-key' })).status, 200);
   assert.equal((await get(gw.url + '/gold', { apikey: 'carol-key' })).status, 200);
   assert.equal((await get(gw.url + '/gold', { apikey: 'dave-key' })).status, 403);
@@ -79,11 +99,17 @@ test('a db_export file is served as exported; a decK dump replaces it through PO
   const expired = await admin.post('/config', served('expired-certificate.yml', up.port));
   assert.equal(expired.status, 201, JSON.stringify(expired.body));
   assert.equal(expired.body.warnings.length, 1);
-  assert.match(expired.body.warnings[0], /^POST \/config:\d+:\d+: certificate \(certificates\[0\]\): field 'cert': warning: certificate 2a4c6e80-1b3d-4f57-9a8c-0e2f4a6c8e0a \(snis: legacy\.example\.test\) expired on 2021-01-01/);
+  assert.match(
+    expired.body.warnings[0],
+    /^POST \/config:\d+:\d+: certificate \(certificates\[0\]\): field 'cert': warning: certificate 2a4c6e80-1b3d-4f57-9a8c-0e2f4a6c8e0a \(snis: legacy\.example\.test\) expired on 2021-01-01/,
+  );
   // And a refused file says why, at its line, as `turnpike validate` does.
   const refused = await admin.post('/config', '_format_version: "3.0"\nconsumer_groups:\n  - name: gold\n');
   assert.equal(refused.status, 400);
-  assert.match(refused.body.message, /POST \/config:2:1: field 'consumer_groups': 'consumer_groups' are a Kong Enterprise feature that Turnpike does not have/);
+  assert.match(
+    refused.body.message,
+    /POST \/config:2:1: field 'consumer_groups': 'consumer_groups' are a Kong Enterprise feature that Turnpike does not have/,
+  );
 });
 
 test('an expired certificate is served with a warning logged at start and at each reload', async () => {
@@ -91,7 +117,8 @@ test('an expired certificate is served with a warning logged at start and at eac
   const tlsPort = await freePort();
   const config = served('expired-certificate.yml', up.port);
   const gw = await gateway({ config, extraListen: `127.0.0.1:${tlsPort} ssl` });
-  const warning = /certificate 2a4c6e80-1b3d-4f57-9a8c-0e2f4a6c8e0a \(snis: legacy\.example\.test\) expired on 2021-01-01T00:00:00\.000Z/;
+  const warning =
+    /certificate 2a4c6e80-1b3d-4f57-9a8c-0e2f4a6c8e0a \(snis: legacy\.example\.test\) expired on 2021-01-01T00:00:00\.000Z/;
   const logged = () => (gw.stdout + gw.stderr).split('\n').filter((l) => warning.test(l));
   assert.equal(logged().length, 1, gw.stdout + gw.stderr);
   assert.match(logged()[0]!, /"trigger":"start"/);
@@ -99,10 +126,13 @@ test('an expired certificate is served with a warning logged at start and at eac
 
   // The handshake for its SNI presents it, as Kong would.
   const validTo = await new Promise<string>((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port: tlsPort, servername: 'legacy.example.test', rejectUnauthorized: false }, () => {
-      resolve(s.getPeerCertificate().valid_to);
-      s.end();
-    });
+    const s = tls.connect(
+      { host: '127.0.0.1', port: tlsPort, servername: 'legacy.example.test', rejectUnauthorized: false },
+      () => {
+        resolve(s.getPeerCertificate().valid_to);
+        s.end();
+      },
+    );
     s.on('error', reject);
   });
   assert.equal(validTo, 'Jan  1 00:00:00 2021 GMT');
@@ -132,7 +162,11 @@ test('db_import then db_export of a db_export file and of top-level credentials;
       return o.key ?? o.group;
     });
   const top = await exported('top-level-credentials.yml');
-  assert.deepEqual(values(top.config, 'erin', 'keyauth_credentials').sort(), ['erin-key', 'erin-second-key', 'erin-third-key']);
+  assert.deepEqual(values(top.config, 'erin', 'keyauth_credentials').sort(), [
+    'erin-key',
+    'erin-second-key',
+    'erin-third-key',
+  ]);
   assert.deepEqual(values(top.config, 'erin', 'acls'), ['staff']);
   assert.deepEqual(values(top.config, 'grace', 'keyauth_credentials'), ['grace-key']);
   assert.deepEqual(values(top.config, 'grace', 'acls'), ['staff']);
@@ -158,7 +192,10 @@ test('db_import then db_export of a db_export file and of top-level credentials;
 
 test('apply then diff: a db_export file and a decK dump with select_tags leave no differences', async () => {
   const up = await upstream('U');
-  const { gw, adminPort } = await adminGateway({ prefix: path.join(dir, 'apply-prefix'), env: { TURNPIKE_DATABASE: 'sqlite' } });
+  const { gw, adminPort } = await adminGateway({
+    prefix: path.join(dir, 'apply-prefix'),
+    env: { TURNPIKE_DATABASE: 'sqlite' },
+  });
   const env = { TURNPIKE_ADMIN_URL: `http://127.0.0.1:${adminPort}` };
   const files = { export: path.join(dir, 'db-export.yml'), deck: path.join(dir, 'deck-dump.yaml') };
   fs.writeFileSync(files.export, served('db-export.yml', up.port));
@@ -170,7 +207,8 @@ test('apply then diff: a db_export file and a decK dump with select_tags leave n
   assert.equal(d1.code, 0, d1.stdout + d1.stderr);
   assert.match(d1.stdout, /no differences/);
   const until = Date.now() + 5000;
-  while ((await get(gw.url + '/admin', { apikey: 'alice-secret-key' })).status !== 200 && Date.now() < until) await sleep(50);
+  while ((await get(gw.url + '/admin', { apikey: 'alice-secret-key' })).status !== 200 && Date.now() < until)
+    await sleep(50);
   assert.equal((await get(gw.url + '/admin', { apikey: 'alice-secret-key' })).status, 200);
 
   // The decK dump is scoped by its select tag: applying it adds its entities and deletes none of the others.

@@ -17,7 +17,9 @@ const CI = process.env.CI === 'true';
 const PTY_HELPER = path.join(ROOT, 'test', 'helpers', 'pty-spawn.py');
 const pythonPty = spawnSync('python3', ['-c', 'import pty, select'], { stdio: 'ignore' }).status === 0;
 if (!pythonPty && !CI) {
-  console.error('\n!!!!!!!!\n!!! log-failure: python3 (with its pty module) is missing: SKIPPING the closed-terminal test.\n!!! Install python3; under CI=true this fails.\n!!!!!!!!\n');
+  console.error(
+    '\n!!!!!!!!\n!!! log-failure: python3 (with its pty module) is missing: SKIPPING the closed-terminal test.\n!!! Install python3; under CI=true this fails.\n!!!!!!!!\n',
+  );
 }
 
 interface Node {
@@ -33,18 +35,24 @@ interface Node {
 function config(port: number): string {
   return JSON.stringify({
     _format_version: '3.0',
-    services: [{
-      name: 'svc',
-      url: `http://127.0.0.1:${port}`,
-      routes: [
-        { name: 'ok', paths: ['/ok'] },
-        { name: 'acl', paths: ['/acl'], plugins: [{ name: 'acl', config: { allow: ['team'] } }] },
-      ],
-    }],
+    services: [
+      {
+        name: 'svc',
+        url: `http://127.0.0.1:${port}`,
+        routes: [
+          { name: 'ok', paths: ['/ok'] },
+          { name: 'acl', paths: ['/acl'], plugins: [{ name: 'acl', config: { allow: ['team'] } }] },
+        ],
+      },
+    ],
   });
 }
 
-async function env(): Promise<{ env: Record<string, string>; ports: { proxy: number; status: number; admin: number }; configPath: string }> {
+async function env(): Promise<{
+  env: Record<string, string>;
+  ports: { proxy: number; status: number; admin: number };
+  configPath: string;
+}> {
   const a = await upstream('a');
   const dir = tmpDir();
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -91,7 +99,9 @@ async function get(url: string): Promise<number> {
 /** Lots of log lines: worker warnings (/acl), access-log lines, and reloads logged by the primary. */
 async function logALot(n: Node): Promise<void> {
   for (let i = 0; i < 3; i++) {
-    const codes = await Promise.all(Array.from({ length: 40 }, (_, j) => get(n.proxy + (j % 2 === 0 ? '/acl' : '/ok'))));
+    const codes = await Promise.all(
+      Array.from({ length: 40 }, (_, j) => get(n.proxy + (j % 2 === 0 ? '/acl' : '/ok'))),
+    );
     assert.deepEqual([...new Set(codes)].sort(), [200, 401], 'proxying goes on: /ok 200, /acl 401');
     process.kill(n.primary, 'SIGHUP'); // a reload: the primary logs it
     await sleep(200);
@@ -108,15 +118,31 @@ async function checkServing(n: Node, code: string): Promise<void> {
   assert.equal(admin.status, 200, 'the Admin API answers');
   const logs = st.logs as { log: string; sink: string; dropped: number; errors: string[] }[];
   const find = (log: string, sink: string) => logs.find((l) => l.log === log && l.sink === sink);
-  for (const [log, sink] of [['process', 'stdout'], ['process', 'stderr'], ['access', 'stdout']]) {
+  for (const [log, sink] of [
+    ['process', 'stdout'],
+    ['process', 'stderr'],
+    ['access', 'stdout'],
+  ]) {
     const l = find(log, sink);
-    assert.ok(l !== undefined && l.dropped > 0, `${log} log on ${sink}: lines counted as dropped: ${JSON.stringify(logs)}`);
+    assert.ok(
+      l !== undefined && l.dropped > 0,
+      `${log} log on ${sink}: lines counted as dropped: ${JSON.stringify(logs)}`,
+    );
     assert.ok(l.errors.includes(code), `${log} log on ${sink}: stopped by ${code}: ${JSON.stringify(logs)}`);
   }
   const metrics = await (await fetch(n.status + '/metrics')).text();
   for (const sink of ['stdout', 'stderr']) {
-    const m = new RegExp(`^turnpike_log_lines_dropped_total\\{log="process",sink="${sink}"\\} (\\d+)$`, 'm').exec(metrics);
-    assert.ok(m !== null && Number(m[1]) > 0, `/metrics counts the lost ${sink} lines:\n` + metrics.split('\n').filter((l) => l.includes('dropped')).join('\n'));
+    const m = new RegExp(`^turnpike_log_lines_dropped_total\\{log="process",sink="${sink}"\\} (\\d+)$`, 'm').exec(
+      metrics,
+    );
+    assert.ok(
+      m !== null && Number(m[1]) > 0,
+      `/metrics counts the lost ${sink} lines:\n` +
+        metrics
+          .split('\n')
+          .filter((l) => l.includes('dropped'))
+          .join('\n'),
+    );
   }
 }
 
@@ -125,54 +151,84 @@ async function checkStops(n: Node, procs: ProcRef[]): Promise<void> {
   process.kill(n.primary, 'SIGTERM');
   const left = await waitGone(procs, 5000);
   killAll(left);
-  assert.deepEqual(left.map((p) => `${p.pid} ${p.cmd}`), [], 'every process of the node exited within 5 s of SIGTERM');
+  assert.deepEqual(
+    left.map((p) => `${p.pid} ${p.cmd}`),
+    [],
+    'every process of the node exited within 5 s of SIGTERM',
+  );
 }
 
 function nodeProcs(primary: number, st: any): ProcRef[] {
   const refs = [primary, ...st.workers.map((w: any) => w.pid as number)].map(procRef);
-  assert.ok(refs.every((r) => r !== null), 'the primary and workers run');
+  assert.ok(
+    refs.every((r) => r !== null),
+    'the primary and workers run',
+  );
   const procs = refs as ProcRef[];
   onCleanup(async () => killAll(procs));
   return procs;
 }
 
-test('a closed terminal (pty hung up: SIGHUP, then EIO): the node keeps serving, counts the lost lines, and stops on SIGTERM', { skip: !pythonPty && !CI ? 'python3 with pty is missing' : false }, async () => {
-  assert.ok(pythonPty, 'python3 with its pty module is needed (CI=true)');
-  const e = await env();
-  const proc = spawn('python3', [PTY_HELPER, process.execPath, BIN, 'start', '--config', e.configPath], { cwd: ROOT, env: e.env, stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  let helperExited = false;
-  proc.on('exit', () => (helperExited = true));
-  onCleanup(async () => {
-    if (!helperExited) proc.kill('SIGKILL');
-  });
-  const end = Date.now() + 5000;
-  while (!/^pid \d+$/m.test(out) && Date.now() < end) await sleep(20);
-  const primary = Number(/^pid (\d+)$/m.exec(out)?.[1]);
-  assert.ok(primary > 0, 'the helper started the node: ' + out);
-  const n: Node = { proc, primary, proxy: `http://127.0.0.1:${e.ports.proxy}`, status: `http://127.0.0.1:${e.ports.status}`, admin: `http://127.0.0.1:${e.ports.admin}`, output: () => out };
-  const st = await waitReady(n.status, () => !helperExited, n.output);
-  assert.match(out, /Turnpike .* started/, 'the node logged to the terminal while it was there');
-  const procs = nodeProcs(primary, st);
+test(
+  'a closed terminal (pty hung up: SIGHUP, then EIO): the node keeps serving, counts the lost lines, and stops on SIGTERM',
+  { skip: !pythonPty && !CI ? 'python3 with pty is missing' : false },
+  async () => {
+    assert.ok(pythonPty, 'python3 with its pty module is needed (CI=true)');
+    const e = await env();
+    const proc = spawn('python3', [PTY_HELPER, process.execPath, BIN, 'start', '--config', e.configPath], {
+      cwd: ROOT,
+      env: e.env,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    let helperExited = false;
+    proc.on('exit', () => (helperExited = true));
+    onCleanup(async () => {
+      if (!helperExited) proc.kill('SIGKILL');
+    });
+    const end = Date.now() + 5000;
+    while (!/^pid \d+$/m.test(out) && Date.now() < end) await sleep(20);
+    const primary = Number(/^pid (\d+)$/m.exec(out)?.[1]);
+    assert.ok(primary > 0, 'the helper started the node: ' + out);
+    const n: Node = {
+      proc,
+      primary,
+      proxy: `http://127.0.0.1:${e.ports.proxy}`,
+      status: `http://127.0.0.1:${e.ports.status}`,
+      admin: `http://127.0.0.1:${e.ports.admin}`,
+      output: () => out,
+    };
+    const st = await waitReady(n.status, () => !helperExited, n.output);
+    assert.match(out, /Turnpike .* started/, 'the node logged to the terminal while it was there');
+    const procs = nodeProcs(primary, st);
 
-  proc.stdin!.write('close\n'); // the terminal goes away: the kernel sends SIGHUP (a reload)
-  const end2 = Date.now() + 5000;
-  while (!/^closed$/m.test(out) && Date.now() < end2) await sleep(20);
-  await sleep(300);
-  const hup = (await (await fetch(n.status + '/status')).json()) as any;
-  assert.equal(hup.last_reload.trigger, 'SIGHUP', 'the hang-up delivered SIGHUP, which reloaded: ' + JSON.stringify(hup.last_reload));
-  await logALot(n);
-  await checkServing(n, 'EIO');
-  await checkStops(n, procs);
-  const end3 = Date.now() + 5000;
-  while (!/^exit \d+$/m.test(out) && Date.now() < end3) await sleep(20);
-  assert.match(out, /^exit 0$/m, 'the primary exited with status 0');
-});
+    proc.stdin!.write('close\n'); // the terminal goes away: the kernel sends SIGHUP (a reload)
+    const end2 = Date.now() + 5000;
+    while (!/^closed$/m.test(out) && Date.now() < end2) await sleep(20);
+    await sleep(300);
+    const hup = (await (await fetch(n.status + '/status')).json()) as any;
+    assert.equal(
+      hup.last_reload.trigger,
+      'SIGHUP',
+      'the hang-up delivered SIGHUP, which reloaded: ' + JSON.stringify(hup.last_reload),
+    );
+    await logALot(n);
+    await checkServing(n, 'EIO');
+    await checkStops(n, procs);
+    const end3 = Date.now() + 5000;
+    while (!/^exit \d+$/m.test(out) && Date.now() < end3) await sleep(20);
+    assert.match(out, /^exit 0$/m, 'the primary exited with status 0');
+  },
+);
 
 test('a log pipe whose reader exited (EPIPE on stdout and stderr): the node keeps serving, counts the lost lines, and stops on SIGTERM', async () => {
   const e = await env();
-  const proc = spawn(process.execPath, [BIN, 'start', '--config', e.configPath], { cwd: ROOT, env: e.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'start', '--config', e.configPath], {
+    cwd: ROOT,
+    env: e.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -181,7 +237,14 @@ test('a log pipe whose reader exited (EPIPE on stdout and stderr): the node keep
   onCleanup(async () => {
     if (exit === null) proc.kill('SIGKILL');
   });
-  const n: Node = { proc, primary: proc.pid!, proxy: `http://127.0.0.1:${e.ports.proxy}`, status: `http://127.0.0.1:${e.ports.status}`, admin: `http://127.0.0.1:${e.ports.admin}`, output: () => out };
+  const n: Node = {
+    proc,
+    primary: proc.pid!,
+    proxy: `http://127.0.0.1:${e.ports.proxy}`,
+    status: `http://127.0.0.1:${e.ports.status}`,
+    admin: `http://127.0.0.1:${e.ports.admin}`,
+    output: () => out,
+  };
   const st = await waitReady(n.status, () => exit === null, n.output);
   const procs = nodeProcs(n.primary, st);
 

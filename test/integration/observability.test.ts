@@ -13,7 +13,6 @@ import { rawRequest, startUpstream } from '../helpers/upstream.js';
 import { VERSION } from '../../src/version.js';
 import { upstream, gateway } from '../helpers/scope.js';
 
-
 function metric(text: string, series: string): number {
   for (const line of text.split('\n')) {
     if (line.startsWith(series + ' ')) return Number(line.slice(series.length + 1));
@@ -46,7 +45,12 @@ async function readAccessLog(file: string, want: number, timeoutMs = 3000): Prom
   const end = Date.now() + timeoutMs;
   let lines: string[] = [];
   while (Date.now() < end) {
-    lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0) : [];
+    lines = fs.existsSync(file)
+      ? fs
+          .readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => l.length > 0)
+      : [];
     if (lines.length >= want) break;
     await sleep(50);
   }
@@ -74,7 +78,10 @@ test('metrics: exact request counts per code, histograms, bandwidth, target heal
   assert.match(r404, /^HTTP\/1\.1 404 /);
   ingress += Buffer.byteLength(post);
   egress += Buffer.byteLength(r404, 'latin1');
-  const unmatched = await rawRequest(gw.proxyPort, 'GET /nowhere HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n');
+  const unmatched = await rawRequest(
+    gw.proxyPort,
+    'GET /nowhere HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n',
+  );
   assert.match(unmatched, /^HTTP\/1\.1 404 /);
 
   const m = await gw.metrics();
@@ -82,7 +89,10 @@ test('metrics: exact request counts per code, histograms, bandwidth, target heal
   assert.equal(metric(m, `turnpike_http_requests_total{${L},code="200"}`), N, m);
   assert.equal(metric(m, `turnpike_http_requests_total{${L},code="404"}`), 1);
   assert.match(m, /^turnpike_http_requests_total\{[^}]*code="404"\} 1$/m, 'the unmatched request is counted too');
-  const unmatchedTotal = m.split('\n').filter((l) => l.startsWith('turnpike_http_requests_total{') && !l.includes(L)).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+  const unmatchedTotal = m
+    .split('\n')
+    .filter((l) => l.startsWith('turnpike_http_requests_total{') && !l.includes(L))
+    .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
   assert.equal(unmatchedTotal, 1, 'the unmatched 404 is counted once, outside svc/r');
 
   assert.equal(metric(m, `turnpike_request_duration_seconds_count{${L}}`), N + 1);
@@ -91,18 +101,32 @@ test('metrics: exact request counts per code, histograms, bandwidth, target heal
   assert.equal(metric(m, `turnpike_upstream_duration_seconds_count{${L}}`), N + 1);
   assert.equal(metric(m, `turnpike_upstream_duration_seconds_bucket{${L},le="+Inf"}`), N + 1);
   // Buckets are cumulative.
-  const buckets = m.split('\n').filter((l) => l.startsWith(`turnpike_request_duration_seconds_bucket{${L},`)).map((l) => Number(l.split(' ').pop()));
+  const buckets = m
+    .split('\n')
+    .filter((l) => l.startsWith(`turnpike_request_duration_seconds_bucket{${L},`))
+    .map((l) => Number(l.split(' ').pop()));
   assert.ok(buckets.length > 5);
   for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i] >= buckets[i - 1], 'cumulative buckets');
 
-  assert.equal(metric(m, `turnpike_bandwidth_bytes_total{${L},direction="ingress"}`), ingress, 'ingress = request bytes sent');
-  assert.equal(metric(m, `turnpike_bandwidth_bytes_total{${L},direction="egress"}`), egress, 'egress = response bytes received');
+  assert.equal(
+    metric(m, `turnpike_bandwidth_bytes_total{${L},direction="ingress"}`),
+    ingress,
+    'ingress = request bytes sent',
+  );
+  assert.equal(
+    metric(m, `turnpike_bandwidth_bytes_total{${L},direction="egress"}`),
+    egress,
+    'egress = response bytes received',
+  );
 
   const T = `upstream="pool",target="127.0.0.1:${up.port}"`;
   assert.equal(metric(m, `turnpike_upstream_target_health{${T},state="healthchecks_off"}`), 1, m);
   assert.equal(metric(m, `turnpike_upstream_target_health{${T},state="healthy"}`), 0);
   assert.ok(metric(m, 'turnpike_connections{state="active"}') >= 0);
-  assert.ok(metric(m, `turnpike_upstream_connections{endpoint="127.0.0.1:${up.port}",state="open"}`) >= 0, 'upstream connection gauge for the target');
+  assert.ok(
+    metric(m, `turnpike_upstream_connections{endpoint="127.0.0.1:${up.port}",state="open"}`) >= 0,
+    'upstream connection gauge for the target',
+  );
   assert.ok(metric(m, `turnpike_upstream_connections{endpoint="127.0.0.1:${up.port}",state="idle"}`) >= 0);
   assert.equal(metric(m, 'turnpike_workers'), 1);
   assert.equal(metric(m, 'turnpike_config_reloads_total{result="success"}'), 0);
@@ -116,9 +140,16 @@ test('metrics: exact request counts per code, histograms, bandwidth, target heal
     open = metric(await gw.metrics(), 'turnpike_connections{state="active"}');
   }
   assert.equal(open, 0, 'every client connection so far was closed');
-  const sockets = await Promise.all([0, 1].map(() => import('node:net').then((net) => new Promise<import('node:net').Socket>((res) => {
-    const s = net.connect(gw.proxyPort, '127.0.0.1', () => res(s));
-  }))));
+  const sockets = await Promise.all(
+    [0, 1].map(() =>
+      import('node:net').then(
+        (net) =>
+          new Promise<import('node:net').Socket>((res) => {
+            const s = net.connect(gw.proxyPort, '127.0.0.1', () => res(s));
+          }),
+      ),
+    ),
+  );
   await sleep(100);
   const withConns = await gw.metrics();
   assert.equal(metric(withConns, 'turnpike_connections{state="active"}'), 2, 'two open client connections');
@@ -135,7 +166,19 @@ test('metrics: exact request counts per code, histograms, bandwidth, target heal
   const lines = await readAccessLog(gw.accessLogPath, N + 2);
   assert.equal(lines.length, N + 2, 'one access-log line per request');
   for (const e of lines) {
-    for (const f of ['time', 'request_id', 'client_ip', 'method', 'path', 'status', 'latency_ms', 'upstream_latency_ms', 'target', 'bytes_in', 'bytes_out']) {
+    for (const f of [
+      'time',
+      'request_id',
+      'client_ip',
+      'method',
+      'path',
+      'status',
+      'latency_ms',
+      'upstream_latency_ms',
+      'target',
+      'bytes_in',
+      'bytes_out',
+    ]) {
       assert.ok(f in e, `field ${f} in ${JSON.stringify(e)}`);
     }
     assert.ok(!Number.isNaN(Date.parse(e.time)));
@@ -171,11 +214,13 @@ test('--workers 2: metrics are the sum over both workers', async () => {
   const gw = await gateway({ config: config(up.port), workers: 2 });
   const M = 40;
   for (let i = 0; i < M; i += 4) {
-    await Promise.all([0, 1, 2, 3].map(async () => {
-      const r = await request(gw.url + '/api/x', { headers: { connection: 'close' } });
-      assert.equal(r.statusCode, 200);
-      await r.body.text();
-    }));
+    await Promise.all(
+      [0, 1, 2, 3].map(async () => {
+        const r = await request(gw.url + '/api/x', { headers: { connection: 'close' } });
+        assert.equal(r.statusCode, 200);
+        await r.body.text();
+      }),
+    );
   }
   const lines = await readAccessLog(gw.accessLogPath, M);
   const pids = (await gw.status()).workers.map((w: any) => (w.pid as number).toString(36) + '-');
@@ -200,23 +245,42 @@ test('TURNPIKE_PROXY_ACCESS_LOG=off writes no access log', async () => {
   assert.equal(fs.existsSync(gw.accessLogPath), false);
   assert.equal(fs.existsSync(path.join(gw.dir, 'prefix', 'logs', 'access.log')), false, 'not the default path either');
   const files = fs.readdirSync(gw.dir, { recursive: true }).map(String);
-  assert.deepEqual(files.filter((f) => /access/.test(f)), []);
+  assert.deepEqual(
+    files.filter((f) => /access/.test(f)),
+    [],
+  );
   assert.doesNotMatch(gw.stdout + gw.stderr, /"request_id"/, 'no access-log lines on stdout/stderr');
 });
 
 test('failed and refused requests are logged with the reason', async () => {
   const { freePort } = await import('../helpers/gateway.js');
   const deadPort = await freePort(); // nothing listens there
-  const gw = await gateway({ config: JSON.stringify({ _format_version: '3.0', services: [{ name: 'dead', url: `http://127.0.0.1:${deadPort}`, retries: 0, routes: [{ name: 'r', paths: ['/'] }] }] }) });
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      services: [
+        { name: 'dead', url: `http://127.0.0.1:${deadPort}`, retries: 0, routes: [{ name: 'r', paths: ['/'] }] },
+      ],
+    }),
+  });
   const r = await fetch(gw.url + '/x');
   assert.equal(r.status, 502);
   await r.text();
-  const raw = await rawRequest(gw.proxyPort, 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n');
+  const raw = await rawRequest(
+    gw.proxyPort,
+    'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n',
+  );
   assert.match(raw, /^HTTP\/1\.1 400 /);
   let lines: { status: number; error?: string; target: string | null }[] = [];
   for (let i = 0; i < 40 && lines.length < 2; i++) {
     await sleep(100);
-    if (fs.existsSync(gw.accessLogPath)) lines = fs.readFileSync(gw.accessLogPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    if (fs.existsSync(gw.accessLogPath))
+      lines = fs
+        .readFileSync(gw.accessLogPath, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
   }
   const failed = lines.find((l) => l.status === 502);
   assert.ok(failed, 'a line for the 502: ' + JSON.stringify(lines));
@@ -251,5 +315,11 @@ test('/status reports version, config hash, uptime, workers, connections, last r
   assert.equal(ready.status, 200);
   assert.deepEqual(await ready.json(), { ready: true });
   const m = await gw.metrics();
-  assert.match(m, new RegExp(`^turnpike_info\\{version="${VERSION.replace(/\./g, '\\.')}",config_hash="${st.config_hash}"\\} 1$`, 'm'));
+  assert.match(
+    m,
+    new RegExp(
+      `^turnpike_info\\{version="${VERSION.replace(/\./g, '\\.')}",config_hash="${st.config_hash}"\\} 1$`,
+      'm',
+    ),
+  );
 });

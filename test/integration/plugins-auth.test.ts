@@ -50,9 +50,17 @@ test('key-auth: missing, invalid and valid keys, headers upstream, hide_credenti
       up.port,
       routes(
         { name: 'k', paths: ['/k'], plugins: [{ name: 'key-auth' }] },
-        { name: 'hide', paths: ['/hide'], plugins: [{ name: 'key-auth', config: { hide_credentials: true, key_names: ['apikey', 'x-api-key'] } }] },
+        {
+          name: 'hide',
+          paths: ['/hide'],
+          plugins: [{ name: 'key-auth', config: { hide_credentials: true, key_names: ['apikey', 'x-api-key'] } }],
+        },
         { name: 'anon', paths: ['/anon'], plugins: [{ name: 'key-auth', config: { anonymous: 'guest' } }] },
-        { name: 'hdr', paths: ['/hdr'], plugins: [{ name: 'key-auth', config: { key_in_query: false, realm: 'kong', run_on_preflight: false } }] },
+        {
+          name: 'hdr',
+          paths: ['/hdr'],
+          plugins: [{ name: 'key-auth', config: { key_in_query: false, realm: 'kong', run_on_preflight: false } }],
+        },
       ),
     ),
   });
@@ -73,7 +81,11 @@ test('key-auth: missing, invalid and valid keys, headers upstream, hide_credenti
   assert.equal(reached(up, '/k'), 0, 'refused requests never reach the upstream');
 
   // Valid key in a header: the upstream learns who the consumer is; the key is passed on by default.
-  const ok = await get(gw.url + '/k/x', { apikey: 'alice-key', 'x-consumer-groups': 'forged', 'x-anonymous-consumer': 'true' });
+  const ok = await get(gw.url + '/k/x', {
+    apikey: 'alice-key',
+    'x-consumer-groups': 'forged',
+    'x-anonymous-consumer': 'true',
+  });
   assert.equal(ok.status, 200);
   const seen = (ok.json as Seen).headers;
   assert.match(seen['x-consumer-id'] ?? '', /^[0-9a-f-]{36}$/);
@@ -137,7 +149,11 @@ test('basic-auth: missing, invalid and valid credentials, Proxy-Authorization, h
       up.port,
       routes(
         { name: 'b', paths: ['/b'], plugins: [{ name: 'basic-auth' }] },
-        { name: 'hide', paths: ['/hide'], plugins: [{ name: 'basic-auth', config: { hide_credentials: true, realm: 'kong' } }] },
+        {
+          name: 'hide',
+          paths: ['/hide'],
+          plugins: [{ name: 'basic-auth', config: { hide_credentials: true, realm: 'kong' } }],
+        },
         { name: 'anon', paths: ['/anon'], plugins: [{ name: 'basic-auth', config: { anonymous: 'guest' } }] },
       ),
     ),
@@ -147,7 +163,13 @@ test('basic-auth: missing, invalid and valid credentials, Proxy-Authorization, h
   assert.equal(missing.status, 401);
   assert.deepEqual(missing.json, { message: 'Unauthorized' });
   assert.equal(missing.headers['www-authenticate'], 'Basic realm="service"');
-  for (const auth of [basic('alice', 'wrong'), basic('nobody', 'open sesame'), 'Basic !!!', 'Bearer abc', basic('alice', 'open sesame').slice(0, -4)]) {
+  for (const auth of [
+    basic('alice', 'wrong'),
+    basic('nobody', 'open sesame'),
+    'Basic !!!',
+    'Bearer abc',
+    basic('alice', 'open sesame').slice(0, -4),
+  ]) {
     const bad = await get(gw.url + '/b/x', { authorization: auth });
     assert.equal(bad.status, 401, auth);
     assert.deepEqual(bad.json, { message: 'Unauthorized' });
@@ -174,7 +196,10 @@ test('basic-auth: missing, invalid and valid credentials, Proxy-Authorization, h
   const again = await get(gw.url + '/b/x', { authorization: basic('alice', 'open sesame') });
   assert.equal(again.status, 200);
 
-  const hidden = await get(gw.url + '/hide/x', { authorization: basic('alice', 'open sesame'), 'proxy-authorization': 'Basic Zm9vOmJhcg==' });
+  const hidden = await get(gw.url + '/hide/x', {
+    authorization: basic('alice', 'open sesame'),
+    'proxy-authorization': 'Basic Zm9vOmJhcg==',
+  });
   assert.equal(hidden.status, 200);
   assert.equal((hidden.json as Seen).headers.authorization, undefined);
   assert.equal((hidden.json as Seen).headers['proxy-authorization'], undefined);
@@ -192,15 +217,23 @@ test('basic-auth: missing, invalid and valid credentials, Proxy-Authorization, h
   assert.doesNotMatch(gw.stderr + gw.stdout, /open sesame|p:ss/, 'passwords are never logged');
 });
 
-test('basic-auth with _transform: false compares Kong\'s stored digest, not the stored text', async () => {
+test("basic-auth with _transform: false compares Kong's stored digest, not the stored text", async () => {
   const up = await upstream('transform');
   const id = '5b0f4bc2-5a3c-4c3f-9f26-0b8f0e1a2c3d';
-  const hashed = createHash('sha1').update('real password' + id).digest('hex');
+  const hashed = createHash('sha1')
+    .update('real password' + id)
+    .digest('hex');
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
       _transform: false,
-      services: [{ name: 'svc', url: `http://127.0.0.1:${up.port}`, routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'basic-auth' }] }] }],
+      services: [
+        {
+          name: 'svc',
+          url: `http://127.0.0.1:${up.port}`,
+          routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'basic-auth' }] }],
+        },
+      ],
       consumers: [{ id, username: 'carol', basicauth_credentials: [{ username: 'carol', password: hashed }] }],
     }),
   });
@@ -217,11 +250,30 @@ test('acl: allow and deny groups after key-auth (priority order), X-Consumer-Gro
     config: kongFile(
       up.port,
       routes(
-        { name: 'admins', paths: ['/admins'], plugins: [{ name: 'acl', config: { allow: ['admins'] } }, { name: 'key-auth' }] },
-        { name: 'nostaff', paths: ['/nostaff'], plugins: [{ name: 'acl', config: { deny: ['staff'], hide_groups_header: true } }, { name: 'key-auth' }] },
+        {
+          name: 'admins',
+          paths: ['/admins'],
+          plugins: [{ name: 'acl', config: { allow: ['admins'] } }, { name: 'key-auth' }],
+        },
+        {
+          name: 'nostaff',
+          paths: ['/nostaff'],
+          plugins: [{ name: 'acl', config: { deny: ['staff'], hide_groups_header: true } }, { name: 'key-auth' }],
+        },
         { name: 'bare', paths: ['/bare'], plugins: [{ name: 'acl', config: { allow: ['admins'] } }] },
-        { name: 'anon', paths: ['/anon'], plugins: [{ name: 'acl', config: { allow: ['admins'] } }, { name: 'key-auth', config: { anonymous: 'guest' } }] },
-        { name: 'legacy', paths: ['/legacy'], plugins: [{ name: 'acl', config: { whitelist: ['staff'] } }, { name: 'basic-auth' }] },
+        {
+          name: 'anon',
+          paths: ['/anon'],
+          plugins: [
+            { name: 'acl', config: { allow: ['admins'] } },
+            { name: 'key-auth', config: { anonymous: 'guest' } },
+          ],
+        },
+        {
+          name: 'legacy',
+          paths: ['/legacy'],
+          plugins: [{ name: 'acl', config: { whitelist: ['staff'] } }, { name: 'basic-auth' }],
+        },
       ),
     ),
   });
@@ -262,7 +314,7 @@ test('acl: allow and deny groups after key-auth (priority order), X-Consumer-Gro
   assert.equal(reached(up, '/bare') + reached(up, '/anon'), 1);
 });
 
-test('acl: allow and deny together, or neither, stop the configuration with Kong\'s message', async () => {
+test("acl: allow and deny together, or neither, stop the configuration with Kong's message", async () => {
   const dir = tmpDir();
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
   for (const [config, msg] of [
@@ -270,7 +322,19 @@ test('acl: allow and deny together, or neither, stop the configuration with Kong
     [{}, /acl.*at least one of these fields must be non-empty: 'config.allow', 'config.deny'/s],
   ] as const) {
     const cfg = path.join(dir, 'kong.yml');
-    fs.writeFileSync(cfg, JSON.stringify({ _format_version: '3.0', services: [{ name: 's', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'acl', config }] }] }] }));
+    fs.writeFileSync(
+      cfg,
+      JSON.stringify({
+        _format_version: '3.0',
+        services: [
+          {
+            name: 's',
+            url: 'http://127.0.0.1:9',
+            routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'acl', config }] }],
+          },
+        ],
+      }),
+    );
     const res = await runCli(['validate', cfg]);
     assert.equal(res.code, 1);
     assert.match(res.stderr + res.stdout, msg);
@@ -280,14 +344,17 @@ test('acl: allow and deny together, or neither, stop the configuration with Kong
 test('query edits by several plugins add up: key-auth hides the key, request-transformer then adds an argument', async () => {
   const up = await upstream('query-chain');
   const gw = await gateway({
-    config: kongFile(up.port, routes({
-      name: 'chain',
-      paths: ['/chain'],
-      plugins: [
-        { name: 'key-auth', config: { hide_credentials: true } },
-        { name: 'request-transformer', config: { add: { querystring: ['added:1'] } } },
-      ],
-    })),
+    config: kongFile(
+      up.port,
+      routes({
+        name: 'chain',
+        paths: ['/chain'],
+        plugins: [
+          { name: 'key-auth', config: { hide_credentials: true } },
+          { name: 'request-transformer', config: { add: { querystring: ['added:1'] } } },
+        ],
+      }),
+    ),
   });
   const r = await get(gw.url + '/chain/x?apikey=alice-key&keep=yes');
   assert.equal(r.status, 200, r.text);

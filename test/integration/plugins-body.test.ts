@@ -15,7 +15,12 @@ async function* chunked(...pieces: string[]): AsyncGenerator<Buffer> {
   for (const p of pieces) yield Buffer.from(p);
 }
 
-async function send(url: string, method: string, headers: Record<string, string>, body?: string | AsyncGenerator<Buffer>) {
+async function send(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string | AsyncGenerator<Buffer>,
+) {
   const res = await request(url, { method, headers, body: typeof body === 'object' ? Readable.from(body) : body });
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, text };
@@ -35,33 +40,82 @@ test('request-transformer: JSON and form bodies edited in Kong order (also chunk
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{
-        name: 'svc',
-        url: `http://127.0.0.1:${up.port}`,
-        routes: [
-          { name: 'body', paths: ['/body'], plugins: [{ name: 'request-transformer', config: ops }] },
-          { name: 'get', paths: ['/get'], plugins: [{ name: 'request-transformer', config: { http_method: 'GET' } }] },
-          { name: 'put', paths: ['/put'], plugins: [{ name: 'request-transformer', config: { http_method: 'PUT', add: { body: ['x:1'] } } }] },
-        ],
-      }],
+      services: [
+        {
+          name: 'svc',
+          url: `http://127.0.0.1:${up.port}`,
+          routes: [
+            { name: 'body', paths: ['/body'], plugins: [{ name: 'request-transformer', config: ops }] },
+            {
+              name: 'get',
+              paths: ['/get'],
+              plugins: [{ name: 'request-transformer', config: { http_method: 'GET' } }],
+            },
+            {
+              name: 'put',
+              paths: ['/put'],
+              plugins: [{ name: 'request-transformer', config: { http_method: 'PUT', add: { body: ['x:1'] } } }],
+            },
+          ],
+        },
+      ],
     }),
   });
-  const json = JSON.stringify({ secret: 's', old: 1, mode: 'm', tag: 't1', list: ['a', 'b'], off: false, keep: { n: null } });
-  const expected = { old: undefined, new: 1, mode: 'replaced', tag: ['t1', 't2'], list: ['a', 'b', 'c'], off: 'added', keep: { n: null }, added: 'yes', fresh: ['f'] };
+  const json = JSON.stringify({
+    secret: 's',
+    old: 1,
+    mode: 'm',
+    tag: 't1',
+    list: ['a', 'b'],
+    off: false,
+    keep: { n: null },
+  });
+  const expected = {
+    old: undefined,
+    new: 1,
+    mode: 'replaced',
+    tag: ['t1', 't2'],
+    list: ['a', 'b', 'c'],
+    off: 'added',
+    keep: { n: null },
+    added: 'yes',
+    fresh: ['f'],
+  };
   const check = (label: string) => {
     const seen = last(up);
     assert.equal(seen.headers['content-length'], String(seen.body.length), `${label}: sent with its length`);
     assert.equal(seen.headers['transfer-encoding'], undefined, label);
     assert.deepEqual(JSON.parse(seen.body.toString()), JSON.parse(JSON.stringify(expected)), label);
   };
-  assert.equal((await send(gw.url + '/body', 'POST', { 'content-type': 'application/json; charset=utf-8' }, json)).status, 200);
+  assert.equal(
+    (await send(gw.url + '/body', 'POST', { 'content-type': 'application/json; charset=utf-8' }, json)).status,
+    200,
+  );
   check('JSON with Content-Length');
-  assert.equal((await send(gw.url + '/body', 'POST', { 'content-type': 'application/json' }, chunked(json.slice(0, 10), json.slice(10)))).status, 200);
+  assert.equal(
+    (
+      await send(
+        gw.url + '/body',
+        'POST',
+        { 'content-type': 'application/json' },
+        chunked(json.slice(0, 10), json.slice(10)),
+      )
+    ).status,
+    200,
+  );
   check('chunked JSON');
 
   // Form bodies: repeated keys for append, names in lexicographic order.
-  await send(gw.url + '/body', 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, chunked('secret=s&old=1&mode=m', '&tag=t1&z=a%20b'));
-  assert.equal(last(up).body.toString(), 'added=yes&fresh=f&list=c&mode=replaced&new=1&off=added&tag=t1&tag=t2&z=a%20b');
+  await send(
+    gw.url + '/body',
+    'POST',
+    { 'content-type': 'application/x-www-form-urlencoded' },
+    chunked('secret=s&old=1&mode=m', '&tag=t1&z=a%20b'),
+  );
+  assert.equal(
+    last(up).body.toString(),
+    'added=yes&fresh=f&list=c&mode=replaced&new=1&off=added&tag=t1&tag=t2&z=a%20b',
+  );
 
   // Malformed JSON and other content types go upstream as sent.
   await send(gw.url + '/body', 'POST', { 'content-type': 'application/json' }, '{"secret": ');
@@ -70,7 +124,14 @@ test('request-transformer: JSON and form bodies edited in Kong order (also chunk
   assert.equal(last(up).body.toString(), 'secret=s');
   // An empty JSON body gets the additions only.
   await send(gw.url + '/body', 'POST', { 'content-type': 'application/json' }, '');
-  assert.deepEqual(JSON.parse(last(up).body.toString()), { mode: 'not-added', added: 'yes', off: 'added', tag: ['t2'], list: ['c'], fresh: ['f'] });
+  assert.deepEqual(JSON.parse(last(up).body.toString()), {
+    mode: 'not-added',
+    added: 'yes',
+    off: 'added',
+    tag: ['t2'],
+    list: ['c'],
+    fresh: ['f'],
+  });
 
   // http_method: to GET, a form body's arguments also go to the query string (appended).
   await send(gw.url + '/get/x?a=0', 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, 'a=1&b=2');
@@ -102,21 +163,25 @@ test('response-transformer: JSON bodies edited with json_types, from Content-Len
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{
-        name: 'svc',
-        url: `http://127.0.0.1:${up.port}`,
-        routes: [{ name: 'r', paths: ['/'] }],
-        plugins: [{
-          name: 'response-transformer',
-          config: {
-            remove: { json: ['secret'] },
-            rename: { json: ['old:new'] },
-            replace: { json: ['count:2', 'none:x'], json_types: ['number', 'string'] },
-            add: { json: ['flag:true', 'added:yes', 'n:nan'], json_types: ['boolean', 'string', 'number'] },
-            append: { json: ['tag:t2'] },
-          },
-        }],
-      }],
+      services: [
+        {
+          name: 'svc',
+          url: `http://127.0.0.1:${up.port}`,
+          routes: [{ name: 'r', paths: ['/'] }],
+          plugins: [
+            {
+              name: 'response-transformer',
+              config: {
+                remove: { json: ['secret'] },
+                rename: { json: ['old:new'] },
+                replace: { json: ['count:2', 'none:x'], json_types: ['number', 'string'] },
+                add: { json: ['flag:true', 'added:yes', 'n:nan'], json_types: ['boolean', 'string', 'number'] },
+                append: { json: ['tag:t2'] },
+              },
+            },
+          ],
+        },
+      ],
     }),
   });
   const want = { new: 'o', count: 2, tag: ['t1', 't2'], flag: true, added: 'yes' };
@@ -138,15 +203,21 @@ test('key-auth: key_in_body from JSON and form bodies (also chunked), hidden ups
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{
-        name: 'svc',
-        url: `http://127.0.0.1:${up.port}`,
-        routes: [
-          { name: 'b', paths: ['/b'], plugins: [{ name: 'key-auth', config: { key_in_body: true } }] },
-          { name: 'hide', paths: ['/hide'], plugins: [{ name: 'key-auth', config: { key_in_body: true, hide_credentials: true } }] },
-          { name: 'nob', paths: ['/nob'], plugins: [{ name: 'key-auth' }] },
-        ],
-      }],
+      services: [
+        {
+          name: 'svc',
+          url: `http://127.0.0.1:${up.port}`,
+          routes: [
+            { name: 'b', paths: ['/b'], plugins: [{ name: 'key-auth', config: { key_in_body: true } }] },
+            {
+              name: 'hide',
+              paths: ['/hide'],
+              plugins: [{ name: 'key-auth', config: { key_in_body: true, hide_credentials: true } }],
+            },
+            { name: 'nob', paths: ['/nob'], plugins: [{ name: 'key-auth' }] },
+          ],
+        },
+      ],
       consumers: [{ username: 'alice', keyauth_credentials: [{ key: 'k-alice' }] }],
     }),
   });
@@ -156,7 +227,11 @@ test('key-auth: key_in_body from JSON and form bodies (also chunked), hidden ups
   let r = await send(gw.url + '/b', 'POST', json, '{"apikey":"k-alice","x":1}');
   assert.equal(r.status, 200);
   assert.equal(last(up).headers['x-consumer-username'], 'alice');
-  assert.equal(last(up).body.toString(), '{"apikey":"k-alice","x":1}', 'without hide_credentials the body is untouched');
+  assert.equal(
+    last(up).body.toString(),
+    '{"apikey":"k-alice","x":1}',
+    'without hide_credentials the body is untouched',
+  );
   r = await send(gw.url + '/b', 'POST', form, chunked('x=1&api', 'key=k-alice'));
   assert.equal(r.status, 200);
 
@@ -179,9 +254,17 @@ test('key-auth: key_in_body from JSON and form bodies (also chunked), hidden ups
   r = await send(gw.url + '/b', 'POST', form, 'apikey=k-alice&apikey=k-alice');
   assert.deepEqual([r.status, JSON.parse(r.text)], [401, { message: 'Duplicate API key found' }]);
   r = await send(gw.url + '/b', 'POST', json, '{"apikey": 12}');
-  assert.deepEqual([r.status, JSON.parse(r.text)], [401, { message: 'No API key found in request' }], 'not a string: no key');
+  assert.deepEqual(
+    [r.status, JSON.parse(r.text)],
+    [401, { message: 'No API key found in request' }],
+    'not a string: no key',
+  );
   r = await send(gw.url + '/b', 'POST', json, '{"apikey": ');
-  assert.deepEqual([r.status, JSON.parse(r.text)], [401, { message: 'No API key found in request' }], 'malformed: searched as empty');
+  assert.deepEqual(
+    [r.status, JSON.parse(r.text)],
+    [401, { message: 'No API key found in request' }],
+    'malformed: searched as empty',
+  );
   r = await send(gw.url + '/nob', 'POST', json, '{"apikey":"k-alice"}');
   assert.equal(r.status, 401, 'key_in_body off: the body is not searched');
   assert.equal(up.requests.length, before, 'refused requests never reached the upstream');
@@ -192,14 +275,29 @@ test('request-size-limiting: a chunked body over the limit is 413 and the upstre
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{
-        name: 'svc',
-        url: `http://127.0.0.1:${up.port}`,
-        routes: [
-          { name: 'r', paths: ['/'], plugins: [{ name: 'request-size-limiting', config: { allowed_payload_size: 10, size_unit: 'bytes' } }] },
-          { name: 'strict', paths: ['/strict'], plugins: [{ name: 'request-size-limiting', config: { allowed_payload_size: 10, size_unit: 'bytes', require_content_length: true } }] },
-        ],
-      }],
+      services: [
+        {
+          name: 'svc',
+          url: `http://127.0.0.1:${up.port}`,
+          routes: [
+            {
+              name: 'r',
+              paths: ['/'],
+              plugins: [{ name: 'request-size-limiting', config: { allowed_payload_size: 10, size_unit: 'bytes' } }],
+            },
+            {
+              name: 'strict',
+              paths: ['/strict'],
+              plugins: [
+                {
+                  name: 'request-size-limiting',
+                  config: { allowed_payload_size: 10, size_unit: 'bytes', require_content_length: true },
+                },
+              ],
+            },
+          ],
+        },
+      ],
     }),
   });
   // require_content_length: a chunked body (even an empty one) is measured, not refused; a bodiless GET without a length is refused.
@@ -210,7 +308,10 @@ test('request-size-limiting: a chunked body over the limit is 413 and the upstre
   s = await send(gw.url + '/strict', 'GET', {});
   assert.equal(s.status, 411);
   // Expect: 100-continue with a declared length over the limit: Kong's 417, and the body is never asked for.
-  const raw = await rawRequest(gw.proxyPort, 'POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\nExpect: 100-continue\r\n\r\n');
+  const raw = await rawRequest(
+    gw.proxyPort,
+    'POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\nExpect: 100-continue\r\n\r\n',
+  );
   assert.match(raw, /^HTTP\/1.1 417 /);
   assert.doesNotMatch(raw, /100 Continue/);
   const before = up.requests.length;

@@ -44,7 +44,12 @@ let release: () => void = () => {};
 function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
   const url = req.url!;
   if (url.startsWith('/cl')) {
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': BODY.length, etag: '"v1"', 'accept-ranges': 'bytes' });
+    res.writeHead(200, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': BODY.length,
+      etag: '"v1"',
+      'accept-ranges': 'bytes',
+    });
     res.end(BODY);
   } else if (url.startsWith('/chunked')) {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -84,7 +89,11 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
     res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG.length });
     res.end(PNG);
   } else if (url.startsWith('/no-transform')) {
-    res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'public, no-transform', 'content-length': BODY.length });
+    res.writeHead(200, {
+      'content-type': 'text/plain',
+      'cache-control': 'public, no-transform',
+      'content-length': BODY.length,
+    });
     res.end(BODY);
   } else if (url.startsWith('/not-modified')) {
     res.writeHead(304, { etag: '"v1"' });
@@ -122,9 +131,19 @@ async function setup() {
           url: `http://127.0.0.1:${up.port}`,
           routes: [
             { name: 'default', paths: ['/d'], strip_path: true, plugins: plugin() },
-            { name: 'gzip-first', paths: ['/g'], strip_path: true, plugins: plugin({ algorithms: ['gzip', 'br'], level: { gzip: 9, br: 11 } }) },
+            {
+              name: 'gzip-first',
+              paths: ['/g'],
+              strip_path: true,
+              plugins: plugin({ algorithms: ['gzip', 'br'], level: { gzip: 9, br: 11 } }),
+            },
             { name: 'flush', paths: ['/f'], strip_path: true, plugins: plugin({ flush: true }) },
-            { name: 'no-vary', paths: ['/nv'], strip_path: true, plugins: plugin({ vary: false, min_length: 0, content_types: ['*'] }) },
+            {
+              name: 'no-vary',
+              paths: ['/nv'],
+              strip_path: true,
+              plugins: plugin({ vary: false, min_length: 0, content_types: ['*'] }),
+            },
           ],
         },
       ],
@@ -304,8 +323,11 @@ test('curl --compressed gets the upstream body', { skip: !hasCurl && !CI ? 'curl
   ] as const) {
     const out = path.join(dir, 'body');
     const { stderr } = await new Promise<{ stderr: string }>((resolve, reject) =>
-      execFile('curl', ['-sS', '-v', '--compressed', ...extra, '-o', out, gw.url + p], { timeout: 20000 }, (err, _stdout, stderr) =>
-        err ? reject(Object.assign(err, { stderr })) : resolve({ stderr }),
+      execFile(
+        'curl',
+        ['-sS', '-v', '--compressed', ...extra, '-o', out, gw.url + p],
+        { timeout: 20000 },
+        (err, _stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve({ stderr })),
       ),
     );
     const enc = /< content-encoding: (\S+)/i.exec(stderr)?.[1];
@@ -323,7 +345,19 @@ test('bad config: a level out of range stops the configuration, naming the plugi
     [{ algorithms: ['deflate'] }, /response-compression.*config\.algorithms/s],
   ] as const) {
     const cfg = path.join(dir, 'kong.yml');
-    fs.writeFileSync(cfg, JSON.stringify({ _format_version: '3.0', services: [{ name: 's', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'response-compression', config }] }] }] }));
+    fs.writeFileSync(
+      cfg,
+      JSON.stringify({
+        _format_version: '3.0',
+        services: [
+          {
+            name: 's',
+            url: 'http://127.0.0.1:9',
+            routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'response-compression', config }] }],
+          },
+        ],
+      }),
+    );
     const res = await runCli(['validate', cfg]);
     assert.equal(res.code, 1, JSON.stringify(config));
     assert.match(res.stderr + res.stdout, msg);

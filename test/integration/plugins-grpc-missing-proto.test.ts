@@ -31,7 +31,15 @@ before(async () => {
         protocol: 'grpc',
         host: '127.0.0.1',
         port: users.port,
-        routes: [{ name: 'users-rest', protocols: ['http'], paths: ['/v1/'], strip_path: false, plugins: [{ name: 'grpc-gateway', config: { proto } }] }],
+        routes: [
+          {
+            name: 'users-rest',
+            protocols: ['http'],
+            paths: ['/v1/'],
+            strip_path: false,
+            plugins: [{ name: 'grpc-gateway', config: { proto } }],
+          },
+        ],
       },
       { name: 'other', url: `http://127.0.0.1:${other.port}`, routes: [{ name: 'other', paths: ['/other'] }] },
     ],
@@ -58,7 +66,12 @@ test('validate: a missing proto is a warning naming the plugin, route and file; 
   const r = await runCli(['validate', file]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /: OK \(2 services, 2 routes, 0 upstreams, 1 plugins, 0 consumers\)/);
-  assert.match(r.stderr, new RegExp(`warning: plugin 'grpc-gateway' \\(route 'users-rest'\\): proto: ${escaped(proto)} does not exist; requests on it answer 500`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `warning: plugin 'grpc-gateway' \\(route 'users-rest'\\): proto: ${escaped(proto)} does not exist; requests on it answer 500`,
+    ),
+  );
 });
 
 test('start: warns, serves other routes, answers 500 with a log line; after the proto is written and a reload, transcodes', async () => {
@@ -74,7 +87,12 @@ test('start: warns, serves other routes, answers 500 with a log line; after the 
   assert.equal(failed.status, 500);
   assert.deepEqual(await failed.json(), { message: 'An unexpected error occurred' });
   const logged = await output(gw, /cannot transcode, answering 500/);
-  assert.match(logged, new RegExp(`grpc-gateway \\(route 'users-rest'\\): cannot transcode, answering 500: the proto file ${escaped(proto)} .*does not exist`));
+  assert.match(
+    logged,
+    new RegExp(
+      `grpc-gateway \\(route 'users-rest'\\): cannot transcode, answering 500: the proto file ${escaped(proto)} .*does not exist`,
+    ),
+  );
   assert.equal(users.seen.length, 0, 'nothing reached the gRPC server');
 
   fs.mkdirSync(path.dirname(proto), { recursive: true });

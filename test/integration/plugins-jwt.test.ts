@@ -19,11 +19,16 @@ type SigningKey = Parameters<SignJWT['sign']>[0];
 const now = () => Math.floor(Date.now() / 1000);
 const b64url = (s: string) => Buffer.from(s).toString('base64url');
 
-async function sign(payload: JWTPayload, alg: string, key: SigningKey, header: Record<string, unknown> = {}): Promise<string> {
+async function sign(
+  payload: JWTPayload,
+  alg: string,
+  key: SigningKey,
+  header: Record<string, unknown> = {},
+): Promise<string> {
   return new SignJWT(payload).setProtectedHeader({ typ: 'JWT', ...header, alg }).sign(key);
 }
 
-test('jwt: every algorithm, Kong\'s refusals, query and cookie tokens, claims, anonymous', async () => {
+test("jwt: every algorithm, Kong's refusals, query and cookie tokens, claims, anonymous", async () => {
   // One consumer per algorithm; asymmetric keys are generated here and stored as SPKI PEM.
   const signing = new Map<Alg, SigningKey>();
   const consumers: Record<string, unknown>[] = [];
@@ -35,18 +40,33 @@ test('jwt: every algorithm, Kong\'s refusals, query and cookie tokens, claims, a
   for (const alg of ASYM) {
     const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
     signing.set(alg, privateKey);
-    consumers.push({ username: `user-${alg}`, jwt_secrets: [{ key: `iss-${alg}`, algorithm: alg, rsa_public_key: await exportSPKI(publicKey) }] });
+    consumers.push({
+      username: `user-${alg}`,
+      jwt_secrets: [{ key: `iss-${alg}`, algorithm: alg, rsa_public_key: await exportSPKI(publicKey) }],
+    });
   }
   // A credential without `algorithm` (HS256 by default), one with a base64 secret, and the anonymous consumer.
   const plainSecret = 'plain-default-secret';
   const b64Bytes = new Uint8Array(Buffer.from('raw bytes \u0000\u00ff secret', 'latin1'));
-  consumers.push({ username: 'alice', custom_id: 'alice-42', jwt_secrets: [{ key: 'alice-iss', secret: plainSecret }] });
-  consumers.push({ username: 'b64', jwt_secrets: [{ key: 'b64-iss', secret: Buffer.from(b64Bytes).toString('base64url') }] });
+  consumers.push({
+    username: 'alice',
+    custom_id: 'alice-42',
+    jwt_secrets: [{ key: 'alice-iss', secret: plainSecret }],
+  });
+  consumers.push({
+    username: 'b64',
+    jwt_secrets: [{ key: 'b64-iss', secret: Buffer.from(b64Bytes).toString('base64url') }],
+  });
   consumers.push({ username: 'guest', custom_id: 'guest-id' });
   const alice = new TextEncoder().encode(plainSecret);
 
   const up = await upstream('jwt');
-  const route = (name: string, config: Record<string, unknown> = {}) => ({ name, paths: [`/${name}`], strip_path: false, plugins: [{ name: 'jwt', config }] });
+  const route = (name: string, config: Record<string, unknown> = {}) => ({
+    name,
+    paths: [`/${name}`],
+    strip_path: false,
+    plugins: [{ name: 'jwt', config }],
+  });
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
@@ -84,7 +104,12 @@ test('jwt: every algorithm, Kong\'s refusals, query and cookie tokens, claims, a
   }
 
   const good = await sign({ iss: 'alice-iss' }, 'HS256', alice);
-  const refused = async (pathname: string, headers: Record<string, string>, body: unknown, challenge = 'Bearer error="invalid_token"') => {
+  const refused = async (
+    pathname: string,
+    headers: Record<string, string>,
+    body: unknown,
+    challenge = 'Bearer error="invalid_token"',
+  ) => {
     const before = up.requests.length;
     const r = await get(gw.url + pathname, headers);
     assert.equal(r.status, 401, `${pathname} ${JSON.stringify(headers)}: ${r.text}`);
@@ -100,33 +125,73 @@ test('jwt: every algorithm, Kong\'s refusals, query and cookie tokens, claims, a
   // Undecodable tokens.
   await refused('/j/x', bearer('not-a-token'), { message: 'Bad token; invalid JSON' });
   await refused('/j/x', bearer(`${b64url('{"alg":')}.${b64url('{}')}.sig`), { message: 'Bad token; invalid JSON' });
-  await refused('/j/x', bearer(`${b64url('{"alg":"none"}')}.${b64url('{"iss":"alice-iss"}')}.`), { message: 'Bad token; invalid alg' });
+  await refused('/j/x', bearer(`${b64url('{"alg":"none"}')}.${b64url('{"iss":"alice-iss"}')}.`), {
+    message: 'Bad token; invalid alg',
+  });
   // The key claim: missing, empty, unknown.
   await refused('/j/x', bearer(await sign({ sub: 'x' }, 'HS256', alice)), { message: "No mandatory 'iss' in claims" });
   await refused('/j/x', bearer(await sign({ iss: '' }, 'HS256', alice)), { message: "Invalid 'iss' in claims" });
-  await refused('/j/x', bearer(await sign({ iss: 'nobody' }, 'HS256', alice)), { message: "No credentials found for given 'iss'" });
+  await refused('/j/x', bearer(await sign({ iss: 'nobody' }, 'HS256', alice)), {
+    message: "No credentials found for given 'iss'",
+  });
   // Tampered claims, a wrong secret, a wrong algorithm (HS512 for an HS256 credential; HS256 for an RS256 one).
   const [h, , s] = good.split('.');
-  await refused('/j/x', bearer(`${h}.${b64url('{"iss":"alice-iss","admin":true}')}.${s}`), { message: 'Invalid signature' });
-  await refused('/j/x', bearer(await sign({ iss: 'alice-iss' }, 'HS256', new TextEncoder().encode('wrong'))), { message: 'Invalid signature' });
+  await refused('/j/x', bearer(`${h}.${b64url('{"iss":"alice-iss","admin":true}')}.${s}`), {
+    message: 'Invalid signature',
+  });
+  await refused('/j/x', bearer(await sign({ iss: 'alice-iss' }, 'HS256', new TextEncoder().encode('wrong'))), {
+    message: 'Invalid signature',
+  });
   await refused('/j/x', bearer(await sign({ iss: 'alice-iss' }, 'HS512', alice)), { message: 'Invalid algorithm' });
   await refused('/j/x', bearer(await sign({ iss: 'iss-RS256' }, 'HS256', alice)), { message: 'Invalid algorithm' });
   // A token signed by another RS256 key.
   const other = await generateKeyPair('RS256');
-  await refused('/j/x', bearer(await sign({ iss: 'iss-RS256' }, 'RS256', other.privateKey)), { message: 'Invalid signature' });
+  await refused('/j/x', bearer(await sign({ iss: 'iss-RS256' }, 'RS256', other.privateKey)), {
+    message: 'Invalid signature',
+  });
 
   // Claims are only checked when listed (Kong: claims_to_verify has no default).
   const expired = await sign({ iss: 'alice-iss', exp: now() - 10 }, 'HS256', alice);
   assert.equal((await get(gw.url + '/j/x', bearer(expired))).status, 200, 'exp is not checked unless asked');
   await refused('/claims/x', bearer(expired), { exp: 'token expired', nbf: 'must be a number' }, undefined);
-  await refused('/claims/x', bearer(await sign({ iss: 'alice-iss', exp: now() - 10, nbf: now() - 20 }, 'HS256', alice)), { exp: 'token expired' });
-  await refused('/claims/x', bearer(await sign({ iss: 'alice-iss', exp: now() + 60, nbf: now() + 600 }, 'HS256', alice)), { nbf: 'token not valid yet' });
-  await refused('/claims/x', bearer(await sign({ iss: 'alice-iss' }, 'HS256', alice)), { exp: 'must be a number', nbf: 'must be a number' });
-  await refused('/claims/x', bearer(await sign({ iss: 'alice-iss', exp: String(now() + 60) as unknown as number, nbf: now() - 1 }, 'HS256', alice)), { exp: 'must be a number' });
-  assert.equal((await get(gw.url + '/claims/x', bearer(await sign({ iss: 'alice-iss', exp: now() + 60, nbf: now() - 1 }, 'HS256', alice)))).status, 200);
+  await refused(
+    '/claims/x',
+    bearer(await sign({ iss: 'alice-iss', exp: now() - 10, nbf: now() - 20 }, 'HS256', alice)),
+    { exp: 'token expired' },
+  );
+  await refused(
+    '/claims/x',
+    bearer(await sign({ iss: 'alice-iss', exp: now() + 60, nbf: now() + 600 }, 'HS256', alice)),
+    { nbf: 'token not valid yet' },
+  );
+  await refused('/claims/x', bearer(await sign({ iss: 'alice-iss' }, 'HS256', alice)), {
+    exp: 'must be a number',
+    nbf: 'must be a number',
+  });
+  await refused(
+    '/claims/x',
+    bearer(
+      await sign({ iss: 'alice-iss', exp: String(now() + 60) as unknown as number, nbf: now() - 1 }, 'HS256', alice),
+    ),
+    { exp: 'must be a number' },
+  );
+  assert.equal(
+    (
+      await get(
+        gw.url + '/claims/x',
+        bearer(await sign({ iss: 'alice-iss', exp: now() + 60, nbf: now() - 1 }, 'HS256', alice)),
+      )
+    ).status,
+    200,
+  );
   // maximum_expiration.
-  await refused('/max/x', bearer(await sign({ iss: 'alice-iss', exp: now() + 3600 }, 'HS256', alice)), { exp: 'exceeds maximum allowed expiration' });
-  assert.equal((await get(gw.url + '/max/x', bearer(await sign({ iss: 'alice-iss', exp: now() + 30 }, 'HS256', alice)))).status, 200);
+  await refused('/max/x', bearer(await sign({ iss: 'alice-iss', exp: now() + 3600 }, 'HS256', alice)), {
+    exp: 'exceeds maximum allowed expiration',
+  });
+  assert.equal(
+    (await get(gw.url + '/max/x', bearer(await sign({ iss: 'alice-iss', exp: now() + 30 }, 'HS256', alice)))).status,
+    200,
+  );
 
   // The token in the query string (?jwt=) and in a cookie; two different tokens are refused.
   const q = await get(gw.url + `/j/x?a=1&jwt=${good}`);
@@ -159,7 +224,13 @@ test('jwt: every algorithm, Kong\'s refusals, query and cookie tokens, claims, a
 
   // secret_is_base64: the stored secret is decoded to the signing bytes.
   assert.equal((await get(gw.url + '/b64/x', bearer(await sign({ iss: 'b64-iss' }, 'HS256', b64Bytes)))).status, 200);
-  await refused('/b64/x', bearer(await sign({ iss: 'b64-iss' }, 'HS256', new TextEncoder().encode(Buffer.from(b64Bytes).toString('base64url')))), { message: 'Invalid signature' });
+  await refused(
+    '/b64/x',
+    bearer(
+      await sign({ iss: 'b64-iss' }, 'HS256', new TextEncoder().encode(Buffer.from(b64Bytes).toString('base64url'))),
+    ),
+    { message: 'Invalid signature' },
+  );
 
   // key_claim_name found in the token header (kid); preflight skipped when asked.
   const kid = await sign({ sub: 'x' }, 'HS256', alice, { kid: 'alice-iss' });
@@ -173,7 +244,19 @@ test('jwt: maximum_expiration without exp in claims_to_verify stops the configur
   const dir = tmpDir();
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const cfg = path.join(dir, 'kong.yml');
-  fs.writeFileSync(cfg, JSON.stringify({ _format_version: '3.0', services: [{ name: 's', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'jwt', config: { maximum_expiration: 60 } }] }] }] }));
+  fs.writeFileSync(
+    cfg,
+    JSON.stringify({
+      _format_version: '3.0',
+      services: [
+        {
+          name: 's',
+          url: 'http://127.0.0.1:9',
+          routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'jwt', config: { maximum_expiration: 60 } }] }],
+        },
+      ],
+    }),
+  );
   const res = await runCli(['validate', cfg]);
   assert.equal(res.code, 1);
   assert.match(res.stderr + res.stdout, /jwt.*claims_to_verify.*expected to contain: exp/s);

@@ -57,10 +57,16 @@ test('file-log appends one Kong-shaped JSON line per request', async () => {
     }),
   });
 
-  const a = await request(gw.url + '/logged/a?x=1&x=2&flag', { headers: { 'user-agent': 't/1', authorization: 'Bearer secret' } });
+  const a = await request(gw.url + '/logged/a?x=1&x=2&flag', {
+    headers: { 'user-agent': 't/1', authorization: 'Bearer secret' },
+  });
   await a.body.text();
   assert.equal(a.statusCode, 200);
-  const b = await request(gw.url + '/logged/b', { method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain' } });
+  const b = await request(gw.url + '/logged/b', {
+    method: 'POST',
+    body: 'hello',
+    headers: { 'content-type': 'text/plain' },
+  });
   await b.body.text();
   const c = await request(gw.url + '/down');
   await c.body.text();
@@ -122,13 +128,19 @@ test('file-log: an unwritable path costs log lines, never requests; Lua is refus
   await until('an error line naming file-log', () => /"plugin":"file-log"/.test(gw.stderr));
 
   const cfg = path.join(dir, 'lua.yml');
-  fs.writeFileSync(cfg, JSON.stringify({ _format_version: '3.0', plugins: [{ name: 'file-log', config: { path: '/tmp/x.log', custom_fields_by_lua: { a: 'return 1' } } }] }));
+  fs.writeFileSync(
+    cfg,
+    JSON.stringify({
+      _format_version: '3.0',
+      plugins: [{ name: 'file-log', config: { path: '/tmp/x.log', custom_fields_by_lua: { a: 'return 1' } } }],
+    }),
+  );
   const v = await runCli(['validate', cfg]);
   assert.notEqual(v.code, 0);
   assert.match(v.stdout + v.stderr, /Lua is not supported/);
 });
 
-test('redirect answers with the status, Location and Kong\'s body', async () => {
+test("redirect answers with the status, Location and Kong's body", async () => {
   const up = await upstream('rd');
   const gw = await gateway({
     config: JSON.stringify({
@@ -138,8 +150,25 @@ test('redirect answers with the status, Location and Kong\'s body', async () => 
           name: 'svc',
           url: `http://127.0.0.1:${up.port}`,
           routes: [
-            { name: 'plain', paths: ['/old'], plugins: [{ name: 'redirect', config: { location: 'https://new.example/landing?src=old' } }] },
-            { name: 'keep', paths: ['/keep'], plugins: [{ name: 'redirect', config: { status_code: 308, location: 'https://new.example:8443/ignored?q=1#top', keep_incoming_path: true } }] },
+            {
+              name: 'plain',
+              paths: ['/old'],
+              plugins: [{ name: 'redirect', config: { location: 'https://new.example/landing?src=old' } }],
+            },
+            {
+              name: 'keep',
+              paths: ['/keep'],
+              plugins: [
+                {
+                  name: 'redirect',
+                  config: {
+                    status_code: 308,
+                    location: 'https://new.example:8443/ignored?q=1#top',
+                    keep_incoming_path: true,
+                  },
+                },
+              ],
+            },
           ],
         },
       ],
@@ -163,7 +192,10 @@ test('redirect answers with the status, Location and Kong\'s body', async () => 
   const dir = tmpDir();
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const cfg = path.join(dir, 'bad.yml');
-  fs.writeFileSync(cfg, JSON.stringify({ _format_version: '3.0', plugins: [{ name: 'redirect', config: { location: 'not a url' } }] }));
+  fs.writeFileSync(
+    cfg,
+    JSON.stringify({ _format_version: '3.0', plugins: [{ name: 'redirect', config: { location: 'not a url' } }] }),
+  );
   const v = await runCli(['validate', cfg]);
   assert.notEqual(v.code, 0);
   assert.match(v.stdout + v.stderr, /not a valid URL/);
@@ -187,18 +219,46 @@ test('http-log delivers entries to a collector; batches are JSON arrays; a dead 
             {
               name: 'single',
               paths: ['/single'],
-              plugins: [{ name: 'http-log', config: { http_endpoint: `http://user:pw@127.0.0.1:${collector.port}/single`, headers: { 'X-Token': 't1' } } }],
+              plugins: [
+                {
+                  name: 'http-log',
+                  config: {
+                    http_endpoint: `http://user:pw@127.0.0.1:${collector.port}/single`,
+                    headers: { 'X-Token': 't1' },
+                  },
+                },
+              ],
             },
             {
               name: 'batched',
               paths: ['/batched'],
               // Kong's older flat fields, upgraded to queue.max_batch_size / max_coalescing_delay.
-              plugins: [{ name: 'http-log', config: { http_endpoint: `http://127.0.0.1:${collector.port}/batched`, method: 'PUT', queue_size: 3, flush_timeout: 1, retry_count: 5 } }],
+              plugins: [
+                {
+                  name: 'http-log',
+                  config: {
+                    http_endpoint: `http://127.0.0.1:${collector.port}/batched`,
+                    method: 'PUT',
+                    queue_size: 3,
+                    flush_timeout: 1,
+                    retry_count: 5,
+                  },
+                },
+              ],
             },
             {
               name: 'dead',
               paths: ['/dead'],
-              plugins: [{ name: 'http-log', config: { http_endpoint: `http://127.0.0.1:${deadPort}/x`, timeout: 500, queue: { max_retry_time: 1 } } }],
+              plugins: [
+                {
+                  name: 'http-log',
+                  config: {
+                    http_endpoint: `http://127.0.0.1:${deadPort}/x`,
+                    timeout: 500,
+                    queue: { max_retry_time: 1 },
+                  },
+                },
+              ],
             },
           ],
         },
@@ -231,7 +291,11 @@ test('http-log delivers entries to a collector; batches are JSON arrays; a dead 
     return n >= 4 ? b : null;
   });
   assert.ok(batches.every((b) => b.method === 'PUT'));
-  assert.deepEqual(batches.map((b) => JSON.parse(b.body.toString()).length), [3, 1], 'a full batch of 3, then the rest after the coalescing delay');
+  assert.deepEqual(
+    batches.map((b) => JSON.parse(b.body.toString()).length),
+    [3, 1],
+    'a full batch of 3, then the rest after the coalescing delay',
+  );
   const uris = batches.flatMap((b) => JSON.parse(b.body.toString()).map((x: any) => x.request.uri)).sort();
   assert.deepEqual(uris, ['/batched/0', '/batched/1', '/batched/2', '/batched/3']);
 

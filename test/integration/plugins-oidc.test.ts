@@ -49,7 +49,13 @@ async function startIssuer(keys: Key[], port = 0): Promise<Issuer> {
     if (req.url === '/.well-known/openid-configuration') {
       iss.discoveryHits++;
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ issuer: iss.url, jwks_uri: `${iss.url}/protocol/certs`, id_token_signing_alg_values_supported: ['RS256'] }));
+      res.end(
+        JSON.stringify({
+          issuer: iss.url,
+          jwks_uri: `${iss.url}/protocol/certs`,
+          id_token_signing_alg_values_supported: ['RS256'],
+        }),
+      );
     } else if (req.url === '/protocol/certs') {
       iss.jwksHits++;
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -95,7 +101,12 @@ test('openid-connect: validation, refusals, scopes, audiences, consumers, header
   const late = `http://127.0.0.1:${latePort}`;
 
   const up = await upstream('oidc');
-  const route = (name: string, config: Record<string, unknown>) => ({ name, paths: [`/${name}`], strip_path: false, plugins: [{ name: 'openid-connect', config }] });
+  const route = (name: string, config: Record<string, unknown>) => ({
+    name,
+    paths: [`/${name}`],
+    strip_path: false,
+    plugins: [{ name: 'openid-connect', config }],
+  });
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
@@ -105,15 +116,28 @@ test('openid-connect: validation, refusals, scopes, audiences, consumers, header
           url: `http://127.0.0.1:${up.port}`,
           routes: [
             // The issuer given as a base URL with a trailing slash.
-            route('plain', { issuer: `${main.url}/`, upstream_headers_claims: ['sub', 'email', 'groups'], upstream_headers_names: ['X-User', 'X-Email', 'X-Groups'] }),
+            route('plain', {
+              issuer: `${main.url}/`,
+              upstream_headers_claims: ['sub', 'email', 'groups'],
+              upstream_headers_names: ['X-User', 'X-Email', 'X-Groups'],
+            }),
             // The issuer given as its discovery URL.
-            route('disco', { issuer: `${main.url}/.well-known/openid-configuration`, auth_methods: ['bearer'], bearer_token_param_type: ['header'] }),
+            route('disco', {
+              issuer: `${main.url}/.well-known/openid-configuration`,
+              auth_methods: ['bearer'],
+              bearer_token_param_type: ['header'],
+            }),
             route('scoped', { issuer: main.url, scopes_required: ['read write', 'admin'] }),
             route('aud', { issuer: main.url, audience_required: ['orders-api'] }),
             route('leeway', { issuer: main.url, leeway: 300 }),
             route('issuers', { issuer: main.url, issuers_allowed: ['https://legacy.example.com'] }),
             route('consumer', { issuer: main.url, consumer_claim: ['preferred_username'], consumer_by: ['username'] }),
-            route('optional', { issuer: main.url, consumer_claim: ['preferred_username'], consumer_by: ['custom_id'], consumer_optional: true }),
+            route('optional', {
+              issuer: main.url,
+              consumer_claim: ['preferred_username'],
+              consumer_by: ['custom_id'],
+              consumer_optional: true,
+            }),
             route('anon', { issuer: main.url, anonymous: 'guest' }),
             route('rotate', { issuer: rot.url, rediscovery_lifetime: 0 }),
             route('cooldown', { issuer: slow.url, rediscovery_lifetime: 3600 }),
@@ -131,7 +155,12 @@ test('openid-connect: validation, refusals, scopes, audiences, consumers, header
     assert.equal(r.status, 200, `${pathname}: ${r.text}`);
     return (r.json as Seen).headers;
   };
-  const refused = async (pathname: string, headers: Record<string, string>, status = 401, challenge: string | null = 'Bearer realm="127.0.0.1", error="invalid_token"') => {
+  const refused = async (
+    pathname: string,
+    headers: Record<string, string>,
+    status = 401,
+    challenge: string | null = 'Bearer realm="127.0.0.1", error="invalid_token"',
+  ) => {
     const before = reached(up, '/');
     const r = await get(gw.url + pathname, headers);
     assert.equal(r.status, status, `${pathname} ${JSON.stringify(headers).slice(0, 80)}: ${r.text}`);
@@ -144,7 +173,11 @@ test('openid-connect: validation, refusals, scopes, audiences, consumers, header
   // and client-sent copies of those headers do not pass.
   for (const key of [rsa, ec, ed]) {
     const token = await sign(key, claims({ email: 'u1@example.com', groups: ['a', 'b'] }));
-    const seen = await accepted('/plain/x', { ...bearer(token), 'x-email': 'forged@example.com', 'x-consumer-username': 'forged' });
+    const seen = await accepted('/plain/x', {
+      ...bearer(token),
+      'x-email': 'forged@example.com',
+      'x-consumer-username': 'forged',
+    });
     assert.equal(seen['x-user'], 'user-1', key.alg);
     assert.equal(seen['x-email'], 'u1@example.com');
     assert.equal(seen['x-groups'], 'a,b');
@@ -178,7 +211,10 @@ test('openid-connect: validation, refusals, scopes, audiences, consumers, header
   await refused('/plain/x', bearer(await sign({ ...ghost, kid: 'rsa-1' }, claims())));
   // HS256 (even with the RSA key's public JWK as the "secret", the confusion attack) and alg none.
   const hsSecret = new TextEncoder().encode(JSON.stringify(rsa.jwk));
-  await refused('/plain/x', bearer(await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' }).sign(hsSecret)));
+  await refused(
+    '/plain/x',
+    bearer(await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' }).sign(hsSecret)),
+  );
   await refused('/plain/x', bearer(`${b64url('{"alg":"none"}')}.${b64url(JSON.stringify(claims()))}.`));
   // Two different tokens.
   await refused(`/plain/x?access_token=${await sign(ec, claims())}`, bearer(good));
@@ -260,7 +296,12 @@ test('openid-connect: validation, refusals, scopes, audiences, consumers, header
   await accepted('/plain/x', bearer(good));
   const logged = () => gw.stdout + gw.stderr;
   for (let i = 0; i < 50 && !logged().includes(`${late}/.well-known/openid-configuration`); i++) await sleep(100);
-  assert.match(logged(), new RegExp(`openid-connect: issuer ${late}/\\.well-known/openid-configuration unavailable: .*(ECONNREFUSED|connect)`));
+  assert.match(
+    logged(),
+    new RegExp(
+      `openid-connect: issuer ${late}/\\.well-known/openid-configuration unavailable: .*(ECONNREFUSED|connect)`,
+    ),
+  );
   // It comes back on the same port: the next request succeeds without a reload.
   const back = await startIssuer([rsa], latePort);
   await accepted('/late/x', bearer(await lateToken(late)));
@@ -277,22 +318,71 @@ test('openid-connect: configurations that must not load name the plugin and the 
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const check = async (name: string, config: Record<string, unknown>, expected: RegExp) => {
     const cfg = path.join(dir, `${name}.yml`);
-    fs.writeFileSync(cfg, JSON.stringify({ _format_version: '3.0', services: [{ name: 's', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'openid-connect', config }] }] }] }));
+    fs.writeFileSync(
+      cfg,
+      JSON.stringify({
+        _format_version: '3.0',
+        services: [
+          {
+            name: 's',
+            url: 'http://127.0.0.1:9',
+            routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'openid-connect', config }] }],
+          },
+        ],
+      }),
+    );
     const res = await runCli(['validate', cfg]);
     assert.equal(res.code, 1, `${name}: ${res.stdout}${res.stderr}`);
     assert.match(res.stderr + res.stdout, expected, name);
   };
   await check('missing-issuer', { scopes_required: ['read'] }, /openid-connect.*config\.issuer.*is required/s);
   await check('bad-issuer', { issuer: 'idp.example.com' }, /openid-connect.*issuer.*not a URL/s);
-  await check('auth-methods', { issuer: 'https://idp.example.com', auth_methods: ['bearer', 'session'] }, /openid-connect.*auth_methods: only "bearer" is implemented in this build \(not "session"\)/s);
-  await check('body-only', { issuer: 'https://idp.example.com', bearer_token_param_type: ['body'] }, /openid-connect.*bearer_token_param_type/s);
-  await check('headers', { issuer: 'https://idp.example.com', upstream_headers_claims: ['sub', 'email'], upstream_headers_names: ['X-User'] }, /openid-connect.*upstream_headers_names/s);
-  await check('unknown-field', { issuer: 'https://idp.example.com', extra_jwks_uris: ['https://x'] }, /openid-connect.*extra_jwks_uris/s);
+  await check(
+    'auth-methods',
+    { issuer: 'https://idp.example.com', auth_methods: ['bearer', 'session'] },
+    /openid-connect.*auth_methods: only "bearer" is implemented in this build \(not "session"\)/s,
+  );
+  await check(
+    'body-only',
+    { issuer: 'https://idp.example.com', bearer_token_param_type: ['body'] },
+    /openid-connect.*bearer_token_param_type/s,
+  );
+  await check(
+    'headers',
+    {
+      issuer: 'https://idp.example.com',
+      upstream_headers_claims: ['sub', 'email'],
+      upstream_headers_names: ['X-User'],
+    },
+    /openid-connect.*upstream_headers_names/s,
+  );
+  await check(
+    'unknown-field',
+    { issuer: 'https://idp.example.com', extra_jwks_uris: ['https://x'] },
+    /openid-connect.*extra_jwks_uris/s,
+  );
 
   // And `turnpike start` refuses it too.
   const cfg = path.join(dir, 'start.yml');
-  fs.writeFileSync(cfg, JSON.stringify({ _format_version: '3.0', services: [{ name: 's', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'openid-connect', config: {} }] }] }] }));
-  const started = await runCli(['start', '--config', cfg], { TURNPIKE_PREFIX: path.join(dir, 'prefix'), TURNPIKE_PROXY_LISTEN: `127.0.0.1:${await freePort()}`, TURNPIKE_STATUS_LISTEN: `127.0.0.1:${await freePort()}`, TURNPIKE_ADMIN_LISTEN: 'off' });
+  fs.writeFileSync(
+    cfg,
+    JSON.stringify({
+      _format_version: '3.0',
+      services: [
+        {
+          name: 's',
+          url: 'http://127.0.0.1:9',
+          routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'openid-connect', config: {} }] }],
+        },
+      ],
+    }),
+  );
+  const started = await runCli(['start', '--config', cfg], {
+    TURNPIKE_PREFIX: path.join(dir, 'prefix'),
+    TURNPIKE_PROXY_LISTEN: `127.0.0.1:${await freePort()}`,
+    TURNPIKE_STATUS_LISTEN: `127.0.0.1:${await freePort()}`,
+    TURNPIKE_ADMIN_LISTEN: 'off',
+  });
   assert.notEqual(started.code, 0);
   assert.match(started.stderr + started.stdout, /openid-connect.*config\.issuer.*is required/s);
 });

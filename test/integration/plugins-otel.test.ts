@@ -50,7 +50,9 @@ async function collector(name = 'collector'): Promise<TestUpstream & { spans(): 
         if (r.url !== '/v1/traces') continue;
         const body = JSON.parse(r.body.toString());
         for (const rs of body.resourceSpans) {
-          const resource = Object.fromEntries((rs.resource.attributes as Attr[]).map((a) => [a.key, Object.values(a.value)[0]]));
+          const resource = Object.fromEntries(
+            (rs.resource.attributes as Attr[]).map((a) => [a.key, Object.values(a.value)[0]]),
+          );
           for (const ss of rs.scopeSpans) for (const s of ss.spans) out.push({ ...s, resource, scope: ss.scope });
         }
       }
@@ -106,10 +108,18 @@ test('opentelemetry: propagates trace context upstream and exports sampled spans
                 },
               ],
             },
-            { name: 'unsampled', paths: ['/unsampled'], plugins: [{ name: 'opentelemetry', config: { ...base, sampling_rate: 0 } }] },
+            {
+              name: 'unsampled',
+              paths: ['/unsampled'],
+              plugins: [{ name: 'opentelemetry', config: { ...base, sampling_rate: 0 } }],
+            },
           ],
         },
-        { name: 'down', url: `http://127.0.0.1:${deadUpstream}`, routes: [{ name: 'broken', paths: ['/broken'], plugins: [{ name: 'opentelemetry', config: base }] }] },
+        {
+          name: 'down',
+          url: `http://127.0.0.1:${deadUpstream}`,
+          routes: [{ name: 'broken', paths: ['/broken'], plugins: [{ name: 'opentelemetry', config: base }] }],
+        },
       ],
     }),
   });
@@ -121,7 +131,7 @@ test('opentelemetry: propagates trace context upstream and exports sampled spans
   assert.equal(tp1.flags, '01');
   assert.equal(r1.headers['x-trace-id'], tp1.traceId, 'http_response_header_for_traceid');
   const s1 = await until('the span of request 1', () => col.spans().find((s) => s.traceId === tp1.traceId));
-  assert.equal(s1.spanId, tp1.spanId, 'the exported span is the upstream request\'s parent');
+  assert.equal(s1.spanId, tp1.spanId, "the exported span is the upstream request's parent");
   assert.equal(s1.parentSpanId ?? '', '', 'a root span');
   assert.equal(s1.kind, 2, 'SPAN_KIND_SERVER');
   assert.equal(s1.name, 'GET traced');
@@ -136,7 +146,10 @@ test('opentelemetry: propagates trace context upstream and exports sampled spans
   assert.deepEqual(s1.status, {});
   assert.match(s1.startTimeUnixNano, /^\d{19}$/);
   assert.ok(BigInt(s1.startTimeUnixNano) <= BigInt(s1.endTimeUnixNano));
-  assert.ok(Math.abs(Number(BigInt(s1.startTimeUnixNano) / 1_000_000n) - Date.now()) < 60_000, 'start time is epoch nanoseconds');
+  assert.ok(
+    Math.abs(Number(BigInt(s1.startTimeUnixNano) / 1_000_000n) - Date.now()) < 60_000,
+    'start time is epoch nanoseconds',
+  );
   assert.equal(s1.resource['service.name'], 'edge');
   assert.equal(s1.resource['deployment.environment'], 'test');
   assert.equal(s1.scope.name, 'turnpike.opentelemetry');
@@ -148,7 +161,10 @@ test('opentelemetry: propagates trace context upstream and exports sampled spans
   // 2. An incoming traceparent and tracestate: same trace, the caller's span is our parent.
   const inTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
   const inSpan = '00f067aa0ba902b7';
-  const h2 = await through(gw.url + '/traced/child', { traceparent: `00-${inTrace}-${inSpan}-01`, tracestate: 'vendor=abc,other=1' });
+  const h2 = await through(gw.url + '/traced/child', {
+    traceparent: `00-${inTrace}-${inSpan}-01`,
+    tracestate: 'vendor=abc,other=1',
+  });
   const tp2 = parseTp(h2.traceparent);
   assert.equal(tp2.traceId, inTrace);
   assert.notEqual(tp2.spanId, inSpan);
@@ -190,7 +206,11 @@ test('opentelemetry: propagates trace context upstream and exports sampled spans
   assert.ok(malformedSpans.every((s) => s.parentSpanId === undefined || s.parentSpanId === ''));
 
   // 5. B3 in, B3 out (header_type preserve).
-  const h5 = await through(gw.url + '/traced/b3', { 'x-b3-traceid': inTrace, 'x-b3-spanid': inSpan, 'x-b3-sampled': '1' });
+  const h5 = await through(gw.url + '/traced/b3', {
+    'x-b3-traceid': inTrace,
+    'x-b3-spanid': inSpan,
+    'x-b3-sampled': '1',
+  });
   assert.equal(h5['x-b3-traceid'], inTrace);
   assert.equal(h5['x-b3-parentspanid'], inSpan);
   assert.equal(h5['x-b3-sampled'], '1');
@@ -223,14 +243,19 @@ test('opentelemetry: propagates trace context upstream and exports sampled spans
   }
 });
 
-test('opentelemetry: spans are sent in batches (Kong\'s older endpoint and batch_span_count fields)', async () => {
+test("opentelemetry: spans are sent in batches (Kong's older endpoint and batch_span_count fields)", async () => {
   const up = await upstream('otel-batch-up');
   const col = await collector('batch-collector');
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
       services: [{ name: 'svc', url: `http://127.0.0.1:${up.port}`, routes: [{ name: 'r', paths: ['/'] }] }],
-      plugins: [{ name: 'opentelemetry', config: { endpoint: `http://127.0.0.1:${col.port}/v1/traces`, batch_span_count: 5, batch_flush_delay: 60 } }],
+      plugins: [
+        {
+          name: 'opentelemetry',
+          config: { endpoint: `http://127.0.0.1:${col.port}/v1/traces`, batch_span_count: 5, batch_flush_delay: 60 },
+        },
+      ],
     }),
   });
   const traces: string[] = [];
@@ -259,12 +284,30 @@ test('opentelemetry: a dead or silent collector never touches requests; failures
             {
               name: 'dead',
               paths: ['/dead'],
-              plugins: [{ name: 'opentelemetry', config: { traces_endpoint: `http://127.0.0.1:${deadPort}/v1/traces`, queue: { max_batch_size: 2, max_retry_time: 1, max_entries: 5 } } }],
+              plugins: [
+                {
+                  name: 'opentelemetry',
+                  config: {
+                    traces_endpoint: `http://127.0.0.1:${deadPort}/v1/traces`,
+                    queue: { max_batch_size: 2, max_retry_time: 1, max_entries: 5 },
+                  },
+                },
+              ],
             },
             {
               name: 'silent',
               paths: ['/silent'],
-              plugins: [{ name: 'opentelemetry', config: { traces_endpoint: `http://127.0.0.1:${silent.port}/v1/traces`, read_timeout: 200, send_timeout: 200, queue: { max_batch_size: 1, max_retry_time: 1 } } }],
+              plugins: [
+                {
+                  name: 'opentelemetry',
+                  config: {
+                    traces_endpoint: `http://127.0.0.1:${silent.port}/v1/traces`,
+                    read_timeout: 200,
+                    send_timeout: 200,
+                    queue: { max_batch_size: 1, max_retry_time: 1 },
+                  },
+                },
+              ],
             },
           ],
         },
@@ -289,11 +332,17 @@ test('opentelemetry: an unsupported or invalid config fails validate and start, 
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ header_type: 'datadog' }, /header_type.*'datadog' is not supported/],
     [{ sampling_rate: 2 }, /sampling_rate/],
-    [{ propagation: { extract: ['w3c', 'jaeger'], inject: ['w3c'], default_format: 'w3c' } }, /propagation\.extract\.1.*'jaeger' is not supported/],
+    [
+      { propagation: { extract: ['w3c', 'jaeger'], inject: ['w3c'], default_format: 'w3c' } },
+      /propagation\.extract\.1.*'jaeger' is not supported/,
+    ],
     [{ traces_endpoint: 'udp://collector:4318' }, /traces_endpoint.*unsupported scheme/],
   ];
   for (const [extra, why] of cases) {
-    const config = JSON.stringify({ _format_version: '3.0', plugins: [{ name: 'opentelemetry', config: { traces_endpoint: 'http://127.0.0.1:4318/v1/traces', ...extra } }] });
+    const config = JSON.stringify({
+      _format_version: '3.0',
+      plugins: [{ name: 'opentelemetry', config: { traces_endpoint: 'http://127.0.0.1:4318/v1/traces', ...extra } }],
+    });
     const file = path.join(dir, 'bad.yml');
     fs.writeFileSync(file, config);
     const v = await runCli(['validate', file]);
@@ -302,7 +351,17 @@ test('opentelemetry: an unsupported or invalid config fails validate and start, 
     assert.match(v.stdout + v.stderr, why);
   }
   await assert.rejects(
-    startGateway({ config: JSON.stringify({ _format_version: '3.0', plugins: [{ name: 'opentelemetry', config: { traces_endpoint: 'http://127.0.0.1:4318/v1/traces', header_type: 'datadog' } }] }) }),
+    startGateway({
+      config: JSON.stringify({
+        _format_version: '3.0',
+        plugins: [
+          {
+            name: 'opentelemetry',
+            config: { traces_endpoint: 'http://127.0.0.1:4318/v1/traces', header_type: 'datadog' },
+          },
+        ],
+      }),
+    }),
     (err: Error) => /opentelemetry/.test(err.message) && /header_type/.test(err.message),
   );
 });

@@ -23,7 +23,9 @@ const CI = process.env.CI === 'true';
 
 const redisDown = await pingRedis(REDIS_URL);
 if (redisDown !== null && !CI) {
-  console.error(`\n!!!!!!!!\n!!! plugins-proxy-cache: Redis at ${REDIS_URL} is not reachable (${redisDown}):\n!!! SKIPPING the shared-cache test. Set TURNPIKE_TEST_REDIS_URL or start Redis; under CI=true this fails.\n!!!!!!!!\n`);
+  console.error(
+    `\n!!!!!!!!\n!!! plugins-proxy-cache: Redis at ${REDIS_URL} is not reachable (${redisDown}):\n!!! SKIPPING the shared-cache test. Set TURNPIKE_TEST_REDIS_URL or start Redis; under CI=true this fails.\n!!!!!!!!\n`,
+  );
 }
 
 function redisFields(url: string): Record<string, unknown> {
@@ -85,11 +87,18 @@ async function cacheUpstream(name: string): Promise<TestUpstream> {
 function config(upPort: number, routes: { name: string; path: string; conf: Record<string, unknown> }[]): string {
   return JSON.stringify({
     _format_version: '3.0',
-    services: [{
-      name: 'svc',
-      url: `http://127.0.0.1:${upPort}`,
-      routes: routes.map((r) => ({ name: r.name, paths: [r.path], strip_path: false, plugins: [{ name: 'proxy-cache', config: r.conf }] })),
-    }],
+    services: [
+      {
+        name: 'svc',
+        url: `http://127.0.0.1:${upPort}`,
+        routes: routes.map((r) => ({
+          name: r.name,
+          paths: [r.path],
+          strip_path: false,
+          plugins: [{ name: 'proxy-cache', config: r.conf }],
+        })),
+      },
+    ],
   });
 }
 
@@ -99,7 +108,11 @@ const gw = await gateway({
     { name: 'basic', path: '/m', conf: { strategy: 'memory' } },
     { name: 'vary', path: '/v', conf: { strategy: 'memory', vary_query_params: ['a'], vary_headers: ['X-Tenant'] } },
     { name: 'ttl', path: '/t', conf: { strategy: 'memory', cache_ttl: 1 } },
-    { name: 'cc', path: '/c', conf: { strategy: 'memory', cache_control: true, memory: { dictionary_name: 'other_cache' } } },
+    {
+      name: 'cc',
+      path: '/c',
+      conf: { strategy: 'memory', cache_control: true, memory: { dictionary_name: 'other_cache' } },
+    },
     { name: 'case', path: '/i', conf: { ignore_uri_case: true, content_type: ['*/*'] } },
   ]),
 });
@@ -244,44 +257,62 @@ test('memory: a chunked upstream body is stored whole and served with a length',
   assert.equal(reached(up, '/m/chunked'), 1);
 });
 
-test('redis: two gateways share one cache (the second gateway\'s first request is a Hit)', { skip: redisDown !== null && !CI ? `Redis at ${REDIS_URL} unreachable` : false }, async () => {
-  assert.equal(redisDown, null, `Redis at ${REDIS_URL} must be reachable under CI (${redisDown})`);
-  const rup = await cacheUpstream('pc-redis');
-  const route = `pc-${randomUUID()}`;
-  const cfg = config(rup.port, [{ name: route, path: '/r', conf: { strategy: 'redis', redis: redisFields(REDIS_URL) } }]);
-  const [a, b] = await Promise.all([gateway({ config: cfg, workers: 2 }), gateway({ config: cfg, workers: 2 })]);
-  const r = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  const keys = new Set<string>();
-  onCleanup(async () => {
-    if (keys.size > 0) await r.del(...[...keys].map((k) => 'proxy-cache:' + k));
-    r.disconnect();
-  });
+test(
+  "redis: two gateways share one cache (the second gateway's first request is a Hit)",
+  { skip: redisDown !== null && !CI ? `Redis at ${REDIS_URL} unreachable` : false },
+  async () => {
+    assert.equal(redisDown, null, `Redis at ${REDIS_URL} must be reachable under CI (${redisDown})`);
+    const rup = await cacheUpstream('pc-redis');
+    const route = `pc-${randomUUID()}`;
+    const cfg = config(rup.port, [
+      { name: route, path: '/r', conf: { strategy: 'redis', redis: redisFields(REDIS_URL) } },
+    ]);
+    const [a, b] = await Promise.all([gateway({ config: cfg, workers: 2 }), gateway({ config: cfg, workers: 2 })]);
+    const r = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    const keys = new Set<string>();
+    onCleanup(async () => {
+      if (keys.size > 0) await r.del(...[...keys].map((k) => 'proxy-cache:' + k));
+      r.disconnect();
+    });
 
-  const first = await get(a!.url + '/r/json?id=1');
-  keys.add(String(first.headers['x-cache-key']));
-  assert.equal(first.headers['x-cache-status'], 'Miss');
-  const second = await get(b!.url + '/r/json?id=1');
-  assert.equal(second.headers['x-cache-status'], 'Hit', 'stored by the other gateway');
-  assert.equal(second.text, first.text);
-  assert.equal(second.headers['x-cache-key'], first.headers['x-cache-key'], 'both gateways compute the same key');
-  for (let i = 0; i < 4; i++) assert.equal((await get((i % 2 === 0 ? a! : b!).url + '/r/json?id=1')).headers['x-cache-status'], 'Hit');
-  assert.equal(reached(rup, '/r/json'), 1, 'the upstream was contacted once across both gateways and all workers');
+    const first = await get(a!.url + '/r/json?id=1');
+    keys.add(String(first.headers['x-cache-key']));
+    assert.equal(first.headers['x-cache-status'], 'Miss');
+    const second = await get(b!.url + '/r/json?id=1');
+    assert.equal(second.headers['x-cache-status'], 'Hit', 'stored by the other gateway');
+    assert.equal(second.text, first.text);
+    assert.equal(second.headers['x-cache-key'], first.headers['x-cache-key'], 'both gateways compute the same key');
+    for (let i = 0; i < 4; i++)
+      assert.equal((await get((i % 2 === 0 ? a! : b!).url + '/r/json?id=1')).headers['x-cache-status'], 'Hit');
+    assert.equal(reached(rup, '/r/json'), 1, 'the upstream was contacted once across both gateways and all workers');
 
-  const k = 'proxy-cache:' + String(first.headers['x-cache-key']);
-  const ttl = await r.pttl(k);
-  assert.ok(ttl > 0 && ttl <= 300_000, `the entry expires with cache_ttl (PTTL ${ttl})`);
-});
+    const k = 'proxy-cache:' + String(first.headers['x-cache-key']);
+    const ttl = await r.pttl(k);
+    assert.ok(ttl > 0 && ttl <= 300_000, `the entry expires with cache_ttl (PTTL ${ttl})`);
+  },
+);
 
 test('redis: Redis not there — requests still answered 200 from the upstream, uncached, logged', async () => {
   const dup = await cacheUpstream('pc-dead');
   const deadPort = await freePort();
   // Kong's flat redis_* fields, upgraded into `redis`.
-  const g = await gateway({ config: config(dup.port, [{ name: 'dead', path: '/d', conf: { strategy: 'redis', redis_host: '127.0.0.1', redis_port: deadPort, redis_timeout: 500 } }]) });
+  const g = await gateway({
+    config: config(dup.port, [
+      {
+        name: 'dead',
+        path: '/d',
+        conf: { strategy: 'redis', redis_host: '127.0.0.1', redis_port: deadPort, redis_timeout: 500 },
+      },
+    ]),
+  });
   for (let i = 0; i < 4; i++) {
     const t0 = Date.now();
     const res = await get(g.url + '/d/json');
     assert.equal(res.status, 200);
-    assert.ok(['Bypass', 'Miss'].includes(String(res.headers['x-cache-status'])), String(res.headers['x-cache-status']));
+    assert.ok(
+      ['Bypass', 'Miss'].includes(String(res.headers['x-cache-status'])),
+      String(res.headers['x-cache-status']),
+    );
     assert.ok(Date.now() - t0 < 1500, 'no waiting beyond the timeout');
   }
   assert.equal(reached(dup, '/d/json'), 4);
@@ -295,11 +326,15 @@ test('redis: Redis not there — requests still answered 200 from the upstream, 
 test('config errors name the plugin and the field', async () => {
   const dir = tmpDir();
   const cfg = path.join(dir, 'kong.yml');
-  const write = (conf: Record<string, unknown>) => fs.writeFileSync(cfg, JSON.stringify({
-    _format_version: '3.0',
-    services: [{ name: 'svc', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'] }] }],
-    plugins: [{ name: 'proxy-cache', config: conf }],
-  }));
+  const write = (conf: Record<string, unknown>) =>
+    fs.writeFileSync(
+      cfg,
+      JSON.stringify({
+        _format_version: '3.0',
+        services: [{ name: 'svc', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'] }] }],
+        plugins: [{ name: 'proxy-cache', config: conf }],
+      }),
+    );
   try {
     write({ strategy: 'redis', redis: { host: '127.0.0.1' }, cache_control: true, memory: { dictionary_name: 'x' } });
     const ok = await runCli(['validate', cfg]);

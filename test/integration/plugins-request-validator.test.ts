@@ -43,11 +43,22 @@ components:
         friend: { $ref: '#/components/schemas/User' }
 `;
 
-async function send(url: string, method: string, body: string | Buffer | null, headers: Record<string, string> = {}, chunked = false) {
+async function send(
+  url: string,
+  method: string,
+  body: string | Buffer | null,
+  headers: Record<string, string> = {},
+  chunked = false,
+) {
   const res = await request(url, {
     method: method as 'POST',
     headers,
-    body: body === null ? undefined : chunked ? Readable.from([Buffer.from(body).subarray(0, 5), Buffer.from(body).subarray(5)]) : body,
+    body:
+      body === null
+        ? undefined
+        : chunked
+          ? Readable.from([Buffer.from(body).subarray(0, 5), Buffer.from(body).subarray(5)])
+          : body,
   });
   const text = await res.body.text();
   let json: any = null;
@@ -63,7 +74,11 @@ const JSON_CT = { 'content-type': 'application/json' };
 
 test('request-validator: body, content types, parameters and OpenAPI operations against a real gateway', async () => {
   const up = await upstream('up');
-  const route = (name: string, p: string, config: Record<string, unknown>) => ({ name, paths: [p], plugins: [{ name: 'request-validator', config }] });
+  const route = (name: string, p: string, config: Record<string, unknown>) => ({
+    name,
+    paths: [p],
+    plugins: [{ name: 'request-validator', config }],
+  });
   const gw = await gateway({
     env: { TURNPIKE_CLIENT_BODY_BUFFER_LIMIT: '2048' },
     config: JSON.stringify({
@@ -75,18 +90,45 @@ test('request-validator: body, content types, parameters and OpenAPI operations 
           routes: [
             route('body', '/body', { body_schema: person, version: 'draft7' }),
             route('verbose', '/verbose', { body_schema: person, version: 'draft202012', verbose_response: true }),
-            route('charset', '/charset', { body_schema: person, version: 'draft7', allowed_content_types: ['application/json; charset=utf-8'] }),
-            route('loose', '/loose', { body_schema: person, version: 'draft7', allowed_content_types: ['application/json; charset=utf-8'], content_type_parameter_validation: false }),
+            route('charset', '/charset', {
+              body_schema: person,
+              version: 'draft7',
+              allowed_content_types: ['application/json; charset=utf-8'],
+            }),
+            route('loose', '/loose', {
+              body_schema: person,
+              version: 'draft7',
+              allowed_content_types: ['application/json; charset=utf-8'],
+              content_type_parameter_validation: false,
+            }),
             route('kong', '/kong', { body_schema: JSON.stringify([{ name: { type: 'string', required: true } }]) }),
             route('params', '/params', {
               verbose_response: true,
               parameter_schema: [
-                { name: 'id', in: 'query', required: true, style: 'form', explode: false, schema: '{"type":"integer"}' },
-                { name: 'x-n', in: 'header', required: false, style: 'simple', explode: false, schema: '{"type":"array","items":{"type":"integer"}}' },
+                {
+                  name: 'id',
+                  in: 'query',
+                  required: true,
+                  style: 'form',
+                  explode: false,
+                  schema: '{"type":"integer"}',
+                },
+                {
+                  name: 'x-n',
+                  in: 'header',
+                  required: false,
+                  style: 'simple',
+                  explode: false,
+                  schema: '{"type":"array","items":{"type":"integer"}}',
+                },
               ],
             }),
             route('api', '/api', { api_spec: SPEC, api_spec_base_path: '/api', verbose_response: true }),
-            route('lenient', '/lenient', { api_spec: SPEC, api_spec_base_path: '/lenient', allow_unknown_operations: true }),
+            route('lenient', '/lenient', {
+              api_spec: SPEC,
+              api_spec_base_path: '/lenient',
+              allow_unknown_operations: true,
+            }),
           ],
         },
       ],
@@ -133,7 +175,10 @@ test('request-validator: body, content types, parameters and OpenAPI operations 
 
   // Content-Type parameters: strict by default, charset case-insensitive; ignored when asked.
   assert.equal((await send(gw.url + '/charset', 'POST', good, JSON_CT)).status, 400);
-  assert.equal((await send(gw.url + '/charset', 'POST', good, { 'content-type': 'application/json; charset=UTF-8' })).status, 200);
+  assert.equal(
+    (await send(gw.url + '/charset', 'POST', good, { 'content-type': 'application/json; charset=UTF-8' })).status,
+    200,
+  );
   assert.equal((await send(gw.url + '/loose', 'POST', good, JSON_CT)).status, 200);
 
   // Kong's own schema dialect (the default version).
@@ -186,14 +231,42 @@ test('request-validator: an invalid schema in the config stops validation, namin
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const check = async (config: Record<string, unknown>, expect: RegExp) => {
     const cfg = path.join(dir, 'kong.yml');
-    fs.writeFileSync(cfg, JSON.stringify({ _format_version: '3.0', services: [{ name: 's', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'request-validator', config }] }] }] }));
+    fs.writeFileSync(
+      cfg,
+      JSON.stringify({
+        _format_version: '3.0',
+        services: [
+          {
+            name: 's',
+            url: 'http://127.0.0.1:9',
+            routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'request-validator', config }] }],
+          },
+        ],
+      }),
+    );
     const res = await runCli(['validate', cfg]);
     assert.equal(res.code, 1, res.stdout);
     assert.match(res.stderr + res.stdout, expect);
   };
-  await check({ body_schema: '{"type":"objekt"}', version: 'draft7' }, /request-validator.*body_schema.*not a valid JSON Schema draft7/s);
+  await check(
+    { body_schema: '{"type":"objekt"}', version: 'draft7' },
+    /request-validator.*body_schema.*not a valid JSON Schema draft7/s,
+  );
   await check({ body_schema: '{not json' }, /request-validator.*body_schema.*not valid JSON/s);
-  await check({ parameter_schema: [{ name: 'id', in: 'path', required: true, style: 'simple', explode: false, schema: '{"type":"integer"}' }] }, /request-validator.*parameter_schema\.0\.in.*not supported/s);
-  await check({ api_spec: 'openapi: 3.0.0\npaths:\n  /a:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema: { $ref: "#/components/schemas/Missing" }\n' }, /request-validator.*api_spec.*Missing/s);
+  await check(
+    {
+      parameter_schema: [
+        { name: 'id', in: 'path', required: true, style: 'simple', explode: false, schema: '{"type":"integer"}' },
+      ],
+    },
+    /request-validator.*parameter_schema\.0\.in.*not supported/s,
+  );
+  await check(
+    {
+      api_spec:
+        'openapi: 3.0.0\npaths:\n  /a:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema: { $ref: "#/components/schemas/Missing" }\n',
+    },
+    /request-validator.*api_spec.*Missing/s,
+  );
   await check({}, /request-validator.*at least one of/s);
 });

@@ -22,7 +22,10 @@ function customPlugin(name: string, body: string): string {
   const d = path.join(dir, name);
   fs.mkdirSync(d, { recursive: true });
   const sdk = path.join(ROOT, 'dist', 'src', 'plugins', 'sdk.js');
-  fs.writeFileSync(path.join(d, 'index.mjs'), `import fs from 'node:fs';\nimport { definePlugin } from ${JSON.stringify(sdk)};\nexport default definePlugin(${body});\n`);
+  fs.writeFileSync(
+    path.join(d, 'index.mjs'),
+    `import fs from 'node:fs';\nimport { definePlugin } from ${JSON.stringify(sdk)};\nexport default definePlugin(${body});\n`,
+  );
   return d;
 }
 
@@ -30,7 +33,9 @@ const logFile = path.join(dir, 'outcomes.ndjson');
 
 // Reads the body, reports its length upstream, upper-cases it on /upper, replaces it on /replace,
 // changes the method on /put.
-const bodyPlugin = customPlugin('body-reader', `{ name: 'body-reader', version: '1.0.0', priority: 1000,
+const bodyPlugin = customPlugin(
+  'body-reader',
+  `{ name: 'body-reader', version: '1.0.0', priority: 1000,
   schema: { type: 'object', properties: {} },
   phases: { async access(ctx) {
     const p = ctx.request.path;
@@ -42,10 +47,13 @@ const bodyPlugin = customPlugin('body-reader', `{ name: 'body-reader', version: 
     ctx.request.setHeader('X-Same-Bytes', String(b === again));
     if (p.startsWith('/upper')) ctx.request.setBody(b.toString().toUpperCase());
     if (p.startsWith('/put')) ctx.request.setMethod('PUT');
-  } } }`);
+  } } }`,
+);
 
 // Upper-cases the response body on /f/…; asynchronously on /f/async; throws on /f/boom.
-const filterPlugin = customPlugin('shouter', `{ name: 'shouter', version: '1.0.0', priority: 900,
+const filterPlugin = customPlugin(
+  'shouter',
+  `{ name: 'shouter', version: '1.0.0', priority: 900,
   schema: { type: 'object', properties: {} },
   phases: {
     response(ctx) { if (ctx.request.path.startsWith('/f/')) ctx.response.setHeader('X-Filtered', 'yes'); },
@@ -64,7 +72,8 @@ const filterPlugin = customPlugin('shouter', `{ name: 'shouter', version: '1.0.0
       fs.appendFileSync(${JSON.stringify(logFile)}, JSON.stringify({ path: ctx.request.path, method: ctx.request.method, status: o.status, upstreamStatus: o.upstreamStatus, upstreamUri: o.upstreamUri,
         startedAt: o.startedAt, resType: o.responseHeaders['content-type'] ?? null, reqHeader: o.requestHeaders['x-body-length'] ?? null }) + '\\n');
     },
-  } }`);
+  } }`,
+);
 
 async function start(env: Record<string, string> = {}) {
   // The upstream echoes method, body and Content-Length; /chunked answers chunked.
@@ -76,7 +85,14 @@ async function start(env: Record<string, string> = {}) {
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ method: req.method, body: body.toString(), contentLength: req.headers['content-length'] ?? null, te: req.headers['transfer-encoding'] ?? null }));
+    res.end(
+      JSON.stringify({
+        method: req.method,
+        body: body.toString(),
+        contentLength: req.headers['content-length'] ?? null,
+        te: req.headers['transfer-encoding'] ?? null,
+      }),
+    );
   });
   const gw = await gateway({
     config: JSON.stringify({
@@ -123,7 +139,10 @@ test('a plugin reads the request body (Content-Length, chunked, 100-continue) an
   assert.equal(e1.contentLength, '70000');
 
   // Chunked from the client: the plugin sees the decoded bytes, the upstream gets them with a length.
-  const raw = await rawRequest(gw.proxyPort, 'POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
+  const raw = await rawRequest(
+    gw.proxyPort,
+    'POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
+  );
   assert.match(raw, /^HTTP\/1.1 200/);
   const e2 = JSON.parse(raw.slice(raw.indexOf('{'), raw.lastIndexOf('}') + 1)) as Echo;
   assert.equal(e2.body, 'hello world');
@@ -131,7 +150,11 @@ test('a plugin reads the request body (Content-Length, chunked, 100-continue) an
   assert.equal(e2.te, null, 'the buffered body goes upstream with a length, not chunked');
 
   // Expect: 100-continue: the gateway asks for the body itself when a plugin needs it.
-  const cont = await expectContinue(gw.proxyPort, 'POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n', 'abc');
+  const cont = await expectContinue(
+    gw.proxyPort,
+    'POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n',
+    'abc',
+  );
   assert.match(cont, /^HTTP\/1.1 100 Continue\r\n\r\nHTTP\/1.1 200/);
   assert.match(cont, /"body":"abc"/);
 });
@@ -150,7 +173,9 @@ test('a plugin replaces the body and the method; several reads give the same byt
   const g = (await (await request(gw.url + '/replace')).body.json()) as Echo;
   assert.equal(g.body, 'replaced!');
   assert.equal(g.contentLength, '9');
-  const p = (await (await request(gw.url + '/replace', { method: 'POST', body: 'y'.repeat(100_000) })).body.json()) as Echo;
+  const p = (await (
+    await request(gw.url + '/replace', { method: 'POST', body: 'y'.repeat(100_000) })
+  ).body.json()) as Echo;
   assert.equal(p.body, 'replaced!');
 
   const put = (await (await request(gw.url + '/put', { method: 'POST', body: 'm' })).body.json()) as Echo;
@@ -166,7 +191,12 @@ test('a body over client_body_buffer_limit gets a 413 and the gateway keeps serv
     assert.equal(big.statusCode, 413);
     assert.match(await big.body.text(), /Request size limit exceeded/);
   }
-  const chunked = await rawRequest(gw.proxyPort, 'POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n' + ('1000\r\n' + 'q'.repeat(4096) + '\r\n').repeat(3) + '0\r\n\r\n');
+  const chunked = await rawRequest(
+    gw.proxyPort,
+    'POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n' +
+      ('1000\r\n' + 'q'.repeat(4096) + '\r\n').repeat(3) +
+      '0\r\n\r\n',
+  );
   assert.match(chunked, /^HTTP\/1.1 413 /);
   assert.match(chunked, /Connection: close/i);
   assert.equal(up.requests.length, before, 'nothing reached the upstream');
@@ -211,7 +241,10 @@ test('a throwing body filter cuts only its response; the log phase sees what wen
     const r = await request(gw.url + '/f/boom');
     await r.body.text();
   });
-  assert.match(await gw.waitForStderr(/shouter.*filter exploded|filter exploded.*shouter/), /shouter.*filter exploded|filter exploded.*shouter/);
+  assert.match(
+    await gw.waitForStderr(/shouter.*filter exploded|filter exploded.*shouter/),
+    /shouter.*filter exploded|filter exploded.*shouter/,
+  );
   const ok = await request(gw.url + '/put/x?q=1', { method: 'POST', body: 'abc' });
   assert.equal(ok.statusCode, 200);
   await ok.body.text();
@@ -219,7 +252,14 @@ test('a throwing body filter cuts only its response; the log phase sees what wen
   const deadline = Date.now() + 5000;
   let line: Record<string, unknown> | undefined;
   while (Date.now() < deadline) {
-    const lines = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+    const lines = fs.existsSync(logFile)
+      ? fs
+          .readFileSync(logFile, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+      : [];
     line = lines.find((l) => l.path === '/put/x');
     if (line) break;
     await new Promise((r) => setTimeout(r, 50));
@@ -244,7 +284,14 @@ test('the log phase reads each request as it was, also for pipelined requests on
   const deadline = Date.now() + 5000;
   let lines: Record<string, unknown>[] = [];
   while (Date.now() < deadline) {
-    lines = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+    lines = fs.existsSync(logFile)
+      ? fs
+          .readFileSync(logFile, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+      : [];
     if (lines.some((l) => l.path === '/read/b')) break;
     await new Promise((r) => setTimeout(r, 50));
   }

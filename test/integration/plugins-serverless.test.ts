@@ -12,7 +12,12 @@ import { get, reached, type Seen } from '../helpers/fetch.js';
 
 test('pre-function / post-function: JavaScript per phase, short-circuit, failures and loops cost one request a 500', async () => {
   const up = await upstream('fn');
-  const route = (name: string, plugins: Record<string, unknown>[]) => ({ name, paths: ['/' + name], strip_path: false, plugins });
+  const route = (name: string, plugins: Record<string, unknown>[]) => ({
+    name,
+    paths: ['/' + name],
+    strip_path: false,
+    plugins,
+  });
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
@@ -34,14 +39,38 @@ test('pre-function / post-function: JavaScript per phase, short-circuit, failure
                 },
               },
             ]),
-            route('deny', [{ name: 'pre-function', config: { access: ["if (ctx.request.getHeader('x-let-me-in') !== 'yes') ctx.respond(403, { message: 'nope' });"] } }]),
+            route('deny', [
+              {
+                name: 'pre-function',
+                config: {
+                  access: [
+                    "if (ctx.request.getHeader('x-let-me-in') !== 'yes') ctx.respond(403, { message: 'nope' });",
+                  ],
+                },
+              },
+            ]),
             route('throw', [{ name: 'pre-function', config: { access: ["throw new Error('kaput')"] } }]),
             route('loop', [{ name: 'pre-function', config: { access: ['for (;;) {}'] } }]),
-            route('aloop', [{ name: 'post-function', config: { access: ['await Promise.resolve(); while (true) {}'], timeout_ms: 100 } }]),
+            route('aloop', [
+              {
+                name: 'post-function',
+                config: { access: ['await Promise.resolve(); while (true) {}'], timeout_ms: 100 },
+              },
+            ]),
             route('order', [
               { name: 'key-auth' },
-              { name: 'post-function', config: { access: ["ctx.request.setHeader('X-Post-Saw', ctx.consumer ? ctx.consumer.username : 'nobody');"] } },
-              { name: 'pre-function', config: { access: ["ctx.request.setHeader('X-Pre-Saw', ctx.consumer ? ctx.consumer.username : 'nobody');"] } },
+              {
+                name: 'post-function',
+                config: {
+                  access: ["ctx.request.setHeader('X-Post-Saw', ctx.consumer ? ctx.consumer.username : 'nobody');"],
+                },
+              },
+              {
+                name: 'pre-function',
+                config: {
+                  access: ["ctx.request.setHeader('X-Pre-Saw', ctx.consumer ? ctx.consumer.username : 'nobody');"],
+                },
+              },
             ]),
             route('sandbox', [
               {
@@ -114,20 +143,33 @@ test('pre-function: Lua source, unsupported phases and broken JavaScript are ref
   const cases: [string, Record<string, unknown>, RegExp][] = [
     [
       'pre-function',
-      { access: ["local h = kong.request.get_header('x-token')\nif not h then\n  return kong.response.exit(401, { message = 'no token' })\nend"] },
+      {
+        access: [
+          "local h = kong.request.get_header('x-token')\nif not h then\n  return kong.response.exit(401, { message = 'no token' })\nend",
+        ],
+      },
       /pre-function.*access\[0\]: Lua is not supported.*JavaScript/s,
     ],
     ['post-function', { log: ["kong.log.err('done')"] }, /post-function.*log\[0\]: Lua is not supported.*JavaScript/s],
     ['pre-function', { functions: ["ngx.say('hi')"] }, /pre-function.*access\[0\]: Lua is not supported/s],
     ['pre-function', { body_filter: ['ctx.x = 1'] }, /pre-function.*body_filter.*not supported/s],
     ['pre-function', { certificate: ['ctx.x = 1'] }, /pre-function.*certificate.*not supported/s],
-    ['post-function', { access: ['ctx.request.setHeader((']}, /post-function.*access\[0\]: not a valid JavaScript function body/s],
+    [
+      'post-function',
+      { access: ['ctx.request.setHeader(('] },
+      /post-function.*access\[0\]: not a valid JavaScript function body/s,
+    ],
   ];
   for (const [name, config, msg] of cases) {
     const cfg = path.join(dir, 'kong.yml');
     fs.writeFileSync(
       cfg,
-      JSON.stringify({ _format_version: '3.0', services: [{ name: 's', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'], plugins: [{ name, config }] }] }] }),
+      JSON.stringify({
+        _format_version: '3.0',
+        services: [
+          { name: 's', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'], plugins: [{ name, config }] }] },
+        ],
+      }),
     );
     const res = await runCli(['validate', cfg]);
     assert.equal(res.code, 1, JSON.stringify(config));
@@ -135,12 +177,34 @@ test('pre-function: Lua source, unsupported phases and broken JavaScript are ref
   }
   // A Kong dump with every phase present but empty, and JavaScript in access, is valid.
   const cfg = path.join(dir, 'ok.yml');
-  const empty = { certificate: [], rewrite: [], header_filter: [], body_filter: [], log: [], ws_handshake: [], ws_client_frame: [], ws_upstream_frame: [], ws_close: [] };
+  const empty = {
+    certificate: [],
+    rewrite: [],
+    header_filter: [],
+    body_filter: [],
+    log: [],
+    ws_handshake: [],
+    ws_client_frame: [],
+    ws_upstream_frame: [],
+    ws_close: [],
+  };
   fs.writeFileSync(
     cfg,
     JSON.stringify({
       _format_version: '3.0',
-      services: [{ name: 's', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'pre-function', config: { ...empty, access: ["ctx.request.setHeader('x', '1')"] } }] }] }],
+      services: [
+        {
+          name: 's',
+          url: 'http://127.0.0.1:9',
+          routes: [
+            {
+              name: 'r',
+              paths: ['/'],
+              plugins: [{ name: 'pre-function', config: { ...empty, access: ["ctx.request.setHeader('x', '1')"] } }],
+            },
+          ],
+        },
+      ],
     }),
   );
   const ok = await runCli(['validate', cfg]);

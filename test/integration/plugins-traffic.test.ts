@@ -18,17 +18,45 @@ test('rate-limiting: exactly N pass, then 429 with Kong body, headers and Retry-
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{
-        name: 'svc',
-        url: `http://127.0.0.1:${up.port}`,
-        routes: [
-          { name: 'ip', paths: ['/ip'], plugins: [{ name: 'rate-limiting', config: { second: 3, hour: 1000, limit_by: 'ip' } }] },
-          { name: 'hdr', paths: ['/hdr'], plugins: [{ name: 'rate-limiting', config: { second: 2, limit_by: 'header', header_name: 'X-Client' } }] },
-          { name: 'hidden', paths: ['/hidden'], plugins: [{ name: 'rate-limiting', config: { second: 1, hide_client_headers: true, error_code: 503, error_message: 'busy' } }] },
-          // Kong's flat redis fields load (upgraded), the local policy runs.
-          { name: 'flat', paths: ['/flat'], plugins: [{ name: 'rate-limiting', config: { minute: 50, policy: 'local', redis_host: 'redis.internal', redis_port: 6379 } }] },
-        ],
-      }],
+      services: [
+        {
+          name: 'svc',
+          url: `http://127.0.0.1:${up.port}`,
+          routes: [
+            {
+              name: 'ip',
+              paths: ['/ip'],
+              plugins: [{ name: 'rate-limiting', config: { second: 3, hour: 1000, limit_by: 'ip' } }],
+            },
+            {
+              name: 'hdr',
+              paths: ['/hdr'],
+              plugins: [{ name: 'rate-limiting', config: { second: 2, limit_by: 'header', header_name: 'X-Client' } }],
+            },
+            {
+              name: 'hidden',
+              paths: ['/hidden'],
+              plugins: [
+                {
+                  name: 'rate-limiting',
+                  config: { second: 1, hide_client_headers: true, error_code: 503, error_message: 'busy' },
+                },
+              ],
+            },
+            // Kong's flat redis fields load (upgraded), the local policy runs.
+            {
+              name: 'flat',
+              paths: ['/flat'],
+              plugins: [
+                {
+                  name: 'rate-limiting',
+                  config: { minute: 50, policy: 'local', redis_host: 'redis.internal', redis_port: 6379 },
+                },
+              ],
+            },
+          ],
+        },
+      ],
     }),
   });
 
@@ -67,9 +95,16 @@ test('rate-limiting: exactly N pass, then 429 with Kong body, headers and Retry-
 
   // limit_by header: each X-Client value has its own counter.
   await freshSecond();
-  const a = [await get(gw.url + '/hdr', { 'x-client': 'a' }), await get(gw.url + '/hdr', { 'x-client': 'a' }), await get(gw.url + '/hdr', { 'x-client': 'a' })];
+  const a = [
+    await get(gw.url + '/hdr', { 'x-client': 'a' }),
+    await get(gw.url + '/hdr', { 'x-client': 'a' }),
+    await get(gw.url + '/hdr', { 'x-client': 'a' }),
+  ];
   const b = await get(gw.url + '/hdr', { 'x-client': 'b' });
-  assert.deepEqual(a.map((r) => r.status), [200, 200, 429]);
+  assert.deepEqual(
+    a.map((r) => r.status),
+    [200, 200, 429],
+  );
   assert.equal(b.status, 200, 'client b is not limited by client a');
   assert.equal(b.headers['x-ratelimit-remaining-second'], '1');
 
@@ -89,17 +124,21 @@ test('rate-limiting: exactly N pass, then 429 with Kong body, headers and Retry-
   assert.equal(flat.headers['x-ratelimit-limit-minute'], '50');
 });
 
-test('rate-limiting: policy redis loads with Kong\'s flat redis_* fields, and needs a host', async () => {
+test("rate-limiting: policy redis loads with Kong's flat redis_* fields, and needs a host", async () => {
   const { runCli, tmpDir } = await import('../helpers/gateway.js');
   const fs = await import('node:fs');
   const path = await import('node:path');
   const dir = tmpDir();
   const cfg = path.join(dir, 'kong.yml');
-  const write = (config: Record<string, unknown>) => fs.writeFileSync(cfg, JSON.stringify({
-    _format_version: '3.0',
-    services: [{ name: 'svc', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'] }] }],
-    plugins: [{ name: 'rate-limiting', config }],
-  }));
+  const write = (config: Record<string, unknown>) =>
+    fs.writeFileSync(
+      cfg,
+      JSON.stringify({
+        _format_version: '3.0',
+        services: [{ name: 'svc', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'] }] }],
+        plugins: [{ name: 'rate-limiting', config }],
+      }),
+    );
   write({ minute: 5, policy: 'redis', redis_host: '127.0.0.1' });
   const ok = await runCli(['validate', cfg]);
   write({ minute: 5, policy: 'redis' });
@@ -116,27 +155,38 @@ test('request-transformer: uri, headers and query string edited in Kong order, a
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{
-        name: 'svc',
-        url: `http://127.0.0.1:${up.port}`,
-        routes: [
-          {
-            name: 'rt',
-            paths: ['/rt'],
-            plugins: [{
-              name: 'request-transformer',
-              config: {
-                remove: { headers: ['X-Remove-Me'], querystring: ['drop'] },
-                rename: { headers: ['X-Old:X-New'], querystring: ['old:new'] },
-                replace: { headers: ['X-Replace:replaced', 'X-Absent:nope', 'host:backend.example'], querystring: ['rep:R', 'absentrep:no'], uri: '/echo/new-path' },
-                add: { headers: ['X-Added:yes', 'X-Existing:not-overwritten', 'X-Colon:a:b'], querystring: ['added:1 2', 'existing:no'] },
-                append: { headers: ['X-Multi:two'], querystring: ['multi:b'] },
-              },
-            }],
-          },
-          { name: 'plain', paths: ['/plain'] },
-        ],
-      }],
+      services: [
+        {
+          name: 'svc',
+          url: `http://127.0.0.1:${up.port}`,
+          routes: [
+            {
+              name: 'rt',
+              paths: ['/rt'],
+              plugins: [
+                {
+                  name: 'request-transformer',
+                  config: {
+                    remove: { headers: ['X-Remove-Me'], querystring: ['drop'] },
+                    rename: { headers: ['X-Old:X-New'], querystring: ['old:new'] },
+                    replace: {
+                      headers: ['X-Replace:replaced', 'X-Absent:nope', 'host:backend.example'],
+                      querystring: ['rep:R', 'absentrep:no'],
+                      uri: '/echo/new-path',
+                    },
+                    add: {
+                      headers: ['X-Added:yes', 'X-Existing:not-overwritten', 'X-Colon:a:b'],
+                      querystring: ['added:1 2', 'existing:no'],
+                    },
+                    append: { headers: ['X-Multi:two'], querystring: ['multi:b'] },
+                  },
+                },
+              ],
+            },
+            { name: 'plain', paths: ['/plain'] },
+          ],
+        },
+      ],
     }),
   });
   const res = await request(gw.url + '/rt/anything?drop=1&old=o&rep=r&existing=yes&multi=a&flag', {
@@ -172,22 +222,26 @@ test('response-transformer: headers edited in Kong order on the client response'
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{
-        name: 'svc',
-        url: `http://127.0.0.1:${up.port}`,
-        routes: [{ name: 'r', paths: ['/'] }],
-        plugins: [{
-          name: 'response-transformer',
-          config: {
-            remove: { headers: ['X-A'] },
-            rename: { headers: ['X-B:X-Bee'] },
-            replace: { headers: ['X-C:new-c', 'X-None:nope'] },
-            // Kong looks at the headers as they came: X-A was there, so it is not added back.
-            add: { headers: ['X-D:not-added', 'X-Added:yes', 'X-A:back'] },
-            append: { headers: ['X-D:extra', 'X-App:1'] },
-          },
-        }],
-      }],
+      services: [
+        {
+          name: 'svc',
+          url: `http://127.0.0.1:${up.port}`,
+          routes: [{ name: 'r', paths: ['/'] }],
+          plugins: [
+            {
+              name: 'response-transformer',
+              config: {
+                remove: { headers: ['X-A'] },
+                rename: { headers: ['X-B:X-Bee'] },
+                replace: { headers: ['X-C:new-c', 'X-None:nope'] },
+                // Kong looks at the headers as they came: X-A was there, so it is not added back.
+                add: { headers: ['X-D:not-added', 'X-Added:yes', 'X-A:back'] },
+                append: { headers: ['X-D:extra', 'X-App:1'] },
+              },
+            },
+          ],
+        },
+      ],
     }),
   });
   const res = await request(gw.url + '/x');
@@ -220,11 +274,14 @@ test('transformers: what is not available yet is refused at load with a clear me
   ];
   try {
     for (const [name, config, re] of cases) {
-      fs.writeFileSync(cfg, JSON.stringify({
-        _format_version: '3.0',
-        services: [{ name: 'svc', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'] }] }],
-        plugins: [{ name, config }],
-      }));
+      fs.writeFileSync(
+        cfg,
+        JSON.stringify({
+          _format_version: '3.0',
+          services: [{ name: 'svc', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'] }] }],
+          plugins: [{ name, config }],
+        }),
+      );
       const r = await runCli(['validate', cfg]);
       assert.equal(r.code, 1, JSON.stringify(config));
       assert.match(r.stderr, new RegExp(name));
@@ -240,11 +297,19 @@ test('bot-detection: known bots and deny patterns get 403, allow wins, other cli
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{
-        name: 'svc',
-        url: `http://127.0.0.1:${up.port}`,
-        routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'bot-detection', config: { deny: ['^BadClient/'], allow: ['^Googlebot/2\\.1'] } }] }],
-      }],
+      services: [
+        {
+          name: 'svc',
+          url: `http://127.0.0.1:${up.port}`,
+          routes: [
+            {
+              name: 'r',
+              paths: ['/'],
+              plugins: [{ name: 'bot-detection', config: { deny: ['^BadClient/'], allow: ['^Googlebot/2\\.1'] } }],
+            },
+          ],
+        },
+      ],
     }),
   });
   const ua = (v: string) => get(gw.url + '/x', { 'user-agent': v });
@@ -252,7 +317,11 @@ test('bot-detection: known bots and deny patterns get 403, allow wins, other cli
   assert.equal(bot.status, 403);
   assert.deepEqual(bot.json, { message: 'Forbidden' });
   assert.equal((await ua('BadClient/1.0')).status, 403, 'a deny pattern');
-  assert.equal((await ua('Googlebot/2.1 (+http://www.google.com/bot.html)')).status, 200, 'allow wins over the built-in rules');
+  assert.equal(
+    (await ua('Googlebot/2.1 (+http://www.google.com/bot.html)')).status,
+    200,
+    'allow wins over the built-in rules',
+  );
   assert.equal((await ua('Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0')).status, 200);
   assert.equal(up.requests.filter((r) => r.url === '/x').length, 2, 'refused requests never reached the upstream');
 });

@@ -19,15 +19,27 @@ function file(upPort: number, extra: Record<string, unknown> = {}): string {
         url: `http://127.0.0.1:${upPort}`,
         routes: [
           { name: 'open', paths: ['/open'] },
-          { name: 'cors', paths: ['/cors'], plugins: [{ name: 'cors', config: { origins: ['https://app.example'], credentials: true } }] },
-          { name: 'blocked', paths: ['/blocked'], plugins: [{ name: 'ip-restriction', config: { deny: ['127.0.0.0/8'] } }] },
+          {
+            name: 'cors',
+            paths: ['/cors'],
+            plugins: [{ name: 'cors', config: { origins: ['https://app.example'], credentials: true } }],
+          },
+          {
+            name: 'blocked',
+            paths: ['/blocked'],
+            plugins: [{ name: 'ip-restriction', config: { deny: ['127.0.0.0/8'] } }],
+          },
         ],
         plugins: [{ name: 'correlation-id', config: { echo_downstream: true } }],
       },
     ],
     routes: [
       // A route without a service still answers through request-termination, as in Kong.
-      { name: 'down', paths: ['/down'], plugins: [{ name: 'request-termination', config: { status_code: 418, message: 'short and stout' } }] },
+      {
+        name: 'down',
+        paths: ['/down'],
+        plugins: [{ name: 'request-termination', config: { status_code: 418, message: 'short and stout' } }],
+      },
     ],
     ...extra,
   });
@@ -51,7 +63,10 @@ test('bundled plugins run per route with Kong semantics', async () => {
 
   // cors: a preflight is answered by the gateway, a normal request gets the CORS headers.
   const before = up.requests.length;
-  const pre = await request(gw.url + '/cors/x', { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'PUT' } });
+  const pre = await request(gw.url + '/cors/x', {
+    method: 'OPTIONS',
+    headers: { origin: 'https://app.example', 'access-control-request-method': 'PUT' },
+  });
   await pre.body.text();
   assert.equal(pre.statusCode, 200);
   assert.equal(pre.headers['access-control-allow-origin'], 'https://app.example');
@@ -74,10 +89,20 @@ test('a route-level instance beats a global one (Kong precedence)', async () => 
   const gw = await gateway({
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{ name: 'svc', url: `http://127.0.0.1:${up.port}`, routes: [
-        { name: 'a', paths: ['/a'] },
-        { name: 'b', paths: ['/b'], plugins: [{ name: 'request-termination', config: { status_code: 404, message: 'route level' } }] },
-      ] }],
+      services: [
+        {
+          name: 'svc',
+          url: `http://127.0.0.1:${up.port}`,
+          routes: [
+            { name: 'a', paths: ['/a'] },
+            {
+              name: 'b',
+              paths: ['/b'],
+              plugins: [{ name: 'request-termination', config: { status_code: 404, message: 'route level' } }],
+            },
+          ],
+        },
+      ],
       plugins: [{ name: 'request-termination', config: { status_code: 503, message: 'global' } }],
     }),
   });
@@ -94,7 +119,10 @@ function customPlugin(dir: string, name: string, body: string): string {
   const d = path.join(dir, name);
   fs.mkdirSync(d, { recursive: true });
   const sdk = path.join(ROOT, 'dist', 'src', 'plugins', 'sdk.js');
-  fs.writeFileSync(path.join(d, 'index.mjs'), `import { definePlugin } from ${JSON.stringify(sdk)};\nexport default definePlugin(${body});\n`);
+  fs.writeFileSync(
+    path.join(d, 'index.mjs'),
+    `import { definePlugin } from ${JSON.stringify(sdk)};\nexport default definePlugin(${body});\n`,
+  );
   return d;
 }
 
@@ -102,11 +130,19 @@ test('custom plugins load from TURNPIKE_PLUGINS; throwing and hanging plugins co
   const up = await upstream('c');
   const dir = tmpDir();
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
-  const asyncHeader = customPlugin(dir, 'async-header', `{ name: 'async-header', version: '1.0.0', priority: 900,
+  const asyncHeader = customPlugin(
+    dir,
+    'async-header',
+    `{ name: 'async-header', version: '1.0.0', priority: 900,
     schema: { type: 'object', properties: { value: { type: 'string', default: 'v' } }, additionalProperties: false },
-    phases: { async access(ctx, conf) { await new Promise((r) => setTimeout(r, 30)); ctx.request.setHeader('X-Async', conf.value); } } }`);
-  const thrower = customPlugin(dir, 'thrower', `{ name: 'thrower', version: '1.0.0', priority: 800, schema: { type: 'object', properties: {} },
-    phases: { access(ctx) { if (ctx.request.path.startsWith('/boom')) throw new Error('kaboom'); } } }`);
+    phases: { async access(ctx, conf) { await new Promise((r) => setTimeout(r, 30)); ctx.request.setHeader('X-Async', conf.value); } } }`,
+  );
+  const thrower = customPlugin(
+    dir,
+    'thrower',
+    `{ name: 'thrower', version: '1.0.0', priority: 800, schema: { type: 'object', properties: {} },
+    phases: { access(ctx) { if (ctx.request.path.startsWith('/boom')) throw new Error('kaboom'); } } }`,
+  );
   const hello = path.join(ROOT, 'examples', 'plugins', 'hello-header');
   const gw = await gateway({
     config: JSON.stringify({
@@ -129,7 +165,11 @@ test('custom plugins load from TURNPIKE_PLUGINS; throwing and hanging plugins co
   const boom = await request(gw.url + '/boom');
   assert.equal(boom.statusCode, 500);
   assert.equal(((await boom.body.json()) as { message: string }).message, 'An unexpected error occurred');
-  assert.match(await gw.waitForStderr(/thrower.*kaboom|kaboom.*thrower/), /thrower.*kaboom|kaboom.*thrower/, 'a log line names the plugin and the error');
+  assert.match(
+    await gw.waitForStderr(/thrower.*kaboom|kaboom.*thrower/),
+    /thrower.*kaboom|kaboom.*thrower/,
+    'a log line names the plugin and the error',
+  );
 
   const after = await request(gw.url + '/fine-again');
   await after.body.text();
@@ -141,10 +181,19 @@ test('bad plugin configuration and unknown custom plugins stop the start with a 
   const dir = tmpDir();
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const cfg = path.join(dir, 'kong.yml');
-  fs.writeFileSync(cfg, JSON.stringify({
-    _format_version: '3.0',
-    services: [{ name: 'svc', url: `http://127.0.0.1:${up.port}`, routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'ip-restriction', config: { deny: ['not-an-ip'] } }] }] }],
-  }));
+  fs.writeFileSync(
+    cfg,
+    JSON.stringify({
+      _format_version: '3.0',
+      services: [
+        {
+          name: 'svc',
+          url: `http://127.0.0.1:${up.port}`,
+          routes: [{ name: 'r', paths: ['/'], plugins: [{ name: 'ip-restriction', config: { deny: ['not-an-ip'] } }] }],
+        },
+      ],
+    }),
+  );
   const bad = await runCli(['validate', cfg]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /ip-restriction/);

@@ -11,7 +11,6 @@ import { freePort, runCli, sleep, tmpDir, ROOT } from '../helpers/gateway.js';
 import { simpleConfig } from '../helpers/upstream.js';
 import { onCleanup, upstream, gateway } from '../helpers/scope.js';
 
-
 function connectOutcome(port: number): Promise<string> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
@@ -31,7 +30,11 @@ test('SIGTERM drains: the slow request in flight completes 200, new connections 
     }, 1500);
   });
   const gw = await gateway({ config: simpleConfig(slow.port), env: { TURNPIKE_DRAIN_TIMEOUT: '30' } });
-  const inflight = request(gw.url + '/slow').then(async (r) => ({ status: r.statusCode, connection: r.headers.connection, body: await r.body.text() }));
+  const inflight = request(gw.url + '/slow').then(async (r) => ({
+    status: r.statusCode,
+    connection: r.headers.connection,
+    body: await r.body.text(),
+  }));
   const deadline = Date.now() + 2000;
   while (slow.requests.length === 0 && Date.now() < deadline) await sleep(10);
   assert.equal(slow.requests.length, 1, 'the request reached the upstream');
@@ -49,7 +52,10 @@ test('SIGTERM drains: the slow request in flight completes 200, new connections 
   await Promise.race([gw.exited, sleep(10_000)]);
   const took = Date.now() - t0;
   assert.equal(gw.exitCode, 0, `exit code 0 (got ${gw.exitCode ?? gw.exitSignal}); stderr: ${gw.stderr}`);
-  assert.ok(took < 5000, `exited ${took} ms after SIGTERM: as soon as the request finished, not at the 30 s drain timeout`);
+  assert.ok(
+    took < 5000,
+    `exited ${took} ms after SIGTERM: as soon as the request finished, not at the 30 s drain timeout`,
+  );
   assert.equal(await connectOutcome(gw.proxyPort), 'ECONNREFUSED');
   assert.equal(fs.existsSync(path.join(gw.dir, 'prefix', 'turnpike.pid')), false, 'the pid file is removed');
 });
@@ -91,7 +97,11 @@ test('--workers 2: a worker killed with SIGKILL is replaced; requests keep succe
       try {
         // A bounded wait: a connection the primary was handing to the worker as it died is
         // never answered (node:cluster drops it), and must fail here rather than hang.
-        const r = await request(gw.url + '/x', { headers: { connection: 'close' }, headersTimeout: 3000, bodyTimeout: 3000 });
+        const r = await request(gw.url + '/x', {
+          headers: { connection: 'close' },
+          headersTimeout: 3000,
+          bodyTimeout: 3000,
+        });
         await r.body.text();
         results.push({ start, ok: r.statusCode === 200, detail: `status ${r.statusCode}` });
       } catch (err) {
@@ -108,7 +118,12 @@ test('--workers 2: a worker killed with SIGKILL is replaced; requests keep succe
     const end = Date.now() + 10_000;
     while (Date.now() < end) {
       st = await gw.status();
-      if (st.workers.length === 2 && st.workers.every((w: any) => w.ready) && !st.workers.some((w: any) => w.pid === victim)) break;
+      if (
+        st.workers.length === 2 &&
+        st.workers.every((w: any) => w.ready) &&
+        !st.workers.some((w: any) => w.pid === victim)
+      )
+        break;
       await sleep(50);
     }
     await sleep(500); // keep the load going on the replacement too
@@ -117,7 +132,10 @@ test('--workers 2: a worker killed with SIGKILL is replaced; requests keep succe
     await Promise.all(loops);
   }
   assert.equal(st.workers.length, 2, 'two workers again: ' + JSON.stringify(st.workers));
-  assert.ok(st.workers.every((w: any) => w.ready), 'both ready');
+  assert.ok(
+    st.workers.every((w: any) => w.ready),
+    'both ready',
+  );
   const pids1 = st.workers.map((w: any) => w.pid);
   assert.ok(!pids1.includes(victim), 'the killed worker is gone');
   assert.ok(pids1.includes(pids0[1]), 'the other worker kept running');
@@ -131,26 +149,40 @@ test('--workers 2: a worker killed with SIGKILL is replaced; requests keep succe
   const after = results.filter((r) => r.start >= killedAt + WINDOW_MS);
   const failedAfter = after.filter((r) => !r.ok);
   assert.ok(after.length > 20, `load continued after the kill (${after.length} requests)`);
-  assert.deepEqual(failedAfter.map((r) => `+${r.start - killedAt}ms ${r.detail}`), [], 'no request started after the kill window failed');
+  assert.deepEqual(
+    failedAfter.map((r) => `+${r.start - killedAt}ms ${r.detail}`),
+    [],
+    'no request started after the kill window failed',
+  );
   const failedAround = results.filter((r) => r.start < killedAt + WINDOW_MS && !r.ok);
-  assert.ok(failedAround.length <= 3, `at most the requests in flight on the killed worker failed (${failedAround.map((r) => r.detail).join('; ')})`);
+  assert.ok(
+    failedAround.length <= 3,
+    `at most the requests in flight on the killed worker failed (${failedAround.map((r) => r.detail).join('; ')})`,
+  );
   assert.match(gw.stdout, /died.*replacement/, 'the primary logs the replacement');
 });
 
 // --- start-up failures --------------------------------------------------------------------
 
-async function startFails(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function startFails(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const dir = tmpDir();
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
-  const r = await runCli(args, {
-    TURNPIKE_PREFIX: path.join(dir, 'prefix'),
-    TURNPIKE_PROXY_LISTEN: `127.0.0.1:${await freePort()}`,
-    TURNPIKE_STATUS_LISTEN: `127.0.0.1:${await freePort()}`,
-    TURNPIKE_ADMIN_LISTEN: 'off',
-    TURNPIKE_WORKERS: '1',
-    TURNPIKE_PROXY_ACCESS_LOG: 'off',
-    ...env,
-  }, 20_000);
+  const r = await runCli(
+    args,
+    {
+      TURNPIKE_PREFIX: path.join(dir, 'prefix'),
+      TURNPIKE_PROXY_LISTEN: `127.0.0.1:${await freePort()}`,
+      TURNPIKE_STATUS_LISTEN: `127.0.0.1:${await freePort()}`,
+      TURNPIKE_ADMIN_LISTEN: 'off',
+      TURNPIKE_WORKERS: '1',
+      TURNPIKE_PROXY_ACCESS_LOG: 'off',
+      ...env,
+    },
+    20_000,
+  );
   assert.notEqual(r.code, 0, 'exit code non-zero');
   assert.notEqual(r.code, null, 'exited by itself (not killed by the timeout)');
   assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace on stderr:\n' + r.stderr);
@@ -182,7 +214,20 @@ test('start-up failure: missing config file', async () => {
 });
 
 test('start-up failure: invalid config names file:line', async () => {
-  const file = writeTmp('kong.yml', ['_format_version: "3.0"', 'services:', '  - name: svc', '    url: http://127.0.0.1:1', '    bogus_field: 1', '    routes:', '      - name: r', '        paths: ["/"]', ''].join('\n'));
+  const file = writeTmp(
+    'kong.yml',
+    [
+      '_format_version: "3.0"',
+      'services:',
+      '  - name: svc',
+      '    url: http://127.0.0.1:1',
+      '    bogus_field: 1',
+      '    routes:',
+      '      - name: r',
+      '        paths: ["/"]',
+      '',
+    ].join('\n'),
+  );
   const r = await startFails(['start', '--config', file]);
   // One summary line, then one line per problem (here exactly one).
   const lines = r.stderr.trim().split('\n');

@@ -111,7 +111,8 @@ function onScripted(s: net.Socket): void {
 async function startFull(): Promise<typeof full> {
   // node:net always accepts; a python listener with backlog 0 that never calls accept() does
   // not, and once one connection fills its queue, further SYNs are dropped (Linux).
-  const code = "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(120)\n";
+  const code =
+    "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(120)\n";
   let proc: ChildProcess;
   try {
     proc = spawn('python3', ['-c', code], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -173,18 +174,77 @@ before(async () => {
     config: JSON.stringify({
       _format_version: '3.0',
       services: [
-        { name: 'live', url: `http://127.0.0.1:${live.port}`, routes: [{ name: 'live', paths: ['/live'], strip_path: false }] },
+        {
+          name: 'live',
+          url: `http://127.0.0.1:${live.port}`,
+          routes: [{ name: 'live', paths: ['/live'], strip_path: false }],
+        },
         { name: 'refused', url: `http://127.0.0.1:${deadPort}`, routes: [{ name: 'refused', paths: ['/refused'] }] },
-        { name: 'silent', url: `http://127.0.0.1:${silentPort}`, read_timeout: 500, retries: 5, routes: [{ name: 'silent', paths: ['/silent'] }] },
-        { name: 'full', url: `http://127.0.0.1:${fullPort}`, connect_timeout: 500, retries: 0, routes: [{ name: 'full', paths: ['/connect-timeout'] }] },
-        { name: 'scripted', url: `http://127.0.0.1:${scriptedPort}`, read_timeout: 3000, routes: [{ name: 'scripted', paths: ['/s'], strip_path: true }] },
-        { name: 'sick', host: 'sick.upstream', port: 80, protocol: 'http', routes: [{ name: 'sick', paths: ['/sick'] }] },
-        { name: 'passive', host: 'passive.upstream', port: 80, protocol: 'http', retries: 0, routes: [{ name: 'passive', paths: ['/passive'] }] },
-        { name: 'r5', host: 'r5.upstream', port: 80, protocol: 'http', retries: 5, routes: [{ name: 'r5', paths: ['/r5'] }] },
-        { name: 'r0', host: 'r0.upstream', port: 80, protocol: 'http', retries: 0, routes: [{ name: 'r0', paths: ['/r0'] }] },
+        {
+          name: 'silent',
+          url: `http://127.0.0.1:${silentPort}`,
+          read_timeout: 500,
+          retries: 5,
+          routes: [{ name: 'silent', paths: ['/silent'] }],
+        },
+        {
+          name: 'full',
+          url: `http://127.0.0.1:${fullPort}`,
+          connect_timeout: 500,
+          retries: 0,
+          routes: [{ name: 'full', paths: ['/connect-timeout'] }],
+        },
+        {
+          name: 'scripted',
+          url: `http://127.0.0.1:${scriptedPort}`,
+          read_timeout: 3000,
+          routes: [{ name: 'scripted', paths: ['/s'], strip_path: true }],
+        },
+        {
+          name: 'sick',
+          host: 'sick.upstream',
+          port: 80,
+          protocol: 'http',
+          routes: [{ name: 'sick', paths: ['/sick'] }],
+        },
+        {
+          name: 'passive',
+          host: 'passive.upstream',
+          port: 80,
+          protocol: 'http',
+          retries: 0,
+          routes: [{ name: 'passive', paths: ['/passive'] }],
+        },
+        {
+          name: 'r5',
+          host: 'r5.upstream',
+          port: 80,
+          protocol: 'http',
+          retries: 5,
+          routes: [{ name: 'r5', paths: ['/r5'] }],
+        },
+        {
+          name: 'r0',
+          host: 'r0.upstream',
+          port: 80,
+          protocol: 'http',
+          retries: 0,
+          routes: [{ name: 'r0', paths: ['/r0'] }],
+        },
         // .invalid never resolves (RFC 6761).
-        { name: 'unresolvable', url: 'http://no-such-host.invalid:8080', routes: [{ name: 'unresolvable', paths: ['/unresolvable'] }] },
-        { name: 'half-resolvable', host: 'half.upstream', port: 80, protocol: 'http', retries: 0, routes: [{ name: 'half', paths: ['/half'], strip_path: true }] },
+        {
+          name: 'unresolvable',
+          url: 'http://no-such-host.invalid:8080',
+          routes: [{ name: 'unresolvable', paths: ['/unresolvable'] }],
+        },
+        {
+          name: 'half-resolvable',
+          host: 'half.upstream',
+          port: 80,
+          protocol: 'http',
+          retries: 0,
+          routes: [{ name: 'half', paths: ['/half'], strip_path: true }],
+        },
       ],
       upstreams: [
         {
@@ -207,7 +267,10 @@ before(async () => {
         { name: 'r5.upstream', targets: [target(deadPort), target(live.port)] },
         { name: 'r0.upstream', targets: [target(deadPort), target(live.port)] },
         // retries 0, yet a name that does not resolve moves the request to the other target.
-        { name: 'half.upstream', targets: [{ target: 'also-no-such-host.invalid:80', weight: 100 }, target(live.port)] },
+        {
+          name: 'half.upstream',
+          targets: [{ target: 'also-no-such-host.invalid:80', weight: 100 }, target(live.port)],
+        },
       ],
     }),
   });
@@ -257,7 +320,7 @@ async function stillServing(): Promise<void> {
 }
 
 describe('connection failures and timeouts', () => {
-  it('connection refused → 502 with Kong\'s message', async () => {
+  it("connection refused → 502 with Kong's message", async () => {
     await expectError('/refused', 502, BAD_GATEWAY);
     await expectError('/refused/again?x=1', 502, BAD_GATEWAY);
     await stillServing();
@@ -270,7 +333,10 @@ describe('connection failures and timeouts', () => {
     assert.ok(ms >= 400 && ms < 3000, `answered after ${ms} ms`);
     // A read timeout is not a connection failure: one upstream attempt only.
     await sleep(50);
-    assert.ok(silentSockets.size - before <= 1, `${silentSockets.size - before} upstream connections for one timed-out request`);
+    assert.ok(
+      silentSockets.size - before <= 1,
+      `${silentSockets.size - before} upstream connections for one timed-out request`,
+    );
     await stillServing();
   });
 
@@ -295,7 +361,10 @@ describe('name resolution', () => {
   it('a service whose host does not resolve → 503 "name resolution failed" (as Kong), the error log names the host', async () => {
     await expectError('/unresolvable', 503, 'name resolution failed');
     await expectError('/unresolvable/again', 503, 'name resolution failed');
-    assert.match(await gw.waitForStderr(/no-such-host\.invalid/), /name resolution failed for upstream host 'no-such-host\.invalid'/);
+    assert.match(
+      await gw.waitForStderr(/no-such-host\.invalid/),
+      /name resolution failed for upstream host 'no-such-host\.invalid'/,
+    );
     const live = await get('/live');
     assert.equal(live.res?.status, 200, 'the gateway keeps serving');
   });

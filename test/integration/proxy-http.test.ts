@@ -53,7 +53,11 @@ function echoHandler(req: http.IncomingMessage, res: http.ServerResponse, body: 
     body: body.toString('latin1'),
     trailers: req.trailers,
   });
-  res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'echo', 'content-length': Buffer.byteLength(out) });
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'x-upstream': 'echo',
+    'content-length': Buffer.byteLength(out),
+  });
   res.end(out);
 }
 
@@ -133,8 +137,16 @@ function config(): string {
           { name: 'echo', paths: ['/echo', '/head', '/chunked-resp'], strip_path: false },
         ],
       },
-      { name: 'pool', url: `http://127.0.0.1:${pool.port}`, routes: [{ name: 'pool', paths: ['/pool'], strip_path: false }] },
-      { name: 'scripted', url: `http://127.0.0.1:${raw.port}`, routes: [{ name: 'scripted', paths: ['/hopresp', '/untilclose'], strip_path: false }] },
+      {
+        name: 'pool',
+        url: `http://127.0.0.1:${pool.port}`,
+        routes: [{ name: 'pool', paths: ['/pool'], strip_path: false }],
+      },
+      {
+        name: 'scripted',
+        url: `http://127.0.0.1:${raw.port}`,
+        routes: [{ name: 'scripted', paths: ['/hopresp', '/untilclose'], strip_path: false }],
+      },
     ],
   });
 }
@@ -176,13 +188,17 @@ async function viaRaw(g: Gateway, head: string, body = ''): Promise<{ seen: Seen
 /** Every value the upstream received for `name` (case-insensitive), in order. */
 function rawValues(seen: Seen, name: string): string[] {
   const out: string[] = [];
-  for (let i = 0; i < seen.rawHeaders.length; i += 2) if (seen.rawHeaders[i].toLowerCase() === name) out.push(seen.rawHeaders[i + 1]);
+  for (let i = 0; i < seen.rawHeaders.length; i += 2)
+    if (seen.rawHeaders[i].toLowerCase() === name) out.push(seen.rawHeaders[i + 1]);
   return out;
 }
 
 describe('routing and the upstream path', () => {
   it('strip_path: true removes the matched prefix and joins with the service path', async () => {
-    const { seen } = await viaRaw(gw, 'GET /strip/users?id=1&x=%20 HTTP/1.1\r\nHost: good\r\nConnection: close\r\n\r\n');
+    const { seen } = await viaRaw(
+      gw,
+      'GET /strip/users?id=1&x=%20 HTTP/1.1\r\nHost: good\r\nConnection: close\r\n\r\n',
+    );
     assert.equal(seen.url, '/base/users?id=1&x=%20');
     const { seen: s2 } = await viaRaw(gw, 'GET /strip HTTP/1.1\r\nHost: good\r\nConnection: close\r\n\r\n');
     assert.equal(s2.url, '/base');
@@ -204,7 +220,7 @@ describe('routing and the upstream path', () => {
     assert.equal(s3.url, '/echo/z');
   });
 
-  it('no route → 404 with exactly Kong\'s message and a request_id', async () => {
+  it("no route → 404 with exactly Kong's message and a request_id", async () => {
     const r = await rawSend(gw.proxyPort, 'GET /nothing-here HTTP/1.1\r\nHost: good\r\n\r\n', 500);
     const res = parseOne(r.data);
     assert.equal(res.status, 404);
@@ -245,7 +261,17 @@ describe('hop-by-hop headers', () => {
         'Upgrade: websocket\r\n' +
         'X-Keep-Me: yes\r\n\r\n',
     );
-    for (const h of ['connection', 'x-drop-me', 'x-drop-too', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding']) {
+    for (const h of [
+      'connection',
+      'x-drop-me',
+      'x-drop-too',
+      'keep-alive',
+      'proxy-connection',
+      'te',
+      'trailer',
+      'upgrade',
+      'transfer-encoding',
+    ]) {
       // node:http adds nothing itself; whatever is there came from the gateway.
       assert.deepEqual(rawValues(seen, h), [], `${h} reached the upstream`);
     }
@@ -253,7 +279,11 @@ describe('hop-by-hop headers', () => {
   });
 
   it('Transfer-Encoding from the client is not forwarded as-is: a chunked body arrives re-framed, once', async () => {
-    const { seen } = await viaRaw(gw, 'POST /echo HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n', '3\r\nabc\r\n0\r\n\r\n');
+    const { seen } = await viaRaw(
+      gw,
+      'POST /echo HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n',
+      '3\r\nabc\r\n0\r\n\r\n',
+    );
     assert.deepEqual(rawValues(seen, 'transfer-encoding'), ['chunked']);
     assert.equal(seen.body, 'abc');
   });
@@ -263,7 +293,15 @@ describe('hop-by-hop headers', () => {
     const res = parseOne(r.data);
     assert.equal(res.status, 200);
     assert.equal(res.body, 'hop-body');
-    for (const h of ['x-custom-hop', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding']) {
+    for (const h of [
+      'x-custom-hop',
+      'keep-alive',
+      'proxy-connection',
+      'te',
+      'trailer',
+      'upgrade',
+      'transfer-encoding',
+    ]) {
       assert.equal(header(res, h), undefined, `${h} reached the client: ${res.rawHead}`);
     }
     // The only Connection header is the gateway's own.
@@ -278,7 +316,10 @@ describe('X-Forwarded-* and X-Real-IP', () => {
     'X-Forwarded-Port: 9443\r\nX-Forwarded-Path: /evil\r\nX-Forwarded-Prefix: /evilprefix\r\n';
 
   it('untrusted client: set from the connection, client values replaced (one of each)', async () => {
-    const { seen } = await viaRaw(gw, 'GET /strip/users HTTP/1.1\r\nHost: good.example:8080\r\n' + spoofed + 'Connection: close\r\n\r\n');
+    const { seen } = await viaRaw(
+      gw,
+      'GET /strip/users HTTP/1.1\r\nHost: good.example:8080\r\n' + spoofed + 'Connection: close\r\n\r\n',
+    );
     assert.deepEqual(rawValues(seen, 'x-forwarded-for'), ['127.0.0.1']);
     assert.deepEqual(rawValues(seen, 'x-real-ip'), ['127.0.0.1']);
     assert.deepEqual(rawValues(seen, 'x-forwarded-proto'), ['http']);
@@ -298,7 +339,10 @@ describe('X-Forwarded-* and X-Real-IP', () => {
   });
 
   it('trusted client (TURNPIKE_TRUSTED_IPS): X-Forwarded-For appended to, its other values kept', async () => {
-    const { seen } = await viaRaw(gwTrusted, 'GET /strip/users HTTP/1.1\r\nHost: good.example:8080\r\n' + spoofed + 'Connection: close\r\n\r\n');
+    const { seen } = await viaRaw(
+      gwTrusted,
+      'GET /strip/users HTTP/1.1\r\nHost: good.example:8080\r\n' + spoofed + 'Connection: close\r\n\r\n',
+    );
     assert.deepEqual(rawValues(seen, 'x-forwarded-for'), ['1.2.3.4, 5.6.7.8, 127.0.0.1']);
     assert.deepEqual(rawValues(seen, 'x-real-ip'), ['9.9.9.9']);
     assert.deepEqual(rawValues(seen, 'x-forwarded-proto'), ['https']);
@@ -309,7 +353,10 @@ describe('X-Forwarded-* and X-Real-IP', () => {
   });
 
   it('trusted client: several X-Forwarded-For lines are joined, then the client address appended', async () => {
-    const { seen } = await viaRaw(gwTrusted, 'GET /echo HTTP/1.1\r\nHost: good\r\nX-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\nConnection: close\r\n\r\n');
+    const { seen } = await viaRaw(
+      gwTrusted,
+      'GET /echo HTTP/1.1\r\nHost: good\r\nX-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\nConnection: close\r\n\r\n',
+    );
     assert.deepEqual(rawValues(seen, 'x-forwarded-for'), ['1.1.1.1, 2.2.2.2, 127.0.0.1']);
   });
 
@@ -332,8 +379,11 @@ describe('Via', () => {
     assert.match(header(res, 'via') ?? '', /(^|, )1\.1 turnpike\/\S+$/);
   });
 
-  it('is appended to the client\'s Via', async () => {
-    const { seen } = await viaRaw(gw, 'GET /echo HTTP/1.1\r\nHost: good\r\nVia: 1.0 fred, 1.1 p.example\r\nConnection: close\r\n\r\n');
+  it("is appended to the client's Via", async () => {
+    const { seen } = await viaRaw(
+      gw,
+      'GET /echo HTTP/1.1\r\nHost: good\r\nVia: 1.0 fred, 1.1 p.example\r\nConnection: close\r\n\r\n',
+    );
     assert.deepEqual(rawValues(seen, 'via').length, 1);
     assert.match(rawValues(seen, 'via')[0], /^1\.0 fred, 1\.1 p\.example, 1\.1 turnpike\/\S+$/);
   });
@@ -351,7 +401,11 @@ describe('keep-alive', () => {
     });
     try {
       for (let i = 0; i < 5; i++) {
-        const res = await client.request({ path: `/echo/ka${i}`, method: i % 2 ? 'POST' : 'GET', body: i % 2 ? 'x'.repeat(i * 100) : undefined });
+        const res = await client.request({
+          path: `/echo/ka${i}`,
+          method: i % 2 ? 'POST' : 'GET',
+          body: i % 2 ? 'x'.repeat(i * 100) : undefined,
+        });
         assert.equal(res.statusCode, 200);
         const j = (await res.body.json()) as Seen;
         assert.equal(j.url, `/echo/ka${i}`);
@@ -379,13 +433,20 @@ describe('keep-alive', () => {
       assert.equal(parseOne(r.data).status, 200);
     }
     assert.equal(pool.requests.length >= N, true);
-    assert.equal(poolConnections - before, 1, `${poolConnections - before} upstream connections for ${N} sequential requests`);
+    assert.equal(
+      poolConnections - before,
+      1,
+      `${poolConnections - before} upstream connections for ${N} sequential requests`,
+    );
   });
 });
 
 describe('message bodies and framing', () => {
   it('HEAD: no body, Content-Length kept (pipelined with a GET to prove the framing)', async () => {
-    const r = await rawSend(gw.proxyPort, 'HEAD /head HTTP/1.1\r\nHost: good\r\n\r\nGET /echo/afterhead HTTP/1.1\r\nHost: good\r\nConnection: close\r\n\r\n');
+    const r = await rawSend(
+      gw.proxyPort,
+      'HEAD /head HTTP/1.1\r\nHost: good\r\n\r\nGET /echo/afterhead HTTP/1.1\r\nHost: good\r\nConnection: close\r\n\r\n',
+    );
     const rs = parseResponses(r.data, [true, false]);
     assert.equal(rs.length, 2, r.data);
     assert.equal(rs[0].status, 200);
@@ -412,7 +473,21 @@ describe('message bodies and framing', () => {
       const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
         execFile(
           'curl',
-          ['-sS', '-v', '--expect100-timeout', '10', '-X', 'POST', '-H', 'Content-Type: application/octet-stream', '-H', 'Expect: 100-continue', '--data-binary', '@' + file, gw.url + '/echo/upload'],
+          [
+            '-sS',
+            '-v',
+            '--expect100-timeout',
+            '10',
+            '-X',
+            'POST',
+            '-H',
+            'Content-Type: application/octet-stream',
+            '-H',
+            'Expect: 100-continue',
+            '--data-binary',
+            '@' + file,
+            gw.url + '/echo/upload',
+          ],
           { timeout: 20000 },
           (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr })),
         );
@@ -434,20 +509,28 @@ describe('message bodies and framing', () => {
     let got = '';
     s.on('data', (d) => (got += d.toString('latin1')));
     await new Promise((r) => s.once('connect', r));
-    s.write('POST /echo/expect HTTP/1.1\r\nHost: good\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n');
+    s.write(
+      'POST /echo/expect HTTP/1.1\r\nHost: good\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n',
+    );
     const deadline = Date.now() + 3000;
     while (!got.includes('\r\n\r\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.match(got, /^HTTP\/1\.1 100 Continue\r\n\r\n$/);
     s.write('hello');
     await new Promise((r) => s.once('close', r));
     const rs = parseResponses(got);
-    assert.deepEqual(rs.map((x) => x.status), [100, 200]);
+    assert.deepEqual(
+      rs.map((x) => x.status),
+      [100, 200],
+    );
     assert.equal((JSON.parse(rs[1].body) as Seen).body, 'hello');
   });
 
   it('a chunked request body (undici stream body) is forwarded and reassembled by the upstream', async () => {
     const parts = ['alpha-', 'beta-', 'x'.repeat(100_000), '-gamma'];
-    const res = await request(gw.url + '/echo/chunked-up', { method: 'POST', body: Readable.from(parts.map((p) => Buffer.from(p))) });
+    const res = await request(gw.url + '/echo/chunked-up', {
+      method: 'POST',
+      body: Readable.from(parts.map((p) => Buffer.from(p))),
+    });
     assert.equal(res.statusCode, 200);
     const j = (await res.body.json()) as Seen;
     assert.equal(j.headers['transfer-encoding'], 'chunked');
@@ -463,13 +546,20 @@ describe('message bodies and framing', () => {
       expected += c;
     }
     body += '0\r\nX-Trailer-One: t1\r\n\r\n';
-    const { seen } = await viaRaw(gw, 'POST /echo/rawchunks HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n', body);
+    const { seen } = await viaRaw(
+      gw,
+      'POST /echo/rawchunks HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n',
+      body,
+    );
     assert.equal(seen.body, expected);
     assert.equal(seen.trailers['x-trailer-one'], 't1');
   });
 
   it('a chunked response reaches an HTTP/1.1 client chunked, with its trailers', async () => {
-    const r = await rawSend(gw.proxyPort, 'GET /chunked-resp HTTP/1.1\r\nHost: good\r\nTE: trailers\r\nConnection: close\r\n\r\n');
+    const r = await rawSend(
+      gw.proxyPort,
+      'GET /chunked-resp HTTP/1.1\r\nHost: good\r\nTE: trailers\r\nConnection: close\r\n\r\n',
+    );
     const res = parseOne(r.data);
     assert.equal(res.status, 200);
     assert.equal(res.framing, 'chunked');

@@ -85,7 +85,9 @@ function onSlowConnection(sock: net.Socket): void {
     } else got += d.length;
     if (got >= need) {
       const out = JSON.stringify({ bytes: got, sha1: '' });
-      sock.end(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${out.length}\r\nConnection: close\r\n\r\n${out}`);
+      sock.end(
+        `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${out.length}\r\nConnection: close\r\n\r\n${out}`,
+      );
     }
   });
 }
@@ -149,8 +151,20 @@ before(async () => {
     config: JSON.stringify({
       _format_version: '3.0',
       services: [
-        { name: 'bulk', url: `http://127.0.0.1:${port}`, read_timeout: 60000, write_timeout: 60000, routes: [{ name: 'bulk', paths: ['/'] }] },
-        { name: 'slow', url: `http://127.0.0.1:${slowPort}`, read_timeout: 60000, write_timeout: 60000, routes: [{ name: 'slow', paths: ['/upload-slow'] }] },
+        {
+          name: 'bulk',
+          url: `http://127.0.0.1:${port}`,
+          read_timeout: 60000,
+          write_timeout: 60000,
+          routes: [{ name: 'bulk', paths: ['/'] }],
+        },
+        {
+          name: 'slow',
+          url: `http://127.0.0.1:${slowPort}`,
+          read_timeout: 60000,
+          write_timeout: 60000,
+          routes: [{ name: 'slow', paths: ['/upload-slow'] }],
+        },
       ],
     }),
     // A stalled body fails after 20 s instead of the default 60 s.
@@ -227,8 +241,12 @@ describe('large bodies', () => {
     assert.equal(seen.bytes, GiB);
     assert.equal(seen.sha1, expectedHash(GiB));
     assert.ok(rss.samples > 3);
-    assert.ok(rss.max < RSS_LIMIT_MB, `worker RSS reached ${rss.max.toFixed(0)} MB during a 1 GiB upload (${secs.toFixed(1)} s)`);
-    if (process.env.TURNPIKE_TEST_VERBOSE) console.log(`upload: ${secs.toFixed(1)} s, worker RSS max ${rss.max.toFixed(0)} MB`);
+    assert.ok(
+      rss.max < RSS_LIMIT_MB,
+      `worker RSS reached ${rss.max.toFixed(0)} MB during a 1 GiB upload (${secs.toFixed(1)} s)`,
+    );
+    if (process.env.TURNPIKE_TEST_VERBOSE)
+      console.log(`upload: ${secs.toFixed(1)} s, worker RSS max ${rss.max.toFixed(0)} MB`);
   });
 
   it('1 GiB download: streamed to the client intact, worker RSS bounded', { timeout: 180_000 }, async () => {
@@ -238,7 +256,10 @@ describe('large bodies', () => {
     const h = crypto.createHash('sha1');
     let rss;
     try {
-      const res = await request(gw.url + `/download?size=${GiB}&id=big`, { headersTimeout: 120_000, bodyTimeout: 120_000 });
+      const res = await request(gw.url + `/download?size=${GiB}&id=big`, {
+        headersTimeout: 120_000,
+        bodyTimeout: 120_000,
+      });
       assert.equal(res.statusCode, 200);
       assert.equal(res.headers['content-length'], String(GiB));
       for await (const c of res.body) {
@@ -256,87 +277,120 @@ describe('large bodies', () => {
 });
 
 describe('backpressure', () => {
-  it('a body of more than 64 KiB arriving with the head, before the upstream connection is up, is forwarded (no stall)', { timeout: 30_000 }, async () => {
-    // Fresh upstream connection: close the pooled ones first.
-    for (const u of upstreamSockets) u.destroy();
-    await sleep(100);
-    const size = 1024 * 1024;
-    const body = Buffer.alloc(size, 0x61);
-    const r = await rawSend(gw.proxyPort, Buffer.concat([Buffer.from(`POST /upload-burst HTTP/1.1\r\nHost: good\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`), body]), 10_000);
-    assert.ok(r.data.length > 0, 'no response within 10 s: the request body stalled in the gateway');
-    const res = parseOne(r.data);
-    assert.equal(res.status, 200);
-    assert.equal((JSON.parse(res.body) as UploadSeen).bytes, size);
-  });
+  it(
+    'a body of more than 64 KiB arriving with the head, before the upstream connection is up, is forwarded (no stall)',
+    { timeout: 30_000 },
+    async () => {
+      // Fresh upstream connection: close the pooled ones first.
+      for (const u of upstreamSockets) u.destroy();
+      await sleep(100);
+      const size = 1024 * 1024;
+      const body = Buffer.alloc(size, 0x61);
+      const r = await rawSend(
+        gw.proxyPort,
+        Buffer.concat([
+          Buffer.from(
+            `POST /upload-burst HTTP/1.1\r\nHost: good\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`,
+          ),
+          body,
+        ]),
+        10_000,
+      );
+      assert.ok(r.data.length > 0, 'no response within 10 s: the request body stalled in the gateway');
+      const res = parseOne(r.data);
+      assert.equal(res.status, 200);
+      assert.equal((JSON.parse(res.body) as UploadSeen).bytes, size);
+    },
+  );
 
-  it('a client that stops reading slows the upstream down instead of filling the gateway', { timeout: 60_000 }, async () => {
-    const pids = await workerPids();
-    const total = GiB;
-    const s = sampler(pids);
-    const sock = net.connect(gw.proxyPort, '127.0.0.1');
-    let received = 0;
-    let headSeen = false;
-    sock.on('data', (d: Buffer) => {
-      received += d.length;
-      if (!headSeen && d.includes('\r\n\r\n')) headSeen = true;
-    });
-    await new Promise((r) => sock.once('connect', r));
-    sock.write(`GET /download?size=${total}&id=slow HTTP/1.1\r\nHost: good\r\nConnection: close\r\n\r\n`);
-    // Read a little, then stop reading altogether.
-    const deadline = Date.now() + 5000;
-    while (!headSeen && Date.now() < deadline) await sleep(10);
-    assert.ok(headSeen, 'the response did not start');
-    sock.pause();
-    await sleep(3000);
-    const producedWhilePaused = produced.get('slow') ?? 0;
-    await sleep(1000);
-    const producedLater = produced.get('slow') ?? 0;
-    const rss = s.stop();
-    // Socket buffers on loopback (client receive, gateway send and receive, upstream send)
-    // hold a few MB each; everything past that must have stayed in the upstream.
-    assert.ok(producedWhilePaused < 64 * 1024 * 1024, `the upstream pushed ${(producedWhilePaused / 1048576).toFixed(0)} MB to a client that reads nothing`);
-    assert.ok(producedLater - producedWhilePaused < 1024 * 1024, 'the upstream kept being read while the client was not reading');
-    assert.ok(rss.max < RSS_LIMIT_MB, `worker RSS reached ${rss.max.toFixed(0)} MB while the client was not reading`);
+  it(
+    'a client that stops reading slows the upstream down instead of filling the gateway',
+    { timeout: 60_000 },
+    async () => {
+      const pids = await workerPids();
+      const total = GiB;
+      const s = sampler(pids);
+      const sock = net.connect(gw.proxyPort, '127.0.0.1');
+      let received = 0;
+      let headSeen = false;
+      sock.on('data', (d: Buffer) => {
+        received += d.length;
+        if (!headSeen && d.includes('\r\n\r\n')) headSeen = true;
+      });
+      await new Promise((r) => sock.once('connect', r));
+      sock.write(`GET /download?size=${total}&id=slow HTTP/1.1\r\nHost: good\r\nConnection: close\r\n\r\n`);
+      // Read a little, then stop reading altogether.
+      const deadline = Date.now() + 5000;
+      while (!headSeen && Date.now() < deadline) await sleep(10);
+      assert.ok(headSeen, 'the response did not start');
+      sock.pause();
+      await sleep(3000);
+      const producedWhilePaused = produced.get('slow') ?? 0;
+      await sleep(1000);
+      const producedLater = produced.get('slow') ?? 0;
+      const rss = s.stop();
+      // Socket buffers on loopback (client receive, gateway send and receive, upstream send)
+      // hold a few MB each; everything past that must have stayed in the upstream.
+      assert.ok(
+        producedWhilePaused < 64 * 1024 * 1024,
+        `the upstream pushed ${(producedWhilePaused / 1048576).toFixed(0)} MB to a client that reads nothing`,
+      );
+      assert.ok(
+        producedLater - producedWhilePaused < 1024 * 1024,
+        'the upstream kept being read while the client was not reading',
+      );
+      assert.ok(rss.max < RSS_LIMIT_MB, `worker RSS reached ${rss.max.toFixed(0)} MB while the client was not reading`);
 
-    // Reading again resumes the flow.
-    const before = received;
-    sock.resume();
-    const end2 = Date.now() + 10_000;
-    while (received - before < 32 * 1024 * 1024 && Date.now() < end2) await sleep(20);
-    assert.ok(received - before >= 32 * 1024 * 1024, 'the download did not resume once the client read again');
-    assert.ok((produced.get('slow') ?? 0) > producedLater, 'the upstream was not resumed');
-    sock.destroy();
+      // Reading again resumes the flow.
+      const before = received;
+      sock.resume();
+      const end2 = Date.now() + 10_000;
+      while (received - before < 32 * 1024 * 1024 && Date.now() < end2) await sleep(20);
+      assert.ok(received - before >= 32 * 1024 * 1024, 'the download did not resume once the client read again');
+      assert.ok((produced.get('slow') ?? 0) > producedLater, 'the upstream was not resumed');
+      sock.destroy();
 
-    // The gateway drops the upstream side of the abandoned download and keeps serving.
-    await sleep(200);
-    assert.equal(gw.exitCode, null);
-    const res = await request(gw.url + '/download?size=1000&id=after');
-    assert.equal(res.statusCode, 200);
-    assert.equal((await res.body.arrayBuffer()).byteLength, 1000);
-  });
+      // The gateway drops the upstream side of the abandoned download and keeps serving.
+      await sleep(200);
+      assert.equal(gw.exitCode, null);
+      const res = await request(gw.url + '/download?size=1000&id=after');
+      assert.equal(res.statusCode, 200);
+      assert.equal((await res.body.arrayBuffer()).byteLength, 1000);
+    },
+  );
 
-  it('an upstream that does not read slows the upload down instead of filling the gateway', { timeout: 45_000 }, async () => {
-    const pids = await workerPids();
-    const s = sampler(pids);
-    let sent = 0;
-    const total = 512 * 1024 * 1024;
-    slowPauseMs = 3000;
-    const resP = request(gw.url + '/upload-slow', {
-      method: 'POST',
-      headers: { 'content-length': String(total) },
-      body: source(total, (n) => (sent = n)),
-      headersTimeout: 20_000,
-      bodyTimeout: 20_000,
-    });
-    await sleep(2500);
-    const sentWhilePaused = sent;
-    const rss = s.stop();
-    const res = await resP;
-    const text = await res.body.text();
-    assert.equal(res.statusCode, 200, text);
-    assert.equal((JSON.parse(text) as UploadSeen).bytes, total);
-    assert.ok(sentWhilePaused > 0, 'the upload never started');
-    assert.ok(sentWhilePaused < 96 * 1024 * 1024, `the client pushed ${(sentWhilePaused / 1048576).toFixed(0)} MB towards an upstream that reads nothing`);
-    assert.ok(rss.max < RSS_LIMIT_MB, `worker RSS reached ${rss.max.toFixed(0)} MB while the upstream was not reading`);
-  });
+  it(
+    'an upstream that does not read slows the upload down instead of filling the gateway',
+    { timeout: 45_000 },
+    async () => {
+      const pids = await workerPids();
+      const s = sampler(pids);
+      let sent = 0;
+      const total = 512 * 1024 * 1024;
+      slowPauseMs = 3000;
+      const resP = request(gw.url + '/upload-slow', {
+        method: 'POST',
+        headers: { 'content-length': String(total) },
+        body: source(total, (n) => (sent = n)),
+        headersTimeout: 20_000,
+        bodyTimeout: 20_000,
+      });
+      await sleep(2500);
+      const sentWhilePaused = sent;
+      const rss = s.stop();
+      const res = await resP;
+      const text = await res.body.text();
+      assert.equal(res.statusCode, 200, text);
+      assert.equal((JSON.parse(text) as UploadSeen).bytes, total);
+      assert.ok(sentWhilePaused > 0, 'the upload never started');
+      assert.ok(
+        sentWhilePaused < 96 * 1024 * 1024,
+        `the client pushed ${(sentWhilePaused / 1048576).toFixed(0)} MB towards an upstream that reads nothing`,
+      );
+      assert.ok(
+        rss.max < RSS_LIMIT_MB,
+        `worker RSS reached ${rss.max.toFixed(0)} MB while the upstream was not reading`,
+      );
+    },
+  );
 });

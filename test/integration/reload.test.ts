@@ -10,7 +10,6 @@ import { sleep, tmpDir } from '../helpers/gateway.js';
 import { simpleConfig } from '../helpers/upstream.js';
 import { onCleanup, upstream, gateway } from '../helpers/scope.js';
 
-
 function metric(text: string, series: string): number {
   for (const line of text.split('\n')) {
     if (line.startsWith(series + ' ')) return Number(line.slice(series.length + 1));
@@ -85,12 +84,21 @@ test('10 reloads (SIGHUP and file rewrites) under continuous keep-alive load: no
       assert.equal(st.workers[0].config_hash, hash);
       assert.equal(st.last_reload.ok, true);
       assert.equal(st.last_reload.trigger, i % 2 === 1 ? 'SIGHUP' : 'file change', `reload ${i} trigger`);
-      assert.equal(st.reloads.success, before.reloads.success + 1, `reload ${i}: exactly one successful reload counted`);
+      assert.equal(
+        st.reloads.success,
+        before.reloads.success + 1,
+        `reload ${i}: exactly one successful reload counted`,
+      );
       const res = await fetch(`${gw.url}/v${i}`);
       const body = (await res.json()) as { upstream: string };
       assert.equal(res.status, 200, `the route /v${i} added by reload ${i} answers`);
       assert.equal(body.upstream, i % 2 === 0 ? 'a' : 'b', `reload ${i}: the service now points at the new upstream`);
-      if (i > 1) assert.equal((await fetch(`${gw.url}/v${i - 1}`)).status, 404, `the route /v${i - 1} was removed by reload ${i}`);
+      if (i > 1)
+        assert.equal(
+          (await fetch(`${gw.url}/v${i - 1}`)).status,
+          404,
+          `the route /v${i - 1} was removed by reload ${i}`,
+        );
       await sleep(100);
     }
   } finally {
@@ -112,7 +120,19 @@ test('an invalid file is refused: the old config keeps serving, last_reload repo
   const m0 = await gw.metrics();
   assert.equal(metric(m0, 'turnpike_config_reloads_total{result="failure"}'), 0);
 
-  gw.writeConfig(['_format_version: "3.0"', 'services:', '  - name: svc', `    url: http://127.0.0.1:${b.port}`, '    bogus_field: 1', '    routes:', '      - name: r', '        paths: ["/"]', ''].join('\n'));
+  gw.writeConfig(
+    [
+      '_format_version: "3.0"',
+      'services:',
+      '  - name: svc',
+      `    url: http://127.0.0.1:${b.port}`,
+      '    bogus_field: 1',
+      '    routes:',
+      '      - name: r',
+      '        paths: ["/"]',
+      '',
+    ].join('\n'),
+  );
   let st: any;
   const end = Date.now() + 5000;
   while (Date.now() < end) {
@@ -130,7 +150,10 @@ test('an invalid file is refused: the old config keeps serving, last_reload repo
   assert.equal(((await res.json()) as any).upstream, 'a', 'the old config keeps serving');
   const m1 = await gw.metrics();
   assert.equal(metric(m1, 'turnpike_config_reloads_total{result="failure"}'), 1);
-  assert.equal(metric(m1, 'turnpike_config_reloads_total{result="success"}'), metric(m0, 'turnpike_config_reloads_total{result="success"}'));
+  assert.equal(
+    metric(m1, 'turnpike_config_reloads_total{result="success"}'),
+    metric(m0, 'turnpike_config_reloads_total{result="success"}'),
+  );
 
   gw.writeConfig(simpleConfig(b.port));
   const st2 = await gw.waitForHash((h) => h !== null && h !== hash0);

@@ -25,11 +25,21 @@ interface Launched {
 }
 
 async function ports(): Promise<Launched['ports']> {
-  return { proxy: await freePort(), status: await freePort(), admin: await freePort(), demo: [await freePort(), await freePort()] };
+  return {
+    proxy: await freePort(),
+    status: await freePort(),
+    admin: await freePort(),
+    demo: [await freePort(), await freePort()],
+  };
 }
 
 /** Runs `npm ARGS` in the checkout with the gateway (and demo upstreams) on free ports. */
-async function npm(args: string[], p?: Launched['ports'], extraEnv: Record<string, string> = {}, cwd = ROOT): Promise<Launched> {
+async function npm(
+  args: string[],
+  p?: Launched['ports'],
+  extraEnv: Record<string, string> = {},
+  cwd = ROOT,
+): Promise<Launched> {
   p ??= await ports();
   const dir = tmpDir();
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -54,7 +64,9 @@ async function npm(args: string[], p?: Launched['ports'], extraEnv: Record<strin
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { proc, out: () => out, err: () => err, exit, ports: p };
 }
 
@@ -78,24 +90,45 @@ async function waitReady(l: Launched, path = '/demo/hello'): Promise<void> {
 function tree(l: Launched, expect: RegExp[]): ProcRef[] {
   const procs = processTree(l.proc.pid!);
   onCleanup(async () => killAll(procs));
-  for (const re of expect) assert.ok(procs.some((p) => re.test(p.cmd)), `a process matching ${re} runs: ${procs.map((p) => p.cmd).join(' | ')}`);
+  for (const re of expect)
+    assert.ok(
+      procs.some((p) => re.test(p.cmd)),
+      `a process matching ${re} runs: ${procs.map((p) => p.cmd).join(' | ')}`,
+    );
   return procs;
 }
 
 async function assertAllGone(procs: ProcRef[], ms: number, what: string): Promise<void> {
   const left = await waitGone(procs, ms);
   killAll(left);
-  assert.deepEqual(left.map((p) => `${p.pid} ${p.cmd}`), [], `${what}: every process is gone within ${ms / 1000} s`);
+  assert.deepEqual(
+    left.map((p) => `${p.pid} ${p.cmd}`),
+    [],
+    `${what}: every process is gone within ${ms / 1000} s`,
+  );
 }
 
-const QUICKSTART = [/^npm start/, /scripts\/quickstart\.mjs/, /demo-upstream\.mjs \d+ demo-a/, /demo-upstream\.mjs \d+ demo-b/, /bin\/turnpike\.js start/, /worker-main\.js/];
+const QUICKSTART = [
+  /^npm start/,
+  /scripts\/quickstart\.mjs/,
+  /demo-upstream\.mjs \d+ demo-a/,
+  /demo-upstream\.mjs \d+ demo-b/,
+  /bin\/turnpike\.js start/,
+  /worker-main\.js/,
+];
 
 test('npm start, then SIGTERM to npm: the demo upstreams, the primary and its workers all exit', async () => {
   const l = await npm(['start']);
   await waitReady(l);
   const procs = tree(l, QUICKSTART);
-  assert.ok(procs.length >= 7, 'npm, quickstart, two demo upstreams, the primary and two workers: ' + procs.map((p) => p.cmd).join(' | '));
-  assert.ok(!procs.some((p) => /^sh -c/.test(p.cmd)), 'no shell between npm and quickstart (it would swallow the signal)');
+  assert.ok(
+    procs.length >= 7,
+    'npm, quickstart, two demo upstreams, the primary and two workers: ' + procs.map((p) => p.cmd).join(' | '),
+  );
+  assert.ok(
+    !procs.some((p) => /^sh -c/.test(p.cmd)),
+    'no shell between npm and quickstart (it would swallow the signal)',
+  );
   l.proc.kill('SIGTERM');
   await assertAllGone(procs, 8000, 'after SIGTERM to npm');
   assert.match(l.out(), /received SIGTERM/, 'the gateway drained on SIGTERM');
@@ -112,7 +145,7 @@ test('npm start, then SIGKILL to the primary: its workers exit, quickstart stops
   assert.notEqual(code, 0, 'npm start reports the failure');
 });
 
-test('npm exec turnpike start (what npx runs), then SIGTERM to npm: the primary (behind npm\'s sh) and its workers exit', async () => {
+test("npm exec turnpike start (what npx runs), then SIGTERM to npm: the primary (behind npm's sh) and its workers exit", async () => {
   const p = await ports();
   const dir = tmpDir();
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -122,7 +155,10 @@ test('npm exec turnpike start (what npx runs), then SIGTERM to npm: the primary 
   // (npx in this checkout would instead "install" it into npm's cache, which runs the build.)
   const project = path.join(dir, 'project');
   fs.mkdirSync(path.join(project, 'node_modules', '.bin'), { recursive: true });
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'uses-turnpike', private: true, dependencies: { turnpike: '*' } }));
+  fs.writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({ name: 'uses-turnpike', private: true, dependencies: { turnpike: '*' } }),
+  );
   fs.symlinkSync(ROOT, path.join(project, 'node_modules', 'turnpike'));
   fs.symlinkSync('../turnpike/bin/turnpike.js', path.join(project, 'node_modules', '.bin', 'turnpike'));
   const l = await npm(['exec', '--offline', '--', 'turnpike', 'start', '--config', config], p, {}, project);
@@ -168,7 +204,11 @@ test('npm start with a demo upstream port in use: one line naming the port and T
   assert.match(line, new RegExp(`port ${p.demo[1]} is in use by another process`));
   assert.match(line, /TURNPIKE_DEMO_PORTS=/);
   await sleep(300);
-  assert.deepEqual(processTree(l.proc.pid!).filter((x) => isRunning(x)), [], 'nothing was started');
+  assert.deepEqual(
+    processTree(l.proc.pid!).filter((x) => isRunning(x)),
+    [],
+    'nothing was started',
+  );
 });
 
 test('npm start with the proxy port in use: one line naming proxy_listen and TURNPIKE_PROXY_LISTEN, the demo upstreams are stopped', async () => {
@@ -191,12 +231,24 @@ test('turnpike start with the admin port in use, or sharing the status port: one
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const config = path.join(dir, 'kong.yml');
   fs.writeFileSync(config, '_format_version: "3.0"\n');
-  const base = { TURNPIKE_PREFIX: path.join(dir, 'prefix'), TURNPIKE_PROXY_LISTEN: `127.0.0.1:${await freePort()}`, TURNPIKE_WORKERS: '1' };
+  const base = {
+    TURNPIKE_PREFIX: path.join(dir, 'prefix'),
+    TURNPIKE_PROXY_LISTEN: `127.0.0.1:${await freePort()}`,
+    TURNPIKE_WORKERS: '1',
+  };
   const busy = await blockPort();
   const status = await freePort();
   for (const [env, re] of [
-    [{ TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${busy}`, TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}` }, new RegExp(`^turnpike: error: admin_listen "127\\.0\\.0\\.1:${busy}": the address is already in use.*TURNPIKE_ADMIN_LISTEN`)],
-    [{ TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${status}`, TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}` }, /^turnpike: error: status_listen .* and admin_listen .*: one port cannot serve both/],
+    [
+      { TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${busy}`, TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}` },
+      new RegExp(
+        `^turnpike: error: admin_listen "127\\.0\\.0\\.1:${busy}": the address is already in use.*TURNPIKE_ADMIN_LISTEN`,
+      ),
+    ],
+    [
+      { TURNPIKE_ADMIN_LISTEN: `127.0.0.1:${status}`, TURNPIKE_STATUS_LISTEN: `127.0.0.1:${status}` },
+      /^turnpike: error: status_listen .* and admin_listen .*: one port cannot serve both/,
+    ],
   ] as const) {
     const r = await runCli(['start', '--config', config], { ...base, ...env });
     assert.equal(r.code, 1, 'exit 1: ' + r.stderr);
@@ -214,9 +266,17 @@ test('turnpike start with a prefix that cannot be created: one line naming the p
   fs.writeFileSync(file, '');
   const config = path.join(dir, 'kong.yml');
   fs.writeFileSync(config, '_format_version: "3.0"\n');
-  const r = await runCli(['start', '--config', config], { TURNPIKE_PREFIX: path.join(file, 'prefix'), TURNPIKE_PROXY_LISTEN: `127.0.0.1:${await freePort()}`, TURNPIKE_STATUS_LISTEN: `127.0.0.1:${await freePort()}`, TURNPIKE_ADMIN_LISTEN: 'off' });
+  const r = await runCli(['start', '--config', config], {
+    TURNPIKE_PREFIX: path.join(file, 'prefix'),
+    TURNPIKE_PROXY_LISTEN: `127.0.0.1:${await freePort()}`,
+    TURNPIKE_STATUS_LISTEN: `127.0.0.1:${await freePort()}`,
+    TURNPIKE_ADMIN_LISTEN: 'off',
+  });
   assert.equal(r.code, 1);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-  assert.match(r.stderr, /^turnpike: error: prefix ".*a-file\/prefix": cannot create it \(ENOTDIR: a part of the path is a file, not a folder\); .*TURNPIKE_PREFIX/);
+  assert.match(
+    r.stderr,
+    /^turnpike: error: prefix ".*a-file\/prefix": cannot create it \(ENOTDIR: a part of the path is a file, not a folder\); .*TURNPIKE_PREFIX/,
+  );
   assert.ok(procRef(process.pid) !== null);
 });

@@ -24,10 +24,13 @@ async function namedEcho(name: string): Promise<number> {
     s.pipe(s);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  onCleanup(() => new Promise<void>((r) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => r());
-  }));
+  onCleanup(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  );
   return (server.address() as net.AddressInfo).port;
 }
 
@@ -75,7 +78,11 @@ before(async () => {
   const config = JSON.stringify({
     _format_version: '3.0',
     services: [
-      { name: 'up-a', url: `tcp://127.0.0.1:${portA}`, routes: [{ name: 'tls-a', protocols: ['tls'], snis: ['a.test'] }] },
+      {
+        name: 'up-a',
+        url: `tcp://127.0.0.1:${portA}`,
+        routes: [{ name: 'tls-a', protocols: ['tls'], snis: ['a.test'] }],
+      },
       {
         name: 'up-b',
         url: `tcp://127.0.0.1:${portB}`,
@@ -86,7 +93,10 @@ before(async () => {
         ],
       },
     ],
-    certificates: [{ ...certA, snis: ['a.test'] }, { ...certB, snis: ['b.test'] }],
+    certificates: [
+      { ...certA, snis: ['a.test'] },
+      { ...certB, snis: ['b.test'] },
+    ],
   });
   gw = await gateway({ config, workers: 1, env: { TURNPIKE_STREAM_LISTEN: `127.0.0.1:${sslPort} ssl` } });
 });
@@ -116,7 +126,10 @@ test('ssl stream listener: unknown SNI gets the default certificate, no route, c
   assert.equal(pass.text, '');
   await sleep(400);
   const log = fs.readFileSync(gw.accessLogPath, 'utf8');
-  assert.match(log, /"kind":"stream".*"sni":"nobody\.test".*"error":"no tls stream route matched \(sni nobody\.test\)"/);
+  assert.match(
+    log,
+    /"kind":"stream".*"sni":"nobody\.test".*"error":"no tls stream route matched \(sni nobody\.test\)"/,
+  );
   assert.match(log, /"kind":"stream".*"sni":"c\.test".*"error":"no tls stream route matched \(sni c\.test\)"/);
   const served = log.split('\n').filter((l) => l.includes('"route":"tls-a"'));
   assert.ok(served.length >= 1);
@@ -127,7 +140,14 @@ test('ssl stream listener: unknown SNI gets the default certificate, no route, c
 
 test('ssl stream listener: TLS 1.1 is refused (ssl_protocols applies)', async () => {
   const err = await new Promise<string | null>((resolve) => {
-    const s = tls.connect({ port: sslPort, host: '127.0.0.1', servername: 'a.test', rejectUnauthorized: false, minVersion: 'TLSv1', maxVersion: 'TLSv1.1' });
+    const s = tls.connect({
+      port: sslPort,
+      host: '127.0.0.1',
+      servername: 'a.test',
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1',
+      maxVersion: 'TLSv1.1',
+    });
     s.on('secureConnect', () => {
       s.destroy();
       resolve(null);

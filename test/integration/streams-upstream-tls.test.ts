@@ -24,22 +24,28 @@ interface TlsEcho {
 async function tlsEcho(cert: Pair, clientCa: Pair): Promise<TlsEcho> {
   const out: TlsEcho = { port: 0, servernames: [], clientSubjects: [] };
   const sockets = new Set<tls.TLSSocket>();
-  const server = tls.createServer({ ...cert, ca: [clientCa.cert], requestCert: true, rejectUnauthorized: false, allowHalfOpen: true }, (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => {});
-    out.servernames.push(typeof s.servername === 'string' ? s.servername : '');
-    const peer = s.getPeerCertificate();
-    if (s.authorized && peer.subject !== undefined) out.clientSubjects.push(String(peer.subject.CN));
-    s.write('tls:');
-    s.pipe(s);
-  });
+  const server = tls.createServer(
+    { ...cert, ca: [clientCa.cert], requestCert: true, rejectUnauthorized: false, allowHalfOpen: true },
+    (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+      out.servernames.push(typeof s.servername === 'string' ? s.servername : '');
+      const peer = s.getPeerCertificate();
+      if (s.authorized && peer.subject !== undefined) out.clientSubjects.push(String(peer.subject.CN));
+      s.write('tls:');
+      s.pipe(s);
+    },
+  );
   server.on('tlsClientError', () => {});
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  onCleanup(() => new Promise<void>((r) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => r());
-  }));
+  onCleanup(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  );
   out.port = (server.address() as net.AddressInfo).port;
   return out;
 }
@@ -91,17 +97,26 @@ before(async () => {
     services: [
       svc('verified', { tls_verify: true, ca_certificates: ['7a4b8c1e-0000-4000-8000-000000000001'] }),
       svc('untrusted', { tls_verify: true, ca_certificates: ['7a4b8c1e-0000-4000-8000-000000000002'], retries: 0 }),
-      svc('mtls', { tls_verify: true, ca_certificates: ['7a4b8c1e-0000-4000-8000-000000000001'], client_certificate: { id: '7a4b8c1e-0000-4000-8000-000000000003' } }),
+      svc('mtls', {
+        tls_verify: true,
+        ca_certificates: ['7a4b8c1e-0000-4000-8000-000000000001'],
+        client_certificate: { id: '7a4b8c1e-0000-4000-8000-000000000003' },
+      }),
       svc('noverify', {}),
     ],
   });
-  const listen = Object.values(ports).map((p) => `127.0.0.1:${p}`).join(', ');
+  const listen = Object.values(ports)
+    .map((p) => `127.0.0.1:${p}`)
+    .join(', ');
   gw = await gateway({ config, workers: 1, env: { TURNPIKE_STREAM_LISTEN: listen } });
 });
 
 test('service protocol tls: plain TCP in, TLS to the upstream verified against ca_certificates, SNI from the host', async () => {
   assert.equal(await tcpTalk(ports.verified, 'hello'), 'tls:hello');
-  assert.ok(upstream.servernames.includes('localhost'), `the gateway sent SNI localhost (saw ${JSON.stringify(upstream.servernames)})`);
+  assert.ok(
+    upstream.servernames.includes('localhost'),
+    `the gateway sent SNI localhost (saw ${JSON.stringify(upstream.servernames)})`,
+  );
   assert.equal(upstream.clientSubjects.length, 0, 'no client certificate unless the service has one');
 });
 
@@ -118,9 +133,16 @@ test('service protocol tls: an upstream signed by a CA the service does not list
   assert.equal(await tcpTalk(ports.untrusted, 'secret'), '', 'nothing relayed to or from an untrusted upstream');
   let line = '';
   for (let i = 0; i < 50 && line === ''; i++) {
-    line = fs.readFileSync(gw.accessLogPath, 'utf8').split('\n').find((l) => l.includes('"route":"untrusted"')) ?? '';
+    line =
+      fs
+        .readFileSync(gw.accessLogPath, 'utf8')
+        .split('\n')
+        .find((l) => l.includes('"route":"untrusted"')) ?? '';
     if (line === '') await sleep(50);
   }
-  assert.match(line, /TLS connect to localhost:\d+ failed: [A-Z_]+ \(the upstream's certificate is not trusted: check the service's ca_certificates, tls_verify and host\)/);
+  assert.match(
+    line,
+    /TLS connect to localhost:\d+ failed: [A-Z_]+ \(the upstream's certificate is not trusted: check the service's ca_certificates, tls_verify and host\)/,
+  );
   assert.equal(await tcpTalk(ports.verified, 'still here'), 'tls:still here');
 });

@@ -18,10 +18,13 @@ import { promtoolCheck } from '../helpers/tools.js';
 
 async function listen(server: net.Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  onCleanup(() => new Promise<void>((r) => {
-    server.close(() => r());
-    (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-  }));
+  onCleanup(
+    () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  );
   return (server.address() as net.AddressInfo).port;
 }
 
@@ -78,7 +81,11 @@ interface Talk {
 }
 
 /** Connects, sends `send` (then FIN unless keepOpen), collects everything until the close. */
-function talk(port: number, send: Buffer | string, opts: { localAddress?: string; timeoutMs?: number } = {}): Promise<Talk> {
+function talk(
+  port: number,
+  send: Buffer | string,
+  opts: { localAddress?: string; timeoutMs?: number } = {},
+): Promise<Talk> {
   return new Promise((resolve) => {
     const s = net.connect({ port, host: '127.0.0.1', localAddress: opts.localAddress, allowHalfOpen: true });
     const chunks: Buffer[] = [];
@@ -111,7 +118,29 @@ const certDir = tmpDir('turnpike-stream-certs-');
 function makeCert(name: string): { key: string; cert: string } {
   const key = path.join(certDir, name + '.key');
   const cert = path.join(certDir, name + '.crt');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      `subjectAltName=DNS:${name}`,
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: fs.readFileSync(key, 'utf8'), cert: fs.readFileSync(cert, 'utf8') };
 }
 
@@ -123,7 +152,11 @@ async function tlsServer(name: string, creds: { key: string; cert: string }): Pr
   return listen(server);
 }
 
-function tlsTalk(port: number, servername: string, ca: string): Promise<{ text: string; authorized: boolean; error: string | null }> {
+function tlsTalk(
+  port: number,
+  servername: string,
+  ca: string,
+): Promise<{ text: string; authorized: boolean; error: string | null }> {
   return new Promise((resolve) => {
     const s = tls.connect({ port, host: '127.0.0.1', servername, ca });
     let text = '';
@@ -152,20 +185,72 @@ function configText(echoRouteService = 'echo'): string {
     _format_version: '3.0',
     services: [
       { name: 'echo', url: `tcp://127.0.0.1:${echoPort}`, routes: [] },
-      { name: 'named-b', url: `tcp://127.0.0.1:${P.namedB}`, routes: [{ name: 'by-port-b', protocols: ['tcp'], destinations: dst(P.l2) }] },
-      { name: 'loopback', url: `tcp://127.0.0.1:${P.namedLoop}`, routes: [{ name: 'src-loopback', protocols: ['tcp'], sources: [{ ip: '127.0.0.0/8' }], destinations: dst(P.l3) }] },
-      { name: 'two', url: `tcp://127.0.0.1:${P.namedTwo}`, routes: [{ name: 'src-two', protocols: ['tcp'], sources: [{ ip: '127.0.0.2/32' }], destinations: dst(P.l3) }] },
-      { name: 'tls-a', url: `tcp://127.0.0.1:${P.tlsA}`, routes: [{ name: 'sni-a', protocols: ['tls_passthrough'], snis: ['a.test'] }] },
-      { name: 'tls-b', url: `tcp://127.0.0.1:${P.tlsB}`, routes: [{ name: 'sni-b', protocols: ['tls_passthrough'], snis: ['b.test'] }] },
-      { name: 'rr', url: 'tcp://rr-pool:1', routes: [{ name: 'rr-route', protocols: ['tcp'], destinations: dst(P.l5) }] },
-      { name: 'retrying', url: 'tcp://retry-pool:1', retries: 3, routes: [{ name: 'retry-route', protocols: ['tcp'], destinations: dst(P.l6) }] },
-      { name: 'dead', url: `tcp://127.0.0.1:${deadPort}`, retries: 1, routes: [{ name: 'dead-route', protocols: ['tcp'], destinations: dst(P.l7) }] },
-      { name: 'fin-first', url: `tcp://127.0.0.1:${P.finFirst}`, routes: [{ name: 'fin-route', protocols: ['tcp'], destinations: dst(P.l8) }] },
+      {
+        name: 'named-b',
+        url: `tcp://127.0.0.1:${P.namedB}`,
+        routes: [{ name: 'by-port-b', protocols: ['tcp'], destinations: dst(P.l2) }],
+      },
+      {
+        name: 'loopback',
+        url: `tcp://127.0.0.1:${P.namedLoop}`,
+        routes: [
+          { name: 'src-loopback', protocols: ['tcp'], sources: [{ ip: '127.0.0.0/8' }], destinations: dst(P.l3) },
+        ],
+      },
+      {
+        name: 'two',
+        url: `tcp://127.0.0.1:${P.namedTwo}`,
+        routes: [{ name: 'src-two', protocols: ['tcp'], sources: [{ ip: '127.0.0.2/32' }], destinations: dst(P.l3) }],
+      },
+      {
+        name: 'tls-a',
+        url: `tcp://127.0.0.1:${P.tlsA}`,
+        routes: [{ name: 'sni-a', protocols: ['tls_passthrough'], snis: ['a.test'] }],
+      },
+      {
+        name: 'tls-b',
+        url: `tcp://127.0.0.1:${P.tlsB}`,
+        routes: [{ name: 'sni-b', protocols: ['tls_passthrough'], snis: ['b.test'] }],
+      },
+      {
+        name: 'rr',
+        url: 'tcp://rr-pool:1',
+        routes: [{ name: 'rr-route', protocols: ['tcp'], destinations: dst(P.l5) }],
+      },
+      {
+        name: 'retrying',
+        url: 'tcp://retry-pool:1',
+        retries: 3,
+        routes: [{ name: 'retry-route', protocols: ['tcp'], destinations: dst(P.l6) }],
+      },
+      {
+        name: 'dead',
+        url: `tcp://127.0.0.1:${deadPort}`,
+        retries: 1,
+        routes: [{ name: 'dead-route', protocols: ['tcp'], destinations: dst(P.l7) }],
+      },
+      {
+        name: 'fin-first',
+        url: `tcp://127.0.0.1:${P.finFirst}`,
+        routes: [{ name: 'fin-route', protocols: ['tcp'], destinations: dst(P.l8) }],
+      },
       { name: 'named-a', url: `tcp://127.0.0.1:${P.namedA}`, routes: [] },
-    ].map((s) => (s.name === echoRouteService ? { ...s, routes: [{ name: 'echo-route', protocols: ['tcp'], destinations: dst(P.l1) }] } : s)),
+    ].map((s) =>
+      s.name === echoRouteService
+        ? { ...s, routes: [{ name: 'echo-route', protocols: ['tcp'], destinations: dst(P.l1) }] }
+        : s,
+    ),
     upstreams: [
-      { name: 'rr-pool', algorithm: 'round-robin', targets: [{ target: `127.0.0.1:${P.namedA}` }, { target: `127.0.0.1:${P.namedB}` }] },
-      { name: 'retry-pool', algorithm: 'round-robin', targets: [{ target: `127.0.0.1:${deadPort}` }, { target: `127.0.0.1:${P.namedC}` }] },
+      {
+        name: 'rr-pool',
+        algorithm: 'round-robin',
+        targets: [{ target: `127.0.0.1:${P.namedA}` }, { target: `127.0.0.1:${P.namedB}` }],
+      },
+      {
+        name: 'retry-pool',
+        algorithm: 'round-robin',
+        targets: [{ target: `127.0.0.1:${deadPort}` }, { target: `127.0.0.1:${P.namedC}` }],
+      },
     ],
   });
 }
@@ -254,7 +339,10 @@ test('dead upstream: the connection is closed, the failure logged', async () => 
   const r = await talk(P.l7, 'anyone?');
   assert.equal(r.data.length, 0);
   await sleep(400);
-  assert.match(fs.readFileSync(gw.accessLogPath, 'utf8'), /"route":"dead-route","error":"connect to 127\.0\.0\.1:\d+ failed: ECONNREFUSED"/);
+  assert.match(
+    fs.readFileSync(gw.accessLogPath, 'utf8'),
+    /"route":"dead-route","error":"connect to 127\.0\.0\.1:\d+ failed: ECONNREFUSED"/,
+  );
 });
 
 test('retries: a connect failure moves on to the next target', async () => {
@@ -274,8 +362,14 @@ test('metrics: stream connection and byte counters summed over the workers, prom
   const text = await gw.metrics();
   const val = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
   assert.ok(val(/^turnpike_stream_connections_total\{service="echo",route="echo-route"\} (\d+)$/m) >= 3, text);
-  assert.ok(val(/^turnpike_stream_bytes_total\{service="echo",route="echo-route",direction="ingress"\} (\d+)$/m) >= 5 * 1024 * 1024);
-  assert.ok(val(/^turnpike_stream_bytes_total\{service="echo",route="echo-route",direction="egress"\} (\d+)$/m) >= 5 * 1024 * 1024);
+  assert.ok(
+    val(/^turnpike_stream_bytes_total\{service="echo",route="echo-route",direction="ingress"\} (\d+)$/m) >=
+      5 * 1024 * 1024,
+  );
+  assert.ok(
+    val(/^turnpike_stream_bytes_total\{service="echo",route="echo-route",direction="egress"\} (\d+)$/m) >=
+      5 * 1024 * 1024,
+  );
   assert.ok(val(/^turnpike_stream_connections_total\{service="tls-a",route="sni-a"\} (\d+)$/m) >= 1);
   assert.ok(val(/^turnpike_stream_connections_total\{service="",route=""\} (\d+)$/m) >= 2);
   const file = path.join(certDir, 'metrics.txt');
@@ -288,24 +382,27 @@ test('turnpike validate: stream routes without sources/destinations/snis; tls ro
   const dir = tmpDir();
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'bad.yml');
-  fs.writeFileSync(file, [
-    '_format_version: "3.0"',
-    'services:',
-    '- name: db',
-    '  url: tcp://127.0.0.1:5432',
-    '  routes:',
-    '  - name: no-fields',
-    '    protocols: [tcp]',
-    '  - name: no-sni',
-    '    protocols: [tls_passthrough]',
-    '  - name: terminate',
-    '    protocols: [tls]',
-    '    snis: [db.test]',
-    '  - name: bad-cidr',
-    '    protocols: [tcp]',
-    '    sources: [{ ip: 10.0.0.0/40 }]',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    file,
+    [
+      '_format_version: "3.0"',
+      'services:',
+      '- name: db',
+      '  url: tcp://127.0.0.1:5432',
+      '  routes:',
+      '  - name: no-fields',
+      '    protocols: [tcp]',
+      '  - name: no-sni',
+      '    protocols: [tls_passthrough]',
+      '  - name: terminate',
+      '    protocols: [tls]',
+      '    snis: [db.test]',
+      '  - name: bad-cidr',
+      '    protocols: [tcp]',
+      '    sources: [{ ip: 10.0.0.0/40 }]',
+      '',
+    ].join('\n'),
+  );
   const r = await runCli(['validate', file]);
   assert.equal(r.code, 1);
   const out = r.stdout + r.stderr;

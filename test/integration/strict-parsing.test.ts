@@ -31,13 +31,25 @@ before(async () => {
   ok = await startUpstream('ok', (req, res, body) => {
     okTrailers.push({ ...req.trailers });
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ url: req.url, host: req.headers.host, te: req.headers['transfer-encoding'] ?? null, body: body.toString('latin1') }));
+    res.end(
+      JSON.stringify({
+        url: req.url,
+        host: req.headers.host,
+        te: req.headers['transfer-encoding'] ?? null,
+        body: body.toString('latin1'),
+      }),
+    );
   });
   gw = await startGateway({
     config: JSON.stringify({
       _format_version: '3.0',
       services: [
-        { name: 'trip', url: `http://127.0.0.1:${trip.port}`, read_timeout: 2000, routes: [{ name: 'trip', paths: ['/'] }] },
+        {
+          name: 'trip',
+          url: `http://127.0.0.1:${trip.port}`,
+          read_timeout: 2000,
+          routes: [{ name: 'trip', paths: ['/'] }],
+        },
         { name: 'ok', url: `http://127.0.0.1:${ok.port}`, routes: [{ name: 'ok', paths: ['/ok'], strip_path: false }] },
       ],
     }),
@@ -65,10 +77,15 @@ async function expectRejected(bytes: string | Buffer, status: number, opts: Reje
   const r = await rawSend(gw.proxyPort, opts.parts ?? bytes, 3000, opts.gapMs ?? 0);
   assert.ok(
     r.data.length > 0,
-    `no response for ${JSON.stringify(bytes.toString().slice(0, 120))}: ` + (r.closedByPeer ? `the gateway closed the connection without answering (${r.ms} ms)` : 'nothing within 3 s'),
+    `no response for ${JSON.stringify(bytes.toString().slice(0, 120))}: ` +
+      (r.closedByPeer ? `the gateway closed the connection without answering (${r.ms} ms)` : 'nothing within 3 s'),
   );
   const res = parseOne(r.data);
-  assert.equal(res.status, status, `status for ${JSON.stringify(bytes.toString().slice(0, 120))}: got ${res.statusLine} ${res.body}`);
+  assert.equal(
+    res.status,
+    status,
+    `status for ${JSON.stringify(bytes.toString().slice(0, 120))}: got ${res.statusLine} ${res.body}`,
+  );
   assert.match(header(res, 'content-type') ?? '', /^application\/json/);
   const json = JSON.parse(res.body);
   assert.equal(typeof json.message, 'string');
@@ -81,7 +98,11 @@ async function expectRejected(bytes: string | Buffer, status: number, opts: Reje
     // but never a body byte, and the upstream connection must be torn down (not reused).
     const seen = tripText(bytesBefore);
     if (seen.length > 0) {
-      assert.equal(seen.indexOf('\r\n\r\n'), seen.length - 4, `body bytes reached the upstream: ${JSON.stringify(seen)}`);
+      assert.equal(
+        seen.indexOf('\r\n\r\n'),
+        seen.length - 4,
+        `body bytes reached the upstream: ${JSON.stringify(seen)}`,
+      );
     }
     for (const s of tripSockets.slice(connsBefore)) {
       for (let i = 0; i < 40 && !s.destroyed && s.readable; i++) await sleep(25);
@@ -96,8 +117,14 @@ async function expectRejected(bytes: string | Buffer, status: number, opts: Reje
 
 describe('message framing', () => {
   it('Content-Length together with Transfer-Encoding → 400', async () => {
-    await expectRejected('POST / HTTP/1.1\r\nHost: good\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n', 400);
-    await expectRejected('POST / HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n', 400);
+    await expectRejected(
+      'POST / HTTP/1.1\r\nHost: good\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+      400,
+    );
+    await expectRejected(
+      'POST / HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+      400,
+    );
   });
 
   it('two Content-Length headers → 400, even with identical values', async () => {
@@ -119,8 +146,14 @@ describe('message framing', () => {
   });
 
   it('duplicated Transfer-Encoding headers → 400', async () => {
-    await expectRejected('POST / HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400);
-    await expectRejected('POST / HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 501);
+    await expectRejected(
+      'POST / HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      400,
+    );
+    await expectRejected(
+      'POST / HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      501,
+    );
   });
 
   it('Transfer-Encoding in an HTTP/1.0 request → 400', async () => {
@@ -150,7 +183,9 @@ describe('chunked bodies', () => {
   ];
   for (const [name, body] of bad) {
     it(`${name} → 400`, async () => {
-      await expectRejected(`POST / HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\n\r\n${body}`, 400, { bodyError: true });
+      await expectRejected(`POST / HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\n\r\n${body}`, 400, {
+        bodyError: true,
+      });
     });
   }
 
@@ -164,21 +199,32 @@ describe('chunked bodies', () => {
     assert.ok(r.closedByPeer);
     await sleep(50);
     const seen = tripText(before);
-    assert.ok(!seen.includes('zz') && !seen.includes('SMUGGLED'), `malformed bytes reached the upstream: ${JSON.stringify(seen)}`);
+    assert.ok(
+      !seen.includes('zz') && !seen.includes('SMUGGLED'),
+      `malformed bytes reached the upstream: ${JSON.stringify(seen)}`,
+    );
   });
 
   it('a Content-Length trailer arriving after valid chunks → 400, never forwarded, the upstream connection is not reused', async () => {
     const head = 'POST / HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\n\r\n';
     const before = tripBytes();
     const connsBefore = tripSockets.length;
-    const r = await rawSend(gw.proxyPort, [head, '5\r\nhello\r\n', '0\r\nContent-Length: 38\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'], 3000, 150);
+    const r = await rawSend(
+      gw.proxyPort,
+      [head, '5\r\nhello\r\n', '0\r\nContent-Length: 38\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'],
+      3000,
+      150,
+    );
     const res = parseOne(r.data);
     assert.equal(res.status, 400);
     assert.match(JSON.parse(res.body).message, /content-length.*trailer/i);
     assert.ok(r.closedByPeer);
     await sleep(50);
     const seen = tripText(before);
-    assert.ok(!/content-length/i.test(seen) && !seen.includes('smuggled'), `the trailer reached the upstream: ${JSON.stringify(seen)}`);
+    assert.ok(
+      !/content-length/i.test(seen) && !seen.includes('smuggled'),
+      `the trailer reached the upstream: ${JSON.stringify(seen)}`,
+    );
     for (const s of tripSockets.slice(connsBefore)) {
       for (let i = 0; i < 40 && !s.destroyed && s.readable; i++) await sleep(25);
       assert.ok(s.destroyed || !s.readable, 'the upstream connection of a refused request must be closed');
@@ -293,7 +339,10 @@ describe('Host and request target', () => {
   });
 
   it('absolute-form naming the same host as Host is accepted (sent upstream in origin-form)', async () => {
-    const r = await rawSend(gw.proxyPort, 'GET http://Good.Example/ok/abs?x=1 HTTP/1.1\r\nHost: good.example\r\nConnection: close\r\n\r\n');
+    const r = await rawSend(
+      gw.proxyPort,
+      'GET http://Good.Example/ok/abs?x=1 HTTP/1.1\r\nHost: good.example\r\nConnection: close\r\n\r\n',
+    );
     const res = parseOne(r.data);
     assert.equal(res.status, 200, r.data);
     const j = JSON.parse(res.body);
@@ -311,7 +360,10 @@ describe('Host and request target', () => {
 
 describe('upgrades and limits', () => {
   it('Upgrade: h2c → 400', async () => {
-    await expectRejected('GET / HTTP/1.1\r\nHost: good\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n', 400);
+    await expectRejected(
+      'GET / HTTP/1.1\r\nHost: good\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n',
+      400,
+    );
     await expectRejected('GET / HTTP/1.1\r\nHost: good\r\nConnection: Upgrade\r\nUpgrade: websocket, H2C\r\n\r\n', 400);
   });
 
@@ -328,7 +380,10 @@ describe('upgrades and limits', () => {
 
   it('oversized header section arriving slowly (no terminating blank line yet) → 431', async () => {
     const head = 'GET / HTTP/1.1\r\nHost: good\r\n';
-    await expectRejected(head, 431, { parts: [head, `X-Big: ${'a'.repeat(10 * 1024)}`, 'a'.repeat(10 * 1024)], gapMs: 50 });
+    await expectRejected(head, 431, {
+      parts: [head, `X-Big: ${'a'.repeat(10 * 1024)}`, 'a'.repeat(10 * 1024)],
+      gapMs: 50,
+    });
   });
 
   it('oversized request line → 414 (whole head in one write)', async () => {
@@ -349,7 +404,8 @@ describe('pipelining', () => {
   it('two requests in one write get two responses, in order', async () => {
     const r = await rawSend(
       gw.proxyPort,
-      'GET /ok/first HTTP/1.1\r\nHost: good\r\n\r\n' + 'POST /ok/second HTTP/1.1\r\nHost: good\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc',
+      'GET /ok/first HTTP/1.1\r\nHost: good\r\n\r\n' +
+        'POST /ok/second HTTP/1.1\r\nHost: good\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc',
     );
     const rs = parseResponses(r.data);
     assert.equal(rs.length, 2, r.data);
@@ -366,7 +422,9 @@ describe('pipelining', () => {
     const before = ok.requests.length;
     const r = await rawSend(
       gw.proxyPort,
-      'GET /ok/p1 HTTP/1.1\r\nHost: good\r\n\r\n' + 'GET /ok/p2 HTTP/1.1\r\nHost: good\r\n\r\n' + 'GET /ok/p3 HTTP/1.1\r\nHost: good\r\nHost: evil\r\n\r\n',
+      'GET /ok/p1 HTTP/1.1\r\nHost: good\r\n\r\n' +
+        'GET /ok/p2 HTTP/1.1\r\nHost: good\r\n\r\n' +
+        'GET /ok/p3 HTTP/1.1\r\nHost: good\r\nHost: evil\r\n\r\n',
     );
     const rs = parseResponses(r.data);
     assert.deepEqual(

@@ -36,7 +36,10 @@ function config(upstreamPort: number, a: Pair, wild: Pair): string {
         ],
       },
     ],
-    certificates: [{ ...a, snis: ['a.test'] }, { ...wild, snis: [{ name: '*.wild.test' }] }],
+    certificates: [
+      { ...a, snis: ['a.test'] },
+      { ...wild, snis: [{ name: '*.wild.test' }] },
+    ],
   });
 }
 
@@ -56,7 +59,12 @@ interface Answer {
 }
 
 /** One HTTPS request to 127.0.0.1:port with `servername` as SNI (none when it is an IP). */
-function get(port: number, servername: string, reqPath: string, opts: { ca?: string; agent?: https.Agent } = {}): Promise<Answer> {
+function get(
+  port: number,
+  servername: string,
+  reqPath: string,
+  opts: { ca?: string; agent?: https.Agent } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
@@ -75,7 +83,16 @@ function get(port: number, servername: string, reqPath: string, opts: { ca?: str
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body, cn: String(peer.subject?.CN ?? ''), fingerprint: peer.fingerprint256, reused: req.reusedSocket }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            body,
+            cn: String(peer.subject?.CN ?? ''),
+            fingerprint: peer.fingerprint256,
+            reused: req.reusedSocket,
+          }),
+        );
       },
     );
     req.on('error', reject);
@@ -129,7 +146,9 @@ test('SNI picks the certificate: exact name, then wildcard, else the default; ve
   assert.equal(noSni.cn, 'localhost');
   defaultFingerprint = noSni.fingerprint;
   // Verified by the generated default certificate itself (it names localhost and 127.0.0.1).
-  const trusted = await get(tlsPort, 'localhost', '/any', { ca: fs.readFileSync(path.join(prefix, 'ssl', 'default.crt'), 'utf8') });
+  const trusted = await get(tlsPort, 'localhost', '/any', {
+    ca: fs.readFileSync(path.join(prefix, 'ssl', 'default.crt'), 'utf8'),
+  });
   assert.equal(trusted.status, 200);
 });
 
@@ -137,27 +156,59 @@ test('curl with --cacert and SNI, and the upstream sees X-Forwarded-Proto: https
   const caFile = path.join(prefix, 'test-ca.pem');
   fs.writeFileSync(caFile, ca.cert);
   const before = up.requests.length;
-  const out = await curl(['-sS', '--http1.1', '--cacert', caFile, '--resolve', `a.test:${tlsPort}:127.0.0.1`, '-o', '/dev/null', '-w', '%{http_code} %{ssl_verify_result}', `https://a.test:${tlsPort}/any`]);
+  const out = await curl([
+    '-sS',
+    '--http1.1',
+    '--cacert',
+    caFile,
+    '--resolve',
+    `a.test:${tlsPort}:127.0.0.1`,
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code} %{ssl_verify_result}',
+    `https://a.test:${tlsPort}/any`,
+  ]);
   assert.equal(out, '200 0');
   const seen = up.requests[before]!;
   assert.equal(seen.headers['x-forwarded-proto'], 'https');
   assert.equal(seen.headers['x-forwarded-port'], String(tlsPort));
   // A request body over TLS (1 MiB, streamed through with backpressure).
-  const posted = await curl(['-sS', '--cacert', caFile, '--resolve', `a.test:${tlsPort}:127.0.0.1`, '--data-binary', `@${bigFile()}`, `https://a.test:${tlsPort}/any`]);
+  const posted = await curl([
+    '-sS',
+    '--cacert',
+    caFile,
+    '--resolve',
+    `a.test:${tlsPort}:127.0.0.1`,
+    '--data-binary',
+    `@${bigFile()}`,
+    `https://a.test:${tlsPort}/any`,
+  ]);
   assert.equal(JSON.parse(posted).bodyLength, 1024 * 1024);
   const insecure = await curl(['-sSk', '-o', '/dev/null', '-w', '%{http_code}', `https://127.0.0.1:${tlsPort}/any`]);
   assert.equal(insecure, '200');
 });
 
-test('https-only routes over plain HTTP: 426 with Kong\'s message, or the configured redirect; fine over TLS', async () => {
+test("https-only routes over plain HTTP: 426 with Kong's message, or the configured redirect; fine over TLS", async () => {
   const r = await fetch(`${gw.url}/secure/x`);
   assert.equal(r.status, 426);
   assert.equal(((await r.json()) as { message: string }).message, 'Please use HTTPS protocol');
   const m = await new Promise<http.IncomingMessage>((resolve, reject) =>
-    http.get({ host: '127.0.0.1', port: gw.proxyPort, path: '/moved/x?q=1', headers: { host: 'api.test:8000' }, agent: false }, (res) => {
-      res.resume();
-      resolve(res);
-    }).on('error', reject),
+    http
+      .get(
+        {
+          host: '127.0.0.1',
+          port: gw.proxyPort,
+          path: '/moved/x?q=1',
+          headers: { host: 'api.test:8000' },
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          resolve(res);
+        },
+      )
+      .on('error', reject),
   );
   assert.equal(m.statusCode, 301);
   assert.equal(m.headers.location, 'https://api.test/moved/x?q=1');
@@ -170,11 +221,32 @@ test('TLS 1.0 and 1.1 are refused (openssl s_client and Node)', async (t) => {
   const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
   if (hasOpenssl) {
     for (const flag of ['-tls1_1', '-tls1']) {
-      const r = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${tlsPort}`, '-servername', 'a.test', flag, '-cipher', 'DEFAULT@SECLEVEL=0'], { input: '', encoding: 'utf8', timeout: 10_000 });
+      const r = spawnSync(
+        'openssl',
+        [
+          's_client',
+          '-connect',
+          `127.0.0.1:${tlsPort}`,
+          '-servername',
+          'a.test',
+          flag,
+          '-cipher',
+          'DEFAULT@SECLEVEL=0',
+        ],
+        { input: '', encoding: 'utf8', timeout: 10_000 },
+      );
       assert.notEqual(r.status, 0, `openssl ${flag} should fail`);
-      assert.match(r.stdout + r.stderr, /alert protocol version|no protocols available|unsupported protocol/i, `openssl ${flag}: ${r.stderr}`);
+      assert.match(
+        r.stdout + r.stderr,
+        /alert protocol version|no protocols available|unsupported protocol/i,
+        `openssl ${flag}: ${r.stderr}`,
+      );
     }
-    const ok = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${tlsPort}`, '-servername', 'a.test', '-tls1_2'], { input: '', encoding: 'utf8', timeout: 10_000 });
+    const ok = spawnSync(
+      'openssl',
+      ['s_client', '-connect', `127.0.0.1:${tlsPort}`, '-servername', 'a.test', '-tls1_2'],
+      { input: '', encoding: 'utf8', timeout: 10_000 },
+    );
     assert.match(ok.stdout, /Protocol\s*:\s*TLSv1\.2/);
   } else if (process.env.CI === 'true') {
     assert.fail('openssl is required in CI for the protocol-version test');
@@ -183,12 +255,22 @@ test('TLS 1.0 and 1.1 are refused (openssl s_client and Node)', async (t) => {
   }
   // Node's client offering TLS 1.3 only gets it; the listener has the http2 flag, so ALPN picks h2.
   await new Promise<void>((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port: tlsPort, servername: 'a.test', ca: ca.cert, minVersion: 'TLSv1.3', ALPNProtocols: ['h2', 'http/1.1'] }, () => {
-      assert.equal(s.getProtocol(), 'TLSv1.3');
-      assert.equal(s.alpnProtocol, 'h2');
-      s.destroy();
-      resolve();
-    });
+    const s = tls.connect(
+      {
+        host: '127.0.0.1',
+        port: tlsPort,
+        servername: 'a.test',
+        ca: ca.cert,
+        minVersion: 'TLSv1.3',
+        ALPNProtocols: ['h2', 'http/1.1'],
+      },
+      () => {
+        assert.equal(s.getProtocol(), 'TLSv1.3');
+        assert.equal(s.alpnProtocol, 'h2');
+        s.destroy();
+        resolve();
+      },
+    );
     s.on('error', reject);
   });
 });
@@ -236,14 +318,31 @@ test('ssl_cert / ssl_cert_key: the configured default certificate serves unknown
   gw = await startGateway({
     config: config(up.port, certA, certWild),
     extraListen: `127.0.0.1:${tlsPort} ssl`,
-    env: { TURNPIKE_PREFIX: dir, TURNPIKE_SSL_CERT: path.join(dir, 'd.crt'), TURNPIKE_SSL_CERT_KEY: path.join(dir, 'd.key') },
+    env: {
+      TURNPIKE_PREFIX: dir,
+      TURNPIKE_SSL_CERT: path.join(dir, 'd.crt'),
+      TURNPIKE_SSL_CERT_KEY: path.join(dir, 'd.key'),
+    },
   });
   assert.equal((await get(tlsPort, 'unknown.test', '/any')).cn, 'default.test');
   assert.equal((await get(tlsPort, 'a.test', '/any', { ca: ca.cert })).cn, 'a.test');
   assert.ok(!fs.existsSync(path.join(dir, 'ssl')), 'no self-signed certificate when ssl_cert is set');
-  const bad = await runCli(['start', '--config', gw.configPath, '--proxy-listen', `127.0.0.1:${await freePort()} ssl`, '--status-listen', 'off'], {
-    TURNPIKE_PREFIX: dir, TURNPIKE_SSL_CERT: path.join(dir, 'd.crt'), TURNPIKE_SSL_CERT_KEY: path.join(dir, 'o.key'),
-  });
+  const bad = await runCli(
+    [
+      'start',
+      '--config',
+      gw.configPath,
+      '--proxy-listen',
+      `127.0.0.1:${await freePort()} ssl`,
+      '--status-listen',
+      'off',
+    ],
+    {
+      TURNPIKE_PREFIX: dir,
+      TURNPIKE_SSL_CERT: path.join(dir, 'd.crt'),
+      TURNPIKE_SSL_CERT_KEY: path.join(dir, 'o.key'),
+    },
+  );
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /ssl_cert_key ".*o\.key": does not belong to the certificate in ssl_cert/);
 });
@@ -253,13 +352,20 @@ test('turnpike validate: bad PEM and a key of another certificate → exit 1 nam
   const dir = tmpDir();
   onCleanup(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'kong.json');
-  fs.writeFileSync(file, JSON.stringify({
-    _format_version: '3.0',
-    certificates: [
-      { cert: certA.cert, key: other.key, snis: ['a.test'] },
-      { cert: '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n', key: other.key, snis: ['a.test'] },
-    ],
-  }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      _format_version: '3.0',
+      certificates: [
+        { cert: certA.cert, key: other.key, snis: ['a.test'] },
+        {
+          cert: '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n',
+          key: other.key,
+          snis: ['a.test'],
+        },
+      ],
+    }),
+  );
   const r = await runCli(['validate', file]);
   assert.equal(r.code, 1);
   const out = r.stdout + r.stderr;
@@ -269,7 +375,9 @@ test('turnpike validate: bad PEM and a key of another certificate → exit 1 nam
 });
 
 test('ssl_protocols with TLSv1.1 is refused at start with a clear message', async () => {
-  const r = await runCli(['start', '--config', path.join(prefix, 'none.yml')], { TURNPIKE_SSL_PROTOCOLS: 'TLSv1.1 TLSv1.2' });
+  const r = await runCli(['start', '--config', path.join(prefix, 'none.yml')], {
+    TURNPIKE_SSL_PROTOCOLS: 'TLSv1.1 TLSv1.2',
+  });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /ssl_protocols: TLSv1\.1 is refused/);
 });

@@ -92,7 +92,11 @@ test('ca_certificates: only the listed CAs are trusted; client_certificate gives
   assert.equal(await status(gw.url + '/mtls/f'), 200);
   assert.equal(await status(gw.url + '/mtls-string/g'), 200);
   assert.deepEqual(mutual.subjects, ['turnpike-client', 'turnpike-client'], 'the upstream sees the client certificate');
-  assert.equal(await status(gw.url + '/no-client-cert/h'), 502, 'no client certificate, and no pooled mTLS connection reused');
+  assert.equal(
+    await status(gw.url + '/no-client-cert/h'),
+    502,
+    'no client certificate, and no pooled mTLS connection reused',
+  );
   assert.equal(mutual.subjects.length, 2);
 });
 
@@ -104,7 +108,9 @@ test('turnpike validate: ca_certificates must be CA certificates; service refere
   const cfg = path.join(dir, 'kong.yml');
   const write = (conf: Record<string, unknown>) =>
     fs.writeFileSync(cfg, JSON.stringify({ _format_version: '3.0', ...conf }));
-  const service = (extra: Record<string, unknown>) => [{ name: 'svc', url: 'https://localhost:9443', tls_verify: true, ...extra }];
+  const service = (extra: Record<string, unknown>) => [
+    { name: 'svc', url: 'https://localhost:9443', tls_verify: true, ...extra },
+  ];
 
   write({ ca_certificates: [{ id: CA_ID, cert: ca.cert }], services: service({ ca_certificates: [CA_ID] }) });
   const ok = await runCli(['validate', cfg]);
@@ -120,15 +126,24 @@ test('turnpike validate: ca_certificates must be CA certificates; service refere
   const unknownCa = await runCli(['validate', cfg]);
   assert.equal(unknownCa.code, 1);
   assert.match(unknownCa.stderr, /service 'svc'/);
-  assert.match(unknownCa.stderr, new RegExp(`ca_certificates.*references ca_certificate '${OTHER_CA_ID}', which is not defined`, 's'));
+  assert.match(
+    unknownCa.stderr,
+    new RegExp(`ca_certificates.*references ca_certificate '${OTHER_CA_ID}', which is not defined`, 's'),
+  );
 
   write({ services: service({ client_certificate: { id: CLIENT_ID } }) });
   const unknownClient = await runCli(['validate', cfg]);
   assert.equal(unknownClient.code, 1);
   assert.match(unknownClient.stderr, /service 'svc'/);
-  assert.match(unknownClient.stderr, /client_certificate.*references certificate id '0b4c5e38-6a0e-4c6b-9a43-3b1d1c2f0a03'/s);
+  assert.match(
+    unknownClient.stderr,
+    /client_certificate.*references certificate id '0b4c5e38-6a0e-4c6b-9a43-3b1d1c2f0a03'/s,
+  );
 
-  write({ ca_certificates: [{ id: CA_ID, cert: ca.cert }], services: [{ name: 'svc', url: 'http://localhost:9080', ca_certificates: [CA_ID] }] });
+  write({
+    ca_certificates: [{ id: CA_ID, cert: ca.cert }],
+    services: [{ name: 'svc', url: 'http://localhost:9080', ca_certificates: [CA_ID] }],
+  });
   const plainHttp = await runCli(['validate', cfg]);
   assert.equal(plainHttp.code, 1);
   assert.match(plainHttp.stderr, /ca_certificates.*only applies to TLS protocols/);
@@ -156,7 +171,12 @@ test('upstream client_certificate: active https health checks present it to targ
       _format_version: '3.0',
       certificates: [{ id: CLIENT_ID, cert: clientCert.cert, key: clientCert.key }],
       upstreams: [
-        { name: 'with-cert', client_certificate: { id: CLIENT_ID }, healthchecks: active({}), targets: [{ target: `127.0.0.1:${mutual.port}` }] },
+        {
+          name: 'with-cert',
+          client_certificate: { id: CLIENT_ID },
+          healthchecks: active({}),
+          targets: [{ target: `127.0.0.1:${mutual.port}` }],
+        },
         { name: 'without-cert', healthchecks: active({}), targets: [{ target: `127.0.0.1:${mutual.port}` }] },
       ],
     }),
@@ -177,5 +197,8 @@ test('upstream client_certificate: active https health checks present it to targ
   }
   assert.equal(withoutCert, 'UNHEALTHY', 'the target refuses a handshake without a client certificate');
   assert.equal(withCert, 'HEALTHY');
-  assert.ok(mutual.subjects.includes('turnpike-health'), `the target saw the upstream's client certificate (saw ${JSON.stringify(mutual.subjects)})`);
+  assert.ok(
+    mutual.subjects.includes('turnpike-health'),
+    `the target saw the upstream's client certificate (saw ${JSON.stringify(mutual.subjects)})`,
+  );
 });

@@ -20,10 +20,16 @@ interface Seen {
   trailers: Record<string, unknown> | null;
 }
 
-async function h2Upstream(pair?: { cert: string; key: string }): Promise<{ port: number; seen: Seen[]; sessions: () => number }> {
+async function h2Upstream(pair?: {
+  cert: string;
+  key: string;
+}): Promise<{ port: number; seen: Seen[]; sessions: () => number }> {
   const seen: Seen[] = [];
   let sessions = 0;
-  const server = pair === undefined ? http2.createServer() : http2.createSecureServer({ cert: pair.cert, key: pair.key, allowHTTP1: false });
+  const server =
+    pair === undefined
+      ? http2.createServer()
+      : http2.createSecureServer({ cert: pair.cert, key: pair.key, allowHTTP1: false });
   server.on('session', () => sessions++);
   server.on('stream', (stream, headers) => {
     const parts: Buffer[] = [];
@@ -32,7 +38,14 @@ async function h2Upstream(pair?: { cert: string; key: string }): Promise<{ port:
     stream.on('data', (c: Buffer) => parts.push(c));
     stream.on('end', () => {
       const body = Buffer.concat(parts).toString();
-      seen.push({ method: String(headers[':method']), path: String(headers[':path']), authority: String(headers[':authority']), xff: String(headers['x-forwarded-for']), body, trailers });
+      seen.push({
+        method: String(headers[':method']),
+        path: String(headers[':path']),
+        authority: String(headers[':authority']),
+        xff: String(headers['x-forwarded-for']),
+        body,
+        trailers,
+      });
       stream.respond({ ':status': 201, 'content-type': 'text/plain', 'x-h2': 'yes' });
       stream.end(`h2 says ${body.length} bytes to ${headers[':path']}`);
     });
@@ -53,8 +66,20 @@ test('http and https services tagged turnpike:upstream-http2 go upstream over HT
       _format_version: '3.0',
       ca_certificates: [{ id: caId, cert: ca.cert }],
       services: [
-        { name: 'plain', url: `http://127.0.0.1:${plain.port}/base`, tags: ['turnpike:upstream-http2'], routes: [{ name: 'plain', paths: ['/plain'] }] },
-        { name: 'secure', url: `https://localhost:${secure.port}`, tags: ['turnpike:upstream-http2'], tls_verify: true, ca_certificates: [caId], routes: [{ name: 'secure', paths: ['/secure'] }] },
+        {
+          name: 'plain',
+          url: `http://127.0.0.1:${plain.port}/base`,
+          tags: ['turnpike:upstream-http2'],
+          routes: [{ name: 'plain', paths: ['/plain'] }],
+        },
+        {
+          name: 'secure',
+          url: `https://localhost:${secure.port}`,
+          tags: ['turnpike:upstream-http2'],
+          tls_verify: true,
+          ca_certificates: [caId],
+          routes: [{ name: 'secure', paths: ['/secure'] }],
+        },
       ],
     }),
   });
@@ -65,15 +90,25 @@ test('http and https services tagged turnpike:upstream-http2 go upstream over HT
     assert.equal(await res.text(), `h2 says 100000 bytes to /base/items?i=${i}`);
   }
   assert.equal(plain.seen.length, 3);
-  assert.deepEqual(plain.seen[0], { method: 'POST', path: '/base/items?i=0', authority: `127.0.0.1:${plain.port}`, xff: '127.0.0.1', body: 'x'.repeat(100_000), trailers: null });
+  assert.deepEqual(plain.seen[0], {
+    method: 'POST',
+    path: '/base/items?i=0',
+    authority: `127.0.0.1:${plain.port}`,
+    xff: '127.0.0.1',
+    body: 'x'.repeat(100_000),
+    trailers: null,
+  });
   assert.equal(plain.sessions(), 1, 'one HTTP/2 session carried every request');
 
   // Request trailers of a chunked HTTP/1.1 body are sent as HTTP/2 trailers.
   const withTrailers = await new Promise<number>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: gw.proxyPort, path: '/plain/t', method: 'POST', headers: { trailer: 'x-checksum' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: gw.proxyPort, path: '/plain/t', method: 'POST', headers: { trailer: 'x-checksum' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      },
+    );
     req.on('error', reject);
     req.write('part one,');
     req.write('part two');
@@ -111,7 +146,14 @@ test('an HTTP/2 upstream session whose idle timeout first fired under a slow req
     env: { TURNPIKE_UPSTREAM_KEEPALIVE_IDLE_TIMEOUT: '1' },
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{ name: 'slow', url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, tags: ['turnpike:upstream-http2'], routes: [{ name: 'slow', paths: ['/slow'] }] }],
+      services: [
+        {
+          name: 'slow',
+          url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+          tags: ['turnpike:upstream-http2'],
+          routes: [{ name: 'slow', paths: ['/slow'] }],
+        },
+      ],
     }),
   });
   const res = await fetch(`${gw.url}/slow`);

@@ -29,7 +29,11 @@ async function httpsUpstream(): Promise<{ port: number; seen: Seen[]; handshakes
   let handshakes = 0;
   const server = https.createServer({ cert: pems.cert, key: pems.private, minVersion: 'TLSv1.2' }, (req, res) => {
     const sock = req.socket as import('node:tls').TLSSocket;
-    seen.push({ servername: sock.servername ?? false, url: req.url!, proto: req.headers['x-forwarded-proto'] as string | undefined });
+    seen.push({
+      servername: sock.servername ?? false,
+      url: req.url!,
+      proto: req.headers['x-forwarded-proto'] as string | undefined,
+    });
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -57,7 +61,12 @@ test('https services: TLS to the upstream with SNI, kept alive; tls_verify refus
       services: [
         { name: 'secure', url: `https://localhost:${up.port}`, routes: [{ name: 'secure', paths: ['/secure'] }] },
         { name: 'by-ip', url: `https://127.0.0.1:${up.port}`, routes: [{ name: 'by-ip', paths: ['/ip'] }] },
-        { name: 'verified', url: `https://localhost:${up.port}`, tls_verify: true, routes: [{ name: 'verified', paths: ['/verified'] }] },
+        {
+          name: 'verified',
+          url: `https://localhost:${up.port}`,
+          tls_verify: true,
+          routes: [{ name: 'verified', paths: ['/verified'] }],
+        },
       ],
     }),
     env: { TURNPIKE_WORKERS: '1' },
@@ -68,7 +77,11 @@ test('https services: TLS to the upstream with SNI, kept alive; tls_verify refus
     assert.equal(r.statusCode, 200);
     assert.equal(await r.body.text(), 'secure hello /x' + i);
   }
-  assert.deepEqual(up.seen.slice(0, 3).map((s) => s.servername), ['localhost', 'localhost', 'localhost'], 'SNI is the service host');
+  assert.deepEqual(
+    up.seen.slice(0, 3).map((s) => s.servername),
+    ['localhost', 'localhost', 'localhost'],
+    'SNI is the service host',
+  );
   assert.equal(up.seen[0].proto, 'http', 'X-Forwarded-Proto is what the client used');
   assert.equal(up.handshakes(), 1, 'one TLS connection, reused for the three requests');
 

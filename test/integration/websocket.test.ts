@@ -36,11 +36,15 @@ before(async () => {
   });
   wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   wssDeflate = new WebSocketServer({ noServer: true, perMessageDeflate: { threshold: 0 } });
-  wssDeflate.on('connection', (ws) => ws.on('message', (d: RawData) => ws.send('deflated:' + (d as Buffer).toString())));
+  wssDeflate.on('connection', (ws) =>
+    ws.on('message', (d: RawData) => ws.send('deflated:' + (d as Buffer).toString())),
+  );
   server.on('upgrade', (req, socket, head) => {
     lastHandshake = req.headers;
     if (req.url?.includes('forbidden')) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nX-Up: refused\r\nConnection: close\r\n\r\nno websocket for you');
+      socket.end(
+        'HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nX-Up: refused\r\nConnection: close\r\n\r\nno websocket for you',
+      );
       return;
     }
     if (req.url?.includes('deflate')) {
@@ -82,11 +86,21 @@ before(async () => {
           routes: [
             { name: 'ws', paths: ['/ws'], strip_path: false },
             { name: 'auth', paths: ['/auth'], strip_path: false, plugins: [{ name: 'key-auth' }] },
-            { name: 'limited', paths: ['/limited'], strip_path: false, plugins: [{ name: 'rate-limiting', config: { minute: 2, limit_by: 'ip' } }] },
+            {
+              name: 'limited',
+              paths: ['/limited'],
+              strip_path: false,
+              plugins: [{ name: 'rate-limiting', config: { minute: 2, limit_by: 'ip' } }],
+            },
             { name: 'wsonly', paths: ['/only'], protocols: ['ws', 'wss'], strip_path: false },
           ],
         },
-        { name: 'idle', url: `http://127.0.0.1:${upPort}`, read_timeout: 600, routes: [{ name: 'idle', paths: ['/idle'], strip_path: false }] },
+        {
+          name: 'idle',
+          url: `http://127.0.0.1:${upPort}`,
+          read_timeout: 600,
+          routes: [{ name: 'idle', paths: ['/idle'], strip_path: false }],
+        },
         { name: 'dead', url: `http://127.0.0.1:${deadPort}`, retries: 0, routes: [{ name: 'dead', paths: ['/dead'] }] },
       ],
     }),
@@ -102,7 +116,11 @@ after(async () => {
 
 const wsUrl = (p: string): string => `ws://127.0.0.1:${gw.proxyPort}${p}`;
 
-async function open(p: string, opts: ConstructorParameters<typeof WebSocket>[2] = {}, protocols: string[] = []): Promise<WebSocket> {
+async function open(
+  p: string,
+  opts: ConstructorParameters<typeof WebSocket>[2] = {},
+  protocols: string[] = [],
+): Promise<WebSocket> {
   const ws = new WebSocket(wsUrl(p), protocols, { perMessageDeflate: false, ...opts });
   await once(ws, 'open');
   return ws;
@@ -116,7 +134,10 @@ function nextMessage(ws: WebSocket): Promise<{ data: Buffer; isBinary: boolean }
 }
 
 /** The handshake's HTTP answer when it is refused (no upgrade). */
-function refusedWith(p: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function refusedWith(
+  p: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl(p), { headers, perMessageDeflate: false });
     ws.on('unexpected-response', (_req, res) => {
@@ -284,7 +305,9 @@ test('a malformed client frame: close 1002 to the client, the upstream never see
   // A raw handshake, then an unmasked frame (clients must mask: RFC 6455 §5.1).
   const sock = net.connect(gw.proxyPort, '127.0.0.1');
   await once(sock, 'connect');
-  sock.write('GET /ws/raw HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  sock.write(
+    'GET /ws/raw HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+  );
   let got = Buffer.alloc(0);
   sock.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
   const end = Date.now() + 2000;
@@ -299,7 +322,11 @@ test('a malformed client frame: close 1002 to the client, the upstream never see
   assert.equal(got.readUInt16BE(2), 1002);
   assert.match(got.subarray(4).toString(), /not masked/);
   await sleep(200);
-  assert.equal((lastClose as { code: number } | null)?.code, 1002, 'the upstream got a clean 1002 close instead of the bad frame');
+  assert.equal(
+    (lastClose as { code: number } | null)?.code,
+    1002,
+    'the upstream got a clean 1002 close instead of the bad frame',
+  );
   const ws = await open('/ws/after');
   ws.send('still');
   assert.equal((await nextMessage(ws)).data.toString(), 'echo:still');
@@ -317,7 +344,10 @@ test('permessage-deflate negotiated end to end: compressed frames (RSV1) pass th
 });
 
 test('wss: the same tunnel through a TLS listener; the route sees protocol wss', async () => {
-  const ws = new WebSocket(`wss://127.0.0.1:${tlsPort}/only/tls`, { perMessageDeflate: false, rejectUnauthorized: false });
+  const ws = new WebSocket(`wss://127.0.0.1:${tlsPort}/only/tls`, {
+    perMessageDeflate: false,
+    rejectUnauthorized: false,
+  });
   await once(ws, 'open');
   const reply = nextMessage(ws);
   ws.send('over tls');
@@ -332,7 +362,14 @@ test('SIGTERM: open WebSockets keep relaying while the gateway drains, new conne
     env: { TURNPIKE_DRAIN_TIMEOUT: '2' },
     config: JSON.stringify({
       _format_version: '3.0',
-      services: [{ name: 'echo', url: `http://127.0.0.1:${upPort}`, read_timeout: 60000, routes: [{ name: 'ws', paths: ['/ws'], strip_path: false }] }],
+      services: [
+        {
+          name: 'echo',
+          url: `http://127.0.0.1:${upPort}`,
+          read_timeout: 60000,
+          routes: [{ name: 'ws', paths: ['/ws'], strip_path: false }],
+        },
+      ],
     }),
   });
   const ws = new WebSocket(`ws://127.0.0.1:${g.proxyPort}/ws/drain`, { perMessageDeflate: false });

@@ -83,7 +83,13 @@ export class AdminClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: HttpReply;
     try {
-      res = await httpRequest(this.url(path), method, headers, body === undefined ? undefined : JSON.stringify(body), this.timeoutMs);
+      res = await httpRequest(
+        this.url(path),
+        method,
+        headers,
+        body === undefined ? undefined : JSON.stringify(body),
+        this.timeoutMs,
+      );
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const why = e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000}s` : (e.code ?? e.message);
@@ -104,7 +110,9 @@ export class AdminClient {
     if (res.status === 401) {
       throw new AdminError(
         `the Admin API at ${this.baseUrl} answered 401 Unauthorized (${kongMessage(parsed, 'unauthorized')}): ` +
-          (this.token ? 'the token was not accepted; check --token, --token-file or TURNPIKE_ADMIN_TOKEN' : 'it needs a token; set --token, --token-file or TURNPIKE_ADMIN_TOKEN'),
+          (this.token
+            ? 'the token was not accepted; check --token, --token-file or TURNPIKE_ADMIN_TOKEN'
+            : 'it needs a token; set --token, --token-file or TURNPIKE_ADMIN_TOKEN'),
         EXIT.error,
         401,
       );
@@ -118,7 +126,11 @@ export class AdminClient {
       );
     }
     if (res.status >= 500) {
-      throw new AdminError(`the Admin API at ${this.baseUrl} failed on ${method} ${path}: ${res.status} ${kongMessage(parsed, res.statusText)}`, EXIT.error, res.status);
+      throw new AdminError(
+        `the Admin API at ${this.baseUrl} failed on ${method} ${path}: ${res.status} ${kongMessage(parsed, res.statusText)}`,
+        EXIT.error,
+        res.status,
+      );
     }
     return { status: res.status, body: parsed };
   }
@@ -128,7 +140,11 @@ export class AdminClient {
     const r = await this.send(method, path, body);
     if (r.status >= 200 && r.status < 300) return r.body;
     const message = kongMessage(r.body, `HTTP ${r.status}`);
-    throw new AdminError(`${method} ${path}: ${r.status} ${message}`, r.status === 404 ? EXIT.notFound : EXIT.error, r.status);
+    throw new AdminError(
+      `${method} ${path}: ${r.status} ${message}`,
+      r.status === 404 ? EXIT.notFound : EXIT.error,
+      r.status,
+    );
   }
 
   /** GET of one entity; null when the server answers 404. */
@@ -149,9 +165,11 @@ export class AdminClient {
     const data: Obj[] = [];
     let offset: string | null = null;
     for (let pages = 0; next !== null; pages++) {
-      if (pages >= 10000) throw new AdminError(`GET ${path}: more than 10000 pages; the server's next links do not end`);
+      if (pages >= 10000)
+        throw new AdminError(`GET ${path}: more than 10000 pages; the server's next links do not end`);
       const body = await this.call('GET', next);
-      if (!isObj(body) || !Array.isArray(body.data)) throw new AdminError(`GET ${next}: expected {"data": [...]} from the Admin API at ${this.baseUrl}`);
+      if (!isObj(body) || !Array.isArray(body.data))
+        throw new AdminError(`GET ${next}: expected {"data": [...]} from the Admin API at ${this.baseUrl}`);
       data.push(...(body.data as Obj[]));
       offset = typeof body.offset === 'string' ? body.offset : null;
       next = typeof body.next === 'string' && body.next !== '' ? body.next : null;
@@ -173,10 +191,17 @@ export type OutputFormat = 'table' | 'json' | 'yaml';
 /** Adds --admin-url, --token, --token-file, and -o with the given formats (the first is the default). */
 export function adminOptions(cmd: Command, formats: OutputFormat[] = ['table', 'json', 'yaml']): Command {
   cmd
-    .addOption(new Option('--admin-url <url>', 'Admin API of the control plane').env('TURNPIKE_ADMIN_URL').default(DEFAULT_ADMIN_URL))
-    .addOption(new Option('--token <token>', 'Admin API token, sent as "Authorization: Bearer"').env('TURNPIKE_ADMIN_TOKEN'))
+    .addOption(
+      new Option('--admin-url <url>', 'Admin API of the control plane')
+        .env('TURNPIKE_ADMIN_URL')
+        .default(DEFAULT_ADMIN_URL),
+    )
+    .addOption(
+      new Option('--token <token>', 'Admin API token, sent as "Authorization: Bearer"').env('TURNPIKE_ADMIN_TOKEN'),
+    )
     .addOption(new Option('--token-file <file>', 'read the token from a file (first line); wins over --token'));
-  if (formats.length > 0) cmd.addOption(new Option('-o, --output <format>', 'output format').choices(formats).default(formats[0]));
+  if (formats.length > 0)
+    cmd.addOption(new Option('-o, --output <format>', 'output format').choices(formats).default(formats[0]));
   return cmd;
 }
 
@@ -186,20 +211,28 @@ export function clientFrom(flags: AdminFlags): AdminClient {
     try {
       token = fs.readFileSync(flags.tokenFile, 'utf8').split(/\r?\n/)[0]!.trim();
     } catch (err) {
-      throw new AdminError(`--token-file ${flags.tokenFile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
+      throw new AdminError(
+        `--token-file ${flags.tokenFile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`,
+      );
     }
   }
   try {
     const u = new URL(flags.adminUrl);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
   } catch {
-    throw new AdminError(`--admin-url ${flags.adminUrl}: expected an http:// or https:// URL such as ${DEFAULT_ADMIN_URL}`, EXIT.usage);
+    throw new AdminError(
+      `--admin-url ${flags.adminUrl}: expected an http:// or https:// URL such as ${DEFAULT_ADMIN_URL}`,
+      EXIT.usage,
+    );
   }
   return new AdminClient(flags.adminUrl, token === '' ? undefined : token);
 }
 
 /** Runs a command body: its number is the exit code; an AdminError is printed as one line. */
-export async function runCommand(body: () => Promise<number>, err: { write(s: string): unknown } = process.stderr): Promise<void> {
+export async function runCommand(
+  body: () => Promise<number>,
+  err: { write(s: string): unknown } = process.stderr,
+): Promise<void> {
   try {
     process.exitCode = await body();
   } catch (e) {

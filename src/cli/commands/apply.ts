@@ -21,7 +21,11 @@ export interface SyncOptions extends AdminFlags {
 }
 
 /** Loads the file and the server's configuration with the same loader and plugin registry. */
-export async function planSync(client: AdminClient, file: string, pluginSpec: string = process.env.TURNPIKE_PLUGINS ?? 'bundled'): Promise<{ changes: Change[]; text: string }> {
+export async function planSync(
+  client: AdminClient,
+  file: string,
+  pluginSpec: string = process.env.TURNPIKE_PLUGINS ?? 'bundled',
+): Promise<{ changes: Change[]; text: string }> {
   let registry;
   try {
     registry = await nodeRegistry(pluginSpec);
@@ -31,7 +35,9 @@ export async function planSync(client: AdminClient, file: string, pluginSpec: st
   const loaded = await loadDeclarativeFile(file, registry);
   if (!loaded.ok) {
     const n = loaded.errors.length;
-    throw new AdminError(`${file} is not valid; nothing was compared or changed:\n${formatConfigErrors(loaded.errors, file)}\n${file}: ${n} error${n === 1 ? '' : 's'}`);
+    throw new AdminError(
+      `${file} is not valid; nothing was compared or changed:\n${formatConfigErrors(loaded.errors, file)}\n${file}: ${n} error${n === 1 ? '' : 's'}`,
+    );
   }
   const text = await readFile(file, 'utf8');
   const serverText = await fetchConfigText(client);
@@ -44,7 +50,10 @@ export async function planSync(client: AdminClient, file: string, pluginSpec: st
         .join('; ')}; if it uses custom plugins, set TURNPIKE_PLUGINS as on the server`,
     );
   }
-  return { changes: computeDiff(loaded.config as Config, server.config as Config, explicitIds(text), selectTagsOf(text)), text };
+  return {
+    changes: computeDiff(loaded.config as Config, server.config as Config, explicitIds(text), selectTagsOf(text)),
+    text,
+  };
 }
 
 /** decK's `_info.select_tags` of a declarative file's text (the loader has checked it: a list of strings). */
@@ -72,7 +81,15 @@ function changesJson(changes: Change[]): unknown[] {
     kind: c.kind,
     id: c.id,
     label: c.label,
-    ...(c.fields ? { fields: c.fields.map((f) => ({ field: f.field, from: maskJson(f.field, f.from), to: maskJson(f.field, f.to) })) } : {}),
+    ...(c.fields
+      ? {
+          fields: c.fields.map((f) => ({
+            field: f.field,
+            from: maskJson(f.field, f.from),
+            to: maskJson(f.field, f.to),
+          })),
+        }
+      : {}),
   }));
 }
 
@@ -98,7 +115,10 @@ export async function runDiff(client: AdminClient, opts: SyncOptions, out: Writa
 }
 
 /** Performs the changes in order; stops at the first failure. Returns how many were made. */
-export async function performChanges(client: AdminClient, changes: Change[]): Promise<{ done: number; error?: { change: Change; message: string } }> {
+export async function performChanges(
+  client: AdminClient,
+  changes: Change[],
+): Promise<{ done: number; error?: { change: Change; message: string } }> {
   let done = 0;
   for (const c of changes) {
     try {
@@ -113,7 +133,12 @@ export async function performChanges(client: AdminClient, changes: Change[]): Pr
   return { done };
 }
 
-export async function runApply(client: AdminClient, opts: SyncOptions, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+export async function runApply(
+  client: AdminClient,
+  opts: SyncOptions,
+  out: Writable = process.stdout,
+  err: Writable = process.stderr,
+): Promise<number> {
   const { changes, text } = await planSync(client, opts.file);
   if (opts.dryRun) {
     report(changes, opts, out, { dry_run: true });
@@ -121,7 +146,9 @@ export async function runApply(client: AdminClient, opts: SyncOptions, out: Writ
   }
   const dbless = changes.length > 0 && (await isDbless(client));
   if (dbless && selectTagsOf(text).length > 0) {
-    throw new AdminError(`${opts.file} has _info.select_tags, which scope a sync to the entities carrying them; a DB-less node takes its whole configuration at once (POST /config), so it cannot be applied in part: remove select_tags, or apply to a node with a database`);
+    throw new AdminError(
+      `${opts.file} has _info.select_tags, which scope a sync to the entities carrying them; a DB-less node takes its whole configuration at once (POST /config), so it cannot be applied in part: remove select_tags, or apply to a node with a database`,
+    );
   }
   if (opts.output !== 'json') report(changes, opts, out);
   if (dbless) {
@@ -130,14 +157,24 @@ export async function runApply(client: AdminClient, opts: SyncOptions, out: Writ
     const s = summarize(changes);
     if (opts.output === 'json') report(changes, opts, out, { applied: s, dbless: true });
     else {
-      out.write(`applied to ${opts.adminUrl} (a DB-less node: the file replaced its whole configuration through POST /config): ${s.create} created, ${s.update} updated, ${s.delete} deleted\n`);
-      err.write('turnpike: note: the file the node was started with is unchanged; when it is edited (or the node restarts) it replaces this configuration again\n');
+      out.write(
+        `applied to ${opts.adminUrl} (a DB-less node: the file replaced its whole configuration through POST /config): ${s.create} created, ${s.update} updated, ${s.delete} deleted\n`,
+      );
+      err.write(
+        'turnpike: note: the file the node was started with is unchanged; when it is edited (or the node restarts) it replaces this configuration again\n',
+      );
     }
     return EXIT.ok;
   }
   const result = await performChanges(client, changes);
   const applied = summarize(changes.slice(0, result.done));
-  if (opts.output === 'json') report(changes, opts, out, { applied, ...(result.error ? { failed: { ...changesJson([result.error.change])[0] as object, message: result.error.message } } : {}) });
+  if (opts.output === 'json')
+    report(changes, opts, out, {
+      applied,
+      ...(result.error
+        ? { failed: { ...(changesJson([result.error.change])[0] as object), message: result.error.message } }
+        : {}),
+    });
   if (result.error) {
     const c = result.error.change;
     const sign = c.action === 'create' ? '+' : c.action === 'update' ? '~' : '-';
@@ -149,7 +186,11 @@ export async function runApply(client: AdminClient, opts: SyncOptions, out: Writ
     return EXIT.error;
   }
   if (opts.output !== 'json') {
-    out.write(changes.length === 0 ? 'nothing to apply\n' : `applied to ${opts.adminUrl}: ${applied.create} created, ${applied.update} updated, ${applied.delete} deleted\n`);
+    out.write(
+      changes.length === 0
+        ? 'nothing to apply\n'
+        : `applied to ${opts.adminUrl}: ${applied.create} created, ${applied.update} updated, ${applied.delete} deleted\n`,
+    );
   }
   return EXIT.ok;
 }

@@ -19,14 +19,18 @@ interface Io {
 const stdio: Io = { out: process.stdout, err: process.stderr };
 
 function where(db: DatabaseSettings): string {
-  return db.database === 'sqlite' ? `SQLite ${db.sqliteFile}` : `PostgreSQL ${db.pg.host}:${db.pg.port}/${db.pg.database} (schema ${db.pg.schema ?? 'public'}, user ${db.pg.user})`;
+  return db.database === 'sqlite'
+    ? `SQLite ${db.sqliteFile}`
+    : `PostgreSQL ${db.pg.host}:${db.pg.port}/${db.pg.database} (schema ${db.pg.schema ?? 'public'}, user ${db.pg.user})`;
 }
 
 function explain(e: unknown): string {
   if (e instanceof StoreError) return e.message;
   const err = e as NodeJS.ErrnoException;
-  if (err.code === 'ECONNREFUSED') return `cannot connect (${err.message}); is PostgreSQL running, and are TURNPIKE_PG_HOST/TURNPIKE_PG_PORT right?`;
-  if (err.code === '28P01' || err.code === '28000') return `authentication failed (${err.message}); check TURNPIKE_PG_USER/TURNPIKE_PG_PASSWORD`;
+  if (err.code === 'ECONNREFUSED')
+    return `cannot connect (${err.message}); is PostgreSQL running, and are TURNPIKE_PG_HOST/TURNPIKE_PG_PORT right?`;
+  if (err.code === '28P01' || err.code === '28000')
+    return `authentication failed (${err.message}); check TURNPIKE_PG_USER/TURNPIKE_PG_PASSWORD`;
   if (err.code === '3D000') return `${err.message}; create it (createdb) or set TURNPIKE_PG_DATABASE`;
   return err.message ?? String(e);
 }
@@ -36,15 +40,25 @@ export async function runMigrations(action: 'up' | 'status', db: DatabaseSetting
   try {
     if (action === 'up') {
       const applied = await backend.migrateUp();
-      io.out.write(applied.length === 0 ? `${where(db)}: up to date, no migration to run\n` : `${where(db)}: ran ${applied.join(', ')}\n`);
+      io.out.write(
+        applied.length === 0
+          ? `${where(db)}: up to date, no migration to run\n`
+          : `${where(db)}: ran ${applied.join(', ')}\n`,
+      );
       return 0;
     }
     const states = await backend.migrationStatus();
     const pending = states.filter((s) => s.executedAt === null);
     for (const s of states) {
-      io.out.write(`${s.executedAt === null ? 'pending ' : 'executed'}  ${s.name}${s.executedAt !== null ? `  (${new Date(s.executedAt * 1000).toISOString()})` : ''}\n`);
+      io.out.write(
+        `${s.executedAt === null ? 'pending ' : 'executed'}  ${s.name}${s.executedAt !== null ? `  (${new Date(s.executedAt * 1000).toISOString()})` : ''}\n`,
+      );
     }
-    io.out.write(pending.length === 0 ? `${where(db)}: up to date\n` : `${where(db)}: ${pending.length} pending; run \`turnpike migrations up\`\n`);
+    io.out.write(
+      pending.length === 0
+        ? `${where(db)}: up to date\n`
+        : `${where(db)}: ${pending.length} pending; run \`turnpike migrations up\`\n`,
+    );
     // Exit 3 when migrations are pending, so a script can tell "needs migrating" from "failed" (1).
     return pending.length === 0 ? 0 : 3;
   } catch (e) {
@@ -55,7 +69,12 @@ export async function runMigrations(action: 'up' | 'status', db: DatabaseSetting
   }
 }
 
-export async function runDbImport(file: string, db: DatabaseSettings, plugins: string, io: Io = stdio): Promise<number> {
+export async function runDbImport(
+  file: string,
+  db: DatabaseSettings,
+  plugins: string,
+  io: Io = stdio,
+): Promise<number> {
   let registry;
   try {
     registry = await nodeRegistry(plugins);
@@ -66,7 +85,9 @@ export async function runDbImport(file: string, db: DatabaseSettings, plugins: s
   const loaded = await loadDeclarativeFile(file, registry);
   if (!loaded.ok) {
     const n = loaded.errors.length;
-    io.err.write(`${formatConfigErrors(loaded.errors, file)}\nturnpike: error: ${file}: ${n} error${n === 1 ? '' : 's'}; nothing was imported (check the file with \`turnpike validate ${file}\`)\n`);
+    io.err.write(
+      `${formatConfigErrors(loaded.errors, file)}\nturnpike: error: ${file}: ${n} error${n === 1 ? '' : 's'}; nothing was imported (check the file with \`turnpike validate ${file}\`)\n`,
+    );
     return 1;
   }
   if (loaded.warnings.length > 0) io.err.write(`${formatConfigWarnings(loaded.warnings, file)}\n`);
@@ -80,7 +101,9 @@ export async function runDbImport(file: string, db: DatabaseSettings, plugins: s
   try {
     const r = await store.importConfig(loaded.config);
     const parts = Object.entries(r.counts).map(([k, n]) => `${n} ${k}`);
-    io.out.write(`${file}: imported into ${where(db)}: ${parts.length ? parts.join(', ') : 'nothing (the file is empty)'} (configuration version ${r.version})\n`);
+    io.out.write(
+      `${file}: imported into ${where(db)}: ${parts.length ? parts.join(', ') : 'nothing (the file is empty)'} (configuration version ${r.version})\n`,
+    );
     return 0;
   } catch (e) {
     io.err.write(`turnpike: error: ${file}: ${explain(e)}; nothing was imported\n`);

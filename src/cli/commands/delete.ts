@@ -2,7 +2,15 @@
 // Kong answers 204 whether or not the entity existed, so the entity is looked up first:
 // a missing one is exit 4 (or 0 with --ignore-not-found), never a silent success.
 import { Command, Option } from 'commander';
-import { adminOptions, clientFrom, AdminError, EXIT, runCommand, type AdminClient, type AdminFlags } from './admin-client.js';
+import {
+  adminOptions,
+  clientFrom,
+  AdminError,
+  EXIT,
+  runCommand,
+  type AdminClient,
+  type AdminFlags,
+} from './admin-client.js';
 import { collectionPath, describe, resolveKind, type ParentKind } from './kinds.js';
 import { KINDS_HELP, parentOptions, parentsOf } from './get.js';
 
@@ -14,7 +22,13 @@ export interface DeleteOptions extends AdminFlags, Partial<Record<ParentKind, st
   ignoreNotFound?: boolean;
 }
 
-export async function runDelete(client: AdminClient, kindName: string, name: string, opts: DeleteOptions, out: Writable = process.stdout): Promise<number> {
+export async function runDelete(
+  client: AdminClient,
+  kindName: string,
+  name: string,
+  opts: DeleteOptions,
+  out: Writable = process.stdout,
+): Promise<number> {
   const kind = resolveKind(kindName);
   const base = collectionPath(kind, parentsOf(opts));
   const entity = await client.find(`${base}/${encodeURIComponent(name)}`);
@@ -23,7 +37,11 @@ export async function runDelete(client: AdminClient, kindName: string, name: str
       out.write(`${kind.singular} '${name}' does not exist; nothing to delete\n`);
       return EXIT.ok;
     }
-    throw new AdminError(`${kind.singular} '${name}' not found at ${client.baseUrl}${base}; nothing was deleted`, EXIT.notFound, 404);
+    throw new AdminError(
+      `${kind.singular} '${name}' not found at ${client.baseUrl}${base}; nothing was deleted`,
+      EXIT.notFound,
+      404,
+    );
   }
   const id = typeof entity.id === 'string' ? entity.id : name;
   try {
@@ -31,7 +49,11 @@ export async function runDelete(client: AdminClient, kindName: string, name: str
   } catch (e) {
     if (e instanceof AdminError && e.status !== undefined && e.status < 500 && e.status !== 401 && e.status !== 403) {
       // Kong's 400 for an entity still referenced ("routes still reference this service").
-      throw new AdminError(`cannot delete ${describe(kind, entity)}: ${e.message}`, e.exitCode === EXIT.notFound ? EXIT.notFound : EXIT.error, e.status);
+      throw new AdminError(
+        `cannot delete ${describe(kind, entity)}: ${e.message}`,
+        e.exitCode === EXIT.notFound ? EXIT.notFound : EXIT.error,
+        e.status,
+      );
     }
     throw e;
   }
@@ -43,7 +65,10 @@ export function register(program: Command): void {
   const cmd = program
     .command('delete')
     .description('delete one entity from a running control plane')
-    .argument('<kind>', 'services, routes, upstreams, targets, consumers, plugins, certificates, snis, ca_certificates, or a credential kind')
+    .argument(
+      '<kind>',
+      'services, routes, upstreams, targets, consumers, plugins, certificates, snis, ca_certificates, or a credential kind',
+    )
     .argument('<name>', 'name or id of the entity');
   parentOptions(adminOptions(cmd, []))
     .addOption(new Option('--ignore-not-found', 'exit 0 when the entity does not exist'))
@@ -65,5 +90,7 @@ Examples:
   $ turnpike delete acls admins --consumer alice
   $ turnpike delete plugin rate-limiting-users --ignore-not-found`,
     )
-    .action((kind: string, name: string, opts: DeleteOptions) => runCommand(async () => runDelete(clientFrom(opts), kind, name, opts)));
+    .action((kind: string, name: string, opts: DeleteOptions) =>
+      runCommand(async () => runDelete(clientFrom(opts), kind, name, opts)),
+    );
 }

@@ -20,10 +20,31 @@ import { declarativeEntities } from '../../control/store/declarative-entities.js
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export type DiffKind = 'certificates' | 'ca_certificates' | 'snis' | 'services' | 'routes' | 'upstreams' | 'targets' | 'consumers' | CredentialKind | 'plugins';
+export type DiffKind =
+  | 'certificates'
+  | 'ca_certificates'
+  | 'snis'
+  | 'services'
+  | 'routes'
+  | 'upstreams'
+  | 'targets'
+  | 'consumers'
+  | CredentialKind
+  | 'plugins';
 
 /** Parents before children: creates and updates run in this order, deletes in the reverse. */
-export const APPLY_ORDER: DiffKind[] = ['certificates', 'ca_certificates', 'snis', 'services', 'routes', 'upstreams', 'targets', 'consumers', ...CREDENTIAL_KINDS, 'plugins'];
+export const APPLY_ORDER: DiffKind[] = [
+  'certificates',
+  'ca_certificates',
+  'snis',
+  'services',
+  'routes',
+  'upstreams',
+  'targets',
+  'consumers',
+  ...CREDENTIAL_KINDS,
+  'plugins',
+];
 
 /** The Admin API collection of a credential kind, under /consumers/{consumer}/. */
 export const CREDENTIAL_PATHS: Record<CredentialKind, string> = {
@@ -160,7 +181,10 @@ function naturalFields(kind: Kind): string[] {
 }
 
 const refId = (v: unknown): string => (isObj(v) && typeof v.id === 'string' ? v.id : '');
-const sha = (s: unknown) => createHash('sha256').update(String(s ?? '').trim()).digest('hex');
+const sha = (s: unknown) =>
+  createHash('sha256')
+    .update(String(s ?? '').trim())
+    .digest('hex');
 
 /** The natural key of an entity (references already as server ids); undefined when it has none. */
 export function naturalKey(kind: DiffKind, e: Obj): string | undefined {
@@ -172,14 +196,20 @@ export function naturalKey(kind: DiffKind, e: Obj): string | undefined {
     // Without a name, what the entity does is its identity: a route's service and matching
     // fields, a service's address. Changing one of those is then a new entity (create + delete).
     case 'services':
-      return str(e.name) ?? `unnamed:${String(e.protocol)}://${String(e.host)}:${String(e.port)}${String(e.path ?? '')}`;
+      return (
+        str(e.name) ?? `unnamed:${String(e.protocol)}://${String(e.host)}:${String(e.port)}${String(e.path ?? '')}`
+      );
     case 'routes':
       return (
         str(e.name) ??
         `unnamed:${refId(e.service)}|${canonicalJson(['protocols', 'methods', 'hosts', 'paths', 'headers', 'snis', 'sources', 'destinations'].map((f) => e[f] ?? null))}`
       );
     case 'consumers':
-      return str(e.username) !== undefined ? `username:${str(e.username)}` : str(e.custom_id) !== undefined ? `custom_id:${str(e.custom_id)}` : undefined;
+      return str(e.username) !== undefined
+        ? `username:${str(e.username)}`
+        : str(e.custom_id) !== undefined
+          ? `custom_id:${str(e.custom_id)}`
+          : undefined;
     case 'targets':
       return str(e.target) !== undefined ? `${refId(e.upstream)}|${str(e.target)}` : undefined;
     case 'certificates':
@@ -205,7 +235,8 @@ function remap(e: Obj, ids: Map<string, string>): void {
     const r = e[f];
     if (isObj(r) && typeof r.id === 'string') e[f] = { ...r, id: ids.get(r.id) ?? r.id };
   }
-  if (Array.isArray(e.ca_certificates)) e.ca_certificates = e.ca_certificates.map((x) => (typeof x === 'string' ? (ids.get(x) ?? x) : x));
+  if (Array.isArray(e.ca_certificates))
+    e.ca_certificates = e.ca_certificates.map((x) => (typeof x === 'string' ? (ids.get(x) ?? x) : x));
 }
 
 function fieldChanges(desired: Obj, current: Obj, skip: string[]): FieldChange[] {
@@ -241,7 +272,12 @@ function bodyOf(e: Obj): Obj {
  * `selectTags` (decK's `_info.select_tags`) scopes the sync as decK does: only server entities
  * carrying every one of those tags are the file's to delete; the others are left alone.
  */
-export function computeDiff(desired: Config, current: Config, fileIds: Set<string> = new Set(), selectTags: readonly string[] = []): Change[] {
+export function computeDiff(
+  desired: Config,
+  current: Config,
+  fileIds: Set<string> = new Set(),
+  selectTags: readonly string[] = [],
+): Change[] {
   const want = entitiesOf(desired, 'file');
   const have = entitiesOf(current, 'server');
   const ids = new Map<string, string>();
@@ -256,14 +292,24 @@ export function computeDiff(desired: Config, current: Config, fileIds: Set<strin
   };
   const label = (kind: DiffKind, e: Obj): string => {
     if (kind === 'plugins') {
-      const on = (['service', 'route', 'consumer'] as const).map((f) => (refId(e[f]) ? (names.get(refId(e[f])) ?? `${f} ${refId(e[f])}`) : '')).filter((x) => x !== '');
+      const on = (['service', 'route', 'consumer'] as const)
+        .map((f) => (refId(e[f]) ? (names.get(refId(e[f])) ?? `${f} ${refId(e[f])}`) : ''))
+        .filter((x) => x !== '');
       const inst = typeof e.instance_name === 'string' ? ` (${e.instance_name})` : '';
-      return on.length ? `plugin '${String(e.name)}'${inst} on ${on.join(', ')}` : `global plugin '${String(e.name)}'${inst}`;
+      return on.length
+        ? `plugin '${String(e.name)}'${inst} on ${on.join(', ')}`
+        : `global plugin '${String(e.name)}'${inst}`;
     }
-    if (kind === 'targets') return `target '${String(e.target)}' of ${names.get(refId(e.upstream)) ?? `upstream ${refId(e.upstream)}`}`;
+    if (kind === 'targets')
+      return `target '${String(e.target)}' of ${names.get(refId(e.upstream)) ?? `upstream ${refId(e.upstream)}`}`;
     if ((CREDENTIAL_KINDS as readonly string[]).includes(kind)) {
       const owner = names.get(refId(e.consumer)) ?? `consumer ${refId(e.consumer)}`;
-      const shown = kind === 'acls' ? `'${String(e.group)}' ` : kind === 'basicauth_credentials' || kind === 'hmacauth_credentials' ? `'${String(e.username)}' ` : '';
+      const shown =
+        kind === 'acls'
+          ? `'${String(e.group)}' `
+          : kind === 'basicauth_credentials' || kind === 'hmacauth_credentials'
+            ? `'${String(e.username)}' `
+            : '';
       return `${SINGULAR[kind]} ${shown}${shown ? '' : `${String(e.id)} `}of ${owner}`;
     }
     if (kind === 'routes' && (typeof e.name !== 'string' || e.name === '')) {
@@ -301,7 +347,14 @@ export function computeDiff(desired: Config, current: Config, fileIds: Set<strin
       if (s === undefined) {
         ids.set(fileId, fileId);
         names.set(fileId, nameOf(kind, e));
-        creates.push({ action: 'create', kind, id: fileId, label: label(kind, e), path: entityPath(kind, e), body: bodyOf(e) });
+        creates.push({
+          action: 'create',
+          kind,
+          id: fileId,
+          label: label(kind, e),
+          path: entityPath(kind, e),
+          body: bodyOf(e),
+        });
         continue;
       }
       matched.add(s);
@@ -314,12 +367,27 @@ export function computeDiff(desired: Config, current: Config, fileIds: Set<strin
         const body = bodyOf(e);
         // Keep what the server generated (a key-auth key the file leaves out): PUT replaces the entity.
         for (const g of f.skip) if (s.entity[g] !== undefined) body[g] = s.entity[g];
-        creates.push({ action: 'update', kind, id: serverId, label: label(kind, e), path: entityPath(kind, e), body, fields: changes });
+        creates.push({
+          action: 'update',
+          kind,
+          id: serverId,
+          label: label(kind, e),
+          path: entityPath(kind, e),
+          body,
+          fields: changes,
+        });
       }
     }
     const inScope = (e: Obj) => selectTags.every((t) => Array.isArray(e.tags) && e.tags.includes(t));
     for (const s of server) {
-      if (!matched.has(s) && inScope(s.entity)) deletes.push({ action: 'delete', kind, id: String(s.entity.id), label: label(kind, s.entity), path: entityPath(kind, s.entity) });
+      if (!matched.has(s) && inScope(s.entity))
+        deletes.push({
+          action: 'delete',
+          kind,
+          id: String(s.entity.id),
+          label: label(kind, s.entity),
+          path: entityPath(kind, s.entity),
+        });
     }
   }
   // Deletes children first: reverse kind order.
@@ -353,7 +421,9 @@ export function formatChanges(changes: Change[]): string {
     lines.push(`${sign} ${c.action} ${c.label}`);
     for (const f of c.fields ?? []) {
       // A secret that changed is shown as changed, its values never.
-      const both = SECRET_FIELDS.has(f.field) ? '(secret changed)' : `${showValue(f.field, f.from)} → ${showValue(f.field, f.to)}`;
+      const both = SECRET_FIELDS.has(f.field)
+        ? '(secret changed)'
+        : `${showValue(f.field, f.from)} → ${showValue(f.field, f.to)}`;
       lines.push(`    ${f.field}: ${both}`);
     }
   }

@@ -2,7 +2,15 @@
 // (the Admin API's GET /config), which `turnpike apply -f` and `turnpike start -c` accept.
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
-import { adminOptions, clientFrom, AdminError, EXIT, runCommand, type AdminClient, type AdminFlags } from './admin-client.js';
+import {
+  adminOptions,
+  clientFrom,
+  AdminError,
+  EXIT,
+  runCommand,
+  type AdminClient,
+  type AdminFlags,
+} from './admin-client.js';
 
 interface Writable {
   write(chunk: string): unknown;
@@ -12,7 +20,10 @@ interface Writable {
 export async function fetchConfigText(client: AdminClient): Promise<string> {
   const body = await client.call('GET', '/config');
   const text = (body as { config?: unknown } | null)?.config;
-  if (typeof text !== 'string') throw new AdminError(`GET /config at ${client.baseUrl}: expected {"config": "<YAML text>"}; is this a Turnpike or Kong Admin API?`);
+  if (typeof text !== 'string')
+    throw new AdminError(
+      `GET /config at ${client.baseUrl}: expected {"config": "<YAML text>"}; is this a Turnpike or Kong Admin API?`,
+    );
   return text;
 }
 
@@ -22,7 +33,12 @@ export interface DumpOptions extends AdminFlags {
   force?: boolean;
 }
 
-export async function runDump(client: AdminClient, opts: DumpOptions, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+export async function runDump(
+  client: AdminClient,
+  opts: DumpOptions,
+  out: Writable = process.stdout,
+  err: Writable = process.stderr,
+): Promise<number> {
   if (opts.file !== undefined && opts.file !== '-' && fs.existsSync(opts.file) && !opts.force) {
     throw new AdminError(`${opts.file} already exists; choose another name or pass --force to overwrite it`);
   }
@@ -34,7 +50,9 @@ export async function runDump(client: AdminClient, opts: DumpOptions, out: Writa
       const { parse } = await import('yaml'); // loaded here only: `turnpike --help` registers this command
       value = parse(yamlText);
     } catch (e) {
-      throw new AdminError(`GET /config at ${client.baseUrl}: the configuration is not valid YAML (${(e as Error).message.split('\n')[0]})`);
+      throw new AdminError(
+        `GET /config at ${client.baseUrl}: the configuration is not valid YAML (${(e as Error).message.split('\n')[0]})`,
+      );
     }
     text = JSON.stringify(value, null, 2) + '\n';
   }
@@ -51,9 +69,13 @@ export async function runDump(client: AdminClient, opts: DumpOptions, out: Writa
 }
 
 export function register(program: Command): void {
-  const cmd = program.command('dump').description("write a running control plane's whole configuration as a declarative file (YAML by default)");
+  const cmd = program
+    .command('dump')
+    .description("write a running control plane's whole configuration as a declarative file (YAML by default)");
   adminOptions(cmd, ['yaml', 'json'])
-    .addOption(new Option('-f, --file <file>', "write to this file instead of standard output ('-' for standard output)"))
+    .addOption(
+      new Option('-f, --file <file>', "write to this file instead of standard output ('-' for standard output)"),
+    )
     .addOption(new Option('--force', 'overwrite the file when it exists'))
     .addHelpText(
       'after',

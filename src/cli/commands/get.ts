@@ -1,6 +1,15 @@
 // `turnpike get <kind> [name]`: list a collection of the Admin API (every page) or show one entity.
 import { Command, Option } from 'commander';
-import { adminOptions, clientFrom, EXIT, AdminError, runCommand, type AdminClient, type AdminFlags, type OutputFormat } from './admin-client.js';
+import {
+  adminOptions,
+  clientFrom,
+  EXIT,
+  AdminError,
+  runCommand,
+  type AdminClient,
+  type AdminFlags,
+  type OutputFormat,
+} from './admin-client.js';
 import { collectionPath, KIND_LIST, resolveKind, type KindInfo, type NameLookup, type ParentKind } from './kinds.js';
 import { renderEntities } from './output.js';
 
@@ -43,26 +52,50 @@ async function nameLookup(client: AdminClient, kind: KindInfo, rows: Obj[]): Pro
   return (k, id) => maps.get(k)?.get(id) ?? id;
 }
 
-export async function runGet(client: AdminClient, kindName: string, name: string | undefined, opts: GetOptions, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+export async function runGet(
+  client: AdminClient,
+  kindName: string,
+  name: string | undefined,
+  opts: GetOptions,
+  out: Writable = process.stdout,
+  err: Writable = process.stderr,
+): Promise<number> {
   const kind = resolveKind(kindName);
   const base = collectionPath(kind, parentsOf(opts));
   if (name !== undefined) {
     const entity = await client.find(`${base}/${encodeURIComponent(name)}`);
-    if (entity === null) throw new AdminError(`${kind.singular} '${name}' not found at ${client.baseUrl}${base}`, EXIT.notFound, 404);
-    out.write(renderEntities(opts.output, kind.columns, [entity], opts.output === 'table' ? await nameLookup(client, kind, [entity]) : (_k, id) => id, true));
+    if (entity === null)
+      throw new AdminError(`${kind.singular} '${name}' not found at ${client.baseUrl}${base}`, EXIT.notFound, 404);
+    out.write(
+      renderEntities(
+        opts.output,
+        kind.columns,
+        [entity],
+        opts.output === 'table' ? await nameLookup(client, kind, [entity]) : (_k, id) => id,
+        true,
+      ),
+    );
     return EXIT.ok;
   }
   let size: number | undefined;
   if (opts.size !== undefined) {
     size = Number(opts.size);
-    if (!Number.isInteger(size) || size < 1 || size > 1000) throw new AdminError(`--size ${opts.size}: expected a whole number from 1 to 1000`, EXIT.usage);
+    if (!Number.isInteger(size) || size < 1 || size > 1000)
+      throw new AdminError(`--size ${opts.size}: expected a whole number from 1 to 1000`, EXIT.usage);
   }
   const page = await client.list(base, { size, offset: opts.offset, tags: opts.tags, onePage: size !== undefined });
   if (page.data.length === 0 && opts.output === 'table') {
     err.write(`no ${kind.name} found${opts.tags ? ` with tags ${opts.tags}` : ''}\n`);
     return EXIT.ok;
   }
-  out.write(renderEntities(opts.output, kind.columns, page.data, opts.output === 'table' ? await nameLookup(client, kind, page.data) : (_k, id) => id));
+  out.write(
+    renderEntities(
+      opts.output,
+      kind.columns,
+      page.data,
+      opts.output === 'table' ? await nameLookup(client, kind, page.data) : (_k, id) => id,
+    ),
+  );
   if (page.offset !== null) err.write(`more ${kind.name} follow: add --offset ${page.offset}\n`);
   return EXIT.ok;
 }
@@ -84,7 +117,10 @@ export function register(program: Command): void {
   const cmd = program
     .command('get')
     .description('list the entities of a kind, or show one, from a running control plane')
-    .argument('<kind>', 'services, routes, upstreams, targets, consumers, plugins, certificates, snis, ca_certificates, or a credential kind')
+    .argument(
+      '<kind>',
+      'services, routes, upstreams, targets, consumers, plugins, certificates, snis, ca_certificates, or a credential kind',
+    )
     .argument('[name]', 'name or id of one entity');
   parentOptions(adminOptions(cmd))
     .option('--tags <tags>', "only entities with every tag ('a,b') or any of them ('a/b')")
@@ -106,5 +142,7 @@ Examples:
   $ turnpike get services --tags team-a --size 10
   $ TURNPIKE_ADMIN_URL=http://cp.internal:8001 TURNPIKE_ADMIN_TOKEN=s3cret turnpike get consumers`,
     )
-    .action((kind: string, name: string | undefined, opts: GetOptions) => runCommand(async () => runGet(clientFrom(opts), kind, name, opts)));
+    .action((kind: string, name: string | undefined, opts: GetOptions) =>
+      runCommand(async () => runGet(clientFrom(opts), kind, name, opts)),
+    );
 }

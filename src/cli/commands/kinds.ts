@@ -136,7 +136,12 @@ export const KIND_LIST: KindInfo[] = [
     singular: 'certificate',
     aliases: ['certificate', 'cert', 'certs'],
     under: [],
-    columns: [id, { header: 'SUBJECT', value: (e) => certInfo(e.cert).subject }, { header: 'EXPIRES', value: (e) => certInfo(e.cert).expires }, tags],
+    columns: [
+      id,
+      { header: 'SUBJECT', value: (e) => certInfo(e.cert).subject },
+      { header: 'EXPIRES', value: (e) => certInfo(e.cert).expires },
+      tags,
+    ],
     refs: [],
   },
   {
@@ -144,7 +149,12 @@ export const KIND_LIST: KindInfo[] = [
     singular: 'sni',
     aliases: ['sni'],
     under: [],
-    columns: [f('name'), { header: 'CERTIFICATE', value: (e) => (e.certificate as { id?: string } | null)?.id ?? '' }, tags, id],
+    columns: [
+      f('name'),
+      { header: 'CERTIFICATE', value: (e) => (e.certificate as { id?: string } | null)?.id ?? '' },
+      tags,
+      id,
+    ],
     refs: [],
   },
   {
@@ -152,15 +162,44 @@ export const KIND_LIST: KindInfo[] = [
     singular: 'ca_certificate',
     aliases: ['ca_certificate', 'ca-certificate', 'ca-certificates', 'ca-cert', 'ca-certs'],
     under: [],
-    columns: [id, { header: 'SUBJECT', value: (e) => certInfo(e.cert).subject }, { header: 'EXPIRES', value: (e) => certInfo(e.cert).expires }, tags],
+    columns: [
+      id,
+      { header: 'SUBJECT', value: (e) => certInfo(e.cert).subject },
+      { header: 'EXPIRES', value: (e) => certInfo(e.cert).expires },
+      tags,
+    ],
     refs: [],
   },
-  credential('key-auth', 'key-auths', 'key-auth credential', ['keyauth_credentials', 'keyauth', 'key-auths'], [f('key')]),
-  credential('basic-auth', 'basic-auths', 'basic-auth credential', ['basicauth_credentials', 'basicauth', 'basic-auths'], [f('username')]),
-  credential('hmac-auth', 'hmac-auths', 'hmac-auth credential', ['hmacauth_credentials', 'hmacauth', 'hmac-auths'], [f('username')]),
+  credential(
+    'key-auth',
+    'key-auths',
+    'key-auth credential',
+    ['keyauth_credentials', 'keyauth', 'key-auths'],
+    [f('key')],
+  ),
+  credential(
+    'basic-auth',
+    'basic-auths',
+    'basic-auth credential',
+    ['basicauth_credentials', 'basicauth', 'basic-auths'],
+    [f('username')],
+  ),
+  credential(
+    'hmac-auth',
+    'hmac-auths',
+    'hmac-auth credential',
+    ['hmacauth_credentials', 'hmacauth', 'hmac-auths'],
+    [f('username')],
+  ),
   credential('jwt', 'jwts', 'jwt secret', ['jwt_secrets', 'jwts'], [f('key'), f('algorithm')]),
   credential('acls', 'acls', 'acl', ['acl'], [f('group')]),
-  credential('oauth2', 'oauth2', 'oauth2 credential', ['oauth2_credentials', 'oauth2s'], [f('name'), f('client_id', 'CLIENT_ID'), f('client_type', 'CLIENT_TYPE')]),
+  credential(
+    'oauth2',
+    'oauth2',
+    'oauth2 credential',
+    ['oauth2_credentials', 'oauth2s'],
+    [f('name'), f('client_id', 'CLIENT_ID'), f('client_type', 'CLIENT_TYPE')],
+  ),
 ];
 
 /** Every name `get`/`delete` accept, canonical names first (for completion and messages). */
@@ -173,7 +212,12 @@ export function resolveKind(name: string): KindInfo {
   return k;
 }
 
-const PARENT_PATH: Record<ParentKind, string> = { service: 'services', route: 'routes', upstream: 'upstreams', consumer: 'consumers' };
+const PARENT_PATH: Record<ParentKind, string> = {
+  service: 'services',
+  route: 'routes',
+  upstream: 'upstreams',
+  consumer: 'consumers',
+};
 
 /**
  * The Admin API path of a kind's collection: `/services`, or nested under the parent given
@@ -182,11 +226,18 @@ const PARENT_PATH: Record<ParentKind, string> = { service: 'services', route: 'r
 export function collectionPath(kind: KindInfo, parents: Partial<Record<ParentKind, string>>): string {
   const given = (Object.keys(parents) as ParentKind[]).filter((p) => parents[p] !== undefined && parents[p] !== '');
   if (kind.requires && !given.includes(kind.requires)) {
-    throw new AdminError(`${kind.name} belong to ${kind.requires === "upstream" ? "an" : "a"} ${kind.requires}: add --${kind.requires} <name or id>`, EXIT.usage);
+    throw new AdminError(
+      `${kind.name} belong to ${kind.requires === 'upstream' ? 'an' : 'a'} ${kind.requires}: add --${kind.requires} <name or id>`,
+      EXIT.usage,
+    );
   }
   const usable = given.filter((p) => kind.under.includes(p));
   const unusable = given.filter((p) => !kind.under.includes(p));
-  if (unusable.length > 0) throw new AdminError(`--${unusable[0]} does not apply to ${kind.name}${kind.under.length ? ` (only --${kind.under.join(', --')})` : ''}`, EXIT.usage);
+  if (unusable.length > 0)
+    throw new AdminError(
+      `--${unusable[0]} does not apply to ${kind.name}${kind.under.length ? ` (only --${kind.under.join(', --')})` : ''}`,
+      EXIT.usage,
+    );
   if (usable.length > 1) throw new AdminError(`give only one of --${usable.join(', --')}`, EXIT.usage);
   const p = usable[0];
   return p ? `/${PARENT_PATH[p]}/${encodeURIComponent(parents[p]!)}/${kind.name}` : `/${kind.top ?? kind.name}`;

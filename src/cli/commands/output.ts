@@ -9,7 +9,8 @@ type Obj = Record<string, unknown>;
 /** One cell: lists comma-joined, objects as JSON, nothing as '-'. */
 export function cell(v: unknown): string {
   if (v === null || v === undefined || v === '') return '-';
-  if (Array.isArray(v)) return v.length === 0 ? '-' : v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(',');
+  if (Array.isArray(v))
+    return v.length === 0 ? '-' : v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(',');
   if (typeof v === 'object') return JSON.stringify(v);
   // One line per row: a value with a newline (a PEM) would break the columns.
   return String(v).replace(/\r?\n/g, '\\n');
@@ -42,7 +43,13 @@ export function serialize(value: unknown, format: Exclude<OutputFormat, 'table'>
 }
 
 /** Entities in the chosen format: `single` prints one object rather than a list. */
-export function renderEntities(format: OutputFormat, columns: Column[], entities: Obj[], names: NameLookup, single = false): string {
+export function renderEntities(
+  format: OutputFormat,
+  columns: Column[],
+  entities: Obj[],
+  names: NameLookup,
+  single = false,
+): string {
   if (format === 'table') return entityTable(columns, entities, names);
   return serialize(single ? entities[0] : entities, format);
 }

@@ -4,12 +4,23 @@ import { Command, Option } from 'commander';
 import { adminOptions, clientFrom, runCommand } from './admin-client.js';
 import type { SyncOptions } from './apply.js';
 
-function syncCommand(program: Command, name: 'diff' | 'apply', description: string, help: string, run: 'runDiff' | 'runApply'): Command {
+function syncCommand(
+  program: Command,
+  name: 'diff' | 'apply',
+  description: string,
+  help: string,
+  run: 'runDiff' | 'runApply',
+): Command {
   const cmd = program.command(name).description(description);
   adminOptions(cmd, [])
     .addOption(new Option('-f, --file <file>', 'declarative file (YAML or JSON, Kong format)').makeOptionMandatory())
-    .addOption(new Option('-o, --output <format>', 'text: decK-like lines; json: the changes as one object').choices(['text', 'json']).default('text'));
-  if (name === 'apply') cmd.addOption(new Option('--dry-run', 'show the changes and make none (the same as diff, exit codes included)'));
+    .addOption(
+      new Option('-o, --output <format>', 'text: decK-like lines; json: the changes as one object')
+        .choices(['text', 'json'])
+        .default('text'),
+    );
+  if (name === 'apply')
+    cmd.addOption(new Option('--dry-run', 'show the changes and make none (the same as diff, exit codes included)'));
   cmd.addHelpText('after', help).action((opts: SyncOptions) =>
     runCommand(async () => {
       // The loader and the plugins are loaded only when the command runs: `turnpike --help`

@@ -7,7 +7,11 @@ interface Writable {
   write(chunk: string): unknown;
 }
 
-export async function runValidate(file: string, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+export async function runValidate(
+  file: string,
+  out: Writable = process.stdout,
+  err: Writable = process.stderr,
+): Promise<number> {
   let registry;
   try {
     registry = await nodeRegistry(process.env.TURNPIKE_PLUGINS ?? 'bundled');
@@ -18,7 +22,9 @@ export async function runValidate(file: string, out: Writable = process.stdout, 
   const result = await loadDeclarativeFile(file, registry);
   if (!result.ok) {
     const n = result.errors.length;
-    err.write(`${formatConfigErrors(result.errors, file)}\nturnpike: error: ${file}: ${n} error${n === 1 ? '' : 's'}; fix ${n === 1 ? 'it' : 'them'} and run \`turnpike validate ${file}\` again\n`);
+    err.write(
+      `${formatConfigErrors(result.errors, file)}\nturnpike: error: ${file}: ${n} error${n === 1 ? '' : 's'}; fix ${n === 1 ? 'it' : 'them'} and run \`turnpike validate ${file}\` again\n`,
+    );
     return 1;
   }
   try {

@@ -4,7 +4,11 @@ import { Type } from '@sinclair/typebox';
 import { Id, Nullable, Ref, Tags } from './common.js';
 
 export const Pem = (what: string) =>
-  Type.String({ minLength: 1, pattern: '-----BEGIN ', 'x-error': `must be a PEM-encoded ${what} (text starting with -----BEGIN)` });
+  Type.String({
+    minLength: 1,
+    pattern: '-----BEGIN ',
+    'x-error': `must be a PEM-encoded ${what} (text starting with -----BEGIN)`,
+  });
 
 export const CertificateSchema = Type.Object(
   {
@@ -24,7 +28,8 @@ export const SNI_PATTERN = '^(?:\\*\\.)?[A-Za-z0-9_](?:[A-Za-z0-9_-]*)(?:\\.[A-Z
 export const SniName = Type.String({
   minLength: 1,
   pattern: SNI_PATTERN,
-  'x-error': "must be a server name such as api.example.com, optionally with one wildcard label ('*.example.com' or 'example.*'), without a port",
+  'x-error':
+    "must be a server name such as api.example.com, optionally with one wildcard label ('*.example.com' or 'example.*'), without a port",
 });
 
 export const SniSchema = Type.Object(

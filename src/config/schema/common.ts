@@ -21,21 +21,33 @@ export function Nullable<T extends TSchema>(schema: T, options: SchemaOptions = 
   return Type.Unsafe<Static<T> | null>(out);
 }
 
-export const Id = Type.String({ format: 'uuid', 'x-error': 'must be a UUID such as 7b3ac1f2-5a4e-4a28-9f3e-2d5c7c0d9a10' });
+export const Id = Type.String({
+  format: 'uuid',
+  'x-error': 'must be a UUID such as 7b3ac1f2-5a4e-4a28-9f3e-2d5c7c0d9a10',
+});
 export const Ref = Type.Object({ id: Id }, { additionalProperties: false });
 export const Tags = Type.Array(
-  Type.String({ minLength: 1, pattern: '^[^,\\s]+(?: [^,\\s]+)*$', 'x-error': 'must be a tag without commas or leading/trailing spaces' }),
+  Type.String({
+    minLength: 1,
+    pattern: '^[^,\\s]+(?: [^,\\s]+)*$',
+    'x-error': 'must be a tag without commas or leading/trailing spaces',
+  }),
   { default: [] },
 );
 export const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 export const Timeout = Type.Integer({ minimum: 1, maximum: 2147483646, default: 60000 });
 export const HeaderName = Type.String({
-  pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$',
-  'x-error': 'must be a valid HTTP header name (letters, digits and !#$%&\'*+.^_`|~-)',
+  pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
+  'x-error': "must be a valid HTTP header name (letters, digits and !#$%&'*+.^_`|~-)",
 });
 // Kong's hostname/IP check, loosely: labels of letters, digits, '-' and '_'; or an IPv4 / [IPv6].
-export const HOST_PATTERN = '^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})?)*\\.?|\\[?[0-9A-Fa-f:.]+\\]?)$';
-export const Host = Type.String({ minLength: 1, pattern: HOST_PATTERN, 'x-error': 'must be a hostname or IP address such as api.internal or 10.0.0.5 (no scheme, port or path)' });
+export const HOST_PATTERN =
+  '^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})?)*\\.?|\\[?[0-9A-Fa-f:.]+\\]?)$';
+export const Host = Type.String({
+  minLength: 1,
+  pattern: HOST_PATTERN,
+  'x-error': 'must be a hostname or IP address such as api.internal or 10.0.0.5 (no scheme, port or path)',
+});
 export const Path = Type.String({
   pattern: '^/[^\\s?#]*$',
   'x-error': "must be a path starting with '/' and without spaces, '?' or '#'",
@@ -43,5 +55,16 @@ export const Path = Type.String({
 export const HttpStatus = Type.Integer({ minimum: 100, maximum: 999 });
 
 /** Protocols of services, routes and plugins, as in Kong 3. */
-export const PROTOCOLS = ['http', 'https', 'grpc', 'grpcs', 'tcp', 'tls', 'tls_passthrough', 'udp', 'ws', 'wss'] as const;
+export const PROTOCOLS = [
+  'http',
+  'https',
+  'grpc',
+  'grpcs',
+  'tcp',
+  'tls',
+  'tls_passthrough',
+  'udp',
+  'ws',
+  'wss',
+] as const;
 export type Protocol = (typeof PROTOCOLS)[number];

@@ -32,7 +32,21 @@ export const HmacauthCredentialSchema = Type.Object(
   { $id: 'HmacauthCredential', additionalProperties: false },
 );
 
-export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'EdDSA'] as const;
+export const JWT_ALGORITHMS = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'EdDSA',
+] as const;
 
 export const JwtSecretSchema = Type.Object(
   {
@@ -41,7 +55,9 @@ export const JwtSecretSchema = Type.Object(
     key: Text,
     secret: Nullable(Text),
     algorithm: StringEnum(JWT_ALGORITHMS, { default: 'HS256' }),
-    rsa_public_key: Nullable(Type.String({ minLength: 1, pattern: '-----BEGIN ', 'x-error': 'must be a PEM-encoded public key' })),
+    rsa_public_key: Nullable(
+      Type.String({ minLength: 1, pattern: '-----BEGIN ', 'x-error': 'must be a PEM-encoded public key' }),
+    ),
     tags: Tags,
   },
   { $id: 'JwtSecret', additionalProperties: false },
@@ -74,10 +90,33 @@ export const Oauth2CredentialSchema = Type.Object(
  * consumers (its endpoint key), so two credentials cannot claim the same key.
  */
 export const CREDENTIAL_ENTITIES = {
-  keyauth_credentials: { schema: KeyauthCredentialSchema, singular: 'key-auth credential', required: [], unique: 'key' },
-  basicauth_credentials: { schema: BasicauthCredentialSchema, singular: 'basic-auth credential', required: ['username', 'password'], unique: 'username' },
-  hmacauth_credentials: { schema: HmacauthCredentialSchema, singular: 'hmac-auth credential', required: ['username'], unique: 'username' },
+  keyauth_credentials: {
+    schema: KeyauthCredentialSchema,
+    singular: 'key-auth credential',
+    required: [],
+    unique: 'key',
+  },
+  basicauth_credentials: {
+    schema: BasicauthCredentialSchema,
+    singular: 'basic-auth credential',
+    required: ['username', 'password'],
+    unique: 'username',
+  },
+  hmacauth_credentials: {
+    schema: HmacauthCredentialSchema,
+    singular: 'hmac-auth credential',
+    required: ['username'],
+    unique: 'username',
+  },
   jwt_secrets: { schema: JwtSecretSchema, singular: 'jwt secret', required: [], unique: 'key' },
   acls: { schema: AclSchema, singular: 'acl', required: ['group'], unique: null },
-  oauth2_credentials: { schema: Oauth2CredentialSchema, singular: 'oauth2 credential', required: ['name'], unique: 'client_id' },
-} as const satisfies Record<string, { schema: unknown; singular: string; required: readonly string[]; unique: string | null }>;
+  oauth2_credentials: {
+    schema: Oauth2CredentialSchema,
+    singular: 'oauth2 credential',
+    required: ['name'],
+    unique: 'client_id',
+  },
+} as const satisfies Record<
+  string,
+  { schema: unknown; singular: string; required: readonly string[]; unique: string | null }
+>;

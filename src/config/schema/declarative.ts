@@ -19,7 +19,7 @@ export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'] as const;
 
 /** Entity fields Kong knows that Turnpike does not support yet. */
 export const UNSUPPORTED_FIELDS: Record<string, string> = {
-  expression: "expression routes are not supported; use paths/hosts/methods/headers",
+  expression: 'expression routes are not supported; use paths/hosts/methods/headers',
   priority: "the 'priority' field belongs to expression routes, which are not supported",
 };
 
@@ -58,7 +58,10 @@ function relax(s: Json): Json {
  * as given. With `file`, as a declarative file may write it: also Kong's `_comment`/`_ignore` and
  * db_export's timestamps, and `tags: null` (db_export's "no tags"; the loader makes it []).
  */
-export function input(entity: TSchema, opts: { omit?: string[]; extra?: Json; required?: string[]; file?: boolean } = {}): Json {
+export function input(
+  entity: TSchema,
+  opts: { omit?: string[]; extra?: Json; required?: string[]; file?: boolean } = {},
+): Json {
   const src = (entity as unknown as Json).properties as Json;
   const properties: Json = {};
   for (const [k, v] of Object.entries(src)) if (!opts.omit?.includes(k)) properties[k] = relax(v as Json);
@@ -74,7 +77,11 @@ const arr = (items: Json): Json => ({ type: 'array', items });
 
 const pluginIn = (omit: string[]) => {
   const extra: Json = {};
-  for (const [k, keys] of [['service', ['name']], ['route', ['name']], ['consumer', ['username', 'custom_id']]] as const) {
+  for (const [k, keys] of [
+    ['service', ['name']],
+    ['route', ['name']],
+    ['consumer', ['username', 'custom_id']],
+  ] as const) {
     if (!omit.includes(k)) extra[k] = RefInput([...keys], { nullable: true });
   }
   return input(PluginSchema, { omit: ['service', 'route', 'consumer'], extra, required: ['name'], file: true });
@@ -83,19 +90,31 @@ const pluginIn = (omit: string[]) => {
 const routeIn = (nested: boolean): Json =>
   input(RouteSchema, {
     omit: ['service'],
-    extra: { ...(nested ? {} : { service: RefInput(['name'], { nullable: true }) }), plugins: arr(pluginIn(['route'])) },
+    extra: {
+      ...(nested ? {} : { service: RefInput(['name'], { nullable: true }) }),
+      plugins: arr(pluginIn(['route'])),
+    },
     file: true,
   });
 
 // A service or upstream names its client certificate by id or `{ id }`.
-const clientCertificateIn: Json = { anyOf: [{ type: 'null' }, RefInput([])], 'x-error': "must be a certificate id, or an object with 'id'" };
+const clientCertificateIn: Json = {
+  anyOf: [{ type: 'null' }, RefInput([])],
+  'x-error': "must be a certificate id, or an object with 'id'",
+};
 
 // A service names its CA certificates by id (as in Kong).
 const serviceIn: Json = input(ServiceSchema, {
   extra: {
-    ca_certificates: { anyOf: [{ type: 'null' }, { type: 'array', items: { type: 'string', minLength: 1 } }], 'x-error': 'must be a list of ca_certificate ids' },
+    ca_certificates: {
+      anyOf: [{ type: 'null' }, { type: 'array', items: { type: 'string', minLength: 1 } }],
+      'x-error': 'must be a list of ca_certificate ids',
+    },
     client_certificate: clientCertificateIn,
-    url: { type: 'string', minLength: 1 }, routes: arr(routeIn(true)), plugins: arr(pluginIn(['service'])) },
+    url: { type: 'string', minLength: 1 },
+    routes: arr(routeIn(true)),
+    plugins: arr(pluginIn(['service'])),
+  },
   file: true,
 });
 
@@ -107,7 +126,11 @@ const targetIn = (nested: boolean): Json =>
     file: true,
   });
 
-const upstreamIn: Json = input(UpstreamSchema, { extra: { client_certificate: clientCertificateIn, targets: arr(targetIn(true)) }, required: ['name'], file: true });
+const upstreamIn: Json = input(UpstreamSchema, {
+  extra: { client_certificate: clientCertificateIn, targets: arr(targetIn(true)) },
+  required: ['name'],
+  file: true,
+});
 
 // A credential under its consumer, or at the top level naming its consumer (as Kong's
 // declarative format gives every entity a top-level key, credentials included).
@@ -122,7 +145,11 @@ const credentialIn = (k: (typeof CREDENTIAL_KEYS)[number], nested: boolean): Jso
 };
 const credentialsIn: Json = {};
 for (const k of CREDENTIAL_KEYS) credentialsIn[k] = arr(credentialIn(k, true));
-const consumerIn: Json = input(ConsumerSchema, { omit: ['credentials'], extra: { ...credentialsIn, plugins: arr(pluginIn(['consumer'])) }, file: true });
+const consumerIn: Json = input(ConsumerSchema, {
+  omit: ['credentials'],
+  extra: { ...credentialsIn, plugins: arr(pluginIn(['consumer'])) },
+  file: true,
+});
 
 const sniIn = (nested: boolean): Json =>
   input(SniSchema, {
@@ -203,4 +230,3 @@ export const ConfigSchema = Type.Object(
   },
   { $id: 'Config', additionalProperties: false },
 );
-

@@ -62,7 +62,10 @@ export function partial(s: unknown): unknown {
   const out: Json = {};
   for (const [k, v] of Object.entries(s as Json)) {
     if (k === 'default' || k === 'required') continue;
-    out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as Json).map(([f, fs]) => [f, partial(fs)])) : partial(v);
+    out[k] =
+      k === 'properties'
+        ? Object.fromEntries(Object.entries(v as Json).map(([f, fs]) => [f, partial(fs)]))
+        : partial(v);
   }
   return out;
 }

@@ -3,7 +3,10 @@
 import { Type } from '@sinclair/typebox';
 import { Id, Nullable, PROTOCOLS, Ref, Tags } from './common.js';
 
-const PhaseList = Type.Object({ access: Type.Optional(Type.Array(Type.String({ minLength: 1 }))) }, { additionalProperties: false });
+const PhaseList = Type.Object(
+  { access: Type.Optional(Type.Array(Type.String({ minLength: 1 }))) },
+  { additionalProperties: false },
+);
 
 export const PluginSchema = Type.Object(
   {
@@ -11,12 +14,18 @@ export const PluginSchema = Type.Object(
     name: Type.String({ minLength: 1 }),
     config: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
     enabled: Type.Boolean({ default: true }),
-    protocols: Type.Array(Type.String({ enum: [...PROTOCOLS] }), { minItems: 1, default: ['grpc', 'grpcs', 'http', 'https'] }),
+    protocols: Type.Array(Type.String({ enum: [...PROTOCOLS] }), {
+      minItems: 1,
+      default: ['grpc', 'grpcs', 'http', 'https'],
+    }),
     service: Nullable(Ref),
     route: Nullable(Ref),
     consumer: Nullable(Ref),
     ordering: Nullable(
-      Type.Object({ before: Type.Optional(PhaseList), after: Type.Optional(PhaseList) }, { additionalProperties: false }),
+      Type.Object(
+        { before: Type.Optional(PhaseList), after: Type.Optional(PhaseList) },
+        { additionalProperties: false },
+      ),
     ),
     tags: Tags,
     instance_name: Type.Optional(Nullable(Type.String({ minLength: 1 }))),

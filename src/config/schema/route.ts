@@ -10,8 +10,10 @@ export const HTTP_METHOD = Type.String({
 
 // Kong's wildcard hosts: one '*' as the leftmost or rightmost label, optional port.
 export const RouteHost = Type.String({
-  pattern: '^(?:\\*\\.)?[A-Za-z0-9_](?:[A-Za-z0-9_-]*)(?:\\.[A-Za-z0-9_-]+)*(?:\\.\\*)?(?::[0-9]{1,5})?$|^\\[[0-9A-Fa-f:.]+\\](?::[0-9]{1,5})?$',
-  'x-error': "must be a hostname such as api.example.com, optionally with one wildcard label ('*.example.com' or 'example.*') and a port",
+  pattern:
+    '^(?:\\*\\.)?[A-Za-z0-9_](?:[A-Za-z0-9_-]*)(?:\\.[A-Za-z0-9_-]+)*(?:\\.\\*)?(?::[0-9]{1,5})?$|^\\[[0-9A-Fa-f:.]+\\](?::[0-9]{1,5})?$',
+  'x-error':
+    "must be a hostname such as api.example.com, optionally with one wildcard label ('*.example.com' or 'example.*') and a port",
 });
 
 export const RoutePath = Type.String({

@@ -22,7 +22,13 @@ export const ACTIVE_DEFAULTS = {
   https_sni: null,
   headers: null,
   healthy: { interval: 0, successes: 0, http_statuses: [200, 302] },
-  unhealthy: { interval: 0, http_failures: 0, tcp_failures: 0, timeouts: 0, http_statuses: [429, 404, 500, 501, 502, 503, 504, 505] },
+  unhealthy: {
+    interval: 0,
+    http_failures: 0,
+    tcp_failures: 0,
+    timeouts: 0,
+    http_statuses: [429, 404, 500, 501, 502, 503, 504, 505],
+  },
 };
 export const PASSIVE_DEFAULTS = {
   type: 'http',
@@ -70,7 +76,12 @@ export const PassiveHealthcheckSchema = Type.Object(
       { additionalProperties: false, default: PASSIVE_DEFAULTS.healthy },
     ),
     unhealthy: Type.Object(
-      { http_failures: Counter, tcp_failures: Counter, timeouts: Counter, http_statuses: Statuses(PASSIVE_DEFAULTS.unhealthy.http_statuses) },
+      {
+        http_failures: Counter,
+        tcp_failures: Counter,
+        timeouts: Counter,
+        http_statuses: Statuses(PASSIVE_DEFAULTS.unhealthy.http_statuses),
+      },
       { additionalProperties: false, default: PASSIVE_DEFAULTS.unhealthy },
     ),
   },
@@ -100,7 +111,13 @@ export const UpstreamSchema = Type.Object(
     hash_fallback: HashOnSchema,
     hash_on_header: Nullable(HeaderName),
     hash_fallback_header: Nullable(HeaderName),
-    hash_on_cookie: Nullable(Type.String({ minLength: 1, pattern: '^[!#$%&\'*+\\-.^_`|~0-9A-Za-z]+$', 'x-error': 'must be a valid cookie name' })),
+    hash_on_cookie: Nullable(
+      Type.String({
+        minLength: 1,
+        pattern: "^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$",
+        'x-error': 'must be a valid cookie name',
+      }),
+    ),
     hash_on_cookie_path: Type.Unsafe<string>({ ...Path, default: '/' }),
     hash_on_query_arg: Nullable(Type.String({ minLength: 1 })),
     hash_fallback_query_arg: Nullable(Type.String({ minLength: 1 })),

@@ -39,7 +39,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const newTokenSecret = (): string => `tpk_${randomBytes(32).toString('base64url')}`;
 
 function toToken(r: Row): TokenRecord {
-  return { id: String(r.id), name: String(r.name), role: String(r.role) as Role, created_at: Number(r.created_at), comment: (r.comment as string | null) ?? null };
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    role: String(r.role) as Role,
+    created_at: Number(r.created_at),
+    comment: (r.comment as string | null) ?? null,
+  };
 }
 
 export class AdminData {
@@ -70,29 +76,45 @@ export class AdminData {
   }
 
   async getToken(key: string): Promise<TokenRecord | null> {
-    const rows = await this.q(`SELECT * FROM "admin_tokens" WHERE ${UUID.test(key) ? '"id"' : '"name"'} = ?`, [UUID.test(key) ? key.toLowerCase() : key]);
+    const rows = await this.q(`SELECT * FROM "admin_tokens" WHERE ${UUID.test(key) ? '"id"' : '"name"'} = ?`, [
+      UUID.test(key) ? key.toLowerCase() : key,
+    ]);
     return rows.length === 0 ? null : toToken(rows[0]!);
   }
 
   /** Creates a token; the secret is returned once and only its hash is stored. */
   async createToken(input: Record<string, unknown>): Promise<TokenRecord & { token: string }> {
     const errors: Record<string, string> = {};
-    for (const k of Object.keys(input)) if (!['name', 'role', 'token', 'comment'].includes(k)) errors[k] = 'unknown field; valid fields: name, role, token, comment';
-    if (typeof input.name !== 'string' || !/^[A-Za-z0-9._~-]{1,64}$/.test(input.name)) errors.name = typeof input.name === 'string' ? 'must be 1-64 letters, digits or . _ ~ -' : 'required field missing';
+    for (const k of Object.keys(input))
+      if (!['name', 'role', 'token', 'comment'].includes(k))
+        errors[k] = 'unknown field; valid fields: name, role, token, comment';
+    if (typeof input.name !== 'string' || !/^[A-Za-z0-9._~-]{1,64}$/.test(input.name))
+      errors.name =
+        typeof input.name === 'string' ? 'must be 1-64 letters, digits or . _ ~ -' : 'required field missing';
     if (!isRole(input.role)) errors.role = `expected one of: ${ROLES.join(', ')}`;
-    if (input.token !== undefined && (typeof input.token !== 'string' || input.token.length < 16)) errors.token = 'must be a string of at least 16 characters (leave it out and one is generated)';
-    if (input.comment !== undefined && input.comment !== null && typeof input.comment !== 'string') errors.comment = 'expected a string';
+    if (input.token !== undefined && (typeof input.token !== 'string' || input.token.length < 16))
+      errors.token = 'must be a string of at least 16 characters (leave it out and one is generated)';
+    if (input.comment !== undefined && input.comment !== null && typeof input.comment !== 'string')
+      errors.comment = 'expected a string';
     if (Object.keys(errors).length > 0) throw new SchemaViolation(errors);
     const token = (input.token as string | undefined) ?? newTokenSecret();
-    const rec: TokenRecord = { id: randomUUID(), name: input.name as string, role: input.role as Role, created_at: Math.floor(Date.now() / 1000), comment: (input.comment as string | undefined) ?? null };
+    const rec: TokenRecord = {
+      id: randomUUID(),
+      name: input.name as string,
+      role: input.role as Role,
+      created_at: Math.floor(Date.now() / 1000),
+      comment: (input.comment as string | undefined) ?? null,
+    };
     if ((await this.getToken(rec.name)) !== null) throw new UniqueViolation({ name: rec.name });
     try {
-      await this.q(`INSERT INTO "admin_tokens" ("id", "name", "role", "token_hash", "created_at", "comment") VALUES (?, ?, ?, ?, ?, ?)`, [
-        rec.id, rec.name, rec.role, hashToken(token), rec.created_at, rec.comment,
-      ]);
+      await this.q(
+        `INSERT INTO "admin_tokens" ("id", "name", "role", "token_hash", "created_at", "comment") VALUES (?, ?, ?, ?, ?, ?)`,
+        [rec.id, rec.name, rec.role, hashToken(token), rec.created_at, rec.comment],
+      );
     } catch (e) {
       // The name was free a moment ago: the constraint that fired is the secret's.
-      if (e instanceof UniqueViolation && !('name' in e.fields)) throw new UniqueViolation({ token: 'already in use by another token' });
+      if (e instanceof UniqueViolation && !('name' in e.fields))
+        throw new UniqueViolation({ token: 'already in use by another token' });
       throw e;
     }
     return { ...rec, token };
@@ -102,11 +124,24 @@ export class AdminData {
     const cur = await this.getToken(key);
     if (cur === null) throw new NotFound('token', key);
     const errors: Record<string, string> = {};
-    for (const k of Object.keys(patch)) if (!['role', 'comment'].includes(k)) errors[k] = k === 'token' || k === 'name' ? 'cannot be changed; create a new token and delete this one' : 'unknown field; valid fields: role, comment';
+    for (const k of Object.keys(patch))
+      if (!['role', 'comment'].includes(k))
+        errors[k] =
+          k === 'token' || k === 'name'
+            ? 'cannot be changed; create a new token and delete this one'
+            : 'unknown field; valid fields: role, comment';
     if (patch.role !== undefined && !isRole(patch.role)) errors.role = `expected one of: ${ROLES.join(', ')}`;
     if (Object.keys(errors).length > 0) throw new SchemaViolation(errors);
-    const next = { ...cur, role: (patch.role as Role | undefined) ?? cur.role, comment: patch.comment === undefined ? cur.comment : ((patch.comment as string | null) ?? null) };
-    await this.q(`UPDATE "admin_tokens" SET "role" = ?, "comment" = ? WHERE "id" = ?`, [next.role, next.comment, cur.id]);
+    const next = {
+      ...cur,
+      role: (patch.role as Role | undefined) ?? cur.role,
+      comment: patch.comment === undefined ? cur.comment : ((patch.comment as string | null) ?? null),
+    };
+    await this.q(`UPDATE "admin_tokens" SET "role" = ?, "comment" = ? WHERE "id" = ?`, [
+      next.role,
+      next.comment,
+      cur.id,
+    ]);
     return next;
   }
 
@@ -138,9 +173,13 @@ export class AdminData {
         throw new InvalidOffset(offset);
       }
     }
-    const rows = await this.q(`SELECT "entry" FROM "admin_audit"${after !== null ? ' WHERE "id" < ?' : ''} ORDER BY "id" DESC LIMIT ${n + 1}`, after !== null ? [after] : []);
-    const data = rows.slice(0, n).map((r) => (typeof r.entry === 'string' ? JSON.parse(r.entry) : r.entry) as AuditEntry);
+    const rows = await this.q(
+      `SELECT "entry" FROM "admin_audit"${after !== null ? ' WHERE "id" < ?' : ''} ORDER BY "id" DESC LIMIT ${n + 1}`,
+      after !== null ? [after] : [],
+    );
+    const data = rows
+      .slice(0, n)
+      .map((r) => (typeof r.entry === 'string' ? JSON.parse(r.entry) : r.entry) as AuditEntry);
     return { data, offset: rows.length > n ? encodeOffset(data[data.length - 1]!.id) : null };
   }
 }
-

@@ -43,7 +43,9 @@ export class Authenticator {
       (err: Error) => {
         // The database is away: the tokens last read keep working (and the bootstrap token).
         this.loading = null;
-        this.log.warn(`admin tokens could not be read (${err.message}); using the ${this.tokens.size} known from before`);
+        this.log.warn(
+          `admin tokens could not be read (${err.message}); using the ${this.tokens.size} known from before`,
+        );
       },
     );
     await this.loading;
@@ -57,21 +59,35 @@ export class Authenticator {
     if (!this.everLoaded && this.bootstrapHash === null) {
       // The tokens were never read (the database has been away since the start): whether
       // tokens are required is unknown, so nothing is let through rather than everything.
-      throw new HttpError(503, 'the Admin API cannot check tokens: the database is unavailable; retry when it is back (set admin_token to keep access during an outage)');
+      throw new HttpError(
+        503,
+        'the Admin API cannot check tokens: the database is unavailable; retry when it is back (set admin_token to keep access during an outage)',
+      );
     }
     if (!required) return { name: 'anonymous', role: 'admin', tokenId: null };
     if (presented === null) {
-      throw new HttpError(401, 'Unauthorized: this Admin API needs a token; send "Authorization: Bearer <token>"', {}, { 'www-authenticate': 'Bearer realm="turnpike-admin"' });
+      throw new HttpError(
+        401,
+        'Unauthorized: this Admin API needs a token; send "Authorization: Bearer <token>"',
+        {},
+        { 'www-authenticate': 'Bearer realm="turnpike-admin"' },
+      );
     }
     const h = hashToken(presented);
     let actor: Actor | null = null;
-    if (this.bootstrapHash !== null && timingSafeEqual(this.bootstrapHash, Buffer.from(h, 'hex'))) actor = { name: 'bootstrap', role: 'admin', tokenId: null };
+    if (this.bootstrapHash !== null && timingSafeEqual(this.bootstrapHash, Buffer.from(h, 'hex')))
+      actor = { name: 'bootstrap', role: 'admin', tokenId: null };
     else {
       const t = this.tokens.get(h);
       if (t !== undefined) actor = { name: t.name, role: t.role, tokenId: t.id };
     }
     if (actor === null) {
-      throw new HttpError(401, 'Unauthorized: invalid token', {}, { 'www-authenticate': 'Bearer realm="turnpike-admin", error="invalid_token"' });
+      throw new HttpError(
+        401,
+        'Unauthorized: invalid token',
+        {},
+        { 'www-authenticate': 'Bearer realm="turnpike-admin", error="invalid_token"' },
+      );
     }
     return actor;
   }
@@ -79,7 +95,10 @@ export class Authenticator {
   /** 403 when the actor's role does not allow the method. */
   authorize(actor: Actor, method: string): void {
     if (!allows(actor.role, method)) {
-      throw new HttpError(403, `Forbidden: the token "${actor.name}" has the ${actor.role} role, which cannot ${method}; use a token with the admin role`);
+      throw new HttpError(
+        403,
+        `Forbidden: the token "${actor.name}" has the ${actor.role} role, which cannot ${method}; use a token with the admin role`,
+      );
     }
   }
 }

@@ -22,20 +22,31 @@ export function parseBody(raw: string, contentType: string): Json | null {
     }
     return parseForm(raw);
   }
-  if (ct === 'multipart/form-data') throw new HttpError(415, 'multipart/form-data bodies are not supported; send JSON (application/json) or form fields (application/x-www-form-urlencoded)');
+  if (ct === 'multipart/form-data')
+    throw new HttpError(
+      415,
+      'multipart/form-data bodies are not supported; send JSON (application/json) or form fields (application/x-www-form-urlencoded)',
+    );
   if (ct === '' || ct === 'application/json' || ct.endsWith('+json') || raw.trimStart().startsWith('{')) {
     let v: unknown;
     try {
       v = JSON.parse(raw);
     } catch (err) {
-      const hint = ct === '' ? ' (the request has no Content-Type: send JSON with Content-Type: application/json, or form fields with application/x-www-form-urlencoded)' : '';
+      const hint =
+        ct === ''
+          ? ' (the request has no Content-Type: send JSON with Content-Type: application/json, or form fields with application/x-www-form-urlencoded)'
+          : '';
       throw new HttpError(400, `Cannot parse JSON body: ${(err as Error).message}${hint}`);
     }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpError(400, 'Cannot parse JSON body: expected a JSON object');
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new HttpError(400, 'Cannot parse JSON body: expected a JSON object');
     return v as Json;
   }
   if (/yaml/.test(ct)) return null; // POST /config reads the raw text itself
-  throw new HttpError(415, `content type "${ct}" is not supported; send JSON (application/json) or form fields (application/x-www-form-urlencoded)`);
+  throw new HttpError(
+    415,
+    `content type "${ct}" is not supported; send JSON (application/json) or form fields (application/x-www-form-urlencoded)`,
+  );
 }
 
 /** Form fields, with marks for what must become a list; the values stay text until coerced. */
@@ -48,7 +59,8 @@ function parseForm(raw: string): Json {
       const m = /^([^[\]]*)((?:\[[^\]]*\])*)$/.exec(seg);
       if (m === null) throw new HttpError(400, `form field "${key}" is not a valid name`);
       if (m[1] !== '') parts.push(m[1]!);
-      for (const b of m[2]!.match(/\[[^\]]*\]/g) ?? []) parts.push(b === '[]' ? '[]' : /^\[\d+\]$/.test(b) ? b : b.slice(1, -1));
+      for (const b of m[2]!.match(/\[[^\]]*\]/g) ?? [])
+        parts.push(b === '[]' ? '[]' : /^\[\d+\]$/.test(b) ? b : b.slice(1, -1));
     }
     if (parts.length === 0) throw new HttpError(400, `form field "${key}" is not a valid name`);
     let node: Json | unknown[] = out;
@@ -80,8 +92,10 @@ export function coerce(value: unknown, schema: Schema | undefined): unknown {
   const types = typesOf(schema);
   if (typeof value === 'string') {
     if (value === '' && !types.has('string')) return null;
-    if ((types.has('integer') || types.has('number')) && !types.has('string') && /^-?\d+(\.\d+)?$/.test(value)) return Number(value);
-    if (types.has('boolean') && !types.has('string') && (value === 'true' || value === 'false')) return value === 'true';
+    if ((types.has('integer') || types.has('number')) && !types.has('string') && /^-?\d+(\.\d+)?$/.test(value))
+      return Number(value);
+    if (types.has('boolean') && !types.has('string') && (value === 'true' || value === 'false'))
+      return value === 'true';
     if (types.has('array') && !types.has('string')) return [coerce(value, itemsOf(schema))];
     return value;
   }
@@ -125,6 +139,7 @@ function propsOf(s: Schema): Record<string, Schema> | undefined {
 }
 
 function additionalOf(s: Schema): Schema | undefined {
-  for (const a of alternatives(s)) if (typeof a.additionalProperties === 'object') return a.additionalProperties as Schema;
+  for (const a of alternatives(s))
+    if (typeof a.additionalProperties === 'object') return a.additionalProperties as Schema;
   return undefined;
 }

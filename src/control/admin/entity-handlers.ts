@@ -5,7 +5,16 @@
 import type { PluginRegistry } from '../../plugins/registry.js';
 import { ENTITIES, type Kind, type Store } from '../store/index.js';
 import { coerce } from './body.js';
-import { allowMethods, HttpError, noContent, notFound, ok, type AdminRequest, type AdminResponse, type Json } from './http.js';
+import {
+  allowMethods,
+  HttpError,
+  noContent,
+  notFound,
+  ok,
+  type AdminRequest,
+  type AdminResponse,
+  type Json,
+} from './http.js';
 import type { EntityPath } from './entity-paths.js';
 
 export interface EntityContext {
@@ -27,7 +36,12 @@ export async function handleEntity(req: AdminRequest, p: EntityPath, ctx: Entity
   const store = await ctx.store();
   if (key === null) {
     if (method === 'GET') {
-      const page = await store.list(kind, { size: req.query.get('size') ?? undefined, offset: req.query.get('offset'), tags: req.query.get('tags'), scope });
+      const page = await store.list(kind, {
+        size: req.query.get('size') ?? undefined,
+        offset: req.query.get('offset'),
+        tags: req.query.get('tags'),
+        scope,
+      });
       const body: Json = { data: page.data, next: null };
       if (page.offset !== null) {
         const q = new URLSearchParams();

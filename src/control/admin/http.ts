@@ -55,5 +55,6 @@ export const notFound = (): HttpError => new HttpError(404, 'Not found');
 /** 405 (with Allow) unless the request's method is one of `methods`; HEAD counts as GET. */
 export function allowMethods(req: { method: string }, methods: readonly string[]): void {
   const m = req.method === 'HEAD' ? 'GET' : req.method;
-  if (!methods.includes(m)) throw new HttpError(405, 'Method not allowed', {}, { allow: [...methods, 'HEAD', 'OPTIONS'].join(', ') });
+  if (!methods.includes(m))
+    throw new HttpError(405, 'Method not allowed', {}, { allow: [...methods, 'HEAD', 'OPTIONS'].join(', ') });
 }

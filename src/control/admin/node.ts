@@ -52,27 +52,37 @@ export async function startAdminNode(o: AdminNodeOptions): Promise<AdminNode> {
   }
   const store = dbSource !== null ? () => dbSource.openStore() : () => view!.get();
 
-  const replaceConfig = o.replaceConfig === null ? null : async (text: string, checkHash: boolean): Promise<ConfigReplaceResult> => {
-    const res = parseDeclarative(text, 'POST /config', o.registry);
-    if (!res.ok) {
-      return {
-        status: 400,
-        body: {
-          code: 14,
-          name: 'invalid declarative configuration',
-          message: `declarative config is invalid:\n${formatConfigErrors(res.errors, 'POST /config')}`,
-          flattened_errors: res.errors.map((e) => ({ entity: e.entity, path: e.path, line: e.line, message: e.message })),
-        },
-      };
-    }
-    if (checkHash && res.hash === o.current().hash) return { status: 304, body: undefined };
-    const refused = await o.replaceConfig!(res);
-    if (refused !== null) return { status: 400, body: { code: 14, name: 'invalid declarative configuration', message: refused } };
-    // Kong's reply, and what loaded but deserves a word (an expired certificate…): the poster
-    // does not see the node's log.
-    const warnings = res.warnings.length > 0 ? { warnings: formatConfigWarnings(res.warnings, 'POST /config').split('\n') } : {};
-    return { status: 201, body: { message: 'configuration applied', config_hash: res.hash, ...warnings } };
-  };
+  const replaceConfig =
+    o.replaceConfig === null
+      ? null
+      : async (text: string, checkHash: boolean): Promise<ConfigReplaceResult> => {
+          const res = parseDeclarative(text, 'POST /config', o.registry);
+          if (!res.ok) {
+            return {
+              status: 400,
+              body: {
+                code: 14,
+                name: 'invalid declarative configuration',
+                message: `declarative config is invalid:\n${formatConfigErrors(res.errors, 'POST /config')}`,
+                flattened_errors: res.errors.map((e) => ({
+                  entity: e.entity,
+                  path: e.path,
+                  line: e.line,
+                  message: e.message,
+                })),
+              },
+            };
+          }
+          if (checkHash && res.hash === o.current().hash) return { status: 304, body: undefined };
+          const refused = await o.replaceConfig!(res);
+          if (refused !== null)
+            return { status: 400, body: { code: 14, name: 'invalid declarative configuration', message: refused } };
+          // Kong's reply, and what loaded but deserves a word (an expired certificate…): the poster
+          // does not see the node's log.
+          const warnings =
+            res.warnings.length > 0 ? { warnings: formatConfigWarnings(res.warnings, 'POST /config').split('\n') } : {};
+          return { status: 201, body: { message: 'configuration applied', config_hash: res.hash, ...warnings } };
+        };
 
   let tls: { cert: string; key: string; minVersion: 'TLSv1.2' | 'TLSv1.3' } | null = null;
   if (settings.adminListen.some((a) => a.ssl)) {
@@ -103,7 +113,16 @@ export async function startAdminNode(o: AdminNodeOptions): Promise<AdminNode> {
       plugins: settings.plugins,
       ...(settings.database === 'sqlite' ? { sqlite_file: settings.db?.sqliteFile } : {}),
       // Where the database is, never its password.
-      ...(settings.database === 'postgres' && pg !== undefined ? { pg_host: pg.host, pg_port: pg.port, pg_user: pg.user, pg_database: pg.database, pg_schema: pg.schema, pg_ssl: pg.ssl } : {}),
+      ...(settings.database === 'postgres' && pg !== undefined
+        ? {
+            pg_host: pg.host,
+            pg_port: pg.port,
+            pg_user: pg.user,
+            pg_database: pg.database,
+            pg_schema: pg.schema,
+            pg_ssl: pg.ssl,
+          }
+        : {}),
       admin_token: settings.adminToken === null ? 'off' : '******',
     },
     configHash: () => o.current().hash,

@@ -47,7 +47,10 @@ export async function handleSecurity(req: AdminRequest, ctx: SecurityContext): P
   if (a === 'audit' && b === 'requests' && c === undefined) {
     allowMethods(req, ['GET']);
     const page = await ctx.data.listAudit(req.query.get('size') ?? undefined, req.query.get('offset'));
-    const next = page.offset === null ? null : `/audit/requests?${new URLSearchParams({ ...(req.query.get('size') !== null ? { size: req.query.get('size')! } : {}), offset: page.offset }).toString()}`;
+    const next =
+      page.offset === null
+        ? null
+        : `/audit/requests?${new URLSearchParams({ ...(req.query.get('size') !== null ? { size: req.query.get('size')! } : {}), offset: page.offset }).toString()}`;
     return ok({ data: page.data, next, ...(page.offset !== null ? { offset: page.offset } : {}) });
   }
   return null;

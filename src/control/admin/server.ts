@@ -43,14 +43,19 @@ export async function startAdminServer(addrs: ListenAddress[], deps: AdminDeps):
   for (const a of addrs) {
     let server: http.Server;
     if (a.ssl) {
-      if (deps.tls === null) throw new Error(`admin_listen "${a.spec}": ssl needs a certificate (ssl_cert / ssl_cert_key)`);
+      if (deps.tls === null)
+        throw new Error(`admin_listen "${a.spec}": ssl needs a certificate (ssl_cert / ssl_cert_key)`);
       server = https.createServer({ cert: deps.tls.cert, key: deps.tls.key, minVersion: deps.tls.minVersion }, handler);
     } else server = http.createServer(handler);
     server.requestTimeout = 60_000;
     server.headersTimeout = 20_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new Error(`admin_listen "${a.spec}": ${err.code === 'EADDRINUSE' ? 'the address is already in use; stop what is listening there or choose another port (--admin-listen or TURNPIKE_ADMIN_LISTEN)' : err.message}`)),
+        reject(
+          new Error(
+            `admin_listen "${a.spec}": ${err.code === 'EADDRINUSE' ? 'the address is already in use; stop what is listening there or choose another port (--admin-listen or TURNPIKE_ADMIN_LISTEN)' : err.message}`,
+          ),
+        ),
       );
       server.listen({ host: a.host, port: a.port }, () => resolve());
     });
@@ -58,15 +63,25 @@ export async function startAdminServer(addrs: ListenAddress[], deps: AdminDeps):
   }
   return {
     async close() {
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
-        s.close(() => resolve());
-        s.closeAllConnections();
-      })));
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
     },
   };
 }
 
-async function serve(req: http.IncomingMessage, res: http.ServerResponse, deps: AdminDeps, auth: Authenticator): Promise<void> {
+async function serve(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  deps: AdminDeps,
+  auth: Authenticator,
+): Promise<void> {
   const method = req.method ?? 'GET';
   const started = Date.now();
   let actor: Actor | null = null;
@@ -76,7 +91,10 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, deps: 
     const url = new URL(req.url ?? '/', 'http://admin');
     let segments: string[];
     try {
-      segments = url.pathname.split('/').filter((x) => x !== '').map(decodeURIComponent);
+      segments = url.pathname
+        .split('/')
+        .filter((x) => x !== '')
+        .map(decodeURIComponent);
     } catch {
       throw new HttpError(400, `the path ${url.pathname} is not validly percent-encoded`);
     }
@@ -94,13 +112,19 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, deps: 
         path: url.pathname.replace(/\/+$/, '') || '/',
         query: url.searchParams,
         // POST /config takes YAML too: its body is read as text by its handler.
-        body: isConfig && !/json|form/.test(contentType) && !raw.trimStart().startsWith('{') ? null : parseBody(raw, contentType),
+        body:
+          isConfig && !/json|form/.test(contentType) && !raw.trimStart().startsWith('{')
+            ? null
+            : parseBody(raw, contentType),
         rawBody: raw,
         contentType,
         actor,
         remote: req.socket.remoteAddress ?? '',
       };
-      out = (await handleSecurity(parsed, { data: deps.data, auth })) ?? (await handleSystem(parsed, deps)) ?? (await entity(parsed, deps));
+      out =
+        (await handleSecurity(parsed, { data: deps.data, auth })) ??
+        (await handleSystem(parsed, deps)) ??
+        (await entity(parsed, deps));
     }
   } catch (err) {
     out = errorResponse(err, deps.log);
@@ -119,12 +143,20 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, deps: 
         method,
         path: parsed?.path ?? (req.url ?? '').split('?')[0]!,
         status: out.status,
-        entity: out.audit === undefined ? null : { kind: out.audit.kind, id: out.audit.id, name: out.audit.name ?? null },
+        entity:
+          out.audit === undefined ? null : { kind: out.audit.kind, id: out.audit.id, name: out.audit.name ?? null },
         error,
       })
-      .catch((err: Error) => deps.log.warn(`audit log: could not record ${method} ${parsed?.path ?? req.url} by ${actor?.name ?? 'unauthenticated'} (status ${out.status}): ${err.message}`));
+      .catch((err: Error) =>
+        deps.log.warn(
+          `audit log: could not record ${method} ${parsed?.path ?? req.url} by ${actor?.name ?? 'unauthenticated'} (status ${out.status}): ${err.message}`,
+        ),
+      );
   }
-  deps.log.debug({ method, path: parsed?.path ?? req.url, status: out.status, actor: actor?.name, ms: Date.now() - started }, 'admin request');
+  deps.log.debug(
+    { method, path: parsed?.path ?? req.url, status: out.status, actor: actor?.name, ms: Date.now() - started },
+    'admin request',
+  );
 }
 
 async function entity(req: AdminRequest, deps: AdminDeps): Promise<AdminResponse> {
@@ -152,9 +184,16 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 }
 
 function errorResponse(err: unknown, log: Logger): AdminResponse {
-  if (err instanceof HttpError) return { status: err.status, body: { message: err.message, ...err.extra }, headers: err.headers };
+  if (err instanceof HttpError)
+    return { status: err.status, body: { message: err.message, ...err.extra }, headers: err.headers };
   if (err instanceof DatabaseError) {
-    return { status: 503, body: { ...err.body, message: `${err.message}; changes are refused until the database is back, and the proxy keeps serving the last configuration` } };
+    return {
+      status: 503,
+      body: {
+        ...err.body,
+        message: `${err.message}; changes are refused until the database is back, and the proxy keeps serving the last configuration`,
+      },
+    };
   }
   if (err instanceof StoreError) return { status: err.status, body: err.body };
   log.error({ err }, `admin API: unexpected error: ${(err as Error).message}`);

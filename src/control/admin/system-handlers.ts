@@ -38,7 +38,8 @@ const schemaOf = (kind: Kind): unknown => JSON.parse(JSON.stringify(ENTITIES[kin
 
 /** /schemas/<kind>: the kind as Kong names it (services, key-auths, ...) or singular (service). */
 function kindOf(name: string): Kind | null {
-  for (const [seg, kind] of TOP_LEVEL) if (seg === name || ENTITIES[kind].singular === name || kind === name) return kind;
+  for (const [seg, kind] of TOP_LEVEL)
+    if (seg === name || ENTITIES[kind].singular === name || kind === name) return kind;
   for (const k of KINDS) if (k === name) return k;
   return null;
 }
@@ -55,7 +56,9 @@ export async function handleSystem(req: AdminRequest, ctx: SystemContext): Promi
       hostname: os.hostname(),
       node_id: ctx.nodeId,
       plugins: {
-        available_on_server: Object.fromEntries(plugins.map((n) => [n, { version: ctx.registry.get(n)!.version, priority: ctx.registry.get(n)!.priority }])),
+        available_on_server: Object.fromEntries(
+          plugins.map((n) => [n, { version: ctx.registry.get(n)!.version, priority: ctx.registry.get(n)!.priority }]),
+        ),
         enabled_in_cluster: await enabledPlugins(ctx),
       },
       configuration: ctx.configuration,
@@ -88,10 +91,18 @@ export async function handleSystem(req: AdminRequest, ctx: SystemContext): Promi
   if (a === 'config' && s.length === 1) {
     allowMethods(req, ['GET', 'POST']);
     if (req.method === 'POST') {
-      if (ctx.replaceConfig === null) throw new HttpError(400, 'this endpoint is only available when Turnpike runs without a database (DB-less mode); in database mode change entities, or use `turnpike apply -f FILE`');
+      if (ctx.replaceConfig === null)
+        throw new HttpError(
+          400,
+          'this endpoint is only available when Turnpike runs without a database (DB-less mode); in database mode change entities, or use `turnpike apply -f FILE`',
+        );
       const text = declarativeText(req);
       const r = await ctx.replaceConfig(text, ['1', 'true'].includes(req.query.get('check_hash') ?? ''));
-      return { status: r.status, body: r.body, audit: r.status === 201 ? { kind: 'config', id: null, name: null } : undefined };
+      return {
+        status: r.status,
+        body: r.body,
+        audit: r.status === 201 ? { kind: 'config', id: null, name: null } : undefined,
+      };
     }
     const decl = await (await ctx.store()).toDeclarative();
     return ok({ config: stringify(decl, { aliasDuplicateObjects: false }) });
@@ -119,7 +130,8 @@ export async function handleSystem(req: AdminRequest, ctx: SystemContext): Promi
     }
     if (b !== undefined && s.length <= 3) {
       const kind = kindOf(b);
-      if (kind === null) throw new HttpError(404, `No entity named '${b}'; entities: ${TOP_LEVEL.map(([x]) => x).join(', ')}`);
+      if (kind === null)
+        throw new HttpError(404, `No entity named '${b}'; entities: ${TOP_LEVEL.map(([x]) => x).join(', ')}`);
       if (c === 'validate') {
         allowMethods(req, ['POST']);
         validateEntity(kind, structuredClone(req.body ?? {}));
@@ -132,7 +144,11 @@ export async function handleSystem(req: AdminRequest, ctx: SystemContext): Promi
   }
   if (a === 'clustering' && b === 'data-planes' && s.length === 2) {
     allowMethods(req, ['GET']);
-    if (ctx.dataPlanes === null) throw new HttpError(400, 'this node is not a control plane: /clustering/data-planes is served with --role control_plane');
+    if (ctx.dataPlanes === null)
+      throw new HttpError(
+        400,
+        'this node is not a control plane: /clustering/data-planes is served with --role control_plane',
+      );
     return ok({ data: ctx.dataPlanes(), next: null });
   }
   if (a === 'upstreams' && c === 'health' && s.length === 3) {
@@ -175,18 +191,30 @@ async function enabledPlugins(ctx: SystemContext): Promise<string[]> {
 
 function pluginSchema(ctx: SystemContext, name: string): unknown {
   const def = ctx.registry.get(name);
-  if (def === undefined) throw new HttpError(404, `No plugin named '${name}'; enabled plugins: ${ctx.registry.names().sort().join(', ')}`);
+  if (def === undefined)
+    throw new HttpError(404, `No plugin named '${name}'; enabled plugins: ${ctx.registry.names().sort().join(', ')}`);
   const schema = (def.module as { schema?: unknown } | undefined)?.schema;
-  return { name, version: def.version, priority: def.priority, config: schema === undefined ? null : JSON.parse(JSON.stringify(schema)) };
+  return {
+    name,
+    version: def.version,
+    priority: def.priority,
+    config: schema === undefined ? null : JSON.parse(JSON.stringify(schema)),
+  };
 }
 
 function validatePlugin(req: AdminRequest, ctx: SystemContext): AdminResponse {
   const body = structuredClone(req.body ?? {});
   validateEntity('plugins', body);
   const def = ctx.registry.get(String(body.name));
-  if (def === undefined) throw new SchemaViolation({ name: `plugin '${String(body.name)}' not enabled; add it to the 'plugins' configuration property` });
+  if (def === undefined)
+    throw new SchemaViolation({
+      name: `plugin '${String(body.name)}' not enabled; add it to the 'plugins' configuration property`,
+    });
   const errors = def.validate((body.config as Record<string, unknown>) ?? {});
-  if (errors.length > 0) throw new SchemaViolation({ config: errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ') });
+  if (errors.length > 0)
+    throw new SchemaViolation({
+      config: errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; '),
+    });
   return ok({ message: 'schema validation successful' });
 }
 
@@ -196,7 +224,10 @@ function declarativeText(req: AdminRequest): string {
     if (typeof req.body.config === 'string') return req.body.config;
     if (typeof req.body.config === 'object' && req.body.config !== null) return JSON.stringify(req.body.config);
     if ('_format_version' in req.body) return JSON.stringify(req.body);
-    throw new HttpError(400, 'expected a declarative configuration: a JSON/YAML document with _format_version, or {"config": "<its text>"}');
+    throw new HttpError(
+      400,
+      'expected a declarative configuration: a JSON/YAML document with _format_version, or {"config": "<its text>"}',
+    );
   }
   if (req.rawBody.trim() === '') throw new HttpError(400, 'expected a declarative configuration in the request body');
   return req.rawBody;

@@ -8,7 +8,13 @@ import os from 'node:os';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { VERSION } from '../../version.js';
-import { asControlPlaneMessage, readMessages, send, type ControlPlaneMessage, type DataPlaneMessage } from './protocol.js';
+import {
+  asControlPlaneMessage,
+  readMessages,
+  send,
+  type ControlPlaneMessage,
+  type DataPlaneMessage,
+} from './protocol.js';
 import { checkPeer, clientOptions, type ClusterTls } from './tls.js';
 
 export interface ClusterClientOptions {
@@ -87,7 +93,14 @@ export class ClusterClient {
       this.socket = socket;
       socket.setNoDelay(true);
       o.log.info({ control_plane: where }, `connected to the control plane at ${where}`);
-      send(socket, { t: 'hello', node_id: o.nodeId, hostname: os.hostname(), version: VERSION, config_hash: o.configHash(), ping_interval_ms: o.pingIntervalMs });
+      send(socket, {
+        t: 'hello',
+        node_id: o.nodeId,
+        hostname: os.hostname(),
+        version: VERSION,
+        config_hash: o.configHash(),
+        ping_interval_ms: o.pingIntervalMs,
+      });
       // The control plane answers every ping; silence for three intervals means it is gone
       // (hung, or the network between dropped it without a word). Our own pings count as
       // activity for socket.setTimeout, so the silence is measured here.
@@ -102,21 +115,25 @@ export class ClusterClient {
       }, o.pingIntervalMs);
       this.pinger.unref();
     });
-    readMessages(socket, (raw) => {
-      const msg = asControlPlaneMessage(raw);
-      if (msg === null) {
-        failure = `the control plane at ${where} sent an unexpected message`;
-        socket.destroy();
-        return;
-      }
-      // The backoff starts over once the control plane has answered (a control plane that
-      // accepts and then drops the connection, e.g. refusing our certificate, is not retried hot).
-      this.attempt = 0;
-      lastHeard = Date.now();
-      if (msg.t === 'config') o.onConfig(msg);
-    }, (err) => {
-      failure = `the connection to the control plane at ${where} broke: ${err.message}`;
-    });
+    readMessages(
+      socket,
+      (raw) => {
+        const msg = asControlPlaneMessage(raw);
+        if (msg === null) {
+          failure = `the control plane at ${where} sent an unexpected message`;
+          socket.destroy();
+          return;
+        }
+        // The backoff starts over once the control plane has answered (a control plane that
+        // accepts and then drops the connection, e.g. refusing our certificate, is not retried hot).
+        this.attempt = 0;
+        lastHeard = Date.now();
+        if (msg.t === 'config') o.onConfig(msg);
+      },
+      (err) => {
+        failure = `the connection to the control plane at ${where} broke: ${err.message}`;
+      },
+    );
     socket.on('error', (err) => {
       failure ??= `cannot reach the control plane at ${where}: ${err.message}`;
     });
@@ -125,10 +142,18 @@ export class ClusterClient {
       this.pinger = null;
       if (this.socket === socket) this.socket = null;
       if (this.closed) return;
-      const why = failure ?? (up ? `the control plane at ${where} closed the connection` : `the control plane at ${where} closed the connection during the handshake`);
+      const why =
+        failure ??
+        (up
+          ? `the control plane at ${where} closed the connection`
+          : `the control plane at ${where} closed the connection during the handshake`);
       const delay = reconnectDelay(this.attempt, o.maxReconnectDelayMs);
       this.attempt = Math.min(this.attempt + 1, 30);
-      if (why !== this.lastFailure || up) o.log.warn({ control_plane: where }, `${why}; still serving the current configuration, reconnecting (next attempt in ${delay} ms, then backing off up to ${o.maxReconnectDelayMs / 1000} s)`);
+      if (why !== this.lastFailure || up)
+        o.log.warn(
+          { control_plane: where },
+          `${why}; still serving the current configuration, reconnecting (next attempt in ${delay} ms, then backing off up to ${o.maxReconnectDelayMs / 1000} s)`,
+        );
       this.lastFailure = why;
       this.timer = setTimeout(() => {
         this.timer = null;

@@ -14,14 +14,19 @@
 import type { Socket } from 'node:net';
 
 export type DataPlaneMessage =
-  | { t: 'hello'; node_id: string; hostname: string; version: string; config_hash: string | null; ping_interval_ms?: number }
+  | {
+      t: 'hello';
+      node_id: string;
+      hostname: string;
+      version: string;
+      config_hash: string | null;
+      ping_interval_ms?: number;
+    }
   | { t: 'ping'; config_hash: string | null }
   | { t: 'ack'; hash: string }
   | { t: 'nack'; hash: string; error: string };
 
-export type ControlPlaneMessage =
-  | { t: 'config'; version: number; hash: string; config: string }
-  | { t: 'pong' };
+export type ControlPlaneMessage = { t: 'config'; version: number; hash: string; config: string } | { t: 'pong' };
 
 /** Larger frames are a protocol error (a configuration of this size is not plausible). */
 export const MAX_FRAME = 256 * 1024 * 1024;
@@ -64,7 +69,8 @@ export class FrameReader {
       } catch {
         throw new ProtocolError('a frame is not valid JSON');
       }
-      if (typeof msg !== 'object' || msg === null || typeof (msg as { t?: unknown }).t !== 'string') throw new ProtocolError('a frame is not a message (no "t")');
+      if (typeof msg !== 'object' || msg === null || typeof (msg as { t?: unknown }).t !== 'string')
+        throw new ProtocolError('a frame is not a message (no "t")');
       out.push(msg);
       const rest = buf.subarray(4 + this.need);
       this.chunks = rest.length > 0 ? [rest] : [];
@@ -102,7 +108,9 @@ export function asDataPlaneMessage(m: unknown): DataPlaneMessage | null {
   const o = m as Record<string, unknown>;
   switch (o.t) {
     case 'hello':
-      return str(o.node_id) && str(o.hostname) && str(o.version) && (o.config_hash === null || str(o.config_hash)) ? (o as DataPlaneMessage) : null;
+      return str(o.node_id) && str(o.hostname) && str(o.version) && (o.config_hash === null || str(o.config_hash))
+        ? (o as DataPlaneMessage)
+        : null;
     case 'ping':
       return o.config_hash === null || str(o.config_hash) ? (o as DataPlaneMessage) : null;
     case 'ack':
@@ -118,6 +126,7 @@ export function asDataPlaneMessage(m: unknown): DataPlaneMessage | null {
 export function asControlPlaneMessage(m: unknown): ControlPlaneMessage | null {
   const o = m as Record<string, unknown>;
   if (o.t === 'pong') return { t: 'pong' };
-  if (o.t === 'config' && typeof o.version === 'number' && str(o.hash) && str(o.config)) return o as ControlPlaneMessage;
+  if (o.t === 'config' && typeof o.version === 'number' && str(o.hash) && str(o.config))
+    return o as ControlPlaneMessage;
   return null;
 }

@@ -69,11 +69,20 @@ export class ClusterServer {
   private listenOn(a: ListenAddress): Promise<void> {
     const server = tls.createServer(serverOptions(this.o.tls), (socket) => this.accept(socket));
     server.on('tlsClientError', (err, socket) => {
-      this.o.log.warn({ peer: socket.remoteAddress }, `cluster_listen: TLS handshake with ${socket.remoteAddress ?? 'a client'} failed: ${err.message}`);
+      this.o.log.warn(
+        { peer: socket.remoteAddress },
+        `cluster_listen: TLS handshake with ${socket.remoteAddress ?? 'a client'} failed: ${err.message}`,
+      );
     });
     this.servers.push(server);
     return new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cluster_listen "${a.spec}": ${err.code === 'EADDRINUSE' ? 'the address is already in use; stop what is listening there or choose another port (--cluster-listen)' : err.message}`)));
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            `cluster_listen "${a.spec}": ${err.code === 'EADDRINUSE' ? 'the address is already in use; stop what is listening there or choose another port (--cluster-listen)' : err.message}`,
+          ),
+        ),
+      );
       server.listen({ host: a.host, port: a.port }, () => resolve());
     });
   }
@@ -92,7 +101,10 @@ export class ClusterServer {
     // A data plane says hello at once and then pings at the interval it announces; silence
     // for three intervals means it is gone.
     socket.setTimeout(HELLO_TIMEOUT_MS, () => {
-      this.o.log.warn({ peer: ip, node_id: peer?.status.id }, `data plane ${peer?.status.id ?? ip} sent nothing for ${socket.timeout} ms; closing its connection`);
+      this.o.log.warn(
+        { peer: ip, node_id: peer?.status.id },
+        `data plane ${peer?.status.id ?? ip} sent nothing for ${socket.timeout} ms; closing its connection`,
+      );
       socket.destroy();
     });
     socket.on('error', (err) => this.o.log.debug({ peer: ip }, `cluster connection: ${err.message}`));
@@ -101,39 +113,63 @@ export class ClusterServer {
       if (peer !== null && peer.socket === socket) {
         peer.socket = null;
         peer.status.connected = false;
-        this.o.log.info({ node_id: peer.status.id }, `data plane ${peer.status.id} (${peer.status.hostname}) disconnected`);
+        this.o.log.info(
+          { node_id: peer.status.id },
+          `data plane ${peer.status.id} (${peer.status.hostname}) disconnected`,
+        );
       }
     });
-    readMessages(socket, (raw) => {
-      const msg = asDataPlaneMessage(raw);
-      if (msg === null) {
-        this.o.log.warn({ peer: ip }, `cluster connection from ${ip}: an unexpected message; closing it`);
-        socket.destroy();
-        return;
-      }
-      if (peer === null) {
-        if (msg.t !== 'hello') {
+    readMessages(
+      socket,
+      (raw) => {
+        const msg = asDataPlaneMessage(raw);
+        if (msg === null) {
+          this.o.log.warn({ peer: ip }, `cluster connection from ${ip}: an unexpected message; closing it`);
           socket.destroy();
           return;
         }
-        peer = this.hello(msg, socket, ip);
-        const interval = typeof msg.ping_interval_ms === 'number' && msg.ping_interval_ms > 0 ? msg.ping_interval_ms : this.o.pingIntervalMs;
-        socket.setTimeout(Math.max(3 * interval, 1000));
-        return;
-      }
-      this.onMessage(peer, msg);
-    }, (err) => this.o.log.warn({ peer: ip }, `cluster connection from ${ip}: ${err.message}; closing it`));
+        if (peer === null) {
+          if (msg.t !== 'hello') {
+            socket.destroy();
+            return;
+          }
+          peer = this.hello(msg, socket, ip);
+          const interval =
+            typeof msg.ping_interval_ms === 'number' && msg.ping_interval_ms > 0
+              ? msg.ping_interval_ms
+              : this.o.pingIntervalMs;
+          socket.setTimeout(Math.max(3 * interval, 1000));
+          return;
+        }
+        this.onMessage(peer, msg);
+      },
+      (err) => this.o.log.warn({ peer: ip }, `cluster connection from ${ip}: ${err.message}; closing it`),
+    );
   }
 
   private hello(msg: DataPlaneMessage & { t: 'hello' }, socket: tls.TLSSocket, ip: string): Peer {
     let peer = this.peers.get(msg.node_id);
     // The same node connecting again (after a restart or a network cut): the new connection wins.
     if (peer?.socket != null && peer.socket !== socket) peer.socket.destroy();
-    peer ??= { status: { id: msg.node_id, hostname: '', ip: '', version: '', config_hash: null, last_seen: 0, connected: false }, refused: null, socket: null };
-    Object.assign(peer.status, { hostname: msg.hostname, ip, version: msg.version, config_hash: msg.config_hash, last_seen: nowSeconds(), connected: true });
+    peer ??= {
+      status: { id: msg.node_id, hostname: '', ip: '', version: '', config_hash: null, last_seen: 0, connected: false },
+      refused: null,
+      socket: null,
+    };
+    Object.assign(peer.status, {
+      hostname: msg.hostname,
+      ip,
+      version: msg.version,
+      config_hash: msg.config_hash,
+      last_seen: nowSeconds(),
+      connected: true,
+    });
     peer.socket = socket;
     this.peers.set(msg.node_id, peer);
-    this.o.log.info({ node_id: msg.node_id, hostname: msg.hostname, ip, config_hash: msg.config_hash }, `data plane ${msg.node_id} (${msg.hostname}, ${ip}) connected`);
+    this.o.log.info(
+      { node_id: msg.node_id, hostname: msg.hostname, ip, config_hash: msg.config_hash },
+      `data plane ${msg.node_id} (${msg.hostname}, ${ip}) connected`,
+    );
     if (this.frame !== null) socket.write(this.frame);
     return peer;
   }
@@ -148,11 +184,17 @@ export class ClusterServer {
       case 'ack':
         peer.status.config_hash = msg.hash;
         if (peer.refused?.hash === msg.hash) peer.refused = null;
-        this.o.log.info({ node_id: peer.status.id, hash: msg.hash }, `data plane ${peer.status.id} applied configuration ${msg.hash.slice(0, 12)}`);
+        this.o.log.info(
+          { node_id: peer.status.id, hash: msg.hash },
+          `data plane ${peer.status.id} applied configuration ${msg.hash.slice(0, 12)}`,
+        );
         break;
       case 'nack':
         peer.refused = { hash: msg.hash, error: msg.error };
-        this.o.log.warn({ node_id: peer.status.id, hash: msg.hash }, `data plane ${peer.status.id} refused configuration ${msg.hash.slice(0, 12)}: ${msg.error}`);
+        this.o.log.warn(
+          { node_id: peer.status.id, hash: msg.hash },
+          `data plane ${peer.status.id} refused configuration ${msg.hash.slice(0, 12)}: ${msg.error}`,
+        );
         break;
       case 'hello':
         break;
@@ -175,14 +217,18 @@ export class ClusterServer {
         n++;
       }
     }
-    this.o.log.info({ version, hash }, `cluster: configuration ${hash.slice(0, 12)} (version ${version}) pushed to ${n} data plane${n === 1 ? '' : 's'}`);
+    this.o.log.info(
+      { version, hash },
+      `cluster: configuration ${hash.slice(0, 12)} (version ${version}) pushed to ${n} data plane${n === 1 ? '' : 's'}`,
+    );
   }
 
   dataPlanes(): DataPlaneStatus[] {
     const cur = this.current?.hash ?? null;
     return [...this.peers.values()].map((p) => {
       const refused = p.refused !== null && p.refused.hash === cur ? p.refused : null;
-      const sync: SyncStatus = refused !== null ? 'config_refused' : cur !== null && p.status.config_hash === cur ? 'normal' : 'unknown';
+      const sync: SyncStatus =
+        refused !== null ? 'config_refused' : cur !== null && p.status.config_hash === cur ? 'normal' : 'unknown';
       return { ...p.status, sync_status: sync, error: refused?.error ?? null };
     });
   }

@@ -27,7 +27,6 @@ interface Snapshot {
   control_plane: string;
 }
 
-
 export class ClusterSource implements ConfigSource {
   readonly label: string;
   private readonly file: string;
@@ -66,8 +65,17 @@ export class ClusterSource implements ConfigSource {
       maxReconnectDelayMs: cluster.maxReconnectDelayMs,
       configHash: () => this.served,
       onConfig: (m) => {
-        this.log.info({ version: m.version, hash: m.hash }, `received configuration ${m.hash.slice(0, 12)} (version ${m.version}) from the control plane`);
-        this.latest = { version: m.version, hash: m.hash, config: m.config, received_at: new Date().toISOString(), control_plane: where };
+        this.log.info(
+          { version: m.version, hash: m.hash },
+          `received configuration ${m.hash.slice(0, 12)} (version ${m.version}) from the control plane`,
+        );
+        this.latest = {
+          version: m.version,
+          hash: m.hash,
+          config: m.config,
+          received_at: new Date().toISOString(),
+          control_plane: where,
+        };
         this.onChange?.(`control plane push (version ${m.version})`);
       },
     });

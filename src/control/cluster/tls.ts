@@ -22,7 +22,10 @@ export interface ClusterTls {
 }
 
 function pem(setting: string, value: string | null): string {
-  if (value === null) throw new ClusterTlsError(`${setting} is not set; hybrid mode needs cluster_cert and cluster_cert_key (see docs/deployment.md, "Hybrid mode")`);
+  if (value === null)
+    throw new ClusterTlsError(
+      `${setting} is not set; hybrid mode needs cluster_cert and cluster_cert_key (see docs/deployment.md, "Hybrid mode")`,
+    );
   if (value.includes('-----BEGIN ')) return value;
   try {
     return fs.readFileSync(value, 'utf8');
@@ -59,7 +62,12 @@ export function serverOptions(t: ClusterTls): tls.TlsOptions {
 }
 
 /** Options for a data plane's connection to `host`. */
-export function clientOptions(t: ClusterTls, host: string, port: number, serverName: string | null): tls.ConnectionOptions {
+export function clientOptions(
+  t: ClusterTls,
+  host: string,
+  port: number,
+  serverName: string | null,
+): tls.ConnectionOptions {
   const name = serverName ?? host;
   return {
     host,
@@ -71,7 +79,9 @@ export function clientOptions(t: ClusterTls, host: string, port: number, serverN
     rejectUnauthorized: t.mode === 'pki',
     ...(t.ca !== null ? { ca: t.ca } : {}),
     // pki: the name checked is cluster_server_name when given, else the host.
-    ...(t.mode === 'pki' && serverName !== null ? { checkServerIdentity: (_h: string, cert: tls.PeerCertificate) => checkName(serverName, cert) } : {}),
+    ...(t.mode === 'pki' && serverName !== null
+      ? { checkServerIdentity: (_h: string, cert: tls.PeerCertificate) => checkName(serverName, cert) }
+      : {}),
   };
 }
 
@@ -86,7 +96,9 @@ export function checkPeer(t: ClusterTls, socket: tls.TLSSocket): string | null {
   const peer = socket.getPeerCertificate();
   if (peer === null || peer === undefined || Object.keys(peer).length === 0) return 'no certificate presented';
   if (t.mode === 'shared') {
-    return peer.fingerprint256 === t.fingerprint ? null : `its certificate (SHA-256 ${peer.fingerprint256}) is not the cluster certificate (cluster_mtls = shared)`;
+    return peer.fingerprint256 === t.fingerprint
+      ? null
+      : `its certificate (SHA-256 ${peer.fingerprint256}) is not the cluster certificate (cluster_mtls = shared)`;
   }
   return socket.authorized ? null : `its certificate is not trusted: ${String(socket.authorizationError)}`;
 }

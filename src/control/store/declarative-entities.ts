@@ -9,7 +9,10 @@ type Obj = Record<string, unknown>;
 
 /** The entities of a loaded declarative configuration, per kind, with a label for errors. */
 export function declarativeEntities(config: Config): Record<Kind, { entity: Obj; label: string }[]> {
-  const out = Object.fromEntries(KINDS.map((k) => [k, []])) as unknown as Record<Kind, { entity: Obj; label: string }[]>;
+  const out = Object.fromEntries(KINDS.map((k) => [k, []])) as unknown as Record<
+    Kind,
+    { entity: Obj; label: string }[]
+  >;
   const label = (kind: Kind, e: Obj) => {
     const name = e.name ?? e.username ?? e.custom_id ?? e.target ?? e.id;
     return `${ENTITIES[kind].singular} '${String(name)}'`;
@@ -33,12 +36,18 @@ export function declarativeEntities(config: Config): Record<Kind, { entity: Obj;
         const def = ENTITIES[kind];
         // A credential written without an id gets one derived from its consumer and its
         // identifying value, so importing the same file twice updates rather than duplicates.
-        const ident = def.unique[0]?.fields.filter((f) => f !== 'consumer').map((f) => String(cred[f] ?? '')).join('|') || String(i);
+        const ident =
+          def.unique[0]?.fields
+            .filter((f) => f !== 'consumer')
+            .map((f) => String(cred[f] ?? ''))
+            .join('|') || String(i);
         const id = typeof cred.id === 'string' ? cred.id : uuidV5(`${kind}:${c.id}:${ident}`);
-        out[kind].push({ entity: { ...cred, id, consumer: { id: c.id } }, label: `${label('consumers', consumer)} ${kind}[${i}]` });
+        out[kind].push({
+          entity: { ...cred, id, consumer: { id: c.id } },
+          label: `${label('consumers', consumer)} ${kind}[${i}]`,
+        });
       });
     }
   }
   return out;
 }
-

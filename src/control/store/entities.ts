@@ -41,7 +41,14 @@ export const KINDS = [
 export type Kind = (typeof KINDS)[number];
 
 /** The credential kinds: nested under their consumer in a declarative file. */
-export const CREDENTIAL_KINDS = ['keyauth_credentials', 'basicauth_credentials', 'hmacauth_credentials', 'jwt_secrets', 'acls', 'oauth2_credentials'] as const satisfies readonly Kind[];
+export const CREDENTIAL_KINDS = [
+  'keyauth_credentials',
+  'basicauth_credentials',
+  'hmacauth_credentials',
+  'jwt_secrets',
+  'acls',
+  'oauth2_credentials',
+] as const satisfies readonly Kind[];
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
 export interface ForeignKey {
@@ -72,7 +79,11 @@ export interface EntityDef {
   omit?: string[];
 }
 
-const fk = (field: string, references: Kind, onDelete: ForeignKey['onDelete']): ForeignKey => ({ field, references, onDelete });
+const fk = (field: string, references: Kind, onDelete: ForeignKey['onDelete']): ForeignKey => ({
+  field,
+  references,
+  onDelete,
+});
 const credential = (kind: Kind, singular: string, schema: TSchema, key: string[] | null): EntityDef => ({
   kind,
   singular,
@@ -84,9 +95,30 @@ const credential = (kind: Kind, singular: string, schema: TSchema, key: string[]
 });
 
 export const ENTITIES: Record<Kind, EntityDef> = {
-  ca_certificates: { kind: 'ca_certificates', singular: 'ca_certificate', schema: CaCertificateSchema, endpointKeys: [], unique: [{ fields: ['cert_digest'] }], foreign: [] },
-  certificates: { kind: 'certificates', singular: 'certificate', schema: CertificateSchema, endpointKeys: [], unique: [], foreign: [] },
-  snis: { kind: 'snis', singular: 'sni', schema: SniSchema, endpointKeys: ['name'], unique: [{ fields: ['name'] }], foreign: [fk('certificate', 'certificates', 'cascade')] },
+  ca_certificates: {
+    kind: 'ca_certificates',
+    singular: 'ca_certificate',
+    schema: CaCertificateSchema,
+    endpointKeys: [],
+    unique: [{ fields: ['cert_digest'] }],
+    foreign: [],
+  },
+  certificates: {
+    kind: 'certificates',
+    singular: 'certificate',
+    schema: CertificateSchema,
+    endpointKeys: [],
+    unique: [],
+    foreign: [],
+  },
+  snis: {
+    kind: 'snis',
+    singular: 'sni',
+    schema: SniSchema,
+    endpointKeys: ['name'],
+    unique: [{ fields: ['name'] }],
+    foreign: [fk('certificate', 'certificates', 'cascade')],
+  },
   services: {
     kind: 'services',
     singular: 'service',
@@ -96,7 +128,14 @@ export const ENTITIES: Record<Kind, EntityDef> = {
     foreign: [fk('client_certificate', 'certificates', 'restrict')],
     idLists: [{ field: 'ca_certificates', references: 'ca_certificates', onDelete: 'restrict' }],
   },
-  routes: { kind: 'routes', singular: 'route', schema: RouteSchema, endpointKeys: ['name'], unique: [{ fields: ['name'] }], foreign: [fk('service', 'services', 'restrict')] },
+  routes: {
+    kind: 'routes',
+    singular: 'route',
+    schema: RouteSchema,
+    endpointKeys: ['name'],
+    unique: [{ fields: ['name'] }],
+    foreign: [fk('service', 'services', 'restrict')],
+  },
   upstreams: {
     kind: 'upstreams',
     singular: 'upstream',
@@ -105,7 +144,14 @@ export const ENTITIES: Record<Kind, EntityDef> = {
     unique: [{ fields: ['name'] }],
     foreign: [fk('client_certificate', 'certificates', 'restrict')],
   },
-  targets: { kind: 'targets', singular: 'target', schema: TargetSchema, endpointKeys: ['target'], unique: [{ fields: ['upstream', 'target'] }], foreign: [fk('upstream', 'upstreams', 'cascade')] },
+  targets: {
+    kind: 'targets',
+    singular: 'target',
+    schema: TargetSchema,
+    endpointKeys: ['target'],
+    unique: [{ fields: ['upstream', 'target'] }],
+    foreign: [fk('upstream', 'upstreams', 'cascade')],
+  },
   consumers: {
     kind: 'consumers',
     singular: 'consumer',
@@ -116,8 +162,12 @@ export const ENTITIES: Record<Kind, EntityDef> = {
     omit: ['credentials'],
   },
   keyauth_credentials: credential('keyauth_credentials', 'key-auth credential', KeyauthCredentialSchema, ['key']),
-  basicauth_credentials: credential('basicauth_credentials', 'basic-auth credential', BasicauthCredentialSchema, ['username']),
-  hmacauth_credentials: credential('hmacauth_credentials', 'hmac-auth credential', HmacauthCredentialSchema, ['username']),
+  basicauth_credentials: credential('basicauth_credentials', 'basic-auth credential', BasicauthCredentialSchema, [
+    'username',
+  ]),
+  hmacauth_credentials: credential('hmacauth_credentials', 'hmac-auth credential', HmacauthCredentialSchema, [
+    'username',
+  ]),
   jwt_secrets: credential('jwt_secrets', 'jwt secret', JwtSecretSchema, ['key']),
   acls: { ...credential('acls', 'acl', AclSchema, ['consumer', 'group']), endpointKeys: ['group'] },
   oauth2_credentials: credential('oauth2_credentials', 'oauth2 credential', Oauth2CredentialSchema, ['client_id']),
@@ -129,7 +179,11 @@ export const ENTITIES: Record<Kind, EntityDef> = {
     // One plugin of a name (and instance name) per service/route/consumer combination, as the
     // loader checks for a file; `instance_name` on its own is unique as in Kong 3.
     unique: [{ fields: ['name', 'instance_name', 'service', 'route', 'consumer'] }, { fields: ['instance_name'] }],
-    foreign: [fk('service', 'services', 'cascade'), fk('route', 'routes', 'cascade'), fk('consumer', 'consumers', 'cascade')],
+    foreign: [
+      fk('service', 'services', 'cascade'),
+      fk('route', 'routes', 'cascade'),
+      fk('consumer', 'consumers', 'cascade'),
+    ],
   },
 };
 
@@ -146,6 +200,7 @@ export function uniqueColumn(u: UniqueKey): string {
 /** The entity kinds that reference `kind`, with the foreign key (for delete checks). */
 export function referencing(kind: Kind): { def: EntityDef; fk: ForeignKey }[] {
   const out: { def: EntityDef; fk: ForeignKey }[] = [];
-  for (const k of KINDS) for (const f of ENTITIES[k].foreign) if (f.references === kind) out.push({ def: ENTITIES[k], fk: f });
+  for (const k of KINDS)
+    for (const f of ENTITIES[k].foreign) if (f.references === kind) out.push({ def: ENTITIES[k], fk: f });
   return out;
 }

@@ -55,10 +55,15 @@ export class ForeignKeyViolation extends StoreError {
   readonly kongName = 'foreign key violation';
   readonly status = 400;
   static missing(field: string, key: Record<string, unknown>, referenced: string): ForeignKeyViolation {
-    return new ForeignKeyViolation(`the foreign key '${luaKey(key)}' does not reference an existing '${referenced}' entity.`, { [field]: key });
+    return new ForeignKeyViolation(
+      `the foreign key '${luaKey(key)}' does not reference an existing '${referenced}' entity.`,
+      { [field]: key },
+    );
   }
   static referencedBy(referencing: string, entity: string): ForeignKeyViolation {
-    return new ForeignKeyViolation(`an existing '${referencing}' entity references this '${entity}' entity`, { '@referenced_by': referencing });
+    return new ForeignKeyViolation(`an existing '${referencing}' entity references this '${entity}' entity`, {
+      '@referenced_by': referencing,
+    });
   }
 }
 
@@ -120,5 +125,7 @@ export function luaKey(key: Record<string, unknown>): string {
     if (x !== null && typeof x === 'object') return luaKey(x as Record<string, unknown>);
     return typeof x === 'string' ? JSON.stringify(x) : String(x);
   };
-  return `{${Object.entries(key).map(([k, x]) => `${k}=${v(x)}`).join(',')}}`;
+  return `{${Object.entries(key)
+    .map(([k, x]) => `${k}=${v(x)}`)
+    .join(',')}}`;
 }

@@ -40,7 +40,11 @@ const TABLES_001: TableSpec[] = [
   {
     table: 'plugins',
     unique: ['uk_name_instance_name_service_route_consumer', 'instance_name'],
-    fks: { service_id: ['services', 'CASCADE'], route_id: ['routes', 'CASCADE'], consumer_id: ['consumers', 'CASCADE'] },
+    fks: {
+      service_id: ['services', 'CASCADE'],
+      route_id: ['routes', 'CASCADE'],
+      consumer_id: ['consumers', 'CASCADE'],
+    },
   },
 ];
 
@@ -54,7 +58,9 @@ function createTable(t: TableSpec, dialect: Dialect): string[] {
   // store reads the column back from the name when the database reports a violation.
   for (const c of t.unique) cols.push(`CONSTRAINT "${t.table}_${c}_key" UNIQUE ("${c}")`);
   for (const [c, [ref, onDelete]] of Object.entries(t.fks)) {
-    cols.push(`CONSTRAINT "${t.table}_${c}_fkey" FOREIGN KEY ("${c}") REFERENCES "${ref}" ("id") ON DELETE ${onDelete}`);
+    cols.push(
+      `CONSTRAINT "${t.table}_${c}_fkey" FOREIGN KEY ("${c}") REFERENCES "${ref}" ("id") ON DELETE ${onDelete}`,
+    );
   }
   const out = [`CREATE TABLE "${t.table}" (\n  ${cols.join(',\n  ')}\n)`];
   for (const c of Object.keys(t.fks)) out.push(`CREATE INDEX "${t.table}_${c}_idx" ON "${t.table}" ("${c}")`);

@@ -8,7 +8,14 @@ import { SqlStore, type SqlStoreOptions } from './sql-store.js';
 import type { Backend } from './backend.js';
 import { DatabaseSettingsError, type DatabaseSettings } from './settings.js';
 
-export { DATABASE_SETTING_NAMES, DatabaseSettingsError, PG_DEFAULTS, databaseSettings, rawDatabaseEnv, type DatabaseSettings } from './settings.js';
+export {
+  DATABASE_SETTING_NAMES,
+  DatabaseSettingsError,
+  PG_DEFAULTS,
+  databaseSettings,
+  rawDatabaseEnv,
+  type DatabaseSettings,
+} from './settings.js';
 
 export function openBackend(s: DatabaseSettings): Backend {
   return s.database === 'sqlite' ? new SqliteBackend({ file: s.sqliteFile }) : new PostgresBackend(s.pg);
@@ -19,14 +26,19 @@ export function openBackend(s: DatabaseSettings): Backend {
  * migrations run first, otherwise a database that is not up to date is refused with the
  * command that fixes it.
  */
-export async function openStore(s: DatabaseSettings, opts: { migrate?: boolean } & SqlStoreOptions = {}): Promise<SqlStore> {
+export async function openStore(
+  s: DatabaseSettings,
+  opts: { migrate?: boolean } & SqlStoreOptions = {},
+): Promise<SqlStore> {
   const backend = openBackend(s);
   try {
     if (opts.migrate !== false) await backend.migrateUp();
     else {
       const pending = (await backend.migrationStatus()).filter((m) => m.executedAt === null);
       if (pending.length > 0) {
-        throw new DatabaseSettingsError(`the database ${backend.location} needs migrations (${pending.map((m) => m.name).join(', ')}): run \`turnpike migrations up\``);
+        throw new DatabaseSettingsError(
+          `the database ${backend.location} needs migrations (${pending.map((m) => m.name).join(', ')}): run \`turnpike migrations up\``,
+        );
       }
     }
   } catch (err) {

@@ -38,7 +38,10 @@ export function parseTags(value: string | undefined | null): TagsFilter | null {
   if (value === undefined || value === null || value === '') return null;
   const and = value.includes(',');
   const or = value.includes('/');
-  if (and && or) throw new InvalidOptions("invalid option (tags: cannot mix 'and' and 'or'): use 'a,b' for every tag or 'a/b' for any of them");
+  if (and && or)
+    throw new InvalidOptions(
+      "invalid option (tags: cannot mix 'and' and 'or'): use 'a,b' for every tag or 'a/b' for any of them",
+    );
   const tags = value.split(and ? ',' : '/').map((t) => t.trim());
   if (tags.some((t) => t === '')) throw new InvalidOptions(`invalid option (tags: '${value}' has an empty tag)`);
   if (tags.length > 5) throw new InvalidOptions('invalid option (tags: cannot query more than 5 tags)');

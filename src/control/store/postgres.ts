@@ -111,14 +111,19 @@ export class PostgresBackend implements Backend {
       try {
         await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
         await client.query(MIGRATIONS_TABLE);
-        const done = new Set((await client.query('SELECT "name" FROM "schema_migrations"')).rows.map((r: { name: string }) => r.name));
+        const done = new Set(
+          (await client.query('SELECT "name" FROM "schema_migrations"')).rows.map((r: { name: string }) => r.name),
+        );
         const applied: string[] = [];
         for (const m of MIGRATIONS) {
           if (done.has(m.name)) continue;
           await client.query('BEGIN');
           try {
             for (const stmt of m.up('postgres')) await client.query(stmt);
-            await client.query('INSERT INTO "schema_migrations" ("name", "executed_at") VALUES ($1, $2)', [m.name, Math.floor(Date.now() / 1000)]);
+            await client.query('INSERT INTO "schema_migrations" ("name", "executed_at") VALUES ($1, $2)', [
+              m.name,
+              Math.floor(Date.now() / 1000),
+            ]);
             await client.query('COMMIT');
           } catch (err) {
             await client.query('ROLLBACK').catch(() => {});
@@ -128,7 +133,9 @@ export class PostgresBackend implements Backend {
         }
         return applied;
       } finally {
-        await client.query(`SELECT pg_advisory_unlock(hashtext('turnpike_migrations:' || $1))`, [this.schema]).catch(() => {});
+        await client
+          .query(`SELECT pg_advisory_unlock(hashtext('turnpike_migrations:' || $1))`, [this.schema])
+          .catch(() => {});
       }
     } finally {
       client.removeListener('error', onError);

@@ -40,7 +40,11 @@ export function checkWithLoader(kind: Kind, e: Obj, registry: PluginRegistry | n
     const fields: Record<string, string> = {};
     for (const err of res.errors) {
       // "routes[0].paths[1]" → "paths.1"; "routes[0]" → the entity as a whole.
-      const field = err.path.replace(/^[a-z_]+\[0\]\.?/, '').replace(/\[(\d+)\]/g, '.$1').replace(/\["([^"]*)"\]/g, '.$1').replace(/^\./, '');
+      const field = err.path
+        .replace(/^[a-z_]+\[0\]\.?/, '')
+        .replace(/\[(\d+)\]/g, '.$1')
+        .replace(/\["([^"]*)"\]/g, '.$1')
+        .replace(/^\./, '');
       const key = field === '' ? '@entity' : field;
       fields[key] = fields[key] === undefined ? err.message : `${fields[key]}; ${err.message}`;
     }
@@ -56,7 +60,9 @@ export function checkWithLoader(kind: Kind, e: Obj, registry: PluginRegistry | n
       const v = out[f];
       const set = v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0);
       if (set && !TLS_PROTOCOLS.includes(String(out.protocol))) {
-        throw new SchemaViolation({ [f]: `only applies to TLS protocols (${TLS_PROTOCOLS.join(', ')}); the protocol is '${String(out.protocol)}'` });
+        throw new SchemaViolation({
+          [f]: `only applies to TLS protocols (${TLS_PROTOCOLS.join(', ')}); the protocol is '${String(out.protocol)}'`,
+        });
       }
     }
   }

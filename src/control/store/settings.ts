@@ -14,7 +14,13 @@ export interface DatabaseSettings {
 export class DatabaseSettingsError extends Error {}
 
 /** Turnpike's defaults: a local PostgreSQL, user and database `turnpike`, schema `public`. */
-export const PG_DEFAULTS = { host: '127.0.0.1', port: 5432, user: 'turnpike', database: 'turnpike', schema: 'public' } as const;
+export const PG_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 5432,
+  user: 'turnpike',
+  database: 'turnpike',
+  schema: 'public',
+} as const;
 
 function bool(name: string, v: string | undefined): boolean {
   if (v === undefined || v === '') return false;
@@ -24,7 +30,17 @@ function bool(name: string, v: string | undefined): boolean {
 }
 
 /** The setting names of the store (kong.conf's pg_* names, and Turnpike's sqlite_file). */
-export const DATABASE_SETTING_NAMES = ['pg_host', 'pg_port', 'pg_user', 'pg_password', 'pg_database', 'pg_schema', 'pg_ssl', 'pg_ssl_verify', 'sqlite_file'] as const;
+export const DATABASE_SETTING_NAMES = [
+  'pg_host',
+  'pg_port',
+  'pg_user',
+  'pg_password',
+  'pg_database',
+  'pg_schema',
+  'pg_ssl',
+  'pg_ssl_verify',
+  'sqlite_file',
+] as const;
 
 export function rawDatabaseEnv(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
   return Object.fromEntries(DATABASE_SETTING_NAMES.map((k) => [k, env[`TURNPIKE_${k.toUpperCase()}`]]));
@@ -34,9 +50,15 @@ export function rawDatabaseEnv(env: NodeJS.ProcessEnv): Record<string, string | 
  * The database settings from the raw settings (TURNPIKE_* variables or flags, by kong.conf name) (and overrides, e.g. from flags), with
  * `database` and `prefix` as the node resolved them.
  */
-export function databaseSettings(database: string, prefix: string, raw: Record<string, string | undefined> = rawDatabaseEnv(process.env)): DatabaseSettings {
+export function databaseSettings(
+  database: string,
+  prefix: string,
+  raw: Record<string, string | undefined> = rawDatabaseEnv(process.env),
+): DatabaseSettings {
   if (database !== 'sqlite' && database !== 'postgres') {
-    throw new DatabaseSettingsError(`database "${database}" has no store; use sqlite or postgres (or run DB-less with --config FILE)`);
+    throw new DatabaseSettingsError(
+      `database "${database}" has no store; use sqlite or postgres (or run DB-less with --config FILE)`,
+    );
   }
   const get = (k: string) => {
     const v = raw[k];
@@ -44,9 +66,11 @@ export function databaseSettings(database: string, prefix: string, raw: Record<s
   };
   const portText = get('pg_port');
   const port = portText === undefined ? PG_DEFAULTS.port : Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new DatabaseSettingsError(`pg_port: "${portText}" is not a port number (1..65535)`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new DatabaseSettingsError(`pg_port: "${portText}" is not a port number (1..65535)`);
   const schema = get('pg_schema') ?? PG_DEFAULTS.schema;
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new DatabaseSettingsError(`pg_schema: "${schema}" must be a plain identifier (letters, digits, _)`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))
+    throw new DatabaseSettingsError(`pg_schema: "${schema}" must be a plain identifier (letters, digits, _)`);
   return {
     database,
     sqliteFile: path.resolve(prefix, get('sqlite_file') ?? 'turnpike.db'),
@@ -62,4 +86,3 @@ export function databaseSettings(database: string, prefix: string, raw: Record<s
     },
   };
 }
-

@@ -8,7 +8,17 @@ import type { Config } from '../../config/types.js';
 import { normalizeTarget } from '../../config/load.js';
 import { UUID_RE } from '../../config/ids.js';
 import type { Backend, Param, Queryable, Row } from './backend.js';
-import { columnOf, CREDENTIAL_KINDS, ENTITIES, KINDS, referencing, uniqueColumn, type EntityDef, type Kind, type UniqueKey } from './entities.js';
+import {
+  columnOf,
+  CREDENTIAL_KINDS,
+  ENTITIES,
+  KINDS,
+  referencing,
+  uniqueColumn,
+  type EntityDef,
+  type Kind,
+  type UniqueKey,
+} from './entities.js';
 import {
   DatabaseError,
   ForeignKeyViolation,
@@ -20,7 +30,17 @@ import {
   UniqueViolation,
 } from './errors.js';
 import { decodeOffset, encodeOffset, pageSize, parseTags, tagPattern, tagsColumn } from './paging.js';
-import type { ChangeEvent, DeclarativeObject, Entity, ImportSummary, ListOptions, Page, Scope, Store, WriteOptions } from './store.js';
+import type {
+  ChangeEvent,
+  DeclarativeObject,
+  Entity,
+  ImportSummary,
+  ListOptions,
+  Page,
+  Scope,
+  Store,
+  WriteOptions,
+} from './store.js';
 import { validateEntity } from './validate.js';
 import { declarativeEntities } from './declarative-entities.js';
 import { checkWithLoader } from './semantic.js';
@@ -40,7 +60,18 @@ const now = () => Math.floor(Date.now() / 1000);
 const q = (ident: string) => `"${ident}"`;
 
 /** The order entities are written in by an import: everything referenced comes first. */
-const WRITE_ORDER: Kind[] = ['ca_certificates', 'certificates', 'snis', 'services', 'routes', 'upstreams', 'targets', 'consumers', ...CREDENTIAL_KINDS, 'plugins'];
+const WRITE_ORDER: Kind[] = [
+  'ca_certificates',
+  'certificates',
+  'snis',
+  'services',
+  'routes',
+  'upstreams',
+  'targets',
+  'consumers',
+  ...CREDENTIAL_KINDS,
+  'plugins',
+];
 
 export class SqlStore implements Store {
   private readonly listeners = new Set<(e: ChangeEvent) => void>();
@@ -95,7 +126,9 @@ export class SqlStore implements Store {
         params.push(decodeOffset(opts.offset));
       }
       if (tags !== null) {
-        where.push(`(${tags.tags.map(() => `"tags" LIKE ? ESCAPE '\\'`).join(tags.mode === 'and' ? ' AND ' : ' OR ')})`);
+        where.push(
+          `(${tags.tags.map(() => `"tags" LIKE ? ESCAPE '\\'`).join(tags.mode === 'and' ? ' AND ' : ' OR ')})`,
+        );
         params.push(...tags.tags.map(tagPattern));
       }
       const rows = await this.db.query(
@@ -132,11 +165,13 @@ export class SqlStore implements Store {
       const e = fresh(input);
       Object.assign(e, refsOf(scope));
       if (UUID_RE.test(key)) {
-        if (typeof e.id === 'string' && e.id.toLowerCase() !== key.toLowerCase()) throw new SchemaViolation({ id: 'must be the id given in the path' });
+        if (typeof e.id === 'string' && e.id.toLowerCase() !== key.toLowerCase())
+          throw new SchemaViolation({ id: 'must be the id given in the path' });
         e.id = key.toLowerCase();
       } else {
         const field = def.endpointKeys[0];
-        if (field === undefined) throw new InvalidOptions(`a ${def.singular} can only be named by its id ('${key}' is not a UUID)`);
+        if (field === undefined)
+          throw new InvalidOptions(`a ${def.singular} can only be named by its id ('${key}' is not a UUID)`);
         e[field] = key;
         e.id = existing?.id ?? (typeof e.id === 'string' ? e.id.toLowerCase() : randomUUID());
       }
@@ -151,10 +186,12 @@ export class SqlStore implements Store {
       const existing = await this.find(tx, def, key, scope);
       if (existing === null) throw new NotFound(def.singular, key);
       const p = fresh(patch);
-      if (typeof p.id === 'string' && p.id.toLowerCase() !== existing.id) throw new SchemaViolation({ id: 'cannot be changed' });
+      if (typeof p.id === 'string' && p.id.toLowerCase() !== existing.id)
+        throw new SchemaViolation({ id: 'cannot be changed' });
       const base = withoutTimestamps(existing);
       // A service PATCHed with the url shorthand: the url replaces the four fields it stands for.
-      if (kind === 'services' && typeof p.url === 'string') for (const f of ['protocol', 'host', 'port', 'path']) delete base[f];
+      if (kind === 'services' && typeof p.url === 'string')
+        for (const f of ['protocol', 'host', 'port', 'path']) delete base[f];
       const e = merge(def, base, p);
       return this.save(tx, def, e, existing);
     });
@@ -171,13 +208,19 @@ export class SqlStore implements Store {
       // references go with it (ON DELETE CASCADE in the tables).
       for (const r of referencing(kind)) {
         if (r.fk.onDelete !== 'restrict') continue;
-        const rows = await tx.query(`SELECT 1 AS x FROM ${q(r.def.kind)} WHERE ${q(columnOf(r.def, r.fk.field))} = ? LIMIT 1`, [found.id]);
+        const rows = await tx.query(
+          `SELECT 1 AS x FROM ${q(r.def.kind)} WHERE ${q(columnOf(r.def, r.fk.field))} = ? LIMIT 1`,
+          [found.id],
+        );
         if (rows.length > 0) throw ForeignKeyViolation.referencedBy(r.def.kind, kind);
       }
       for (const k of KINDS) {
         for (const l of ENTITIES[k].idLists ?? []) {
           if (l.references !== kind) continue;
-          const rows = await tx.query(`SELECT 1 AS x FROM ${q(joinTable(ENTITIES[k], l.field))} WHERE ${q(`${def.singular}_id`)} = ? LIMIT 1`, [found.id]);
+          const rows = await tx.query(
+            `SELECT 1 AS x FROM ${q(joinTable(ENTITIES[k], l.field))} WHERE ${q(`${def.singular}_id`)} = ? LIMIT 1`,
+            [found.id],
+          );
           if (rows.length > 0) throw ForeignKeyViolation.referencedBy(k, kind);
         }
       }
@@ -220,10 +263,14 @@ export class SqlStore implements Store {
       const all = {} as Record<Kind, Entity[]>;
       // One snapshot for all the tables: a route written between two reads cannot refer to a
       // service this export does not hold.
-      const meta = await this.db.transaction(async (tx) => {
-        for (const kind of KINDS) all[kind] = (await tx.query(`SELECT "entity" FROM ${q(kind)} ORDER BY "id"`)).map(decode);
-        return tx.query(`SELECT "value" FROM "store_meta" WHERE "key" = 'transform'`);
-      }, { readOnly: true });
+      const meta = await this.db.transaction(
+        async (tx) => {
+          for (const kind of KINDS)
+            all[kind] = (await tx.query(`SELECT "entity" FROM ${q(kind)} ORDER BY "id"`)).map(decode);
+          return tx.query(`SELECT "value" FROM "store_meta" WHERE "key" = 'transform'`);
+        },
+        { readOnly: true },
+      );
       const out: DeclarativeObject = { _format_version: '3.0', _transform: meta[0]?.value !== 'false' };
       const put = (key: string, list: Obj[]) => {
         if (list.length > 0) out[key] = list;
@@ -234,18 +281,40 @@ export class SqlStore implements Store {
         const o: Obj = {};
         for (const [k, v] of Object.entries(e)) {
           if (k === 'created_at' || k === 'updated_at' || drop.includes(k)) continue;
-          if (v === null && (def.foreign.some((f) => f.field === k) || (def.idLists ?? []).some((l) => l.field === k))) continue;
+          if (v === null && (def.foreign.some((f) => f.field === k) || (def.idLists ?? []).some((l) => l.field === k)))
+            continue;
           o[k] = v;
         }
         return o;
       };
-      put('ca_certificates', all.ca_certificates.map((e) => clean(ENTITIES.ca_certificates, e)));
-      put('certificates', all.certificates.map((e) => clean(ENTITIES.certificates, e)));
-      put('snis', all.snis.map((e) => clean(ENTITIES.snis, e)));
-      put('services', all.services.map((e) => clean(ENTITIES.services, e)));
-      put('routes', all.routes.map((e) => clean(ENTITIES.routes, e)));
-      put('upstreams', all.upstreams.map((e) => clean(ENTITIES.upstreams, e)));
-      put('targets', all.targets.map((e) => clean(ENTITIES.targets, e)));
+      put(
+        'ca_certificates',
+        all.ca_certificates.map((e) => clean(ENTITIES.ca_certificates, e)),
+      );
+      put(
+        'certificates',
+        all.certificates.map((e) => clean(ENTITIES.certificates, e)),
+      );
+      put(
+        'snis',
+        all.snis.map((e) => clean(ENTITIES.snis, e)),
+      );
+      put(
+        'services',
+        all.services.map((e) => clean(ENTITIES.services, e)),
+      );
+      put(
+        'routes',
+        all.routes.map((e) => clean(ENTITIES.routes, e)),
+      );
+      put(
+        'upstreams',
+        all.upstreams.map((e) => clean(ENTITIES.upstreams, e)),
+      );
+      put(
+        'targets',
+        all.targets.map((e) => clean(ENTITIES.targets, e)),
+      );
       put(
         'consumers',
         all.consumers.map((c) => {
@@ -257,7 +326,10 @@ export class SqlStore implements Store {
           return o;
         }),
       );
-      put('plugins', all.plugins.map((e) => clean(ENTITIES.plugins, e)));
+      put(
+        'plugins',
+        all.plugins.map((e) => clean(ENTITIES.plugins, e)),
+      );
       return out;
     });
   }
@@ -277,7 +349,12 @@ export class SqlStore implements Store {
         () => {},
       );
       this.stopWatch = this.db.watch(() => {
-        void baseline.then(() => this.configVersion()).then((v) => this.emit(v), () => {});
+        void baseline
+          .then(() => this.configVersion())
+          .then(
+            (v) => this.emit(v),
+            () => {},
+          );
       });
     }
     return () => {
@@ -331,7 +408,9 @@ export class SqlStore implements Store {
       out = await this.db.transaction(async (tx) => {
         const r = await fn(tx);
         if ((r as unknown) !== false) {
-          const rows = await tx.query(`UPDATE "config_version" SET "version" = "version" + 1 WHERE "id" = 1 RETURNING "version"`);
+          const rows = await tx.query(
+            `UPDATE "config_version" SET "version" = "version" + 1 WHERE "id" = 1 RETURNING "version"`,
+          );
           version = Number(rows[0]!.version);
           await this.db.announce(tx, version);
         }
@@ -360,7 +439,12 @@ export class SqlStore implements Store {
   }
 
   /** The entity named by `key` (an id, or an endpoint key such as a name), within `scope`. */
-  private async find(db: Queryable, def: EntityDef, key: string, scope: Record<string, string>): Promise<Entity | null> {
+  private async find(
+    db: Queryable,
+    def: EntityDef,
+    key: string,
+    scope: Record<string, string>,
+  ): Promise<Entity | null> {
     let found: Entity | null = null;
     if (UUID_RE.test(key)) found = await this.byColumn(db, def, 'id', key.toLowerCase());
     for (const field of def.endpointKeys) {
@@ -372,7 +456,8 @@ export class SqlStore implements Store {
         // A key unique only within its parent (a target in its upstream, an acl group of a
         // consumer): the parent comes from the scope.
         const probe: Obj = { [field]: def.kind === 'targets' ? normalizeTargetKey(key) : key, ...refsOf(scope) };
-        if (u.fields.every((f) => probe[f] !== undefined)) found = await this.byColumn(db, def, uniqueColumn(u), uniqueValue(def, u, probe) ?? "");
+        if (u.fields.every((f) => probe[f] !== undefined))
+          found = await this.byColumn(db, def, uniqueColumn(u), uniqueValue(def, u, probe) ?? '');
       }
     }
     if (found === null) return null;
@@ -394,38 +479,57 @@ export class SqlStore implements Store {
     e = checkWithLoader(def.kind, e, this.registry);
     validateEntity(def.kind, e);
     const entity = ordered(def, e, existing?.created_at ?? (typeof e.created_at === 'number' ? e.created_at : now()));
-    if (existing === null && (await this.byColumn(tx, def, 'id', entity.id)) !== null) throw new PrimaryKeyViolation(entity.id);
+    if (existing === null && (await this.byColumn(tx, def, 'id', entity.id)) !== null)
+      throw new PrimaryKeyViolation(entity.id);
     for (const f of def.foreign) {
       const ref = entity[f.field] as { id: string } | null | undefined;
       if (ref === null || ref === undefined) continue;
-      if ((await this.byColumn(tx, ENTITIES[f.references], 'id', ref.id)) === null) throw ForeignKeyViolation.missing(f.field, ref, f.references);
+      if ((await this.byColumn(tx, ENTITIES[f.references], 'id', ref.id)) === null)
+        throw ForeignKeyViolation.missing(f.field, ref, f.references);
     }
     for (const l of def.idLists ?? []) {
       for (const id of (entity[l.field] as string[] | null | undefined) ?? []) {
-        if ((await this.byColumn(tx, ENTITIES[l.references], 'id', id)) === null) throw ForeignKeyViolation.missing(l.field, { id }, l.references);
+        if ((await this.byColumn(tx, ENTITIES[l.references], 'id', id)) === null)
+          throw ForeignKeyViolation.missing(l.field, { id }, l.references);
       }
     }
     for (const u of def.unique) {
       const value = uniqueValue(def, u, entity);
       if (value === null) continue;
-      const rows = await tx.query(`SELECT "id" FROM ${q(def.kind)} WHERE ${q(uniqueColumn(u))} = ? AND "id" <> ?`, [value, entity.id]);
+      const rows = await tx.query(`SELECT "id" FROM ${q(def.kind)} WHERE ${q(uniqueColumn(u))} = ? AND "id" <> ?`, [
+        value,
+        entity.id,
+      ]);
       if (rows.length > 0) throw new UniqueViolation(Object.fromEntries(u.fields.map((f) => [f, entity[f]])));
     }
     const cols: [string, Param][] = [['id', entity.id]];
-    for (const f of def.foreign) cols.push([columnOf(def, f.field), (entity[f.field] as { id: string } | null | undefined)?.id ?? null]);
+    for (const f of def.foreign)
+      cols.push([columnOf(def, f.field), (entity[f.field] as { id: string } | null | undefined)?.id ?? null]);
     for (const u of def.unique) cols.push([uniqueColumn(u), uniqueValue(def, u, entity)]);
     cols.push(['tags', tagsColumn(entity.tags)], ['entity', JSON.stringify(entity)]);
     if (existing === null) {
-      await tx.query(`INSERT INTO ${q(def.kind)} (${cols.map(([c]) => q(c)).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, cols.map(([, v]) => v));
+      await tx.query(
+        `INSERT INTO ${q(def.kind)} (${cols.map(([c]) => q(c)).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+        cols.map(([, v]) => v),
+      );
     } else {
-      await tx.query(`UPDATE ${q(def.kind)} SET ${cols.slice(1).map(([c]) => `${q(c)} = ?`).join(', ')} WHERE "id" = ?`, [...cols.slice(1).map(([, v]) => v), entity.id]);
+      await tx.query(
+        `UPDATE ${q(def.kind)} SET ${cols
+          .slice(1)
+          .map(([c]) => `${q(c)} = ?`)
+          .join(', ')} WHERE "id" = ?`,
+        [...cols.slice(1).map(([, v]) => v), entity.id],
+      );
     }
     for (const l of def.idLists ?? []) {
       const table = joinTable(def, l.field);
       const own = q(`${def.singular}_id`);
       await tx.query(`DELETE FROM ${q(table)} WHERE ${own} = ?`, [entity.id]);
       for (const id of (entity[l.field] as string[] | null | undefined) ?? []) {
-        await tx.query(`INSERT INTO ${q(table)} (${own}, ${q(`${ENTITIES[l.references].singular}_id`)}) VALUES (?, ?)`, [entity.id, id]);
+        await tx.query(
+          `INSERT INTO ${q(table)} (${own}, ${q(`${ENTITIES[l.references].singular}_id`)}) VALUES (?, ?)`,
+          [entity.id, id],
+        );
       }
     }
     return entity;
@@ -445,11 +549,17 @@ export class SqlStore implements Store {
           if (typeof entries[0]![1] === 'string') e[f.field] = { id: (entries[0]![1] as string).toLowerCase() };
           continue;
         }
-        if (entries.length === 1 && target.endpointKeys.includes(entries[0]![0]) && typeof entries[0]![1] === 'string') key = entries[0]![1] as string;
+        if (entries.length === 1 && target.endpointKeys.includes(entries[0]![0]) && typeof entries[0]![1] === 'string')
+          key = entries[0]![1] as string;
       }
       if (key === undefined) continue; // the schema reports the bad shape
       const found = await this.find(tx, target, key, {});
-      if (found === null) throw ForeignKeyViolation.missing(f.field, isObj(v) ? v : { [UUID_RE.test(key) ? 'id' : target.endpointKeys[0] ?? 'id']: key }, f.references);
+      if (found === null)
+        throw ForeignKeyViolation.missing(
+          f.field,
+          isObj(v) ? v : { [UUID_RE.test(key) ? 'id' : (target.endpointKeys[0] ?? 'id')]: key },
+          f.references,
+        );
       e[f.field] = { id: found.id };
     }
   }
@@ -525,7 +635,8 @@ function prepare(def: EntityDef, e: Obj): void {
       break;
     case 'jwt_secrets':
       e.key ??= randomKey();
-      if (e.secret === undefined && (e.algorithm === undefined || String(e.algorithm).startsWith('HS'))) e.secret = randomKey();
+      if (e.secret === undefined && (e.algorithm === undefined || String(e.algorithm).startsWith('HS')))
+        e.secret = randomKey();
       break;
     case 'hmacauth_credentials':
       e.secret ??= randomKey();
@@ -552,7 +663,8 @@ function prepare(def: EntityDef, e: Obj): void {
         } catch (err) {
           throw new SchemaViolation({ cert: `invalid certificate: ${(err as Error).message.split('\n')[0]}` });
         }
-        if (typeof e.cert_digest === 'string' && e.cert_digest.toLowerCase() !== digest) throw new SchemaViolation({ cert_digest: `does not match the certificate (its SHA-256 is ${digest})` });
+        if (typeof e.cert_digest === 'string' && e.cert_digest.toLowerCase() !== digest)
+          throw new SchemaViolation({ cert_digest: `does not match the certificate (its SHA-256 is ${digest})` });
         e.cert_digest = digest;
       }
       break;
@@ -572,7 +684,10 @@ function ordered(def: EntityDef, e: Obj, createdAt: number): Entity {
 
 /** The value of a unique key's column: the field itself, or a JSON list for a key of several fields. */
 function uniqueValue(def: EntityDef, u: UniqueKey, e: Obj): string | null {
-  const val = (f: string): unknown => (def.foreign.some((x) => x.field === f) ? ((e[f] as { id?: string } | null | undefined)?.id ?? null) : (e[f] ?? null));
+  const val = (f: string): unknown =>
+    def.foreign.some((x) => x.field === f)
+      ? ((e[f] as { id?: string } | null | undefined)?.id ?? null)
+      : (e[f] ?? null);
   if (u.fields.length === 1) {
     const v = val(u.fields[0]!);
     return v === null ? null : String(v);
@@ -592,10 +707,21 @@ export function mapDbError(err: unknown, location: string): unknown {
     return new UniqueViolation({ [m?.[1] ?? 'id']: 'already in use' });
   }
   // SQLite reports a RESTRICT refusal as a trigger failure.
-  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || (code === 'SQLITE_CONSTRAINT_TRIGGER' && /FOREIGN KEY/.test(msg))) return new ForeignKeyViolation(`a referenced entity was deleted, or is still referenced, by a concurrent write; retry`);
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new DatabaseError(`the database ${location} is locked by another process; retry`);
-  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || code === 'SQLITE_READONLY') return new DatabaseError(`the database ${location} cannot be written: ${msg}`);
-  if (/no such table/.test(msg)) return new DatabaseError(`the database ${location} has no Turnpike tables: run \`turnpike migrations up\``);
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || (code === 'SQLITE_CONSTRAINT_TRIGGER' && /FOREIGN KEY/.test(msg)))
+    return new ForeignKeyViolation(
+      `a referenced entity was deleted, or is still referenced, by a concurrent write; retry`,
+    );
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED')
+    return new DatabaseError(`the database ${location} is locked by another process; retry`);
+  if (
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code.startsWith('SQLITE_IOERR') ||
+    code === 'SQLITE_FULL' ||
+    code === 'SQLITE_READONLY'
+  )
+    return new DatabaseError(`the database ${location} cannot be written: ${msg}`);
+  if (/no such table/.test(msg))
+    return new DatabaseError(`the database ${location} has no Turnpike tables: run \`turnpike migrations up\``);
   // PostgreSQL
   if (code === '23505') {
     const m = /Key \((.+?)\)=\((.*)\) already exists/.exec(e.detail ?? '');
@@ -611,9 +737,24 @@ export function mapDbError(err: unknown, location: string): unknown {
     }
     return new ForeignKeyViolation(`a referenced entity does not exist (${e.detail ?? msg})`);
   }
-  if (code === '42P01') return new DatabaseError(`the database ${location} has no Turnpike tables: run \`turnpike migrations up\``);
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '53300'].includes(code) || code.startsWith('08') ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(msg)) {
+  if (code === '42P01')
+    return new DatabaseError(`the database ${location} has no Turnpike tables: run \`turnpike migrations up\``);
+  if (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'ENOTFOUND',
+      'EHOSTUNREACH',
+      'EPIPE',
+      '57P01',
+      '57P02',
+      '57P03',
+      '53300',
+    ].includes(code) ||
+    code.startsWith('08') ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(msg)
+  ) {
     return new DatabaseError(`the database ${location} is unavailable: ${msg}`);
   }
   return err;

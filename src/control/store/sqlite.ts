@@ -87,12 +87,16 @@ export class SqliteBackend implements Backend {
       // same moment waits (busy timeout), then finds the migrations done.
       this.db.exec('BEGIN IMMEDIATE');
       try {
-        const done = new Set((this.db.prepare('SELECT "name" FROM "schema_migrations"').all() as { name: string }[]).map((r) => r.name));
+        const done = new Set(
+          (this.db.prepare('SELECT "name" FROM "schema_migrations"').all() as { name: string }[]).map((r) => r.name),
+        );
         const applied: string[] = [];
         for (const m of MIGRATIONS) {
           if (done.has(m.name)) continue;
           for (const stmt of m.up('sqlite')) this.db.exec(stmt);
-          this.db.prepare('INSERT INTO "schema_migrations" ("name", "executed_at") VALUES (?, ?)').run(m.name, Math.floor(Date.now() / 1000));
+          this.db
+            .prepare('INSERT INTO "schema_migrations" ("name", "executed_at") VALUES (?, ?)')
+            .run(m.name, Math.floor(Date.now() / 1000));
           applied.push(m.name);
         }
         this.db.exec('COMMIT');
@@ -106,8 +110,15 @@ export class SqliteBackend implements Backend {
 
   async migrationStatus(): Promise<MigrationState[]> {
     return this.serial(async () => {
-      const exists = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get();
-      const rows = exists ? (this.db.prepare('SELECT "name", "executed_at" FROM "schema_migrations"').all() as { name: string; executed_at: number }[]) : [];
+      const exists = this.db
+        .prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`)
+        .get();
+      const rows = exists
+        ? (this.db.prepare('SELECT "name", "executed_at" FROM "schema_migrations"').all() as {
+            name: string;
+            executed_at: number;
+          }[])
+        : [];
       const at = new Map(rows.map((r) => [r.name, Number(r.executed_at)]));
       return MIGRATIONS.map((m) => ({ name: m.name, executedAt: at.get(m.name) ?? null }));
     });

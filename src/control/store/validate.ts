@@ -20,7 +20,9 @@ const compiled = new Map<Kind, ValidateFunction>();
 export function writeSchema(kind: Kind): Json {
   const def = ENTITIES[kind];
   const s = def.schema as unknown as { properties: Record<string, Json>; required?: string[] };
-  const required = (s.required ?? []).filter((f) => f !== 'id' && !(def.omit ?? []).includes(f) && !('default' in (s.properties[f] ?? {})));
+  const required = (s.required ?? []).filter(
+    (f) => f !== 'id' && !(def.omit ?? []).includes(f) && !('default' in (s.properties[f] ?? {})),
+  );
   return input(def.schema, { omit: def.omit, required });
 }
 
@@ -46,7 +48,11 @@ function fieldErrors(errs: ErrorObject[]): Record<string, string> {
   const typeFailed = new Set(errs.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   for (const e of errs) {
     if (e.keyword !== 'type' && typeFailed.has(e.instancePath)) continue;
-    const path = e.instancePath.slice(1).split('/').filter((p) => p !== '').join('.');
+    const path = e.instancePath
+      .slice(1)
+      .split('/')
+      .filter((p) => p !== '')
+      .join('.');
     const ps = (e.parentSchema ?? {}) as Json;
     const custom = typeof ps['x-error'] === 'string' ? (ps['x-error'] as string) : undefined;
     let field = path;
@@ -57,14 +63,18 @@ function fieldErrors(errs: ErrorObject[]): Record<string, string> {
         message = 'required field missing';
         break;
       case 'additionalProperties':
-        field = [path, (e.params as { additionalProperty: string }).additionalProperty].filter((p) => p !== '').join('.');
+        field = [path, (e.params as { additionalProperty: string }).additionalProperty]
+          .filter((p) => p !== '')
+          .join('.');
         message = `unknown field; valid fields: ${Object.keys((ps.properties as Json) ?? {}).join(', ')}`;
         break;
       case 'type':
         message = `expected ${typeWords((e.params as { type: string | string[] }).type)} (got ${describeValue(e.data)})`;
         break;
       case 'enum':
-        message = custom ?? `expected one of: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).filter((x) => x !== null).join(', ')} (got ${describeValue(e.data)})`;
+        message =
+          custom ??
+          `expected one of: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).filter((x) => x !== null).join(', ')} (got ${describeValue(e.data)})`;
         break;
       case 'pattern':
       case 'format':

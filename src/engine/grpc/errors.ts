@@ -51,12 +51,22 @@ export function encodeGrpcMessage(message: string): string {
  * A complete HTTP/1.1 trailers-only gRPC response. `contentType` echoes the call's own
  * (application/grpc, application/grpc-web+proto…) so that a gRPC-Web client reads it too.
  */
-export function grpcErrorResponse(httpStatus: number, message: string, contentType: string, serverToken: string, close: boolean): string {
+export function grpcErrorResponse(
+  httpStatus: number,
+  message: string,
+  contentType: string,
+  serverToken: string,
+  close: boolean,
+): string {
   return (
-    'HTTP/1.1 200 OK\r\nContent-Type: ' + contentType +
-    '\r\ngrpc-status: ' + grpcStatusFor(httpStatus) +
-    '\r\ngrpc-message: ' + encodeGrpcMessage(message) +
-    '\r\nContent-Length: 0\r\nServer: ' + serverToken +
+    'HTTP/1.1 200 OK\r\nContent-Type: ' +
+    contentType +
+    '\r\ngrpc-status: ' +
+    grpcStatusFor(httpStatus) +
+    '\r\ngrpc-message: ' +
+    encodeGrpcMessage(message) +
+    '\r\nContent-Length: 0\r\nServer: ' +
+    serverToken +
     (close ? '\r\nConnection: close' : '') +
     '\r\n\r\n'
   );
@@ -64,5 +74,7 @@ export function grpcErrorResponse(httpStatus: number, message: string, contentTy
 
 /** The end of a chunked gRPC body whose upstream failed midway: the last chunk with grpc-status trailers. */
 export function grpcFailureTrailers(httpStatus: number, message: string): string {
-  return '0\r\ngrpc-status: ' + grpcStatusFor(httpStatus) + '\r\ngrpc-message: ' + encodeGrpcMessage(message) + '\r\n\r\n';
+  return (
+    '0\r\ngrpc-status: ' + grpcStatusFor(httpStatus) + '\r\ngrpc-message: ' + encodeGrpcMessage(message) + '\r\n\r\n'
+  );
 }

@@ -37,7 +37,6 @@ export function headBytesValid(buf: Buffer, start: number, end: number): boolean
   return true;
 }
 
-
 type Latin1Sliceable = Buffer & { latin1Slice?: (start: number, end: number) => string };
 
 /**

@@ -32,14 +32,43 @@ const MAX_TRAILER_BYTES = 16 * 1024;
  */
 const FORBIDDEN_IN_REQUEST_TRAILERS = new Set([
   // framing and connection management
-  'content-length', 'transfer-encoding', 'trailer', 'te', 'connection', 'keep-alive', 'proxy-connection', 'upgrade',
+  'content-length',
+  'transfer-encoding',
+  'trailer',
+  'te',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'upgrade',
   // routing and request modifiers
-  'host', 'expect', 'max-forwards', 'range', 'if-match', 'if-none-match', 'if-modified-since',
-  'if-unmodified-since', 'if-range', 'cache-control', 'pragma',
+  'host',
+  'expect',
+  'max-forwards',
+  'range',
+  'if-match',
+  'if-none-match',
+  'if-modified-since',
+  'if-unmodified-since',
+  'if-range',
+  'cache-control',
+  'pragma',
   // authentication and cookies
-  'authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'www-authenticate', 'proxy-authenticate',
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'www-authenticate',
+  'proxy-authenticate',
   // content description and response control
-  'content-type', 'content-encoding', 'content-range', 'age', 'expires', 'date', 'location', 'retry-after', 'vary',
+  'content-type',
+  'content-encoding',
+  'content-range',
+  'age',
+  'expires',
+  'date',
+  'location',
+  'retry-after',
+  'vary',
 ]);
 
 function hexVal(c: number): number {
@@ -125,7 +154,8 @@ export class ChunkedParser {
         case S.Ext: {
           const c = buf[i];
           if (c === 0x0d) this.state = S.SizeLF;
-          else if (c === 0x0a || (c < 0x20 && c !== 0x09) || c === 0x7f) throw new ChunkedError('invalid character in chunk extension');
+          else if (c === 0x0a || (c < 0x20 && c !== 0x09) || c === 0x7f)
+            throw new ChunkedError('invalid character in chunk extension');
           i++;
           break;
         }
@@ -179,9 +209,12 @@ export class ChunkedParser {
           const c = buf[i];
           if (c === 0x0d) {
             if (this.trailerLineLen === 0) throw new ChunkedError('empty trailer line');
-            if (!this.trailerNameDone || this.trailerName === '') throw new ChunkedError('trailer line is not a "name: value" field');
+            if (!this.trailerNameDone || this.trailerName === '')
+              throw new ChunkedError('trailer line is not a "name: value" field');
             if (this.refuseHeaderOnlyTrailers && FORBIDDEN_IN_REQUEST_TRAILERS.has(this.trailerName)) {
-              throw new ChunkedError(`field '${this.trailerName}' is not allowed in a trailer section (RFC 9110 §6.5: framing, routing, authentication and content fields belong in the header section)`);
+              throw new ChunkedError(
+                `field '${this.trailerName}' is not allowed in a trailer section (RFC 9110 §6.5: framing, routing, authentication and content fields belong in the header section)`,
+              );
             }
             if (this.trailers !== null) this.trailers += '\n';
             this.state = S.TrailerLF;
@@ -192,7 +225,10 @@ export class ChunkedParser {
               if (c === 0x3a /* : */) this.trailerNameDone = true;
               else if (c === 0x20 || c === 0x09) throw new ChunkedError('whitespace in a trailer field name');
               // A field name is a token (RFC 9110 §5.1); an HTTP/2 peer refuses anything else.
-              else if (TOKEN[c] === 0) throw new ChunkedError(`invalid character ${JSON.stringify(String.fromCharCode(c))} in a trailer field name`);
+              else if (TOKEN[c] === 0)
+                throw new ChunkedError(
+                  `invalid character ${JSON.stringify(String.fromCharCode(c))} in a trailer field name`,
+                );
               else this.trailerName += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
             }
             this.trailerLineLen++;

@@ -125,7 +125,11 @@ export class ClientConnection implements Expirable {
       s.on('data', (chunk: Buffer) => this.onData(chunk));
       s.on('secureConnect', () => {
         if (upstreamTls.verify && tooDeep(s, upstreamTls.verifyDepth)) {
-          s.destroy(Object.assign(new Error(`certificate chain longer than tls_verify_depth ${upstreamTls.verifyDepth}`), { code: 'ERR_TLS_VERIFY_DEPTH' }));
+          s.destroy(
+            Object.assign(new Error(`certificate chain longer than tls_verify_depth ${upstreamTls.verifyDepth}`), {
+              code: 'ERR_TLS_VERIFY_DEPTH',
+            }),
+          );
           return;
         }
         this.onConnect();
@@ -283,7 +287,8 @@ export class ClientConnection implements Expirable {
       // Expect: 100-continue itself. 101 needs an upgrade we did not ask for.
       if (head.status === 101) {
         if (!this.upgrade) return this.fail('protocol', 'unexpected 101 Switching Protocols from upstream');
-        if (head.upgrade.toLowerCase() !== 'websocket') return this.fail('protocol', `101 Switching Protocols from upstream to "${head.upgrade}", not websocket`);
+        if (head.upgrade.toLowerCase() !== 'websocket')
+          return this.fail('protocol', `101 Switching Protocols from upstream to "${head.upgrade}", not websocket`);
         // The handler answers the client and calls startTunnel; bytes after the head are the
         // upstream's first frames.
         this.handler!.onUpgrade(head, buf, bodyStart, buf.length);
@@ -409,9 +414,15 @@ export class ClientConnection implements Expirable {
       this.finish();
       return;
     }
-    if (this.state === St.Connecting) return this.fail('connect', 'the upstream closed the connection while connecting');
+    if (this.state === St.Connecting)
+      return this.fail('connect', 'the upstream closed the connection while connecting');
     if (this.state === St.AwaitHead || this.state === St.Body) {
-      return this.fail('reset', this.state === St.AwaitHead ? 'the upstream closed the connection before answering' : 'the upstream closed the connection in the middle of the response');
+      return this.fail(
+        'reset',
+        this.state === St.AwaitHead
+          ? 'the upstream closed the connection before answering'
+          : 'the upstream closed the connection in the middle of the response',
+      );
     }
     this.destroy();
   }
@@ -421,7 +432,8 @@ export class ClientConnection implements Expirable {
       const f = connectFailure(err, this.host);
       return this.fail(f.kind, f.message);
     }
-    if (this.state === St.AwaitHead || this.state === St.Body) return this.fail('reset', `upstream connection error: ${err.code ?? err.message}`);
+    if (this.state === St.AwaitHead || this.state === St.Body)
+      return this.fail('reset', `upstream connection error: ${err.code ?? err.message}`);
     this.destroy();
   }
 
@@ -429,7 +441,8 @@ export class ClientConnection implements Expirable {
     if (this.state !== St.Closed) {
       if (this.state === St.Body && this.framing === Framing.UntilClose) return this.onEnd();
       const h = this.handler;
-      if (h !== null && this.state !== St.Idle) return this.fail(this.state === St.Connecting ? 'connect' : 'reset', 'the upstream connection closed');
+      if (h !== null && this.state !== St.Idle)
+        return this.fail(this.state === St.Connecting ? 'connect' : 'reset', 'the upstream connection closed');
       this.destroy();
     }
   }

@@ -76,7 +76,14 @@ export class RequestHead {
     this.host = '';
     this.hostname = '';
     this.query = '';
-    this.xffIndex = this.xfProtoIndex = this.xfHostIndex = this.xfPortIndex = this.xfPathIndex = this.xfPrefixIndex = this.viaIndex = -1;
+    this.xffIndex =
+      this.xfProtoIndex =
+      this.xfHostIndex =
+      this.xfPortIndex =
+      this.xfPathIndex =
+      this.xfPrefixIndex =
+      this.viaIndex =
+        -1;
   }
 
   /** Header value by lower-case name (repeated fields joined with ", "). */
@@ -97,7 +104,13 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
  * including the blank line, plus any leading empty lines), 0 when the head is not complete
  * yet, or an HttpParseError.
  */
-export function parseRequestHead(buf: Buffer, start: number, end: number, maxHeadSize: number, head: RequestHead): number | HttpParseError {
+export function parseRequestHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+  maxHeadSize: number,
+  head: RequestHead,
+): number | HttpParseError {
   // RFC 9112 §2.2: ignore empty lines before the request line (clients send them after bodies).
   let s0 = start;
   while (s0 + 1 < end && buf[s0] === 0x0d && buf[s0 + 1] === 0x0a) s0 += 2;
@@ -107,13 +120,15 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
     // A bare LF would never complete a head ending in CRLFCRLF: refuse it now rather than
     // waiting for the client timeout. (Only partial heads pay for this scan.)
     for (let i = buf.indexOf(0x0a, s0); i !== -1 && i < end; i = buf.indexOf(0x0a, i + 1)) {
-      if (i === s0 || buf[i - 1] !== 0x0d) return new HttpParseError(400, 'Bad request: the request head contains a bare LF; lines must end in CRLF');
+      if (i === s0 || buf[i - 1] !== 0x0d)
+        return new HttpParseError(400, 'Bad request: the request head contains a bare LF; lines must end in CRLF');
     }
     return 0;
   }
   if (idx + 4 - s0 > maxHeadSize) return tooLarge(buf, s0, end, maxHeadSize);
   const s = latin1(buf, s0, idx + 2);
-  if (!headBytesValid(buf, s0, idx + 2)) return new HttpParseError(400, 'Bad request: the request head contains a control character or a bare CR/LF');
+  if (!headBytesValid(buf, s0, idx + 2))
+    return new HttpParseError(400, 'Bad request: the request head contains a control character or a bare CR/LF');
   head.reset();
   head.size = idx + 4 - s0;
 
@@ -123,25 +138,34 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
   if (sp1 <= 0 || sp1 > eol) return new HttpParseError(400, 'Bad request: malformed request line');
   const sp2 = s.indexOf(' ', sp1 + 1);
   if (sp2 === -1 || sp2 > eol || sp2 === sp1 + 1) return new HttpParseError(400, 'Bad request: malformed request line');
-  for (let i = 0; i < sp1; i++) if (TOKEN[s.charCodeAt(i)] !== 1) return new HttpParseError(400, 'Bad request: invalid method');
+  for (let i = 0; i < sp1; i++)
+    if (TOKEN[s.charCodeAt(i)] !== 1) return new HttpParseError(400, 'Bad request: invalid method');
   const method = s.slice(0, sp1);
   if (eol - sp2 - 1 !== 8 || s.charCodeAt(sp2 + 1) !== 0x48 || !s.startsWith('HTTP/1.', sp2 + 1)) {
-    if (/^HTTP\/\d\.\d$/.test(s.slice(sp2 + 1, eol))) return new HttpParseError(505, 'HTTP version not supported: use HTTP/1.1 (or HTTP/1.0)');
+    if (/^HTTP\/\d\.\d$/.test(s.slice(sp2 + 1, eol)))
+      return new HttpParseError(505, 'HTTP version not supported: use HTTP/1.1 (or HTTP/1.0)');
     return new HttpParseError(400, 'Bad request: malformed request line (expected "METHOD /path HTTP/1.1")');
   }
   const minor = s.charCodeAt(eol - 1) - 0x30;
-  if (minor !== 0 && minor !== 1) return new HttpParseError(505, 'HTTP version not supported: use HTTP/1.1 (or HTTP/1.0)');
+  if (minor !== 0 && minor !== 1)
+    return new HttpParseError(505, 'HTTP version not supported: use HTTP/1.1 (or HTTP/1.0)');
   head.method = method;
   head.httpMinor = minor;
   if (minor === 0) head.keepAlive = false;
-  for (let i = sp1 + 1; i < sp2; i++) if (TARGET[s.charCodeAt(i)] !== 1) return new HttpParseError(400, 'Bad request: invalid character in the request target');
+  for (let i = sp1 + 1; i < sp2; i++)
+    if (TARGET[s.charCodeAt(i)] !== 1)
+      return new HttpParseError(400, 'Bad request: invalid character in the request target');
   let target = s.slice(sp1 + 1, sp2);
   let absoluteHost: string | null = null;
   if (method === 'CONNECT') return new HttpParseError(405, 'CONNECT is not supported by this gateway');
   if (target.charCodeAt(0) !== 0x2f /* / */) {
     const lower = target.slice(0, 8).toLowerCase();
     const schemeLen = lower.startsWith('http://') ? 7 : lower.startsWith('https://') ? 8 : 0;
-    if (schemeLen === 0) return new HttpParseError(400, 'Bad request: the request target must be an absolute path ("/...") or an absolute http(s) URL');
+    if (schemeLen === 0)
+      return new HttpParseError(
+        400,
+        'Bad request: the request target must be an absolute path ("/...") or an absolute http(s) URL',
+      );
     let pathStart = target.length;
     for (let i = schemeLen; i < target.length; i++) {
       const c = target.charCodeAt(i);
@@ -151,8 +175,14 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
       }
     }
     absoluteHost = target.slice(schemeLen, pathStart);
-    if (absoluteHost.length === 0 || absoluteHost.includes('@')) return new HttpParseError(400, 'Bad request: invalid authority in absolute-form request target');
-    target = pathStart === target.length ? '/' : target.charCodeAt(pathStart) === 0x3f ? '/' + target.slice(pathStart) : target.slice(pathStart);
+    if (absoluteHost.length === 0 || absoluteHost.includes('@'))
+      return new HttpParseError(400, 'Bad request: invalid authority in absolute-form request target');
+    target =
+      pathStart === target.length
+        ? '/'
+        : target.charCodeAt(pathStart) === 0x3f
+          ? '/' + target.slice(pathStart)
+          : target.slice(pathStart);
   }
   const q = target.indexOf('?');
   if (q === -1) head.rawPath = target;
@@ -180,13 +210,23 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
   while (pos < s.length) {
     const e = s.indexOf('\r\n', pos);
     const first = s.charCodeAt(pos);
-    if (first === 0x20 || first === 0x09) return new HttpParseError(400, 'Bad request: obsolete line folding (a header line starting with whitespace) is not allowed');
+    if (first === 0x20 || first === 0x09)
+      return new HttpParseError(
+        400,
+        'Bad request: obsolete line folding (a header line starting with whitespace) is not allowed',
+      );
     const colon = s.indexOf(':', pos);
-    if (colon === -1 || colon > e || colon === pos) return new HttpParseError(400, 'Bad request: malformed header line (expected "Name: value")');
+    if (colon === -1 || colon > e || colon === pos)
+      return new HttpParseError(400, 'Bad request: malformed header line (expected "Name: value")');
     for (let i = pos; i < colon; i++) {
-      if (TOKEN[s.charCodeAt(i)] !== 1) return new HttpParseError(400, 'Bad request: invalid character in a header name (whitespace before the colon is not allowed)');
+      if (TOKEN[s.charCodeAt(i)] !== 1)
+        return new HttpParseError(
+          400,
+          'Bad request: invalid character in a header name (whitespace before the colon is not allowed)',
+        );
     }
-    if (n === MAX_HEADERS) return new HttpParseError(431, `Request header fields too large: more than ${MAX_HEADERS} header fields`);
+    if (n === MAX_HEADERS)
+      return new HttpParseError(431, `Request header fields too large: more than ${MAX_HEADERS} header fields`);
     // Trim optional whitespace around the value.
     let vs = colon + 1;
     let ve = e;
@@ -218,7 +258,11 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
         break;
       case 6:
         if (lname === 'expect') {
-          if (value.toLowerCase() !== '100-continue') return new HttpParseError(417, `Expectation failed: only "Expect: 100-continue" is supported, got "${value}"`);
+          if (value.toLowerCase() !== '100-continue')
+            return new HttpParseError(
+              417,
+              `Expectation failed: only "Expect: 100-continue" is supported, got "${value}"`,
+            );
           head.expectContinue = true;
           sk = Skip.HopByHop;
         }
@@ -228,7 +272,10 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
           sk = Skip.HopByHop;
           if (lname === 'upgrade') {
             if (/(^|[\s,])h2c(\s*(,|$))/i.test(value)) {
-              return new HttpParseError(400, 'Bad request: "Upgrade: h2c" is refused; use HTTP/2 with prior knowledge on an http2 listener instead');
+              return new HttpParseError(
+                400,
+                'Bad request: "Upgrade: h2c" is refused; use HTTP/2 with prior knowledge on an http2 listener instead',
+              );
             }
             upgrade = upgrade === null ? value : upgrade + ',' + value;
           }
@@ -245,8 +292,10 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
         break;
       case 14:
         if (lname === 'content-length') {
-          if (head.contentLength !== -1) return new HttpParseError(400, 'Bad request: more than one Content-Length header');
-          if (value.length === 0 || value.length > 15 || !/^\d+$/.test(value)) return new HttpParseError(400, 'Bad request: Content-Length must be a decimal number');
+          if (head.contentLength !== -1)
+            return new HttpParseError(400, 'Bad request: more than one Content-Length header');
+          if (value.length === 0 || value.length > 15 || !/^\d+$/.test(value))
+            return new HttpParseError(400, 'Bad request: Content-Length must be a decimal number');
           head.contentLength = Number(value);
         }
         break;
@@ -296,14 +345,21 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
   head.count = n;
 
   if (teSeen && head.contentLength !== -1) {
-    return new HttpParseError(400, 'Bad request: both Content-Length and Transfer-Encoding are present (ambiguous message framing)');
+    return new HttpParseError(
+      400,
+      'Bad request: both Content-Length and Transfer-Encoding are present (ambiguous message framing)',
+    );
   }
-  if (teSeen && minor === 0) return new HttpParseError(400, 'Bad request: Transfer-Encoding is not allowed in an HTTP/1.0 request');
+  if (teSeen && minor === 0)
+    return new HttpParseError(400, 'Bad request: Transfer-Encoding is not allowed in an HTTP/1.0 request');
   if (hostCount === 0) {
     if (absoluteHost !== null) head.host = absoluteHost;
     else if (minor === 1) return new HttpParseError(400, 'Bad request: the Host header is missing');
   } else if (absoluteHost !== null && (absoluteHost as string).toLowerCase() !== head.host.toLowerCase()) {
-    return new HttpParseError(400, `Bad request: the request target names host "${absoluteHost}" but the Host header says "${head.host}"`);
+    return new HttpParseError(
+      400,
+      `Bad request: the request target names host "${absoluteHost}" but the Host header says "${head.host}"`,
+    );
   }
   if (head.host.length > 0 && !validHost(head.host)) return new HttpParseError(400, 'Bad request: invalid Host header');
   head.hostname = hostnameOf(head.host);
@@ -324,7 +380,15 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
     }
     // A body on a handshake would be ambiguous with the first frames: such a request is
     // forwarded as plain HTTP, its Upgrade header dropped.
-    if (connUpgrade && upgrade !== null && method === 'GET' && minor === 1 && !head.chunked && head.contentLength <= 0 && /(^|[\s,])websocket(\s*(,|$))/i.test(upgrade)) {
+    if (
+      connUpgrade &&
+      upgrade !== null &&
+      method === 'GET' &&
+      minor === 1 &&
+      !head.chunked &&
+      head.contentLength <= 0 &&
+      /(^|[\s,])websocket(\s*(,|$))/i.test(upgrade)
+    ) {
       head.upgradeWebSocket = true;
     }
   }
@@ -334,8 +398,12 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, maxHea
 /** 414 when the request line alone is over the limit, 431 when the header fields are. */
 function tooLarge(buf: Buffer, start: number, end: number, max: number): HttpParseError {
   const lineEnd = buf.indexOf(0x0a, start);
-  if (lineEnd === -1 || lineEnd >= end || lineEnd - start > max) return new HttpParseError(414, 'Request-URI too long: the request line exceeds the maximum header size');
-  return new HttpParseError(431, 'Request header fields too large: the request head exceeds the maximum header size (TURNPIKE_MAX_HEADER_SIZE)');
+  if (lineEnd === -1 || lineEnd >= end || lineEnd - start > max)
+    return new HttpParseError(414, 'Request-URI too long: the request line exceeds the maximum header size');
+  return new HttpParseError(
+    431,
+    'Request header fields too large: the request head exceeds the maximum header size (TURNPIKE_MAX_HEADER_SIZE)',
+  );
 }
 
 /** Host header: reg-name / IPv4 / [IPv6] with an optional port, nothing else. */

@@ -36,17 +36,26 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
  * Throws UpstreamProtocolError on a malformed or ambiguous head. `isHead` marks a response
  * to a HEAD request (never a body).
  */
-export function parseResponseHead(buf: Buffer, start: number, end: number, maxHeadSize: number, isHead: boolean, out: ResponseHead): number {
+export function parseResponseHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+  maxHeadSize: number,
+  isHead: boolean,
+  out: ResponseHead,
+): number {
   const idx = buf.indexOf(CRLFCRLF, start);
   if (idx === -1 || idx + 4 > end) {
     if (end - start > maxHeadSize) throw new UpstreamProtocolError('upstream response head too large');
     return 0;
   }
   const s = latin1(buf, start, idx + 2);
-  if (!headBytesValid(buf, start, idx + 2)) throw new UpstreamProtocolError('invalid character in upstream response head');
+  if (!headBytesValid(buf, start, idx + 2))
+    throw new UpstreamProtocolError('invalid character in upstream response head');
   const eol = s.indexOf('\r\n');
   // "HTTP/1.x SSS[ reason]"
-  if (eol < 12 || !s.startsWith('HTTP/1.') || s.charCodeAt(8) !== 0x20) throw new UpstreamProtocolError('malformed upstream status line');
+  if (eol < 12 || !s.startsWith('HTTP/1.') || s.charCodeAt(8) !== 0x20)
+    throw new UpstreamProtocolError('malformed upstream status line');
   const minor = s.charCodeAt(7) - 0x30;
   if (minor !== 0 && minor !== 1) throw new UpstreamProtocolError('unsupported upstream HTTP version');
   const c1 = s.charCodeAt(9) - 0x30;
@@ -74,7 +83,8 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, maxHe
     if (first === 0x20 || first === 0x09) throw new UpstreamProtocolError('obsolete line folding in upstream response');
     const colon = s.indexOf(':', pos);
     if (colon === -1 || colon > e || colon === pos) throw new UpstreamProtocolError('malformed upstream header line');
-    for (let i = pos; i < colon; i++) if (TOKEN[s.charCodeAt(i)] !== 1) throw new UpstreamProtocolError('invalid upstream header name');
+    for (let i = pos; i < colon; i++)
+      if (TOKEN[s.charCodeAt(i)] !== 1) throw new UpstreamProtocolError('invalid upstream header name');
     const nameLen = colon - pos;
     let keep = true;
     // Only a handful of lengths can be special; everything else is copied without lowercasing.
@@ -117,7 +127,8 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, maxHe
         case 'content-length': {
           if (!/^\d{1,15}$/.test(value)) throw new UpstreamProtocolError('invalid Content-Length from upstream');
           const n = Number(value);
-          if (out.contentLength !== -1 && out.contentLength !== n) throw new UpstreamProtocolError('conflicting Content-Length headers from upstream');
+          if (out.contentLength !== -1 && out.contentLength !== n)
+            throw new UpstreamProtocolError('conflicting Content-Length headers from upstream');
           if (out.contentLength !== -1) keep = false; // identical duplicate: forward once
           out.contentLength = n;
           break;
@@ -126,7 +137,8 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, maxHe
           keep = false;
           if (teSeen) throw new UpstreamProtocolError('more than one Transfer-Encoding header from upstream');
           teSeen = true;
-          if (value.toLowerCase() !== 'chunked') throw new UpstreamProtocolError(`unsupported Transfer-Encoding "${value}" from upstream`);
+          if (value.toLowerCase() !== 'chunked')
+            throw new UpstreamProtocolError(`unsupported Transfer-Encoding "${value}" from upstream`);
           chunked = true;
           break;
       }

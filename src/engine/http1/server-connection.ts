@@ -70,7 +70,10 @@ export class Http1ServerConnection implements Expirable {
   ) {
     const ip = socket.remoteAddress ?? '';
     this.clientIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-    this.trusted = ctx.trusted !== null && ip !== '' && ctx.trusted.check(this.clientIp, this.clientIp.includes(':') ? 'ipv6' : 'ipv4');
+    this.trusted =
+      ctx.trusted !== null &&
+      ip !== '' &&
+      ctx.trusted.check(this.clientIp, this.clientIp.includes(':') ? 'ipv6' : 'ipv4');
     if (listener.http2 !== true) ctx.connections++;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -205,7 +208,10 @@ export class Http1ServerConnection implements Expirable {
       } catch (err) {
         const started = ex.responseStarted;
         ex.abort('malformed chunked request body', 400);
-        this.reject(400, 'Bad request: malformed chunked body: ' + (err as ChunkedError).message, { logged: true, responseStarted: started });
+        this.reject(400, 'Bad request: malformed chunked body: ' + (err as ChunkedError).message, {
+          logged: true,
+          responseStarted: started,
+        });
         return;
       }
       if (this.state !== St.Body) return; // the exchange answered (and closed) meanwhile
@@ -318,8 +324,20 @@ export class Http1ServerConnection implements Expirable {
       // Refused requests are counted and logged like any other (no route, no service).
       this.ctx.unmatched.countStatus(status);
       this.ctx.accessLog?.write({
-        requestId: id, clientIp: this.clientIp, method: '', path: '', protocol: this.listener.http2 === true ? 'HTTP/2.0' : '', status, latencyMs: 0, upstreamLatencyMs: -1,
-        target: '', bytesIn: 0, bytesOut: body.length, service: '', route: '', error: message,
+        requestId: id,
+        clientIp: this.clientIp,
+        method: '',
+        path: '',
+        protocol: this.listener.http2 === true ? 'HTTP/2.0' : '',
+        status,
+        latencyMs: 0,
+        upstreamLatencyMs: -1,
+        target: '',
+        bytesIn: 0,
+        bytesOut: body.length,
+        service: '',
+        route: '',
+        error: message,
       });
     }
     this.socket.end();

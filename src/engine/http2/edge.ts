@@ -97,7 +97,9 @@ class H2Connection {
     ctx.connections++;
     const ip = socket.remoteAddress ?? '';
     this.clientIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-    session.on('stream', (stream: ServerHttp2Stream, _h: IncomingHttpHeaders, flags: number, raw: string[]) => this.onStream(stream, flags, raw));
+    session.on('stream', (stream: ServerHttp2Stream, _h: IncomingHttpHeaders, flags: number, raw: string[]) =>
+      this.onStream(stream, flags, raw),
+    );
     session.on('error', () => {}); // socket errors, protocol errors: 'close' follows
     session.once('close', () => {
       ctx.connections--;

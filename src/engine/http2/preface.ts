@@ -12,7 +12,12 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
  * paused and the bytes unread), or destroys the socket when it closes or stays silent for
  * `timeoutMs`.
  */
-export function sniffPreface(socket: net.Socket, timeoutMs: number, h2: (s: net.Socket) => void, h1: (s: net.Socket) => void): void {
+export function sniffPreface(
+  socket: net.Socket,
+  timeoutMs: number,
+  h2: (s: net.Socket) => void,
+  h1: (s: net.Socket) => void,
+): void {
   let seen: Buffer | null = null;
   const done = (isH2: boolean): void => {
     clearTimeout(timer);

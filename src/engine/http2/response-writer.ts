@@ -17,16 +17,53 @@ const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
 const MAX_HEAD = 1024 * 1024;
 
 /** Fields HTTP/2 forbids (RFC 9113 §8.2.2) that the HTTP/1.1 head parser does not drop already. */
-const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings']);
+const CONNECTION_SPECIFIC = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'http2-settings',
+]);
 /** Not allowed in trailers. */
 const NOT_TRAILERS = new Set(['content-length', 'content-type', 'host', 'trailer']);
 /** Fields node:http2 accepts once only (it throws on an array for them); a second value is dropped. */
 const SINGLE = new Set([
-  'access-control-allow-credentials', 'access-control-max-age', 'access-control-request-method', 'age', 'authorization',
-  'content-encoding', 'content-language', 'content-length', 'content-location', 'content-md5', 'content-range', 'content-type',
-  'date', 'dnt', 'etag', 'expires', 'from', 'host', 'if-match', 'if-modified-since', 'if-none-match', 'if-range',
-  'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'range', 'referer', 'retry-after',
-  'tk', 'upgrade-insecure-requests', 'user-agent', 'x-content-type-options',
+  'access-control-allow-credentials',
+  'access-control-max-age',
+  'access-control-request-method',
+  'age',
+  'authorization',
+  'content-encoding',
+  'content-language',
+  'content-length',
+  'content-location',
+  'content-md5',
+  'content-range',
+  'content-type',
+  'date',
+  'dnt',
+  'etag',
+  'expires',
+  'from',
+  'host',
+  'if-match',
+  'if-modified-since',
+  'if-none-match',
+  'if-range',
+  'if-unmodified-since',
+  'last-modified',
+  'location',
+  'max-forwards',
+  'proxy-authorization',
+  'range',
+  'referer',
+  'retry-after',
+  'tk',
+  'upgrade-insecure-requests',
+  'user-agent',
+  'x-content-type-options',
 ]);
 
 /** "Name: value" lines (CRLF or LF separated) → an HTTP/2 header object. */
@@ -98,7 +135,8 @@ export class ResponseWriter {
           // 100 Continue (the client sent Expect); other interim responses are not forwarded.
           // additionalHeaders() throws on a closed or destroyed stream and after the response head.
           const s = this.stream;
-          if (this.rh.status === 100 && !s.headersSent && !s.closed && !s.destroyed) s.additionalHeaders({ ':status': 100 });
+          if (this.rh.status === 100 && !s.headersSent && !s.closed && !s.destroyed)
+            s.additionalHeaders({ ':status': 100 });
           continue;
         }
         this.startResponse();

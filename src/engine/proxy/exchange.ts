@@ -14,7 +14,13 @@ import type { BalanceContext, Endpoint } from '../../upstream/types.js';
 import type { MatchInput, MatchResult } from '../../router/types.js';
 import { buildUpstreamPath } from '../../router/upstream-path.js';
 import { errorResponse, KONG_MESSAGES, reason } from '../errors.js';
-import { encodeGrpcMessage, grpcErrorResponse, grpcFailureTrailers, grpcStatusFor, isGrpcContentType } from '../grpc/errors.js';
+import {
+  encodeGrpcMessage,
+  grpcErrorResponse,
+  grpcFailureTrailers,
+  grpcStatusFor,
+  isGrpcContentType,
+} from '../grpc/errors.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 import { HeaderList, PluginRun, type PluginHost } from './plugin-run.js';
 import { BodyPipeline, PIPELINE_HIGH_WATER, type NamedFilter } from './body-pipeline.js';
@@ -65,7 +71,8 @@ function parseTrailers(text: string): HeaderMap {
 /** A trailer line a filter left or set: checked like a header (no CR/LF injection, a token name). */
 function trailerLine(name: string, value: string): string {
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new Error(`invalid trailer name ${JSON.stringify(name)}`);
-  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) throw new Error(`invalid value for trailer ${name}: control characters are not allowed`);
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value))
+    throw new Error(`invalid value for trailer ${name}: control characters are not allowed`);
   return name + ': ' + value + '\r\n';
 }
 
@@ -263,10 +270,18 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     }
     const noBody = this.head.method === 'HEAD' || status === 204 || status === 304 || status < 200;
     const h =
-      'HTTP/1.1 ' + status + ' ' + reason(status) + '\r\n' + list.toLines() +
+      'HTTP/1.1 ' +
+      status +
+      ' ' +
+      reason(status) +
+      '\r\n' +
+      list.toLines() +
       (status === 204 || status === 304 || status < 200 ? '' : 'Content-Length: ' + body.length + '\r\n') +
-      'Server: ' + this.ctx.serverToken + '\r\n' +
-      (this.keepAlive ? '' : 'Connection: close\r\n') + '\r\n';
+      'Server: ' +
+      this.ctx.serverToken +
+      '\r\n' +
+      (this.keepAlive ? '' : 'Connection: close\r\n') +
+      '\r\n';
     const out = noBody ? Buffer.from(h, 'latin1') : Buffer.concat([Buffer.from(h, 'latin1'), body]);
     this.bytesOut += out.length;
     if (!this.conn.destroyed) this.conn.write(out);
@@ -276,7 +291,16 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   pluginFailed(plugin: string, phase: Phase, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     this.failReason = `plugin ${plugin} failed in the ${phase} phase: ${message}`;
-    stdSink('stderr').write(JSON.stringify({ level: 'error', time: new Date().toISOString(), plugin, phase, request_id: this.requestId, msg: this.failReason }) + '\n');
+    stdSink('stderr').write(
+      JSON.stringify({
+        level: 'error',
+        time: new Date().toISOString(),
+        plugin,
+        phase,
+        request_id: this.requestId,
+        msg: this.failReason,
+      }) + '\n',
+    );
     if (this.finished) return;
     this.respondError(500, KONG_MESSAGES.internal);
   }
@@ -316,7 +340,8 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       if (!matched && this.snapshot.grpcRoutes && this.matchesAsGrpc(mi, mr)) {
         // Only on the 404 path: a route that takes this request as a gRPC call says so.
         mi.head = null;
-        this.failReason = 'the route accepts gRPC calls only (protocols grpc/grpcs); the request has no application/grpc content-type';
+        this.failReason =
+          'the route accepts gRPC calls only (protocols grpc/grpcs); the request has no application/grpc content-type';
         return this.respondError(415, 'This route takes gRPC calls only (content-type application/grpc)');
       }
       if (!matched) {
@@ -404,8 +429,16 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
     const location = 'https://' + this.head.hostname + this.head.rawPath + this.head.query;
     const out =
-      'HTTP/1.1 ' + status + ' ' + reason(status) + '\r\nLocation: ' + location + '\r\nContent-Length: 0\r\nServer: ' + this.ctx.serverToken +
-      (this.keepAlive ? '' : '\r\nConnection: close') + '\r\n\r\n';
+      'HTTP/1.1 ' +
+      status +
+      ' ' +
+      reason(status) +
+      '\r\nLocation: ' +
+      location +
+      '\r\nContent-Length: 0\r\nServer: ' +
+      this.ctx.serverToken +
+      (this.keepAlive ? '' : '\r\nConnection: close') +
+      '\r\n\r\n';
     this.bytesOut += out.length;
     if (!this.conn.destroyed) this.conn.write(out);
     this.finish();
@@ -485,12 +518,21 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     const route = this.route!;
     const svc = this.service!;
     const ep = this.endpoint!;
-    const path = this.upstreamPath ?? buildUpstreamPath(svc.path, head.path, this.matchLength, route.stripPath, route.pathHandling);
+    const path =
+      this.upstreamPath ??
+      buildUpstreamPath(svc.path, head.path, this.matchLength, route.stripPath, route.pathHandling);
     const host = this.hostOverride ?? (route.preserveHost && head.host !== '' ? head.host : svc.cluster.hostHeader(ep));
     const method = this.methodOverride ?? head.method;
     const query = this.upstreamQuery ?? head.query;
     if (this.run !== null) this.sentUri = method + ' ' + path + query;
-    let s = method + ' ' + path + query + (head.httpMinor === 1 ? ' HTTP/1.1\r\nHost: ' : ' HTTP/1.0\r\nHost: ') + host + '\r\n';
+    let s =
+      method +
+      ' ' +
+      path +
+      query +
+      (head.httpMinor === 1 ? ' HTTP/1.1\r\nHost: ' : ' HTTP/1.0\r\nHost: ') +
+      host +
+      '\r\n';
     const names = head.names;
     const values = head.values;
     const skip = head.skip;
@@ -500,9 +542,9 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       const k = skip[i];
       if (k === Skip.Keep) {
         if (bodyLength < 0 || head.lnames[i] !== 'content-length') s += names[i] + ': ' + values[i] + '\r\n';
-      }
-      else if (k === Skip.Via) via = via === '' ? values[i] : via + ', ' + values[i];
-      else if (k === Skip.Forwarded && head.lnames[i] === 'x-forwarded-for') xff = xff === '' ? values[i] : xff + ', ' + values[i];
+      } else if (k === Skip.Via) via = via === '' ? values[i] : via + ', ' + values[i];
+      else if (k === Skip.Forwarded && head.lnames[i] === 'x-forwarded-for')
+        xff = xff === '' ? values[i] : xff + ', ' + values[i];
     }
     const trusted = this.conn.trusted;
     const ip = this.conn.clientIp;
@@ -510,10 +552,22 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     const realIp = trusted ? head.header('x-real-ip') : undefined;
     s += 'X-Real-IP: ' + (realIp !== undefined ? realIp : ip) + '\r\n';
     s += 'X-Forwarded-For: ' + (trusted && xff !== '' ? xff + ', ' + ip : ip) + '\r\n';
-    s += 'X-Forwarded-Proto: ' + (trusted && head.xfProtoIndex !== -1 ? head.values[head.xfProtoIndex] : listener.scheme) + '\r\n';
-    s += 'X-Forwarded-Host: ' + (trusted && head.xfHostIndex !== -1 ? head.values[head.xfHostIndex] : head.hostname) + '\r\n';
-    s += 'X-Forwarded-Port: ' + (trusted && head.xfPortIndex !== -1 ? head.values[head.xfPortIndex] : listener.port) + '\r\n';
-    s += 'X-Forwarded-Path: ' + (trusted && head.xfPathIndex !== -1 ? head.values[head.xfPathIndex] : head.rawPath) + '\r\n';
+    s +=
+      'X-Forwarded-Proto: ' +
+      (trusted && head.xfProtoIndex !== -1 ? head.values[head.xfProtoIndex] : listener.scheme) +
+      '\r\n';
+    s +=
+      'X-Forwarded-Host: ' +
+      (trusted && head.xfHostIndex !== -1 ? head.values[head.xfHostIndex] : head.hostname) +
+      '\r\n';
+    s +=
+      'X-Forwarded-Port: ' +
+      (trusted && head.xfPortIndex !== -1 ? head.values[head.xfPortIndex] : listener.port) +
+      '\r\n';
+    s +=
+      'X-Forwarded-Path: ' +
+      (trusted && head.xfPathIndex !== -1 ? head.values[head.xfPathIndex] : head.rawPath) +
+      '\r\n';
     if (trusted && head.xfPrefixIndex !== -1) s += 'X-Forwarded-Prefix: ' + head.values[head.xfPrefixIndex] + '\r\n';
     else if (route.stripPath && this.matchLength > 1) {
       const prefix = head.path.slice(0, this.matchLength);
@@ -608,7 +662,8 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
         h += 'Transfer-Encoding: chunked\r\n';
       } else this.keepAlive = false;
     } else if (rh.framing === Framing.Chunked) {
-      if (this.service!.http2 && /(^|\r\n)content-type: *application\/grpc/i.test(rh.headerLines)) this.grpcTrailersOnFail = true;
+      if (this.service!.http2 && /(^|\r\n)content-type: *application\/grpc/i.test(rh.headerLines))
+        this.grpcTrailersOnFail = true;
       // An HTTP/1.0 client's request goes upstream as HTTP/1.0, so a conforming upstream never
       // answers it chunked; chunked framing is forwarded to HTTP/1.1 clients unchanged.
       h += 'Transfer-Encoding: chunked\r\n';
@@ -674,7 +729,12 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       }
       this.responseLines = lines;
     }
-    const h = rh.statusLine + lines + 'Connection: Upgrade\r\nUpgrade: websocket\r\nVia: 1.1 ' + this.ctx.serverToken + '\r\n\r\n';
+    const h =
+      rh.statusLine +
+      lines +
+      'Connection: Upgrade\r\nUpgrade: websocket\r\nVia: 1.1 ' +
+      this.ctx.serverToken +
+      '\r\n\r\n';
     this.bytesOut += h.length;
     const conn = this.conn;
     conn.write(h);
@@ -683,7 +743,11 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     const svc = this.service!;
     const ext = /(^|\r\n)sec-websocket-extensions:/i.test(rh.headerLines);
     // Only an HTTP/1.1 connection answers 101 (an HTTP/2 stream refuses upgrades).
-    const tunnel = conn.startTunnel(up as ClientConnection, { idleTimeout: svc.readTimeout, writeTimeout: svc.writeTimeout, checkFrames: true, rsv1: ext }, this);
+    const tunnel = conn.startTunnel(
+      up as ClientConnection,
+      { idleTimeout: svc.readTimeout, writeTimeout: svc.writeTimeout, checkFrames: true, rsv1: ext },
+      this,
+    );
     this.finished = true;
     this.keepAlive = false;
     this.upstream = null;
@@ -802,7 +866,16 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   private filterFailed(plugin: string, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     this.failReason = `plugin ${plugin} failed in the body phase: ${message}`;
-    stdSink('stderr').write(JSON.stringify({ level: 'error', time: new Date().toISOString(), plugin, phase: 'body', request_id: this.requestId, msg: this.failReason }) + '\n');
+    stdSink('stderr').write(
+      JSON.stringify({
+        level: 'error',
+        time: new Date().toISOString(),
+        plugin,
+        phase: 'body',
+        request_id: this.requestId,
+        msg: this.failReason,
+      }) + '\n',
+    );
     if (this.finished) return;
     const up = this.upstream;
     this.upstream = null;
@@ -823,7 +896,8 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     this.upstream = null;
     svc.cluster.balancer.onEnd(ep, this.sinceUpstreamStart(), true);
     const passive = svc.cluster.passive;
-    if (passive !== null) passive.report(ep, kind === 'timeout' || kind === 'connect_timeout' ? 'timeout' : 'tcp_failure');
+    if (passive !== null)
+      passive.report(ep, kind === 'timeout' || kind === 'connect_timeout' ? 'timeout' : 'tcp_failure');
     if (this.finished) return;
     if (this.responseStarted && this.grpcTrailersOnFail) {
       this.failReason = message;
@@ -844,7 +918,14 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       return;
     }
     // A pooled connection the upstream had closed while idle: retry once on a fresh one.
-    if (kind === 'reset' && up !== null && up.reused && up.responseBytes === 0 && !this.bodyStreamed && !this.staleRetried) {
+    if (
+      kind === 'reset' &&
+      up !== null &&
+      up.reused &&
+      up.responseBytes === 0 &&
+      !this.bodyStreamed &&
+      !this.staleRetried
+    ) {
       this.staleRetried = true;
       this.attempts--;
       return this.connect();
@@ -902,7 +983,14 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
     this.status = status;
     // A request body we have not read forces a close (it would be parsed as the next request).
     if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
-    const body = errorResponse(status, message, this.requestId, this.ctx.serverToken, !this.keepAlive, this.head.method === 'HEAD');
+    const body = errorResponse(
+      status,
+      message,
+      this.requestId,
+      this.ctx.serverToken,
+      !this.keepAlive,
+      this.head.method === 'HEAD',
+    );
     if (this.run !== null) this.responseLines = 'Content-Type: application/json; charset=utf-8\r\n';
     this.bytesOut += body.length;
     if (!this.conn.destroyed) this.conn.write(body);
@@ -913,7 +1001,12 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
    * A gateway-made error to a gRPC call: HTTP 200 with grpc-status and grpc-message in the
    * headers (trailers-only). The status recorded (logs, metrics) stays the HTTP one it stands for.
    */
-  private respondGrpcError(status: number, message: string, contentType: string, extra: readonly [string, string][] = []): void {
+  private respondGrpcError(
+    status: number,
+    message: string,
+    contentType: string,
+    extra: readonly [string, string][] = [],
+  ): void {
     this.status = status;
     if (this.conn.bodyPending || this.ctx.draining) this.keepAlive = false;
     let out: string;
@@ -934,7 +1027,14 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
       }
       run.runResponse(list);
       this.responseLines = list.toLines();
-      out = 'HTTP/1.1 200 OK\r\n' + this.responseLines + 'Content-Length: 0\r\nServer: ' + this.ctx.serverToken + '\r\n' + (this.keepAlive ? '' : 'Connection: close\r\n') + '\r\n';
+      out =
+        'HTTP/1.1 200 OK\r\n' +
+        this.responseLines +
+        'Content-Length: 0\r\nServer: ' +
+        this.ctx.serverToken +
+        '\r\n' +
+        (this.keepAlive ? '' : 'Connection: close\r\n') +
+        '\r\n';
     }
     this.bytesOut += out.length;
     if (!this.conn.destroyed) this.conn.write(out);
@@ -994,7 +1094,8 @@ function pluginMessage(body: Buffer, status: number): string {
   if (body.length > 0 && body.length < 4096) {
     try {
       const v = JSON.parse(body.toString('utf8')) as unknown;
-      if (v !== null && typeof v === 'object' && typeof (v as { message?: unknown }).message === 'string') return (v as { message: string }).message;
+      if (v !== null && typeof v === 'object' && typeof (v as { message?: unknown }).message === 'string')
+        return (v as { message: string }).message;
     } catch {
       // not JSON: the text itself
       return body.toString('utf8').trim();

@@ -5,13 +5,27 @@
 
 import { Skip, type RequestHead } from '../http1/request-head.js';
 import type { ChainSlot, PluginChain, PluginInstance } from '../../plugins/chain/types.js';
-import type { ConsumerRef, ConsumerStore, HeaderMap, Phase, PluginContext, PluginLogger, PluginMetrics, RequestApi, RequestOutcome, ResponseApi } from '../../plugins/sdk.js';
+import type {
+  ConsumerRef,
+  ConsumerStore,
+  HeaderMap,
+  Phase,
+  PluginContext,
+  PluginLogger,
+  PluginMetrics,
+  RequestApi,
+  RequestOutcome,
+  ResponseApi,
+} from '../../plugins/sdk.js';
 import type { NamedFilter } from './body-pipeline.js';
 import { unwatch, watch, type Expirable } from '../clock.js';
 import { stdSink } from '../../observe/stdio.js';
 
 /** The parts of a request head the plugin API reads (a detached copy in the log phase). */
-type HeadView = Pick<RequestHead, 'method' | 'path' | 'rawPath' | 'query' | 'hostname' | 'count' | 'names' | 'lnames' | 'values' | 'skip'>;
+type HeadView = Pick<
+  RequestHead,
+  'method' | 'path' | 'rawPath' | 'query' | 'hostname' | 'count' | 'names' | 'lnames' | 'values' | 'skip'
+>;
 
 /** Adds a header to a Kong-style map: lower-case names, repeated headers as arrays. */
 export function addToMap(map: HeaderMap, lname: string, value: string): void {
@@ -23,7 +37,9 @@ export function addToMap(map: HeaderMap, lname: string, value: string): void {
 
 /** Apart from the log loop, whose bindings a closure would otherwise capture on every request. */
 function reportLogFailure(p: Promise<void>, plugin: string, requestId: string): void {
-  p.catch((err: unknown) => writeLog('error', plugin, requestId, 'plugin failed in the log phase', { error: (err as Error)?.message }));
+  p.catch((err: unknown) =>
+    writeLog('error', plugin, requestId, 'plugin failed in the log phase', { error: (err as Error)?.message }),
+  );
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -58,8 +74,16 @@ export interface PluginHost {
   setRequestBody(body: Buffer): void;
 }
 
-function writeLog(level: string, plugin: string, requestId: string, msg: string, fields?: Record<string, unknown>): void {
-  stdSink('stderr').write(JSON.stringify({ level, time: new Date().toISOString(), plugin, request_id: requestId, msg, ...fields }) + '\n');
+function writeLog(
+  level: string,
+  plugin: string,
+  requestId: string,
+  msg: string,
+  fields?: Record<string, unknown>,
+): void {
+  stdSink('stderr').write(
+    JSON.stringify({ level, time: new Date().toISOString(), plugin, request_id: requestId, msg, ...fields }) + '\n',
+  );
 }
 
 /**
@@ -85,7 +109,8 @@ export class HeaderList implements ResponseApi {
   }
 
   setStatus(status: number): void {
-    if (!Number.isInteger(status) || status < 200 || status > 599) throw new Error(`setStatus: invalid status ${status}; use an integer from 200 to 599`);
+    if (!Number.isInteger(status) || status < 200 || status > 599)
+      throw new Error(`setStatus: invalid status ${status}; use an integer from 200 to 599`);
     if (this.status === 101) throw new Error('setStatus: a WebSocket handshake (101) keeps its status');
     this.status = status;
   }
@@ -139,7 +164,8 @@ export class HeaderList implements ResponseApi {
     let out: string | undefined;
     for (let i = 0; i < this.names.length; i++) {
       const n = this.names[i];
-      if (n.length === l.length && n.toLowerCase() === l) out = out === undefined ? this.values[i] : out + ', ' + this.values[i];
+      if (n.length === l.length && n.toLowerCase() === l)
+        out = out === undefined ? this.values[i] : out + ', ' + this.values[i];
     }
     return out;
   }
@@ -208,7 +234,8 @@ function requestHeaderName(name: string, value: string): string {
 function checkValue(name: string, value: string): void {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if ((c < 32 && c !== 9) || c === 127) throw new Error(`invalid value for header ${name}: control characters are not allowed`);
+    if ((c < 32 && c !== 9) || c === 127)
+      throw new Error(`invalid value for header ${name}: control characters are not allowed`);
   }
 }
 
@@ -219,10 +246,25 @@ function checkHeader(name: string, value: string): void {
 }
 
 /** The headers `authenticate` owns on the upstream request. */
-const CONSUMER_HEADERS = new Set(['x-consumer-id', 'x-consumer-username', 'x-consumer-custom-id', 'x-credential-identifier', 'x-anonymous-consumer']);
+const CONSUMER_HEADERS = new Set([
+  'x-consumer-id',
+  'x-consumer-username',
+  'x-consumer-custom-id',
+  'x-credential-identifier',
+  'x-anonymous-consumer',
+]);
 
 /** Hop-by-hop and framing headers are the gateway's; plugins cannot set them. */
-const RESERVED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length']);
+const RESERVED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+]);
 
 export class PluginRun implements PluginContext, RequestApi, Expirable {
   consumer: ConsumerRef | null = null;
@@ -313,7 +355,8 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
     // One pass drops whatever the client sent under these names (it must not pose as a
     // consumer), then the gateway's values are appended: every authenticated request does this.
     const h = this.h;
-    for (let i = 0; i < h.count; i++) if (h.skip[i] === Skip.Keep && CONSUMER_HEADERS.has(h.lnames[i])) h.skip[i] = Skip.Removed;
+    for (let i = 0; i < h.count; i++)
+      if (h.skip[i] === Skip.Keep && CONSUMER_HEADERS.has(h.lnames[i])) h.skip[i] = Skip.Removed;
     this.append('X-Consumer-ID', 'x-consumer-id', consumer.id);
     if (consumer.username !== null) this.append('X-Consumer-Username', 'x-consumer-username', consumer.username);
     if (consumer.custom_id !== null) this.append('X-Consumer-Custom-ID', 'x-consumer-custom-id', consumer.custom_id);
@@ -329,7 +372,8 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
 
   respond(status: number, body?: string | Buffer | Record<string, unknown>, headers?: Record<string, string>): void {
     if (this.answered) throw new Error('respond() called twice');
-    if (!Number.isInteger(status) || status < 100 || status > 599) throw new Error(`respond(): invalid status ${status}`);
+    if (!Number.isInteger(status) || status < 100 || status > 599)
+      throw new Error(`respond(): invalid status ${status}`);
     this.answered = true;
     const list: [string, string][] = [];
     let payload: Buffer;
@@ -390,7 +434,8 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
     const h = this.h;
     let out: string | undefined;
     for (let i = 0; i < h.count; i++) {
-      if (h.lnames[i] === l && h.skip[i] !== Skip.Removed) out = out === undefined ? h.values[i] : out + ', ' + h.values[i];
+      if (h.lnames[i] === l && h.skip[i] !== Skip.Removed)
+        out = out === undefined ? h.values[i] : out + ', ' + h.values[i];
     }
     return out;
   }
@@ -439,14 +484,18 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
     if (!TOKEN.test(method)) throw new Error(`setMethod: ${JSON.stringify(method)} is not a method name`);
     const m = method; // methods are case-sensitive (RFC 9110 §9.1): sent as given
     if (m === 'CONNECT') throw new Error('setMethod: CONNECT cannot be proxied');
-    if ((m === 'HEAD') !== (this.h.method === 'HEAD')) throw new Error('setMethod: a HEAD request stays HEAD and only a HEAD request can become one (the client expects a body, or none)');
+    if ((m === 'HEAD') !== (this.h.method === 'HEAD'))
+      throw new Error(
+        'setMethod: a HEAD request stays HEAD and only a HEAD request can become one (the client expects a body, or none)',
+      );
     this.owner.methodOverride = m === this.h.method ? null : m;
   }
   readBody(): Promise<Buffer> {
     return this.owner.readRequestBody();
   }
   setBody(body: Buffer | string): void {
-    if (typeof body !== 'string' && !Buffer.isBuffer(body)) throw new Error('setBody: the body must be a Buffer or a string');
+    if (typeof body !== 'string' && !Buffer.isBuffer(body))
+      throw new Error('setBody: the body must be a Buffer or a string');
     this.owner.setRequestBody(typeof body === 'string' ? Buffer.from(body) : body);
   }
   get upstreamQuery(): string {
@@ -459,11 +508,13 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
     return v === null ? undefined : v;
   }
   setUpstreamPath(path: string): void {
-    if (!path.startsWith('/') || /[\s\x00-\x1f\x7f]/.test(path)) throw new Error(`setUpstreamPath: ${JSON.stringify(path)} is not an absolute path`);
+    if (!path.startsWith('/') || /[\s\x00-\x1f\x7f]/.test(path))
+      throw new Error(`setUpstreamPath: ${JSON.stringify(path)} is not an absolute path`);
     this.owner.upstreamPath = path;
   }
   setUpstreamQuery(query: string): void {
-    if (query !== '' && (!query.startsWith('?') || /[\s\x00-\x1f\x7f#]/.test(query))) throw new Error(`setUpstreamQuery: ${JSON.stringify(query)} must be "" or start with "?"`);
+    if (query !== '' && (!query.startsWith('?') || /[\s\x00-\x1f\x7f#]/.test(query)))
+      throw new Error(`setUpstreamQuery: ${JSON.stringify(query)} must be "" or start with "?"`);
     this.owner.upstreamQuery = query;
   }
 
@@ -515,7 +566,13 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
    * so that the walk's loop captures nothing (a closure over the loop's bindings would cost
    * a context per iteration on every request, async or not).
    */
-  private await(p: Promise<void>, plugin: string, phase: 'rewrite' | 'access', slots: readonly ChainSlot[], i: number): void {
+  private await(
+    p: Promise<void>,
+    plugin: string,
+    phase: 'rewrite' | 'access',
+    slots: readonly ChainSlot[],
+    i: number,
+  ): void {
     // The worker's sweep clock bounds the wait: cheaper than a timer per request.
     this.deadline = Date.now() + PLUGIN_TIMEOUT_MS;
     this.waitingFor = { plugin, phase };
@@ -552,7 +609,13 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
           (r as Promise<void>).catch(() => {});
         }
       } catch (err) {
-        writeLog('error', inst.name, this.owner.requestId, 'plugin failed in the response phase; response headers sent as they were', { error: (err as Error).message });
+        writeLog(
+          'error',
+          inst.name,
+          this.owner.requestId,
+          'plugin failed in the response phase; response headers sent as they were',
+          { error: (err as Error).message },
+        );
         return false;
       }
     }
@@ -575,11 +638,14 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
       try {
         const f = inst.module.phases.body!(this, inst.conf);
         if (f !== null && f !== undefined) {
-          if (typeof f.chunk !== 'function' || typeof f.end !== 'function') throw new Error('the body phase must return { chunk, end } or null');
+          if (typeof f.chunk !== 'function' || typeof f.end !== 'function')
+            throw new Error('the body phase must return { chunk, end } or null');
           out.push({ plugin: inst.name, filter: f });
         }
       } catch (err) {
-        writeLog('error', inst.name, this.owner.requestId, 'plugin failed in the body phase; its filter is skipped', { error: (err as Error).message });
+        writeLog('error', inst.name, this.owner.requestId, 'plugin failed in the body phase; its filter is skipped', {
+          error: (err as Error).message,
+        });
       }
     }
     return out;
@@ -604,7 +670,9 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
           reportLogFailure(r as Promise<void>, inst.name, this.owner.requestId);
         }
       } catch (err) {
-        writeLog('error', inst.name, this.owner.requestId, 'plugin failed in the log phase', { error: (err as Error).message });
+        writeLog('error', inst.name, this.owner.requestId, 'plugin failed in the log phase', {
+          error: (err as Error).message,
+        });
       }
     }
     return pending;

@@ -34,7 +34,10 @@ function handshakeBytes(buf: Buffer): Buffer | HelloPeek {
   let need = -1; // handshake message length incl. its 4-byte header, once known
   for (;;) {
     if (buf.length < off + 5) return { kind: 'more' };
-    if (buf[off] !== RECORD_HANDSHAKE) return off === 0 ? { kind: 'not-tls', reason: 'first byte is not a TLS handshake record' } : { kind: 'not-tls', reason: 'ClientHello interrupted by a non-handshake record' };
+    if (buf[off] !== RECORD_HANDSHAKE)
+      return off === 0
+        ? { kind: 'not-tls', reason: 'first byte is not a TLS handshake record' }
+        : { kind: 'not-tls', reason: 'ClientHello interrupted by a non-handshake record' };
     if (buf[off + 1] !== 3) return { kind: 'not-tls', reason: 'not a TLS record version' };
     const len = buf.readUInt16BE(off + 3);
     if (len === 0 || len > 16384 + 2048) return { kind: 'not-tls', reason: 'bad TLS record length' };
@@ -45,7 +48,8 @@ function handshakeBytes(buf: Buffer): Buffer | HelloPeek {
     off += 5 + len;
     if (need < 0 && have >= 4) {
       const first = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-      if (first[0] !== HANDSHAKE_CLIENT_HELLO) return { kind: 'not-tls', reason: 'first handshake message is not a ClientHello' };
+      if (first[0] !== HANDSHAKE_CLIENT_HELLO)
+        return { kind: 'not-tls', reason: 'first handshake message is not a ClientHello' };
       need = 4 + first.readUIntBE(1, 3);
       if (need > MAX_HELLO_BYTES) return { kind: 'not-tls', reason: 'ClientHello too large' };
     }

@@ -83,7 +83,11 @@ export class StreamConnection implements BalanceContext {
     ctx.open.add(this);
     client.on('error', (err: NodeJS.ErrnoException) => this.fail('client: ' + (err.code ?? err.message)));
     client.on('close', () => this.onClientClose());
-    if (client instanceof tls.TLSSocket) this.dispatch(typeof client.servername === 'string' && client.servername !== '' ? client.servername.toLowerCase() : null, true);
+    if (client instanceof tls.TLSSocket)
+      this.dispatch(
+        typeof client.servername === 'string' && client.servername !== '' ? client.servername.toLowerCase() : null,
+        true,
+      );
     else if (this.snapshot.streamRouter.needsSni(client.localAddress ?? '', client.localPort ?? 0)) this.startPeek();
     else this.dispatch(null);
   }
@@ -155,8 +159,15 @@ export class StreamConnection implements BalanceContext {
     });
     if (m === null) {
       this.ctx.unmatched.connections++;
-      if (terminated) return this.fail(`no tls stream route matched (${sni !== null ? `sni ${sni}` : 'no server name'})`);
-      this.fail(sni !== null ? `no stream route matched (sni ${sni})` : this.headBytes > 0 && this.head[0][0] === TLS_HANDSHAKE ? 'no stream route matched (TLS ClientHello without a server name)' : 'no stream route matched');
+      if (terminated)
+        return this.fail(`no tls stream route matched (${sni !== null ? `sni ${sni}` : 'no server name'})`);
+      this.fail(
+        sni !== null
+          ? `no stream route matched (sni ${sni})`
+          : this.headBytes > 0 && this.head[0][0] === TLS_HANDSHAKE
+            ? 'no stream route matched (TLS ClientHello without a server name)'
+            : 'no stream route matched',
+      );
       return;
     }
     this.route = m.route;
@@ -203,14 +214,24 @@ export class StreamConnection implements BalanceContext {
       } else this.fail('idle timeout');
     });
     up.on('error', (err: NodeJS.ErrnoException) => {
-      if (!this.connected) this.connectFailed(ep, up, 'tcp_failure', `${t !== null ? 'TLS ' : ''}connect to ${ep.key} failed: ${err.code ?? err.message}${t !== null && err.code !== undefined && /CERT|SIGNATURE|VERIFY|SELF_SIGNED/.test(err.code) ? " (the upstream's certificate is not trusted: check the service's ca_certificates, tls_verify and host)" : ''}`);
+      if (!this.connected)
+        this.connectFailed(
+          ep,
+          up,
+          'tcp_failure',
+          `${t !== null ? 'TLS ' : ''}connect to ${ep.key} failed: ${err.code ?? err.message}${t !== null && err.code !== undefined && /CERT|SIGNATURE|VERIFY|SELF_SIGNED/.test(err.code) ? " (the upstream's certificate is not trusted: check the service's ca_certificates, tls_verify and host)" : ''}`,
+        );
       else this.fail('upstream: ' + (err.code ?? err.message));
     });
     if (t === null) up.once('connect', () => this.onConnected(ep, up));
     else {
       (up as tls.TLSSocket).once('secureConnect', () => {
         if (t.verify && tooDeep(up as tls.TLSSocket, t.verifyDepth)) {
-          up.destroy(Object.assign(new Error(`certificate chain longer than tls_verify_depth ${t.verifyDepth}`), { code: 'ERR_TLS_VERIFY_DEPTH' }));
+          up.destroy(
+            Object.assign(new Error(`certificate chain longer than tls_verify_depth ${t.verifyDepth}`), {
+              code: 'ERR_TLS_VERIFY_DEPTH',
+            }),
+          );
           return;
         }
         this.onConnected(ep, up);
@@ -301,7 +322,11 @@ export class StreamConnection implements BalanceContext {
     cell.bytesOut += bytesOut;
     if (this.endpoint !== null) {
       // Connected: the target served the connection; still connecting: given up (client left, shutdown).
-      this.route!.service!.cluster.balancer.onEnd(this.endpoint, this.connected ? this.connectMs : performance.now() - this.connectStart, !this.connected);
+      this.route!.service!.cluster.balancer.onEnd(
+        this.endpoint,
+        this.connected ? this.connectMs : performance.now() - this.connectStart,
+        !this.connected,
+      );
     }
     this.ctx.accessLog?.writeStream({
       protocol: this.protocol,

@@ -7,7 +7,11 @@ import type tls from 'node:tls';
 export function chainDepth(s: tls.TLSSocket): number {
   let n = 0;
   const seen = new Set<string>();
-  for (let c: tls.DetailedPeerCertificate | undefined = s.getPeerCertificate(true); c !== undefined && c.fingerprint256 !== undefined && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
+  for (
+    let c: tls.DetailedPeerCertificate | undefined = s.getPeerCertificate(true);
+    c !== undefined && c.fingerprint256 !== undefined && !seen.has(c.fingerprint256);
+    c = c.issuerCertificate
+  ) {
     seen.add(c.fingerprint256);
     n++;
   }

@@ -61,7 +61,10 @@ export class SniContexts {
 }
 
 /** One secure context serving `cert` (and `cert_alt`, the other key type, when given). */
-export function secureContext(cert: Pick<Certificate, 'cert' | 'key'> & Partial<Pick<Certificate, 'cert_alt' | 'key_alt'>>, options: TlsOptions): tls.SecureContext {
+export function secureContext(
+  cert: Pick<Certificate, 'cert' | 'key'> & Partial<Pick<Certificate, 'cert_alt' | 'key_alt'>>,
+  options: TlsOptions,
+): tls.SecureContext {
   const pairs = [{ cert: cert.cert, key: cert.key }];
   if (cert.cert_alt && cert.key_alt) pairs.push({ cert: cert.cert_alt, key: cert.key_alt });
   return tls.createSecureContext({

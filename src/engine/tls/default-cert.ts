@@ -24,14 +24,18 @@ function readValue(setting: string, value: string): string {
   try {
     return fs.readFileSync(value, 'utf8');
   } catch (err) {
-    throw new Error(`${setting}: cannot read "${value}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give a readable PEM file or the PEM text itself`);
+    throw new Error(
+      `${setting}: cannot read "${value}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give a readable PEM file or the PEM text itself`,
+    );
   }
 }
 
 /** Reads and checks the pairs of ssl_cert / ssl_cert_key; throws with the setting named. */
 export function readPemPairs(certs: readonly string[], keys: readonly string[]): PemPair[] {
   if (certs.length !== keys.length) {
-    throw new Error(`ssl_cert and ssl_cert_key must list as many entries (${certs.length} certificate(s), ${keys.length} key(s)); give both, in the same order`);
+    throw new Error(
+      `ssl_cert and ssl_cert_key must list as many entries (${certs.length} certificate(s), ${keys.length} key(s)); give both, in the same order`,
+    );
   }
   const out: PemPair[] = [];
   for (let i = 0; i < certs.length; i++) {
@@ -49,8 +53,14 @@ export function readPemPairs(certs: readonly string[], keys: readonly string[]):
     } catch (err) {
       throw new Error(`ssl_cert_key "${shown(keys[i]!)}": not a PEM private key (${(err as Error).message})`);
     }
-    if (!x.checkPrivateKey(k)) throw new Error(`ssl_cert_key "${shown(keys[i]!)}": does not belong to the certificate in ssl_cert "${shown(certs[i]!)}"`);
-    if (Date.parse(x.validTo) < Date.now()) throw new Error(`ssl_cert "${shown(certs[i]!)}": the certificate expired on ${new Date(x.validTo).toISOString()}`);
+    if (!x.checkPrivateKey(k))
+      throw new Error(
+        `ssl_cert_key "${shown(keys[i]!)}": does not belong to the certificate in ssl_cert "${shown(certs[i]!)}"`,
+      );
+    if (Date.parse(x.validTo) < Date.now())
+      throw new Error(
+        `ssl_cert "${shown(certs[i]!)}": the certificate expired on ${new Date(x.validTo).toISOString()}`,
+      );
     out.push({ cert, key });
   }
   return out;
@@ -69,11 +79,14 @@ export function defaultCertPaths(prefix: string): { cert: string; key: string } 
  * Makes sure <prefix>/ssl/default.crt|key exist and are usable; generates them when missing,
  * unreadable, mismatched or expiring within a day. Returns whether it generated them.
  */
-export async function ensureDefaultCertificate(prefix: string): Promise<{ cert: string; key: string; generated: boolean }> {
+export async function ensureDefaultCertificate(
+  prefix: string,
+): Promise<{ cert: string; key: string; generated: boolean }> {
   const p = defaultCertPaths(prefix);
   try {
     const [pair] = readPemPairs([p.cert], [p.key]);
-    if (Date.parse(new X509Certificate(pair!.cert).validTo) > Date.now() + 86_400_000) return { ...p, generated: false };
+    if (Date.parse(new X509Certificate(pair!.cert).validTo) > Date.now() + 86_400_000)
+      return { ...p, generated: false };
   } catch {
     // missing or unusable: make a new one
   }
@@ -95,7 +108,14 @@ export async function ensureDefaultCertificate(prefix: string): Promise<{ cert: 
         { name: 'basicConstraints', cA: false },
         { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
         { name: 'extKeyUsage', serverAuth: true },
-        { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] },
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: 'localhost' },
+            { type: 7, ip: '127.0.0.1' },
+            { type: 7, ip: '::1' },
+          ],
+        },
       ],
     },
   );

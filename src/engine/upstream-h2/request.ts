@@ -17,7 +17,16 @@ export interface H2Request {
 }
 
 /** Connection-specific fields: forbidden in HTTP/2 (RFC 9113 §8.2.2), dropped here. */
-const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'host', 'http2-settings']);
+const CONNECTION_SPECIFIC = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'host',
+  'http2-settings',
+]);
 
 /** `head` is the request head without its final blank line's CRLF pair ("…\r\n\r\n" cut before it). */
 export function toH2Request(head: string, scheme: 'http' | 'https'): H2Request {

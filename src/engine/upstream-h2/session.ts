@@ -48,7 +48,10 @@ export class UpstreamSession {
     s.on('connect', (_session, socket) => {
       if (upstreamTls !== null) {
         const t = socket as tls.TLSSocket;
-        if (t.alpnProtocol !== 'h2') return this.failConnect(`the upstream did not negotiate HTTP/2 over TLS (ALPN: ${t.alpnProtocol === false ? 'none' : String(t.alpnProtocol)}); use protocol https for an HTTP/1.1 upstream`);
+        if (t.alpnProtocol !== 'h2')
+          return this.failConnect(
+            `the upstream did not negotiate HTTP/2 over TLS (ALPN: ${t.alpnProtocol === false ? 'none' : String(t.alpnProtocol)}); use protocol https for an HTTP/1.1 upstream`,
+          );
         if (upstreamTls.verify && tooDeep(t, upstreamTls.verifyDepth)) {
           return this.failConnect(`certificate chain longer than tls_verify_depth ${upstreamTls.verifyDepth}`);
         }
@@ -160,7 +163,13 @@ export class Http2Sessions {
    * A stream for one request to the endpoint: on a session with room, or on a new one.
    * `connecting` on the result says whether its handler will be told when it is ready.
    */
-  open(key: string, host: string, port: number, connectTimeout: number, upstreamTls: UpstreamTls | null): H2UpstreamStream {
+  open(
+    key: string,
+    host: string,
+    port: number,
+    connectTimeout: number,
+    upstreamTls: UpstreamTls | null,
+  ): H2UpstreamStream {
     const st = new H2UpstreamStream(connectTimeout, { key, host, port, upstreamTls });
     this.place(st);
     return st;
@@ -196,7 +205,8 @@ export class Http2Sessions {
   /** Sessions per endpoint, for /status: `open` sessions, `idle` ones without a stream. */
   stats(): { endpoint: string; open: number; idle: number }[] {
     const out = [];
-    for (const [key, list] of this.byKey) out.push({ endpoint: 'h2:' + key, open: list.length, idle: list.filter((s) => s.active === 0).length });
+    for (const [key, list] of this.byKey)
+      out.push({ endpoint: 'h2:' + key, open: list.length, idle: list.filter((s) => s.active === 0).length });
     return out;
   }
 

@@ -137,7 +137,10 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     const req = toH2Request(head, this.session.scheme);
     this.req = req;
     if (this.upgrade || req.upgrade) {
-      this.fail('protocol', 'a protocol upgrade (WebSocket) cannot be proxied to an HTTP/2 upstream; give the service protocol http or https');
+      this.fail(
+        'protocol',
+        'a protocol upgrade (WebSocket) cannot be proxied to an HTTP/2 upstream; give the service protocol http or https',
+      );
       return false;
     }
     let s: ClientHttp2Stream;
@@ -223,7 +226,10 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
 
   expire(): void {
     const connecting = this.state === St.Connecting;
-    this.fail(connecting ? 'connect_timeout' : 'timeout', connecting ? 'timed out connecting to the upstream' : 'the upstream did not answer within the timeout');
+    this.fail(
+      connecting ? 'connect_timeout' : 'timeout',
+      connecting ? 'timed out connecting to the upstream' : 'the upstream did not answer within the timeout',
+    );
   }
 
   private onResponse(h: IncomingHttpHeaders, flags: number): void {
@@ -233,7 +239,8 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     this.headSeen = true;
     this.deadline = Date.now() + this.readTimeout;
     const status = Number(h[HTTP2_HEADER_STATUS]);
-    if (!(status >= 200 && status <= 599)) return this.fail('protocol', `invalid :status "${String(h[HTTP2_HEADER_STATUS])}" from the upstream`);
+    if (!(status >= 200 && status <= 599))
+      return this.fail('protocol', `invalid :status "${String(h[HTTP2_HEADER_STATUS])}" from the upstream`);
     toResponseHead(h, this.isHead, this.req!.http10, this.head);
     handler.onResponseHead(this.head, EMPTY, 0, 0);
   }
@@ -273,7 +280,12 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     if (this.state === St.Done) return;
     const code = this.stream?.rstCode ?? 0;
     if (code === NGHTTP2_REFUSED_STREAM && !this.headSeen) this.reused = true;
-    this.fail('reset', code !== 0 ? `the upstream reset the HTTP/2 stream (code ${code})` : 'the upstream closed the HTTP/2 stream before the response ended');
+    this.fail(
+      'reset',
+      code !== 0
+        ? `the upstream reset the HTTP/2 stream (code ${code})`
+        : 'the upstream closed the HTTP/2 stream before the response ended',
+    );
   }
 
   /** Ends this request's life: out of the sweep, stream closed (code -1: leave a finished stream alone). */

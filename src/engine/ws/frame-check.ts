@@ -63,7 +63,8 @@ export class FrameChecker {
     const rsv = h[0] & 0x70;
     const opcode = h[0] & 0x0f;
     if ((h[1] & 0x80) === 0) return 'a client frame was not masked';
-    if (rsv !== 0 && !(rsv === 0x40 && this.rsv1 && (opcode === 1 || opcode === 2))) return 'reserved bits set without a negotiated extension';
+    if (rsv !== 0 && !(rsv === 0x40 && this.rsv1 && (opcode === 1 || opcode === 2)))
+      return 'reserved bits set without a negotiated extension';
     const len7 = h[1] & 0x7f;
     let len: number;
     if (len7 === 126) len = (h[2] << 8) | h[3];
@@ -71,7 +72,7 @@ export class FrameChecker {
       if ((h[2] & 0x80) !== 0) return 'frame length has its most significant bit set';
       // Payloads beyond 2^53 cannot be expressed here and exceed anything sane anyway.
       if (h[2] !== 0 || h[3] > 0x1f) return 'frame length too large';
-      len = (h[3] * 2 ** 48) + (h[4] * 2 ** 40) + (h[5] * 2 ** 32) + ((h[6] << 24) >>> 0) + (h[7] << 16) + (h[8] << 8) + h[9];
+      len = h[3] * 2 ** 48 + h[4] * 2 ** 40 + h[5] * 2 ** 32 + ((h[6] << 24) >>> 0) + (h[7] << 16) + (h[8] << 8) + h[9];
     } else len = len7;
     if (opcode >= 8) {
       if (opcode > 10) return `unknown control opcode ${opcode}`;

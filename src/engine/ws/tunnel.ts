@@ -119,7 +119,9 @@ export class WebSocketTunnel implements TunnelPeer, Expirable {
 
   private touch(): void {
     if (this.lingering) return;
-    this.deadline = Date.now() + (this.clientBlocked || this.upstreamBlocked ? this.settings.writeTimeout : this.settings.idleTimeout);
+    this.deadline =
+      Date.now() +
+      (this.clientBlocked || this.upstreamBlocked ? this.settings.writeTimeout : this.settings.idleTimeout);
   }
 
   /**

@@ -77,17 +77,25 @@ export function compilePluginChains(config: Config, registry: PluginRegistry): P
     const c = p.consumer?.id ?? null;
     const r = p.route?.id ?? null;
     const s = p.service?.id ?? null;
-    const level = (((c ? 'c' : '') + (r ? 'r' : '') + (s ? 's' : '')) || 'g') as Level;
+    const level = ((c ? 'c' : '') + (r ? 'r' : '') + (s ? 's' : '') || 'g') as Level;
     const scope = scopeOf(r, s, c, routeNames, serviceNames, consumerNames);
     let conf: unknown = p.config;
     if (module.prepare) {
       try {
-        conf = module.prepare(p.config, { warn: (message) => warnings.push(`plugin '${p.name}' (${scope}): ${message}`) });
+        conf = module.prepare(p.config, {
+          warn: (message) => warnings.push(`plugin '${p.name}' (${scope}): ${message}`),
+        });
       } catch (err) {
-        throw new PluginChainError(`plugin '${p.name}' (${scope}): preparing its config failed: ${(err as Error).message}`);
+        throw new PluginChainError(
+          `plugin '${p.name}' (${scope}): preparing its config failed: ${(err as Error).message}`,
+        );
       }
     }
-    const entry: Entry = { instance: { id: p.id, name: p.name, module, conf, scope }, level, ordering: p.ordering ?? null };
+    const entry: Entry = {
+      instance: { id: p.id, name: p.name, module, conf, scope },
+      level,
+      ordering: p.ordering ?? null,
+    };
     entryByInstance.set(entry.instance, entry);
     let n = byName.get(p.name);
     if (!n) {
@@ -125,18 +133,34 @@ export function compilePluginChains(config: Config, registry: PluginRegistry): P
         if (n.global) throw duplicate(p.name, n.global.instance, entry.instance);
         n.global = entry;
         break;
-      case 's': put(n.service, s!); break;
-      case 'r': put(n.route, r!); break;
-      case 'rs': put(n.routeService, `${r}|${s}`); break;
-      case 'c': put(n.consumer, c!); break;
-      case 'cs': put2(n.consumerService, s!, c!); break;
-      case 'cr': put2(n.consumerRoute, r!, c!); break;
-      case 'crs': put2(n.consumerRouteService, `${r}|${s}`, c!); break;
+      case 's':
+        put(n.service, s!);
+        break;
+      case 'r':
+        put(n.route, r!);
+        break;
+      case 'rs':
+        put(n.routeService, `${r}|${s}`);
+        break;
+      case 'c':
+        put(n.consumer, c!);
+        break;
+      case 'cs':
+        put2(n.consumerService, s!, c!);
+        break;
+      case 'cr':
+        put2(n.consumerRoute, r!, c!);
+        break;
+      case 'crs':
+        put2(n.consumerRouteService, `${r}|${s}`, c!);
+        break;
     }
   }
 
   // Priority descending, then name ascending: the order before `ordering` is applied.
-  const names = [...byName.values()].sort((a, b) => b.module.priority - a.module.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const names = [...byName.values()].sort(
+    (a, b) => b.module.priority - a.module.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   for (const n of names) {
     if (n.consumer.size > 0) n.consumerShared = new Map([...n.consumer].map(([k, e]) => [k, e.instance]));
   }
@@ -151,7 +175,11 @@ export function compilePluginChains(config: Config, registry: PluginRegistry): P
     const out: Slot[] = [];
     const rs = serviceId === null ? null : `${routeId}|${serviceId}`;
     for (const n of names) {
-      const baseEntry = (rs !== null ? n.routeService.get(rs) : undefined) ?? n.route.get(routeId) ?? (serviceId !== null ? n.service.get(serviceId) : undefined) ?? n.global;
+      const baseEntry =
+        (rs !== null ? n.routeService.get(rs) : undefined) ??
+        n.route.get(routeId) ??
+        (serviceId !== null ? n.service.get(serviceId) : undefined) ??
+        n.global;
       // Consumer-scoped instances by precedence: crs > cr > cs > rs > c; below rs a
       // consumer-only instance beats the route's, service's and global ones.
       const cs = serviceId !== null ? n.consumerService.get(serviceId) : undefined;
@@ -193,7 +221,10 @@ export function compilePluginChains(config: Config, registry: PluginRegistry): P
       body: applyOrdering('body', having('body'), where),
       log: applyOrdering('log', having('log'), where),
     };
-    const result = chain.rewrite.length + chain.access.length + chain.response.length + chain.body.length + chain.log.length === 0 ? null : chain;
+    const result =
+      chain.rewrite.length + chain.access.length + chain.response.length + chain.body.length + chain.log.length === 0
+        ? null
+        : chain;
     memo.set(key, result);
     return result;
   };
@@ -254,7 +285,8 @@ function applyOrdering(phase: Phase, slots: Slot[], where: string): readonly Cha
     for (const e of x.entries) {
       for (const other of orderingList(e.ordering, 'before', phase)) {
         const j = index.get(other);
-        if (j !== undefined) edge(i, j, `'${x.slot.name}' (${e.instance.scope}) has ordering.before.${phase}: ${other}`);
+        if (j !== undefined)
+          edge(i, j, `'${x.slot.name}' (${e.instance.scope}) has ordering.before.${phase}: ${other}`);
       }
       for (const other of orderingList(e.ordering, 'after', phase)) {
         const j = index.get(other);

@@ -44,14 +44,22 @@ const KIND_URI_CAPTURE = 7;
 
 function kindOf(h: HashOn | undefined | null): number {
   switch (h) {
-    case 'consumer': return KIND_CONSUMER;
-    case 'ip': return KIND_IP;
-    case 'header': return KIND_HEADER;
-    case 'cookie': return KIND_COOKIE;
-    case 'path': return KIND_PATH;
-    case 'query_arg': return KIND_QUERY_ARG;
-    case 'uri_capture': return KIND_URI_CAPTURE;
-    default: return KIND_NONE;
+    case 'consumer':
+      return KIND_CONSUMER;
+    case 'ip':
+      return KIND_IP;
+    case 'header':
+      return KIND_HEADER;
+    case 'cookie':
+      return KIND_COOKIE;
+    case 'path':
+      return KIND_PATH;
+    case 'query_arg':
+      return KIND_QUERY_ARG;
+    case 'uri_capture':
+      return KIND_URI_CAPTURE;
+    default:
+      return KIND_NONE;
   }
 }
 
@@ -100,7 +108,8 @@ export class ConsistentHashingBalancer implements Balancer {
     this.primary = kindOf(upstream.hash_on);
     // Kong: hashing on a cookie has no fallback (a missing cookie is generated instead),
     // and hash_on none means no hashing at all.
-    this.fallback = this.primary === KIND_COOKIE || this.primary === KIND_NONE ? KIND_NONE : kindOf(upstream.hash_fallback);
+    this.fallback =
+      this.primary === KIND_COOKIE || this.primary === KIND_NONE ? KIND_NONE : kindOf(upstream.hash_fallback);
     this.primaryName = nameFor(this.primary, upstream, 'on');
     this.fallbackName = nameFor(this.fallback, upstream, 'fallback');
     this.cookieName = upstream.hash_on_cookie ?? null;
@@ -108,9 +117,14 @@ export class ConsistentHashingBalancer implements Balancer {
     if ((this.primary === KIND_COOKIE || this.fallback === KIND_COOKIE) && !this.cookieName) {
       throw new Error('consistent-hashing: hash_on_cookie is required when hashing on a cookie');
     }
-    for (const [kind, name, which] of [[this.primary, this.primaryName, 'hash_on'], [this.fallback, this.fallbackName, 'hash_fallback']] as const) {
+    for (const [kind, name, which] of [
+      [this.primary, this.primaryName, 'hash_on'],
+      [this.fallback, this.fallbackName, 'hash_fallback'],
+    ] as const) {
       if ((kind === KIND_HEADER || kind === KIND_QUERY_ARG || kind === KIND_URI_CAPTURE) && !name) {
-        throw new Error(`consistent-hashing: ${which} needs its ${which}_${kind === KIND_HEADER ? 'header' : kind === KIND_QUERY_ARG ? 'query_arg' : 'uri_capture'} field`);
+        throw new Error(
+          `consistent-hashing: ${which} needs its ${which}_${kind === KIND_HEADER ? 'header' : kind === KIND_QUERY_ARG ? 'query_arg' : 'uri_capture'} field`,
+        );
       }
     }
   }
@@ -169,14 +183,28 @@ export class ConsistentHashingBalancer implements Balancer {
   private hashOf(ctx: BalanceContext, kind: number, name: string | null): number {
     let v: string | null | undefined;
     switch (kind) {
-      case KIND_CONSUMER: v = ctx.consumerId; break;
-      case KIND_IP: v = ctx.clientIp; break;
-      case KIND_HEADER: v = ctx.header(name!); break;
-      case KIND_PATH: v = ctx.path; break;
-      case KIND_QUERY_ARG: v = ctx.queryArg(name!); break;
-      case KIND_URI_CAPTURE: v = ctx.uriCapture(name!); break;
-      case KIND_COOKIE: return this.cookieHash(ctx);
-      default: return -1;
+      case KIND_CONSUMER:
+        v = ctx.consumerId;
+        break;
+      case KIND_IP:
+        v = ctx.clientIp;
+        break;
+      case KIND_HEADER:
+        v = ctx.header(name!);
+        break;
+      case KIND_PATH:
+        v = ctx.path;
+        break;
+      case KIND_QUERY_ARG:
+        v = ctx.queryArg(name!);
+        break;
+      case KIND_URI_CAPTURE:
+        v = ctx.uriCapture(name!);
+        break;
+      case KIND_COOKIE:
+        return this.cookieHash(ctx);
+      default:
+        return -1;
     }
     return v === undefined || v === null ? -1 : hashKey(v);
   }
@@ -187,7 +215,12 @@ export class ConsistentHashingBalancer implements Balancer {
     if (v !== undefined && v !== null) return hashKey(v);
     // Retry of a request whose cookie we already generated: hash the same value.
     const set = ctx.setCookie;
-    if (set !== null && set.length > name.length && set.charCodeAt(name.length) === 61 /* = */ && set.startsWith(name)) {
+    if (
+      set !== null &&
+      set.length > name.length &&
+      set.charCodeAt(name.length) === 61 /* = */ &&
+      set.startsWith(name)
+    ) {
       const start = name.length + 1;
       let end = set.indexOf(';', start);
       if (end < 0) end = set.length;
@@ -206,9 +239,13 @@ function nameFor(kind: number, u: HashOptions, which: 'on' | 'fallback'): string
       const h = which === 'on' ? u.hash_on_header : u.hash_fallback_header;
       return h ? h.toLowerCase() : null;
     }
-    case KIND_QUERY_ARG: return (which === 'on' ? u.hash_on_query_arg : u.hash_fallback_query_arg) ?? null;
-    case KIND_URI_CAPTURE: return (which === 'on' ? u.hash_on_uri_capture : u.hash_fallback_uri_capture) ?? null;
-    case KIND_COOKIE: return u.hash_on_cookie ?? null;
-    default: return null;
+    case KIND_QUERY_ARG:
+      return (which === 'on' ? u.hash_on_query_arg : u.hash_fallback_query_arg) ?? null;
+    case KIND_URI_CAPTURE:
+      return (which === 'on' ? u.hash_on_uri_capture : u.hash_fallback_uri_capture) ?? null;
+    case KIND_COOKIE:
+      return u.hash_on_cookie ?? null;
+    default:
+      return null;
   }
 }

@@ -69,7 +69,11 @@ function canonical(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'undefined';
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   const o = v as Record<string, unknown>;
-  return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+  return `{${Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+    .join(',')}}`;
 }
 
 export class HealthChecker {
@@ -121,9 +125,19 @@ export class HealthChecker {
     this.setEndpoints(opts.endpoints);
   }
 
-  static configKey(hc: Healthchecks, hostHeader: string | null = null, passiveRecoveryTimeout = 0, clientCert: ClientCert | null = null): string {
+  static configKey(
+    hc: Healthchecks,
+    hostHeader: string | null = null,
+    passiveRecoveryTimeout = 0,
+    clientCert: ClientCert | null = null,
+  ): string {
     // The certificate itself is compared (not an id): a reload that rotates it restarts the probes.
-    return canonical({ hc, hostHeader, passiveRecoveryTimeout, clientCert: clientCert === null ? null : clientCert.cert });
+    return canonical({
+      hc,
+      hostHeader,
+      passiveRecoveryTimeout,
+      clientCert: clientCert === null ? null : clientCert.cert,
+    });
   }
 
   /** Active checks run when either interval is > 0 (Kong). */
@@ -144,7 +158,12 @@ export class HealthChecker {
    * this holds and hands it the new endpoint list with setEndpoints(); otherwise it stops
    * the old one and starts a new one. See HealthChecker.reuseOrCreate.
    */
-  sameConfig(other: Healthchecks, hostHeader: string | null = null, passiveRecoveryTimeout = 0, clientCert: ClientCert | null = null): boolean {
+  sameConfig(
+    other: Healthchecks,
+    hostHeader: string | null = null,
+    passiveRecoveryTimeout = 0,
+    clientCert: ClientCert | null = null,
+  ): boolean {
     return this.configKey === HealthChecker.configKey(other, hostHeader, passiveRecoveryTimeout, clientCert);
   }
 
@@ -153,7 +172,15 @@ export class HealthChecker {
    * configuration is unchanged, else stops it and returns a new, started checker.
    */
   static reuseOrCreate(previous: HealthChecker | null | undefined, opts: HealthCheckerOptions): HealthChecker {
-    if (previous && previous.sameConfig(opts.healthchecks, opts.hostHeader ?? null, opts.passiveRecoveryTimeout ?? 0, opts.clientCert ?? null)) {
+    if (
+      previous &&
+      previous.sameConfig(
+        opts.healthchecks,
+        opts.hostHeader ?? null,
+        opts.passiveRecoveryTimeout ?? 0,
+        opts.clientCert ?? null,
+      )
+    ) {
       previous.setEndpoints(opts.endpoints);
       if (opts.onChange) previous.onChange = opts.onChange;
       return previous;
@@ -186,7 +213,15 @@ export class HealthChecker {
         // A target new to this checker starts healthy, as in Kong (also when the endpoint
         // object is reused from a snapshot whose checker had ejected it).
         ep.healthy = true;
-        next.set(ep, { ep, successes: 0, httpFailures: 0, tcpFailures: 0, timeouts: 0, probing: false, recovery: null });
+        next.set(ep, {
+          ep,
+          successes: 0,
+          httpFailures: 0,
+          tcpFailures: 0,
+          timeouts: 0,
+          probing: false,
+          recovery: null,
+        });
       }
     }
     for (const gone of byKey.values()) if (gone.recovery) clearTimeout(gone.recovery);
@@ -305,9 +340,12 @@ export class HealthChecker {
   }
 
   private schedule(healthyTargets: boolean, intervalSeconds: number): void {
-    const t = setInterval(() => {
-      void this.round(healthyTargets);
-    }, Math.max(1, Math.round(intervalSeconds * 1000)));
+    const t = setInterval(
+      () => {
+        void this.round(healthyTargets);
+      },
+      Math.max(1, Math.round(intervalSeconds * 1000)),
+    );
     t.unref();
     this.timers.push(t);
   }

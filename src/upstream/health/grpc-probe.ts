@@ -58,11 +58,25 @@ export interface GrpcProbeConfig {
   sni: string | null;
 }
 
-export function probeGrpc(ep: Endpoint, cfg: GrpcProbeConfig, timeoutMs: number, track: ((abort: () => void) => () => void) | undefined): Promise<ProbeResult> {
+export function probeGrpc(
+  ep: Endpoint,
+  cfg: GrpcProbeConfig,
+  timeoutMs: number,
+  track: ((abort: () => void) => () => void) | undefined,
+): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let done = false;
     const authority = `${cfg.tls ? 'https' : 'http'}://${net.isIPv6(ep.host) ? `[${ep.host}]` : ep.host}:${ep.port}`;
-    const session = http2.connect(authority, cfg.tls ? { rejectUnauthorized: cfg.verify, ALPNProtocols: ['h2'], ...(cfg.sni !== null ? { servername: cfg.sni } : {}) } : {});
+    const session = http2.connect(
+      authority,
+      cfg.tls
+        ? {
+            rejectUnauthorized: cfg.verify,
+            ALPNProtocols: ['h2'],
+            ...(cfg.sni !== null ? { servername: cfg.sni } : {}),
+          }
+        : {},
+    );
     const finish = (r: ProbeResult): void => {
       if (done) return;
       done = true;
@@ -75,7 +89,13 @@ export function probeGrpc(ep: Endpoint, cfg: GrpcProbeConfig, timeoutMs: number,
     timer.unref();
     const untrack = track !== undefined ? track(() => finish({ kind: 'tcp_failure', error: 'aborted' })) : () => {};
     session.on('error', (err) => finish({ kind: 'tcp_failure', error: err.message }));
-    const req = session.request({ ':method': 'POST', ':path': GRPC_HEALTH_PATH, 'content-type': 'application/grpc', te: 'trailers', 'user-agent': 'turnpike-healthcheck' });
+    const req = session.request({
+      ':method': 'POST',
+      ':path': GRPC_HEALTH_PATH,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'user-agent': 'turnpike-healthcheck',
+    });
     const parts: Buffer[] = [];
     let status: string | undefined;
     let message = '';
@@ -90,7 +110,12 @@ export function probeGrpc(ep: Endpoint, cfg: GrpcProbeConfig, timeoutMs: number,
     });
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
-      if (status !== '0') return finish({ kind: 'grpc', serving: false, detail: `grpc-status ${status ?? 'missing'}${message !== '' ? ' ' + decodeURIComponent(message) : ''}` });
+      if (status !== '0')
+        return finish({
+          kind: 'grpc',
+          serving: false,
+          detail: `grpc-status ${status ?? 'missing'}${message !== '' ? ' ' + decodeURIComponent(message) : ''}`,
+        });
       const s = servingStatus(Buffer.concat(parts));
       finish({ kind: 'grpc', serving: s === SERVING, detail: s === SERVING ? 'SERVING' : `serving status ${s}` });
     });

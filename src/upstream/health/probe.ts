@@ -32,7 +32,10 @@ export interface ProbeOptions {
   track?: (abort: () => void) => () => void;
 }
 
-type ProbeConfig = Pick<ActiveHealthcheck, 'type' | 'http_path' | 'timeout' | 'headers' | 'https_verify_certificate' | 'https_sni'>;
+type ProbeConfig = Pick<
+  ActiveHealthcheck,
+  'type' | 'http_path' | 'timeout' | 'headers' | 'https_verify_certificate' | 'https_sni'
+>;
 
 /** Runs one probe against the endpoint. Never rejects. */
 export function probeTarget(ep: Endpoint, active: ProbeConfig, opts: ProbeOptions = {}): Promise<ProbeResult> {
@@ -40,7 +43,16 @@ export function probeTarget(ep: Endpoint, active: ProbeConfig, opts: ProbeOption
   if (active.type === 'http' || active.type === 'https') return probeHttp(ep, active, timeoutMs, opts);
   if (active.type === 'grpc' || active.type === 'grpcs') {
     const tls = active.type === 'grpcs';
-    return probeGrpc(ep, { tls, verify: active.https_verify_certificate !== false, sni: active.https_sni ?? (net.isIP(ep.host) ? null : ep.host) }, timeoutMs, opts.track);
+    return probeGrpc(
+      ep,
+      {
+        tls,
+        verify: active.https_verify_certificate !== false,
+        sni: active.https_sni ?? (net.isIP(ep.host) ? null : ep.host),
+      },
+      timeoutMs,
+      opts.track,
+    );
   }
   return probeTcp(ep, timeoutMs, opts);
 }

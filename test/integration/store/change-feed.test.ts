@@ -73,37 +73,42 @@ test('SQLite: two processes migrating one file at once; a write by another proce
   }
 });
 
+test(
+  'PostgreSQL: two processes migrating at once; two stores hear each other within 1 s',
+  { skip: pgUp ? false : 'PostgreSQL unreachable (see the message above)' },
+  async () => {
+    await concurrentMigrations(pgEnv(schema));
+    const a = new SqlStore(new PostgresBackend(pgOptions(schema)));
+    const b = new SqlStore(new PostgresBackend(pgOptions(schema)));
+    try {
+      // A listens, then B writes; and the other way round. A write that lands while A's LISTEN
+      // connection is still being set up is caught by the version check that follows it.
+      const seenByA = nextChange(a);
+      const svc = await b.insert('services', { name: 'from-b', host: 'b.internal' });
+      const ev = await seenByA;
+      assert.equal(ev.version, await b.configVersion());
+      assert.ok(ev.elapsed < 1000, `${ev.elapsed} ms`);
+      assert.equal((await a.get('services', svc.id))?.name, 'from-b');
 
-test('PostgreSQL: two processes migrating at once; two stores hear each other within 1 s', { skip: pgUp ? false : 'PostgreSQL unreachable (see the message above)' }, async () => {
-  await concurrentMigrations(pgEnv(schema));
-  const a = new SqlStore(new PostgresBackend(pgOptions(schema)));
-  const b = new SqlStore(new PostgresBackend(pgOptions(schema)));
-  try {
-    // A listens, then B writes; and the other way round. A write that lands while A's LISTEN
-    // connection is still being set up is caught by the version check that follows it.
-    const seenByA = nextChange(a);
-    const svc = await b.insert('services', { name: 'from-b', host: 'b.internal' });
-    const ev = await seenByA;
-    assert.equal(ev.version, await b.configVersion());
-    assert.ok(ev.elapsed < 1000, `${ev.elapsed} ms`);
-    assert.equal((await a.get('services', svc.id))?.name, 'from-b');
+      const seenByB = nextChange(b);
+      await a.update('services', 'from-b', { port: 81 });
+      const ev2 = await seenByB;
+      assert.equal(ev2.version, ev.version + 1);
 
-    const seenByB = nextChange(b);
-    await a.update('services', 'from-b', { port: 81 });
-    const ev2 = await seenByB;
-    assert.equal(ev2.version, ev.version + 1);
-
-    // Two control planes creating the same name at the same moment: the database's UNIQUE
-    // constraint decides, and the loser gets the same typed error as a sequential clash.
-    for (let i = 0; i < 5; i++) {
-      const results = await Promise.allSettled([a, b].map((s) => s.insert('services', { name: `race-${i}`, host: 'r.internal' })));
-      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, JSON.stringify(results));
-      const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-      assert.ok(lost.reason instanceof UniqueViolation, String(lost.reason));
-      assert.equal(lost.reason.status, 409);
+      // Two control planes creating the same name at the same moment: the database's UNIQUE
+      // constraint decides, and the loser gets the same typed error as a sequential clash.
+      for (let i = 0; i < 5; i++) {
+        const results = await Promise.allSettled(
+          [a, b].map((s) => s.insert('services', { name: `race-${i}`, host: 'r.internal' })),
+        );
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, JSON.stringify(results));
+        const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+        assert.ok(lost.reason instanceof UniqueViolation, String(lost.reason));
+        assert.equal(lost.reason.status, 409);
+      }
+    } finally {
+      await a.close();
+      await b.close();
     }
-  } finally {
-    await a.close();
-    await b.close();
-  }
-});
+  },
+);

@@ -75,49 +75,57 @@ test('start without --config on an empty prefix: SQLite is created and migrated,
   assert.equal(st.code, 0, st.stdout + st.stderr);
 });
 
-test('PostgreSQL: serves the database; keeps serving while it is away, also across a restart; catches up when it returns', { skip: pgUp ? false : 'PostgreSQL unreachable (see the message above)' }, async (t) => {
-  const a = await upstream('A');
-  const b = await upstream('B');
-  const direct = pgOptions(schema);
-  const r = await relay({ host: direct.host, port: direct.port });
-  t.after(() => r.close());
-  const env = { ...pgEnv(schema), TURNPIKE_PG_PORT: String(r.port) };
-  const file = path.join(dir, 'pg-base.yml');
-  fs.writeFileSync(file, base(a.port));
-  const imp = await runCli(['config', 'db_import', file], env);
-  assert.equal(imp.code, 0, imp.stderr);
+test(
+  'PostgreSQL: serves the database; keeps serving while it is away, also across a restart; catches up when it returns',
+  { skip: pgUp ? false : 'PostgreSQL unreachable (see the message above)' },
+  async (t) => {
+    const a = await upstream('A');
+    const b = await upstream('B');
+    const direct = pgOptions(schema);
+    const r = await relay({ host: direct.host, port: direct.port });
+    t.after(() => r.close());
+    const env = { ...pgEnv(schema), TURNPIKE_PG_PORT: String(r.port) };
+    const file = path.join(dir, 'pg-base.yml');
+    fs.writeFileSync(file, base(a.port));
+    const imp = await runCli(['config', 'db_import', file], env);
+    assert.equal(imp.code, 0, imp.stderr);
 
-  const prefix = path.join(dir, 'pg-prefix');
-  const gwEnv = { ...env, TURNPIKE_LOG_LEVEL: 'info' };
-  let gw = await gateway({ config: '', database: true, prefix, env: gwEnv });
-  assert.equal((await fetch(`${gw.url}/a`)).status, 200);
-
-  // Another control plane (this test, on a direct connection) changes the database.
-  const store = new SqlStore(new PostgresBackend(direct));
-  t.after(() => store.close());
-  await addRouteB(store, b.port);
-  const ms = await until(`${gw.url}/b`, 200, 5000);
-  assert.ok(ms < 1000, `the change reached the workers in ${ms} ms`);
-
-  // The database goes away: traffic goes on.
-  await r.cut();
-  await sleep(500);
-  for (let i = 0; i < 20; i++) {
+    const prefix = path.join(dir, 'pg-prefix');
+    const gwEnv = { ...env, TURNPIKE_LOG_LEVEL: 'info' };
+    let gw = await gateway({ config: '', database: true, prefix, env: gwEnv });
     assert.equal((await fetch(`${gw.url}/a`)).status, 200);
-    assert.equal((await fetch(`${gw.url}/b`)).status, 200);
-  }
-  // A change made meanwhile (the database is still reachable directly) ...
-  await store.insert('routes', { name: 'late', paths: ['/late'] }, { scope: { service: 'a' } });
-  // ... and a restart while the database is away: the node starts from its saved configuration.
-  await gw.stop();
-  gw = await gateway({ config: '', database: true, prefix, env: gwEnv });
-  assert.match(gw.stdout + gw.stderr, /starting from the configuration saved at/);
-  assert.equal((await fetch(`${gw.url}/b`)).status, 200);
-  assert.equal((await fetch(`${gw.url}/late`)).status, 404, 'the change made during the outage is not known yet\n' + gw.stdout + gw.stderr);
 
-  // The database returns: the node catches up by itself.
-  await r.restore();
-  await until(`${gw.url}/late`, 200, 15000);
-  assert.equal((await fetch(`${gw.url}/a`)).status, 200);
-  assert.match(gw.stdout + gw.stderr, /is unavailable/);
-});
+    // Another control plane (this test, on a direct connection) changes the database.
+    const store = new SqlStore(new PostgresBackend(direct));
+    t.after(() => store.close());
+    await addRouteB(store, b.port);
+    const ms = await until(`${gw.url}/b`, 200, 5000);
+    assert.ok(ms < 1000, `the change reached the workers in ${ms} ms`);
+
+    // The database goes away: traffic goes on.
+    await r.cut();
+    await sleep(500);
+    for (let i = 0; i < 20; i++) {
+      assert.equal((await fetch(`${gw.url}/a`)).status, 200);
+      assert.equal((await fetch(`${gw.url}/b`)).status, 200);
+    }
+    // A change made meanwhile (the database is still reachable directly) ...
+    await store.insert('routes', { name: 'late', paths: ['/late'] }, { scope: { service: 'a' } });
+    // ... and a restart while the database is away: the node starts from its saved configuration.
+    await gw.stop();
+    gw = await gateway({ config: '', database: true, prefix, env: gwEnv });
+    assert.match(gw.stdout + gw.stderr, /starting from the configuration saved at/);
+    assert.equal((await fetch(`${gw.url}/b`)).status, 200);
+    assert.equal(
+      (await fetch(`${gw.url}/late`)).status,
+      404,
+      'the change made during the outage is not known yet\n' + gw.stdout + gw.stderr,
+    );
+
+    // The database returns: the node catches up by itself.
+    await r.restore();
+    await until(`${gw.url}/late`, 200, 15000);
+    assert.equal((await fetch(`${gw.url}/a`)).status, 200);
+    assert.match(gw.stdout + gw.stderr, /is unavailable/);
+  },
+);

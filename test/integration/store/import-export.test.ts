@@ -20,12 +20,18 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 // tests start, or its after() hooks run too early.
 const pgUp = await pgAvailable();
 const schema = uniqueSchema('tp_import');
-if (pgUp) after(async () => {
-  await dropSchema(schema);
-  await dropSchema(`${schema}_2`);
-});
+if (pgUp)
+  after(async () => {
+    await dropSchema(schema);
+    await dropSchema(`${schema}_2`);
+  });
 
-const indent = (pem: string, n: number) => pem.trim().split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+const indent = (pem: string, n: number) =>
+  pem
+    .trim()
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
 
 async function richFile(): Promise<string> {
   const ca = await makeCa();
@@ -145,13 +151,18 @@ function load(text: string): Config {
  * schema's defaults filled in (the store keeps them normalized, as every other entity).
  */
 function comparable(c: Config): unknown {
-  const byId = <T extends { id: string }>(l: readonly T[] | undefined) => [...(l ?? [])].sort((a, b) => a.id.localeCompare(b.id));
+  const byId = <T extends { id: string }>(l: readonly T[] | undefined) =>
+    [...(l ?? [])].sort((a, b) => a.id.localeCompare(b.id));
   const consumers = byId(c.consumers).map((x) => {
     const creds: Record<string, unknown[]> = {};
     for (const [k, list] of Object.entries(x.credentials ?? {})) {
       creds[k] = list
         .map((cred) => {
-          const e: Record<string, unknown> = { ...cred, id: '00000000-0000-4000-8000-000000000000', consumer: { id: x.id } };
+          const e: Record<string, unknown> = {
+            ...cred,
+            id: '00000000-0000-4000-8000-000000000000',
+            consumer: { id: x.id },
+          };
           validateEntity(k as Kind, e);
           return Object.fromEntries(Object.entries(e).filter(([f]) => f !== 'id' && f !== 'consumer'));
         })
@@ -160,8 +171,15 @@ function comparable(c: Config): unknown {
     return { ...x, credentials: creds };
   });
   return {
-    services: byId(c.services), routes: byId(c.routes), upstreams: byId(c.upstreams), targets: byId(c.targets), consumers,
-    plugins: byId(c.plugins), certificates: byId(c.certificates), snis: byId(c.snis), ca_certificates: byId(c.ca_certificates),
+    services: byId(c.services),
+    routes: byId(c.routes),
+    upstreams: byId(c.upstreams),
+    targets: byId(c.targets),
+    consumers,
+    plugins: byId(c.plugins),
+    certificates: byId(c.certificates),
+    snis: byId(c.snis),
+    ca_certificates: byId(c.ca_certificates),
   };
 }
 
@@ -200,7 +218,10 @@ async function roundTrip(env: Record<string, string>, label: string): Promise<vo
   assert.deepEqual(comparable(exported), comparable(original));
 
   // Into a second database and out again: the same file.
-  const env2 = label === 'sqlite' ? { ...env, TURNPIKE_PREFIX: path.join(dir, `${label}-second`) } : { ...env, TURNPIKE_PG_SCHEMA: `${env.TURNPIKE_PG_SCHEMA}_2` };
+  const env2 =
+    label === 'sqlite'
+      ? { ...env, TURNPIKE_PREFIX: path.join(dir, `${label}-second`) }
+      : { ...env, TURNPIKE_PG_SCHEMA: `${env.TURNPIKE_PG_SCHEMA}_2` };
   const imp2 = await runCli(['config', 'db_import', out1], env2);
   assert.equal(imp2.code, 0, imp2.stderr);
   const exp2 = await runCli(['config', 'db_export', '-'], env2);
@@ -212,7 +233,10 @@ async function roundTrip(env: Record<string, string>, label: string): Promise<vo
 async function allOrNothing(env: Record<string, string>, label: string): Promise<void> {
   // A file the loader refuses: nothing written, every error listed with its line.
   const bad = path.join(dir, `${label}-bad.yml`);
-  fs.writeFileSync(bad, '_format_version: "3.0"\nservices:\n  - name: new-one\n    host: a.internal\n  - name: broken\n    port: 99999\n');
+  fs.writeFileSync(
+    bad,
+    '_format_version: "3.0"\nservices:\n  - name: new-one\n    host: a.internal\n  - name: broken\n    port: 99999\n',
+  );
   const r = await runCli(['config', 'db_import', bad], env);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /bad\.yml:6:/);
@@ -220,7 +244,10 @@ async function allOrNothing(env: Record<string, string>, label: string): Promise
   // A file that is valid but clashes with the database (a name taken by another id): the
   // whole import is rolled back, including the entities before the clash.
   const clash = path.join(dir, `${label}-clash.yml`);
-  fs.writeFileSync(clash, '_format_version: "3.0"\nservices:\n  - name: aaa-new\n    host: a.internal\n  - id: 99999999-9999-4999-8999-999999999999\n    name: users-api\n    host: b.internal\n');
+  fs.writeFileSync(
+    clash,
+    '_format_version: "3.0"\nservices:\n  - name: aaa-new\n    host: a.internal\n  - id: 99999999-9999-4999-8999-999999999999\n    name: users-api\n    host: b.internal\n',
+  );
   const c = await runCli(['config', 'db_import', clash], env);
   assert.equal(c.code, 1, c.stdout);
   assert.match(c.stderr, /service 'users-api': UNIQUE violation detected on '\{name="users-api"\}'/);
@@ -234,9 +261,12 @@ test('SQLite: migrations, db_import, db_export round trip', async () => {
   await allOrNothing(env, 'sqlite');
 });
 
-
-test('PostgreSQL: migrations, db_import, db_export round trip', { skip: pgUp ? false : 'PostgreSQL unreachable (see the message above)' }, async () => {
-  const env = pgEnv(schema);
-  await roundTrip(env, 'postgres');
-  await allOrNothing(env, 'postgres');
-});
+test(
+  'PostgreSQL: migrations, db_import, db_export round trip',
+  { skip: pgUp ? false : 'PostgreSQL unreachable (see the message above)' },
+  async () => {
+    const env = pgEnv(schema);
+    await roundTrip(env, 'postgres');
+    await allOrNothing(env, 'postgres');
+  },
+);

@@ -19,5 +19,9 @@ storeSuite({
 
 test('the database is $TURNPIKE_PREFIX/turnpike.db, in WAL mode', () => {
   assert.ok(fs.existsSync(path.join(dir, 'turnpike.db')));
-  assert.ok(fs.existsSync(path.join(dir, 'turnpike.db-wal')) || fs.readFileSync(path.join(dir, 'turnpike.db')).readUInt8(18) === 2, 'WAL mode');
+  assert.ok(
+    fs.existsSync(path.join(dir, 'turnpike.db-wal')) ||
+      fs.readFileSync(path.join(dir, 'turnpike.db')).readUInt8(18) === 2,
+    'WAL mode',
+  );
 });

@@ -5,7 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../../../src/control/store/index.js';
-import { ForeignKeyViolation, InvalidOffset, InvalidOptions, InvalidSize, NotFound, PrimaryKeyViolation, SchemaViolation, UniqueViolation } from '../../../src/control/store/index.js';
+import {
+  ForeignKeyViolation,
+  InvalidOffset,
+  InvalidOptions,
+  InvalidSize,
+  NotFound,
+  PrimaryKeyViolation,
+  SchemaViolation,
+  UniqueViolation,
+} from '../../../src/control/store/index.js';
 import { leaf, makeCa } from '../../helpers/certs.js';
 
 export interface Harness {
@@ -13,7 +22,11 @@ export interface Harness {
   open(): Promise<Store>;
 }
 
-async function rejects<T extends Error>(p: Promise<unknown>, cls: new (...a: never[]) => T, check?: (e: T) => void): Promise<void> {
+async function rejects<T extends Error>(
+  p: Promise<unknown>,
+  cls: new (...a: never[]) => T,
+  check?: (e: T) => void,
+): Promise<void> {
   try {
     await p;
   } catch (e) {
@@ -59,7 +72,11 @@ export function storeSuite(h: Harness): void {
     assert.equal(c2.id, byId);
     assert.equal(await store.delete('services', 'by-id').then((e) => e?.id), byId);
     assert.equal(await store.get('services', 'by-id'), null);
-    assert.equal(await store.delete('services', 'by-id'), null, 'deleting what is not there is not an error (Kong answers 204)');
+    assert.equal(
+      await store.delete('services', 'by-id'),
+      null,
+      'deleting what is not there is not an error (Kong answers 204)',
+    );
   });
 
   test('schema violations name every bad field', async () => {
@@ -72,19 +89,40 @@ export function storeSuite(h: Harness): void {
       assert.match(String(e.fields.bogus), /unknown field/);
       assert.match(e.message, /^schema violation \(/);
     });
-    await rejects(store.insert('routes', { name: 'r', paths: ['no-slash'] }), SchemaViolation, (e) => assert.ok('paths.0' in e.fields, JSON.stringify(e.fields)));
-    await rejects(store.insert('services', { name: 'no-host' }), SchemaViolation, (e) => assert.match(e.message, /host/));
+    await rejects(store.insert('routes', { name: 'r', paths: ['no-slash'] }), SchemaViolation, (e) =>
+      assert.ok('paths.0' in e.fields, JSON.stringify(e.fields)),
+    );
+    await rejects(store.insert('services', { name: 'no-host' }), SchemaViolation, (e) =>
+      assert.match(e.message, /host/),
+    );
     // Kong's rules beyond the schema, as the declarative loader applies them to a file.
-    await rejects(store.insert('routes', { name: 'nothing-to-match' }), SchemaViolation, (e) => assert.match(String(e.fields['@entity']), /at least one of 'methods', 'hosts', 'headers', 'paths'/));
-    await rejects(store.insert('upstreams', { name: 'h.up', hash_on: 'header' }), SchemaViolation, (e) => assert.match(String(e.fields.hash_on_header), /required when 'hash_on' is 'header'/));
-    await rejects(store.insert('consumers', { tags: ['x'] }), SchemaViolation, (e) => assert.match(e.message, /username.*custom_id/));
-    await rejects(store.insert('certificates', { cert: '-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----', key: '-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----' }), SchemaViolation, (e) => assert.ok('cert' in e.fields, JSON.stringify(e.fields)));
+    await rejects(store.insert('routes', { name: 'nothing-to-match' }), SchemaViolation, (e) =>
+      assert.match(String(e.fields['@entity']), /at least one of 'methods', 'hosts', 'headers', 'paths'/),
+    );
+    await rejects(store.insert('upstreams', { name: 'h.up', hash_on: 'header' }), SchemaViolation, (e) =>
+      assert.match(String(e.fields.hash_on_header), /required when 'hash_on' is 'header'/),
+    );
+    await rejects(store.insert('consumers', { tags: ['x'] }), SchemaViolation, (e) =>
+      assert.match(e.message, /username.*custom_id/),
+    );
+    await rejects(
+      store.insert('certificates', {
+        cert: '-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----',
+        key: '-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----',
+      }),
+      SchemaViolation,
+      (e) => assert.ok('cert' in e.fields, JSON.stringify(e.fields)),
+    );
     // The Admin API's url shorthand, expanded as the loader does.
     const viaUrl = await store.insert('services', { name: 'via-url', url: 'https://u.internal:8443/base' });
     assert.deepEqual([viaUrl.protocol, viaUrl.host, viaUrl.port, viaUrl.path], ['https', 'u.internal', 8443, '/base']);
     assert.equal('url' in viaUrl, false);
     const moved = await store.update('services', 'via-url', { url: 'http://v.internal' });
-    assert.deepEqual([moved.protocol, moved.host, moved.port, moved.path], ['http', 'v.internal', 80, null], 'PATCH with url replaces protocol, host, port and path');
+    assert.deepEqual(
+      [moved.protocol, moved.host, moved.port, moved.path],
+      ['http', 'v.internal', 80, null],
+      'PATCH with url replaces protocol, host, port and path',
+    );
     await store.delete('services', 'via-url');
     await rejects(store.update('upstreams', 'missing', { slots: 10 }), NotFound, (e) => assert.equal(e.status, 404));
   });
@@ -100,7 +138,9 @@ export function storeSuite(h: Harness): void {
     await rejects(store.insert('services', { id: svc.id, name: 'another', host: 'b.internal' }), PrimaryKeyViolation);
     await rejects(store.update('services', 'users', { name: 'billing' }), UniqueViolation);
     await store.insert('consumers', { username: 'alice', custom_id: 'c-1' });
-    await rejects(store.insert('consumers', { username: 'bob', custom_id: 'c-1' }), UniqueViolation, (e) => assert.deepEqual(e.fields, { custom_id: 'c-1' }));
+    await rejects(store.insert('consumers', { username: 'bob', custom_id: 'c-1' }), UniqueViolation, (e) =>
+      assert.deepEqual(e.fields, { custom_id: 'c-1' }),
+    );
   });
 
   test('routes reference services; foreign key errors; deleting a referenced service is refused', async () => {
@@ -108,12 +148,19 @@ export function storeSuite(h: Harness): void {
     const users = (await store.get('services', 'users'))!;
     assert.deepEqual(r.service, { id: users.id });
     const missing = randomUUID();
-    await rejects(store.insert('routes', { name: 'x', paths: ['/x'], service: { id: missing } }), ForeignKeyViolation, (e) => {
-      assert.equal(e.status, 400);
-      assert.equal(e.body.code, 4);
-      assert.deepEqual(e.fields, { service: { id: missing } });
-      assert.equal(e.message, `the foreign key '{id="${missing}"}' does not reference an existing 'services' entity.`);
-    });
+    await rejects(
+      store.insert('routes', { name: 'x', paths: ['/x'], service: { id: missing } }),
+      ForeignKeyViolation,
+      (e) => {
+        assert.equal(e.status, 400);
+        assert.equal(e.body.code, 4);
+        assert.deepEqual(e.fields, { service: { id: missing } });
+        assert.equal(
+          e.message,
+          `the foreign key '{id="${missing}"}' does not reference an existing 'services' entity.`,
+        );
+      },
+    );
     await rejects(store.insert('routes', { name: 'x', paths: ['/x'], service: { name: 'nope' } }), ForeignKeyViolation);
     await rejects(store.delete('services', 'users'), ForeignKeyViolation, (e) => {
       assert.deepEqual(e.fields, { '@referenced_by': 'routes' });
@@ -125,24 +172,36 @@ export function storeSuite(h: Harness): void {
     assert.deepEqual(nested.service, { id: users.id });
     const list = await store.list('routes', { scope: { service: 'users' } });
     assert.deepEqual(list.data.map((x) => x.name).sort(), ['users-2', 'users-r']);
-    assert.equal(await store.get('routes', 'users-2', { scope: { service: 'billing' } }), null, 'outside its scope a route is not found');
+    assert.equal(
+      await store.get('routes', 'users-2', { scope: { service: 'billing' } }),
+      null,
+      'outside its scope a route is not found',
+    );
     await rejects(store.list('routes', { scope: { service: 'nope' } }), NotFound);
   });
 
   test('upstreams and targets: PATCH merges nested records; targets unique per upstream; cascade on delete', async () => {
     const u = await store.insert('upstreams', { name: 'orders.up' });
     assert.equal((u.healthchecks as any).active.http_path, '/');
-    const p = await store.update('upstreams', 'orders.up', { healthchecks: { active: { http_path: '/healthz', healthy: { interval: 5 } } } });
+    const p = await store.update('upstreams', 'orders.up', {
+      healthchecks: { active: { http_path: '/healthz', healthy: { interval: 5 } } },
+    });
     assert.equal((p.healthchecks as any).active.http_path, '/healthz');
     assert.equal((p.healthchecks as any).active.healthy.interval, 5);
-    assert.deepEqual((p.healthchecks as any).active.healthy.http_statuses, [200, 302], 'the rest of the record is kept');
+    assert.deepEqual(
+      (p.healthchecks as any).active.healthy.http_statuses,
+      [200, 302],
+      'the rest of the record is kept',
+    );
     await store.insert('upstreams', { name: 'other.up' });
     const t = await store.insert('targets', { target: '10.0.0.1' }, { scope: { upstream: 'orders.up' } });
     assert.equal(t.target, '10.0.0.1:8000');
     assert.equal(t.weight, 100);
     await store.insert('targets', { target: '10.0.0.1:8000', upstream: { name: 'other.up' } });
-    await rejects(store.insert('targets', { target: '10.0.0.1:8000' }, { scope: { upstream: 'orders.up' } }), UniqueViolation, (e) =>
-      assert.deepEqual(e.fields, { upstream: { id: u.id }, target: '10.0.0.1:8000' }),
+    await rejects(
+      store.insert('targets', { target: '10.0.0.1:8000' }, { scope: { upstream: 'orders.up' } }),
+      UniqueViolation,
+      (e) => assert.deepEqual(e.fields, { upstream: { id: u.id }, target: '10.0.0.1:8000' }),
     );
     assert.equal((await store.get('targets', '10.0.0.1:8000', { scope: { upstream: 'orders.up' } }))?.id, t.id);
     const w = await store.update('targets', '10.0.0.1', { weight: 5 }, { scope: { upstream: 'orders.up' } });
@@ -159,10 +218,20 @@ export function storeSuite(h: Harness): void {
     const ka = await store.insert('keyauth_credentials', {}, { scope });
     assert.match(String(ka.key), /^[0-9a-f]{32}$/, 'a key is generated when none is given');
     await store.insert('keyauth_credentials', { key: 'k-1' }, { scope });
-    await rejects(store.insert('keyauth_credentials', { key: 'k-1' }, { scope: { consumer: 'alice' } }), UniqueViolation, (e) => assert.deepEqual(e.fields, { key: 'k-1' }));
-    assert.equal((await store.get('keyauth_credentials', 'k-1'))?.consumer && ((await store.get('keyauth_credentials', 'k-1'))!.consumer as any).id, c.id);
+    await rejects(
+      store.insert('keyauth_credentials', { key: 'k-1' }, { scope: { consumer: 'alice' } }),
+      UniqueViolation,
+      (e) => assert.deepEqual(e.fields, { key: 'k-1' }),
+    );
+    assert.equal(
+      (await store.get('keyauth_credentials', 'k-1'))?.consumer &&
+        ((await store.get('keyauth_credentials', 'k-1'))!.consumer as any).id,
+      c.id,
+    );
     await store.insert('basicauth_credentials', { username: 'carol', password: 'pw' }, { scope });
-    await rejects(store.insert('basicauth_credentials', { username: 'x' }, { scope }), SchemaViolation, (e) => assert.equal(e.fields.password, 'required field missing'));
+    await rejects(store.insert('basicauth_credentials', { username: 'x' }, { scope }), SchemaViolation, (e) =>
+      assert.equal(e.fields.password, 'required field missing'),
+    );
     const hm = await store.insert('hmacauth_credentials', { username: 'carol-h' }, { scope });
     assert.ok(hm.secret);
     const jw = await store.insert('jwt_secrets', {}, { scope });
@@ -173,23 +242,53 @@ export function storeSuite(h: Harness): void {
     await rejects(store.insert('acls', { group: 'admins' }, { scope }), UniqueViolation);
     assert.equal((await store.get('acls', 'admins', { scope }))?.group, 'admins');
     await store.insert('oauth2_credentials', { name: 'app' }, { scope });
-    const svcPlugin = await store.insert('plugins', { name: 'rate-limiting', service: { name: 'users' }, config: { minute: 5 } });
+    const svcPlugin = await store.insert('plugins', {
+      name: 'rate-limiting',
+      service: { name: 'users' },
+      config: { minute: 5 },
+    });
     assert.equal(svcPlugin.enabled, true);
     assert.deepEqual(svcPlugin.protocols, ['grpc', 'grpcs', 'http', 'https']);
-    const pc = await store.insert('plugins', { name: 'rate-limiting', consumer: { username: 'carol' }, config: { minute: 1 } });
-    await rejects(store.insert('plugins', { name: 'rate-limiting', service: { name: 'users' }, config: { minute: 1 } }), UniqueViolation);
+    const pc = await store.insert('plugins', {
+      name: 'rate-limiting',
+      consumer: { username: 'carol' },
+      config: { minute: 1 },
+    });
+    await rejects(
+      store.insert('plugins', { name: 'rate-limiting', service: { name: 'users' }, config: { minute: 1 } }),
+      UniqueViolation,
+    );
     // With the node's plugins known, a plugin's config is checked as in a file.
-    await rejects(store.insert('plugins', { name: 'rate-limiting', route: { name: 'users-r' }, config: { minute: 'lots' } }), SchemaViolation, (e) => assert.ok('config.minute' in e.fields, JSON.stringify(e.fields)));
-    await rejects(store.insert('plugins', { name: 'no-such-plugin' }), SchemaViolation, (e) => assert.match(String(e.fields.name), /not available/));
+    await rejects(
+      store.insert('plugins', { name: 'rate-limiting', route: { name: 'users-r' }, config: { minute: 'lots' } }),
+      SchemaViolation,
+      (e) => assert.ok('config.minute' in e.fields, JSON.stringify(e.fields)),
+    );
+    await rejects(store.insert('plugins', { name: 'no-such-plugin' }), SchemaViolation, (e) =>
+      assert.match(String(e.fields.name), /not available/),
+    );
     const patched = await store.update('plugins', pc.id, { config: { hour: 10 } });
     const conf = patched.config as Record<string, unknown>;
     assert.deepEqual([conf.minute, conf.hour], [1, 10], 'plugin config is merged by PATCH');
     assert.equal(conf.policy, 'local', "the plugin's defaults are filled in, as Kong stores them");
-    const credKinds = ['keyauth_credentials', 'basicauth_credentials', 'hmacauth_credentials', 'jwt_secrets', 'acls', 'oauth2_credentials'] as const;
+    const credKinds = [
+      'keyauth_credentials',
+      'basicauth_credentials',
+      'hmacauth_credentials',
+      'jwt_secrets',
+      'acls',
+      'oauth2_credentials',
+    ] as const;
     for (const k of credKinds) assert.ok((await store.list(k, { scope })).data.length > 0, k);
     await store.delete('consumers', 'carol');
-    for (const k of credKinds) assert.equal((await store.list(k, { scope: { consumer: 'alice' } })).data.length, k === 'acls' ? 1 : 0, k);
-    for (const k of credKinds) assert.equal((await store.list(k)).data.filter((x) => (x.consumer as any).id === c.id).length, 0, `${k} of carol are gone`);
+    for (const k of credKinds)
+      assert.equal((await store.list(k, { scope: { consumer: 'alice' } })).data.length, k === 'acls' ? 1 : 0, k);
+    for (const k of credKinds)
+      assert.equal(
+        (await store.list(k)).data.filter((x) => (x.consumer as any).id === c.id).length,
+        0,
+        `${k} of carol are gone`,
+      );
     assert.equal(await store.get('plugins', pc.id), null, "the consumer's plugin is gone");
     assert.ok(await store.get('plugins', svcPlugin.id), "the service's plugin stays");
   });
@@ -211,11 +310,27 @@ export function storeSuite(h: Harness): void {
     await rejects(store.insert('snis', { name: 'api.example.com', certificate: { id: cert.id } }), UniqueViolation);
     const cac = await store.insert('ca_certificates', { cert: ca.cert });
     assert.match(String(cac.cert_digest), /^[0-9a-f]{64}$/);
-    await rejects(store.insert('ca_certificates', { cert: ca.cert }), UniqueViolation, (e) => assert.ok('cert_digest' in e.fields));
-    const svc = await store.insert('services', { name: 'tls-svc', protocol: 'https', host: 'secure.internal', port: 443, ca_certificates: [cac.id], client_certificate: { id: cert.id } });
-    await rejects(store.insert('services', { name: 'tls-2', protocol: 'https', host: 's', ca_certificates: [randomUUID()] }), ForeignKeyViolation);
-    await rejects(store.delete('ca_certificates', cac.id), ForeignKeyViolation, (e) => assert.deepEqual(e.fields, { '@referenced_by': 'services' }));
-    await rejects(store.delete('certificates', cert.id), ForeignKeyViolation, (e) => assert.deepEqual(e.fields, { '@referenced_by': 'services' }));
+    await rejects(store.insert('ca_certificates', { cert: ca.cert }), UniqueViolation, (e) =>
+      assert.ok('cert_digest' in e.fields),
+    );
+    const svc = await store.insert('services', {
+      name: 'tls-svc',
+      protocol: 'https',
+      host: 'secure.internal',
+      port: 443,
+      ca_certificates: [cac.id],
+      client_certificate: { id: cert.id },
+    });
+    await rejects(
+      store.insert('services', { name: 'tls-2', protocol: 'https', host: 's', ca_certificates: [randomUUID()] }),
+      ForeignKeyViolation,
+    );
+    await rejects(store.delete('ca_certificates', cac.id), ForeignKeyViolation, (e) =>
+      assert.deepEqual(e.fields, { '@referenced_by': 'services' }),
+    );
+    await rejects(store.delete('certificates', cert.id), ForeignKeyViolation, (e) =>
+      assert.deepEqual(e.fields, { '@referenced_by': 'services' }),
+    );
     await store.update('services', svc.id, { ca_certificates: null, client_certificate: null });
     await store.delete('ca_certificates', cac.id);
     await store.delete('certificates', cert.id);
@@ -223,12 +338,20 @@ export function storeSuite(h: Harness): void {
   });
 
   test('pagination: size, offset cursor, every entity once; bad size and offset', async () => {
-    for (let i = 0; i < 25; i++) await store.insert('consumers', { username: `page-${String(i).padStart(2, '0')}`, tags: i % 2 === 0 ? ['even', 'paged'] : ['odd', 'paged'] });
+    for (let i = 0; i < 25; i++)
+      await store.insert('consumers', {
+        username: `page-${String(i).padStart(2, '0')}`,
+        tags: i % 2 === 0 ? ['even', 'paged'] : ['odd', 'paged'],
+      });
     const seen: string[] = [];
     let offset: string | null = null;
     let pages = 0;
     do {
-      const page: { data: { id: string }[]; offset: string | null } = await store.list('consumers', { size: 10, offset, tags: 'paged' });
+      const page: { data: { id: string }[]; offset: string | null } = await store.list('consumers', {
+        size: 10,
+        offset,
+        tags: 'paged',
+      });
       assert.ok(page.data.length <= 10);
       seen.push(...page.data.map((x) => x.id));
       offset = page.offset;
@@ -238,7 +361,11 @@ export function storeSuite(h: Harness): void {
     assert.equal(seen.length, 25);
     assert.equal(new Set(seen).size, 25);
     assert.deepEqual([...seen].sort(), seen, 'ordered by id');
-    assert.equal((await store.list('consumers', { size: 25, tags: 'paged' })).offset, null, 'a page that holds the rest has no offset');
+    assert.equal(
+      (await store.list('consumers', { size: 25, tags: 'paged' })).offset,
+      null,
+      'a page that holds the rest has no offset',
+    );
     assert.equal((await store.list('consumers')).data.length, 26, 'default size 100 (alice and the 25)');
     await rejects(store.list('consumers', { size: 0 }), InvalidSize, (e) => assert.equal(e.status, 400));
     await rejects(store.list('consumers', { size: 1001 }), InvalidSize);
@@ -250,7 +377,11 @@ export function storeSuite(h: Harness): void {
     assert.equal((await store.list('consumers', { tags: 'even,paged' })).data.length, 13);
     assert.equal((await store.list('consumers', { tags: 'even,odd' })).data.length, 0);
     assert.equal((await store.list('consumers', { tags: 'even/odd' })).data.length, 25);
-    assert.equal((await store.list('consumers', { tags: 'ev%' })).data.length, 0, 'LIKE wildcards in a tag are literal');
+    assert.equal(
+      (await store.list('consumers', { tags: 'ev%' })).data.length,
+      0,
+      'LIKE wildcards in a tag are literal',
+    );
     await rejects(store.list('consumers', { tags: 'a,b/c' }), InvalidOptions);
   });
 

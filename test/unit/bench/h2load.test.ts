@@ -33,7 +33,10 @@ test('parseH2load reads rate, duration, counts, status classes and the mean requ
 
 test('logPercentiles: nearest-rank percentiles in ms from the per-request log, status codes counted', () => {
   // start µs, status, µs to the end of the response; 100 requests taking 1..100 ms.
-  const lines = Array.from({ length: 100 }, (_, i) => `${1700000000000000 + i}\t${i === 99 ? 502 : 200}\t${(i + 1) * 1000}`);
+  const lines = Array.from(
+    { length: 100 },
+    (_, i) => `${1700000000000000 + i}\t${i === 99 ? 502 : 200}\t${(i + 1) * 1000}`,
+  );
   const { percentiles, statusCodes } = logPercentiles(lines.join('\n') + '\n', [50, 99]);
   assert.equal(percentiles[50], 50);
   assert.equal(percentiles[99], 99);

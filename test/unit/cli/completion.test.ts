@@ -48,24 +48,36 @@ async function bashScript(): Promise<string> {
 async function complete(...words: string[]): Promise<string[]> {
   const file = await bashScript();
   const quoted = words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', `source '${file}'; COMP_WORDS=(turnpike ${quoted}); COMP_CWORD=${words.length}; _turnpike; printf '%s\\n' "\${COMPREPLY[@]}"`], {
-    encoding: 'utf8',
-    cwd: path.dirname(file),
-  });
+  const r = spawnSync(
+    'bash',
+    [
+      '--norc',
+      '--noprofile',
+      '-c',
+      `source '${file}'; COMP_WORDS=(turnpike ${quoted}); COMP_CWORD=${words.length}; _turnpike; printf '%s\\n' "\${COMPREPLY[@]}"`,
+    ],
+    {
+      encoding: 'utf8',
+      cwd: path.dirname(file),
+    },
+  );
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.split('\n').filter((l) => l !== '');
 }
 
 test('bash: the script is valid bash and registers a completion for turnpike', async () => {
   const file = await bashScript();
-  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', `source '${file}' && complete -p turnpike`], { encoding: 'utf8' });
+  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', `source '${file}' && complete -p turnpike`], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /-F _turnpike turnpike/);
 });
 
 test('bash: subcommands, nested subcommands, kinds, flags and flag values', async () => {
   const top = await complete('');
-  for (const c of ['start', 'validate', 'get', 'apply', 'diff', 'dump', 'delete', 'completion', 'config', 'migrations']) assert.ok(top.includes(c), `${c} in ${top.join(' ')}`);
+  for (const c of ['start', 'validate', 'get', 'apply', 'diff', 'dump', 'delete', 'completion', 'config', 'migrations'])
+    assert.ok(top.includes(c), `${c} in ${top.join(' ')}`);
   assert.deepEqual(await complete('d'), ['diff', 'dump', 'delete']);
   assert.deepEqual(await complete('config', ''), ['db_import', 'db_export']);
   assert.deepEqual(await complete('migrations', 's'), ['status']);
@@ -79,7 +91,17 @@ test('bash: subcommands, nested subcommands, kinds, flags and flag values', asyn
   assert.deepEqual(await complete('dump', '--output', ''), ['yaml', 'json']);
   assert.deepEqual(await complete('diff', '-o', ''), ['text', 'json']);
   const getFlags = await complete('get', 'services', '--');
-  for (const f of ['--admin-url', '--token', '--token-file', '--output', '--consumer', '--upstream', '--tags', '--help']) assert.ok(getFlags.includes(f), `${f} in ${getFlags.join(' ')}`);
+  for (const f of [
+    '--admin-url',
+    '--token',
+    '--token-file',
+    '--output',
+    '--consumer',
+    '--upstream',
+    '--tags',
+    '--help',
+  ])
+    assert.ok(getFlags.includes(f), `${f} in ${getFlags.join(' ')}`);
   assert.deepEqual(await complete('apply', '--dr'), ['--dry-run']);
   assert.deepEqual(await complete('config', 'db_import', '--pre'), ['--prefix']);
   assert.deepEqual(await complete('completion', ''), ['bash', 'zsh', 'fish']);
@@ -97,7 +119,8 @@ test('zsh and fish scripts name every command', async () => {
   assert.match(zsh.stdout, /bashcompinit/);
   const fish = await runCli(['completion', 'fish']);
   assert.equal(fish.code, 0);
-  for (const c of ['get', 'apply', 'diff', 'dump', 'delete', 'validate']) assert.match(fish.stdout, new RegExp(`-n '__fish_use_subcommand' -a '${c}'`));
+  for (const c of ['get', 'apply', 'diff', 'dump', 'delete', 'validate'])
+    assert.match(fish.stdout, new RegExp(`-n '__fish_use_subcommand' -a '${c}'`));
   assert.match(fish.stdout, /__fish_seen_subcommand_from get' -s o -l output -x -a 'table json yaml'/);
   const bad = await runCli(['completion', 'powershell']);
   assert.equal(bad.code, 2, 'an unknown shell is a usage error');
@@ -106,7 +129,11 @@ test('zsh and fish scripts name every command', async () => {
 test('every command has --help with examples', async () => {
   const top = await runCli(['--help']);
   const listed = [...top.stdout.matchAll(/^ {2}([a-z_]+)\b/gm)].map((m) => m[1]).filter((c) => c !== 'help');
-  assert.deepEqual(listed.sort(), COMMANDS.filter((c) => !c.includes(' ')).sort(), 'the commands this test checks are the ones there are');
+  assert.deepEqual(
+    listed.sort(),
+    COMMANDS.filter((c) => !c.includes(' ')).sort(),
+    'the commands this test checks are the ones there are',
+  );
   for (const c of COMMANDS) {
     const r = await runCli([...c.split(' '), '--help']);
     assert.equal(r.code, 0, c);
@@ -115,7 +142,16 @@ test('every command has --help with examples', async () => {
 });
 
 test('usage errors exit 2: unknown command or flag, missing argument, bad choice', async () => {
-  for (const args of [['bogus'], ['get'], ['get', 'services', '--bogus'], ['get', 'services', '-o', 'xml'], ['diff'], ['delete', 'service'], ['get', 'widgets'], ['get', 'targets']]) {
+  for (const args of [
+    ['bogus'],
+    ['get'],
+    ['get', 'services', '--bogus'],
+    ['get', 'services', '-o', 'xml'],
+    ['diff'],
+    ['delete', 'service'],
+    ['get', 'widgets'],
+    ['get', 'targets'],
+  ]) {
     const r = await runCli(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^turnpike: error: /m, args.join(' '));
@@ -132,9 +168,15 @@ test('fish: the script completes subcommands, kinds, flags with their short form
   fs.writeFileSync(file, r.stdout);
   fs.writeFileSync(path.join(dir, 'kong.yml'), '_format_version: "3.0"\n');
   const complete = (line: string): string[] => {
-    const out = spawnSync('fish', ['--no-config', '-c', `source '${file}'; complete -C '${line}'`], { encoding: 'utf8', cwd: dir });
+    const out = spawnSync('fish', ['--no-config', '-c', `source '${file}'; complete -C '${line}'`], {
+      encoding: 'utf8',
+      cwd: dir,
+    });
     assert.equal(out.status, 0, out.stderr);
-    return out.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t')[0]!);
+    return out.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.split('\t')[0]!);
   };
   assert.deepEqual(complete('turnpike d'), ['delete', 'diff', 'dump']);
   assert.deepEqual(complete('turnpike config '), ['db_export', 'db_import']);
@@ -157,7 +199,15 @@ test('zsh: the script loads through bashcompinit and answers with the bash rules
   // then keeps the words that start with what was typed).
   const complete = (...words: string[]): string[] => {
     const w = words.map((x) => `'${x}'`).join(' ');
-    const out = spawnSync('zsh', ['-f', '-c', `autoload -U compinit; compinit -u -d '${dir}/zcompdump'; source '${file}'; COMP_WORDS=(turnpike ${w}); COMP_CWORD=${words.length}; compgen -F _turnpike -- '${words.at(-1)}'`], { encoding: 'utf8', cwd: dir });
+    const out = spawnSync(
+      'zsh',
+      [
+        '-f',
+        '-c',
+        `autoload -U compinit; compinit -u -d '${dir}/zcompdump'; source '${file}'; COMP_WORDS=(turnpike ${w}); COMP_CWORD=${words.length}; compgen -F _turnpike -- '${words.at(-1)}'`,
+      ],
+      { encoding: 'utf8', cwd: dir },
+    );
     assert.equal(out.status, 0, out.stderr);
     return out.stdout.split('\n').filter((l) => l !== '');
   };

@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { parseDeclarative } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/types.js';
 import { bundledRegistry } from '../../../src/plugins/registry.js';
-import { computeDiff, explicitIds, formatChanges, summarize, summaryLine, type Change } from '../../../src/cli/commands/diff.js';
+import {
+  computeDiff,
+  explicitIds,
+  formatChanges,
+  summarize,
+  summaryLine,
+  type Change,
+} from '../../../src/cli/commands/diff.js';
 import { selectTagsOf } from '../../../src/cli/commands/apply.js';
 
 const registry = bundledRegistry();
@@ -132,8 +139,10 @@ test('creates, updates with the changed fields, deletes; parents first, deletes 
 });
 
 test('the text output: +, ~ with the fields, -, in order', () => {
-  const file = same.replace('users.internal:8080', 'users.internal:9090').replace('      - name: cors\n', '      - name: cors\n        enabled: false\n');
-  const text = formatChanges(diff(file.replace("    acls: [{ group: admins }]\n", ''), server));
+  const file = same
+    .replace('users.internal:8080', 'users.internal:9090')
+    .replace('      - name: cors\n', '      - name: cors\n        enabled: false\n');
+  const text = formatChanges(diff(file.replace('    acls: [{ group: admins }]\n', ''), server));
   assert.equal(
     text,
     [
@@ -149,8 +158,16 @@ test('the text output: +, ~ with the fields, -, in order', () => {
 
 test('an id given in the file is matched by id only: a different entity of the same name is replaced', () => {
   const X = '99999999-9999-4999-8999-999999999999';
-  const file = yml('_format_version: "3.0"', 'services:', `  - { id: ${X}, name: users, host: users.internal, port: 8080 }`);
-  const server1 = yml('_format_version: "3.0"', 'services:', `  - { id: ${S1}, name: users, host: users.internal, port: 8080 }`);
+  const file = yml(
+    '_format_version: "3.0"',
+    'services:',
+    `  - { id: ${X}, name: users, host: users.internal, port: 8080 }`,
+  );
+  const server1 = yml(
+    '_format_version: "3.0"',
+    'services:',
+    `  - { id: ${S1}, name: users, host: users.internal, port: 8080 }`,
+  );
   const changes = diff(file, server1);
   assert.deepEqual(
     changes.map((c) => [c.action, c.id]),
@@ -160,13 +177,25 @@ test('an id given in the file is matched by id only: a different entity of the s
     ],
   );
   // The same id on both sides is the same entity, whatever its name.
-  const renamed = diff(file.replace('name: users', 'name: people'), yml('_format_version: "3.0"', 'services:', `  - { id: ${X}, name: users, host: users.internal, port: 8080 }`));
+  const renamed = diff(
+    file.replace('name: users', 'name: people'),
+    yml('_format_version: "3.0"', 'services:', `  - { id: ${X}, name: users, host: users.internal, port: 8080 }`),
+  );
   assert.deepEqual(brief(renamed), ["update service 'people'"]);
   assert.deepEqual(renamed[0]!.fields, [{ field: 'name', from: 'users', to: 'people' }]);
 });
 
 test('explicitIds: the ids a file writes, anywhere, lower-cased', () => {
-  const ids = explicitIds(yml('services:', `  - id: ${S1.toUpperCase()}`, '    routes:', `      - id: ${R1}`, '  - name: x', `    id: not-a-uuid`));
+  const ids = explicitIds(
+    yml(
+      'services:',
+      `  - id: ${S1.toUpperCase()}`,
+      '    routes:',
+      `      - id: ${R1}`,
+      '  - name: x',
+      `    id: not-a-uuid`,
+    ),
+  );
   assert.deepEqual([...ids].sort(), [S1, R1]);
   assert.equal(explicitIds('{ not: [yaml').size, 0);
 });
@@ -175,13 +204,28 @@ test('credentials: a key the file leaves out is not a change; a key it sets is; 
   const withKey = same.replace('keyauth_credentials: [{}]', 'keyauth_credentials: [{ key: my-own-key }]');
   const changes = diff(withKey, server);
   // A key-auth key is its identity: a new key is a new credential, the old one goes.
-  assert.deepEqual(brief(changes), [`create key-auth credential ${changes[0]!.id} of consumer 'alice'`, `delete key-auth credential ${K1} of consumer 'alice'`]);
+  assert.deepEqual(brief(changes), [
+    `create key-auth credential ${changes[0]!.id} of consumer 'alice'`,
+    `delete key-auth credential ${K1} of consumer 'alice'`,
+  ]);
   assert.equal(changes[0]!.path, `/consumers/${C1}/key-auth/${changes[0]!.id}`);
   assert.equal(changes[0]!.body!.key, 'my-own-key');
   assert.deepEqual(changes[0]!.body!.consumer, { id: C1 });
 
-  const basicServer = yml('_format_version: "3.0"', 'consumers:', `  - id: ${C1}`, '    username: alice', '    basicauth_credentials:', `      - { id: ${K1}, username: alice, password: old-password }`);
-  const basicFile = yml('_format_version: "3.0"', 'consumers:', '  - username: alice', '    basicauth_credentials: [{ username: alice, password: new-password }]');
+  const basicServer = yml(
+    '_format_version: "3.0"',
+    'consumers:',
+    `  - id: ${C1}`,
+    '    username: alice',
+    '    basicauth_credentials:',
+    `      - { id: ${K1}, username: alice, password: old-password }`,
+  );
+  const basicFile = yml(
+    '_format_version: "3.0"',
+    'consumers:',
+    '  - username: alice',
+    '    basicauth_credentials: [{ username: alice, password: new-password }]',
+  );
   const upd = diff(basicFile, basicServer);
   assert.deepEqual(brief(upd), ["update basic-auth credential 'alice' of consumer 'alice'"]);
   assert.equal(upd[0]!.path, `/consumers/${C1}/basic-auth/${K1}`);
@@ -199,14 +243,31 @@ test('a credential whose key the server generated keeps it on update (PUT replac
 });
 
 test('targets are matched by upstream and address; plugins by name and what they apply to', () => {
-  const file = same.replace('targets: [{ target: "10.0.0.1:8080" }]', 'targets: [{ target: "10.0.0.1:8080", weight: 50 }, { target: "10.0.0.2:8080" }]');
+  const file = same.replace(
+    'targets: [{ target: "10.0.0.1:8080" }]',
+    'targets: [{ target: "10.0.0.1:8080", weight: 50 }, { target: "10.0.0.2:8080" }]',
+  );
   const changes = diff(file, server);
-  assert.deepEqual(brief(changes), ["update target '10.0.0.1:8080' of upstream 'users-upstream'", "create target '10.0.0.2:8080' of upstream 'users-upstream'"]);
+  assert.deepEqual(brief(changes), [
+    "update target '10.0.0.1:8080' of upstream 'users-upstream'",
+    "create target '10.0.0.2:8080' of upstream 'users-upstream'",
+  ]);
   assert.equal(changes[0]!.path, `/upstreams/${U1}/targets/${T1}`);
   assert.equal(changes[1]!.path, `/upstreams/${U1}/targets/${changes[1]!.id}`);
   // cors moved from the service to the route: a different plugin.
-  const moved = diff(same.replace('    plugins:\n      - name: cors\n', '').replace('{ name: users-api, paths: [/users] }', '{ name: users-api, paths: [/users], plugins: [{ name: cors }] }'), server);
-  assert.deepEqual(brief(moved), ["create plugin 'cors' on route 'users-api'", "delete plugin 'cors' on service 'users'"]);
+  const moved = diff(
+    same
+      .replace('    plugins:\n      - name: cors\n', '')
+      .replace(
+        '{ name: users-api, paths: [/users] }',
+        '{ name: users-api, paths: [/users], plugins: [{ name: cors }] }',
+      ),
+    server,
+  );
+  assert.deepEqual(brief(moved), [
+    "create plugin 'cors' on route 'users-api'",
+    "delete plugin 'cors' on service 'users'",
+  ]);
   assert.deepEqual(moved[0]!.body!.route, { id: R1 });
 });
 
@@ -261,7 +322,12 @@ test("decK's _info.select_tags scope the sync: only server entities with every s
     'consumers:',
     '  - { username: someone, tags: [team-b], keyauth_credentials: [{ key: k }] }',
   );
-  const file = yml('_format_version: "3.0"', '_info: { select_tags: [team-a] }', 'services:', '  - { name: mine, host: a.internal }');
+  const file = yml(
+    '_format_version: "3.0"',
+    '_info: { select_tags: [team-a] }',
+    'services:',
+    '  - { name: mine, host: a.internal }',
+  );
   // The loader has tagged the file's service with team-a (as decK does), so it matches the server's.
   const changes = computeDiff(load(file), load(serverText), explicitIds(file), selectTagsOf(file));
   assert.deepEqual(brief(changes), ["delete service 'gone'"]);

@@ -44,7 +44,14 @@ test('a top-level credential of each kind ends up exactly where the nested one w
   assert.deepEqual(top.config, nested.config);
   assert.equal(top.hash, nested.hash);
   const creds = top.config.consumers[0]!.credentials!;
-  assert.deepEqual(Object.keys(creds).sort(), ['acls', 'basicauth_credentials', 'hmacauth_credentials', 'jwt_secrets', 'keyauth_credentials', 'oauth2_credentials']);
+  assert.deepEqual(Object.keys(creds).sort(), [
+    'acls',
+    'basicauth_credentials',
+    'hmacauth_credentials',
+    'jwt_secrets',
+    'keyauth_credentials',
+    'oauth2_credentials',
+  ]);
   assert.equal('consumer' in creds.keyauth_credentials![0]!, false, 'the reference is not kept on the credential');
   assert.deepEqual(top.config.consumers[1]!.credentials, {});
 });
@@ -64,12 +71,21 @@ test('nested and top-level credentials of one consumer add up, nested first; aut
     ),
   );
   const creds = c.consumers[0]!.credentials!;
-  assert.deepEqual(creds.keyauth_credentials!.map((k) => field(k, 'key')), ['nested-key', 'top-key']);
-  assert.deepEqual(creds.acls!.map((k) => field(k, 'group')), ['a', 'b']);
+  assert.deepEqual(
+    creds.keyauth_credentials!.map((k) => field(k, 'key')),
+    ['nested-key', 'top-key'],
+  );
+  assert.deepEqual(
+    creds.acls!.map((k) => field(k, 'group')),
+    ['a', 'b'],
+  );
   const store = new ConfigConsumers(c);
   assert.equal(store.findCredential('keyauth_credentials', 'key', 'top-key')?.consumer.username, 'bob');
   assert.equal(store.findCredential('keyauth_credentials', 'key', 'nested-key')?.consumer.username, 'bob');
-  assert.deepEqual(store.credentialsOf(c.consumers[0]!.id, 'acls').map((a) => a.group), ['a', 'b']);
+  assert.deepEqual(
+    store.credentialsOf(c.consumers[0]!.id, 'acls').map((a) => a.group),
+    ['a', 'b'],
+  );
 });
 
 test('an unknown consumer is an error at the reference, with its line and the consumers defined', () => {
@@ -90,11 +106,18 @@ test('an unknown consumer is an error at the reference, with its line and the co
   assert.equal(acl.line, 6);
   assert.equal(acl.column, 15);
   assert.equal(acl.entity, "acl 'staff' (acls[0])");
-  assert.equal(acl.message, "references consumer 'mallory', which is not defined in this file; defined consumers: alice");
+  assert.equal(
+    acl.message,
+    "references consumer 'mallory', which is not defined in this file; defined consumers: alice",
+  );
   const key = errorAt(errs, 'keyauth_credentials[0].consumer');
   assert.equal(key.line, 9);
   assert.match(key.message, new RegExp(`references consumer id '${ALICE_ID}', which is not defined`));
-  assert.equal(key.entity, 'keyauth_credential (keyauth_credentials[0])', 'a key-auth key is not shown in the entity label');
+  assert.equal(
+    key.entity,
+    'keyauth_credential (keyauth_credentials[0])',
+    'a key-auth key is not shown in the entity label',
+  );
 });
 
 test('a top-level credential must name its consumer; fields are checked with line and column', () => {
@@ -118,7 +141,10 @@ test('a top-level credential must name its consumer; fields are checked with lin
   assert.deepEqual([key.line, key.column], [5, 14]);
   assert.match(key.message, /must be a string \(got 12345/);
   assert.equal(key.entity, 'keyauth_credential (consumers[0].keyauth_credentials[0])');
-  assert.match(errorAt(errs, 'consumers[0].basicauth_credentials[0].password').message, /missing required field 'password'/);
+  assert.match(
+    errorAt(errs, 'consumers[0].basicauth_credentials[0].password').message,
+    /missing required field 'password'/,
+  );
   const consumer = errorAt(errs, 'acls[0].consumer');
   assert.equal(consumer.message, "missing required field 'consumer'");
   assert.equal(consumer.line, 9);
@@ -150,17 +176,30 @@ test('the key Kong keeps unique is unique across nested and top-level credential
     "the same key is already given to keyauth_credential (consumers[0].keyauth_credentials[0]); Kong keeps each key-auth credential's key unique across all consumers",
   );
   assert.doesNotMatch(JSON.stringify(errs), /s3cr3t-value/);
-  assert.match(errorAt(errs, 'basicauth_credentials[1].username').message, /already given to basicauth_credential 'same' \(basicauth_credentials\[0\]\)/);
+  assert.match(
+    errorAt(errs, 'basicauth_credentials[1].username').message,
+    /already given to basicauth_credential 'same' \(basicauth_credentials\[0\]\)/,
+  );
   // Kong has no unique field for acls: the same group twice is allowed.
-  assert.equal(errs.some((e) => e.path.startsWith('acls')), false);
+  assert.equal(
+    errs.some((e) => e.path.startsWith('acls')),
+    false,
+  );
 });
 
 test('credential ids: kept as written, unique per kind', () => {
   const id = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
-  const c = ok(yml('_format_version: "3.0"', 'consumers: [{ username: a }]', `acls: [{ consumer: a, group: g, id: ${id} }]`));
+  const c = ok(
+    yml('_format_version: "3.0"', 'consumers: [{ username: a }]', `acls: [{ consumer: a, group: g, id: ${id} }]`),
+  );
   assert.equal(field(c.consumers[0]!.credentials!.acls![0]!, 'id'), id);
   const errs = errors(
-    yml('_format_version: "3.0"', 'consumers:', `  - { username: a, acls: [{ group: g, id: ${id} }] }`, `acls: [{ consumer: a, group: h, id: ${id} }]`),
+    yml(
+      '_format_version: "3.0"',
+      'consumers:',
+      `  - { username: a, acls: [{ group: g, id: ${id} }] }`,
+      `acls: [{ consumer: a, group: h, id: ${id} }]`,
+    ),
   );
   assert.match(errorAt(errs, 'acls[0].id').message, /is already used by acl 'g' \(consumers\[0\]\.acls\[0\]\)/);
 });

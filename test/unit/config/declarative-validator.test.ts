@@ -6,14 +6,24 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { declarativeValidator, GENERATED_FILE, loadGenerated, validatorSource, writeGenerated } from '../../../src/config/declarative-validator.js';
+import {
+  declarativeValidator,
+  GENERATED_FILE,
+  loadGenerated,
+  validatorSource,
+  writeGenerated,
+} from '../../../src/config/declarative-validator.js';
 import { DeclarativeFileSchema } from '../../../src/config/schema/index.js';
 
 const require = createRequire(import.meta.url);
 
 test('the build leaves a generated validator made from the current schema, and processes use it', () => {
   assert.ok(fs.existsSync(GENERATED_FILE), `${GENERATED_FILE} is missing: npm run build must write it`);
-  assert.notEqual(loadGenerated(GENERATED_FILE), undefined, 'the generated validator does not match the schema: npm run build must regenerate it');
+  assert.notEqual(
+    loadGenerated(GENERATED_FILE),
+    undefined,
+    'the generated validator does not match the schema: npm run build must regenerate it',
+  );
   declarativeValidator();
   assert.equal(validatorSource, 'generated');
 });
@@ -27,8 +37,15 @@ test('generated and run-time compiled validators give the same errors and fill t
   const generated = declarativeValidator();
   const inputs = [
     { _format_version: '3.0', services: [{ name: 'a', url: 'http://127.0.0.1:1', routes: [{ paths: ['/a'] }] }] },
-    { _format_version: '3.0', services: [{ name: 'b', host: 'x', port: 'eighty', retries: -1, bogus: 1, routes: [{ methods: 42 }] }] },
-    { _format_version: '2.1', consumers: [{ username: 'u', keyauth_credentials: [{ key: 1 }] }], upstreams: [{ name: 'u', targets: [{ target: 7 }] }] },
+    {
+      _format_version: '3.0',
+      services: [{ name: 'b', host: 'x', port: 'eighty', retries: -1, bogus: 1, routes: [{ methods: 42 }] }],
+    },
+    {
+      _format_version: '2.1',
+      consumers: [{ username: 'u', keyauth_credentials: [{ key: 1 }] }],
+      upstreams: [{ name: 'u', targets: [{ target: 7 }] }],
+    },
   ];
   for (const input of inputs) {
     const a = structuredClone(input);
@@ -36,7 +53,13 @@ test('generated and run-time compiled validators give the same errors and fill t
     const okA = compiled(a);
     const okB = generated(b);
     assert.equal(okB, okA);
-    const strip = (errs: typeof compiled.errors) => (errs ?? []).map((e) => ({ instancePath: e.instancePath, keyword: e.keyword, params: e.params, message: e.message }));
+    const strip = (errs: typeof compiled.errors) =>
+      (errs ?? []).map((e) => ({
+        instancePath: e.instancePath,
+        keyword: e.keyword,
+        params: e.params,
+        message: e.message,
+      }));
     assert.deepEqual(strip(generated.errors), strip(compiled.errors));
     assert.deepEqual(b, a, 'the same defaults are filled in');
   }

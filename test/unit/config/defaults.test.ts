@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ok, registryWith, yml } from './helpers.js';
 import { ACTIVE_DEFAULTS, PASSIVE_DEFAULTS } from '../../../src/config/schema/upstream.js';
 
-test('service, route, upstream, target and plugin-less defaults are Kong\'s', () => {
+test("service, route, upstream, target and plugin-less defaults are Kong's", () => {
   const c = ok(
     yml(
       '_format_version: "3.0"',
@@ -22,7 +22,17 @@ test('service, route, upstream, target and plugin-less defaults are Kong\'s', ()
   );
   const s = c.services[0]!;
   assert.deepEqual(
-    { protocol: s.protocol, port: s.port, path: s.path, retries: s.retries, ct: s.connect_timeout, wt: s.write_timeout, rt: s.read_timeout, tags: s.tags, enabled: s.enabled },
+    {
+      protocol: s.protocol,
+      port: s.port,
+      path: s.path,
+      retries: s.retries,
+      ct: s.connect_timeout,
+      wt: s.write_timeout,
+      rt: s.read_timeout,
+      tags: s.tags,
+      enabled: s.enabled,
+    },
     { protocol: 'http', port: 80, path: null, retries: 5, ct: 60000, wt: 60000, rt: 60000, tags: [], enabled: true },
   );
   const r = c.routes[0]!;
@@ -47,12 +57,21 @@ test('service, route, upstream, target and plugin-less defaults are Kong\'s', ()
   assert.equal(u.hash_on_header, null);
   assert.deepEqual(u.healthchecks.active, ACTIVE_DEFAULTS);
   assert.deepEqual(u.healthchecks.active.unhealthy.http_statuses, [429, 404, 500, 501, 502, 503, 504, 505]);
-  assert.deepEqual(u.healthchecks.passive.healthy.http_statuses, [200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306, 307, 308]);
+  assert.deepEqual(
+    u.healthchecks.passive.healthy.http_statuses,
+    [200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306, 307, 308],
+  );
   assert.deepEqual(u.healthchecks.passive, PASSIVE_DEFAULTS);
   assert.equal(u.healthchecks.threshold, 0);
   assert.equal(c.targets[0]!.weight, 100);
   assert.equal(c.targets[0]!.target, '10.0.0.1:8000');
-  assert.deepEqual(c.consumers[0], { id: c.consumers[0]!.id, username: 'bob', custom_id: null, tags: [], credentials: {} });
+  assert.deepEqual(c.consumers[0], {
+    id: c.consumers[0]!.id,
+    username: 'bob',
+    custom_id: null,
+    tags: [],
+    credentials: {},
+  });
 });
 
 test('a partial healthchecks record keeps what is given and fills the rest', () => {

@@ -24,7 +24,10 @@ test('enum: lists valid values', () => {
   const errs = errors(yml('_format_version: "3.0"', 'upstreams:', '  - name: u', '    algorithm: fastest'));
   const e = errorAt(errs, 'upstreams[0].algorithm');
   assert.equal(e.line, 4);
-  assert.match(e.message, /must be one of round-robin, least-connections, consistent-hashing, latency \(got "fastest"\)/);
+  assert.match(
+    e.message,
+    /must be one of round-robin, least-connections, consistent-hashing, latency \(got "fastest"\)/,
+  );
   assert.equal(e.entity, "upstream 'u' (upstreams[0])");
 });
 
@@ -58,7 +61,10 @@ test('type, range, pattern and required errors', () => {
 });
 
 test('_format_version: required, quoted, known', () => {
-  assert.match(errorAt(errors('services: []\n'), '_format_version').message, /missing required field '_format_version'/);
+  assert.match(
+    errorAt(errors('services: []\n'), '_format_version').message,
+    /missing required field '_format_version'/,
+  );
   assert.match(errorAt(errors('_format_version: 3.0\n'), '_format_version').message, /quoted string/);
   assert.match(errorAt(errors('_format_version: "4.0"\n'), '_format_version').message, /"1.1", "2.1", "3.0"/);
 });
@@ -79,12 +85,25 @@ test('dangling references name the reference and what exists', () => {
   );
   const e = errorAt(errs, 'routes[0].service');
   assert.equal(e.line, 5);
-  assert.match(e.message, /references service 'billing', which is not defined in this file; defined services: users, orders/);
+  assert.match(
+    e.message,
+    /references service 'billing', which is not defined in this file; defined services: users, orders/,
+  );
   assert.match(errorAt(errs, 'targets[0].upstream').message, /upstream name 'nope'.*defined upstreams: none/);
 });
 
 test('duplicate names and route without a matching criterion', () => {
-  const errs = errors(yml('_format_version: "3.0"', 'services:', '  - { name: a, host: h }', '  - { name: a, host: h }', 'routes:', '  - name: r', '    service: a'));
+  const errs = errors(
+    yml(
+      '_format_version: "3.0"',
+      'services:',
+      '  - { name: a, host: h }',
+      '  - { name: a, host: h }',
+      'routes:',
+      '  - name: r',
+      '    service: a',
+    ),
+  );
   const d = errorAt(errs, 'services[1].name');
   assert.match(d.message, /name 'a' is already used by service 'a' \(services\[0\]\)/);
   assert.equal(d.line, 4);
@@ -115,12 +134,27 @@ test('upstream entity checks', () => {
   assert.match(errorAt(errs, 'upstreams[2].hash_fallback').message, /must differ/);
   assert.match(errorAt(errs, 'upstreams[3].hash_on_cookie').message, /required/);
   assert.match(errorAt(errs, 'upstreams[4].slots').message, /between 10 and 65536/);
-  assert.equal(errs.some((e) => e.path === 'upstreams[4].algorithm'), false, 'latency is a valid algorithm');
+  assert.equal(
+    errs.some((e) => e.path === 'upstreams[4].algorithm'),
+    false,
+    'latency is a valid algorithm',
+  );
 });
 
 test('ALL errors are collected, sorted by line', () => {
-  const errs = errors(yml('_format_version: "3.0"', 'services:', '  - { name: a, host: h, port: 70000 }', '  - { name: b, host: h, retries: -1 }', '  - { name: c }'));
-  assert.deepEqual(errs.map((e) => e.line), [3, 4, 5]);
+  const errs = errors(
+    yml(
+      '_format_version: "3.0"',
+      'services:',
+      '  - { name: a, host: h, port: 70000 }',
+      '  - { name: b, host: h, retries: -1 }',
+      '  - { name: c }',
+    ),
+  );
+  assert.deepEqual(
+    errs.map((e) => e.line),
+    [3, 4, 5],
+  );
 });
 
 test('YAML syntax errors and duplicate keys carry a position', () => {
@@ -132,15 +166,22 @@ test('YAML syntax errors and duplicate keys carry a position', () => {
 });
 
 test('unknown plugin: clear "not available" error; known plugin config errors under config.<field>', () => {
-  const errs = errors(yml('_format_version: "3.0"', 'plugins:', '  - name: rate-limiting', '    config: { minute: 5 }'));
+  const errs = errors(
+    yml('_format_version: "3.0"', 'plugins:', '  - name: rate-limiting', '    config: { minute: 5 }'),
+  );
   assert.equal(errs.length, 1);
   assert.equal(
     errs[0]!.message,
     "plugin 'rate-limiting' is not available in this build (available: none yet); remove it or load a custom plugin",
   );
   assert.equal(errs[0]!.line, 3);
-  const reg = registryWith('rate-limiting', (cfg) => (typeof cfg.minute === 'number' && cfg.minute > 0 ? [] : [{ field: 'minute', message: 'must be a positive number' }]));
-  const errs2 = errors(yml('_format_version: "3.0"', 'plugins:', '  - name: rate-limiting', '    config:', '      minute: -1'), reg);
+  const reg = registryWith('rate-limiting', (cfg) =>
+    typeof cfg.minute === 'number' && cfg.minute > 0 ? [] : [{ field: 'minute', message: 'must be a positive number' }],
+  );
+  const errs2 = errors(
+    yml('_format_version: "3.0"', 'plugins:', '  - name: rate-limiting', '    config:', '      minute: -1'),
+    reg,
+  );
   const e = errorAt(errs2, 'plugins[0].config.minute');
   assert.equal(e.line, 5);
   assert.equal(e.message, 'must be a positive number');
@@ -149,7 +190,17 @@ test('unknown plugin: clear "not available" error; known plugin config errors un
 });
 
 test('formatConfigErrors: file:line:col: entity: field: message', () => {
-  const errs = errors(yml('_format_version: "3.0"', 'services:', '  - name: users', '    host: u', '    routes:', '      - name: api', '        methods: [get]'));
+  const errs = errors(
+    yml(
+      '_format_version: "3.0"',
+      'services:',
+      '  - name: users',
+      '    host: u',
+      '    routes:',
+      '      - name: api',
+      '        methods: [get]',
+    ),
+  );
   assert.equal(
     formatConfigErrors(errs, 'kong.yml'),
     "kong.yml:7:19: route 'api' (services[0].routes[0]): field 'methods[0]': must be an HTTP method in upper case such as GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS (got \"get\")",

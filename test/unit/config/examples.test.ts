@@ -27,8 +27,13 @@ test('examples/kong/kong-3.0.yml loads with everything normalized', async () => 
   assert.deepEqual([billing.protocol, billing.port], ['https', 443]);
   const health = c.routes.find((x) => x.name === 'orders-health')!;
   assert.deepEqual(health.service, { id: c.services.find((s) => s.name === 'orders-api')!.id });
-  assert.deepEqual(c.routes.find((x) => x.name === 'orders-v2')!.paths, ['~/v2/orders/(?<order_id>[0-9a-f-]{36})/items$']);
-  assert.deepEqual(Object.keys(c.routes.find((x) => x.name === 'users-admin')!.headers!), ['x-admin-token', 'x-region']);
+  assert.deepEqual(c.routes.find((x) => x.name === 'orders-v2')!.paths, [
+    '~/v2/orders/(?<order_id>[0-9a-f-]{36})/items$',
+  ]);
+  assert.deepEqual(Object.keys(c.routes.find((x) => x.name === 'users-admin')!.headers!), [
+    'x-admin-token',
+    'x-region',
+  ]);
   const orders = c.upstreams.find((u) => u.name === 'orders.upstream')!;
   assert.equal(orders.healthchecks.active.http_path, '/healthz');
   assert.equal(orders.healthchecks.passive.unhealthy.http_failures, 5);
@@ -45,7 +50,10 @@ test('examples/kong/kong-2.1.yml and kong-1.1.yml load (older styles)', async ()
   const r11 = await loadDeclarativeFile(example('kong-1.1.yml'), new PluginRegistry());
   assert.ok(r11.ok, JSON.stringify(!r11.ok && r11.errors));
   assert.equal(r11.config.routes.length, 2);
-  assert.deepEqual(r11.config.targets.map((t) => t.target), ['192.168.10.5:8080', '192.168.10.6:8000']);
+  assert.deepEqual(
+    r11.config.targets.map((t) => t.target),
+    ['192.168.10.5:8080', '192.168.10.6:8000'],
+  );
   assert.deepEqual(r11.config.routes.find((x) => x.name === 'legacy-root')!.paths, ['/legacy', '~/old/v[12]/']);
 });
 
@@ -55,16 +63,23 @@ test('examples/kong/kong-plugins.yml fails ONLY with "not available" plugin erro
   const errs = (r as { errors: { path: string; message: string; line: number | null }[] }).errors;
   assert.equal(errs.length, 4);
   for (const e of errs) {
-    assert.match(e.message, /^plugin '[a-z-]+' is not available in this build \(available: none yet\); remove it or load a custom plugin$/);
+    assert.match(
+      e.message,
+      /^plugin '[a-z-]+' is not available in this build \(available: none yet\); remove it or load a custom plugin$/,
+    );
     assert.match(e.path, /plugins\[\d\]\.name$/);
     assert.ok(e.line !== null);
   }
-  assert.deepEqual(errs.map((e) => e.path), ['services[0].plugins[0].name', 'services[0].routes[0].plugins[0].name', 'plugins[0].name', 'plugins[1].name']);
+  assert.deepEqual(
+    errs.map((e) => e.path),
+    ['services[0].plugins[0].name', 'services[0].routes[0].plugins[0].name', 'plugins[0].name', 'plugins[1].name'],
+  );
 });
 
 test('the same example files load with the plugins registered', async () => {
   const reg = new PluginRegistry();
-  for (const name of ['rate-limiting', 'key-auth', 'correlation-id']) reg.register({ name, version: '1', priority: 1, validate: () => [] });
+  for (const name of ['rate-limiting', 'key-auth', 'correlation-id'])
+    reg.register({ name, version: '1', priority: 1, validate: () => [] });
   const r = await loadDeclarativeFile(example('kong-plugins.yml'), reg);
   assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
   const scoped = r.config.plugins.find((p) => p.consumer !== null)!;
@@ -80,7 +95,10 @@ test('runValidate: OK summary and exit 0; errors and exit 1; missing file', asyn
   const out = sink();
   const err = sink();
   assert.equal(await runValidate(example('kong-3.0.yml'), out, err), 0);
-  assert.equal(out.text(), `${example('kong-3.0.yml')}: OK (3 services, 7 routes, 2 upstreams, 0 plugins, 2 consumers)\n`);
+  assert.equal(
+    out.text(),
+    `${example('kong-3.0.yml')}: OK (3 services, 7 routes, 2 upstreams, 0 plugins, 2 consumers)\n`,
+  );
   assert.equal(err.text(), '');
   // The plugins this example names are bundled now: it validates with the node's registry.
   assert.equal(await runValidate(example('kong-plugins.yml'), sink(), sink()), 0);
@@ -90,7 +108,10 @@ test('runValidate: OK summary and exit 0; errors and exit 1; missing file', asyn
   writeFileSync(file, '_format_version: "3.0"\nplugins:\n  - name: no-such-plugin\n');
   const err2 = sink();
   assert.equal(await runValidate(file, sink(), err2), 1);
-  assert.match(err2.text(), /kong\.yml:3:11: .*plugin 'no-such-plugin' is not available in this build \(available: [a-z-]+, /);
+  assert.match(
+    err2.text(),
+    /kong\.yml:3:11: .*plugin 'no-such-plugin' is not available in this build \(available: [a-z-]+, /,
+  );
   rmSync(dir, { recursive: true, force: true });
   const err3 = sink();
   assert.equal(await runValidate('/nonexistent/kong.yml', sink(), err3), 1);

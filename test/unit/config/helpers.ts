@@ -14,7 +14,10 @@ export function load(text: string, registry = empty): LoadResult {
 
 export function ok(text: string, registry = empty): Config {
   const r = load(text, registry);
-  if (!r.ok) assert.fail(`expected the file to load, got:\n${r.errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`).join('\n')}`);
+  if (!r.ok)
+    assert.fail(
+      `expected the file to load, got:\n${r.errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`).join('\n')}`,
+    );
   return r.config;
 }
 
@@ -31,7 +34,10 @@ export function errorAt(errs: ConfigError[], path: string): ConfigError {
   return found[0]!;
 }
 
-export function registryWith(name: string, validate: (config: Record<string, unknown>) => PluginConfigError[]): PluginRegistry {
+export function registryWith(
+  name: string,
+  validate: (config: Record<string, unknown>) => PluginConfigError[],
+): PluginRegistry {
   const reg = new PluginRegistry();
   reg.register({ name, version: '1.0.0', priority: 1000, validate });
   return reg;

@@ -25,7 +25,10 @@ test('generated ids are v5 UUIDs, stable across loads, distinct across entities'
   const ids = [...a.services, ...a.routes, ...a.upstreams, ...a.targets, ...a.consumers].map((e) => e.id);
   for (const id of ids) assert.match(id, UUID_V5);
   assert.equal(new Set(ids).size, ids.length);
-  assert.deepEqual(ids, [...b.services, ...b.routes, ...b.upstreams, ...b.targets, ...b.consumers].map((e) => e.id));
+  assert.deepEqual(
+    ids,
+    [...b.services, ...b.routes, ...b.upstreams, ...b.targets, ...b.consumers].map((e) => e.id),
+  );
 });
 
 test('hash is stable for the same file, and for key order / formatting changes', () => {
@@ -34,7 +37,13 @@ test('hash is stable for the same file, and for key order / formatting changes',
   assert.ok(r1.ok && r2.ok);
   assert.match(r1.hash, /^[0-9a-f]{64}$/);
   assert.equal(r1.hash, r2.hash);
-  const reordered = load(yml('{"_format_version":"3.0","consumers":[{"username":"bob"}],', '"upstreams":[{"targets":[{"target":"h:1"}],"name":"u"}],', '"services":[{"host":"s.internal","name":"s","routes":[{"paths":["/a"]},{"paths":["/b"],"name":"named"}]}]}'));
+  const reordered = load(
+    yml(
+      '{"_format_version":"3.0","consumers":[{"username":"bob"}],',
+      '"upstreams":[{"targets":[{"target":"h:1"}],"name":"u"}],',
+      '"services":[{"host":"s.internal","name":"s","routes":[{"paths":["/a"]},{"paths":["/b"],"name":"named"}]}]}',
+    ),
+  );
   assert.ok(reordered.ok);
   assert.equal(reordered.hash, r1.hash, 'JSON with other key order gives the same config and hash');
 });

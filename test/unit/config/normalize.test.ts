@@ -49,13 +49,24 @@ test("url beside protocol/host/port/path wins, as Kong's shorthand does, with a 
   assert.deepEqual(pick(0), ['http', 'a.internal', 80, '/socket']);
   assert.deepEqual(pick(1), ['https', 'b.internal', 8443, null]);
   // Only fields given with another value are warned of (port 80 and host b.internal agree).
-  assert.deepEqual(r.warnings.map((w) => [w.path, w.line, w.column]), [['services[0].protocol', 5, 5], ['services[1].path', 9, 5]]);
+  assert.deepEqual(
+    r.warnings.map((w) => [w.path, w.line, w.column]),
+    [
+      ['services[0].protocol', 5, 5],
+      ['services[1].path', 9, 5],
+    ],
+  );
   assert.match(r.warnings[0]!.message, /^protocol "ws" is overridden by 'url' \(protocol becomes "http"\)/);
-  assert.match(r.warnings[1]!.message, /path "\/kept-in-kong-only-without-url" is overridden by 'url' \(path becomes null\)/);
+  assert.match(
+    r.warnings[1]!.message,
+    /path "\/kept-in-kong-only-without-url" is overridden by 'url' \(path becomes null\)/,
+  );
 });
 
 test('a bad url is still an error, with explicit fields beside it or not', () => {
-  const errs = errors(yml('_format_version: "3.0"', 'services:', '  - name: a', '    url: ftp://a.internal', '    protocol: http'));
+  const errs = errors(
+    yml('_format_version: "3.0"', 'services:', '  - name: a', '    url: ftp://a.internal', '    protocol: http'),
+  );
   const e = errorAt(errs, 'services[0].url');
   assert.match(e.message, /scheme 'ftp' is not a service protocol/);
   assert.equal(e.line, 4);
@@ -93,7 +104,8 @@ test('nested entities are flattened with references to their parents', () => {
     (() => {
       const { PluginRegistry } = registryModule;
       const reg = new PluginRegistry();
-      for (const name of ['p1', 'p2', 'p3', 'p4']) reg.register({ name, version: '1', priority: 1, validate: () => [] });
+      for (const name of ['p1', 'p2', 'p3', 'p4'])
+        reg.register({ name, version: '1', priority: 1, validate: () => [] });
       return reg;
     })(),
   );
@@ -107,8 +119,15 @@ test('nested entities are flattened with references to their parents', () => {
   assert.deepEqual([plugin('p2').service, plugin('p2').route], [null, { id: r.id }]);
   assert.deepEqual(plugin('p3').route, { id: top.id });
   assert.deepEqual(plugin('p4').consumer, { id: c.consumers[0]!.id });
-  assert.deepEqual(c.targets.map((t) => [t.target, t.upstream.id]), [['h:1', c.upstreams[0]!.id], ['h:2', c.upstreams[0]!.id]]);
-  for (const list of [c.services, c.routes, c.plugins]) for (const e of list) assert.equal('routes' in e || 'plugins' in e, false);
+  assert.deepEqual(
+    c.targets.map((t) => [t.target, t.upstream.id]),
+    [
+      ['h:1', c.upstreams[0]!.id],
+      ['h:2', c.upstreams[0]!.id],
+    ],
+  );
+  for (const list of [c.services, c.routes, c.plugins])
+    for (const e of list) assert.equal('routes' in e || 'plugins' in e, false);
 });
 
 test('top-level references by name, id, {name} and {id}; consumers by username', () => {
@@ -140,14 +159,22 @@ test('top-level references by name, id, {name} and {id}; consumers by username',
   assert.equal(c.services[0]!.id, sid);
   for (const r of c.routes) assert.deepEqual(r.service, { id: sid }, r.name ?? '');
   assert.deepEqual(c.targets[0]!.upstream, { id: c.upstreams[0]!.id });
-  assert.deepEqual(c.plugins.map((p) => p.consumer), [{ id: c.consumers[0]!.id }, { id: c.consumers[0]!.id }]);
-  assert.deepEqual(c.plugins.map((p) => p.route), c.routes.slice(0, 2).map((r) => ({ id: r.id })));
+  assert.deepEqual(
+    c.plugins.map((p) => p.consumer),
+    [{ id: c.consumers[0]!.id }, { id: c.consumers[0]!.id }],
+  );
+  assert.deepEqual(
+    c.plugins.map((p) => p.route),
+    c.routes.slice(0, 2).map((r) => ({ id: r.id })),
+  );
 });
 
 test('route headers are lower-cased; host header is refused', () => {
   const c = ok(yml('_format_version: "3.0"', 'routes:', '  - headers: { X-Version: [v1, v2] }'));
   assert.deepEqual(c.routes[0]!.headers, { 'x-version': ['v1', 'v2'] });
-  const errs = errors(yml('_format_version: "3.0"', 'routes:', '  - paths: [/x]', '    headers:', '      Host: [a.example.com]'));
+  const errs = errors(
+    yml('_format_version: "3.0"', 'routes:', '  - paths: [/x]', '    headers:', '      Host: [a.example.com]'),
+  );
   const e = errorAt(errs, 'routes[0].headers.Host');
   assert.equal(e.line, 5);
   assert.equal(e.column, 7);
@@ -156,9 +183,17 @@ test('route headers are lower-cased; host header is refused', () => {
 
 test('targets get the default port 8000; IPv6 keeps brackets', () => {
   const c = ok(
-    yml('_format_version: "3.0"', 'upstreams:', '  - name: u', '    targets: [{ target: a.internal }, { target: "[::1]" }, { target: "[::1]:81" }]'),
+    yml(
+      '_format_version: "3.0"',
+      'upstreams:',
+      '  - name: u',
+      '    targets: [{ target: a.internal }, { target: "[::1]" }, { target: "[::1]:81" }]',
+    ),
   );
-  assert.deepEqual(c.targets.map((t) => t.target), ['a.internal:8000', '[::1]:8000', '[::1]:81']);
+  assert.deepEqual(
+    c.targets.map((t) => t.target),
+    ['a.internal:8000', '[::1]:8000', '[::1]:81'],
+  );
 });
 
 test('consumer credential arrays are kept under credentials', () => {
@@ -173,7 +208,10 @@ test('consumer credential arrays are kept under credentials', () => {
   );
   // Validated with Kong's credential schemas, so their defaults are filled in.
   assert.deepEqual(c.consumers[0]!.credentials, {
-    keyauth_credentials: [{ key: 'k1', ttl: null, tags: [] }, { key: 'k2', ttl: null, tags: [] }],
+    keyauth_credentials: [
+      { key: 'k1', ttl: null, tags: [] },
+      { key: 'k2', ttl: null, tags: [] },
+    ],
     acls: [{ group: 'admins', tags: [] }],
   });
   assert.equal('keyauth_credentials' in c.consumers[0]!, false);
@@ -182,11 +220,16 @@ test('consumer credential arrays are kept under credentials', () => {
 test('grpc-only routes default strip_path to false and refuse methods', () => {
   const c = ok(yml('_format_version: "3.0"', 'routes:', '  - { protocols: [grpc], paths: [/pkg.Svc/] }'));
   assert.equal(c.routes[0]!.strip_path, false);
-  const errs = errors(yml('_format_version: "3.0"', 'routes:', '  - { protocols: [grpcs], paths: [/a], methods: [POST], strip_path: true }'));
+  const errs = errors(
+    yml(
+      '_format_version: "3.0"',
+      'routes:',
+      '  - { protocols: [grpcs], paths: [/a], methods: [POST], strip_path: true }',
+    ),
+  );
   assert.match(errorAt(errs, 'routes[0].methods').message, /grpc/);
   assert.match(errorAt(errs, 'routes[0].strip_path').message, /cannot be true/);
 });
-
 
 test('YAML anchors and merge keys work (common in kong.yml files)', () => {
   const c2 = ok(
@@ -197,18 +240,38 @@ test('YAML anchors and merge keys work (common in kong.yml files)', () => {
       '  - { <<: *base, name: b }',
     ),
   );
-  assert.deepEqual(c2.services.map((s) => [s.name, s.host, s.connect_timeout]), [['a', 'a.internal', 1000], ['b', 'a.internal', 1000]]);
+  assert.deepEqual(
+    c2.services.map((s) => [s.name, s.host, s.connect_timeout]),
+    [
+      ['a', 'a.internal', 1000],
+      ['b', 'a.internal', 1000],
+    ],
+  );
 });
 
 test('url with an unknown scheme or a query string is refused', () => {
-  const errs = errors(yml('_format_version: "3.0"', 'services:', '  - { name: a, url: "ftp://a.internal" }', '  - { name: b, url: "http://b.internal/?x=1" }'));
+  const errs = errors(
+    yml(
+      '_format_version: "3.0"',
+      'services:',
+      '  - { name: a, url: "ftp://a.internal" }',
+      '  - { name: b, url: "http://b.internal/?x=1" }',
+    ),
+  );
   assert.match(errorAt(errs, 'services[0].url').message, /scheme 'ftp' is not a service protocol/);
   assert.match(errorAt(errs, 'services[1].url').message, /query string/);
 });
 
 test('a nested route may not name its service again; a nested target not its upstream', () => {
   const errs = errors(
-    yml('_format_version: "3.0"', 'services:', '  - name: a', '    host: h', '    routes: [{ service: a, paths: [/] }]', 'upstreams: [{ name: u, targets: [{ target: "h:1", upstream: u }] }]'),
+    yml(
+      '_format_version: "3.0"',
+      'services:',
+      '  - name: a',
+      '    host: h',
+      '    routes: [{ service: a, paths: [/] }]',
+      'upstreams: [{ name: u, targets: [{ target: "h:1", upstream: u }] }]',
+    ),
   );
   assert.match(errorAt(errs, 'services[0].routes[0].service').message, /unknown field 'service'/);
   assert.match(errorAt(errs, 'upstreams[0].targets[0].upstream').message, /unknown field 'upstream'/);

@@ -2,8 +2,23 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeOffset, encodeOffset, pageSize, parseTags, tagPattern, tagsColumn } from '../../../src/control/store/paging.js';
-import { ForeignKeyViolation, InvalidOffset, InvalidOptions, InvalidSize, luaKey, SchemaViolation, UniqueViolation } from '../../../src/control/store/errors.js';
+import {
+  decodeOffset,
+  encodeOffset,
+  pageSize,
+  parseTags,
+  tagPattern,
+  tagsColumn,
+} from '../../../src/control/store/paging.js';
+import {
+  ForeignKeyViolation,
+  InvalidOffset,
+  InvalidOptions,
+  InvalidSize,
+  luaKey,
+  SchemaViolation,
+  UniqueViolation,
+} from '../../../src/control/store/errors.js';
 
 test('size: default 100, 1..1000, numeric strings from a query string', () => {
   assert.equal(pageSize(undefined), 100);
@@ -18,7 +33,12 @@ test('offset: an opaque cursor that round-trips; anything else is refused', () =
   const o = encodeOffset(id);
   assert.match(o, /^[A-Za-z0-9_-]+$/, 'URL-safe');
   assert.equal(decodeOffset(o), id);
-  for (const bad of ['', 'garbage!', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('[]').toString('base64url')]) {
+  for (const bad of [
+    '',
+    'garbage!',
+    Buffer.from('{"a":1}').toString('base64url'),
+    Buffer.from('[]').toString('base64url'),
+  ]) {
     assert.throws(() => decodeOffset(bad), InvalidOffset, bad);
   }
 });
@@ -38,7 +58,12 @@ test("tags: 'a,b' means every tag, 'a/b' any; mixing, empty tags and more than 5
 
 test("errors carry Kong's shape, code and status", () => {
   const u = new UniqueViolation({ name: 'users' });
-  assert.deepEqual(u.body, { code: 5, name: 'unique constraint violation', message: `UNIQUE violation detected on '{name="users"}'`, fields: { name: 'users' } });
+  assert.deepEqual(u.body, {
+    code: 5,
+    name: 'unique constraint violation',
+    message: `UNIQUE violation detected on '{name="users"}'`,
+    fields: { name: 'users' },
+  });
   assert.equal(u.status, 409);
   const s = new SchemaViolation({ host: 'required field missing', '@entity': 'must set paths' });
   assert.equal(s.message, 'schema violation (host: required field missing; must set paths)');

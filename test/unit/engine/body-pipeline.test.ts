@@ -52,6 +52,9 @@ test('filters see the trailers in order, edit them in place, and the sink gets w
   });
   await done;
   assert.deepEqual(written, ['BODY', '[STATUS 0]']);
-  assert.deepEqual(seen, [{ 'grpc-status': '0', 'grpc-message': 'OK' }, { 'grpc-message': 'OK', 'x-moved': 'yes' }]);
+  assert.deepEqual(seen, [
+    { 'grpc-status': '0', 'grpc-message': 'OK' },
+    { 'grpc-message': 'OK', 'x-moved': 'yes' },
+  ]);
   assert.deepEqual(finished, { 'grpc-message': 'OK', 'x-moved': 'yes' });
 });

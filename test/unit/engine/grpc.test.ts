@@ -3,7 +3,12 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeGrpcMessage, grpcErrorResponse, grpcStatusFor, isGrpcContentType } from '../../../src/engine/grpc/errors.js';
+import {
+  encodeGrpcMessage,
+  grpcErrorResponse,
+  grpcStatusFor,
+  isGrpcContentType,
+} from '../../../src/engine/grpc/errors.js';
 import { toH2Request, trailersFromLines } from '../../../src/engine/upstream-h2/request.js';
 import { servingStatus } from '../../../src/upstream/health/grpc-probe.js';
 
@@ -15,7 +20,19 @@ test('grpc-message is percent-encoded UTF-8 outside printable ASCII, and % itsel
 });
 
 test('gateway statuses map to gRPC codes; anything else is UNKNOWN', () => {
-  const map: [number, number][] = [[404, 12], [401, 16], [403, 7], [429, 8], [502, 14], [503, 14], [504, 4], [500, 13], [413, 2], [400, 2], [415, 2]];
+  const map: [number, number][] = [
+    [404, 12],
+    [401, 16],
+    [403, 7],
+    [429, 8],
+    [502, 14],
+    [503, 14],
+    [504, 4],
+    [500, 13],
+    [413, 2],
+    [400, 2],
+    [415, 2],
+  ];
   for (const [http, code] of map) assert.equal(grpcStatusFor(http), code, String(http));
   assert.ok(isGrpcContentType('application/grpc'));
   assert.ok(isGrpcContentType('Application/GRPC+proto'));
@@ -23,12 +40,16 @@ test('gateway statuses map to gRPC codes; anything else is UNKNOWN', () => {
   assert.ok(!isGrpcContentType('application/json'));
   assert.ok(!isGrpcContentType(undefined));
   const r = grpcErrorResponse(401, 'No API key found in request', 'application/grpc', 'turnpike/0', false);
-  assert.match(r, /^HTTP\/1\.1 200 OK\r\nContent-Type: application\/grpc\r\ngrpc-status: 16\r\ngrpc-message: No API key found in request\r\nContent-Length: 0\r\n/);
+  assert.match(
+    r,
+    /^HTTP\/1\.1 200 OK\r\nContent-Type: application\/grpc\r\ngrpc-status: 16\r\ngrpc-message: No API key found in request\r\nContent-Length: 0\r\n/,
+  );
   assert.ok(r.endsWith('\r\n\r\n'));
 });
 
-test('the engine\'s HTTP/1.1 request head becomes HTTP/2 headers without connection-specific fields', () => {
-  const head = 'POST /pkg.Svc/Do HTTP/1.1\r\nHost: up:50051\r\nContent-Type: application/grpc\r\nTE: trailers\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\nX-Multi: a\r\nX-Multi: b\r\nGrpc-Timeout: 1S';
+test("the engine's HTTP/1.1 request head becomes HTTP/2 headers without connection-specific fields", () => {
+  const head =
+    'POST /pkg.Svc/Do HTTP/1.1\r\nHost: up:50051\r\nContent-Type: application/grpc\r\nTE: trailers\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\nX-Multi: a\r\nX-Multi: b\r\nGrpc-Timeout: 1S';
   const r = toH2Request(head, 'http');
   assert.equal(r.chunked, true);
   assert.equal(r.grpc, true);
@@ -53,6 +74,10 @@ test('HealthCheckResponse status is read from the framed message', () => {
   assert.equal(servingStatus(frame([0x08, 0x01])), 1);
   assert.equal(servingStatus(frame([0x08, 0x02])), 2);
   assert.equal(servingStatus(frame([])), 0, 'absent: UNKNOWN');
-  assert.equal(servingStatus(frame([0x12, 0x02, 0x41, 0x42, 0x08, 0x01])), 1, 'an unknown length-delimited field is skipped');
+  assert.equal(
+    servingStatus(frame([0x12, 0x02, 0x41, 0x42, 0x08, 0x01])),
+    1,
+    'an unknown length-delimited field is skipped',
+  );
   assert.equal(servingStatus(Buffer.from([1, 0, 0, 0, 0])), -1, 'compressed: not understood');
 });

@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HttpParseError, parseRequestHead, RequestHead, Skip } from '../../../src/engine/http1/request-head.js';
 import { ChunkedError, ChunkedParser } from '../../../src/engine/http1/chunked.js';
-import { Framing, parseResponseHead, ResponseHead, UpstreamProtocolError } from '../../../src/engine/http1/response-head.js';
+import {
+  Framing,
+  parseResponseHead,
+  ResponseHead,
+  UpstreamProtocolError,
+} from '../../../src/engine/http1/response-head.js';
 import { needsNormalization, normalizePath } from '../../../src/router/normalize.js';
 
 function parse(raw: string, max = 16384): { n: number | HttpParseError; head: RequestHead } {
@@ -18,7 +23,8 @@ function rejects(raw: string, status: number): void {
 }
 
 test('a simple GET parses, headers classified', () => {
-  const raw = 'GET /a/b?x=1 HTTP/1.1\r\nHost: Example.com:8000\r\nConnection: keep-alive, X-Foo\r\nX-Foo: 1\r\nX-Forwarded-For: 1.2.3.4\r\nAccept: */*\r\n\r\n';
+  const raw =
+    'GET /a/b?x=1 HTTP/1.1\r\nHost: Example.com:8000\r\nConnection: keep-alive, X-Foo\r\nX-Foo: 1\r\nX-Forwarded-For: 1.2.3.4\r\nAccept: */*\r\n\r\n';
   const { n, head } = parse(raw);
   assert.equal(n, raw.length);
   assert.equal(head.method, 'GET');
@@ -96,14 +102,24 @@ test('chunked framing: valid bodies end at the right byte', () => {
 });
 
 test('chunked framing: malformed sizes and terminators are errors', () => {
-  for (const bad of ['zz\r\n', '-1\r\n', '0x5\r\nhello\r\n', '5 \r\nhello\r\n', '5\nhello\r\n', '5\r\nhelloXX', '1234567890abc\r\n', '0\r\nX: 1\n\r\n']) {
+  for (const bad of [
+    'zz\r\n',
+    '-1\r\n',
+    '0x5\r\nhello\r\n',
+    '5 \r\nhello\r\n',
+    '5\nhello\r\n',
+    '5\r\nhelloXX',
+    '1234567890abc\r\n',
+    '0\r\nX: 1\n\r\n',
+  ]) {
     assert.throws(() => chunked(bad), ChunkedError, JSON.stringify(bad));
   }
 });
 
 test('upstream response heads: framing, hop-by-hop removal, conflicts', () => {
   const out = new ResponseHead();
-  const raw = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\nX-Keep: 2\r\n\r\nhello';
+  const raw =
+    'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\nX-Keep: 2\r\n\r\nhello';
   const b = Buffer.from(raw);
   const n = parseResponseHead(b, 0, b.length, 65536, false, out);
   assert.equal(n, raw.length - 5);

@@ -60,9 +60,17 @@ test('a slow reader (EAGAIN on a non-blocking pipe): writes never block, the bac
     await sleep(5);
   }
   const lines = received.split('\n').slice(0, -1);
-  assert.equal(lines.length + sink.dropped, total, `delivered ${lines.length} + dropped ${sink.dropped} = written ${total}`);
+  assert.equal(
+    lines.length + sink.dropped,
+    total,
+    `delivered ${lines.length} + dropped ${sink.dropped} = written ${total}`,
+  );
   const numbers = lines.map((l) => (JSON.parse(l) as { n: number }).n);
-  assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b), 'whole lines, in order');
+  assert.deepEqual(
+    numbers,
+    [...numbers].sort((a, b) => a - b),
+    'whole lines, in order',
+  );
   assert.equal(numbers[0], 0, 'the first lines were written');
 
   // Once drained, it writes again.
@@ -114,8 +122,16 @@ test('a descriptor that is not open (EBADF): counted, no throw', async () => {
   assert.equal(sink.dropped, 2);
 });
 
-test('pino through a sink on stdout = /dev/full: the process logs, exits promptly with code 0 (pino\'s default destination loops forever at exit)', async () => {
-  const stdio = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'observe', 'stdio.js');
+test("pino through a sink on stdout = /dev/full: the process logs, exits promptly with code 0 (pino's default destination loops forever at exit)", async () => {
+  const stdio = path.resolve(
+    path.dirname(fileURLToPath(import.meta.url)),
+    '..',
+    '..',
+    '..',
+    'src',
+    'observe',
+    'stdio.js',
+  );
   const script = `
     import { pino } from 'pino';
     import { guardStdio, stdSink } from ${JSON.stringify(stdio)};
@@ -130,7 +146,10 @@ test('pino through a sink on stdout = /dev/full: the process logs, exits promptl
     }, 200);
   `;
   const full = fs.openSync('/dev/full', 'w');
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', full, 'pipe'], cwd: path.dirname(stdio) });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', full, 'pipe'],
+    cwd: path.dirname(stdio),
+  });
   fs.closeSync(full);
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -151,7 +170,15 @@ test('pino through a sink on stdout = /dev/full: the process logs, exits promptl
 });
 
 test('guardStdio: process.stdout.write on a pipe whose reader exited (EPIPE) does not kill the process; the loss is counted', async () => {
-  const stdio = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'observe', 'stdio.js');
+  const stdio = path.resolve(
+    path.dirname(fileURLToPath(import.meta.url)),
+    '..',
+    '..',
+    '..',
+    'src',
+    'observe',
+    'stdio.js',
+  );
   const script = `
     import { guardStdio, stdSink } from ${JSON.stringify(stdio)};
     guardStdio();
@@ -161,7 +188,9 @@ test('guardStdio: process.stdout.write on a pipe whose reader exited (EPIPE) doe
     });
     process.send('ready');
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   const messages: unknown[] = [];
   child.on('message', (m) => {
     messages.push(m);

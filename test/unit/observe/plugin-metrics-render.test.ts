@@ -24,14 +24,26 @@ test('plugin metrics: counters and histogram cells are summed over workers per l
     h.observe(['r2'], 1);
   });
   const merged = mergePluginMetrics([a.dump(), b.dump()]);
-  assert.deepEqual(merged.map((m) => m.name), ['demo_latency_ms', 'demo_requests_total']);
+  assert.deepEqual(
+    merged.map((m) => m.name),
+    ['demo_latency_ms', 'demo_requests_total'],
+  );
   const counter = merged[1]!;
-  assert.deepEqual(counter.series, [[['r1', '200'], [5]], [['r1', '500'], [1]]]);
+  assert.deepEqual(counter.series, [
+    [['r1', '200'], [5]],
+    [['r1', '500'], [1]],
+  ]);
   const hist = merged[0]!;
   // [≤10, ≤100, +Inf, sum, count]
-  assert.deepEqual(hist.series, [[['r1'], [1, 1, 1, 555, 3]], [['r2'], [1, 0, 0, 1, 1]]]);
+  assert.deepEqual(hist.series, [
+    [['r1'], [1, 1, 1, 555, 3]],
+    [['r2'], [1, 0, 0, 1, 1]],
+  ]);
   // The workers' dumps are not modified.
-  assert.deepEqual(a.dump()[0]!.series, [[['r1', '200'], [2]], [['r1', '500'], [1]]]);
+  assert.deepEqual(a.dump()[0]!.series, [
+    [['r1', '200'], [2]],
+    [['r1', '500'], [1]],
+  ]);
 });
 
 test('plugin metrics: rendering (HELP/TYPE once, cumulative buckets with +Inf, _sum, _count, escaping)', () => {
@@ -45,28 +57,31 @@ test('plugin metrics: rendering (HELP/TYPE once, cumulative buckets with +Inf, _
     reg.histogram('demo_nolabel_seconds', 'Unlabelled.', [], [0.5]).observe([], 0.25);
   });
   const text = renderPluginMetrics(mergePluginMetrics([r.dump()]));
-  assert.equal(text, [
-    '# HELP demo_nolabel_seconds Unlabelled.',
-    '# TYPE demo_nolabel_seconds histogram',
-    'demo_nolabel_seconds_bucket{le="0.5"} 1',
-    'demo_nolabel_seconds_bucket{le="+Inf"} 1',
-    'demo_nolabel_seconds_sum 0.25',
-    'demo_nolabel_seconds_count 1',
-    '# HELP demo_plain_total No labels.',
-    '# TYPE demo_plain_total counter',
-    'demo_plain_total 1',
-    '# HELP demo_size_bytes Sizes.',
-    '# TYPE demo_size_bytes histogram',
-    'demo_size_bytes_bucket{route="x",le="1"} 1',
-    'demo_size_bytes_bucket{route="x",le="2.5"} 2',
-    'demo_size_bytes_bucket{route="x",le="+Inf"} 3',
-    'demo_size_bytes_sum{route="x"} 12',
-    'demo_size_bytes_count{route="x"} 3',
-    '# HELP demo_total Help with \\\\ and\\nnewline.',
-    '# TYPE demo_total counter',
-    'demo_total{v="a\\"b\\\\c\\nd"} 1.5',
-    '',
-  ].join('\n'));
+  assert.equal(
+    text,
+    [
+      '# HELP demo_nolabel_seconds Unlabelled.',
+      '# TYPE demo_nolabel_seconds histogram',
+      'demo_nolabel_seconds_bucket{le="0.5"} 1',
+      'demo_nolabel_seconds_bucket{le="+Inf"} 1',
+      'demo_nolabel_seconds_sum 0.25',
+      'demo_nolabel_seconds_count 1',
+      '# HELP demo_plain_total No labels.',
+      '# TYPE demo_plain_total counter',
+      'demo_plain_total 1',
+      '# HELP demo_size_bytes Sizes.',
+      '# TYPE demo_size_bytes histogram',
+      'demo_size_bytes_bucket{route="x",le="1"} 1',
+      'demo_size_bytes_bucket{route="x",le="2.5"} 2',
+      'demo_size_bytes_bucket{route="x",le="+Inf"} 3',
+      'demo_size_bytes_sum{route="x"} 12',
+      'demo_size_bytes_count{route="x"} 3',
+      '# HELP demo_total Help with \\\\ and\\nnewline.',
+      '# TYPE demo_total counter',
+      'demo_total{v="a\\"b\\\\c\\nd"} 1.5',
+      '',
+    ].join('\n'),
+  );
   assert.equal(renderPluginMetrics([]), '');
   const empty = worker((reg) => void reg.counter('demo_unused_total', 'Never updated.', ['x']));
   assert.equal(renderPluginMetrics(mergePluginMetrics([empty.dump()])), '', 'a metric without series is left out');

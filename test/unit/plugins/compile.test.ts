@@ -19,7 +19,13 @@ const HEAD = [
   'consumers: [{ username: alice }, { username: bob }]',
 ];
 
-const tagged = definePlugin({ name: 'p', version: '1', priority: 100, schema: Type.Object({ tag: Type.String() }), phases: { access() {}, log() {} } });
+const tagged = definePlugin({
+  name: 'p',
+  version: '1',
+  priority: 100,
+  schema: Type.Object({ tag: Type.String() }),
+  phases: { access() {}, log() {} },
+});
 
 function routeChain(c: Config, route: string, reg = registryOf(tagged)): PluginChain | null {
   const r = c.routes.find((x) => x.name === route)!;
@@ -44,7 +50,7 @@ const LEVELS = {
 } as const;
 const ORDER = Object.keys(LEVELS) as (keyof typeof LEVELS)[];
 
-test("precedence: consumer+route+service > consumer+route > consumer+service > route+service > consumer > route > service > global", () => {
+test('precedence: consumer+route+service > consumer+route > consumer+service > route+service > consumer > route > service > global', () => {
   for (let k = 0; k < ORDER.length; k++) {
     const present = ORDER.slice(k);
     const c = load(yml(...HEAD, 'plugins:', ...present.map((l) => `  - ${LEVELS[l]}`)), registryOf(tagged));
@@ -52,8 +58,16 @@ test("precedence: consumer+route+service > consumer+route > consumer+service > r
     const slot = chain.access[0]!;
     assert.equal(chain.access.length, 1);
     assert.equal(tagOf(slot, idOf(c, 'alice')), present[0], `alice with ${present.join(',')}`);
-    assert.equal(tagOf(slot, idOf(c, 'bob')), present.find((l) => !l.startsWith('c')) ?? null, `bob with ${present.join(',')}`);
-    assert.equal(tagOf(slot, null), present.find((l) => !l.startsWith('c')) ?? null, `no consumer with ${present.join(',')}`);
+    assert.equal(
+      tagOf(slot, idOf(c, 'bob')),
+      present.find((l) => !l.startsWith('c')) ?? null,
+      `bob with ${present.join(',')}`,
+    );
+    assert.equal(
+      tagOf(slot, null),
+      present.find((l) => !l.startsWith('c')) ?? null,
+      `no consumer with ${present.join(',')}`,
+    );
     assert.equal(tagOf(chain.log[0], idOf(c, 'alice')), present[0], 'the log phase resolves the same way');
   }
 });
@@ -76,7 +90,10 @@ test('precedence: instances for another route or service do not apply; scopes na
 });
 
 test('a route+service instance beats a consumer-only one; a consumer-only one beats route, service and global', () => {
-  const c = load(yml(...HEAD, 'plugins:', `  - ${LEVELS.rs}`, `  - ${LEVELS.c}`, `  - ${LEVELS.r.replace('r1', 'r2')}`), registryOf(tagged));
+  const c = load(
+    yml(...HEAD, 'plugins:', `  - ${LEVELS.rs}`, `  - ${LEVELS.c}`, `  - ${LEVELS.r.replace('r1', 'r2')}`),
+    registryOf(tagged),
+  );
   assert.equal(routeChain(c, 'r1')!.access[0]!.byConsumer, null);
   assert.equal(tagOf(routeChain(c, 'r1')!.access[0], idOf(c, 'alice')), 'rs');
   assert.equal(tagOf(routeChain(c, 'r2')!.access[0], idOf(c, 'alice')), 'c');
@@ -87,8 +104,15 @@ test('a route+service instance beats a consumer-only one; a consumer-only one be
 });
 
 test('phases: a slot appears only in the phases its plugin handles; no plugin â†’ null chain', () => {
-  const reg = registryOf(plugin('a', 10, ['access']), plugin('b', 20, ['response', 'log']), plugin('g', 30, ['rewrite', 'access']));
-  const c = load(yml(...HEAD, 'plugins:', '  - { name: a, route: r1 }', '  - { name: b, service: s1 }', '  - { name: g }'), reg);
+  const reg = registryOf(
+    plugin('a', 10, ['access']),
+    plugin('b', 20, ['response', 'log']),
+    plugin('g', 30, ['rewrite', 'access']),
+  );
+  const c = load(
+    yml(...HEAD, 'plugins:', '  - { name: a, route: r1 }', '  - { name: b, service: s1 }', '  - { name: g }'),
+    reg,
+  );
   const r1 = routeChain(c, 'r1', reg)!;
   const names = (slots: readonly ChainSlot[]) => slots.map((s) => s.name);
   assert.deepEqual(names(r1.rewrite), ['g']);
@@ -101,9 +125,23 @@ test('phases: a slot appears only in the phases its plugin handles; no plugin â†
 });
 
 test('rewrite runs global instances only, with the global config', () => {
-  const rw = definePlugin({ name: 'rw', version: '1', priority: 5, schema: Type.Object({ tag: Type.String() }), phases: { rewrite() {}, access() {} } });
+  const rw = definePlugin({
+    name: 'rw',
+    version: '1',
+    priority: 5,
+    schema: Type.Object({ tag: Type.String() }),
+    phases: { rewrite() {}, access() {} },
+  });
   const reg = registryOf(rw);
-  const c = load(yml(...HEAD, 'plugins:', '  - { name: rw, config: { tag: global } }', '  - { name: rw, route: r1, config: { tag: route } }'), reg);
+  const c = load(
+    yml(
+      ...HEAD,
+      'plugins:',
+      '  - { name: rw, config: { tag: global } }',
+      '  - { name: rw, route: r1, config: { tag: route } }',
+    ),
+    reg,
+  );
   const r1 = routeChain(c, 'r1', reg)!;
   assert.equal(tagOf(r1.rewrite[0], null), 'global');
   assert.equal(tagOf(r1.access[0], null), 'route');
@@ -114,12 +152,21 @@ test('rewrite runs global instances only, with the global config', () => {
 test('priority descending, ties by name ascending', () => {
   const reg = registryOf(plugin('low', 1), plugin('high', 1000), plugin('mid-b', 500), plugin('mid-a', 500));
   const c = load(yml(...HEAD, 'plugins: [{ name: low }, { name: high }, { name: mid-b }, { name: mid-a }]'), reg);
-  assert.deepEqual(routeChain(c, 'r1', reg)!.access.map((s) => s.name), ['high', 'mid-a', 'mid-b', 'low']);
+  assert.deepEqual(
+    routeChain(c, 'r1', reg)!.access.map((s) => s.name),
+    ['high', 'mid-a', 'mid-b', 'low'],
+  );
 });
 
 test('disabled instances are ignored (and do not hide lower-precedence ones); non-HTTP protocols skipped', () => {
   const c = load(
-    yml(...HEAD, 'plugins:', '  - { name: p, config: { tag: g } }', '  - { name: p, route: r1, enabled: false, config: { tag: r } }', '  - { name: p, service: s2, protocols: [grpc], config: { tag: s } }'),
+    yml(
+      ...HEAD,
+      'plugins:',
+      '  - { name: p, config: { tag: g } }',
+      '  - { name: p, route: r1, enabled: false, config: { tag: r } }',
+      '  - { name: p, service: s2, protocols: [grpc], config: { tag: s } }',
+    ),
     registryOf(tagged),
   );
   assert.equal(tagOf(routeChain(c, 'r1')!.access[0], null), 'g');
@@ -131,24 +178,83 @@ test('disabled instances are ignored (and do not hide lower-precedence ones); no
 
 test("ordering: before/after place a plugin's predecessors right before it; the rest keep priority order", () => {
   const reg = registryOf(plugin('a', 400), plugin('b', 300), plugin('c', 200), plugin('d', 100));
-  const base = (extra: string) => load(yml(...HEAD, 'plugins:', '  - { name: a }', '  - { name: b }', '  - { name: c }', `  - { name: d${extra} }`), reg);
-  assert.deepEqual(routeChain(base(', ordering: { before: { access: [b] } }'), 'r1', reg)!.access.map((s) => s.name), ['a', 'd', 'b', 'c']);
-  const after = load(yml(...HEAD, 'plugins:', '  - { name: a, ordering: { after: { access: [c] } } }', '  - { name: b }', '  - { name: c }', '  - { name: d }'), reg);
-  assert.deepEqual(routeChain(after, 'r1', reg)!.access.map((s) => s.name), ['c', 'a', 'b', 'd'], 'c is placed right before a');
-  const chained = load(yml(...HEAD, 'plugins:', '  - { name: a }', '  - { name: b, ordering: { after: { access: [d] } } }', '  - { name: c }', '  - { name: d, ordering: { before: { access: [a] } } }'), reg);
-  assert.deepEqual(routeChain(chained, 'r1', reg)!.access.map((s) => s.name), ['d', 'a', 'b', 'c']);
+  const base = (extra: string) =>
+    load(
+      yml(...HEAD, 'plugins:', '  - { name: a }', '  - { name: b }', '  - { name: c }', `  - { name: d${extra} }`),
+      reg,
+    );
+  assert.deepEqual(
+    routeChain(base(', ordering: { before: { access: [b] } }'), 'r1', reg)!.access.map((s) => s.name),
+    ['a', 'd', 'b', 'c'],
+  );
+  const after = load(
+    yml(
+      ...HEAD,
+      'plugins:',
+      '  - { name: a, ordering: { after: { access: [c] } } }',
+      '  - { name: b }',
+      '  - { name: c }',
+      '  - { name: d }',
+    ),
+    reg,
+  );
+  assert.deepEqual(
+    routeChain(after, 'r1', reg)!.access.map((s) => s.name),
+    ['c', 'a', 'b', 'd'],
+    'c is placed right before a',
+  );
+  const chained = load(
+    yml(
+      ...HEAD,
+      'plugins:',
+      '  - { name: a }',
+      '  - { name: b, ordering: { after: { access: [d] } } }',
+      '  - { name: c }',
+      '  - { name: d, ordering: { before: { access: [a] } } }',
+    ),
+    reg,
+  );
+  assert.deepEqual(
+    routeChain(chained, 'r1', reg)!.access.map((s) => s.name),
+    ['d', 'a', 'b', 'c'],
+  );
   // Names not on the route are ignored.
-  assert.deepEqual(routeChain(base(', ordering: { before: { access: [nope] } }'), 'r1', reg)!.access.map((s) => s.name), ['a', 'b', 'c', 'd']);
+  assert.deepEqual(
+    routeChain(base(', ordering: { before: { access: [nope] } }'), 'r1', reg)!.access.map((s) => s.name),
+    ['a', 'b', 'c', 'd'],
+  );
   // Ordering only for the route it is configured on.
-  const scoped = load(yml(...HEAD, 'plugins:', '  - { name: a }', '  - { name: d, route: r1, ordering: { before: { access: [a] } } }', '  - { name: d, route: r2 }'), reg);
-  assert.deepEqual(routeChain(scoped, 'r1', reg)!.access.map((s) => s.name), ['d', 'a']);
-  assert.deepEqual(routeChain(scoped, 'r2', reg)!.access.map((s) => s.name), ['a', 'd']);
+  const scoped = load(
+    yml(
+      ...HEAD,
+      'plugins:',
+      '  - { name: a }',
+      '  - { name: d, route: r1, ordering: { before: { access: [a] } } }',
+      '  - { name: d, route: r2 }',
+    ),
+    reg,
+  );
+  assert.deepEqual(
+    routeChain(scoped, 'r1', reg)!.access.map((s) => s.name),
+    ['d', 'a'],
+  );
+  assert.deepEqual(
+    routeChain(scoped, 'r2', reg)!.access.map((s) => s.name),
+    ['a', 'd'],
+  );
 });
 
 test('ordering: a cycle is a configuration error naming the plugins', () => {
   const reg = registryOf(plugin('a', 400), plugin('b', 300), plugin('c', 200));
   const c = load(
-    yml(...HEAD, 'plugins:', '  - { name: a, ordering: { after: { access: [c] } } }', '  - { name: b }', '  - { name: c, route: r1, ordering: { after: { access: [b] } } }', '  - { name: b, route: r1, ordering: { after: { access: [a] } } }'),
+    yml(
+      ...HEAD,
+      'plugins:',
+      '  - { name: a, ordering: { after: { access: [c] } } }',
+      '  - { name: b }',
+      '  - { name: c, route: r1, ordering: { after: { access: [b] } } }',
+      '  - { name: b, route: r1, ordering: { after: { access: [a] } } }',
+    ),
     reg,
   );
   assert.throws(
@@ -187,6 +293,14 @@ test('prepare runs once per instance per load, and its result is the conf', () =
 });
 
 test('two enabled instances of one plugin at the same scope are refused', () => {
-  const c = load(yml(...HEAD, 'plugins:', '  - { name: p, route: r1, instance_name: one, config: { tag: x } }', '  - { name: p, route: r1, instance_name: two, config: { tag: y } }'), registryOf(tagged));
+  const c = load(
+    yml(
+      ...HEAD,
+      'plugins:',
+      '  - { name: p, route: r1, instance_name: one, config: { tag: x } }',
+      '  - { name: p, route: r1, instance_name: two, config: { tag: y } }',
+    ),
+    registryOf(tagged),
+  );
   assert.throws(() => compilePluginChains(c, registryOf(tagged)), /plugin 'p' is configured twice for route 'r1'/);
 });

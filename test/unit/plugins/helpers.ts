@@ -10,8 +10,19 @@ export const yml = (...lines: string[]) => lines.join('\n') + '\n';
 const noop = () => {};
 
 /** A plugin with the given phases (handlers do nothing) and an open schema. */
-export function plugin(name: string, priority: number, phases: Phase[] = ['access'], schema: TSchema = Type.Object({}, { additionalProperties: true })): PluginModule {
-  return definePlugin({ name, version: '1.0.0', priority, schema, phases: Object.fromEntries(phases.map((p) => [p, noop])) });
+export function plugin(
+  name: string,
+  priority: number,
+  phases: Phase[] = ['access'],
+  schema: TSchema = Type.Object({}, { additionalProperties: true }),
+): PluginModule {
+  return definePlugin({
+    name,
+    version: '1.0.0',
+    priority,
+    schema,
+    phases: Object.fromEntries(phases.map((p) => [p, noop])),
+  });
 }
 
 export function registryOf(...mods: PluginModule[]): PluginRegistry {

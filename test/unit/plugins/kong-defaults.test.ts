@@ -22,7 +22,17 @@ const fixture = parse(fs.readFileSync(FIXTURE, 'utf8')) as Record<string, Obj>;
  * config (as Kong's shorthand fields do): they are not in the normalized config.
  */
 const FOLDED: Record<string, readonly string[]> = {
-  'rate-limiting': ['redis_host', 'redis_port', 'redis_password', 'redis_username', 'redis_ssl', 'redis_ssl_verify', 'redis_server_name', 'redis_timeout', 'redis_database'],
+  'rate-limiting': [
+    'redis_host',
+    'redis_port',
+    'redis_password',
+    'redis_username',
+    'redis_ssl',
+    'redis_ssl_verify',
+    'redis_server_name',
+    'redis_timeout',
+    'redis_database',
+  ],
   'http-log': ['retry_count', 'queue_size', 'flush_timeout'],
   opentelemetry: ['batch_span_count', 'batch_flush_delay'],
 };
@@ -65,7 +75,15 @@ test("the whole fixture as db_export's plugins section loads and compiles (one w
     instance_name: null,
   }));
   const registry = bundledRegistry();
-  const r = parseDeclarative(JSON.stringify({ _format_version: '3.0', services: [{ name: 's', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'] }] }], plugins }), 'kong.yml', registry);
+  const r = parseDeclarative(
+    JSON.stringify({
+      _format_version: '3.0',
+      services: [{ name: 's', url: 'http://127.0.0.1:9', routes: [{ name: 'r', paths: ['/'] }] }],
+      plugins,
+    }),
+    'kong.yml',
+    registry,
+  );
   assert.ok(r.ok, JSON.stringify(!r.ok && r.errors, null, 2));
   const chains = compilePluginChains(r.config, registry);
   assert.equal(chains.warnings.length, 1);
@@ -92,7 +110,8 @@ function setPath(o: Obj, dotted: string, v: unknown): void {
   cur[parts.at(-1)!] = v;
 }
 
-const getPath = (o: Obj, dotted: string): unknown => dotted.split('.').reduce<unknown>((cur, k) => (cur as Obj | undefined)?.[k], o);
+const getPath = (o: Obj, dotted: string): unknown =>
+  dotted.split('.').reduce<unknown>((cur, k) => (cur as Obj | undefined)?.[k], o);
 
 test("null, which Kong accepts for the fields it does not require, means the field's default", () => {
   const registry = bundledRegistry();
@@ -117,7 +136,14 @@ test("null, which Kong accepts for the fields it does not require, means the fie
 
 test('null for a field Kong requires is still refused', () => {
   const registry = bundledRegistry();
-  for (const [name, field] of [['key-auth', 'hide_credentials'], ['key-auth', 'key_names'], ['acl', 'hide_groups_header'], ['rate-limiting', 'fault_tolerant'], ['cors', 'credentials'], ['request-termination', 'status_code']] as const) {
+  for (const [name, field] of [
+    ['key-auth', 'hide_credentials'],
+    ['key-auth', 'key_names'],
+    ['acl', 'hide_groups_header'],
+    ['rate-limiting', 'fault_tolerant'],
+    ['cors', 'credentials'],
+    ['request-termination', 'status_code'],
+  ] as const) {
     const config: Obj = { ...structuredClone(fixture[name]!), [field]: null };
     if (name === 'rate-limiting') for (const k of FOLDED[name]!) delete config[k];
     const errors = registry.get(name)!.validate(config);

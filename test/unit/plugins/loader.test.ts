@@ -26,9 +26,18 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'turnpike-plugins-'));
   write('plugins/file-plugin.mjs', src('file-plugin'));
   write('plugins/dir-plugin/index.mjs', src('dir-plugin', 'export const plugin ='));
-  write('plugins/pkg-plugin/package.json', JSON.stringify({ name: 'pkg-plugin', type: 'module', main: 'dist/main.js' }));
+  write(
+    'plugins/pkg-plugin/package.json',
+    JSON.stringify({ name: 'pkg-plugin', type: 'module', main: 'dist/main.js' }),
+  );
   write('plugins/pkg-plugin/dist/main.js', src('pkg-plugin'));
-  write('node_modules/npm-plugin/package.json', JSON.stringify({ name: 'npm-plugin', exports: { '.': { types: './x.d.ts', import: './lib/index.mjs', require: './lib/index.cjs' } } }));
+  write(
+    'node_modules/npm-plugin/package.json',
+    JSON.stringify({
+      name: 'npm-plugin',
+      exports: { '.': { types: './x.d.ts', import: './lib/index.mjs', require: './lib/index.cjs' } },
+    }),
+  );
   write('node_modules/npm-plugin/lib/index.mjs', src('npm-plugin'));
   write('node_modules/@acme/scoped/index.mjs', src('acme-scoped'));
   write('plugins/plain.mjs', "export default { name: 'plain', phases: { access() {} } };\n");
@@ -53,8 +62,13 @@ test('loads a file, a directory (index.mjs, `plugin` export), a package.json mai
   assert.deepEqual(reg.get('file-plugin')!.validate(cfg), []);
   assert.deepEqual(cfg, { greeting: 'hi' });
   // Extension may be left out; npm packages resolve from a subdirectory too.
-  assert.deepEqual(await loadCustomPlugins('./plugins/file-plugin,npm-plugin', new PluginRegistry(), dir), ['file-plugin', 'npm-plugin']);
-  assert.deepEqual(await loadCustomPlugins('npm-plugin', new PluginRegistry(), join(dir, 'plugins', 'dir-plugin')), ['npm-plugin']);
+  assert.deepEqual(await loadCustomPlugins('./plugins/file-plugin,npm-plugin', new PluginRegistry(), dir), [
+    'file-plugin',
+    'npm-plugin',
+  ]);
+  assert.deepEqual(await loadCustomPlugins('npm-plugin', new PluginRegistry(), join(dir, 'plugins', 'dir-plugin')), [
+    'npm-plugin',
+  ]);
 });
 
 test('bundled: kept when named, dropped when not; off drops everything; a bundled name cannot be taken', async () => {
@@ -65,7 +79,10 @@ test('bundled: kept when named, dropped when not; off drops everything; a bundle
     reg.register(extra);
     assert.deepEqual(await loadCustomPlugins('bundled', reg, dir), []);
     assert.equal(reg.has('bundled-test-plugin'), true);
-    await assert.rejects(loadCustomPlugins('bundled,./plugins/named-bundled.mjs', reg, dir), /defines plugin 'bundled-test-plugin', which is already a bundled plugin/);
+    await assert.rejects(
+      loadCustomPlugins('bundled,./plugins/named-bundled.mjs', reg, dir),
+      /defines plugin 'bundled-test-plugin', which is already a bundled plugin/,
+    );
     assert.deepEqual(await loadCustomPlugins('./plugins/file-plugin.mjs', reg, dir), ['file-plugin']);
     assert.equal(reg.has('bundled-test-plugin'), false, 'not named: bundled plugins are dropped');
     await loadCustomPlugins('off', reg, dir);
@@ -87,11 +104,17 @@ test('clear errors: not found, not a plugin, syntax error, TypeScript, two of on
   };
   await check('./plugins/missing', /plugin '\.\/plugins\/missing' not found \(looked for .*plugins\/missing/);
   await check('no-such-package', /npm package 'no-such-package' not found in node_modules from .*; install it/);
-  await check('./plugins/plain.mjs', /is not a plugin: its default export \(or 'plugin' export\) must be the result of definePlugin\(\{\.\.\.\}\); it exports a plain object: wrap it in definePlugin\(\)/);
+  await check(
+    './plugins/plain.mjs',
+    /is not a plugin: its default export \(or 'plugin' export\) must be the result of definePlugin\(\{\.\.\.\}\); it exports a plain object: wrap it in definePlugin\(\)/,
+  );
   await check('./plugins/broken.mjs', /plugin '\.\/plugins\/broken\.mjs' .* failed to load: /);
   await check('./plugins/typed.ts', /is TypeScript .*compile it with tsc/);
   await check('./plugins/typed-dir', /no entry point .*it has an index\.ts: compile it/);
-  await check('./plugins/file-plugin.mjs,./plugins/again.mjs', /'\.\/plugins\/again\.mjs' and '\.\/plugins\/file-plugin\.mjs' both define plugin 'file-plugin'/);
+  await check(
+    './plugins/file-plugin.mjs,./plugins/again.mjs',
+    /'\.\/plugins\/again\.mjs' and '\.\/plugins\/file-plugin\.mjs' both define plugin 'file-plugin'/,
+  );
   await check('Not A Name', /neither 'bundled', a path .* nor an npm package name/);
 });
 
@@ -103,9 +126,20 @@ test('a plugin whose imports do not resolve: the message names the package to in
   const load = (item: string) => loadCustomPlugins(item, new PluginRegistry(), dir);
   await assert.rejects(load('./ext/needs-pkg'), (e: unknown) => {
     assert.ok(e instanceof PluginLoadError);
-    assert.match(e.message, /imports the package 'left-pad-not-installed-anywhere', which is not installed; run `npm install left-pad-not-installed-anywhere` in .*ext\/needs-pkg/);
+    assert.match(
+      e.message,
+      /imports the package 'left-pad-not-installed-anywhere', which is not installed; run `npm install left-pad-not-installed-anywhere` in .*ext\/needs-pkg/,
+    );
     return true;
   });
-  await assert.rejects(load('./ext/needs-sdk'), (e: unknown) => e instanceof PluginLoadError && /imports 'turnpike' \(the plugin SDK, turnpike\/sdk\).*install it in/.test(e.message));
-  await assert.rejects(load('./ext/needs-file'), (e: unknown) => e instanceof PluginLoadError && /imports .*helper, which does not exist/.test(e.message));
+  await assert.rejects(
+    load('./ext/needs-sdk'),
+    (e: unknown) =>
+      e instanceof PluginLoadError &&
+      /imports 'turnpike' \(the plugin SDK, turnpike\/sdk\).*install it in/.test(e.message),
+  );
+  await assert.rejects(
+    load('./ext/needs-file'),
+    (e: unknown) => e instanceof PluginLoadError && /imports .*helper, which does not exist/.test(e.message),
+  );
 });

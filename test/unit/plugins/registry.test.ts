@@ -19,7 +19,10 @@ const limiter = definePlugin({
       fault_tolerant: Type.Boolean({ default: true }),
       header_name: Type.Union([Type.String(), Type.Null()], { default: null }),
       redis: Type.Object(
-        { host: Type.Union([Type.String(), Type.Null()], { default: null }), port: Type.Integer({ default: 6379, minimum: 0, maximum: 65535 }) },
+        {
+          host: Type.Union([Type.String(), Type.Null()], { default: null }),
+          port: Type.Integer({ default: 6379, minimum: 0, maximum: 65535 }),
+        },
         { default: {}, additionalProperties: false },
       ),
     },
@@ -46,7 +49,10 @@ function errs(text: string): ConfigError[] {
 }
 
 test('defaults are filled (nested too) and end up in the loaded Config', () => {
-  const c = load(yml('_format_version: "3.0"', 'plugins:', '  - name: limiter', '    config: { minute: 5 }'), registryOf(limiter));
+  const c = load(
+    yml('_format_version: "3.0"', 'plugins:', '  - name: limiter', '    config: { minute: 5 }'),
+    registryOf(limiter),
+  );
   assert.deepEqual(c.plugins[0]!.config, {
     minute: 5,
     policy: 'local',
@@ -60,19 +66,43 @@ test('defaults are filled (nested too) and end up in the loaded Config', () => {
 });
 
 test('upgrade runs before validation: flat redis_host/redis_port become redis.{host,port}', () => {
-  const c = load(yml('_format_version: "3.0"', 'plugins:', '  - name: limiter', '    config: { minute: 5, policy: redis, redis_host: r1, redis_port: 6380 }'), registryOf(limiter));
+  const c = load(
+    yml(
+      '_format_version: "3.0"',
+      'plugins:',
+      '  - name: limiter',
+      '    config: { minute: 5, policy: redis, redis_host: r1, redis_port: 6380 }',
+    ),
+    registryOf(limiter),
+  );
   assert.deepEqual(c.plugins[0]!.config.redis, { host: 'r1', port: 6380 });
   assert.equal('redis_host' in c.plugins[0]!.config, false);
 });
 
 test('errors name the field under config, with line numbers', () => {
-  const e = errs(yml('_format_version: "3.0"', 'plugins:', '  - name: limiter', '    config:', '      minute: 0', '      policy: cluster', '      limit_by: user', '      minutes: 3', '      redis: { port: "x" }', '      fault_tolerant: 1'));
+  const e = errs(
+    yml(
+      '_format_version: "3.0"',
+      'plugins:',
+      '  - name: limiter',
+      '    config:',
+      '      minute: 0',
+      '      policy: cluster',
+      '      limit_by: user',
+      '      minutes: 3',
+      '      redis: { port: "x" }',
+      '      fault_tolerant: 1',
+    ),
+  );
   const by = Object.fromEntries(e.map((x) => [x.path, x]));
   assert.match(by['plugins[0].config.minute']!.message, /must be >= 1 \(got 0/);
   assert.equal(by['plugins[0].config.minute']!.line, 5);
   assert.equal(by['plugins[0].config.policy']!.message, 'must be one of: local, redis (got "cluster")');
   assert.equal(by['plugins[0].config.limit_by']!.message, 'must be one of: consumer, ip, service (got "user")');
-  assert.match(by['plugins[0].config.minutes']!.message, /^unknown field; did you mean 'minute'\? \(known fields: minute, policy/);
+  assert.match(
+    by['plugins[0].config.minutes']!.message,
+    /^unknown field; did you mean 'minute'\? \(known fields: minute, policy/,
+  );
   assert.equal(by['plugins[0].config.minutes']!.line, 8);
   assert.equal(by['plugins[0].config.redis.port']!.message, 'must be an integer (got "x")');
   assert.equal(by['plugins[0].config.fault_tolerant']!.message, 'must be true or false (got 1 (an integer))');
@@ -85,12 +115,18 @@ test('a union that matched the shape reports the inner error; otherwise lists wh
     version: '1',
     priority: 1,
     schema: Type.Object({
-      v: Type.Optional(Type.Union([Type.String(), Type.Object({ n: Type.Integer() }, { additionalProperties: false })])),
+      v: Type.Optional(
+        Type.Union([Type.String(), Type.Object({ n: Type.Integer() }, { additionalProperties: false })]),
+      ),
     }),
     phases: {},
   });
-  assert.deepEqual(validatePluginConfig(m, { v: 5 }).errors, [{ field: 'v', message: 'must be a string or a mapping of field: value (got 5 (an integer))' }]);
-  assert.deepEqual(validatePluginConfig(m, { v: { n: 'x' } }).errors, [{ field: 'v.n', message: 'must be an integer (got "x")' }]);
+  assert.deepEqual(validatePluginConfig(m, { v: 5 }).errors, [
+    { field: 'v', message: 'must be a string or a mapping of field: value (got 5 (an integer))' },
+  ]);
+  assert.deepEqual(validatePluginConfig(m, { v: { n: 'x' } }).errors, [
+    { field: 'v.n', message: 'must be an integer (got "x")' },
+  ]);
 });
 
 test('validatePluginConfig returns a copy; registry validate mutates the given object', () => {
@@ -108,7 +144,12 @@ test('validatePluginConfig returns a copy; registry validate mutates the given o
 test('registry: names sorted, has/get/delete, validator-only definitions still register', () => {
   const reg = new PluginRegistry();
   reg.register(limiter);
-  reg.register({ name: 'legacy', version: '1', priority: 5, validate: (c) => (c.x ? [] : [{ field: 'x', message: 'needed' }]) });
+  reg.register({
+    name: 'legacy',
+    version: '1',
+    priority: 5,
+    validate: (c) => (c.x ? [] : [{ field: 'x', message: 'needed' }]),
+  });
   assert.deepEqual(reg.names(), ['legacy', 'limiter']);
   assert.equal(reg.has('legacy'), true);
   assert.deepEqual(reg.get('legacy')!.validate({}), [{ field: 'x', message: 'needed' }]);

@@ -67,7 +67,10 @@ test('hosts: exact beats wildcard, leading and trailing', () => {
 });
 
 test('hosts: a host with a port only matches that port', () => {
-  const routes = [route('p', { hosts: ['example.com:8080'] }), route('any', { hosts: ['other.com', 'other.com:9000'] })];
+  const routes = [
+    route('p', { hosts: ['example.com:8080'] }),
+    route('any', { hosts: ['other.com', 'other.com:9000'] }),
+  ];
   assert.equal(matchId(routes, req({ host: 'example.com', port: 8080 })), 'p');
   assert.equal(matchId(routes, req({ host: 'example.com', port: 80 })), null);
   // listed with and without a port: any port
@@ -101,7 +104,11 @@ test('paths: prefix match is a plain startsWith (not segment-aware)', () => {
 });
 
 test('paths: longest prefix wins, among several paths of one route too', () => {
-  const routes = [route('short', { paths: ['/a'] }), route('long', { paths: ['/a/b/c'] }), route('mid', { paths: ['/x', '/a/b'] })];
+  const routes = [
+    route('short', { paths: ['/a'] }),
+    route('long', { paths: ['/a/b/c'] }),
+    route('mid', { paths: ['/x', '/a/b'] }),
+  ];
   const r = compileRouter(routes);
   const out = result();
   r.match(req({ path: '/a/b/c/d' }), out);
@@ -176,12 +183,22 @@ test('headers: a repeated header (joined with ", ") matches when one occurrence 
 });
 
 test('protocols: the request protocol must be listed', () => {
-  const routes = [route('https-only', { protocols: ['https'], paths: ['/'] }), route('http-only', { protocols: ['http'], hosts: ['h.test'] })];
+  const routes = [
+    route('https-only', { protocols: ['https'], paths: ['/'] }),
+    route('http-only', { protocols: ['http'], hosts: ['h.test'] }),
+  ];
   assert.equal(matchId(routes, req({ protocol: 'https' })), 'https-only');
   assert.equal(matchId(routes, req({ protocol: 'http' })), null);
-  assert.equal(matchId(routes, req({ protocol: 'https', host: 'h.test' })), 'https-only', 'http routes do not serve https');
+  assert.equal(
+    matchId(routes, req({ protocol: 'https', host: 'h.test' })),
+    'https-only',
+    'http routes do not serve https',
+  );
   assert.equal(matchId(routes, req({ protocol: 'http', host: 'h.test' })), 'http-only');
-  assert.equal(matchId([route('grpc', { protocols: ['grpc', 'grpcs'], paths: ['/'] })], req({ protocol: 'grpc' })), 'grpc');
+  assert.equal(
+    matchId([route('grpc', { protocols: ['grpc', 'grpcs'], paths: ['/'] })], req({ protocol: 'grpc' })),
+    'grpc',
+  );
 });
 
 test('a failing higher-priority candidate falls through to the next one', () => {
@@ -205,7 +222,11 @@ test('the result object is reused and fully overwritten', () => {
 });
 
 test('hosts: wildcard keys of equal length with different boundary characters', () => {
-  const routes = [route('dot', { hosts: ['*.b.com'] }), route('bare', { hosts: ['*ab.com'] }), route('pre', { hosts: ['api.*', 'apix*'] })];
+  const routes = [
+    route('dot', { hosts: ['*.b.com'] }),
+    route('bare', { hosts: ['*ab.com'] }),
+    route('pre', { hosts: ['api.*', 'apix*'] }),
+  ];
   assert.equal(matchId(routes, req({ host: 'x.b.com' })), 'dot');
   assert.equal(matchId(routes, req({ host: 'xab.com' })), 'bare');
   assert.equal(matchId(routes, req({ host: 'api.io' })), 'pre');
@@ -215,12 +236,15 @@ test('hosts: wildcard keys of equal length with different boundary characters', 
 
 test('one route listing several hosts of each kind', () => {
   const routes = [route('multi', { hosts: ['a.test', '*.b.test', 'c.*'], paths: ['/p'] })];
-  for (const host of ['a.test', 'x.b.test', 'c.org']) assert.equal(matchId(routes, req({ host, path: '/p' })), 'multi', host);
+  for (const host of ['a.test', 'x.b.test', 'c.org'])
+    assert.equal(matchId(routes, req({ host, path: '/p' })), 'multi', host);
   assert.equal(matchId(routes, req({ host: 'b.test', path: '/p' })), null);
 });
 
 test('large host bucket (many paths on one host) uses the hashed path index', () => {
-  const routes = Array.from({ length: 50 }, (_, i) => route(`p${i}`, { hosts: ['one.test'], paths: [`/svc${i}`], order: i }));
+  const routes = Array.from({ length: 50 }, (_, i) =>
+    route(`p${i}`, { hosts: ['one.test'], paths: [`/svc${i}`], order: i }),
+  );
   routes.push(route('root', { hosts: ['one.test'], paths: ['/'] }));
   const r = compileRouter(routes);
   const out = result();

@@ -53,7 +53,10 @@ test('regex paths beat prefix paths of the same weight, even a longer prefix', (
 });
 
 test('but a prefix route with more categories beats a regex route', () => {
-  const routes = [route('regex', { paths: ['~/api/.*'] }), route('prefix+host', { paths: ['/api'], hosts: ['example.com'] })];
+  const routes = [
+    route('regex', { paths: ['~/api/.*'] }),
+    route('prefix+host', { paths: ['/api'], hosts: ['example.com'] }),
+  ];
   assert.equal(winner(routes, req({ path: '/api/x' })), 'prefix+host');
 });
 
@@ -87,7 +90,10 @@ test('no-host route competes with host routes by rank, not bucket', () => {
 });
 
 test('regex with a failing method does not block a prefix route', () => {
-  const routes = [route('regex-post', { paths: ['~/x'], methods: ['POST'] }), route('prefix-get', { paths: ['/x'], methods: ['GET'] })];
+  const routes = [
+    route('regex-post', { paths: ['~/x'], methods: ['POST'] }),
+    route('prefix-get', { paths: ['/x'], methods: ['GET'] }),
+  ];
   assert.equal(winner(routes, req({ path: '/x', method: 'GET' })), 'prefix-get');
   assert.equal(winner(routes, req({ path: '/x', method: 'POST' })), 'regex-post');
 });

@@ -18,7 +18,12 @@ function reference(routes: RouteSpec<string>[]): (input: MatchInput) => { id: st
       if (hosts && hosts.length > 0) {
         const ok = hosts.some((h) => {
           const e = parseHostEntry(h);
-          const hit = e.kind === HOST_EXACT ? input.host === e.key : e.kind === HOST_SUFFIX ? input.host.endsWith(e.key) : input.host.startsWith(e.key);
+          const hit =
+            e.kind === HOST_EXACT
+              ? input.host === e.key
+              : e.kind === HOST_SUFFIX
+                ? input.host.endsWith(e.key)
+                : input.host.startsWith(e.key);
           return hit && (e.port === null || e.port === input.port);
         });
         if (!ok) continue;
@@ -78,10 +83,25 @@ test('10,000 routes: the indexed router agrees with a linear Kong-priority scan'
   for (let i = 0; i < 4000; i++) {
     const svc = Math.floor(rand() * 2600);
     const hostKind = rand();
-    const host = hostKind < 0.6 ? `svc${svc}.example.com` : hostKind < 0.8 ? `x.zone${svc % 60}.example.com` : hostKind < 0.9 ? `svc${svc}.other.org` : 'nothing.test';
-    const path = pick([`/svc${svc}/v1/items`, `/svc${svc}/v2`, `/svc${svc}/123/x`, `/svc${svc}`, '/', `/svc${svc}/v3/`]);
+    const host =
+      hostKind < 0.6
+        ? `svc${svc}.example.com`
+        : hostKind < 0.8
+          ? `x.zone${svc % 60}.example.com`
+          : hostKind < 0.9
+            ? `svc${svc}.other.org`
+            : 'nothing.test';
+    const path = pick([
+      `/svc${svc}/v1/items`,
+      `/svc${svc}/v2`,
+      `/svc${svc}/123/x`,
+      `/svc${svc}`,
+      '/',
+      `/svc${svc}/v3/`,
+    ]);
     const input = req({
-      host, path,
+      host,
+      path,
       method: pick(['GET', 'POST', 'PUT', 'DELETE']),
       port: pick([80, 8443]),
       protocol: pick(['http', 'https']),
@@ -89,7 +109,11 @@ test('10,000 routes: the indexed router agrees with a linear Kong-priority scan'
     });
     const want = ref(input);
     router.match(input, out);
-    assert.equal(out.route, want.id, `host=${host} path=${path} method=${input.method} port=${input.port} proto=${input.protocol}`);
+    assert.equal(
+      out.route,
+      want.id,
+      `host=${host} path=${path} method=${input.method} port=${input.port} proto=${input.protocol}`,
+    );
     assert.equal(out.matchLength, want.len);
     if (want.id) matched++;
   }
@@ -98,7 +122,8 @@ test('10,000 routes: the indexed router agrees with a linear Kong-priority scan'
 
 test('10,000 distinct host+path routes each resolve to themselves', () => {
   const routes: RouteSpec<string>[] = [];
-  for (let i = 0; i < 10_000; i++) routes.push(route(`r${i}`, { hosts: [`svc${i}.example.com`], paths: [`/svc${i}/v1`], order: i }));
+  for (let i = 0; i < 10_000; i++)
+    routes.push(route(`r${i}`, { hosts: [`svc${i}.example.com`], paths: [`/svc${i}/v1`], order: i }));
   const router = compileRouter(routes);
   const out = result();
   for (let i = 0; i < 10_000; i += 7) {

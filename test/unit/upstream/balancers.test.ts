@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
-import { createBalancer, ConsistentHashingBalancer, LatencyBalancer, crc32 } from '../../../src/upstream/balancers/index.js';
+import {
+  createBalancer,
+  ConsistentHashingBalancer,
+  LatencyBalancer,
+  crc32,
+} from '../../../src/upstream/balancers/index.js';
 import type { Endpoint } from '../../../src/upstream/types.js';
 import { countPicks, ctx, eps, upstream } from './helpers.js';
 
@@ -10,7 +15,8 @@ const ALGORITHMS = ['round-robin', 'least-connections', 'consistent-hashing', 'l
 test('crc32 matches the standard check value and hashes substrings without copying', () => {
   assert.equal(crc32('123456789'), 0xcbf43926);
   assert.equal(crc32('xx123456789yy', 2, 11), 0xcbf43926);
-  for (const s of ['é', 'ünïcødé €', '😀 emoji', 'plain']) assert.equal(crc32(s), zlib.crc32(Buffer.from(s, 'utf8')), s);
+  for (const s of ['é', 'ünïcødé €', '😀 emoji', 'plain'])
+    assert.equal(crc32(s), zlib.crc32(Buffer.from(s, 'utf8')), s);
 });
 
 test('round-robin: smooth weighted sequence (nginx) and weights over N picks', () => {
@@ -67,7 +73,13 @@ test('consistent-hashing: slots distributed by weight', () => {
   assert.ok(Math.abs(m.get(e[2]!.key)! - 2500) < 250, `c got ${m.get(e[2]!.key)}`);
   // Distinct keys spread likewise.
   const h = createBalancer(upstream({ algorithm: 'consistent-hashing', hash_on: 'ip' }), e);
-  const mh = countPicks(((i) => () => h.pick(ctx({ clientIp: `10.1.${(i >> 8) & 255}.${i++ & 255}` }), null))(0), 20000);
+  const mh = countPicks(
+    (
+      (i) => () =>
+        h.pick(ctx({ clientIp: `10.1.${(i >> 8) & 255}.${i++ & 255}` }), null)
+    )(0),
+    20000,
+  );
   assert.ok(Math.abs(mh.get(e[1]!.key)! / 20000 - 0.5) < 0.05, `b share ${mh.get(e[1]!.key)! / 20000}`);
 });
 
@@ -111,19 +123,34 @@ test('consistent-hashing: hash_on kinds and fallback rules', () => {
     for (let i = 0; i < 50; i++) s.add(b.slotFor(mk(i)));
     return s.size;
   };
-  const mk = (over: Record<string, unknown>) => new ConsistentHashingBalancer(upstream({ algorithm: 'consistent-hashing', ...over }), e);
+  const mk = (over: Record<string, unknown>) =>
+    new ConsistentHashingBalancer(upstream({ algorithm: 'consistent-hashing', ...over }), e);
 
   assert.ok(distinct(mk({ hash_on: 'consumer' }), (i) => ctx({ consumerId: `c${i}` })) > 40);
   assert.ok(distinct(mk({ hash_on: 'ip' }), (i) => ctx({ clientIp: `1.1.1.${i}` })) > 40);
   assert.ok(distinct(mk({ hash_on: 'path' }), (i) => ctx({ path: `/p/${i}` })) > 40);
   assert.ok(distinct(mk({ hash_on: 'query_arg', hash_on_query_arg: 'q' }), (i) => ctx({ query: { q: `${i}` } })) > 40);
-  assert.ok(distinct(mk({ hash_on: 'uri_capture', hash_on_uri_capture: 'id' }), (i) => ctx({ captures: { id: `${i}` } })) > 40);
+  assert.ok(
+    distinct(mk({ hash_on: 'uri_capture', hash_on_uri_capture: 'id' }), (i) => ctx({ captures: { id: `${i}` } })) > 40,
+  );
 
   // Primary absent → fallback used; both absent → no key (-1, rotation).
-  const fb = mk({ hash_on: 'header', hash_on_header: 'x-a', hash_fallback: 'query_arg', hash_fallback_query_arg: 'user' });
-  assert.equal(fb.slotFor(ctx({ query: { user: 'bob' } })), fb.slotFor(ctx({ query: { user: 'bob' }, path: '/other' })));
+  const fb = mk({
+    hash_on: 'header',
+    hash_on_header: 'x-a',
+    hash_fallback: 'query_arg',
+    hash_fallback_query_arg: 'user',
+  });
+  assert.equal(
+    fb.slotFor(ctx({ query: { user: 'bob' } })),
+    fb.slotFor(ctx({ query: { user: 'bob' }, path: '/other' })),
+  );
   assert.notEqual(fb.slotFor(ctx({ query: { user: 'bob' } })), -1);
-  assert.equal(fb.slotFor(ctx({ headers: { 'x-a': 'bob' } })), fb.slotFor(ctx({ headers: { 'x-a': 'bob' }, query: { user: 'zed' } })), 'primary wins over fallback');
+  assert.equal(
+    fb.slotFor(ctx({ headers: { 'x-a': 'bob' } })),
+    fb.slotFor(ctx({ headers: { 'x-a': 'bob' }, query: { user: 'zed' } })),
+    'primary wins over fallback',
+  );
   assert.equal(fb.slotFor(ctx()), -1);
   assert.ok(fb.pick(ctx(), null) !== null);
 
@@ -139,7 +166,13 @@ test('consistent-hashing: hash_on kinds and fallback rules', () => {
 test('consistent-hashing: cookie — no fallback, missing cookie generated and set', () => {
   const e = eps(['a', 1], ['b', 1], ['c', 1]);
   const b = new ConsistentHashingBalancer(
-    upstream({ algorithm: 'consistent-hashing', hash_on: 'cookie', hash_on_cookie: 'sticky', hash_on_cookie_path: '/app', hash_fallback: 'ip' }),
+    upstream({
+      algorithm: 'consistent-hashing',
+      hash_on: 'cookie',
+      hash_on_cookie: 'sticky',
+      hash_on_cookie_path: '/app',
+      hash_fallback: 'ip',
+    }),
     e,
   );
   const c = ctx({ clientIp: '1.2.3.4' });
@@ -164,9 +197,12 @@ test('latency: prefers the faster endpoint; fresh endpoints penalised while busy
   const e = eps(['fast', 1], ['slow', 1], ['mid', 1]);
   const b = createBalancer(upstream({ algorithm: 'latency' }), e) as LatencyBalancer;
   for (let i = 0; i < 20; i++) {
-    b.onStart(e[0]!); b.onEnd(e[0]!, 5, false);
-    b.onStart(e[1]!); b.onEnd(e[1]!, 200, false);
-    b.onStart(e[2]!); b.onEnd(e[2]!, 50, false);
+    b.onStart(e[0]!);
+    b.onEnd(e[0]!, 5, false);
+    b.onStart(e[1]!);
+    b.onEnd(e[1]!, 200, false);
+    b.onStart(e[2]!);
+    b.onEnd(e[2]!, 50, false);
   }
   assert.ok(e[1]!.ewma > 150 && e[0]!.ewma < 10);
   const m = countPicks(() => b.pick(ctx(), null), 3000);
@@ -181,7 +217,8 @@ test('latency: prefers the faster endpoint; fresh endpoints penalised while busy
   // Fresh endpoint: cost 0 while idle (gets tried), penalised once it has a request out.
   const f = eps(['known', 1], ['fresh', 1]);
   const lb = createBalancer(upstream({ algorithm: 'latency' }), f);
-  lb.onStart(f[0]!); lb.onEnd(f[0]!, 20, false);
+  lb.onStart(f[0]!);
+  lb.onEnd(f[0]!, 20, false);
   assert.equal(lb.pick(ctx(), null), f[1]);
   lb.onStart(f[1]!);
   for (let i = 0; i < 10; i++) assert.equal(lb.pick(ctx(), null), f[0]);
@@ -190,12 +227,16 @@ test('latency: prefers the faster endpoint; fresh endpoints penalised while busy
 test('latency: peak sensitivity and failure penalty', () => {
   const [ep] = eps(['a', 1]) as [Endpoint];
   const b = createBalancer(upstream({ algorithm: 'latency' }), [ep]);
-  b.onStart(ep); b.onEnd(ep, 10, false);
-  b.onStart(ep); b.onEnd(ep, 300, false);
+  b.onStart(ep);
+  b.onEnd(ep, 10, false);
+  b.onStart(ep);
+  b.onEnd(ep, 300, false);
   assert.equal(ep.ewma, 300, 'a slower sample replaces the estimate at once');
-  b.onStart(ep); b.onEnd(ep, 10, false);
+  b.onStart(ep);
+  b.onEnd(ep, 10, false);
   assert.ok(ep.ewma > 250, 'a faster one only blends in');
-  b.onStart(ep); b.onEnd(ep, 2, true);
+  b.onStart(ep);
+  b.onEnd(ep, 2, true);
   assert.ok(ep.ewma >= 1000, 'failures count as slow');
   assert.equal(ep.inflight, 0);
 });

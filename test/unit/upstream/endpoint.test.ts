@@ -14,8 +14,28 @@ test('parseTarget: hostnames, IPv4, IPv6, default port 8000', () => {
 });
 
 test('parseTarget: clear errors on bad targets', () => {
-  for (const bad of ['', 'host:', 'host:0', 'host:65536', 'host:abc', ':80', '[::1', '[::1]x', '[nope]:80', '::1:80:zz', '300.1.1.1', 'bad host', '-a.com', 'a..b', ' a.com']) {
-    assert.throws(() => parseTarget(bad), (e: unknown) => e instanceof Error && /invalid target/.test(e.message), bad);
+  for (const bad of [
+    '',
+    'host:',
+    'host:0',
+    'host:65536',
+    'host:abc',
+    ':80',
+    '[::1',
+    '[::1]x',
+    '[nope]:80',
+    '::1:80:zz',
+    '300.1.1.1',
+    'bad host',
+    '-a.com',
+    'a..b',
+    ' a.com',
+  ]) {
+    assert.throws(
+      () => parseTarget(bad),
+      (e: unknown) => e instanceof Error && /invalid target/.test(e.message),
+      bad,
+    );
   }
 });
 

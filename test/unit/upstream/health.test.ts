@@ -25,7 +25,15 @@ interface TestServer {
 }
 
 async function httpServer(): Promise<TestServer> {
-  const s: TestServer = { port: 0, status: 200, delayMs: 0, hang: false, requests: [], concurrent: 0, maxConcurrent: 0 };
+  const s: TestServer = {
+    port: 0,
+    status: 200,
+    delayMs: 0,
+    hang: false,
+    requests: [],
+    concurrent: 0,
+    maxConcurrent: 0,
+  };
   const server = http.createServer((req, res) => {
     s.requests.push({ url: req.url ?? '', headers: req.headers });
     if (s.hang) return; // never answers: the probe times out
@@ -41,10 +49,13 @@ async function httpServer(): Promise<TestServer> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   s.port = (server.address() as AddressInfo).port;
-  cleanups.push(() => new Promise<void>((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  }));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return s;
 }
 
@@ -113,7 +124,10 @@ test('active http: a target answering 500 is ejected after N failures and recove
   const successesAfterLastFailure = after2.length - 1 - after2.lastIndexOf('500');
   assert.equal(successesAfterLastFailure, 2, after2.join(','));
   assert.equal(after2[after2.length - 1], '200');
-  assert.deepEqual(changes, [[ep.key, false], [ep.key, true]]);
+  assert.deepEqual(changes, [
+    [ep.key, false],
+    [ep.key, true],
+  ]);
   assert.equal(hc.status()[0]!.health, 'HEALTHY');
 
   // stop(): no more probes.
@@ -128,7 +142,9 @@ test('active: statuses in neither list are ignored; unhealthy.interval 0 means u
   srv.status = 418;
   const ep = createEndpoint('127.0.0.1', srv.port, 1);
   const hc = new HealthChecker({
-    healthchecks: healthchecks({ active: { healthy: { interval: 0.02, successes: 1 }, unhealthy: { interval: 0, http_failures: 1 } } }),
+    healthchecks: healthchecks({
+      active: { healthy: { interval: 0.02, successes: 1 }, unhealthy: { interval: 0, http_failures: 1 } },
+    }),
     endpoints: [ep],
   });
   cleanups.push(() => hc.stop());
@@ -155,7 +171,11 @@ test('active tcp: connect failure on a closed port ejects; a listening port reco
   const results = new Map<string, string[]>();
   const hc = new HealthChecker({
     healthchecks: healthchecks({
-      active: { type: 'tcp', healthy: { interval: 0.02, successes: 2 }, unhealthy: { interval: 0.02, tcp_failures: 2 } },
+      active: {
+        type: 'tcp',
+        healthy: { interval: 0.02, successes: 2 },
+        unhealthy: { interval: 0.02, tcp_failures: 2 },
+      },
     }),
     endpoints: [dead, alive],
     onProbe: (e, r) => results.set(e.key, [...(results.get(e.key) ?? []), describe(r)]),
@@ -176,7 +196,11 @@ test('active: timeouts count toward unhealthy.timeouts', async () => {
   const probes: string[] = [];
   const hc = new HealthChecker({
     healthchecks: healthchecks({
-      active: { timeout: 0.05, healthy: { interval: 0.02 }, unhealthy: { interval: 0.02, timeouts: 2, http_failures: 1 } },
+      active: {
+        timeout: 0.05,
+        healthy: { interval: 0.02 },
+        unhealthy: { interval: 0.02, timeouts: 2, http_failures: 1 },
+      },
     }),
     endpoints: [ep],
     onProbe: (_e, r) => probes.push(describe(r)),
@@ -205,7 +229,10 @@ test('active: concurrency bounds parallel probes', async () => {
   }, 5);
   await hc.probeNow(true);
   clearInterval(poll);
-  assert.equal(servers.reduce((n, s) => n + s.requests.length, 0), 5);
+  assert.equal(
+    servers.reduce((n, s) => n + s.requests.length, 0),
+    5,
+  );
   assert.ok(max <= 2 && max >= 1, `max concurrent ${max}`);
   hc.stop();
 });
@@ -280,8 +307,16 @@ test('passive: healthy.successes > 0 recovers on reported successes; opt-in reco
 test('status: HEALTHCHECKS_OFF when no checks are configured; threshold', () => {
   const endpoints = [createEndpoint('a', 1, 50), createEndpoint('b', 1, 30), createEndpoint('c', 1, 20)];
   const off = new HealthChecker({ healthchecks: healthchecks(), endpoints });
-  assert.deepEqual(off.status().map((s) => s.health), ['HEALTHCHECKS_OFF', 'HEALTHCHECKS_OFF', 'HEALTHCHECKS_OFF']);
-  assert.deepEqual(off.status()[0], { target: 'a:1', weight: 50, health: 'HEALTHCHECKS_OFF', addresses: [{ ip: 'a', port: 1, health: 'HEALTHCHECKS_OFF' }] });
+  assert.deepEqual(
+    off.status().map((s) => s.health),
+    ['HEALTHCHECKS_OFF', 'HEALTHCHECKS_OFF', 'HEALTHCHECKS_OFF'],
+  );
+  assert.deepEqual(off.status()[0], {
+    target: 'a:1',
+    weight: 50,
+    health: 'HEALTHCHECKS_OFF',
+    addresses: [{ ip: 'a', port: 1, health: 'HEALTHCHECKS_OFF' }],
+  });
   assert.equal(off.upstreamHealthy(), true);
 
   const hc = new HealthChecker({
@@ -293,7 +328,10 @@ test('status: HEALTHCHECKS_OFF when no checks are configured; threshold', () => 
   assert.equal(hc.upstreamHealthy(), true);
   hc.report(endpoints[1]!, 'tcp_failure'); // 50% healthy < 60
   assert.equal(hc.upstreamHealthy(), false);
-  assert.deepEqual(hc.status().map((s) => s.health), ['HEALTHY', 'UNHEALTHY', 'UNHEALTHY']);
+  assert.deepEqual(
+    hc.status().map((s) => s.health),
+    ['HEALTHY', 'UNHEALTHY', 'UNHEALTHY'],
+  );
 });
 
 test('reload: sameConfig / reuseOrCreate keep state across new endpoint objects', () => {
@@ -321,7 +359,10 @@ test('reload: sameConfig / reuseOrCreate keep state across new endpoint objects'
   assert.equal(c2.healthy, true);
   kept.report(b2, 'http_failure'); // second consecutive failure (counter carried)
   assert.equal(b2.healthy, false);
-  assert.deepEqual(kept.endpoints.map((e) => e.key), ['a:1', 'b:1', 'c:1']);
+  assert.deepEqual(
+    kept.endpoints.map((e) => e.key),
+    ['a:1', 'b:1', 'c:1'],
+  );
 
   // Changed config: a new checker; reused endpoint objects start healthy again (Kong).
   const changed = HealthChecker.reuseOrCreate(kept, { healthchecks: healthchecks(), endpoints: [a2] });
@@ -339,21 +380,47 @@ test('active https: certificate verification and SNI', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'turnpike-hc-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=probe.test',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=probe.test',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
   } catch {
     t.skip('openssl not available');
     return;
   }
   const snis: (string | false | null)[] = [];
-  const server = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
-    snis.push((req.socket as import('node:tls').TLSSocket).servername);
-    res.writeHead(200);
-    res.end();
-  });
+  const server = https.createServer(
+    { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+    (req, res) => {
+      snis.push((req.socket as import('node:tls').TLSSocket).servername);
+      res.writeHead(200);
+      res.end();
+    },
+  );
   server.on('tlsClientError', () => {});
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   const ep = createEndpoint('127.0.0.1', (server.address() as AddressInfo).port, 1);
   const { probeTarget } = await import('../../../src/upstream/health/index.js');
   const base = healthchecks({ active: { type: 'https', timeout: 2 } }).active;

@@ -15,11 +15,20 @@ export function healthchecks(over: DeepPartial<Healthchecks> = {}): Healthchecks
       https_sni: null,
       headers: null,
       healthy: { interval: 0, successes: 0, http_statuses: [200, 302] },
-      unhealthy: { interval: 0, http_failures: 0, tcp_failures: 0, timeouts: 0, http_statuses: [429, 404, 500, 501, 502, 503, 504, 505] },
+      unhealthy: {
+        interval: 0,
+        http_failures: 0,
+        tcp_failures: 0,
+        timeouts: 0,
+        http_statuses: [429, 404, 500, 501, 502, 503, 504, 505],
+      },
     },
     passive: {
       type: 'http',
-      healthy: { successes: 0, http_statuses: [200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306, 307, 308] },
+      healthy: {
+        successes: 0,
+        http_statuses: [200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306, 307, 308],
+      },
       unhealthy: { http_failures: 0, tcp_failures: 0, timeouts: 0, http_statuses: [429, 500, 503] },
     },
     threshold: 0,
@@ -61,7 +70,11 @@ export interface TestContext extends BalanceContext {
   captures: Record<string, string>;
 }
 
-export function ctx(over: Partial<Pick<TestContext, 'clientIp' | 'path' | 'consumerId' | 'headers' | 'cookies' | 'query' | 'captures'>> = {}): TestContext {
+export function ctx(
+  over: Partial<
+    Pick<TestContext, 'clientIp' | 'path' | 'consumerId' | 'headers' | 'cookies' | 'query' | 'captures'>
+  > = {},
+): TestContext {
   const c: TestContext = {
     clientIp: over.clientIp ?? '10.0.0.1',
     path: over.path ?? '/',
@@ -71,10 +84,18 @@ export function ctx(over: Partial<Pick<TestContext, 'clientIp' | 'path' | 'consu
     cookies: over.cookies ?? {},
     query: over.query ?? {},
     captures: over.captures ?? {},
-    header(n) { return this.headers[n]; },
-    cookie(n) { return this.cookies[n]; },
-    queryArg(n) { return this.query[n]; },
-    uriCapture(n) { return this.captures[n]; },
+    header(n) {
+      return this.headers[n];
+    },
+    cookie(n) {
+      return this.cookies[n];
+    },
+    queryArg(n) {
+      return this.query[n];
+    },
+    uriCapture(n) {
+      return this.captures[n];
+    },
   };
   return c;
 }
@@ -89,7 +110,9 @@ export function countPicks(pick: () => Endpoint | null, n: number): Map<string, 
   return m;
 }
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
+};
 
 function merge(a: unknown, b: unknown): unknown {
   if (b === undefined) return a;

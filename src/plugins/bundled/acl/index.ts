@@ -18,8 +18,13 @@ function prepare(c: AclConfig): Prepared {
   const allow = c.allow !== null && c.allow.length > 0;
   const deny = c.deny !== null && c.deny.length > 0;
   // Kong's entity checks, same wording.
-  if (allow && deny) throw new PluginConfigFieldError('', "only one of these fields must be non-empty: 'config.allow', 'config.deny'");
-  if (!allow && !deny) throw new PluginConfigFieldError('', "at least one of these fields must be non-empty: 'config.allow', 'config.deny'");
+  if (allow && deny)
+    throw new PluginConfigFieldError('', "only one of these fields must be non-empty: 'config.allow', 'config.deny'");
+  if (!allow && !deny)
+    throw new PluginConfigFieldError(
+      '',
+      "at least one of these fields must be non-empty: 'config.allow', 'config.deny'",
+    );
   return { deny, groups: new Set(deny ? c.deny! : c.allow!), hideHeader: c.hide_groups_header };
 }
 

@@ -19,7 +19,9 @@ interface Prepared extends BasicAuthConfig {
 
 /** Kong's basic-auth digest: sha1(password .. consumer_id). */
 function digest(password: string, consumerId: string): Buffer {
-  return createHash('sha1').update(password + consumerId, 'utf8').digest();
+  return createHash('sha1')
+    .update(password + consumerId, 'utf8')
+    .digest();
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -35,7 +37,12 @@ export function parseBasic(header: string): [string, string] | null {
 }
 
 /** The stored digest of a credential (hashing the file's plaintext once per instance and config). */
-function storedDigest(conf: Prepared, credential: Record<string, unknown>, consumerId: string, transform: boolean): Buffer | null {
+function storedDigest(
+  conf: Prepared,
+  credential: Record<string, unknown>,
+  consumerId: string,
+  transform: boolean,
+): Buffer | null {
   let d = conf.digests.get(credential);
   if (d === undefined) {
     const pw = credential.password;
@@ -104,7 +111,8 @@ export default definePlugin({
         if (!authenticateBasic(ctx, conf)) ctx.authenticate(anonymousConsumer(ctx, conf.anonymous), null);
         return;
       }
-      if (!authenticateBasic(ctx, conf)) ctx.respond(401, { message: 'Unauthorized' }, { 'WWW-Authenticate': conf.challenge });
+      if (!authenticateBasic(ctx, conf))
+        ctx.respond(401, { message: 'Unauthorized' }, { 'WWW-Authenticate': conf.challenge });
     },
   },
 });

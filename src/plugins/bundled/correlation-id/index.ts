@@ -18,7 +18,8 @@ const generators: Record<CorrelationIdConfig['generator'], (ctx: PluginContext) 
   // Kong: server_addr-server_port-pid-connection-connection_requests-seconds.millis. The SDK
   // exposes neither the server address nor the connection serial: the request's host and port
   // stand for the server's, and a per-process counter for the connection and its request count.
-  tracker: (ctx) => `${ctx.request.host}-${ctx.request.port}-${process.pid}-${++counter}-1-${(Date.now() / 1000).toFixed(3)}`,
+  tracker: (ctx) =>
+    `${ctx.request.host}-${ctx.request.port}-${process.pid}-${++counter}-1-${(Date.now() / 1000).toFixed(3)}`,
 };
 
 export default definePlugin({

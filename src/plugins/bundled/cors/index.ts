@@ -33,7 +33,10 @@ interface Prepared {
 const LITERAL = /^[A-Za-z0-9.:/-]+$/;
 const SKIP = 'cors.skip_response_headers';
 
-interface Origin { domain: string; host: string }
+interface Origin {
+  domain: string;
+  host: string;
+}
 
 /** Kong's normalize_origin: scheme://host[:port] without the default port; unparsable → itself. */
 export function normalizeOrigin(origin: string): Origin {
@@ -154,7 +157,12 @@ function configureCredentials(p: Prepared, sink: Sink, allowAll: boolean, reqOri
 function preflight(ctx: PluginContext, p: Prepared): void {
   const req = ctx.request;
   const reqOrigin = req.getHeader('origin');
-  if (req.method !== 'OPTIONS' || reqOrigin === undefined || req.getHeader('access-control-request-method') === undefined) return;
+  if (
+    req.method !== 'OPTIONS' ||
+    reqOrigin === undefined ||
+    req.getHeader('access-control-request-method') === undefined
+  )
+    return;
   // Kong: no response headers for a preflight, whether the gateway answers it or the upstream does.
   ctx.shared[SKIP] = true;
   if (p.preflightContinue) return;

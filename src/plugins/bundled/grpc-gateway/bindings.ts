@@ -68,8 +68,12 @@ export function compileBindings(methods: readonly RpcMethod[]): Binding[] {
     } else if (verbs.length === 0 && rule.custom?.kind !== undefined && rule.custom.path !== undefined) {
       httpMethod = rule.custom.kind.toUpperCase();
       pattern = rule.custom.path;
-    } else throw new Error(`${where}: a google.api.http rule needs exactly one of get, put, post, delete, patch or custom`);
-    if (rpc.clientStreaming) throw new Error(`${where}: client streaming methods cannot be called through grpc-gateway (one request body is one message)`);
+    } else
+      throw new Error(`${where}: a google.api.http rule needs exactly one of get, put, post, delete, patch or custom`);
+    if (rpc.clientStreaming)
+      throw new Error(
+        `${where}: client streaming methods cannot be called through grpc-gateway (one request body is one message)`,
+      );
     let template: PathTemplate;
     try {
       template = compileTemplate(pattern);
@@ -79,7 +83,8 @@ export function compileBindings(methods: readonly RpcMethod[]): Binding[] {
     for (const v of template.variables) {
       const fs = fieldPath(rpc.requestType, v.field, `${where}: path variable {${v.field}}`);
       const last = fs[fs.length - 1];
-      if (last.repeated || last.map || last.resolvedType instanceof pb().Type) throw new Error(`${where}: path variable {${v.field}} must name a scalar field`);
+      if (last.repeated || last.map || last.resolvedType instanceof pb().Type)
+        throw new Error(`${where}: path variable {${v.field}} must name a scalar field`);
     }
     const body = rule.body ?? '';
     if (body !== '' && body !== '*') fieldPath(rpc.requestType, body, `${where}: body`);
@@ -106,7 +111,11 @@ export interface Match {
 }
 
 /** The binding for a request, or null; `pathKnown` tells a wrong method (405) from an unknown path (404). */
-export function findBinding(bindings: readonly Binding[], method: string, rawPath: string): { match: Match | null; pathKnown: boolean } {
+export function findBinding(
+  bindings: readonly Binding[],
+  method: string,
+  rawPath: string,
+): { match: Match | null; pathKnown: boolean } {
   let pathKnown = false;
   for (const b of bindings) {
     const vars = matchTemplate(b.template, rawPath);

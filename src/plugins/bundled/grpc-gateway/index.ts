@@ -41,13 +41,17 @@ const UNAVAILABLE = { message: 'An unexpected error occurred' };
 
 function prepare(c: GrpcGatewayConfig, env: PrepareEnv): ProtoState {
   if (c.proto === null) {
-    env.warn('proto: no .proto file is configured (Kong\'s default, null); every request on it answers 500 until one is set');
+    env.warn(
+      "proto: no .proto file is configured (Kong's default, null); every request on it answers 500 until one is set",
+    );
     return new ProtoState(null, null);
   }
   // A missing file loads with a warning, as Kong reads it lazily; a file that is there must be
   // valid now, so that a mistake in it refuses the configuration instead of failing requests.
   if (isMissing(c.proto)) {
-    env.warn(`proto: ${path.resolve(c.proto)} does not exist; requests on it answer 500 until the file is there (it is read on the next request after it appears)`);
+    env.warn(
+      `proto: ${path.resolve(c.proto)} does not exist; requests on it answer 500 until the file is there (it is read on the next request after it appears)`,
+    );
     return new ProtoState(c.proto, null);
   }
   try {
@@ -79,10 +83,14 @@ class ToJson implements BodyFilter {
       const enc = (this.state.encoding ?? 'identity').toLowerCase();
       if (enc === 'gzip') data = zlib.gunzipSync(payload);
       else if (enc === 'deflate') data = zlib.inflateSync(payload);
-      else throw new Error(`the upstream sent a message compressed with ${JSON.stringify(enc)}, which grpc-gateway cannot read`);
+      else
+        throw new Error(
+          `the upstream sent a message compressed with ${JSON.stringify(enc)}, which grpc-gateway cannot read`,
+        );
     }
     let obj: unknown = decodeMessage(b.rpc.responseType, data);
-    if (b.responseBody !== '') obj = (obj as Record<string, unknown>)[findField(b.rpc.responseType, b.responseBody)!.name];
+    if (b.responseBody !== '')
+      obj = (obj as Record<string, unknown>)[findField(b.rpc.responseType, b.responseBody)!.name];
     const streaming = b.rpc.serverStreaming;
     const text = streaming ? JSON.stringify({ result: obj }) + '\n' : (this.sent > 0 ? '\n' : '') + JSON.stringify(obj);
     this.sent++;
@@ -122,13 +130,23 @@ export default definePlugin({
       if (req.method === 'OPTIONS') return ctx.respond(200, 'OK', CORS_HEADERS);
       const found = state.lookup();
       if (!found.ok) {
-        if (found.log !== null) ctx.log.error(`grpc-gateway${ctx.route ? ` (route '${ctx.route.name}')` : ''}: cannot transcode, answering 500: ${found.log}`);
+        if (found.log !== null)
+          ctx.log.error(
+            `grpc-gateway${ctx.route ? ` (route '${ctx.route.name}')` : ''}: cannot transcode, answering 500: ${found.log}`,
+          );
         return ctx.respond(500, UNAVAILABLE);
       }
       const { match, pathKnown } = findBinding(found.bindings, req.method, req.rawPath);
       if (match === null) {
-        if (pathKnown) return ctx.respond(405, { code: 12, message: `Method Not Allowed: no gRPC method is bound to ${req.method} ${req.path}` });
-        return ctx.respond(404, { code: 5, message: `Not Found: no gRPC method is bound to ${req.method} ${req.path}` });
+        if (pathKnown)
+          return ctx.respond(405, {
+            code: 12,
+            message: `Method Not Allowed: no gRPC method is bound to ${req.method} ${req.path}`,
+          });
+        return ctx.respond(404, {
+          code: 5,
+          message: `Not Found: no gRPC method is bound to ${req.method} ${req.path}`,
+        });
       }
       const b = match.binding;
       let payload: Buffer;

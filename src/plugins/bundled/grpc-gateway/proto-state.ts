@@ -48,7 +48,10 @@ export class ProtoState {
     // Every failing request answers 500; the log gets the reason once per LOG_EVERY_MS.
     let log: string | null = null;
     if (this.lastLog === 0 || now - this.lastLog >= LOG_EVERY_MS) {
-      log = this.unlogged > 0 ? `${message} (${this.unlogged} more requests answered 500 for this since the last such line)` : message;
+      log =
+        this.unlogged > 0
+          ? `${message} (${this.unlogged} more requests answered 500 for this since the last such line)`
+          : message;
       this.lastLog = now;
       this.unlogged = 0;
     } else this.unlogged++;
@@ -57,7 +60,8 @@ export class ProtoState {
 
   /** Tries to load the file; null on success, else why not. */
   private attempt(): string | null {
-    if (this.proto === null) return "no .proto file is configured (config.proto is null); set it to the service's .proto";
+    if (this.proto === null)
+      return "no .proto file is configured (config.proto is null); set it to the service's .proto";
     const abs = path.resolve(this.proto);
     let stat: fs.Stats;
     try {

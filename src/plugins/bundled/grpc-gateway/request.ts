@@ -9,7 +9,13 @@ import { fieldValue, JsonMappingError, messageObject } from '../shared/grpc/json
 import { fieldPath, type Binding } from './bindings.js';
 
 /** Sets `dotted` (a field path) in `obj` to `raw` (text from the URL), creating the messages on the way. */
-function setFromText(type: protobuf.Type, obj: Record<string, unknown>, dotted: string, raw: string | string[], where: string): boolean {
+function setFromText(
+  type: protobuf.Type,
+  obj: Record<string, unknown>,
+  dotted: string,
+  raw: string | string[],
+  where: string,
+): boolean {
   let fields: protobuf.Field[];
   try {
     fields = fieldPath(type, dotted, where);
@@ -51,7 +57,12 @@ function isSet(type: protobuf.Type, obj: Record<string, unknown>, dotted: string
  * The request message as a checked object for `type.fromObject`. Throws JsonMappingError
  * (a 400 for the client) on a body that is not JSON or does not fit the message.
  */
-export function buildRequest(binding: Binding, vars: Record<string, string>, query: string, body: Buffer): Record<string, unknown> {
+export function buildRequest(
+  binding: Binding,
+  vars: Record<string, string>,
+  query: string,
+  body: Buffer,
+): Record<string, unknown> {
   const type = binding.rpc.requestType;
   let obj: Record<string, unknown> = {};
   if (binding.body !== '') {

@@ -7,7 +7,12 @@ import { Nullable } from '../../../config/schema/common.js';
 
 export const GrpcGatewaySchema = Type.Object(
   {
-    proto: Nullable(Type.String({ minLength: 1, 'x-error': 'must be the path of a .proto file (relative paths are from the working directory)' })),
+    proto: Nullable(
+      Type.String({
+        minLength: 1,
+        'x-error': 'must be the path of a .proto file (relative paths are from the working directory)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -33,7 +33,8 @@ const IDENT_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 function plainSegment(raw: string, source: string): Segment {
   if (raw === '*') return { kind: 'one' };
   if (raw === '**') return { kind: 'rest' };
-  if (raw === '' || /[{}*=]/.test(raw)) throw new TemplateError(`path template ${JSON.stringify(source)}: invalid segment ${JSON.stringify(raw)}`);
+  if (raw === '' || /[{}*=]/.test(raw))
+    throw new TemplateError(`path template ${JSON.stringify(source)}: invalid segment ${JSON.stringify(raw)}`);
   return { kind: 'literal', value: raw };
 }
 
@@ -48,13 +49,15 @@ export function compileTemplate(source: string): PathTemplate {
     const c = source[i];
     if (c === '{') depth++;
     else if (c === '}') depth--;
-    if (depth < 0 || depth > 1) throw new TemplateError(`path template ${JSON.stringify(source)}: unbalanced or nested braces`);
+    if (depth < 0 || depth > 1)
+      throw new TemplateError(`path template ${JSON.stringify(source)}: unbalanced or nested braces`);
     if (c === '/' && depth === 0) {
       parts.push(cur);
       cur = '';
     } else if (c === ':' && depth === 0) {
       verb = source.slice(i + 1);
-      if (verb === '' || verb.includes('/')) throw new TemplateError(`path template ${JSON.stringify(source)}: the verb after ":" must be one literal`);
+      if (verb === '' || verb.includes('/'))
+        throw new TemplateError(`path template ${JSON.stringify(source)}: the verb after ":" must be one literal`);
       break;
     } else cur += c;
   }
@@ -65,12 +68,19 @@ export function compileTemplate(source: string): PathTemplate {
   const fields = new Set<string>();
   for (const p of parts) {
     if (p.startsWith('{')) {
-      if (!p.endsWith('}')) throw new TemplateError(`path template ${JSON.stringify(source)}: a variable must be a whole segment ({field} or {field=pattern})`);
+      if (!p.endsWith('}'))
+        throw new TemplateError(
+          `path template ${JSON.stringify(source)}: a variable must be a whole segment ({field} or {field=pattern})`,
+        );
       const inner = p.slice(1, -1);
       const eq = inner.indexOf('=');
       const field = eq === -1 ? inner : inner.slice(0, eq);
-      if (!IDENT_PATH.test(field)) throw new TemplateError(`path template ${JSON.stringify(source)}: ${JSON.stringify(field)} is not a field path`);
-      if (fields.has(field)) throw new TemplateError(`path template ${JSON.stringify(source)}: variable ${field} appears twice`);
+      if (!IDENT_PATH.test(field))
+        throw new TemplateError(
+          `path template ${JSON.stringify(source)}: ${JSON.stringify(field)} is not a field path`,
+        );
+      if (fields.has(field))
+        throw new TemplateError(`path template ${JSON.stringify(source)}: variable ${field} appears twice`);
       fields.add(field);
       const start = segments.length;
       const sub = eq === -1 ? ['*'] : inner.slice(eq + 1).split('/');
@@ -79,7 +89,8 @@ export function compileTemplate(source: string): PathTemplate {
     } else segments.push(plainSegment(p, source));
   }
   const restAt = segments.findIndex((s) => s.kind === 'rest');
-  if (restAt !== -1 && restAt !== segments.length - 1) throw new TemplateError(`path template ${JSON.stringify(source)}: "**" may only be the last segment`);
+  if (restAt !== -1 && restAt !== segments.length - 1)
+    throw new TemplateError(`path template ${JSON.stringify(source)}: "**" may only be the last segment`);
   const literals = segments.filter((s) => s.kind === 'literal').length;
   return { source, segments, variables, verb, literals };
 }

@@ -109,7 +109,8 @@ class WebFilter implements BodyFilter {
   }
 
   end(trailers: HeaderMap): Buffer | null {
-    if (this.reader !== null && this.reader.buffered > 0) throw new Error('the upstream body ended inside a gRPC frame');
+    if (this.reader !== null && this.reader.buffered > 0)
+      throw new Error('the upstream body ended inside a gRPC frame');
     const parts: Buffer[] = [];
     if (!this.state.trailersOnly) {
       const t: HeaderMap = {};
@@ -144,7 +145,8 @@ export default definePlugin({
           'Content-Type': 'application/grpc-web-text',
           'Access-Control-Allow-Origin': conf.allowOrigin,
           'Access-Control-Allow-Methods': 'POST',
-          'Access-Control-Allow-Headers': req.getHeader('access-control-request-headers') ?? 'content-type,x-grpc-web,x-user-agent,grpc-timeout',
+          'Access-Control-Allow-Headers':
+            req.getHeader('access-control-request-headers') ?? 'content-type,x-grpc-web,x-user-agent,grpc-timeout',
           'Access-Control-Expose-Headers': EXPOSE,
           'Access-Control-Max-Age': '600',
         });
@@ -153,7 +155,9 @@ export default definePlugin({
       const web = parseWebMime(ct);
       const plainGrpc = web === null && ct !== undefined && /^\s*application\/grpc(\+|;|\s*$)/i.test(ct);
       if (web === null && !plainGrpc) {
-        return ctx.respond(400, { message: `grpc-web: unsupported Content-Type ${JSON.stringify(ct ?? '')}; use one of ${WEB_MIME_TYPES.join(', ')}` });
+        return ctx.respond(400, {
+          message: `grpc-web: unsupported Content-Type ${JSON.stringify(ct ?? '')}; use one of ${WEB_MIME_TYPES.join(', ')}`,
+        });
       }
       // Kong sends gRPC calls with the client's path unless pass_stripped_path is set.
       if (!conf.passStrippedPath) req.setUpstreamPath(req.path);
@@ -161,9 +165,21 @@ export default definePlugin({
       if (web === null) return;
       let rpc: RpcMethod | null = null;
       if (web.json) {
-        if (conf.methods === null) return refuse(ctx, web, conf.allowOrigin, `${web.mime} needs the plugin's proto setting (a .proto file to encode JSON messages)`);
+        if (conf.methods === null)
+          return refuse(
+            ctx,
+            web,
+            conf.allowOrigin,
+            `${web.mime} needs the plugin's proto setting (a .proto file to encode JSON messages)`,
+          );
         rpc = conf.methods.get(rpcPathOf(req.path)) ?? null;
-        if (rpc === null) return refuse(ctx, web, conf.allowOrigin, `${rpcPathOf(req.path)} is not a method of the configured proto file`);
+        if (rpc === null)
+          return refuse(
+            ctx,
+            web,
+            conf.allowOrigin,
+            `${rpcPathOf(req.path)} is not a method of the configured proto file`,
+          );
       }
       if (web.text || web.json) {
         // Only these need the whole body: binary protobuf calls stream through untouched.

@@ -14,7 +14,8 @@ import { anonymousConsumer } from '../key-auth/index.js';
 import { HmacAuthSchema, type HmacAlgorithm, type HmacAuthConfig } from './schema.js';
 
 const UNAUTHORIZED = 'Unauthorized';
-const DATE_REQUIRED = 'HMAC signature cannot be verified, a valid date or x-date header is required for HMAC Authentication';
+const DATE_REQUIRED =
+  'HMAC signature cannot be verified, a valid date or x-date header is required for HMAC Authentication';
 export const SIGNATURE_NOT_VALID = 'HMAC signature cannot be verified';
 export const SIGNATURE_NOT_SAME = 'HMAC signature does not match';
 
@@ -105,7 +106,10 @@ function digestEquals(expected: Buffer, given: Buffer): boolean {
 function signatureMatches(ctx: PluginContext, params: HmacParams, secret: string): boolean {
   const given = Buffer.from(params.signature, 'base64');
   const digest = DIGESTS[params.algorithm as HmacAlgorithm];
-  const sign = (line: string) => createHmac(digest, secret).update(signingString(ctx, params.headers, line)).digest();
+  const sign = (line: string) =>
+    createHmac(digest, secret)
+      .update(signingString(ctx, params.headers, line))
+      .digest();
   const req = ctx.request;
   if (digestEquals(sign(`${req.method} ${req.rawPath}${req.query} HTTP/1.1`), given)) return true;
   // Kong still accepts the older request-line made of the normalized path without the query.
@@ -119,7 +123,10 @@ function verify(ctx: PluginContext, conf: Prepared): CredentialMatch | string {
   const proxyAuthorization = ctx.request.getHeader('proxy-authorization');
   if (authorization === undefined && proxyAuthorization === undefined) return UNAUTHORIZED;
 
-  if (!dateWithinSkew(ctx.request.getHeader('x-date'), conf.clock_skew) && !dateWithinSkew(ctx.request.getHeader('date'), conf.clock_skew)) {
+  if (
+    !dateWithinSkew(ctx.request.getHeader('x-date'), conf.clock_skew) &&
+    !dateWithinSkew(ctx.request.getHeader('date'), conf.clock_skew)
+  ) {
     return DATE_REQUIRED;
   }
 

@@ -33,7 +33,12 @@ function makeQueue(c: HttpLogConfig, url: URL): LogQueue {
   target.password = '';
   const timeout = Math.max(1, Math.round(c.timeout));
   const { Agent, request } = undiciModule();
-  const agent = new Agent({ keepAliveTimeout: Math.max(1, Math.round(c.keepalive)), connect: { timeout }, headersTimeout: timeout, bodyTimeout: timeout });
+  const agent = new Agent({
+    keepAliveTimeout: Math.max(1, Math.round(c.keepalive)),
+    connect: { timeout },
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+  });
   const single = c.queue.max_batch_size === 1;
   const endpoint = target.href;
   return new LogQueue(`http-log ${endpoint}`, c.queue, async (entries) => {
@@ -50,14 +55,24 @@ function prepare(c: HttpLogConfig): LogQueue {
   try {
     url = new URL(c.http_endpoint);
   } catch {
-    throw new PluginConfigFieldError('http_endpoint', `'${c.http_endpoint}' is not a valid URL (expected e.g. http://collector.internal:9000/logs)`);
+    throw new PluginConfigFieldError(
+      'http_endpoint',
+      `'${c.http_endpoint}' is not a valid URL (expected e.g. http://collector.internal:9000/logs)`,
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PluginConfigFieldError('http_endpoint', `unsupported scheme '${url.protocol.slice(0, -1)}' (http or https)`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new PluginConfigFieldError(
+      'http_endpoint',
+      `unsupported scheme '${url.protocol.slice(0, -1)}' (http or https)`,
+    );
   for (const name of Object.keys(c.headers ?? {})) {
     const why = FORBIDDEN_HEADERS[name.toLowerCase()];
     if (why !== undefined) throw new PluginConfigFieldError(`headers.${name}`, why);
     if (name.toLowerCase() === 'authorization' && (url.username !== '' || url.password !== '')) {
-      throw new PluginConfigFieldError('', "specifying both an 'Authorization' header and user info in 'http_endpoint' is not allowed");
+      throw new PluginConfigFieldError(
+        '',
+        "specifying both an 'Authorization' header and user info in 'http_endpoint' is not allowed",
+      );
     }
   }
   // Kong's queue id: every field that changes how entries are sent.

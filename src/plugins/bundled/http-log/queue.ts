@@ -45,7 +45,8 @@ export class LogQueue {
     if (this.entries.length === 0) this.firstAt = Date.now();
     this.entries.push(entry);
     this.bytes += entry.length;
-    if (this.entries.length >= 0.8 * c.max_entries && this.entries.length % 100 === 0) this.warn('queue is 80% full', { entries: this.entries.length });
+    if (this.entries.length >= 0.8 * c.max_entries && this.entries.length % 100 === 0)
+      this.warn('queue is 80% full', { entries: this.entries.length });
     this.schedule();
   }
 

@@ -22,7 +22,9 @@ export const QueueSchema = Type.Object(
 export const HttpLogSchema = Type.Object(
   {
     http_endpoint: Type.String({ minLength: 1 }),
-    method: NullIsDefault(Type.Unsafe<'POST' | 'PUT' | 'PATCH'>({ type: 'string', enum: ['POST', 'PUT', 'PATCH'], default: 'POST' })),
+    method: NullIsDefault(
+      Type.Unsafe<'POST' | 'PUT' | 'PATCH'>({ type: 'string', enum: ['POST', 'PUT', 'PATCH'], default: 'POST' }),
+    ),
     content_type: NullIsDefault(
       Type.Unsafe<'application/json' | 'application/json; charset=utf-8'>({
         type: 'string',

@@ -17,7 +17,10 @@ interface Prepared {
 /** Parses "10.0.0.0/8", "10.1.2.3", "2001:db8::/32" or "::1" into a BlockList entry; throws naming the field. */
 function addEntry(list: BlockList, entry: string, field: string): void {
   const bad = () =>
-    new PluginConfigFieldError(field, `invalid ip or cidr range: '${entry}' (use an IPv4 or IPv6 address, optionally with a /prefix, such as 10.0.0.0/8 or 2001:db8::/32)`);
+    new PluginConfigFieldError(
+      field,
+      `invalid ip or cidr range: '${entry}' (use an IPv4 or IPv6 address, optionally with a /prefix, such as 10.0.0.0/8 or 2001:db8::/32)`,
+    );
   const slash = entry.indexOf('/');
   const addr = slash < 0 ? entry : entry.slice(0, slash);
   const family = isIP(addr);
@@ -46,7 +49,10 @@ function prepare(c: IpRestrictionConfig): Prepared {
   const deny = compile(c.deny, 'deny');
   if (allow === null && deny === null) {
     // Kong's entity check, same wording.
-    throw new PluginConfigFieldError('', "at least one of these fields must be non-empty: 'config.allow', 'config.deny'");
+    throw new PluginConfigFieldError(
+      '',
+      "at least one of these fields must be non-empty: 'config.allow', 'config.deny'",
+    );
   }
   return { allow, deny, status: c.status ?? 403, message: c.message };
 }
@@ -70,10 +76,13 @@ export default definePlugin({
     access(ctx, p) {
       const client = clientAddress(ctx.request.clientIp);
       if (client === null) {
-        return ctx.respond(403, { message: 'Cannot identify the client IP address, unix domain sockets are not supported.' });
+        return ctx.respond(403, {
+          message: 'Cannot identify the client IP address, unix domain sockets are not supported.',
+        });
       }
       const refused =
-        (p.deny !== null && p.deny.check(client.addr, client.type)) || (p.allow !== null && !p.allow.check(client.addr, client.type));
+        (p.deny !== null && p.deny.check(client.addr, client.type)) ||
+        (p.allow !== null && !p.allow.check(client.addr, client.type));
       if (!refused) return;
       const message = p.message ?? `IP address not allowed: ${client.addr}`;
       ctx.log.warn(message);

@@ -27,7 +27,10 @@ type Failure = { message: string; bare?: true } | { errors: Record<string, strin
 function prepare(c: JwtConfig): Prepared {
   const claims = [...new Set(c.claims_to_verify ?? [])];
   if (c.maximum_expiration > 0 && !claims.includes('exp')) {
-    throw new PluginConfigFieldError('claims_to_verify', "expected to contain: exp (maximum_expiration is greater than 0)");
+    throw new PluginConfigFieldError(
+      'claims_to_verify',
+      'expected to contain: exp (maximum_expiration is greater than 0)',
+    );
   }
   const challenge = c.realm === null ? 'Bearer' : `Bearer realm="${c.realm.replace(/["\\]/g, '\\$&')}"`;
   return { ...c, claims, challenge, challengeInvalid: `${challenge} error="invalid_token"` };
@@ -48,7 +51,8 @@ function checkClaims(claims: Record<string, unknown>, conf: Prepared): Record<st
   if (Object.keys(errors).length > 0) return errors;
   if (conf.maximum_expiration > 0) {
     const exp = claims.exp;
-    if (typeof exp !== 'number' || exp - t > conf.maximum_expiration) return { exp: 'exceeds maximum allowed expiration' };
+    if (typeof exp !== 'number' || exp - t > conf.maximum_expiration)
+      return { exp: 'exceeds maximum allowed expiration' };
   }
   return null;
 }
@@ -64,7 +68,8 @@ async function authenticateByToken(ctx: PluginContext, conf: Prepared): Promise<
 
   const name = conf.key_claim_name;
   const keyValue = decoded.claims[name] ?? decoded.header[name];
-  if (keyValue === undefined || keyValue === null || keyValue === false) return { message: `No mandatory '${name}' in claims` };
+  if (keyValue === undefined || keyValue === null || keyValue === false)
+    return { message: `No mandatory '${name}' in claims` };
   if (keyValue === '') return { message: `Invalid '${name}' in claims` };
   const match = typeof keyValue === 'string' ? ctx.consumers.findCredential('jwt_secrets', 'key', keyValue) : null;
   if (match === null) return { message: `No credentials found for given '${name}'` };
@@ -106,13 +111,19 @@ export default definePlugin({
       if (conf.anonymous !== null) {
         // Logical OR: another auth plugin already authenticated the request.
         if (ctx.credential !== null) return;
-        if ((await authenticateByToken(ctx, conf)) !== null) ctx.authenticate(anonymousConsumer(ctx, conf.anonymous), null);
+        if ((await authenticateByToken(ctx, conf)) !== null)
+          ctx.authenticate(anonymousConsumer(ctx, conf.anonymous), null);
         return;
       }
       const failure = await authenticateByToken(ctx, conf);
       if (failure === null) return;
       if ('errors' in failure) ctx.respond(401, failure.errors, { 'WWW-Authenticate': conf.challengeInvalid });
-      else ctx.respond(401, { message: failure.message }, { 'WWW-Authenticate': failure.bare ? conf.challenge : conf.challengeInvalid });
+      else
+        ctx.respond(
+          401,
+          { message: failure.message },
+          { 'WWW-Authenticate': failure.bare ? conf.challenge : conf.challengeInvalid },
+        );
     },
   },
 });

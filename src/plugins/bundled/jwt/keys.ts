@@ -31,7 +31,11 @@ function build(credential: Record<string, unknown>, algorithm: Algorithm, secret
   }
 }
 
-export function verifyKey(credential: Record<string, unknown>, algorithm: Algorithm, secretIsBase64: boolean): VerifyKey {
+export function verifyKey(
+  credential: Record<string, unknown>,
+  algorithm: Algorithm,
+  secretIsBase64: boolean,
+): VerifyKey {
   let perCredential = cache.get(credential);
   if (perCredential === undefined) {
     perCredential = new Map();

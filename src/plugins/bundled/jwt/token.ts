@@ -5,10 +5,18 @@ import type { PluginContext } from '../../sdk.js';
 
 /** Algorithms a token may name (Kong 3.x's jwt_parser list); anything else is "invalid alg". */
 export const ALGORITHMS = [
-  'HS256', 'HS384', 'HS512',
-  'RS256', 'RS384', 'RS512',
-  'ES256', 'ES384', 'ES512',
-  'PS256', 'PS384', 'PS512',
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
 ] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 

@@ -57,7 +57,8 @@ function queryValues(query: string, name: string): string[] {
       if (amp === -1) amp = query.length;
       const eq = query.indexOf('=', pos);
       const keyEnd = eq !== -1 && eq < amp ? eq : amp;
-      if (keyEnd - pos === name.length && query.startsWith(name, pos)) out.push(keyEnd === amp ? '' : query.slice(keyEnd + 1, amp));
+      if (keyEnd - pos === name.length && query.startsWith(name, pos))
+        out.push(keyEnd === amp ? '' : query.slice(keyEnd + 1, amp));
       pos = amp + 1;
     }
     return out;
@@ -130,7 +131,11 @@ const NEED_BODY = Symbol('need body');
  * Synchronous: when the body is needed and `body` is undefined it returns NEED_BODY before
  * changing anything, so that the common header/query case costs no promise.
  */
-function authenticateByKey(ctx: PluginContext, conf: Prepared, body: ParsedBody | undefined): Failure | null | typeof NEED_BODY {
+function authenticateByKey(
+  ctx: PluginContext,
+  conf: Prepared,
+  body: ParsedBody | undefined,
+): Failure | null | typeof NEED_BODY {
   let key: string | undefined;
   let foundName: string | undefined;
   let foundHeader: string | null = null;
@@ -203,7 +208,10 @@ export default definePlugin({
   version: '0.1.0',
   priority: 1250,
   schema: KeyAuthSchema,
-  prepare: (c: KeyAuthConfig): Prepared => ({ ...c, challenge: c.realm === null ? 'Key' : `Key realm="${c.realm.replace(/["\\]/g, '\\$&')}"` }),
+  prepare: (c: KeyAuthConfig): Prepared => ({
+    ...c,
+    challenge: c.realm === null ? 'Key' : `Key realm="${c.realm.replace(/["\\]/g, '\\$&')}"`,
+  }),
   phases: {
     access(ctx, conf) {
       if (!conf.run_on_preflight && ctx.request.method === 'OPTIONS') return;

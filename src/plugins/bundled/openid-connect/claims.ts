@@ -23,8 +23,14 @@ export function matchesAny(entries: readonly (readonly string[])[], have: Readon
 }
 
 /** Why the registered claims are refused, or null. `exp` and `nbf` are optional but must be numbers. */
-export function checkClaims(claims: Record<string, unknown>, issuers: readonly string[], leeway: number, now = Date.now() / 1000): string | null {
-  if (typeof claims.iss !== 'string' || !issuers.includes(claims.iss)) return `issuer ${JSON.stringify(claims.iss)} not allowed`;
+export function checkClaims(
+  claims: Record<string, unknown>,
+  issuers: readonly string[],
+  leeway: number,
+  now = Date.now() / 1000,
+): string | null {
+  if (typeof claims.iss !== 'string' || !issuers.includes(claims.iss))
+    return `issuer ${JSON.stringify(claims.iss)} not allowed`;
   if (claims.exp !== undefined) {
     if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) return 'exp is not a number';
     if (claims.exp + leeway <= now) return 'token expired';

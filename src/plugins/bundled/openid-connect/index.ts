@@ -18,7 +18,17 @@ import { findBearerToken } from './token.js';
 
 /** Signature algorithms accepted; HS* (a shared secret) and `none` are never accepted. */
 export const ALGORITHMS = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
 ] as const;
 
 interface Prepared extends OidcConfig {
@@ -41,9 +51,13 @@ export function discoveryUrl(issuer: string): string {
   try {
     url = new URL(issuer);
   } catch {
-    throw new PluginConfigFieldError('issuer', `'${issuer}' is not a URL; expected e.g. https://idp.example.com/realms/main`);
+    throw new PluginConfigFieldError(
+      'issuer',
+      `'${issuer}' is not a URL; expected e.g. https://idp.example.com/realms/main`,
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PluginConfigFieldError('issuer', `'${issuer}' must be an http or https URL`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new PluginConfigFieldError('issuer', `'${issuer}' must be an http or https URL`);
   if (url.pathname.endsWith('/.well-known/openid-configuration')) return url.toString();
   url.pathname = url.pathname.replace(/\/+$/, '') + '/.well-known/openid-configuration';
   return url.toString();
@@ -53,17 +67,26 @@ function prepare(c: OidcConfig): Prepared {
   const others = c.auth_methods.filter((m) => m !== 'bearer');
   if (others.length > 0 || c.auth_methods.length === 0) {
     const not = others.length > 0 ? ` (not ${others.map((m) => `"${m}"`).join(', ')})` : '';
-    throw new PluginConfigFieldError('auth_methods', `only "bearer" is implemented in this build${not}; use auth_methods: ["bearer"]`);
+    throw new PluginConfigFieldError(
+      'auth_methods',
+      `only "bearer" is implemented in this build${not}; use auth_methods: ["bearer"]`,
+    );
   }
   const fromHeader = c.bearer_token_param_type.includes('header');
   const fromQuery = c.bearer_token_param_type.includes('query');
   if (!fromHeader && !fromQuery) {
-    throw new PluginConfigFieldError('bearer_token_param_type', 'must contain "header" or "query" ("body" is not implemented)');
+    throw new PluginConfigFieldError(
+      'bearer_token_param_type',
+      'must contain "header" or "query" ("body" is not implemented)',
+    );
   }
   const claims = c.upstream_headers_claims ?? [];
   const names = c.upstream_headers_names ?? [];
   if (claims.length !== names.length) {
-    throw new PluginConfigFieldError('upstream_headers_names', `must have one header per claim of upstream_headers_claims (${claims.length} claims, ${names.length} names)`);
+    throw new PluginConfigFieldError(
+      'upstream_headers_names',
+      `must have one header per claim of upstream_headers_claims (${claims.length} claims, ${names.length} names)`,
+    );
   }
   if (c.consumer_optional && c.consumer_claim === null) {
     throw new PluginConfigFieldError('consumer_optional', 'needs consumer_claim');
@@ -112,7 +135,8 @@ async function verifyWith(token: string, keys: JWTVerifyGetKey): Promise<Uint8Ar
 async function validate(ctx: PluginContext, conf: Prepared): Promise<Outcome> {
   const found = findBearerToken(ctx, conf.fromHeader, conf.fromQuery);
   if (found === null) return { ok: false, status: 401, error: 'missing', reason: 'no bearer token' };
-  if ('multiple' in found) return { ok: false, status: 401, error: 'invalid_token', reason: 'more than one bearer token' };
+  if ('multiple' in found)
+    return { ok: false, status: 401, error: 'invalid_token', reason: 'more than one bearer token' };
   const token = found.token;
 
   let alg: unknown;
@@ -122,8 +146,10 @@ async function validate(ctx: PluginContext, conf: Prepared): Promise<Outcome> {
   } catch {
     return { ok: false, status: 401, error: 'invalid_token', reason: 'not a JWS' };
   }
-  if (typeof alg !== 'string' || !ACCEPTED.includes(alg)) return { ok: false, status: 401, error: 'invalid_token', reason: `algorithm ${String(alg)} not accepted` };
-  if (token.split('.').length !== 3) return { ok: false, status: 401, error: 'invalid_token', reason: 'not a compact JWS' };
+  if (typeof alg !== 'string' || !ACCEPTED.includes(alg))
+    return { ok: false, status: 401, error: 'invalid_token', reason: `algorithm ${String(alg)} not accepted` };
+  if (token.split('.').length !== 3)
+    return { ok: false, status: 401, error: 'invalid_token', reason: 'not a compact JWS' };
 
   let state: ProviderState;
   try {
@@ -150,7 +176,8 @@ async function validate(ctx: PluginContext, conf: Prepared): Promise<Outcome> {
         v = await verifyWith(token, state.keys);
       }
     }
-    if (v === 'no-key') return { ok: false, status: 401, error: 'invalid_token', reason: 'no key of the issuer matches the token' };
+    if (v === 'no-key')
+      return { ok: false, status: 401, error: 'invalid_token', reason: 'no key of the issuer matches the token' };
     if (v === 'bad') return { ok: false, status: 401, error: 'invalid_token', reason: 'invalid signature' };
     payload = v;
   } else {
@@ -163,7 +190,8 @@ async function validate(ctx: PluginContext, conf: Prepared): Promise<Outcome> {
   } catch {
     return { ok: false, status: 401, error: 'invalid_token', reason: 'claims are not JSON' };
   }
-  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) return { ok: false, status: 401, error: 'invalid_token', reason: 'claims are not a JSON object' };
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims))
+    return { ok: false, status: 401, error: 'invalid_token', reason: 'claims are not a JSON object' };
   const c = claims as Record<string, unknown>;
 
   if (conf.verify_claims) {
@@ -195,7 +223,8 @@ function headerValue(v: unknown): string | null {
   if (v === undefined || v === null) return null;
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean')) return v.join(',');
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean'))
+    return v.join(',');
   return JSON.stringify(v);
 }
 
@@ -225,16 +254,26 @@ export default definePlugin({
           return;
         }
         if (r.status === 403) {
-          ctx.respond(403, { message: 'Forbidden' }, { 'WWW-Authenticate': `Bearer realm="${realm}", error="insufficient_scope"` });
+          ctx.respond(
+            403,
+            { message: 'Forbidden' },
+            { 'WWW-Authenticate': `Bearer realm="${realm}", error="insufficient_scope"` },
+          );
           return;
         }
-        const challenge = r.error === 'missing' ? `Bearer realm="${realm}"` : `Bearer realm="${realm}", error="invalid_token"`;
+        const challenge =
+          r.error === 'missing' ? `Bearer realm="${realm}"` : `Bearer realm="${realm}", error="invalid_token"`;
         ctx.respond(401, { message: 'Unauthorized' }, { 'WWW-Authenticate': challenge });
         return;
       }
 
       const claims = r.claims;
-      const subject = typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : typeof claims.jti === 'string' && claims.jti !== '' ? claims.jti : null;
+      const subject =
+        typeof claims.sub === 'string' && claims.sub !== ''
+          ? claims.sub
+          : typeof claims.jti === 'string' && claims.jti !== ''
+            ? claims.jti
+            : null;
       const credential = subject === null ? null : { id: subject };
       if (conf.consumer_claim !== null) {
         const consumer = mapConsumer(ctx, conf, claims);
@@ -248,7 +287,8 @@ export default definePlugin({
       }
       if (ctx.consumer === null) {
         // Authenticated without a consumer: no client-sent consumer headers may pass.
-        for (const h of ['X-Consumer-ID', 'X-Consumer-Username', 'X-Consumer-Custom-ID', 'X-Anonymous-Consumer']) ctx.request.removeHeader(h);
+        for (const h of ['X-Consumer-ID', 'X-Consumer-Username', 'X-Consumer-Custom-ID', 'X-Anonymous-Consumer'])
+          ctx.request.removeHeader(h);
         ctx.credential = credential ?? { id: 'openid-connect' };
         if (credential !== null) ctx.request.setHeader('X-Credential-Identifier', credential.id);
         else ctx.request.removeHeader('X-Credential-Identifier');

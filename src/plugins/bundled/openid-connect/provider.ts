@@ -45,7 +45,9 @@ export class Provider {
   private readonly dispatcher: Dispatcher | undefined;
 
   constructor(readonly opts: ProviderOptions) {
-    this.dispatcher = opts.sslVerify ? undefined : new (undiciModule().Agent)({ connect: { rejectUnauthorized: false } });
+    this.dispatcher = opts.sslVerify
+      ? undefined
+      : new (undiciModule().Agent)({ connect: { rejectUnauthorized: false } });
   }
 
   /** The cached documents, fetched first when there are none or they are older than cache_ttl. */
@@ -56,7 +58,9 @@ export class Provider {
     try {
       return await this.fetch(log);
     } catch (err) {
-      log.warn(`openid-connect: refreshing ${this.opts.discoveryUrl} failed, using the cached keys: ${(err as Error).message}`);
+      log.warn(
+        `openid-connect: refreshing ${this.opts.discoveryUrl} failed, using the cached keys: ${(err as Error).message}`,
+      );
       return s;
     }
   }
@@ -97,8 +101,10 @@ export class Provider {
     const doc = await this.getJson(this.opts.discoveryUrl, signal, 'discovery document');
     const issuer = doc.issuer;
     const jwksUri = doc.jwks_uri;
-    if (typeof issuer !== 'string' || issuer === '') throw new ProviderError(`discovery document at ${this.opts.discoveryUrl} has no "issuer"`);
-    if (typeof jwksUri !== 'string' || !/^https?:\/\//i.test(jwksUri)) throw new ProviderError(`discovery document at ${this.opts.discoveryUrl} has no http(s) "jwks_uri"`);
+    if (typeof issuer !== 'string' || issuer === '')
+      throw new ProviderError(`discovery document at ${this.opts.discoveryUrl} has no "issuer"`);
+    if (typeof jwksUri !== 'string' || !/^https?:\/\//i.test(jwksUri))
+      throw new ProviderError(`discovery document at ${this.opts.discoveryUrl} has no http(s) "jwks_uri"`);
     const jwks = await this.getJson(jwksUri, signal, 'JWKS');
     if (!Array.isArray(jwks.keys)) throw new ProviderError(`JWKS at ${jwksUri} has no "keys" array`);
     let keys: JWTVerifyGetKey;
@@ -122,7 +128,9 @@ export class Provider {
     } catch (err) {
       const e = err as Error & { code?: string; cause?: { code?: string } };
       const code = e.code ?? e.cause?.code;
-      const reason = signal.aborted ? `timed out after ${this.opts.timeoutMs} ms` : `${e.message}${code && !e.message.includes(code) ? ` (${code})` : ''}`;
+      const reason = signal.aborted
+        ? `timed out after ${this.opts.timeoutMs} ms`
+        : `${e.message}${code && !e.message.includes(code) ? ` (${code})` : ''}`;
       throw new ProviderError(`fetching the ${what} ${url} failed: ${reason}`);
     }
     let text = '';
@@ -134,7 +142,9 @@ export class Provider {
     } catch (err) {
       res.body.destroy();
       if (err instanceof ProviderError) throw err;
-      throw new ProviderError(`reading the ${what} ${url} failed: ${signal.aborted ? `timed out after ${this.opts.timeoutMs} ms` : (err as Error).message}`);
+      throw new ProviderError(
+        `reading the ${what} ${url} failed: ${signal.aborted ? `timed out after ${this.opts.timeoutMs} ms` : (err as Error).message}`,
+      );
     }
     if (res.statusCode !== 200) throw new ProviderError(`the ${what} ${url} answered HTTP ${res.statusCode}`);
     let json: unknown;
@@ -143,7 +153,8 @@ export class Provider {
     } catch {
       throw new ProviderError(`the ${what} ${url} is not JSON`);
     }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ProviderError(`the ${what} ${url} is not a JSON object`);
+    if (typeof json !== 'object' || json === null || Array.isArray(json))
+      throw new ProviderError(`the ${what} ${url} is not a JSON object`);
     return json as Record<string, unknown>;
   }
 }

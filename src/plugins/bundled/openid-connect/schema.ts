@@ -7,8 +7,15 @@ import { HeaderName, Nullable, StringEnum } from '../../../config/schema/common.
 
 /** Kong's auth_methods values; only `bearer` is implemented (the others are refused when the config loads). */
 export const AUTH_METHODS = [
-  'password', 'client_credentials', 'authorization_code', 'bearer', 'introspection',
-  'userinfo', 'kong_oauth2', 'refresh_token', 'session',
+  'password',
+  'client_credentials',
+  'authorization_code',
+  'bearer',
+  'introspection',
+  'userinfo',
+  'kong_oauth2',
+  'refresh_token',
+  'session',
 ] as const;
 
 const Strings = Type.Array(Type.String({ minLength: 1 }));
@@ -19,7 +26,9 @@ export const OidcSchema = Type.Object(
     issuer: Type.String({ minLength: 1 }),
     auth_methods: Type.Array(StringEnum(AUTH_METHODS), { default: ['bearer'] }),
     /** Where the bearer token may be: the Authorization header, the `access_token` query argument (`body` is ignored). */
-    bearer_token_param_type: Type.Array(StringEnum(['header', 'query', 'body'] as const), { default: ['header', 'query', 'body'] }),
+    bearer_token_param_type: Type.Array(StringEnum(['header', 'query', 'body'] as const), {
+      default: ['header', 'query', 'body'],
+    }),
     /** Entries are OR-ed; the space-separated values of one entry are AND-ed. */
     audience_required: Nullable(Strings),
     /** Claim path of the audience. */
@@ -32,7 +41,10 @@ export const OidcSchema = Type.Object(
     scopes_claim: Type.Array(Type.String({ minLength: 1 }), { default: ['scope'], minItems: 1 }),
     /** Claim path whose value names the consumer. */
     consumer_claim: Nullable(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
-    consumer_by: Type.Array(StringEnum(['id', 'username', 'custom_id'] as const), { default: ['username', 'custom_id'], minItems: 1 }),
+    consumer_by: Type.Array(StringEnum(['id', 'username', 'custom_id'] as const), {
+      default: ['username', 'custom_id'],
+      minItems: 1,
+    }),
     consumer_optional: Type.Boolean({ default: false }),
     /** Consumer id or username used when authentication fails (logical OR between auth plugins). */
     anonymous: Nullable(Type.String({ minLength: 1 })),

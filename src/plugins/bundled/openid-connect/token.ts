@@ -6,7 +6,11 @@ import type { PluginContext } from '../../sdk.js';
 const BEARER = /^\s*[Bb]earer\s+(\S+)\s*$/;
 
 /** The one token of the request, null when there is none, or `multiple` when they differ. */
-export function findBearerToken(ctx: PluginContext, header: boolean, query: boolean): { token: string } | { multiple: true } | null {
+export function findBearerToken(
+  ctx: PluginContext,
+  header: boolean,
+  query: boolean,
+): { token: string } | { multiple: true } | null {
   const found = new Set<string>();
   if (header) {
     const h = ctx.request.getHeader('authorization');
@@ -15,7 +19,8 @@ export function findBearerToken(ctx: PluginContext, header: boolean, query: bool
   }
   if (query) {
     const q = ctx.request.query;
-    if (q.length > 1) for (const v of new URLSearchParams(q.slice(1)).getAll('access_token')) if (v !== '') found.add(v);
+    if (q.length > 1)
+      for (const v of new URLSearchParams(q.slice(1)).getAll('access_token')) if (v !== '') found.add(v);
   }
   if (found.size === 0) return null;
   if (found.size > 1) return { multiple: true };

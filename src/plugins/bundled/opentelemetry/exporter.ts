@@ -30,7 +30,13 @@ function makeQueue(c: OpenTelemetryConfig, url: URL, resource: Record<string, At
     `opentelemetry ${url.origin}${url.pathname}`,
     c.queue,
     async (spans) => {
-      const res = await request(endpoint, { method: 'POST', headers, body: head + spans.join(',') + tail, dispatcher: agent, signal: AbortSignal.timeout(total) });
+      const res = await request(endpoint, {
+        method: 'POST',
+        headers,
+        body: head + spans.join(',') + tail,
+        dispatcher: agent,
+        signal: AbortSignal.timeout(total),
+      });
       await res.body.dump();
       if (res.statusCode >= 400) throw new Error(`collector ${url.host} answered with status code ${res.statusCode}`);
     },
@@ -40,7 +46,15 @@ function makeQueue(c: OpenTelemetryConfig, url: URL, resource: Record<string, At
 
 /** The queue for this exporter configuration (created on first use). */
 export function exporterFor(c: OpenTelemetryConfig, url: URL, resource: Record<string, AttributeValue>): LogQueue {
-  const id = JSON.stringify([c.traces_endpoint, c.headers, resource, c.queue, c.connect_timeout, c.send_timeout, c.read_timeout]);
+  const id = JSON.stringify([
+    c.traces_endpoint,
+    c.headers,
+    resource,
+    c.queue,
+    c.connect_timeout,
+    c.send_timeout,
+    c.read_timeout,
+  ]);
   let q = queues.get(id);
   if (q === undefined) {
     q = makeQueue(c, url, resource);

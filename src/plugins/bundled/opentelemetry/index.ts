@@ -36,10 +36,16 @@ function endpointUrl(field: 'traces_endpoint' | 'logs_endpoint', value: string):
   try {
     url = new URL(value);
   } catch {
-    throw new PluginConfigFieldError(field, `'${value}' is not a valid URL (expected e.g. http://otel-collector:4318/v1/${field === 'traces_endpoint' ? 'traces' : 'logs'})`);
+    throw new PluginConfigFieldError(
+      field,
+      `'${value}' is not a valid URL (expected e.g. http://otel-collector:4318/v1/${field === 'traces_endpoint' ? 'traces' : 'logs'})`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new PluginConfigFieldError(field, `unsupported scheme '${url.protocol.slice(0, -1)}' (OTLP/HTTP: http or https)`);
+    throw new PluginConfigFieldError(
+      field,
+      `unsupported scheme '${url.protocol.slice(0, -1)}' (OTLP/HTTP: http or https)`,
+    );
   }
   return url;
 }
@@ -48,24 +54,38 @@ function endpointUrl(field: 'traces_endpoint' | 'logs_endpoint', value: string):
 function prepare(c: OpenTelemetryConfig, env: PrepareEnv): Prepared | null {
   // Kong's entity check, same wording.
   if (c.traces_endpoint === null && c.logs_endpoint === null) {
-    throw new PluginConfigFieldError('', "at least one of these fields must be non-empty: 'traces_endpoint', 'logs_endpoint'");
+    throw new PluginConfigFieldError(
+      '',
+      "at least one of these fields must be non-empty: 'traces_endpoint', 'logs_endpoint'",
+    );
   }
   if (c.logs_endpoint !== null) {
     endpointUrl('logs_endpoint', c.logs_endpoint);
     // Not refused: traffic is unaffected, and a Kong file with both endpoints still gets its traces.
-    env.warn(`logs_endpoint: Turnpike does not export logs over OTLP; nothing is sent to ${c.logs_endpoint}${c.traces_endpoint === null ? ' (and without traces_endpoint the plugin does nothing)' : ' (traces still go to traces_endpoint)'}`);
+    env.warn(
+      `logs_endpoint: Turnpike does not export logs over OTLP; nothing is sent to ${c.logs_endpoint}${c.traces_endpoint === null ? ' (and without traces_endpoint the plugin does nothing)' : ' (traces still go to traces_endpoint)'}`,
+    );
   }
   for (const name of Object.keys(c.headers ?? {})) {
-    if (FORBIDDEN_HEADERS.has(name.toLowerCase())) throw new PluginConfigFieldError(`headers.${name}`, `cannot contain '${name}' header (the exporter sets it)`);
+    if (FORBIDDEN_HEADERS.has(name.toLowerCase()))
+      throw new PluginConfigFieldError(`headers.${name}`, `cannot contain '${name}' header (the exporter sets it)`);
   }
   const prop = resolvePropagation(c);
   if (c.traces_endpoint === null) return null;
   const url = endpointUrl('traces_endpoint', c.traces_endpoint);
   if (url.username !== '' || url.password !== '') {
-    throw new PluginConfigFieldError('traces_endpoint', 'user info in the URL is not supported; send credentials with `headers` (e.g. Authorization)');
+    throw new PluginConfigFieldError(
+      'traces_endpoint',
+      'user info in the URL is not supported; send credentials with `headers` (e.g. Authorization)',
+    );
   }
   const resource: Record<string, AttributeValue> = { 'service.name': 'turnpike', ...(c.resource_attributes ?? {}) };
-  return { ...prop, queue: exporterFor(c, url, resource), samplingRate: c.sampling_rate, responseHeader: c.http_response_header_for_traceid };
+  return {
+    ...prop,
+    queue: exporterFor(c, url, resource),
+    samplingRate: c.sampling_rate,
+    responseHeader: c.http_response_header_for_traceid,
+  };
 }
 
 /**
@@ -88,7 +108,8 @@ function upgrade(config: Record<string, unknown>): Record<string, unknown> {
     const v = out[flat];
     delete out[flat];
     if (v === null || v === undefined) continue;
-    const queue = out.queue !== null && typeof out.queue === 'object' ? { ...(out.queue as Record<string, unknown>) } : {};
+    const queue =
+      out.queue !== null && typeof out.queue === 'object' ? { ...(out.queue as Record<string, unknown>) } : {};
     if (!(nested in queue)) queue[nested] = v;
     out.queue = queue;
   }

@@ -39,7 +39,10 @@ export function encodeSpan(s: Span): string {
  * The constant head and tail of an export request for one resource; a batch body is
  * `head + spans.join(',') + tail`.
  */
-export function batchEnvelope(resource: Record<string, AttributeValue>, scope: { name: string; version: string }): { head: string; tail: string } {
+export function batchEnvelope(
+  resource: Record<string, AttributeValue>,
+  scope: { name: string; version: string },
+): { head: string; tail: string } {
   const res = JSON.stringify({ attributes: encodeAttributes(Object.entries(resource)) });
   const sc = JSON.stringify(scope);
   return { head: `{"resourceSpans":[{"resource":${res},"scopeSpans":[{"scope":${sc},"spans":[`, tail: ']}]}]}' };

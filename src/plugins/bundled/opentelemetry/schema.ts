@@ -48,7 +48,9 @@ export const OpenTelemetrySchema = Type.Object(
     /** Kong 3.8's OTLP log export: accepted, not done by Turnpike (a load warning says so). */
     logs_endpoint: Nullable(Type.String({ minLength: 1 })),
     headers: Nullable(Type.Record(HeaderName, Type.String())),
-    resource_attributes: Nullable(Type.Record(Type.String({ minLength: 1 }), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+    resource_attributes: Nullable(
+      Type.Record(Type.String({ minLength: 1 }), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+    ),
     queue: OtelQueueSchema,
     /** Milliseconds. */
     connect_timeout: NullIsDefault(Type.Integer({ minimum: 0, maximum: 2147483646, default: 1000 })),

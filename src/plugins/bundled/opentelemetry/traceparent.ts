@@ -30,11 +30,20 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(
  * Parses a traceparent header value (W3C Trace Context level 1). Returns null when it is
  * invalid: wrong shape or case, version ff, an all-zero id, or extra fields on version 00.
  */
-export function parseTraceparent(value: string | undefined): { traceId: string; spanId: string; sampled: boolean } | null {
+export function parseTraceparent(
+  value: string | undefined,
+): { traceId: string; spanId: string; sampled: boolean } | null {
   if (value === undefined) return null;
   const m = TRACEPARENT.exec(value.trim());
   if (m === null) return null;
-  const [, version, traceId, spanId, flags, rest] = m as unknown as [string, string, string, string, string, string | undefined];
+  const [, version, traceId, spanId, flags, rest] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+  ];
   if (version === 'ff') return null;
   if (version === '00' && rest !== undefined) return null;
   if (!validTraceId(traceId) || !validSpanId(spanId)) return null;
@@ -73,7 +82,9 @@ function extractB3Single(get: HeaderGetter): ExtractedContext | null {
     // Only a decision: 0, 1 or d (debug).
     if (v === 'true' || v === 'false') return null;
     const sampled = b3Sampled(v);
-    return sampled === undefined || sampled === null ? null : { format: 'b3-single', traceId: null, spanId: null, sampled, traceState: null };
+    return sampled === undefined || sampled === null
+      ? null
+      : { format: 'b3-single', traceId: null, spanId: null, sampled, traceState: null };
   }
   if (parts.length > 4) return null;
   const traceId = b3TraceId(parts[0]!);
@@ -137,7 +148,12 @@ export function injectHeaders(
       return out;
     }
     case 'b3-single':
-      return [['b3', `${c.traceId}-${c.spanId}-${c.sampled ? '1' : '0'}${c.parentSpanId !== null ? '-' + c.parentSpanId : ''}`]];
+      return [
+        [
+          'b3',
+          `${c.traceId}-${c.spanId}-${c.sampled ? '1' : '0'}${c.parentSpanId !== null ? '-' + c.parentSpanId : ''}`,
+        ],
+      ];
     default:
       throw new Error(`trace context format '${format}' is not supported`);
   }

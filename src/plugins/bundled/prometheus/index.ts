@@ -6,13 +6,23 @@
 // Kong runs the plugin globally or per service/route; here any scope works, and a request
 // is counted once per instance that applies to it (one, as Kong's chain picks one per plugin).
 
-import { definePlugin, type BoundCounter, type BoundHistogram, type CounterMetric, type HistogramMetric, type PluginContext, type PluginMetrics } from '../../sdk.js';
+import {
+  definePlugin,
+  type BoundCounter,
+  type BoundHistogram,
+  type CounterMetric,
+  type HistogramMetric,
+  type PluginContext,
+  type PluginMetrics,
+} from '../../sdk.js';
 import { PrometheusSchema, type PrometheusConfig } from './schema.js';
 
 /** Bucket upper bounds in ms, as Kong's exporter uses them. */
 export const KONG_LATENCY_BUCKETS = [1, 2, 5, 7, 10, 15, 20, 30, 50, 75, 100, 200, 500, 750, 1000, 3000, 6000];
 export const UPSTREAM_LATENCY_BUCKETS = [25, 50, 80, 100, 250, 400, 700, 1000, 2000, 5000, 10000, 30000, 60000];
-export const REQUEST_LATENCY_BUCKETS = [1, 2, 5, 7, 10, 15, 20, 30, 50, 75, 100, 200, 500, 750, 1000, 2000, 5000, 10000, 30000, 60000];
+export const REQUEST_LATENCY_BUCKETS = [
+  1, 2, 5, 7, 10, 15, 20, 30, 50, 75, 100, 200, 500, 750, 1000, 2000, 5000, 10000, 30000, 60000,
+];
 
 /** Turnpike has no workspaces: everything is in Kong's "default" one. */
 const WORKSPACE = 'default';
@@ -68,7 +78,14 @@ class RouteSeries {
 
   requestsFor(status: number, byGateway: boolean): BoundCounter {
     const i = status * 2 + (byGateway ? 1 : 0);
-    return (this.requests[i] ??= this.f.requests.labels([this.service, this.route, String(status), byGateway ? 'kong' : 'service', WORKSPACE, this.consumer]));
+    return (this.requests[i] ??= this.f.requests.labels([
+      this.service,
+      this.route,
+      String(status),
+      byGateway ? 'kong' : 'service',
+      WORKSPACE,
+      this.consumer,
+    ]));
   }
 
   forConsumer(consumer: string): RouteSeries {
@@ -91,11 +108,36 @@ function familiesOf(m: PluginMetrics): Families {
   let f = families.get(m);
   if (f === undefined) {
     f = {
-      requests: m.counter('kong_http_requests_total', 'Requests by service, route, status code and consumer; source is service when the upstream answered, kong when the gateway did', ['service', 'route', 'code', 'source', 'workspace', 'consumer']),
-      kongLatency: m.histogram('kong_kong_latency_ms', 'Time the gateway and its plugins spent on a request (total minus upstream), in ms', ['service', 'route', 'workspace'], KONG_LATENCY_BUCKETS),
-      upstreamLatency: m.histogram('kong_upstream_latency_ms', 'Time from sending a request upstream to its response head, in ms', ['service', 'route', 'workspace'], UPSTREAM_LATENCY_BUCKETS),
-      requestLatency: m.histogram('kong_request_latency_ms', 'Time from the request head to the last response byte, in ms', ['service', 'route', 'workspace'], REQUEST_LATENCY_BUCKETS),
-      bandwidth: m.counter('kong_bandwidth_bytes', 'Bytes read from clients (ingress) and written to them (egress)', ['service', 'route', 'direction', 'workspace', 'consumer']),
+      requests: m.counter(
+        'kong_http_requests_total',
+        'Requests by service, route, status code and consumer; source is service when the upstream answered, kong when the gateway did',
+        ['service', 'route', 'code', 'source', 'workspace', 'consumer'],
+      ),
+      kongLatency: m.histogram(
+        'kong_kong_latency_ms',
+        'Time the gateway and its plugins spent on a request (total minus upstream), in ms',
+        ['service', 'route', 'workspace'],
+        KONG_LATENCY_BUCKETS,
+      ),
+      upstreamLatency: m.histogram(
+        'kong_upstream_latency_ms',
+        'Time from sending a request upstream to its response head, in ms',
+        ['service', 'route', 'workspace'],
+        UPSTREAM_LATENCY_BUCKETS,
+      ),
+      requestLatency: m.histogram(
+        'kong_request_latency_ms',
+        'Time from the request head to the last response byte, in ms',
+        ['service', 'route', 'workspace'],
+        REQUEST_LATENCY_BUCKETS,
+      ),
+      bandwidth: m.counter('kong_bandwidth_bytes', 'Bytes read from clients (ingress) and written to them (egress)', [
+        'service',
+        'route',
+        'direction',
+        'workspace',
+        'consumer',
+      ]),
       byRoute: new WeakMap(),
     };
     families.set(m, f);

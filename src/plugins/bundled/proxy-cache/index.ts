@@ -11,7 +11,17 @@ import { definePlugin, type BodyFilter, type PluginContext } from '../../sdk.js'
 import { PluginConfigFieldError } from '../shared/config-error.js';
 import { describe } from '../rate-limiting/redis-store.js';
 import { upgradeRedisFields, type RedisConfig } from '../rate-limiting/schema.js';
-import { cacheKey, contentTypeAllowed, parseCacheControl, parseMediaRange, responseTtl, seconds, varyQuery, type Directives, type MediaRange } from './rules.js';
+import {
+  cacheKey,
+  contentTypeAllowed,
+  parseCacheControl,
+  parseMediaRange,
+  responseTtl,
+  seconds,
+  varyQuery,
+  type Directives,
+  type MediaRange,
+} from './rules.js';
 import { ProxyCacheSchema, type ProxyCacheConfig } from './schema.js';
 import { dictionary, redisGet, redisSet, type CacheEntry, type MemoryStore } from './store.js';
 
@@ -78,8 +88,19 @@ const STATE = 'proxy-cache';
 
 /** Not stored: hop-by-hop and framing headers, the gateway's own, and ours. */
 const NOT_STORED = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length',
-  'server', 'via', 'age', 'x-cache-status', 'x-cache-key',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'server',
+  'via',
+  'age',
+  'x-cache-status',
+  'x-cache-key',
 ]);
 
 // ── Redis failure reporting (per process, per Redis) ────────────────────────
@@ -97,7 +118,9 @@ function redisFailed(ctx: PluginContext, what: string, op: string, err: unknown)
   f.since = 0;
   f.last = now;
   const reason = err instanceof Error ? err.message : String(err);
-  ctx.log.error(`proxy-cache: redis ${what} ${op} failed: ${reason} (${n} failure${n === 1 ? '' : 's'} since the last report); request served without the cache`);
+  ctx.log.error(
+    `proxy-cache: redis ${what} ${op} failed: ${reason} (${n} failure${n === 1 ? '' : 's'} since the last report); request served without the cache`,
+  );
 }
 
 function redisOk(ctx: PluginContext, what: string): void {
@@ -145,7 +168,14 @@ function usable(e: CacheEntry, age: number, reqCc: Directives | null): boolean {
   return age <= e.ttl;
 }
 
-function conclude(ctx: PluginContext, p: Prepared, key: string, entry: CacheEntry | null, reqCc: Directives | null, head: boolean): void {
+function conclude(
+  ctx: PluginContext,
+  p: Prepared,
+  key: string,
+  entry: CacheEntry | null,
+  reqCc: Directives | null,
+  head: boolean,
+): void {
   if (entry === null) {
     state(ctx, head ? 'Bypass' : 'Miss', key, head);
     return;
@@ -228,7 +258,13 @@ function storableFor(res: NonNullable<PluginContext['response']>, p: Prepared): 
   const len = res.getHeader('content-length');
   if (len !== undefined && Number(len) > MAX_BODY_BYTES) return null;
   if (!p.cacheControl) return p.cacheTtl;
-  const ttl = responseTtl(parseCacheControl(res.getHeader('cache-control')), res.getHeader('expires'), res.getHeader('date'), p.cacheTtl, Date.now());
+  const ttl = responseTtl(
+    parseCacheControl(res.getHeader('cache-control')),
+    res.getHeader('expires'),
+    res.getHeader('date'),
+    p.cacheTtl,
+    Date.now(),
+  );
   return ttl === null || ttl <= 0 ? null : ttl;
 }
 
@@ -236,7 +272,8 @@ function storableFor(res: NonNullable<PluginContext['response']>, p: Prepared): 
 function body(ctx: PluginContext, p: Prepared): BodyFilter | null {
   const s = ctx.shared[STATE] as State | undefined;
   const res = ctx.response;
-  if (s === undefined || res === null || s.key === null || s.noStore || (s.status !== 'Miss' && s.status !== 'Refresh')) return null;
+  if (s === undefined || res === null || s.key === null || s.noStore || (s.status !== 'Miss' && s.status !== 'Refresh'))
+    return null;
   const key = s.key;
   const headers: [string, string][] = [];
   for (const [k, v] of Object.entries(res.getHeaders())) {
@@ -260,7 +297,13 @@ function body(ctx: PluginContext, p: Prepared): BodyFilter | null {
     },
     end() {
       if (tooBig) return null;
-      const entry: CacheEntry = { status, headers, body: Buffer.concat(chunks, size), storedAt: Date.now(), ttl: s.ttl };
+      const entry: CacheEntry = {
+        status,
+        headers,
+        body: Buffer.concat(chunks, size),
+        storedAt: Date.now(),
+        ttl: s.ttl,
+      };
       if (p.dict !== null) {
         p.dict.set(key, entry, s.storageMs);
         return null;

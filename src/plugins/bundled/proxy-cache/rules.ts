@@ -14,7 +14,14 @@ export function parseCacheControl(value: string | undefined): Directives {
     if (p === '') continue;
     const eq = p.indexOf('=');
     if (eq === -1) out.set(p.toLowerCase(), true);
-    else out.set(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1'));
+    else
+      out.set(
+        p.slice(0, eq).trim().toLowerCase(),
+        p
+          .slice(eq + 1)
+          .trim()
+          .replace(/^"(.*)"$/, '$1'),
+      );
   }
   return out;
 }
@@ -51,7 +58,13 @@ export function contentTypeAllowed(ranges: readonly MediaRange[], contentType: s
  * `max-age` or `Expires` (against `Date`, else now), or `fallback` when it gives none.
  * Null when the response may not be stored (`private`, `no-store`, `no-cache`).
  */
-export function responseTtl(cc: Directives, expires: string | undefined, date: string | undefined, fallback: number, nowMs: number): number | null {
+export function responseTtl(
+  cc: Directives,
+  expires: string | undefined,
+  date: string | undefined,
+  fallback: number,
+  nowMs: number,
+): number | null {
   if (cc.has('private') || cc.has('no-store') || cc.has('no-cache')) return null;
   const s = seconds(cc, 's-maxage') ?? seconds(cc, 'max-age');
   if (s !== null) return s;

@@ -13,7 +13,10 @@ export const ProxyCacheSchema = Type.Object(
     strategy: StringEnum(STRATEGIES, { default: 'memory' }),
     response_code: Type.Array(HttpStatus, { minItems: 1, default: [200, 301, 404] }),
     request_method: Type.Array(Type.String({ pattern: '^[A-Z]+$' }), { minItems: 1, default: ['GET', 'HEAD'] }),
-    content_type: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: ['text/plain', 'application/json'] }),
+    content_type: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 1,
+      default: ['text/plain', 'application/json'],
+    }),
     cache_ttl: NullIsDefault(Type.Integer({ exclusiveMinimum: 0, default: 300 })),
     cache_control: Type.Boolean({ default: false }),
     storage_ttl: Nullable(Type.Integer({ minimum: 0 })),
@@ -28,7 +31,10 @@ export const ProxyCacheSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
-    memory: Type.Object({ dictionary_name: Type.String({ minLength: 1, default: 'kong_db_cache' }) }, { additionalProperties: false, default: {} }),
+    memory: Type.Object(
+      { dictionary_name: Type.String({ minLength: 1, default: 'kong_db_cache' }) },
+      { additionalProperties: false, default: {} },
+    ),
     redis: RedisSchema,
   },
   { additionalProperties: false },

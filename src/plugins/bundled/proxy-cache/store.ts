@@ -35,7 +35,13 @@ export function decode(b: Buffer): CacheEntry | null {
   if (4 + n > b.length) return null;
   try {
     const h = JSON.parse(b.subarray(4, 4 + n).toString()) as Partial<CacheEntry>;
-    if (typeof h.status !== 'number' || !Array.isArray(h.headers) || typeof h.storedAt !== 'number' || typeof h.ttl !== 'number') return null;
+    if (
+      typeof h.status !== 'number' ||
+      !Array.isArray(h.headers) ||
+      typeof h.storedAt !== 'number' ||
+      typeof h.ttl !== 'number'
+    )
+      return null;
     return { status: h.status, headers: h.headers, storedAt: h.storedAt, ttl: h.ttl, body: b.subarray(4 + n) };
   } catch {
     return null;
@@ -122,7 +128,17 @@ interface RedisEntry {
 const clients = new Map<string, RedisEntry>();
 
 function redisFor(c: RedisConfig): RedisEntry {
-  const id = JSON.stringify([c.host, c.port, c.username, c.password, c.database, c.timeout, c.ssl, c.ssl_verify, c.server_name]);
+  const id = JSON.stringify([
+    c.host,
+    c.port,
+    c.username,
+    c.password,
+    c.database,
+    c.timeout,
+    c.ssl,
+    c.ssl_verify,
+    c.server_name,
+  ]);
   let e = clients.get(id);
   if (e === undefined) {
     const client = new (ioredisModule().Redis)({ ...clientOptions(c), connectionName: 'turnpike-proxy-cache' });

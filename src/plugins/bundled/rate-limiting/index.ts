@@ -38,7 +38,10 @@ const f1 = (n: number): string => n.toFixed(1);
 export function prepare(c: RateLimitingConfig): Prepared {
   const windows = PERIODS.filter((p) => typeof c[p] === 'number').map((p) => ({ period: p, limit: c[p] as number }));
   if (windows.length === 0) {
-    throw new PluginConfigFieldError('', `at least one of these fields must be non-empty: ${PERIODS.map((p) => `'config.${p}'`).join(', ')}`);
+    throw new PluginConfigFieldError(
+      '',
+      `at least one of these fields must be non-empty: ${PERIODS.map((p) => `'config.${p}'`).join(', ')}`,
+    );
   }
   // Kong's validate_periods_order: a longer window cannot have a lower limit.
   for (let i = 0; i < windows.length; i++) {
@@ -46,22 +49,32 @@ export function prepare(c: RateLimitingConfig): Prepared {
       const lo = windows[i]!;
       const hi = windows[j]!;
       if (hi.limit < lo.limit) {
-        throw new PluginConfigFieldError(hi.period, `The limit for ${hi.period}(${f1(hi.limit)}) cannot be lower than the limit for ${lo.period}(${f1(lo.limit)})`);
+        throw new PluginConfigFieldError(
+          hi.period,
+          `The limit for ${hi.period}(${f1(hi.limit)}) cannot be lower than the limit for ${lo.period}(${f1(lo.limit)})`,
+        );
       }
     }
   }
   // Kong's checks on sync_rate, same wording. Turnpike's redis policy is always synchronous
   // (every request is counted in Redis, as with -1): a positive sync_rate is accepted and
   // makes the limits exact rather than approximate, at the cost of a Redis call per request.
-  if (c.policy !== 'redis' && c.sync_rate !== SYNC_REALTIME) throw new PluginConfigFieldError('', 'sync_rate can only be used with the redis policy');
-  if (c.policy === 'redis' && c.sync_rate !== SYNC_REALTIME && c.sync_rate < 0.02) throw new PluginConfigFieldError('', 'sync_rate must be greater than 0.02, or -1 to disable');
-  if (c.limit_by === 'header' && c.header_name === null) throw new PluginConfigFieldError('header_name', "required field missing (limit_by is 'header')");
-  if (c.limit_by === 'path' && c.path === null) throw new PluginConfigFieldError('path', "required field missing (limit_by is 'path')");
+  if (c.policy !== 'redis' && c.sync_rate !== SYNC_REALTIME)
+    throw new PluginConfigFieldError('', 'sync_rate can only be used with the redis policy');
+  if (c.policy === 'redis' && c.sync_rate !== SYNC_REALTIME && c.sync_rate < 0.02)
+    throw new PluginConfigFieldError('', 'sync_rate must be greater than 0.02, or -1 to disable');
+  if (c.limit_by === 'header' && c.header_name === null)
+    throw new PluginConfigFieldError('header_name', "required field missing (limit_by is 'header')");
+  if (c.limit_by === 'path' && c.path === null)
+    throw new PluginConfigFieldError('path', "required field missing (limit_by is 'path')");
   if (c.policy === 'redis' && (c.redis.host === null || c.redis.host === '')) {
     throw new PluginConfigFieldError('redis.host', "required field missing (policy is 'redis')");
   }
   if (c.policy === 'cluster') {
-    throw new PluginConfigFieldError('policy', "policy 'cluster' is not available yet in Turnpike (Kong runs it on its database); use policy 'local' for now");
+    throw new PluginConfigFieldError(
+      'policy',
+      "policy 'cluster' is not available yet in Turnpike (Kong runs it on its database); use policy 'local' for now",
+    );
   }
   return {
     windows,
@@ -144,7 +157,11 @@ const PLUGIN_LABEL = ['rate-limiting'] as const;
 function countRedisError(ctx: PluginContext): void {
   let c = redisErrors.get(ctx.metrics);
   if (c === undefined) {
-    c = ctx.metrics.counter('turnpike_plugin_redis_errors_total', 'Calls from plugins to Redis that failed (connection, timeout or error reply), by plugin.', ['plugin']);
+    c = ctx.metrics.counter(
+      'turnpike_plugin_redis_errors_total',
+      'Calls from plugins to Redis that failed (connection, timeout or error reply), by plugin.',
+      ['plugin'],
+    );
     redisErrors.set(ctx.metrics, c);
   }
   c.inc(PLUGIN_LABEL);
@@ -158,7 +175,11 @@ async function accessRedis(ctx: PluginContext, p: Prepared, redis: RedisConfig):
   const base = 'ratelimit:' + keyBase(ctx, p);
   const windows: RedisWindow[] = p.windows.map((w) => {
     const start = windowStart(w.period, now);
-    return { key: base + start + ':' + w.period, limit: w.limit, ttlMs: windowEnd(w.period, start) - now + TTL_MARGIN_MS };
+    return {
+      key: base + start + ':' + w.period,
+      limit: w.limit,
+      ttlMs: windowEnd(w.period, start) - now + TTL_MARGIN_MS,
+    };
   });
   const what = describe(redis);
   const reporter = reporterFor(what);

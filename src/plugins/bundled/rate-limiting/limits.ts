@@ -27,7 +27,8 @@ export interface Decision {
  */
 export function decide(windows: readonly WindowUsage[], nowMs: number): Decision {
   let stop: Period | null = null;
-  for (let i = 0; i < windows.length; i++) if (windows[i].limit - windows[i].used <= 0 && stop === null) stop = windows[i].period;
+  for (let i = 0; i < windows.length; i++)
+    if (windows[i].limit - windows[i].used <= 0 && stop === null) stop = windows[i].period;
   const headers: Record<string, string> = {};
   let bestLimit = 0;
   let bestRemaining = -1;
@@ -57,5 +58,9 @@ export function decide(windows: readonly WindowUsage[], nowMs: number): Decision
 }
 
 // Header names per window, built once.
-const LIMIT_HEADER = Object.fromEntries(Object.entries(PERIOD_TITLE).map(([p, t]) => [p, `X-RateLimit-Limit-${t}`])) as Record<Period, string>;
-const REMAINING_HEADER = Object.fromEntries(Object.entries(PERIOD_TITLE).map(([p, t]) => [p, `X-RateLimit-Remaining-${t}`])) as Record<Period, string>;
+const LIMIT_HEADER = Object.fromEntries(
+  Object.entries(PERIOD_TITLE).map(([p, t]) => [p, `X-RateLimit-Limit-${t}`]),
+) as Record<Period, string>;
+const REMAINING_HEADER = Object.fromEntries(
+  Object.entries(PERIOD_TITLE).map(([p, t]) => [p, `X-RateLimit-Remaining-${t}`]),
+) as Record<Period, string>;

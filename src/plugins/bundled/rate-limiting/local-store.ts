@@ -32,7 +32,14 @@ export class LocalCounters {
    * The counter of `period` for (route, service, identifier) in the window [start, end); a
    * counter left from an earlier window starts over at zero.
    */
-  counter(route: string, service: string, identifier: string, period: Period, start: number, end: number): WindowCounter {
+  counter(
+    route: string,
+    service: string,
+    identifier: string,
+    period: Period,
+    start: number,
+    end: number,
+  ): WindowCounter {
     let byService = this.map.get(route);
     if (byService === undefined) this.map.set(route, (byService = new Map()));
     let byId = byService.get(service);

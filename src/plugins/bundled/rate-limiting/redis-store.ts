@@ -119,7 +119,17 @@ export function clientOptions(c: RedisConfig): RedisOptions {
 }
 
 function entryFor(c: RedisConfig): Entry {
-  const id = JSON.stringify([c.host, c.port, c.username, c.password, c.database, c.timeout, c.ssl, c.ssl_verify, c.server_name]);
+  const id = JSON.stringify([
+    c.host,
+    c.port,
+    c.username,
+    c.password,
+    c.database,
+    c.timeout,
+    c.ssl,
+    c.ssl_verify,
+    c.server_name,
+  ]);
   let e = clients.get(id);
   if (e === undefined) {
     const client = new (ioredisModule().Redis)(clientOptions(c));
@@ -152,7 +162,8 @@ export async function checkAndCount(c: RedisConfig, windows: readonly RedisWindo
     e.sha = (await e.client.script('LOAD', SCRIPT)) as string;
     reply = await e.client.evalsha(e.sha, keys.length, ...keys, ...args);
   }
-  if (!Array.isArray(reply) || reply.length !== windows.length + 1) throw new Error(`unexpected reply from the rate-limiting script: ${JSON.stringify(reply)}`);
+  if (!Array.isArray(reply) || reply.length !== windows.length + 1)
+    throw new Error(`unexpected reply from the rate-limiting script: ${JSON.stringify(reply)}`);
   const nums = reply.map((v) => Number(v));
   return { admitted: nums[0] === 1, used: nums.slice(1) };
 }

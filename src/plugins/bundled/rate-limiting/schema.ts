@@ -80,7 +80,9 @@ export function upgradeRedisFields(config: Record<string, unknown>): Record<stri
     delete out[k];
     if (v === null || v === undefined) continue;
     if (field in redis && redis[field] !== null && redis[field] !== v) {
-      throw new Error(`'${k}' (${JSON.stringify(v)}) and 'redis.${field}' (${JSON.stringify(redis[field])}) disagree; give one of them`);
+      throw new Error(
+        `'${k}' (${JSON.stringify(v)}) and 'redis.${field}' (${JSON.stringify(redis[field])}) disagree; give one of them`,
+      );
     }
     redis[field] = v;
   }

@@ -40,7 +40,9 @@ export function windowEnd(period: Period, startMs: number): number {
   const fixed = FIXED_MS[period];
   if (fixed !== undefined) return startMs + fixed;
   const d = new Date(startMs);
-  return period === 'month' ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) : Date.UTC(d.getUTCFullYear() + 1, 0, 1);
+  return period === 'month'
+    ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)
+    : Date.UTC(d.getUTCFullYear() + 1, 0, 1);
 }
 
 /**

@@ -20,7 +20,10 @@ function prepare(c: RedirectConfig): Prepared {
   try {
     url = new URL(c.location);
   } catch {
-    throw new PluginConfigFieldError('location', `'${c.location}' is not a valid URL (expected e.g. https://example.com/path)`);
+    throw new PluginConfigFieldError(
+      'location',
+      `'${c.location}' is not a valid URL (expected e.g. https://example.com/path)`,
+    );
   }
   if (url.host === '') throw new PluginConfigFieldError('location', `'${c.location}' is missing a host`);
   return { status: c.status_code, location: c.location, base: c.keep_incoming_path ? url : null };

@@ -6,7 +6,11 @@
 import { definePlugin } from '../../sdk.js';
 import { RequestSizeLimitingSchema, type RequestSizeLimitingConfig } from './schema.js';
 
-const FACTOR: Record<RequestSizeLimitingConfig['size_unit'], number> = { bytes: 1, kilobytes: 1024, megabytes: 1048576 };
+const FACTOR: Record<RequestSizeLimitingConfig['size_unit'], number> = {
+  bytes: 1,
+  kilobytes: 1024,
+  megabytes: 1048576,
+};
 
 interface Prepared {
   readonly allowedBytes: number;
@@ -26,7 +30,10 @@ export default definePlugin({
   version: '0.1.0',
   priority: 951,
   schema: RequestSizeLimitingSchema,
-  prepare: (c): Prepared => ({ allowedBytes: c.allowed_payload_size * FACTOR[c.size_unit], requireContentLength: c.require_content_length }),
+  prepare: (c): Prepared => ({
+    allowedBytes: c.allowed_payload_size * FACTOR[c.size_unit],
+    requireContentLength: c.require_content_length,
+  }),
   phases: {
     async access(ctx, p) {
       const req = ctx.request;

@@ -41,9 +41,23 @@ function prepare(c: RequestTerminationConfig): Prepared {
   }
   const message = c.message ?? DEFAULT_MESSAGES[c.status_code] ?? null;
   if (c.body !== null) {
-    return { status: c.status_code, trigger: c.trigger, echo: c.echo, message, body: c.body, headers: { 'Content-Type': c.content_type ?? DEFAULT_CONTENT_TYPE } };
+    return {
+      status: c.status_code,
+      trigger: c.trigger,
+      echo: c.echo,
+      message,
+      body: c.body,
+      headers: { 'Content-Type': c.content_type ?? DEFAULT_CONTENT_TYPE },
+    };
   }
-  return { status: c.status_code, trigger: c.trigger, echo: c.echo, message, body: message === null ? undefined : { message }, headers: undefined };
+  return {
+    status: c.status_code,
+    trigger: c.trigger,
+    echo: c.echo,
+    message,
+    body: message === null ? undefined : { message },
+    headers: undefined,
+  };
 }
 
 function parseQuery(query: string): Record<string, string | string[] | boolean> {
@@ -65,7 +79,8 @@ function parseQuery(query: string): Record<string, string | string[] | boolean> 
     const v: string | boolean = eq < 0 ? true : decode(part.slice(eq + 1));
     const prev = out[k];
     if (prev === undefined) out[k] = v;
-    else if (typeof v === 'string') out[k] = Array.isArray(prev) ? [...prev, v] : typeof prev === 'string' ? [prev, v] : [v];
+    else if (typeof v === 'string')
+      out[k] = Array.isArray(prev) ? [...prev, v] : typeof prev === 'string' ? [prev, v] : [v];
   }
   return out;
 }
@@ -96,7 +111,12 @@ export default definePlugin({
   prepare,
   phases: {
     access(ctx, p) {
-      if (p.trigger !== null && ctx.request.getHeader(p.trigger) === undefined && ctx.request.getQueryArg(p.trigger) === undefined) return;
+      if (
+        p.trigger !== null &&
+        ctx.request.getHeader(p.trigger) === undefined &&
+        ctx.request.getQueryArg(p.trigger) === undefined
+      )
+        return;
       if (p.echo) return ctx.respond(p.status, echoBody(ctx, p));
       ctx.respond(p.status, p.body, p.headers);
     },

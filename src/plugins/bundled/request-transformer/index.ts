@@ -10,7 +10,17 @@ import { definePlugin, type PluginContext } from '../../sdk.js';
 import { PluginConfigFieldError } from '../shared/config-error.js';
 import { parseList, refuseTemplate, type Pair } from './pairs.js';
 import { parseQuery, serializeQuery, type Query } from './query.js';
-import { appendJson, bodyKind, getOwn, luaTruthy, setOwn, parseForm, parseJsonObject, serializeForm, type JsonObject } from '../shared/body.js';
+import {
+  appendJson,
+  bodyKind,
+  getOwn,
+  luaTruthy,
+  setOwn,
+  parseForm,
+  parseJsonObject,
+  serializeForm,
+  type JsonObject,
+} from '../shared/body.js';
 import { RequestTransformerSchema, type RequestTransformerConfig } from './schema.js';
 
 const OPS = ['remove', 'rename', 'replace', 'add', 'append'] as const;
@@ -38,15 +48,25 @@ export function prepare(c: RequestTransformerConfig): Prepared {
   const method = c.http_method;
   if (method === 'CONNECT') throw new PluginConfigFieldError('http_method', 'CONNECT cannot be proxied');
   if (method === 'HEAD') {
-    throw new PluginConfigFieldError('http_method', 'Turnpike cannot turn a request into HEAD (the client expects a body the upstream would not send); use another method');
+    throw new PluginConfigFieldError(
+      'http_method',
+      'Turnpike cannot turn a request into HEAD (the client expects a body the upstream would not send); use another method',
+    );
   }
   const uri = c.replace.uri;
   if (uri !== null) {
     refuseTemplate(uri, 'replace.uri');
-    if (!uri.startsWith('/') || /[\s\x00-\x1f\x7f?#]/.test(uri)) throw new PluginConfigFieldError('replace.uri', `'${uri}' must be a path starting with '/' (no spaces, '?' or '#')`);
+    if (!uri.startsWith('/') || /[\s\x00-\x1f\x7f?#]/.test(uri))
+      throw new PluginConfigFieldError(
+        'replace.uri',
+        `'${uri}' must be a path starting with '/' (no spaces, '?' or '#')`,
+      );
   }
   const headers: Ops = {
-    remove: parseList(c.remove.headers, 'remove.headers', { headers: true }).map((p) => ({ name: p.name, value: null })),
+    remove: parseList(c.remove.headers, 'remove.headers', { headers: true }).map((p) => ({
+      name: p.name,
+      value: null,
+    })),
     rename: parseList(c.rename.headers, 'rename.headers', { headers: true, valueIsHeaderName: true, settable: true }),
     replace: parseList(c.replace.headers, 'replace.headers', { headers: true, settable: true }),
     add: parseList(c.add.headers, 'add.headers', { headers: true, settable: true }),

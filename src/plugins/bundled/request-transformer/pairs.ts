@@ -22,25 +22,42 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
 
 /** Framing and hop-by-hop headers belong to the gateway: plugins cannot set them. */
-export const GATEWAY_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length']);
+export const GATEWAY_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+]);
 
 export function checkHeaderName(name: string, field: string): void {
   if (!HEADER_NAME.test(name)) throw new PluginConfigFieldError(field, `'${name}' is not a valid header`);
 }
 
 export function checkHeaderValue(value: string, field: string): void {
-  if (!HEADER_VALUE.test(value)) throw new PluginConfigFieldError(field, 'header values cannot contain control characters');
+  if (!HEADER_VALUE.test(value))
+    throw new PluginConfigFieldError(field, 'header values cannot contain control characters');
 }
 
 /** Kong renders "$(...)" values as Lua templates; Turnpike does not run them yet. */
 export function refuseTemplate(value: string | null, field: string): void {
   if (value !== null && /\$\(.*\)/s.test(value)) {
-    throw new PluginConfigFieldError(field, `template values such as '${value}' are not supported yet (Kong renders $(...) as a Lua template); give a literal value`);
+    throw new PluginConfigFieldError(
+      field,
+      `template values such as '${value}' are not supported yet (Kong renders $(...) as a Lua template); give a literal value`,
+    );
   }
 }
 
 /** Parses a list of entries, checking header names and values when `headers` is set. */
-export function parseList(entries: readonly string[], field: string, opts: { headers: boolean; valueIsHeaderName?: boolean; settable?: boolean }): Pair[] {
+export function parseList(
+  entries: readonly string[],
+  field: string,
+  opts: { headers: boolean; valueIsHeaderName?: boolean; settable?: boolean },
+): Pair[] {
   return entries.map((entry, i) => {
     const where = `${field}.${i}`;
     const p = parsePair(entry);
@@ -54,7 +71,10 @@ export function parseList(entries: readonly string[], field: string, opts: { hea
       if (opts.settable) {
         const target = opts.valueIsHeaderName ? p.value : p.name;
         if (target !== null && GATEWAY_HEADERS.has(target.toLowerCase())) {
-          throw new PluginConfigFieldError(where, `header '${target}' is managed by the gateway and cannot be set by a plugin`);
+          throw new PluginConfigFieldError(
+            where,
+            `header '${target}' is managed by the gateway and cannot be set by a plugin`,
+          );
         }
       }
     }

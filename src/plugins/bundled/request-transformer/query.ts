@@ -30,7 +30,8 @@ export function parseQuery(query: string): Query {
   return out;
 }
 
-const escape = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+const escape = (s: string): string =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 
 /** "" for no arguments, else "?a=1&b". */
 export function serializeQuery(q: Query): string {

@@ -3,12 +3,16 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Nullable } from '../../../config/schema/common.js';
 
 const Names = Type.Array(Type.String(), { default: [] });
-const Pairs = Type.Array(Type.String({ pattern: '^[^:]+:[\\s\\S]*$', 'x-error': "must be in the form 'name:value'" }), { default: [] });
+const Pairs = Type.Array(Type.String({ pattern: '^[^:]+:[\\s\\S]*$', 'x-error': "must be in the form 'name:value'" }), {
+  default: [],
+});
 const opts = { additionalProperties: false, default: {} } as const;
 
 export const RequestTransformerSchema = Type.Object(
   {
-    http_method: Nullable(Type.String({ pattern: '^[A-Z]+$', 'x-error': 'must be an HTTP method in upper case, such as POST' })),
+    http_method: Nullable(
+      Type.String({ pattern: '^[A-Z]+$', 'x-error': 'must be an HTTP method in upper case, such as POST' }),
+    ),
     remove: Type.Object({ body: Names, headers: Names, querystring: Names }, opts),
     rename: Type.Object({ body: Pairs, headers: Pairs, querystring: Pairs }, opts),
     replace: Type.Object({ body: Pairs, headers: Pairs, querystring: Pairs, uri: Nullable(Type.String()) }, opts),

@@ -34,15 +34,29 @@ interface Prepared {
 function prepare(c: RequestValidatorConfig): Prepared {
   const allowed = c.allowed_content_types.map((t, i) => {
     const m = parseMediaType(t);
-    if (!m) throw new PluginConfigFieldError(`allowed_content_types.${i}`, `'${t}' is not a media type such as application/json or application/json; charset=utf-8`);
+    if (!m)
+      throw new PluginConfigFieldError(
+        `allowed_content_types.${i}`,
+        `'${t}' is not a media type such as application/json or application/json; charset=utf-8`,
+      );
     return m;
   });
-  const common = { verbose: c.verbose_response, checkTypeParams: c.content_type_parameter_validation, allowed, basePath: c.api_spec_base_path.replace(/\/$/, ''), allowUnknown: c.allow_unknown_operations };
+  const common = {
+    verbose: c.verbose_response,
+    checkTypeParams: c.content_type_parameter_validation,
+    allowed,
+    basePath: c.api_spec_base_path.replace(/\/$/, ''),
+    allowUnknown: c.allow_unknown_operations,
+  };
 
   if (c.api_spec !== null || c.api_spec_file !== null) {
-    if (c.api_spec !== null && c.api_spec_file !== null) throw new PluginConfigFieldError('', "only one of 'config.api_spec' and 'config.api_spec_file' may be set");
+    if (c.api_spec !== null && c.api_spec_file !== null)
+      throw new PluginConfigFieldError('', "only one of 'config.api_spec' and 'config.api_spec_file' may be set");
     if (c.body_schema !== null || c.parameter_schema !== null) {
-      throw new PluginConfigFieldError('', "'config.api_spec' / 'config.api_spec_file' cannot be combined with 'config.body_schema' or 'config.parameter_schema'");
+      throw new PluginConfigFieldError(
+        '',
+        "'config.api_spec' / 'config.api_spec_file' cannot be combined with 'config.body_schema' or 'config.parameter_schema'",
+      );
     }
     let text = c.api_spec;
     const field = text !== null ? 'api_spec' : 'api_spec_file';
@@ -57,9 +71,15 @@ function prepare(c: RequestValidatorConfig): Prepared {
   }
 
   if (c.body_schema === null && (c.parameter_schema === null || c.parameter_schema.length === 0)) {
-    throw new PluginConfigFieldError('', "at least one of these fields must be non-empty: 'config.body_schema', 'config.parameter_schema', 'config.api_spec', 'config.api_spec_file'");
+    throw new PluginConfigFieldError(
+      '',
+      "at least one of these fields must be non-empty: 'config.body_schema', 'config.parameter_schema', 'config.api_spec', 'config.api_spec_file'",
+    );
   }
-  const body = c.body_schema === null ? null : compileConfigSchema(makeAjv(c.version, false), c.body_schema, c.version, 'body_schema');
+  const body =
+    c.body_schema === null
+      ? null
+      : compileConfigSchema(makeAjv(c.version, false), c.body_schema, c.version, 'body_schema');
   // Parameters are always JSON Schema (Kong: draft 4 under version "kong").
   const paramDialect = c.version === 'kong' ? 'draft4' : c.version;
   const paramAjv = makeAjv(paramDialect, true);
@@ -71,10 +91,12 @@ function prepare(c: RequestValidatorConfig): Prepared {
         "'path' parameters are not supported here: plugins do not see the route's regex captures; describe the path with 'config.api_spec' (OpenAPI path templates) instead",
       );
     }
-    const validate = p.schema === null ? null : compileConfigSchema(paramAjv, p.schema, paramDialect, `${field}.schema`);
+    const validate =
+      p.schema === null ? null : compileConfigSchema(paramAjv, p.schema, paramDialect, `${field}.schema`);
     const style = p.style ?? DEFAULT_STYLE[p.in];
     const parsed = p.schema === null ? null : (JSON.parse(p.schema) as unknown);
-    const props = parsed !== null && typeof parsed === 'object' ? (parsed as { properties?: unknown }).properties : undefined;
+    const props =
+      parsed !== null && typeof parsed === 'object' ? (parsed as { properties?: unknown }).properties : undefined;
     return {
       name: p.name,
       in: p.in,
@@ -90,7 +112,10 @@ function prepare(c: RequestValidatorConfig): Prepared {
 }
 
 function refuse(ctx: PluginContext, p: Prepared, generic: string, problems: readonly string[]): void {
-  ctx.respond(400, p.verbose && problems.length ? { message: problems.join('; '), errors: [...problems] } : { message: generic });
+  ctx.respond(
+    400,
+    p.verbose && problems.length ? { message: problems.join('; '), errors: [...problems] } : { message: generic },
+  );
 }
 
 /**
@@ -130,7 +155,13 @@ function parseBody(bytes: Buffer, kind: 'json' | 'form'): { value: unknown } | s
   }
 }
 
-function validateBody(ctx: PluginContext, p: Prepared, validate: ValidateFunction | null, kind: 'json' | 'form', bytes: Buffer): void {
+function validateBody(
+  ctx: PluginContext,
+  p: Prepared,
+  validate: ValidateFunction | null,
+  kind: 'json' | 'form',
+  bytes: Buffer,
+): void {
   if (!validate) return;
   const parsed = parseBody(bytes, kind);
   if (typeof parsed === 'string') return refuse(ctx, p, MSG_BODY, [parsed]);
@@ -150,12 +181,18 @@ async function access(ctx: PluginContext, p: Prepared): Promise<void> {
 
   if (p.spec) {
     let path = ctx.request.path;
-    if (p.basePath !== '') path = path === p.basePath || path.startsWith(p.basePath + '/') ? path.slice(p.basePath.length) || '/' : '\0';
+    if (p.basePath !== '')
+      path = path === p.basePath || path.startsWith(p.basePath + '/') ? path.slice(p.basePath.length) || '/' : '\0';
     const found = findOperation(p.spec, ctx.request.method, path);
     if (found.kind !== 'found') {
       if (p.allowUnknown) return;
-      if (found.kind === 'no-path') return ctx.respond(404, { message: 'no operation in the API description matches this path' });
-      return ctx.respond(405, { message: 'method not allowed by the API description' }, { allow: found.allow.join(', ') });
+      if (found.kind === 'no-path')
+        return ctx.respond(404, { message: 'no operation in the API description matches this path' });
+      return ctx.respond(
+        405,
+        { message: 'method not allowed by the API description' },
+        { allow: found.allow.join(', ') },
+      );
     }
     params = found.op.params;
     pathParams = found.pathParams;
@@ -164,7 +201,14 @@ async function access(ctx: PluginContext, p: Prepared): Promise<void> {
 
   if (params.length) {
     const q = ctx.request.query;
-    const problems = checkParams({ query: new URLSearchParams(q.startsWith('?') ? q.slice(1) : q), headers: ctx.request.getHeaders(), path: pathParams }, params);
+    const problems = checkParams(
+      {
+        query: new URLSearchParams(q.startsWith('?') ? q.slice(1) : q),
+        headers: ctx.request.getHeaders(),
+        path: pathParams,
+      },
+      params,
+    );
     if (problems.length) return refuse(ctx, p, MSG_PARAM, problems);
   }
 
@@ -199,7 +243,8 @@ async function access(ctx: PluginContext, p: Prepared): Promise<void> {
     if (bytes.length > 0) return refuse(ctx, p, MSG_TYPE, []);
     return validateBody(ctx, p, p.body, 'json', bytes);
   }
-  if (type === 'invalid' || !p.allowed.some((a) => mediaTypeMatches(a, type, p.checkTypeParams))) return refuse(ctx, p, MSG_TYPE, []);
+  if (type === 'invalid' || !p.allowed.some((a) => mediaTypeMatches(a, type, p.checkTypeParams)))
+    return refuse(ctx, p, MSG_TYPE, []);
   const kind = bodyKind(type);
   if (kind === null) return; // an allowed type this plugin cannot parse (multipart, text, …): passed on
   validateBody(ctx, p, p.body, kind, await readBody(ctx));

@@ -66,7 +66,8 @@ export function compileSpec(text: string, field: string): ApiSpec {
   } catch (err) {
     return fail(`is neither valid JSON nor valid YAML: ${(err as Error).message}`);
   }
-  if (!isObj(raw) || typeof raw.openapi !== 'string' || !/^3\.[01](\.|$)/.test(raw.openapi)) return fail('must be an OpenAPI 3.0 or 3.1 description (an object with openapi: "3.0.x" or "3.1.x")');
+  if (!isObj(raw) || typeof raw.openapi !== 'string' || !/^3\.[01](\.|$)/.test(raw.openapi))
+    return fail('must be an OpenAPI 3.0 or 3.1 description (an object with openapi: "3.0.x" or "3.1.x")');
   const v31 = raw.openapi.startsWith('3.1');
   const doc = (v31 ? structuredClone(raw) : fromDraft4(raw)) as Json;
   if (!isObj(doc.paths)) return fail("has no 'paths' object");
@@ -81,11 +82,18 @@ export function compileSpec(text: string, field: string): ApiSpec {
     const seen = new Set<string>();
     while (isObj(value) && typeof value.$ref === 'string') {
       const ref = value.$ref;
-      if (!ref.startsWith('#/')) fail(`${pointer(at)}: only local $refs ("#/components/…") are supported, not '${ref}'`);
+      if (!ref.startsWith('#/'))
+        fail(`${pointer(at)}: only local $refs ("#/components/…") are supported, not '${ref}'`);
       if (seen.has(ref)) fail(`${pointer(at)}: $ref cycle through '${ref}'`);
       seen.add(ref);
-      at = ref.slice(2).split('/').map((s) => decodeURIComponent(s).replace(/~1/g, '/').replace(/~0/g, '~'));
-      value = at.reduce<unknown>((cur, seg) => (isObj(cur) || Array.isArray(cur) ? (cur as Json)[seg] : undefined), doc);
+      at = ref
+        .slice(2)
+        .split('/')
+        .map((s) => decodeURIComponent(s).replace(/~1/g, '/').replace(/~0/g, '~'));
+      value = at.reduce<unknown>(
+        (cur, seg) => (isObj(cur) || Array.isArray(cur) ? (cur as Json)[seg] : undefined),
+        doc,
+      );
       if (value === undefined) fail(`$ref '${ref}' points at nothing`);
     }
     return { value, at };
@@ -102,9 +110,11 @@ export function compileSpec(text: string, field: string): ApiSpec {
   const param = (p: unknown, at: string[]): ParamSpec | null => {
     const r = deref(p, at);
     const d = r.value;
-    if (!isObj(d) || typeof d.name !== 'string' || typeof d.in !== 'string') return fail(`${pointer(r.at)}: a parameter needs 'name' and 'in'`);
+    if (!isObj(d) || typeof d.name !== 'string' || typeof d.in !== 'string')
+      return fail(`${pointer(r.at)}: a parameter needs 'name' and 'in'`);
     if (d.in === 'cookie') return null; // not validated (documented)
-    if (d.in !== 'query' && d.in !== 'header' && d.in !== 'path') return fail(`${pointer(r.at)}: 'in' must be query, header, path or cookie`);
+    if (d.in !== 'query' && d.in !== 'header' && d.in !== 'path')
+      return fail(`${pointer(r.at)}: 'in' must be query, header, path or cookie`);
     const where: ParamIn = d.in;
     const style = typeof d.style === 'string' ? d.style : DEFAULT_STYLE[where];
     const schemaAt = d.schema !== undefined ? [...r.at, 'schema'] : null;
@@ -133,17 +143,23 @@ export function compileSpec(text: string, field: string): ApiSpec {
     }
     const item = deref(itemRaw, ['paths', tpl]);
     if (!isObj(item.value)) continue;
-    const shared = Array.isArray(item.value.parameters) ? item.value.parameters.map((p, i) => param(p, [...item.at, 'parameters', String(i)])) : [];
+    const shared = Array.isArray(item.value.parameters)
+      ? item.value.parameters.map((p, i) => param(p, [...item.at, 'parameters', String(i)]))
+      : [];
     const operations = new Map<string, Operation>();
     for (const m of METHODS) {
       const op = item.value[m];
       if (!isObj(op)) continue;
       const opAt = [...item.at, m];
-      const own = Array.isArray(op.parameters) ? op.parameters.map((p, i) => param(p, [...opAt, 'parameters', String(i)])) : [];
+      const own = Array.isArray(op.parameters)
+        ? op.parameters.map((p, i) => param(p, [...opAt, 'parameters', String(i)]))
+        : [];
       const byKey = new Map<string, ParamSpec>();
-      for (const p of [...shared, ...own]) if (p) byKey.set(`${p.in}:${p.in === 'header' ? p.name.toLowerCase() : p.name}`, p);
+      for (const p of [...shared, ...own])
+        if (p) byKey.set(`${p.in}:${p.in === 'header' ? p.name.toLowerCase() : p.name}`, p);
       for (const p of byKey.values()) {
-        if (p.in === 'path' && !path.names.includes(p.name)) fail(`${pointer(opAt)}: path parameter '${p.name}' is not in the template '${tpl}'`);
+        if (p.in === 'path' && !path.names.includes(p.name))
+          fail(`${pointer(opAt)}: path parameter '${p.name}' is not in the template '${tpl}'`);
       }
       let body: Operation['body'] = null;
       if (op.requestBody !== undefined) {
@@ -153,7 +169,8 @@ export function compileSpec(text: string, field: string): ApiSpec {
           for (const [key, mt] of Object.entries(rb.value.content)) {
             const parsed = parseMediaType(key);
             if (!parsed) return fail(`${pointer([...rb.at, 'content'])}: '${key}' is not a media type`);
-            const validate = isObj(mt) && mt.schema !== undefined ? compileAt(bodyAjv, [...rb.at, 'content', key, 'schema']) : null;
+            const validate =
+              isObj(mt) && mt.schema !== undefined ? compileAt(bodyAjv, [...rb.at, 'content', key, 'schema']) : null;
             media.push({ key, media: parsed, validate });
           }
           // Most specific media range first: type/subtype, then type/*, then */*.
@@ -162,7 +179,12 @@ export function compileSpec(text: string, field: string): ApiSpec {
           body = { required: rb.value.required === true, media };
         }
       }
-      operations.set(m.toUpperCase(), { method: m.toUpperCase(), label: `${m.toUpperCase()} ${tpl}`, params: [...byKey.values()], body });
+      operations.set(m.toUpperCase(), {
+        method: m.toUpperCase(),
+        label: `${m.toUpperCase()} ${tpl}`,
+        params: [...byKey.values()],
+        body,
+      });
     }
     entries.push({ path, operations });
   }

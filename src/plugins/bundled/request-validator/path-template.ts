@@ -49,7 +49,10 @@ export function compileTemplate(template: string): PathTemplate {
 export function sortTemplates<T extends { readonly path: PathTemplate }>(list: readonly T[]): T[] {
   return list
     .map((x, i) => ({ x, i }))
-    .sort((a, b) => a.x.path.names.length - b.x.path.names.length || b.x.path.literalLength - a.x.path.literalLength || a.i - b.i)
+    .sort(
+      (a, b) =>
+        a.x.path.names.length - b.x.path.names.length || b.x.path.literalLength - a.x.path.literalLength || a.i - b.i,
+    )
     .map((e) => e.x);
 }
 

@@ -12,7 +12,9 @@ const Parameter = Type.Object(
     name: Type.String({ minLength: 1 }),
     in: StringEnum(['query', 'header', 'path'] as const),
     required: Type.Boolean(),
-    style: Nullable(StringEnum(['form', 'simple', 'label', 'matrix', 'spaceDelimited', 'pipeDelimited', 'deepObject'] as const)),
+    style: Nullable(
+      StringEnum(['form', 'simple', 'label', 'matrix', 'spaceDelimited', 'pipeDelimited', 'deepObject'] as const),
+    ),
     explode: Nullable(Type.Boolean()),
     schema: Nullable(Type.String({ minLength: 1 })),
   },

@@ -15,8 +15,21 @@ export type AjvCore = AjvInstance;
  * schemas coerce ("12" is an integer); body schemas never do.
  */
 export function makeAjv(dialect: Dialect | 'openapi30' | 'openapi31', coerce: boolean): AjvCore {
-  const opts = { allErrors: true, strict: false, coerceTypes: coerce ? ('array' as const) : false, useDefaults: false, validateFormats: true };
-  return newAjv(opts, dialect === 'draft201909' ? '2019-09' : dialect === 'draft202012' || dialect === 'openapi31' ? '2020-12' : 'draft-07');
+  const opts = {
+    allErrors: true,
+    strict: false,
+    coerceTypes: coerce ? ('array' as const) : false,
+    useDefaults: false,
+    validateFormats: true,
+  };
+  return newAjv(
+    opts,
+    dialect === 'draft201909'
+      ? '2019-09'
+      : dialect === 'draft202012' || dialect === 'openapi31'
+        ? '2020-12'
+        : 'draft-07',
+  );
 }
 
 /**
@@ -29,7 +42,12 @@ export function fromDraft4(s: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(s as Record<string, unknown>)) {
     // Property names under `properties` are data, not keywords: recurse without translating them.
-    if ((k === 'properties' || k === 'patternProperties' || k === 'definitions') && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    if (
+      (k === 'properties' || k === 'patternProperties' || k === 'definitions') &&
+      v !== null &&
+      typeof v === 'object' &&
+      !Array.isArray(v)
+    ) {
       out[k] = Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([n, sub]) => [n, fromDraft4(sub)]));
     } else if (k === 'id' && typeof v === 'string') {
       continue;
@@ -37,7 +55,10 @@ export function fromDraft4(s: unknown): unknown {
       out[k] = fromDraft4(v);
     }
   }
-  for (const [bool, num] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+  for (const [bool, num] of [
+    ['exclusiveMinimum', 'minimum'],
+    ['exclusiveMaximum', 'maximum'],
+  ] as const) {
     if (typeof out[bool] === 'boolean') {
       if (out[bool] === true && typeof out[num] === 'number') {
         out[bool] = out[num];
@@ -53,15 +74,51 @@ export function fromDraft4(s: unknown): unknown {
 // field definitions of Kong's DAO schemas. The common attributes are translated to JSON
 // Schema; any other attribute is refused at load rather than silently ignored.
 
-const KONG_TYPES: Record<string, string> = { string: 'string', number: 'number', integer: 'integer', boolean: 'boolean', array: 'array', set: 'array', map: 'object', record: 'object' };
-const KONG_KNOWN = new Set(['type', 'required', 'default', 'between', 'gt', 'len_eq', 'len_min', 'len_max', 'one_of', 'not_one_of', 'elements', 'fields', 'keys', 'values', 'uuid', 'starts_with', 'eq', 'ne', 'description', 'nullable']);
+const KONG_TYPES: Record<string, string> = {
+  string: 'string',
+  number: 'number',
+  integer: 'integer',
+  boolean: 'boolean',
+  array: 'array',
+  set: 'array',
+  map: 'object',
+  record: 'object',
+};
+const KONG_KNOWN = new Set([
+  'type',
+  'required',
+  'default',
+  'between',
+  'gt',
+  'len_eq',
+  'len_min',
+  'len_max',
+  'one_of',
+  'not_one_of',
+  'elements',
+  'fields',
+  'keys',
+  'values',
+  'uuid',
+  'starts_with',
+  'eq',
+  'ne',
+  'description',
+  'nullable',
+]);
 
 function kongField(def: unknown, where: string): Record<string, unknown> {
-  if (def === null || typeof def !== 'object' || Array.isArray(def)) throw new Error(`${where}: a field definition must be an object`);
+  if (def === null || typeof def !== 'object' || Array.isArray(def))
+    throw new Error(`${where}: a field definition must be an object`);
   const d = def as Record<string, unknown>;
-  for (const k of Object.keys(d)) if (!KONG_KNOWN.has(k)) throw new Error(`${where}: the kong schema attribute '${k}' is not supported (use version draft4 or later for JSON Schema)`);
+  for (const k of Object.keys(d))
+    if (!KONG_KNOWN.has(k))
+      throw new Error(
+        `${where}: the kong schema attribute '${k}' is not supported (use version draft4 or later for JSON Schema)`,
+      );
   const type = KONG_TYPES[String(d.type)];
-  if (!type) throw new Error(`${where}: unknown type '${String(d.type)}' (one of: ${Object.keys(KONG_TYPES).join(', ')})`);
+  if (!type)
+    throw new Error(`${where}: unknown type '${String(d.type)}' (one of: ${Object.keys(KONG_TYPES).join(', ')})`);
   const s: Record<string, unknown> = { type };
   const num = type === 'number' || type === 'integer';
   const lenMin = type === 'string' ? 'minLength' : type === 'array' ? 'minItems' : 'minProperties';
@@ -91,7 +148,8 @@ function kongRecord(fields: unknown, where: string): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
   const required: string[] = [];
   fields.forEach((f, i) => {
-    if (f === null || typeof f !== 'object' || Array.isArray(f) || Object.keys(f).length !== 1) throw new Error(`${where}[${i}]: must be a record with exactly one field name`);
+    if (f === null || typeof f !== 'object' || Array.isArray(f) || Object.keys(f).length !== 1)
+      throw new Error(`${where}[${i}]: must be a record with exactly one field name`);
     const [name, def] = Object.entries(f as Record<string, unknown>)[0]!;
     properties[name] = kongField(def, `${where}[${i}].${name}`);
     if ((def as Record<string, unknown>).required === true) required.push(name);
@@ -124,7 +182,10 @@ export function compileConfigSchema(ajv: AjvCore, text: string, dialect: Dialect
     }
     return ajv.compile(schema as object);
   } catch (err) {
-    throw new PluginConfigFieldError(field, `is not a valid ${dialect === 'kong' ? 'kong' : 'JSON Schema ' + dialect} schema: ${(err as Error).message}`);
+    throw new PluginConfigFieldError(
+      field,
+      `is not a valid ${dialect === 'kong' ? 'kong' : 'JSON Schema ' + dialect} schema: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -135,7 +196,8 @@ export function describeErrors(where: string, errors: readonly ErrorObject[] | n
     const p = e.params as Record<string, unknown>;
     let msg = e.message ?? 'is not valid';
     if (e.keyword === 'additionalProperties') msg = `has an unknown property '${String(p.additionalProperty)}'`;
-    if (e.keyword === 'enum') msg = `must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    if (e.keyword === 'enum')
+      msg = `must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     return `${where}${at === '' ? '' : ` ${at}`}: ${msg}`;
   });
 }

@@ -37,7 +37,16 @@ function prepare(c: ResponseCompressionConfig): Prepared {
     else if (l.endsWith('/*')) typeRanges.add(l.slice(0, -2));
     else types.add(l);
   }
-  return { algorithms: c.algorithms, minLength: c.min_length, types, typeRanges, anyType, level: { gzip: c.level.gzip, br: c.level.br }, vary: c.vary, flush: c.flush };
+  return {
+    algorithms: c.algorithms,
+    minLength: c.min_length,
+    types,
+    typeRanges,
+    anyType,
+    level: { gzip: c.level.gzip, br: c.level.br },
+    vary: c.vary,
+    flush: c.flush,
+  };
 }
 
 /**
@@ -187,7 +196,8 @@ class ZlibFilter implements BodyFilter {
 }
 
 function open(alg: Algorithm, conf: Prepared, contentLength: number | null, flush: boolean): BodyFilter {
-  if (alg === 'gzip') return new ZlibFilter(zlib.createGzip({ level: conf.level.gzip }), flush ? zlib.constants.Z_SYNC_FLUSH : null);
+  if (alg === 'gzip')
+    return new ZlibFilter(zlib.createGzip({ level: conf.level.gzip }), flush ? zlib.constants.Z_SYNC_FLUSH : null);
   const params: Record<number, number> = {
     [zlib.constants.BROTLI_PARAM_QUALITY]: conf.level.br,
     [zlib.constants.BROTLI_PARAM_LGWIN]: BROTLI_LGWIN,

@@ -64,12 +64,19 @@ export function castJson(value: string, type: string | undefined): unknown {
 }
 
 function jsonPairs(entries: readonly string[], types: readonly string[], field: string): JsonPair[] {
-  return parseList(entries, field, { headers: false }).map((p, i) => ({ name: p.name, value: p.value === null ? undefined : castJson(p.value, types[i]) }));
+  return parseList(entries, field, { headers: false }).map((p, i) => ({
+    name: p.name,
+    value: p.value === null ? undefined : castJson(p.value, types[i]),
+  }));
 }
 
 export function prepare(c: ResponseTransformerConfig): Prepared {
   const remove = parseList(c.remove.headers, 'remove.headers', { headers: true }).map((p) => p.name);
-  const rename = parseList(c.rename.headers, 'rename.headers', { headers: true, valueIsHeaderName: true, settable: true });
+  const rename = parseList(c.rename.headers, 'rename.headers', {
+    headers: true,
+    valueIsHeaderName: true,
+    settable: true,
+  });
   const replace = parseList(c.replace.headers, 'replace.headers', { headers: true, settable: true });
   const add = parseList(c.add.headers, 'add.headers', { headers: true, settable: true });
   const append = parseList(c.append.headers, 'append.headers', { headers: true, settable: true });
@@ -94,7 +101,8 @@ export function transformJson(o: Record<string, unknown>, j: JsonOps): void {
     setOwn(o, to, v);
     delete o[from];
   }
-  for (const { name, value } of j.replace) if (value !== undefined && luaTruthy(getOwn(o, name))) setOwn(o, name, value);
+  for (const { name, value } of j.replace)
+    if (value !== undefined && luaTruthy(getOwn(o, name))) setOwn(o, name, value);
   for (const { name, value } of j.add) if (value !== undefined && !luaTruthy(getOwn(o, name))) setOwn(o, name, value);
   for (const { name, value } of j.append) if (value !== undefined) setOwn(o, name, appendJson(getOwn(o, name), value));
 }
@@ -118,7 +126,10 @@ class JsonBodyFilter implements BodyFilter {
     }
     if (!this.p.warned) {
       this.p.warned = true;
-      this.ctx.log.warn('response body larger than the JSON transformation bound: passed through unchanged (logged once per plugin instance)', { bound: MAX_JSON_BODY });
+      this.ctx.log.warn(
+        'response body larger than the JSON transformation bound: passed through unchanged (logged once per plugin instance)',
+        { bound: MAX_JSON_BODY },
+      );
     }
     const out = Buffer.concat([...this.parts, data]);
     this.parts = null;

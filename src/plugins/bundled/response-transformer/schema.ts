@@ -3,7 +3,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from '../../../config/schema/common.js';
 
 const Names = Type.Array(Type.String(), { default: [] });
-const Pairs = Type.Array(Type.String({ pattern: '^[^:]+:[\\s\\S]*$', 'x-error': "must be in the form 'name:value'" }), { default: [] });
+const Pairs = Type.Array(Type.String({ pattern: '^[^:]+:[\\s\\S]*$', 'x-error': "must be in the form 'name:value'" }), {
+  default: [],
+});
 const JsonTypes = Type.Array(StringEnum(['boolean', 'number', 'string'] as const), { default: [] });
 const opts = { additionalProperties: false, default: {} } as const;
 

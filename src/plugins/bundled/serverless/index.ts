@@ -63,8 +63,10 @@ const UNSUPPORTED: Record<string, string> = {
 };
 
 /** Lua markers that no JavaScript function body for Turnpike would contain. */
-const LUA_SYNTAX = /(^|\n)\s*local\s+[A-Za-z_]|(^|\s)then(\s|$)|(^|\s)end(\s|$)|(^|\s)elseif(\s|$)|--\[\[|~=|(^|\n)\s*--\s/;
-const LUA_API = /(^|[^\w.'"`$])(kong|ngx)\s*\.\s*(request|response|service|log|ctx|client|var|req|resp|say|print|exit|header|status|shared|ip|node|router|table|cache|db|plugin|worker|time|now|location|ERR|WARN|INFO|DEBUG)\b/;
+const LUA_SYNTAX =
+  /(^|\n)\s*local\s+[A-Za-z_]|(^|\s)then(\s|$)|(^|\s)end(\s|$)|(^|\s)elseif(\s|$)|--\[\[|~=|(^|\n)\s*--\s/;
+const LUA_API =
+  /(^|[^\w.'"`$])(kong|ngx)\s*\.\s*(request|response|service|log|ctx|client|var|req|resp|say|print|exit|header|status|shared|ip|node|router|table|cache|db|plugin|worker|time|now|location|ERR|WARN|INFO|DEBUG)\b/;
 
 function luaMessage(field: string): PluginConfigFieldError {
   return new PluginConfigFieldError(
@@ -103,26 +105,35 @@ globalThis.__turnpike_run = async function (fns, arg, box) {
   }
 };`;
 
-const CALL = new vm.Script('(() => { const box = Object.create(null); __turnpike_run(__turnpike_fns[__turnpike_phase], __turnpike_arg, box); return box; })()');
+const CALL = new vm.Script(
+  '(() => { const box = Object.create(null); __turnpike_run(__turnpike_fns[__turnpike_phase], __turnpike_arg, box); return box; })()',
+);
 
 /** Compiles every phase's functions into one fresh context for this plugin instance. */
 export function prepareServerless(name: string, conf: ServerlessConfig): PreparedServerless {
   for (const [field, why] of Object.entries(UNSUPPORTED)) {
     const list = conf[field as keyof ServerlessConfig] as string[];
-    if (list.length > 0) throw new PluginConfigFieldError(field, `the '${field}' phase is not supported by Turnpike's ${name} (${why})`);
+    if (list.length > 0)
+      throw new PluginConfigFieldError(field, `the '${field}' phase is not supported by Turnpike's ${name} (${why})`);
   }
   if (conf.functions !== undefined && conf.functions.length > 0) {
     throw new PluginConfigFieldError('functions', "set 'access' only ('functions' is Kong's older name for it)");
   }
   // Kong's entity check, same wording: an instance without any function is a mistake.
   if (KONG_PHASES.every((f) => conf[f].length === 0)) {
-    throw new PluginConfigFieldError('', `at least one of these fields must be non-empty: ${KONG_PHASES.map((f) => `'config.${f}'`).join(', ')}`);
+    throw new PluginConfigFieldError(
+      '',
+      `at least one of these fields must be non-empty: ${KONG_PHASES.map((f) => `'config.${f}'`).join(', ')}`,
+    );
   }
   const phases = { rewrite: conf.rewrite, access: conf.access, response: conf.header_filter, log: conf.log };
   const fields = { rewrite: 'rewrite', access: 'access', response: 'header_filter', log: 'log' } as const;
   const scripts = new Map<keyof typeof phases, vm.Script[]>();
   for (const phase of Object.keys(phases) as (keyof typeof phases)[]) {
-    scripts.set(phase, phases[phase].map((src, i) => compile(`${fields[phase]}[${i}]`, src, name)));
+    scripts.set(
+      phase,
+      phases[phase].map((src, i) => compile(`${fields[phase]}[${i}]`, src, name)),
+    );
   }
   const sandbox = vm.createContext(Object.create(null) as object, {
     name: `${name} functions`,
@@ -145,7 +156,8 @@ export function prepareServerless(name: string, conf: ServerlessConfig): Prepare
         box = CALL.runInContext(sandbox, { timeout: conf.timeout_ms }) as typeof box;
       } catch (err) {
         const code = (err as { code?: string }).code;
-        if (code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new Error(`${fields[phase]} function ran longer than ${conf.timeout_ms} ms and was stopped`);
+        if (code === 'ERR_SCRIPT_EXECUTION_TIMEOUT')
+          throw new Error(`${fields[phase]} function ran longer than ${conf.timeout_ms} ms and was stopped`);
         throw err;
       } finally {
         sandbox.__turnpike_arg = undefined;

@@ -15,7 +15,8 @@ let protobuf: typeof protobufjs | undefined;
 let jose: Jose | undefined;
 let joseLoading: Promise<Jose> | undefined;
 
-export const ioredisModule = (): typeof import('ioredis') => (ioredis ??= require('ioredis') as typeof import('ioredis'));
+export const ioredisModule = (): typeof import('ioredis') =>
+  (ioredis ??= require('ioredis') as typeof import('ioredis'));
 export const undiciModule = (): typeof import('undici') => (undici ??= require('undici') as typeof import('undici'));
 export const protobufModule = (): typeof protobufjs => (protobuf ??= require('protobufjs') as typeof protobufjs);
 /** jose is ESM-only: an import(), awaited by callers that are all asynchronous already. */

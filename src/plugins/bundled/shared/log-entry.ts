@@ -18,15 +18,43 @@ import { stdSink } from '../../../observe/stdio.js';
 
 /** Request headers copied into the entry when present (lower case, as Kong's keys). */
 export const LOGGED_REQUEST_HEADERS: readonly string[] = [
-  'host', 'user-agent', 'accept', 'accept-encoding', 'accept-language', 'content-type', 'content-length',
-  'authorization', 'proxy-authorization', 'cookie', 'origin', 'referer', 'x-forwarded-for', 'x-forwarded-proto',
-  'x-forwarded-host', 'x-real-ip', 'x-request-id', 'kong-request-id', 'x-consumer-id', 'x-consumer-username',
+  'host',
+  'user-agent',
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'content-type',
+  'content-length',
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'origin',
+  'referer',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-real-ip',
+  'x-request-id',
+  'kong-request-id',
+  'x-consumer-id',
+  'x-consumer-username',
 ];
 
 /** Response headers copied into the entry when present. */
 export const LOGGED_RESPONSE_HEADERS: readonly string[] = [
-  'content-type', 'content-length', 'content-encoding', 'cache-control', 'location', 'etag', 'last-modified',
-  'via', 'server', 'x-kong-upstream-latency', 'x-kong-proxy-latency', 'kong-request-id', 'x-request-id',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'cache-control',
+  'location',
+  'etag',
+  'last-modified',
+  'via',
+  'server',
+  'x-kong-upstream-latency',
+  'x-kong-proxy-latency',
+  'kong-request-id',
+  'x-request-id',
 ];
 
 /** Kong redacts credentials in the logged request headers. */
@@ -140,13 +168,21 @@ export function serializeLogEntry(ctx: PluginContext): LogEntry {
   };
   const t = o?.target ? splitTarget(o.target) : null;
   if (t !== null) entry.tries = [t];
-  if (ctx.consumer !== null) entry.consumer = { id: ctx.consumer.id, username: ctx.consumer.username, custom_id: ctx.consumer.custom_id };
-  if (ctx.credential !== null) entry.authenticated_entity = ctx.consumer === null ? { id: ctx.credential.id } : { id: ctx.credential.id, consumer_id: ctx.consumer.id };
+  if (ctx.consumer !== null)
+    entry.consumer = { id: ctx.consumer.id, username: ctx.consumer.username, custom_id: ctx.consumer.custom_id };
+  if (ctx.credential !== null)
+    entry.authenticated_entity =
+      ctx.consumer === null ? { id: ctx.credential.id } : { id: ctx.credential.id, consumer_id: ctx.consumer.id };
   return entry;
 }
 
 /** Writes a line to stderr in the gateway's plugin log format (for work done outside a request). */
-export function pluginLog(level: 'info' | 'warn' | 'error', plugin: string, msg: string, fields?: Record<string, unknown>): void {
+export function pluginLog(
+  level: 'info' | 'warn' | 'error',
+  plugin: string,
+  msg: string,
+  fields?: Record<string, unknown>,
+): void {
   stdSink('stderr').write(JSON.stringify({ level, time: new Date().toISOString(), plugin, msg, ...fields }) + '\n');
 }
 

@@ -4,10 +4,17 @@
 // the registry's own validation (upgrade, defaults) and then runs the plugin's `prepare`.
 
 import assert from 'node:assert/strict';
-import type { ConsumerRef, HeaderMap, Phase, PluginContext, PluginModule, RequestApi, ResponseApi } from '../../../../src/plugins/sdk.js';
+import type {
+  ConsumerRef,
+  HeaderMap,
+  Phase,
+  PluginContext,
+  PluginModule,
+  RequestApi,
+  ResponseApi,
+} from '../../../../src/plugins/sdk.js';
 import { PluginMetricsRegistry } from '../../../../src/observe/plugin-metrics.js';
 import { validatePluginConfig } from '../../../../src/plugins/registry.js';
-
 
 /** Case-insensitive header store keeping the last-set spelling of each name. */
 export class Headers {
@@ -201,7 +208,8 @@ export class Exchange {
 export function configure(plugin: PluginModule, raw: Record<string, unknown> = {}, warnings: string[] = []): unknown {
   const { config, errors } = validatePluginConfig(plugin, raw);
   // "schema: /a/b message", the field as a JSON pointer.
-  if (errors.length > 0) throw new Error(`schema: ${errors.map((e) => `/${e.field.split('.').join('/')} ${e.message}`).join('; ')}`);
+  if (errors.length > 0)
+    throw new Error(`schema: ${errors.map((e) => `/${e.field.split('.').join('/')} ${e.message}`).join('; ')}`);
   return plugin.prepare ? plugin.prepare(config, { warn: (m) => warnings.push(m) }) : config;
 }
 
@@ -212,14 +220,25 @@ export function defaults(plugin: PluginModule, raw: Record<string, unknown> = {}
   return config;
 }
 
-export async function run(plugin: PluginModule, phase: Exclude<Phase, 'body'>, ex: Exchange, conf: unknown): Promise<void> {
+export async function run(
+  plugin: PluginModule,
+  phase: Exclude<Phase, 'body'>,
+  ex: Exchange,
+  conf: unknown,
+): Promise<void> {
   const h = plugin.phases[phase];
   assert.ok(h, `${plugin.name} has no ${phase} phase`);
   await h(ex.ctx, conf);
 }
 
 /** Runs a plugin's body phase over `pieces` of an upstream body; returns what the client would get (null: no filter). */
-export async function filterBody(plugin: PluginModule, ex: Exchange, conf: unknown, pieces: (Buffer | string)[], trailers: HeaderMap = {}): Promise<Buffer | null> {
+export async function filterBody(
+  plugin: PluginModule,
+  ex: Exchange,
+  conf: unknown,
+  pieces: (Buffer | string)[],
+  trailers: HeaderMap = {},
+): Promise<Buffer | null> {
   const h = plugin.phases.body;
   assert.ok(h, `${plugin.name} has no body phase`);
   const f = h(ex.ctx, conf);

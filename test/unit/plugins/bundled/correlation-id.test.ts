@@ -7,7 +7,11 @@ const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
 test('correlation-id: Kong priority and defaults', () => {
   assert.equal(plugin.priority, 100001);
-  assert.deepEqual(defaults(plugin), { header_name: 'Kong-Request-ID', generator: 'uuid#counter', echo_downstream: false });
+  assert.deepEqual(defaults(plugin), {
+    header_name: 'Kong-Request-ID',
+    generator: 'uuid#counter',
+    echo_downstream: false,
+  });
 });
 
 test('correlation-id: uuid#counter ids share the process uuid and count up', async () => {
@@ -30,7 +34,10 @@ test('correlation-id: uuid and tracker generators', async () => {
   assert.match(ex.upstreamHeaders.get('x-request-id')!, new RegExp(`^${UUID}$`));
   ex = new Exchange({ host: '10.0.0.1', port: 8000 });
   await run(plugin, 'access', ex, configure(plugin, { generator: 'tracker' }));
-  assert.match(ex.upstreamHeaders.get('kong-request-id')!, new RegExp(`^10\\.0\\.0\\.1-8000-${process.pid}-\\d+-1-\\d+\\.\\d{3}$`));
+  assert.match(
+    ex.upstreamHeaders.get('kong-request-id')!,
+    new RegExp(`^10\\.0\\.0\\.1-8000-${process.pid}-\\d+-1-\\d+\\.\\d{3}$`),
+  );
 });
 
 test("correlation-id: the client's id is kept and echoed downstream only when asked", async () => {

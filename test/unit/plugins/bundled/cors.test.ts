@@ -13,7 +13,11 @@ async function preflight(conf: Record<string, unknown>, origin: string, extra: R
   return ex;
 }
 
-async function normal(conf: Record<string, unknown>, headers: Record<string, string>, upstream: Record<string, string> = {}) {
+async function normal(
+  conf: Record<string, unknown>,
+  headers: Record<string, string>,
+  upstream: Record<string, string> = {},
+) {
   const c = configure(plugin, conf);
   const ex = new Exchange({ headers });
   await run(plugin, 'access', ex, c);
@@ -27,8 +31,15 @@ test('cors: Kong priority, phases and defaults', () => {
   assert.equal(plugin.priority, 2000);
   assert.deepEqual(Object.keys(plugin.phases).sort(), ['access', 'response']);
   assert.deepEqual(defaults(plugin), {
-    origins: null, headers: null, exposed_headers: null, methods: ALL.split(','), max_age: null,
-    credentials: false, private_network: false, preflight_continue: false, allow_origin_absent: true,
+    origins: null,
+    headers: null,
+    exposed_headers: null,
+    methods: ALL.split(','),
+    max_age: null,
+    credentials: false,
+    private_network: false,
+    preflight_continue: false,
+    allow_origin_absent: true,
   });
 });
 
@@ -37,14 +48,22 @@ test('cors: preflight with defaults is answered 200 with "*" and every method, e
   assert.deepEqual(ex.answer, {
     status: 200,
     body: undefined,
-    headers: { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': 'X-A,X-B', 'Access-Control-Allow-Methods': ALL },
+    headers: {
+      'Access-Control-Allow-Origin': '*',
+      'Access-Control-Allow-Headers': 'X-A,X-B',
+      'Access-Control-Allow-Methods': ALL,
+    },
   });
 });
 
 test('cors: preflight with a configured origin list, headers, max_age, credentials and private network', async () => {
   const conf = {
-    origins: ['https://app.test', 'http://other.test:8080'], headers: ['Authorization', 'Content-Type'], methods: ['GET', 'POST'],
-    max_age: 3600, credentials: true, private_network: true,
+    origins: ['https://app.test', 'http://other.test:8080'],
+    headers: ['Authorization', 'Content-Type'],
+    methods: ['GET', 'POST'],
+    max_age: 3600,
+    credentials: true,
+    private_network: true,
   };
   const ex = await preflight(conf, 'https://app.test:443', { 'access-control-request-private-network': 'true' });
   assert.deepEqual(ex.answer?.headers, {
@@ -82,8 +101,14 @@ test('cors: regex origins, anchored as Kong anchors them, by host when the entry
   }
   // "a|b" keeps Kong's semantics: every alternative anchored at the start, "$" on the last.
   const alt = { origins: ['api\\.one\\.test|api\\.two\\.test'] };
-  assert.equal((await preflight(alt, 'https://api.one.test')).answer?.headers['Access-Control-Allow-Origin'], 'https://api.one.test');
-  assert.equal((await preflight(alt, 'https://x.api.one.test')).answer?.headers['Access-Control-Allow-Origin'], undefined);
+  assert.equal(
+    (await preflight(alt, 'https://api.one.test')).answer?.headers['Access-Control-Allow-Origin'],
+    'https://api.one.test',
+  );
+  assert.equal(
+    (await preflight(alt, 'https://x.api.one.test')).answer?.headers['Access-Control-Allow-Origin'],
+    undefined,
+  );
 });
 
 test('cors: "*" with credentials echoes the request origin', async () => {
@@ -122,7 +147,11 @@ test('cors: normal responses get ACAO, credentials, exposed headers and an appen
   assert.equal(h.get('access-control-expose-headers'), 'X-Total,X-Page');
   assert.deepEqual(h.all('vary'), ['Accept-Encoding', 'Origin']);
   // Not allowed: the upstream's own ACAO is removed.
-  const d = await normal({ origins: ['https://app.test', 'https://b.test'] }, { origin: 'https://c.test' }, { 'Access-Control-Allow-Origin': '*' });
+  const d = await normal(
+    { origins: ['https://app.test', 'https://b.test'] },
+    { origin: 'https://c.test' },
+    { 'Access-Control-Allow-Origin': '*' },
+  );
   assert.equal(d.has('access-control-allow-origin'), false);
 });
 
@@ -132,7 +161,10 @@ test('cors: allow_origin_absent decides whether requests without Origin get head
 });
 
 test('cors: invalid config is refused', () => {
-  assert.throws(() => configure(plugin, { origins: ['https://(unclosed.test'] }), /origins\.0: 'https:\/\/\(unclosed\.test' is not a valid regex/);
+  assert.throws(
+    () => configure(plugin, { origins: ['https://(unclosed.test'] }),
+    /origins\.0: 'https:\/\/\(unclosed\.test' is not a valid regex/,
+  );
   assert.throws(() => configure(plugin, { methods: ['GET', 'BREW'] }), /schema: \/methods\/1/);
   assert.throws(() => configure(plugin, { max_age: 'long' }), /schema: \/max_age/);
 });

@@ -13,15 +13,28 @@ test('opentelemetry: Kong priority and the queue defaults', () => {
   const { config, errors } = validatePluginConfig(plugin, { traces_endpoint: 'http://c:4318/v1/traces' });
   assert.deepEqual(errors, []);
   assert.equal((config.queue as Record<string, unknown>).max_batch_size, 200);
-  assert.equal((config.queue as Record<string, unknown>).max_coalescing_delay, 1, "Kong's queue default: only max_batch_size differs");
+  assert.equal(
+    (config.queue as Record<string, unknown>).max_coalescing_delay,
+    1,
+    "Kong's queue default: only max_batch_size differs",
+  );
   assert.equal(config.header_type, 'preserve');
   assert.equal(config.sampling_rate, null);
   assert.equal(config.logs_endpoint, null);
-  assert.deepEqual(config.propagation, { extract: null, clear: null, inject: null, default_format: 'w3c' }, "Kong's default record");
+  assert.deepEqual(
+    config.propagation,
+    { extract: null, clear: null, inject: null, default_format: 'w3c' },
+    "Kong's default record",
+  );
 });
 
 test('opentelemetry: upgrade maps endpoint, batch_span_count and batch_flush_delay; newer fields win', () => {
-  const { config, errors } = validatePluginConfig(plugin, { endpoint: 'http://old/v1/traces', batch_span_count: 7, batch_flush_delay: 1, queue: { max_coalescing_delay: 2 } });
+  const { config, errors } = validatePluginConfig(plugin, {
+    endpoint: 'http://old/v1/traces',
+    batch_span_count: 7,
+    batch_flush_delay: 1,
+    queue: { max_coalescing_delay: 2 },
+  });
   assert.deepEqual(errors, []);
   assert.equal(config.traces_endpoint, 'http://old/v1/traces');
   assert.equal((config.queue as Record<string, unknown>).max_batch_size, 7);
@@ -52,14 +65,43 @@ test('opentelemetry: strict traceparent parsing', () => {
 
 test('opentelemetry: B3 single and multi headers', () => {
   const h = (o: Record<string, string>) => (n: string) => o[n];
-  assert.deepEqual(extract(h({ b3: `${T}-${S}-1` }), ['w3c', 'b3']), { format: 'b3-single', traceId: T, spanId: S, sampled: true, traceState: null });
-  assert.equal(extract(h({ b3: `${S}-${S}-0-${S}` }), ['b3'])?.traceId, '0000000000000000' + S, '64-bit trace ids are widened');
-  assert.deepEqual(extract(h({ b3: '0' }), ['b3']), { format: 'b3-single', traceId: null, spanId: null, sampled: false, traceState: null });
+  assert.deepEqual(extract(h({ b3: `${T}-${S}-1` }), ['w3c', 'b3']), {
+    format: 'b3-single',
+    traceId: T,
+    spanId: S,
+    sampled: true,
+    traceState: null,
+  });
+  assert.equal(
+    extract(h({ b3: `${S}-${S}-0-${S}` }), ['b3'])?.traceId,
+    '0000000000000000' + S,
+    '64-bit trace ids are widened',
+  );
+  assert.deepEqual(extract(h({ b3: '0' }), ['b3']), {
+    format: 'b3-single',
+    traceId: null,
+    spanId: null,
+    sampled: false,
+    traceState: null,
+  });
   assert.equal(extract(h({ b3: `${T}-${S}-true` }), ['b3']), null);
-  assert.deepEqual(extract(h({ 'x-b3-traceid': T, 'x-b3-spanid': S, 'x-b3-flags': '1' }), ['b3']), { format: 'b3', traceId: T, spanId: S, sampled: true, traceState: null });
+  assert.deepEqual(extract(h({ 'x-b3-traceid': T, 'x-b3-spanid': S, 'x-b3-flags': '1' }), ['b3']), {
+    format: 'b3',
+    traceId: T,
+    spanId: S,
+    sampled: true,
+    traceState: null,
+  });
   assert.equal(extract(h({ 'x-b3-traceid': T }), ['b3']), null, 'a span id is required');
-  assert.equal(extract(h({ traceparent: `00-${T}-${S}-01`, b3: `${S}-${S}-1` }), ['w3c', 'b3'])?.format, 'w3c', 'the first format in order wins');
-  assert.deepEqual(injectHeaders('b3-single', { traceId: T, spanId: S, parentSpanId: null, sampled: false, traceState: null }), [['b3', `${T}-${S}-0`]]);
+  assert.equal(
+    extract(h({ traceparent: `00-${T}-${S}-01`, b3: `${S}-${S}-1` }), ['w3c', 'b3'])?.format,
+    'w3c',
+    'the first format in order wins',
+  );
+  assert.deepEqual(
+    injectHeaders('b3-single', { traceId: T, spanId: S, parentSpanId: null, sampled: false, traceState: null }),
+    [['b3', `${T}-${S}-0`]],
+  );
 });
 
 test('opentelemetry: epoch milliseconds to nanosecond strings', () => {

@@ -36,7 +36,13 @@ test('rate-limiting: seconds to reset (Kong: window - whole seconds elapsed, at 
 
 test('rate-limiting: decide counts this request, picks the most restrictive window, stops at the limit', () => {
   const now = Date.UTC(2024, 0, 1, 0, 0, 10);
-  let d = decide([{ period: 'second', limit: 5, used: 0 }, { period: 'minute', limit: 10, used: 7 }], now);
+  let d = decide(
+    [
+      { period: 'second', limit: 5, used: 0 },
+      { period: 'minute', limit: 10, used: 7 },
+    ],
+    now,
+  );
   assert.equal(d.stop, null);
   assert.deepEqual(d.headers, {
     'X-RateLimit-Limit-Second': '5',
@@ -48,11 +54,23 @@ test('rate-limiting: decide counts this request, picks the most restrictive wind
     'RateLimit-Reset': '50',
   });
   // Ties go to the longer window.
-  d = decide([{ period: 'second', limit: 3, used: 0 }, { period: 'minute', limit: 10, used: 7 }], now);
+  d = decide(
+    [
+      { period: 'second', limit: 3, used: 0 },
+      { period: 'minute', limit: 10, used: 7 },
+    ],
+    now,
+  );
   assert.equal(d.headers['RateLimit-Limit'], '10');
   assert.equal(d.reset, 50);
   // The minute is used up: stop; the second window's remaining is shown without this request.
-  d = decide([{ period: 'second', limit: 5, used: 1 }, { period: 'minute', limit: 10, used: 10 }], now);
+  d = decide(
+    [
+      { period: 'second', limit: 5, used: 1 },
+      { period: 'minute', limit: 10, used: 10 },
+    ],
+    now,
+  );
   assert.equal(d.stop, 'minute');
   assert.equal(d.headers['X-RateLimit-Remaining-Second'], '4');
   assert.equal(d.headers['X-RateLimit-Remaining-Minute'], '0');
@@ -85,7 +103,17 @@ test('rate-limiting: Kong defaults, priority, flat and nested redis fields', () 
   assert.equal(d.error_message, 'API rate limit exceeded');
   assert.equal(d.fault_tolerant, true);
   assert.equal(d.hide_client_headers, false);
-  assert.deepEqual(d.redis, { host: null, port: 6379, timeout: 2000, username: null, password: null, database: 0, ssl: false, ssl_verify: false, server_name: null });
+  assert.deepEqual(d.redis, {
+    host: null,
+    port: 6379,
+    timeout: 2000,
+    username: null,
+    password: null,
+    database: 0,
+    ssl: false,
+    ssl_verify: false,
+    server_name: null,
+  });
   const up = plugin.upgrade!({ minute: 5, redis_host: 'r.internal', redis_port: 6380, redis_timeout: 100 });
   assert.deepEqual(up, { minute: 5, redis: { host: 'r.internal', port: 6380, timeout: 100 } });
   assert.deepEqual(plugin.upgrade!({ minute: 5, redis: { host: 'a' } }), { minute: 5, redis: { host: 'a' } });
@@ -94,7 +122,10 @@ test('rate-limiting: Kong defaults, priority, flat and nested redis fields', () 
 
 test('rate-limiting: load-time checks (Kong messages); redis needs a host; cluster refused for now', () => {
   assert.throws(() => configure(plugin, {}), /at least one of these fields must be non-empty/);
-  assert.throws(() => configure(plugin, { second: 10, minute: 5 }), /The limit for minute\(5\.0\) cannot be lower than the limit for second\(10\.0\)/);
+  assert.throws(
+    () => configure(plugin, { second: 10, minute: 5 }),
+    /The limit for minute\(5\.0\) cannot be lower than the limit for second\(10\.0\)/,
+  );
   assert.throws(() => configure(plugin, { minute: 5, limit_by: 'header' }), /header_name/);
   assert.throws(() => configure(plugin, { minute: 5, limit_by: 'path' }), /path/);
   assert.doesNotThrow(() => configure(plugin, { minute: 5, policy: 'redis', redis: { host: 'localhost' } }));
@@ -103,18 +134,29 @@ test('rate-limiting: load-time checks (Kong messages); redis needs a host; clust
   assert.throws(() => configure(plugin, { minute: 0 }), /schema/);
 });
 
-test("rate-limiting: sync_rate as Kong checks it; accepted with redis (counting stays synchronous)", () => {
+test('rate-limiting: sync_rate as Kong checks it; accepted with redis (counting stays synchronous)', () => {
   assert.equal(defaults(plugin, { minute: 5 }).sync_rate, -1);
-  assert.throws(() => configure(plugin, { minute: 5, sync_rate: 10 }), /: sync_rate can only be used with the redis policy$/);
+  assert.throws(
+    () => configure(plugin, { minute: 5, sync_rate: 10 }),
+    /: sync_rate can only be used with the redis policy$/,
+  );
   const redis = { minute: 5, policy: 'redis', redis: { host: 'localhost' } };
-  assert.throws(() => configure(plugin, { ...redis, sync_rate: 0.01 }), /sync_rate must be greater than 0\.02, or -1 to disable/);
+  assert.throws(
+    () => configure(plugin, { ...redis, sync_rate: 0.01 }),
+    /sync_rate must be greater than 0\.02, or -1 to disable/,
+  );
   assert.throws(() => configure(plugin, { ...redis, sync_rate: 0 }), /sync_rate must be greater than 0\.02/);
   const p = configure(plugin, { ...redis, sync_rate: 10 }) as { redis: unknown };
   assert.notEqual(p.redis, null, 'the redis policy, counted per request');
 });
 
 test('rate-limiting: N requests pass, the next gets 429 with Kong body and Retry-After; limit_by header separates clients', async () => {
-  const conf = configure(plugin, { minute: 3, limit_by: 'header', header_name: 'x-client', error_message: 'slow down' });
+  const conf = configure(plugin, {
+    minute: 3,
+    limit_by: 'header',
+    header_name: 'x-client',
+    error_message: 'slow down',
+  });
   const client = `unit-${process.pid}-${Math.random()}`;
   for (let i = 0; i < 3; i++) {
     const ex = new Exchange({ headers: { 'x-client': client } });

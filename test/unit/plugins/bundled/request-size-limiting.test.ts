@@ -11,14 +11,20 @@ async function send(conf: unknown, headers: Record<string, string>, method = 'PO
 
 test('request-size-limiting: Kong priority and defaults', () => {
   assert.equal(plugin.priority, 951);
-  assert.deepEqual(defaults(plugin), { allowed_payload_size: 128, size_unit: 'megabytes', require_content_length: false });
+  assert.deepEqual(defaults(plugin), {
+    allowed_payload_size: 128,
+    size_unit: 'megabytes',
+    require_content_length: false,
+  });
 });
 
 test('request-size-limiting: megabytes by default, the limit itself passes, one byte more is 413', async () => {
   const conf = configure(plugin, {});
   assert.equal(await send(conf, { 'content-length': String(128 * 1048576) }), null);
   assert.deepEqual(await send(conf, { 'content-length': String(128 * 1048576 + 1) }), {
-    status: 413, body: { message: 'Request size limit exceeded' }, headers: {},
+    status: 413,
+    body: { message: 'Request size limit exceeded' },
+    headers: {},
   });
 });
 
@@ -35,7 +41,9 @@ test('request-size-limiting: kilobytes and bytes units', async () => {
 test('request-size-limiting: Expect: 100-continue turns 413 into 417', async () => {
   const conf = configure(plugin, { allowed_payload_size: 1, size_unit: 'bytes' });
   assert.deepEqual(await send(conf, { 'content-length': '2', expect: ' 100-Continue ' }), {
-    status: 417, body: { message: 'Request size limit exceeded' }, headers: {},
+    status: 417,
+    body: { message: 'Request size limit exceeded' },
+    headers: {},
   });
 });
 

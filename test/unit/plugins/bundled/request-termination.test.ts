@@ -6,7 +6,14 @@ import { configure, defaults, Exchange, run } from './context.js';
 test('request-termination: Kong defaults and priority', () => {
   assert.equal(plugin.priority, 2);
   assert.deepEqual(Object.keys(plugin.phases), ['access']);
-  assert.deepEqual(defaults(plugin), { status_code: 503, message: null, content_type: null, body: null, echo: false, trigger: null });
+  assert.deepEqual(defaults(plugin), {
+    status_code: 503,
+    message: null,
+    content_type: null,
+    body: null,
+    echo: false,
+    trigger: null,
+  });
 });
 
 test('request-termination: default config answers 503 {"message":"Service unavailable"}', async () => {
@@ -20,7 +27,10 @@ test('request-termination: a status with a Kong default message, one without, an
     [{ status_code: 404 }, { message: 'Not found' }],
     [{ status_code: 401 }, { message: 'Unauthorized' }],
     [{ status_code: 418 }, undefined],
-    [{ status_code: 403, message: 'So long and thanks for all the fish!' }, { message: 'So long and thanks for all the fish!' }],
+    [
+      { status_code: 403, message: 'So long and thanks for all the fish!' },
+      { message: 'So long and thanks for all the fish!' },
+    ],
   ];
   for (const [conf, body] of cases) {
     const ex = new Exchange();
@@ -32,11 +42,20 @@ test('request-termination: a status with a Kong default message, one without, an
 
 test('request-termination: raw body with its content type, and the documented default content type', async () => {
   let ex = new Exchange();
-  await run(plugin, 'access', ex, configure(plugin, { status_code: 200, body: '<h1>bye</h1>', content_type: 'text/html' }));
+  await run(
+    plugin,
+    'access',
+    ex,
+    configure(plugin, { status_code: 200, body: '<h1>bye</h1>', content_type: 'text/html' }),
+  );
   assert.deepEqual(ex.answer, { status: 200, body: '<h1>bye</h1>', headers: { 'Content-Type': 'text/html' } });
   ex = new Exchange();
   await run(plugin, 'access', ex, configure(plugin, { body: '{"down":true}' }));
-  assert.deepEqual(ex.answer, { status: 503, body: '{"down":true}', headers: { 'Content-Type': 'application/json; charset=utf-8' } });
+  assert.deepEqual(ex.answer, {
+    status: 503,
+    body: '{"down":true}',
+    headers: { 'Content-Type': 'application/json; charset=utf-8' },
+  });
 });
 
 test('request-termination: trigger fires on a header or a query argument, otherwise the request passes', async () => {
@@ -53,17 +72,35 @@ test('request-termination: trigger fires on a header or a query argument, otherw
 });
 
 test('request-termination: echo returns the request', async () => {
-  const ex = new Exchange({ method: 'POST', path: '/a/b', query: '?x=1&x=2&flag', host: 'api.test', port: 8443, scheme: 'https' });
+  const ex = new Exchange({
+    method: 'POST',
+    path: '/a/b',
+    query: '?x=1&x=2&flag',
+    host: 'api.test',
+    port: 8443,
+    scheme: 'https',
+  });
   await run(plugin, 'access', ex, configure(plugin, { echo: true, status_code: 404 }));
   assert.equal(ex.answer?.status, 404);
   const body = ex.answer?.body as Record<string, any>;
   assert.equal(body.message, 'Not found');
-  assert.deepEqual(body.request, { scheme: 'https', host: 'api.test', port: 8443, method: 'POST', path: '/a/b', raw_path: '/a/b', query: { x: ['1', '2'], flag: true } });
+  assert.deepEqual(body.request, {
+    scheme: 'https',
+    host: 'api.test',
+    port: 8443,
+    method: 'POST',
+    path: '/a/b',
+    raw_path: '/a/b',
+    query: { x: ['1', '2'], flag: true },
+  });
   assert.deepEqual(body.matched_route, { id: 'r-1', name: 'route-1' });
 });
 
 test("request-termination: Kong's config rules are enforced with Kong's messages", () => {
-  assert.throws(() => configure(plugin, { message: 'm', body: 'b' }), /message cannot be used with content_type or body/);
+  assert.throws(
+    () => configure(plugin, { message: 'm', body: 'b' }),
+    /message cannot be used with content_type or body/,
+  );
   assert.throws(() => configure(plugin, { content_type: 'text/plain' }), /content_type requires a body/);
   assert.throws(() => configure(plugin, { echo: true, body: 'b' }), /echo cannot be used with content_type and body/);
   assert.throws(() => configure(plugin, { status_code: 600 }), /schema: \/status_code/);

@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileTemplate, matchTemplate, sortTemplates } from '../../../../src/plugins/bundled/request-validator/path-template.js';
+import {
+  compileTemplate,
+  matchTemplate,
+  sortTemplates,
+} from '../../../../src/plugins/bundled/request-validator/path-template.js';
 import { mediaTypeMatches, parseMediaType } from '../../../../src/plugins/bundled/request-validator/content-type.js';
 import { compileSpec, findOperation } from '../../../../src/plugins/bundled/request-validator/openapi.js';
 import { fromDraft4, fromKongSchema } from '../../../../src/plugins/bundled/request-validator/schemas.js';
@@ -24,7 +28,10 @@ test('request-validator: path templates match whole segments and decode variable
 
 test('request-validator: concrete paths sort before templated ones', () => {
   const list = ['/users/{id}', '/users/me', '/{a}/{b}', '/users/{id}/x'].map((p) => ({ path: compileTemplate(p) }));
-  assert.deepEqual(sortTemplates(list).map((e) => e.path.template), ['/users/me', '/users/{id}/x', '/users/{id}', '/{a}/{b}']);
+  assert.deepEqual(
+    sortTemplates(list).map((e) => e.path.template),
+    ['/users/me', '/users/{id}/x', '/users/{id}', '/{a}/{b}'],
+  );
 });
 
 test('request-validator: media types compare as Kong does', () => {
@@ -40,11 +47,17 @@ test('request-validator: media types compare as Kong does', () => {
 });
 
 test('request-validator: draft 4 and kong dialects translate', () => {
-  assert.deepEqual(fromDraft4({ type: 'object', properties: { id: { type: 'integer', minimum: 1, exclusiveMinimum: true } } }), {
-    type: 'object',
-    properties: { id: { type: 'integer', exclusiveMinimum: 1 } },
-  });
-  const s = fromKongSchema([{ name: { type: 'string', required: true, len_min: 2 } }, { age: { type: 'integer', between: [0, 150] } }]);
+  assert.deepEqual(
+    fromDraft4({ type: 'object', properties: { id: { type: 'integer', minimum: 1, exclusiveMinimum: true } } }),
+    {
+      type: 'object',
+      properties: { id: { type: 'integer', exclusiveMinimum: 1 } },
+    },
+  );
+  const s = fromKongSchema([
+    { name: { type: 'string', required: true, len_min: 2 } },
+    { age: { type: 'integer', between: [0, 150] } },
+  ]);
   assert.deepEqual(s.required, ['name']);
   assert.equal(s.additionalProperties, false);
   assert.throws(() => fromKongSchema([{ x: { type: 'string', match: '%a+' } }]), /'match' is not supported/);
@@ -55,7 +68,11 @@ test('request-validator: OpenAPI operations by method and template, 405 vs 404',
     JSON.stringify({
       openapi: '3.0.3',
       paths: {
-        '/users/{id}': { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }], get: {}, delete: {} },
+        '/users/{id}': {
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
+          get: {},
+          delete: {},
+        },
         '/users/me': { get: {} },
       },
     }),
@@ -67,7 +84,26 @@ test('request-validator: OpenAPI operations by method and template, 405 vs 404',
   assert.equal(del.kind === 'found' && del.op.label, 'DELETE /users/{id}');
   assert.deepEqual(findOperation(spec, 'POST', '/users/7'), { kind: 'no-method', allow: ['GET', 'DELETE'] });
   assert.deepEqual(findOperation(spec, 'GET', '/nope'), { kind: 'no-path' });
-  assert.throws(() => compileSpec('openapi: "3.0.0"\npaths:\n  /a/{x}:\n    get:\n      parameters: [{name: y, in: path, required: true}]\n', 'api_spec'), /api_spec: .*'y' is not in the template/);
+  assert.throws(
+    () =>
+      compileSpec(
+        'openapi: "3.0.0"\npaths:\n  /a/{x}:\n    get:\n      parameters: [{name: y, in: path, required: true}]\n',
+        'api_spec',
+      ),
+    /api_spec: .*'y' is not in the template/,
+  );
   assert.throws(() => compileSpec('swagger: "2.0"', 'api_spec'), /OpenAPI 3/);
-  assert.throws(() => compileSpec(JSON.stringify({ openapi: '3.1.0', paths: { '/a': { post: { requestBody: { content: { 'application/json': { schema: { $ref: 'other.yaml#/X' } } } } } } } }), 'api_spec'), /api_spec: .*other\.yaml/);
+  assert.throws(
+    () =>
+      compileSpec(
+        JSON.stringify({
+          openapi: '3.1.0',
+          paths: {
+            '/a': { post: { requestBody: { content: { 'application/json': { schema: { $ref: 'other.yaml#/X' } } } } } },
+          },
+        }),
+        'api_spec',
+      ),
+    /api_spec: .*other\.yaml/,
+  );
 });

@@ -3,7 +3,13 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeFrame, FrameReader, parseTrailerBlock, trailerFrame, FLAG_TRAILER } from '../../../../src/plugins/bundled/shared/grpc/framing.js';
+import {
+  encodeFrame,
+  FrameReader,
+  parseTrailerBlock,
+  trailerFrame,
+  FLAG_TRAILER,
+} from '../../../../src/plugins/bundled/shared/grpc/framing.js';
 import { Base64Decoder, Base64Encoder } from '../../../../src/plugins/bundled/shared/grpc/base64.js';
 import { decodeGrpcMessage, httpStatusFromGrpc } from '../../../../src/plugins/bundled/shared/grpc/status.js';
 
@@ -15,8 +21,17 @@ test('frames: encoded with flag and big-endian length, read back whatever the re
   for (const step of [1, 2, 5, 6, 64, all.length]) {
     const r = new FrameReader();
     const got: { flag: number; len: number }[] = [];
-    for (let i = 0; i < all.length; i += step) for (const f of r.push(all.subarray(i, i + step))) got.push({ flag: f.flag, len: f.payload.length });
-    assert.deepEqual(got, [{ flag: 0, len: 5 }, { flag: 1, len: 300 }, { flag: 0, len: 0 }], `step ${step}`);
+    for (let i = 0; i < all.length; i += step)
+      for (const f of r.push(all.subarray(i, i + step))) got.push({ flag: f.flag, len: f.payload.length });
+    assert.deepEqual(
+      got,
+      [
+        { flag: 0, len: 5 },
+        { flag: 1, len: 300 },
+        { flag: 0, len: 0 },
+      ],
+      `step ${step}`,
+    );
     assert.equal(r.buffered, 0);
   }
   const partial = new FrameReader();
@@ -36,7 +51,11 @@ test('trailer frame: flag 0x80 and "name: value" lines, parsed back', () => {
   const payload = f.subarray(5);
   assert.equal(f.readUInt32BE(1), payload.length);
   assert.equal(payload.toString(), 'grpc-status: 5\r\ngrpc-message: no such user\r\nx-multi: a\r\nx-multi: b\r\n');
-  assert.deepEqual(parseTrailerBlock(payload), { 'grpc-status': '5', 'grpc-message': 'no such user', 'x-multi': ['a', 'b'] });
+  assert.deepEqual(parseTrailerBlock(payload), {
+    'grpc-status': '5',
+    'grpc-message': 'no such user',
+    'x-multi': ['a', 'b'],
+  });
 });
 
 test('base64 decoder: concatenated padded segments and any split', () => {
@@ -81,7 +100,20 @@ test('base64 encoder: streamed output equals one-shot base64, whatever the split
 });
 
 test('status: gRPC codes map to HTTP as grpc-gateway does; grpc-message is percent-decoded', () => {
-  const want: Record<number, number> = { 0: 200, 3: 400, 4: 504, 5: 404, 7: 403, 12: 501, 13: 500, 14: 503, 16: 401, 8: 429, 6: 409, 99: 500 };
+  const want: Record<number, number> = {
+    0: 200,
+    3: 400,
+    4: 504,
+    5: 404,
+    7: 403,
+    12: 501,
+    13: 500,
+    14: 503,
+    16: 401,
+    8: 429,
+    6: 409,
+    99: 500,
+  };
   for (const [code, http] of Object.entries(want)) assert.equal(httpStatusFromGrpc(Number(code)), http, `code ${code}`);
   assert.equal(decodeGrpcMessage('no%20such%20user'), 'no such user');
   assert.equal(decodeGrpcMessage('100%'), '100%');

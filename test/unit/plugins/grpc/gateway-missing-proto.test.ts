@@ -26,14 +26,24 @@ test('a missing proto: a load warning naming the file, 500 and an error log unti
   const warnings: string[] = [];
   const conf = configure(grpcGateway, { proto: file }, warnings);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, new RegExp(`^proto: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not exist; requests on it answer 500`));
+  assert.match(
+    warnings[0]!,
+    new RegExp(`^proto: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not exist; requests on it answer 500`),
+  );
 
   const first = await get(conf);
   assert.equal(first.answer?.status, 500);
-  assert.deepEqual(first.answer?.body, { message: 'An unexpected error occurred' }, 'the client is not told about files');
+  assert.deepEqual(
+    first.answer?.body,
+    { message: 'An unexpected error occurred' },
+    'the client is not told about files',
+  );
   assert.equal(first.logs.length, 1);
   assert.equal(first.logs[0]!.level, 'error');
-  assert.match(first.logs[0]!.msg, /grpc-gateway \(route 'route-1'\): cannot transcode, answering 500: the proto file .*users\.proto \(config\.proto ".*users\.proto"\) does not exist/);
+  assert.match(
+    first.logs[0]!.msg,
+    /grpc-gateway \(route 'route-1'\): cannot transcode, answering 500: the proto file .*users\.proto \(config\.proto ".*users\.proto"\) does not exist/,
+  );
   assert.equal(first.upstreamPath, '/v1/users/u1', 'nothing was rewritten');
 
   // Further failures within the log interval are counted, not logged again.
@@ -65,13 +75,19 @@ test('a file that appears broken: 500 with the parse error; fixed, it is used (a
   fs.writeFileSync(file, 'syntax = "proto3"; service {');
   const broken = state.lookup(1000);
   assert.equal(broken.ok, false);
-  assert.match(broken.ok ? '' : broken.message, /the proto file .*users\.proto cannot be used: grpc-gateway: cannot load the proto file/);
+  assert.match(
+    broken.ok ? '' : broken.message,
+    /the proto file .*users\.proto cannot be used: grpc-gateway: cannot load the proto file/,
+  );
   assert.notEqual(broken.ok ? null : broken.log, null);
   // Within 10 s: no new log line; after: one line that counts the requests in between.
   const again = state.lookup(2000);
   assert.equal(again.ok ? 'ok' : again.log, null);
   const later = state.lookup(12_000);
-  assert.match(later.ok ? '' : (later.log ?? ''), /\(1 more requests answered 500 for this since the last such line\)$/);
+  assert.match(
+    later.ok ? '' : (later.log ?? ''),
+    /\(1 more requests answered 500 for this since the last such line\)$/,
+  );
   fs.writeFileSync(file, fs.readFileSync(USERS_PROTO, 'utf8'));
   const fixed = state.lookup(12_500);
   assert.equal(fixed.ok, true);
@@ -82,7 +98,9 @@ test('a file that appears broken: 500 with the parse error; fixed, it is used (a
 test("proto null (Kong's default) loads with a warning and answers 500; a broken file that is there refuses the configuration", async () => {
   const warnings: string[] = [];
   const conf = configure(grpcGateway, { proto: null }, warnings);
-  assert.deepEqual(warnings, ["proto: no .proto file is configured (Kong's default, null); every request on it answers 500 until one is set"]);
+  assert.deepEqual(warnings, [
+    "proto: no .proto file is configured (Kong's default, null); every request on it answers 500 until one is set",
+  ]);
   const ex = await get(conf);
   assert.equal(ex.answer?.status, 500);
   assert.match(ex.logs[0]!.msg, /no \.proto file is configured \(config\.proto is null\)/);

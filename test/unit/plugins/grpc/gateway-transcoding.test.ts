@@ -61,10 +61,16 @@ test('bindings: read from the annotations (additional_bindings too), matched by 
 test('bindings: a field path that does not exist refuses the file, naming the rpc and the field', () => {
   const dir = tmpDir();
   const file = path.join(dir, 'bad.proto');
-  fs.writeFileSync(file, `syntax = "proto3"; package p; import "google/api/annotations.proto";
+  fs.writeFileSync(
+    file,
+    `syntax = "proto3"; package p; import "google/api/annotations.proto";
 service S { rpc M(Req) returns (Req) { option (google.api.http) = { get: "/m/{nope}" }; } }
-message Req { string id = 1; }`);
-  assert.throws(() => compileBindings(loadProto('grpc-gateway', file).methods), /rpc p\.S\/M: path variable \{nope\}: p\.Req has no field "nope"/);
+message Req { string id = 1; }`,
+  );
+  assert.throws(
+    () => compileBindings(loadProto('grpc-gateway', file).methods),
+    /rpc p\.S\/M: path variable \{nope\}: p\.Req has no field "nope"/,
+  );
   assert.throws(() => loadProto('grpc-gateway', path.join(dir, 'missing.proto')), /cannot load the proto file/);
 });
 
@@ -72,30 +78,65 @@ test('request message: path variables, typed query parameters, body "*" and a bo
   const { methods } = loadProto('grpc-gateway', PROTO);
   const bindings = compileBindings(methods);
   const get = findBinding(bindings, 'GET', '/v1/orgs/acme/users/u%2F1').match!;
-  const obj = buildRequest(get.binding, get.vars, '?verbose=true&fields=a&fields=b&user_id=ignored&apikey=x', Buffer.alloc(0));
+  const obj = buildRequest(
+    get.binding,
+    get.vars,
+    '?verbose=true&fields=a&fields=b&user_id=ignored&apikey=x',
+    Buffer.alloc(0),
+  );
   assert.deepEqual(obj, { org: { name: 'acme' }, userId: 'u/1', verbose: true, fields: ['a', 'b'] });
   const type = get.binding.rpc.requestType;
   const back = decodeMessage(type, encodeMessage(type, obj));
   assert.deepEqual(back, { userId: 'u/1', verbose: true, org: { name: 'acme' }, fields: ['a', 'b'] });
-  assert.throws(() => buildRequest(get.binding, get.vars, '?verbose=maybe', Buffer.alloc(0)), /query parameter verbose: "maybe" is not a boolean/);
+  assert.throws(
+    () => buildRequest(get.binding, get.vars, '?verbose=maybe', Buffer.alloc(0)),
+    /query parameter verbose: "maybe" is not a boolean/,
+  );
 
   const post = findBinding(bindings, 'POST', '/v1/users').match!;
-  const created = buildRequest(post.binding, post.vars, '?age=3', Buffer.from('{"display_name":"Ada","role":"ROLE_ADMIN","tags":["x"],"age":36}'));
-  assert.deepEqual(created, { displayName: 'Ada', role: 'ROLE_ADMIN', tags: ['x'], age: 36 }, 'body "*": the query is ignored');
-  assert.throws(() => buildRequest(post.binding, post.vars, '', Buffer.from('{"age":"old"}')), /age: "old" is not a int32/);
-  assert.throws(() => buildRequest(post.binding, post.vars, '', Buffer.from('{"nope":1}')), /nope: unknown field of demo\.v1\.CreateUserRequest/);
+  const created = buildRequest(
+    post.binding,
+    post.vars,
+    '?age=3',
+    Buffer.from('{"display_name":"Ada","role":"ROLE_ADMIN","tags":["x"],"age":36}'),
+  );
+  assert.deepEqual(
+    created,
+    { displayName: 'Ada', role: 'ROLE_ADMIN', tags: ['x'], age: 36 },
+    'body "*": the query is ignored',
+  );
+  assert.throws(
+    () => buildRequest(post.binding, post.vars, '', Buffer.from('{"age":"old"}')),
+    /age: "old" is not a int32/,
+  );
+  assert.throws(
+    () => buildRequest(post.binding, post.vars, '', Buffer.from('{"nope":1}')),
+    /nope: unknown field of demo\.v1\.CreateUserRequest/,
+  );
   assert.throws(() => buildRequest(post.binding, post.vars, '', Buffer.from('{oops')), /not JSON/);
 
   const patch = findBinding(bindings, 'PATCH', '/v1/users/u9').match!;
-  const upd = buildRequest(patch.binding, patch.vars, '?reason=typo', Buffer.from('{"displayName":"Bob","karma":"9007199254740993"}'));
+  const upd = buildRequest(
+    patch.binding,
+    patch.vars,
+    '?reason=typo',
+    Buffer.from('{"displayName":"Bob","karma":"9007199254740993"}'),
+  );
   assert.deepEqual(upd, { user: { displayName: 'Bob', karma: '9007199254740993', userId: 'u9' }, reason: 'typo' });
 });
 
 test('JSON mapping: lowerCamelCase names, int64 as strings, enums by name, bytes base64, defaults present', () => {
   const { methods } = loadProto('grpc-gateway', PROTO);
   const user = methods.find((m) => m.grpcPath.endsWith('/GetUser'))!.responseType;
-  const bin = encodeMessage(user, messageObject(user, { user_id: 'u1', karma: '9007199254740993', role: 2, avatar: 'AAEC' }, ''));
-  assert.deepEqual(Object.keys(decodeMessage(user, bin)), ['userId', 'displayName', 'karma', 'role', 'tags', 'avatar', 'score'], 'the .proto field order');
+  const bin = encodeMessage(
+    user,
+    messageObject(user, { user_id: 'u1', karma: '9007199254740993', role: 2, avatar: 'AAEC' }, ''),
+  );
+  assert.deepEqual(
+    Object.keys(decodeMessage(user, bin)),
+    ['userId', 'displayName', 'karma', 'role', 'tags', 'avatar', 'score'],
+    'the .proto field order',
+  );
   assert.deepEqual(decodeMessage(user, bin), {
     userId: 'u1',
     displayName: '',

@@ -24,7 +24,11 @@ test('grpc-gateway: no proto or a missing file loads with a warning (see gateway
   assert.doesNotThrow(() => configure(grpcGateway, { proto: '/nonexistent/x.proto' }, warnings));
   assert.equal(warnings.length, 2);
   assert.match(warnings[1]!, /^proto: \/nonexistent\/x\.proto does not exist/);
-  assert.throws(() => configure(grpcGateway, { proto: path.join(ROOT, 'test', 'fixtures', 'echo.proto') }), (e: Error & { field?: string }) => e.field === 'proto' && /has no method with an option \(google\.api\.http\)/.test(e.message));
+  assert.throws(
+    () => configure(grpcGateway, { proto: path.join(ROOT, 'test', 'fixtures', 'echo.proto') }),
+    (e: Error & { field?: string }) =>
+      e.field === 'proto' && /has no method with an option \(google\.api\.http\)/.test(e.message),
+  );
   assert.doesNotThrow(() => configure(grpcGateway, { proto: USERS }));
 });
 

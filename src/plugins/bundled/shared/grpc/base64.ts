@@ -28,7 +28,8 @@ export class Base64Decoder {
       // The quantum holding this '=' ends a segment; the next segment starts after it.
       const end = pad + 4 - (pad % 4);
       const seg = s.slice(pos, end);
-      if (/=[^=]/.test(seg.slice(seg.indexOf('=')))) throw new Error('the grpc-web-text body has padding inside a base64 quantum');
+      if (/=[^=]/.test(seg.slice(seg.indexOf('='))))
+        throw new Error('the grpc-web-text body has padding inside a base64 quantum');
       parts.push(Buffer.from(seg, 'base64'));
       pos = end;
     }

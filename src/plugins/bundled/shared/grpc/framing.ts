@@ -48,7 +48,8 @@ export class FrameReader {
     let pos = 0;
     while (buf.length - pos >= 5) {
       const len = buf.readUInt32BE(pos + 1);
-      if (len > this.maxFrame) throw new Error(`gRPC frame of ${len} bytes is larger than the limit of ${this.maxFrame}`);
+      if (len > this.maxFrame)
+        throw new Error(`gRPC frame of ${len} bytes is larger than the limit of ${this.maxFrame}`);
       if (buf.length - pos - 5 < len) break;
       frames.push({ flag: buf[pos], payload: buf.subarray(pos + 5, pos + 5 + len) });
       pos += 5 + len;

@@ -20,23 +20,37 @@ export function findField(type: protobuf.Type, name: string): protobuf.Field | n
 
 function scalar(field: protobuf.Field, value: unknown, where: string, fromText: boolean): unknown {
   const t = field.type;
-  const bad = (want: string): JsonMappingError => new JsonMappingError(`${where}: ${JSON.stringify(value)} is not ${want}`);
+  const bad = (want: string): JsonMappingError =>
+    new JsonMappingError(`${where}: ${JSON.stringify(value)} is not ${want}`);
   if (field.resolvedType instanceof pb().Enum) {
     const e = field.resolvedType;
     if (typeof value === 'string' && Object.hasOwn(e.values, value)) return value;
-    const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : NaN;
+    const n =
+      typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : NaN;
     if (Number.isInteger(n)) return n;
     throw bad(`a value of enum ${e.name} (${Object.keys(e.values).join(', ')})`);
   }
   if (INT32.has(t)) {
-    const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+    const n =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && /^-?\d+$/.test(value.trim())
+          ? Number(value)
+          : NaN;
     const unsigned = t === 'uint32' || t === 'fixed32';
-    if (!Number.isInteger(n) || n > (unsigned ? 0xffffffff : 0x7fffffff) || n < (unsigned ? 0 : -0x80000000)) throw bad(`a ${t}`);
+    if (!Number.isInteger(n) || n > (unsigned ? 0xffffffff : 0x7fffffff) || n < (unsigned ? 0 : -0x80000000))
+      throw bad(`a ${t}`);
     return n;
   }
   if (INT64.has(t)) {
-    const s = typeof value === 'number' && Number.isInteger(value) ? String(value) : typeof value === 'string' ? value.trim() : '';
-    if (!/^-?\d+$/.test(s) || (t.startsWith('u') || t === 'fixed64' ? s.startsWith('-') : false)) throw bad(`a ${t} (an integer, as a number or a string)`);
+    const s =
+      typeof value === 'number' && Number.isInteger(value)
+        ? String(value)
+        : typeof value === 'string'
+          ? value.trim()
+          : '';
+    if (!/^-?\d+$/.test(s) || (t.startsWith('u') || t === 'fixed64' ? s.startsWith('-') : false))
+      throw bad(`a ${t} (an integer, as a number or a string)`);
     return s;
   }
   if (t === 'double' || t === 'float') {
@@ -70,7 +84,8 @@ function scalar(field: protobuf.Field, value: unknown, where: string, fromText: 
  */
 export function fieldValue(field: protobuf.Field, value: unknown, where: string, fromText = false): unknown {
   if (field.map) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JsonMappingError(`${where}: must be an object (a map)`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new JsonMappingError(`${where}: must be an object (a map)`);
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = single(field, v, `${where}.${k}`, fromText);
     return out;
@@ -95,7 +110,8 @@ function single(field: protobuf.Field, value: unknown, where: string, fromText: 
 
 /** A JSON object checked against `type`: keys mapped to protobufjs' field names, values converted. Unknown fields are errors (as protojson). */
 export function messageObject(type: protobuf.Type, value: unknown, where: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JsonMappingError(`${where || type.name}: must be a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new JsonMappingError(`${where || type.name}: must be a JSON object`);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const f = findField(type, k);
@@ -114,7 +130,13 @@ export function encodeMessage(type: protobuf.Type, obj: Record<string, unknown>)
 }
 
 /** The options that make protobufjs' `toObject` the proto3 JSON mapping (as Kong's grpc plugins give it). */
-export const TO_JSON: protobuf.IConversionOptions = { longs: String, enums: String, bytes: String, defaults: true, json: true };
+export const TO_JSON: protobuf.IConversionOptions = {
+  longs: String,
+  enums: String,
+  bytes: String,
+  defaults: true,
+  json: true,
+};
 
 /** Decodes a binary message into its JSON object. */
 export function decodeMessage(type: protobuf.Type, payload: Buffer): Record<string, unknown> {
@@ -132,8 +154,17 @@ function inFieldOrder(type: protobuf.Type, obj: Record<string, unknown>): Record
     const v = obj[f.name];
     const rt = f.resolvedType;
     if (rt instanceof pb().Type && v !== null && typeof v === 'object') {
-      if (f.map) out[f.name] = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x !== null && typeof x === 'object' ? inFieldOrder(rt, x as Record<string, unknown>) : x]));
-      else if (Array.isArray(v)) out[f.name] = v.map((x) => (x !== null && typeof x === 'object' ? inFieldOrder(rt, x as Record<string, unknown>) : x));
+      if (f.map)
+        out[f.name] = Object.fromEntries(
+          Object.entries(v).map(([k, x]) => [
+            k,
+            x !== null && typeof x === 'object' ? inFieldOrder(rt, x as Record<string, unknown>) : x,
+          ]),
+        );
+      else if (Array.isArray(v))
+        out[f.name] = v.map((x) =>
+          x !== null && typeof x === 'object' ? inFieldOrder(rt, x as Record<string, unknown>) : x,
+        );
       else out[f.name] = inFieldOrder(rt, v as Record<string, unknown>);
     } else out[f.name] = v;
   }

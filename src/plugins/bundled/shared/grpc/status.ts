@@ -38,6 +38,10 @@ export function decodeGrpcMessage(m: string): string {
 /** grpc-message on the wire: UTF-8, with '%' and every byte outside printable ASCII percent-encoded (gRPC over HTTP/2 spec). */
 export function encodeGrpcMessage(m: string): string {
   let out = '';
-  for (const b of Buffer.from(m, 'utf8')) out += b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : '%' + b.toString(16).toUpperCase().padStart(2, '0');
+  for (const b of Buffer.from(m, 'utf8'))
+    out +=
+      b >= 0x20 && b <= 0x7e && b !== 0x25
+        ? String.fromCharCode(b)
+        : '%' + b.toString(16).toUpperCase().padStart(2, '0');
   return out;
 }
