@@ -41,7 +41,10 @@ export interface Settings {
   trustedIps: string[];
   /** File path, "stdout", "stderr" or "off". */
   proxyAccessLog: string;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Kong's log_level; src/observe/logger.ts maps it onto pino's levels. */
+  logLevel: 'debug' | 'info' | 'notice' | 'warn' | 'error' | 'crit' | 'alert' | 'emerg';
+  /** The process log's format: text on a terminal, JSON otherwise (auto), or always json / text. */
+  logFormat: 'auto' | 'json' | 'text';
   maxHeaderSize: number;
   clientKeepaliveTimeout: number;
   clientTimeout: number;
@@ -103,6 +106,7 @@ const KNOWN = [
   'trusted_ips',
   'proxy_access_log',
   'log_level',
+  'log_format',
   'max_header_size',
   'keepalive_timeout',
   'client_timeout',
@@ -334,7 +338,17 @@ export function resolveSettings(raw: RawSettings): Settings {
         : accessLog === 'stdout' || accessLog === 'stderr'
           ? accessLog
           : path.resolve(prefix, accessLog),
-    logLevel: oneOf('log_level', raw.log_level, 'info', ['debug', 'info', 'warn', 'error'] as const),
+    logLevel: oneOf('log_level', raw.log_level, 'info', [
+      'debug',
+      'info',
+      'notice',
+      'warn',
+      'error',
+      'crit',
+      'alert',
+      'emerg',
+    ] as const),
+    logFormat: oneOf('log_format', raw.log_format, 'auto', ['auto', 'json', 'text'] as const),
     maxHeaderSize: int('max_header_size', raw.max_header_size, 16 * 1024, 1024, 1024 * 1024),
     clientKeepaliveTimeout: int('keepalive_timeout', raw.keepalive_timeout, 60, 1, 86400) * 1000,
     clientTimeout: int('client_timeout', raw.client_timeout, 60, 1, 86400) * 1000,

@@ -1,7 +1,7 @@
 // How a failed connection attempt to an upstream is classified, for both upstream codecs
 // (HTTP/1.1 client connections and HTTP/2 sessions).
 
-import { stdSink } from '../observe/stdio.js';
+import { processLog } from '../observe/logger.js';
 
 export type UpstreamFailure = 'connect' | 'connect_timeout' | 'dns' | 'timeout' | 'reset' | 'protocol';
 
@@ -44,13 +44,8 @@ export function logNameResolutionFailure(message: string, requestId: string): vo
   const suppressed = seen?.suppressed ?? 0;
   dnsLogged.set(message, { at: now, suppressed: 0 });
   if (dnsLogged.size > 1000) dnsLogged.clear(); // bounded: a config with many broken names
-  const line: Record<string, unknown> = {
-    level: 'error',
-    time: new Date(now).toISOString(),
-    pid: process.pid,
-    request_id: requestId,
-    msg: message + ': answered 503 "name resolution failed"',
-  };
-  if (suppressed > 0) line.repeated = suppressed;
-  stdSink('stderr').write(JSON.stringify(line) + '\n');
+  processLog().error(
+    suppressed > 0 ? { request_id: requestId, repeated: suppressed } : { request_id: requestId },
+    message + ': answered 503 "name resolution failed"',
+  );
 }

@@ -1,6 +1,16 @@
 // Entry point of a worker process (forked by the primary through node:cluster).
 import { runWorker } from './worker.js';
 import type { Settings } from '../cli/settings.js';
+import { processLog, setProcessLog } from '../observe/logger.js';
 
 const settings = JSON.parse(process.env.TURNPIKE_WORKER_SETTINGS ?? '{}') as Settings;
-void runWorker(settings, Number(process.env.TURNPIKE_WORKER_INDEX ?? '0'));
+const index = Number(process.env.TURNPIKE_WORKER_INDEX ?? '0');
+// Before anything can log: the worker's lines go to stderr with level names, as they always have.
+setProcessLog({
+  level: settings.logLevel ?? 'info',
+  format: settings.logFormat ?? 'auto',
+  to: 'stderr',
+  levelAs: 'label',
+});
+processLog().debug({ worker: index }, `worker ${index} starting`);
+void runWorker(settings, index);

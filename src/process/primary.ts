@@ -5,7 +5,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Settings } from '../cli/settings.js';
 import { formatConfigErrors, formatConfigWarnings } from '../config/load.js';
 import { FileSource, SourceUnavailable, type ConfigSource, type LoadOutcome } from './config-source.js';
@@ -19,7 +19,8 @@ import type { Snapshot } from '../snapshot/types.js';
 import { MetricsRegistry } from '../observe/metrics.js';
 import { startStatusServer } from '../observe/status-server.js';
 import { logSinkStats } from '../observe/log-sink.js';
-import { guardStdio, stdSink } from '../observe/stdio.js';
+import { guardStdio } from '../observe/stdio.js';
+import { setProcessLog } from '../observe/logger.js';
 import type { PrimaryMessage, WorkerMessage, WorkerStats } from './messages.js';
 import { VERSION } from '../version.js';
 import { ensureDefaultCertificate, readPemPairs, type TlsOptions } from '../engine/tls/index.js';
@@ -107,10 +108,13 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   // lines (counted), never the node (see src/observe/log-sink.ts and stdio.ts).
   guardStdio();
   const withParent = stopsWithParent(); // checked before anything starts: a bad value is a start-up error
-  const log: Logger = pino(
-    { level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
-    stdSink('stdout'),
-  );
+  // The primary's lines go to stdout with pino's level numbers, as they always have.
+  const log: Logger = setProcessLog({
+    level: settings.logLevel,
+    format: settings.logFormat,
+    to: 'stdout',
+    levelAs: 'number',
+  });
   // Hybrid mode (src/control/cluster/): a control plane serves data planes from its database
   // and proxies nothing; a data plane serves what its control plane pushes.
   let clusterTls: ClusterTls | null;

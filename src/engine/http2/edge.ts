@@ -18,7 +18,7 @@ import type { ListenerInfo, WorkerContext } from '../context.js';
 import { Http1ServerConnection } from '../http1/server-connection.js';
 import { http1Head } from './request-head.js';
 import { StreamSocket } from './stream-socket.js';
-import { stdSink } from '../../observe/stdio.js';
+import { processLog } from '../../observe/logger.js';
 
 const { NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_FLAG_END_STREAM } = http2.constants;
 
@@ -140,14 +140,9 @@ class H2Connection {
     // it: the worker would exit. A closed session (our GOAWAY sent already, or the client's
     // received) accepts no new streams, so there is nothing left to protect either.
     if (this.session.closed || this.session.destroyed) return;
-    stdSink('stderr').write(
-      JSON.stringify({
-        level: 'warn',
-        time: new Date().toISOString(),
-        pid: process.pid,
-        client_ip: this.clientIp,
-        msg: `HTTP/2 rapid reset from ${this.clientIp}: more than ${this.edge.limits.maxResets} streams reset or abandoned before their response within ${RESET_WINDOW_MS / 1000} s (http2_max_resets); connection closed with GOAWAY ENHANCE_YOUR_CALM`,
-      }) + '\n',
+    processLog().warn(
+      { client_ip: this.clientIp },
+      `HTTP/2 rapid reset from ${this.clientIp}: more than ${this.edge.limits.maxResets} streams reset or abandoned before their response within ${RESET_WINDOW_MS / 1000} s (http2_max_resets); connection closed with GOAWAY ENHANCE_YOUR_CALM`,
     );
     // GOAWAY, then close: the streams left are the reset ones, so the close is immediate. (A
     // destroy() right away can tear the session down before the GOAWAY is written over TLS.)

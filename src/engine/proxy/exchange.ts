@@ -28,7 +28,7 @@ import { ChunkedParser } from '../http1/chunked.js';
 import { logNameResolutionFailure } from '../upstream-failure.js';
 import type { ConsumerStore, HeaderMap, Phase, PluginMetrics, RequestOutcome } from '../../plugins/sdk.js';
 import type { TunnelObserver } from '../ws/tunnel.js';
-import { stdSink } from '../../observe/stdio.js';
+import { processLog } from '../../observe/logger.js';
 
 let seq = 0;
 
@@ -291,16 +291,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   pluginFailed(plugin: string, phase: Phase, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     this.failReason = `plugin ${plugin} failed in the ${phase} phase: ${message}`;
-    stdSink('stderr').write(
-      JSON.stringify({
-        level: 'error',
-        time: new Date().toISOString(),
-        plugin,
-        phase,
-        request_id: this.requestId,
-        msg: this.failReason,
-      }) + '\n',
-    );
+    processLog().error({ plugin, phase, request_id: this.requestId }, this.failReason);
     if (this.finished) return;
     this.respondError(500, KONG_MESSAGES.internal);
   }
@@ -866,16 +857,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   private filterFailed(plugin: string, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     this.failReason = `plugin ${plugin} failed in the body phase: ${message}`;
-    stdSink('stderr').write(
-      JSON.stringify({
-        level: 'error',
-        time: new Date().toISOString(),
-        plugin,
-        phase: 'body',
-        request_id: this.requestId,
-        msg: this.failReason,
-      }) + '\n',
-    );
+    processLog().error({ plugin, phase: 'body', request_id: this.requestId }, this.failReason);
     if (this.finished) return;
     const up = this.upstream;
     this.upstream = null;

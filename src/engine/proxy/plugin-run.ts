@@ -19,7 +19,7 @@ import type {
 } from '../../plugins/sdk.js';
 import type { NamedFilter } from './body-pipeline.js';
 import { unwatch, watch, type Expirable } from '../clock.js';
-import { stdSink } from '../../observe/stdio.js';
+import { processLog } from '../../observe/logger.js';
 
 /** The parts of a request head the plugin API reads (a detached copy in the log phase). */
 type HeadView = Pick<
@@ -75,15 +75,13 @@ export interface PluginHost {
 }
 
 function writeLog(
-  level: string,
+  level: 'info' | 'warn' | 'error',
   plugin: string,
   requestId: string,
   msg: string,
   fields?: Record<string, unknown>,
 ): void {
-  stdSink('stderr').write(
-    JSON.stringify({ level, time: new Date().toISOString(), plugin, request_id: requestId, msg, ...fields }) + '\n',
-  );
+  processLog()[level]({ plugin, request_id: requestId, ...fields }, msg);
 }
 
 /**

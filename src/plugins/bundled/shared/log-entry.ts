@@ -14,7 +14,7 @@
 
 import type { PluginContext } from '../../sdk.js';
 import { PluginConfigFieldError } from './config-error.js';
-import { stdSink } from '../../../observe/stdio.js';
+import { processLog } from '../../../observe/logger.js';
 
 /** Request headers copied into the entry when present (lower case, as Kong's keys). */
 export const LOGGED_REQUEST_HEADERS: readonly string[] = [
@@ -183,7 +183,7 @@ export function pluginLog(
   msg: string,
   fields?: Record<string, unknown>,
 ): void {
-  stdSink('stderr').write(JSON.stringify({ level, time: new Date().toISOString(), plugin, msg, ...fields }) + '\n');
+  processLog()[level]({ plugin, ...fields }, msg);
 }
 
 /** Kong's typedefs.lua_code fields (`custom_fields_by_lua`): accepted by the schema, refused by `prepare`. */
