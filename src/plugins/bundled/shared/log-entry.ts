@@ -176,7 +176,7 @@ export function serializeLogEntry(ctx: PluginContext): LogEntry {
   return entry;
 }
 
-/** Writes a line to stderr in the gateway's plugin log format (for work done outside a request). */
+/** A process-log line naming the plugin (for work done outside a request; see src/observe/logger.ts). */
 export function pluginLog(
   level: 'info' | 'warn' | 'error',
   plugin: string,
