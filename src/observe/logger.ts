@@ -5,8 +5,9 @@
 // Code that logs outside a request object (the engine, plugins' helpers) calls processLog();
 // the process's entry point calls setProcessLog() first thing, with its settings.
 
+import { createRequire } from 'node:module';
 import tty from 'node:tty';
-import { pino, type Level, type Logger, type LoggerOptions } from 'pino';
+import type { Level, Logger, LoggerOptions } from 'pino';
 import { stdSink } from './stdio.js';
 import { TextDestination } from './log-text.js';
 import type { LogSink } from './log-sink.js';
@@ -77,6 +78,9 @@ export function isText(format: LogFormat, to: 'stdout' | 'stderr'): boolean {
 
 /** A logger over `sink` (the process's stdout or stderr sink unless given: tests pass their own). */
 export function createProcessLog(opts: ProcessLogOptions, sink: LogSink = stdSink(opts.to)): Logger {
+  // Loaded on first use: the CLI's commands (validate, get, …) import the plugins, whose
+  // helpers log through here, and most of them never write a line (see ARCHITECTURE.md).
+  const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
   const options: LoggerOptions = {
     level: PINO_LEVEL[opts.level],
     base: { pid: process.pid },
