@@ -5,7 +5,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { BlockList } from 'node:net';
 import type { Config } from '../config/types.js';
-import type { Settings } from '../cli/settings.js';
+import type { Settings } from '../settings/index.js';
 import { activateSnapshot, compileSnapshot, stopSnapshot } from '../snapshot/compile.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { UpstreamPools } from '../upstream/pool.js';

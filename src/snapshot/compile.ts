@@ -29,7 +29,7 @@ import type {
 } from './types.js';
 import { ConfigConsumers } from './consumers.js';
 import { SniContexts } from '../engine/tls/contexts.js';
-import type { TlsOptions } from '../engine/tls/options.js';
+import type { TlsOptions } from '../settings/tls.js';
 
 export interface CompileOptions {
   metrics: MetricsRegistry;
