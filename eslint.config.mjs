@@ -1,10 +1,9 @@
 // Lint rules that catch bugs the type checker does not: a promise nobody awaits or catches
-// (its rejection would end the process), and import cycles between modules (dependencies
-// point one way). Formatting is not the linter's business.
+// (its rejection would end the process), and import cycles between modules, type-only ones
+// included (dependencies point one way). Formatting is not the linter's business.
 import { fileURLToPath } from 'node:url';
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
-import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import noImportCycle from './scripts/eslint-no-import-cycle.mjs';
 
 export default tseslint.config(
   {
@@ -24,13 +23,9 @@ export default tseslint.config(
       parser: tseslint.parser,
       parserOptions: { projectService: true, tsconfigRootDir: fileURLToPath(new URL('.', import.meta.url)) },
     },
-    plugins: { '@typescript-eslint': tseslint.plugin, 'import-x': importX },
-    // './x.js' in an import names x.ts: the TypeScript resolver follows it as tsc does.
-    settings: {
-      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
-      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
-      'import-x/extensions': ['.ts', '.js'],
-    },
+    // turnpike/no-import-cycle replaces import-x/no-cycle, which cannot be told to follow
+    // `import type` (see the rule's file); it resolves './x.js' to x.ts as tsc does.
+    plugins: { '@typescript-eslint': tseslint.plugin, turnpike: { rules: { 'no-import-cycle': noImportCycle } } },
     linterOptions: { reportUnusedDisableDirectives: 'off' },
     rules: {
       '@typescript-eslint/no-floating-promises': [
@@ -46,7 +41,7 @@ export default tseslint.config(
           ],
         },
       ],
-      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'turnpike/no-import-cycle': 'error',
     },
   },
 );

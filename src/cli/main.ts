@@ -4,13 +4,19 @@ import { Command, Option } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rawFromEnv, resolveSettings, SettingsError, SETTING_NAMES, type RawSettings } from './settings.js';
+import {
+  DATABASE_SETTING_NAMES,
+  rawFromEnv,
+  resolveSettings,
+  SettingsError,
+  SETTING_NAMES,
+  type RawSettings,
+} from '../settings/index.js';
 import { register as registerGet } from './commands/get.js';
 import { register as registerSync } from './commands/sync-command.js';
 import { register as registerDump } from './commands/dump.js';
 import { register as registerDelete } from './commands/delete.js';
 import { register as registerCompletion } from './commands/completion.js';
-import { DATABASE_SETTING_NAMES } from '../control/store/settings.js';
 import { VERSION } from '../version.js';
 
 const workerEntry = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'engine', 'worker-main.js');

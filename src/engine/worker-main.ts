@@ -1,6 +1,6 @@
 // Entry point of a worker process (forked by the primary through node:cluster).
 import { runWorker } from './worker.js';
-import type { Settings } from '../cli/settings.js';
+import type { Settings } from '../settings/index.js';
 import { processLog, setProcessLog } from '../observe/logger.js';
 
 const settings = JSON.parse(process.env.TURNPIKE_WORKER_SETTINGS ?? '{}') as Settings;

@@ -2,10 +2,9 @@
 // Messages from the primary: config (compile and swap), stats (metrics and health), shutdown.
 
 import net from 'node:net';
-import type tls from 'node:tls';
 import { BlockList } from 'node:net';
 import type { Config } from '../config/types.js';
-import type { Settings } from '../cli/settings.js';
+import type { Settings } from '../settings/index.js';
 import { activateSnapshot, compileSnapshot, stopSnapshot } from '../snapshot/compile.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { UpstreamPools } from '../upstream/pool.js';
@@ -14,11 +13,11 @@ import { logSinkStats } from '../observe/log-sink.js';
 import { guardStdio } from '../observe/stdio.js';
 import { MetricsRegistry, StreamMetricsRegistry } from '../observe/metrics.js';
 import { PluginMetricsRegistry } from '../observe/plugin-metrics.js';
-import { createTlsServer, readPemPairs, type PemPair } from './tls/index.js';
-import { Http1ServerConnection } from './http1/server-connection.js';
-import { Http2Edge, sniffPreface } from './http2/index.js';
+import { readPemPairs, type PemPair } from './tls/index.js';
 import type { WorkerContext } from './context.js';
-import { StreamConnection, type StreamContext } from './stream/connection.js';
+import type { StreamContext } from './stream/connection.js';
+import { listenersOf } from './listeners/table.js';
+import type { Listener, ListenerEnv } from './listeners/types.js';
 import type { PrimaryMessage, WorkerMessage, WorkerStats } from '../process/messages.js';
 import { VERSION } from '../version.js';
 import { nodeRegistry } from '../plugins/node-registry.js';
@@ -56,10 +55,8 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
   const pluginMetrics = new PluginMetricsRegistry();
   const streamMetrics = new StreamMetricsRegistry();
   let sctx: StreamContext | null = null;
-  const connections = new Set<Http1ServerConnection>();
-  /** HTTP/2 on proxy listeners with the http2 flag, one per listener. */
-  const h2edges: Http2Edge[] = [];
-  const servers: net.Server[] = [];
+  /** One per address of proxy_listen and stream_listen, of the kind the table picks (src/engine/listeners/). */
+  const listeners: Listener[] = [];
   let snapshot: Snapshot | null = null;
   let ctx: WorkerContext | null = null;
   let shuttingDown = false;
@@ -135,79 +132,23 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
     let pending = 0;
     // The primary made sure there is a default certificate (configured or generated) before forking.
     let defaults: PemPair[] | null = null;
-    for (const addr of settings.streamListen) {
+    const env: ListenerEnv = {
+      settings,
+      http: c,
+      stream: sc,
+      defaultCertificates: () => (defaults ??= readPemPairs(settings.sslCert, settings.sslCertKey)),
+    };
+    for (const { kind, address } of listenersOf(settings)) {
       pending++;
-      const onStream = (socket: net.Socket): void => {
-        if (c.draining) {
-          socket.destroy();
-          return;
-        }
-        new StreamConnection(socket, sc);
-      };
-      let server: net.Server;
-      if (addr.ssl) {
-        // TLS terminated with the same certificates (SNI, default) and ssl_* settings as HTTPS; tls routes only.
-        defaults ??= readPemPairs(settings.sslCert, settings.sslCertKey);
-        server = createTlsServer(
-          c,
-          { tls: settings.tls, defaults, handshakeTimeout: settings.clientTimeout, alpn: [], allowHalfOpen: true },
-          onStream,
-        );
-      } else server = net.createServer({ noDelay: true, allowHalfOpen: true }, onStream);
-      server.on('error', (err: NodeJS.ErrnoException) => {
-        send({ t: 'fatal', message: listenError(addr.spec, err, 'stream_listen') });
+      const listener = kind.create(address, env);
+      listeners.push(listener);
+      listener.server.on('error', (err: NodeJS.ErrnoException) => {
+        send({ t: 'fatal', message: listenError(address.spec, err, kind.setting) });
         setTimeout(() => process.exit(1), 50);
       });
-      server.listen({ host: addr.host, port: addr.port }, () => {
+      listener.server.listen({ host: address.host, port: address.port }, () => {
         if (--pending === 0) send({ t: 'ready', hash: c.snapshot.hash });
       });
-      servers.push(server);
-    }
-    for (const addr of settings.proxyListen) {
-      pending++;
-      const listener = { scheme: addr.ssl ? ('https' as const) : ('http' as const), port: addr.port };
-      const http1 = (socket: net.Socket): void => {
-        const conn = new Http1ServerConnection(socket, c, listener);
-        connections.add(conn);
-        socket.once('close', () => connections.delete(conn));
-        if (c.draining) conn.drain();
-      };
-      let onSocket = http1;
-      if (addr.http2) {
-        const edge = new Http2Edge(c, listener, {
-          maxConcurrentStreams: settings.http2MaxConcurrentStreams,
-          maxResets: settings.http2MaxResets,
-        });
-        h2edges.push(edge);
-        const h2 = (socket: net.Socket): void => edge.accept(socket);
-        // After a peek the socket is paused with its first bytes put back: the HTTP/1.1 side reads on.
-        const peeked1 = (socket: net.Socket): void => {
-          http1(socket);
-          socket.resume();
-        };
-        onSocket = addr.ssl
-          ? (socket) => ((socket as tls.TLSSocket).alpnProtocol === 'h2' ? h2(socket) : http1(socket))
-          : (socket) => sniffPreface(socket, settings.clientTimeout, h2, peeked1);
-      }
-      let server: net.Server;
-      if (addr.ssl) {
-        defaults ??= readPemPairs(settings.sslCert, settings.sslCertKey);
-        // ALPN: h2 first where the listener has the http2 flag; http/1.1 for clients without it.
-        const alpn = addr.http2 ? ['h2', 'http/1.1'] : ['http/1.1'];
-        server = createTlsServer(
-          c,
-          { tls: settings.tls, defaults, handshakeTimeout: settings.clientTimeout, alpn },
-          onSocket,
-        );
-      } else server = net.createServer({ noDelay: true }, onSocket);
-      server.on('error', (err: NodeJS.ErrnoException) => {
-        send({ t: 'fatal', message: listenError(addr.spec, err) });
-        setTimeout(() => process.exit(1), 50);
-      });
-      server.listen({ host: addr.host, port: addr.port }, () => {
-        if (--pending === 0) send({ t: 'ready', hash: c.snapshot.hash });
-      });
-      servers.push(server);
     }
     if (pending === 0) send({ t: 'ready', hash: c.snapshot.hash });
   }
@@ -239,17 +180,12 @@ export async function runWorker(settings: Settings, workerIndex: number): Promis
     if (shuttingDown) return;
     shuttingDown = true;
     if (ctx !== null) ctx.draining = true;
-    for (const s of servers) s.close();
-    for (const c of connections) c.drain();
-    for (const e of h2edges) e.drain(); // GOAWAY: streams in flight finish, no new ones
+    for (const l of listeners) l.server.close();
+    for (const l of listeners) l.drain();
     const deadline = Date.now() + timeoutMs;
-    const streams = sctx?.open ?? new Set<StreamConnection>();
-    const h2open = (): boolean => h2edges.some((e) => e.connections.size > 0);
-    while ((connections.size > 0 || streams.size > 0 || h2open()) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
-    for (const c of connections) c.close();
-    for (const e of h2edges) e.close();
-    for (const s of [...streams]) s.close();
+    const busy = (): boolean => listeners.some((l) => l.busy());
+    while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const l of listeners) l.close();
     if (snapshot !== null) stopSnapshot(snapshot);
     pools.closeAll();
     if (accessLog !== null) await accessLog.close();

@@ -2,7 +2,7 @@
 // figures gathered from every worker at request time.
 
 import http from 'node:http';
-import type { ListenAddress } from '../cli/settings.js';
+import type { ListenAddress } from '../settings/index.js';
 import type { WorkerStats } from '../process/messages.js';
 import { renderPrometheus, type PrimaryFacts } from './prometheus.js';
 import { declaredNames, mergePluginMetrics, renderPluginMetrics } from './plugin-metrics-render.js';

@@ -6,7 +6,7 @@ import cluster, { type Worker } from 'node:cluster';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Settings } from '../cli/settings.js';
+import type { Settings, TlsOptions } from '../settings/index.js';
 import { formatConfigErrors, formatConfigWarnings } from '../config/load.js';
 import { FileSource, SourceUnavailable, type ConfigSource, type LoadOutcome } from './config-source.js';
 import { DatabaseSource } from '../control/db-source.js';
@@ -23,7 +23,8 @@ import { guardStdio } from '../observe/stdio.js';
 import { setProcessLog } from '../observe/logger.js';
 import type { PrimaryMessage, WorkerMessage, WorkerStats } from './messages.js';
 import { VERSION } from '../version.js';
-import { ensureDefaultCertificate, readPemPairs, type TlsOptions } from '../engine/tls/index.js';
+import { ensureDefaultCertificate, readPemPairs } from '../engine/tls/index.js';
+import { kindOf, listenersOf, listenerUrl, startupLines } from '../engine/listeners/table.js';
 import { startAdminNode, type AdminNode } from '../control/admin/node.js';
 import { checkHybridRole } from '../control/cluster/role.js';
 import { ClusterServer } from '../control/cluster/server.js';
@@ -218,11 +219,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     clusterServer.publish(first.text, current.hash, first.version);
   }
   let defaultCertNote: string | null = null;
-  if (
-    served.some((a) => a.ssl) ||
-    settings.streamListen.some((a) => a.ssl) ||
-    settings.adminListen.some((a) => a.ssl)
-  ) {
+  if (listenersOf(settings).some((l) => l.kind.tls) || settings.adminListen.some((a) => a.ssl)) {
     if (settings.sslCert.length === 0 && settings.sslCertKey.length === 0) {
       // No ssl_cert: a self-signed default certificate in the prefix, made once and reused.
       const made = await ensureDefaultCertificate(settings.prefix);
@@ -534,7 +531,7 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
   const pidFile = path.join(settings.prefix, 'turnpike.pid');
   fs.writeFileSync(pidFile, String(process.pid));
 
-  const proxyAddrs = served.map((a) => `${a.ssl ? 'https' : 'http'}://${a.host}:${a.port}`);
+  const proxyAddrs = served.map((a) => listenerUrl({ kind: kindOf('proxy_listen', a), address: a }));
   log.info(
     {
       version: VERSION,
@@ -547,20 +544,10 @@ export async function runPrimary(settings: Settings, workerEntry: string): Promi
     },
     `Turnpike ${VERSION} started: ${controlPlane ? 'control plane' : `proxy on ${proxyAddrs.join(', ')}`}`,
   );
-  const streamAddrs = settings.streamListen.filter((a) => !a.ssl).map((a) => `tcp://${a.host}:${a.port}`);
-  if (streamAddrs.length > 0)
-    log.info({ stream: streamAddrs }, `stream listeners (tcp, tls_passthrough routes) on ${streamAddrs.join(', ')}`);
-  const tlsStreamAddrs = settings.streamListen.filter((a) => a.ssl).map((a) => `tls://${a.host}:${a.port}`);
-  if (tlsStreamAddrs.length > 0)
-    log.info(
-      { stream: tlsStreamAddrs },
-      `TLS-terminating stream listeners (tls routes) on ${tlsStreamAddrs.join(', ')}`,
-    );
-  for (const a of served) {
-    if (a.http2)
-      log.info(
-        `proxy_listen "${a.spec}": HTTP/2 ${a.ssl ? 'over TLS (ALPN h2, with http/1.1 for clients without h2)' : 'cleartext with prior knowledge (h2c); HTTP/1.1 on the same port'}`,
-      );
+  // What the listener kinds say about themselves (src/engine/listeners/): stream listeners, HTTP/2.
+  for (const line of startupLines(settings)) {
+    if (line.fields !== undefined) log.info(line.fields, line.message);
+    else log.info(line.message);
   }
   if (defaultCertNote !== null) log.info(defaultCertNote);
   if (clusterServer !== null)

@@ -14,22 +14,15 @@ import type { RouteSpec } from '../router/types.js';
 import { createBalancer } from '../upstream/balancers/index.js';
 import { createEndpoint, endpointKey, parseTarget } from '../upstream/endpoint.js';
 import { HealthChecker } from '../upstream/health/index.js';
-import type { Balancer, Endpoint, TargetHealth } from '../upstream/types.js';
+import type { Endpoint } from '../upstream/types.js';
 import { StreamMetricsRegistry, type MetricsRegistry } from '../observe/metrics.js';
 import { StreamRouter, type StreamRouteSpec } from '../router/stream.js';
 import type { PluginChain } from '../plugins/chain/types.js';
-import type {
-  Cluster,
-  CompiledRoute,
-  CompiledService,
-  CompiledStreamRoute,
-  PassiveReporter,
-  Snapshot,
-  UpstreamTls,
-} from './types.js';
+import type { CompiledRoute, CompiledService, CompiledStreamRoute, Snapshot, UpstreamTls } from './types.js';
+import { SingleHostCluster, UpstreamCluster, type Cluster } from '../upstream/cluster.js';
 import { ConfigConsumers } from './consumers.js';
 import { SniContexts } from '../engine/tls/contexts.js';
-import type { TlsOptions } from '../engine/tls/options.js';
+import type { TlsOptions } from '../settings/tls.js';
 
 export interface CompileOptions {
   metrics: MetricsRegistry;
@@ -57,84 +50,6 @@ export interface CompileOptions {
  * ALPN h2 for https).
  */
 export const UPSTREAM_HTTP2_TAG = 'turnpike:upstream-http2';
-
-/** Default port of a protocol, left out of Host headers. */
-function defaultPort(protocol: string): number {
-  return protocol === 'https' || protocol === 'grpcs' || protocol === 'wss' || protocol === 'tls' ? 443 : 80;
-}
-
-function withPort(host: string, port: number, protocol: string): string {
-  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return port === defaultPort(protocol) ? h : `${h}:${port}`;
-}
-
-class UpstreamCluster implements Cluster {
-  readonly passive: PassiveReporter | null;
-  constructor(
-    readonly name: string,
-    readonly balancer: Balancer,
-    readonly checker: HealthChecker,
-    private readonly hostHeaderOverride: string | null,
-    private readonly protocol: string,
-    readonly fingerprint: string,
-    private readonly activeChecks: boolean,
-  ) {
-    this.passive = checker.passiveEnabled ? checker : null;
-  }
-  setTargetHealth(target: string, healthy: boolean): void {
-    this.checker.setHealthy(target, healthy);
-  }
-  hostHeader(ep: Endpoint): string {
-    return this.hostHeaderOverride ?? withPort(ep.host, ep.port, this.protocol);
-  }
-  available(): boolean {
-    return this.checker.upstreamHealthy();
-  }
-  health(): TargetHealth[] {
-    return this.checker.status();
-  }
-  start(): void {
-    if (this.activeChecks) this.checker.start();
-  }
-  stop(): void {
-    this.checker.stop();
-  }
-}
-
-class SingleHostCluster implements Cluster {
-  readonly passive = null;
-  private readonly host: string;
-  constructor(
-    readonly name: string,
-    readonly balancer: Balancer,
-    service: Service,
-  ) {
-    this.host = withPort(service.host, service.port, service.protocol);
-  }
-  get fingerprint(): string {
-    return 'host:' + this.name;
-  }
-  hostHeader(): string {
-    return this.host;
-  }
-  available(): boolean {
-    return true;
-  }
-  health(): TargetHealth[] {
-    const ep = this.balancer.endpoints[0];
-    return [
-      {
-        target: ep.key,
-        weight: ep.weight,
-        health: 'HEALTHCHECKS_OFF',
-        addresses: [{ ip: ep.host, port: ep.port, health: 'HEALTHCHECKS_OFF' }],
-      },
-    ];
-  }
-  setTargetHealth(): void {}
-  start(): void {}
-  stop(): void {}
-}
 
 const SINGLE_HOST_UPSTREAM = { algorithm: 'round-robin' } as Upstream;
 

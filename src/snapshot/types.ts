@@ -2,35 +2,15 @@
 // a new Snapshot and swaps one reference; requests in flight keep the one they started with.
 
 import type { Router } from '../router/types.js';
-import type { Balancer, Endpoint, TargetHealth } from '../upstream/types.js';
 import type { RouteMetrics, StreamMetrics } from '../observe/metrics.js';
 import type { StreamRouter } from '../router/stream.js';
 import type { PluginChain } from '../plugins/chain/types.js';
 import type { ConsumerStore } from '../plugins/sdk.js';
 import type { SniContexts } from '../engine/tls/contexts.js';
+import type { Cluster } from '../upstream/cluster.js';
 
-export interface PassiveReporter {
-  report(ep: Endpoint, outcome: 'success' | 'http_failure' | 'tcp_failure' | 'timeout', status?: number): void;
-}
-
-export interface Cluster {
-  /** Upstream name, or "host:port" for a service without an upstream. */
-  readonly name: string;
-  readonly balancer: Balancer;
-  /** Passive health reporting; null when the cluster has no health checks. */
-  readonly passive: PassiveReporter | null;
-  /** Host header for a request to `ep` when preserve_host is off. */
-  hostHeader(ep: Endpoint): string;
-  /** False when Kong's healthchecks.threshold says the whole upstream is down. */
-  available(): boolean;
-  health(): TargetHealth[];
-  /** Applies a health decision made elsewhere (the primary's probes, another worker's passive ejection). */
-  setTargetHealth(target: string, healthy: boolean): void;
-  start(): void;
-  stop(): void;
-  /** Identity of the cluster's config, to carry a running cluster across reloads. */
-  readonly fingerprint: string;
-}
+// The cluster contract lives beside the balancers; the snapshot holds clusters.
+export type { Cluster, PassiveReporter } from '../upstream/cluster.js';
 
 export interface CompiledService {
   readonly id: string;

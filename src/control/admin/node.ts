@@ -3,7 +3,7 @@
 // POST /config does. The primary calls startAdminNode once the workers are up.
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Settings } from '../../cli/settings.js';
+import type { Settings } from '../../settings/index.js';
 import { formatConfigErrors, formatConfigWarnings, parseDeclarative, type LoadResult } from '../../config/load.js';
 import type { Config } from '../../config/types.js';
 import { readPemPairs } from '../../engine/tls/index.js';

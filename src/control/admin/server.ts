@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
-import type { ListenAddress } from '../../cli/settings.js';
+import type { ListenAddress } from '../../settings/index.js';
 import { StoreError, DatabaseError } from '../store/index.js';
 import type { AdminData } from './admin-data.js';
 import { Authenticator } from './auth.js';

@@ -1,5 +1,5 @@
 // What each hybrid-mode role needs, checked before anything starts.
-import type { Settings } from '../../cli/settings.js';
+import type { Settings } from '../../settings/index.js';
 import { loadClusterTls, type ClusterTls } from './tls.js';
 
 /**

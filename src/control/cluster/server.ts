@@ -8,7 +8,7 @@
 //   config_refused  it refused the current configuration (Turnpike's value; `error` says why)
 import tls from 'node:tls';
 import type { Logger } from 'pino';
-import type { ListenAddress } from '../../cli/settings.js';
+import type { ListenAddress } from '../../settings/index.js';
 import { asDataPlaneMessage, encode, readMessages, send, type DataPlaneMessage } from './protocol.js';
 import { checkPeer, serverOptions, type ClusterTls } from './tls.js';
 

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { ClusterSettings } from '../../cli/settings.js';
+import type { ClusterSettings } from '../../settings/index.js';
 import { parseDeclarative, type LoadResult } from '../../config/load.js';
 import type { PluginRegistry } from '../../plugins/registry.js';
 import type { ConfigSource, LoadOutcome } from '../../process/config-source.js';

@@ -8,7 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import type tls from 'node:tls';
-import type { ClusterSettings } from '../../cli/settings.js';
+import type { ClusterSettings } from '../../settings/index.js';
 
 export class ClusterTlsError extends Error {}
 

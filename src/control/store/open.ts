@@ -6,7 +6,7 @@ import { PostgresBackend } from './postgres.js';
 import { SqliteBackend } from './sqlite.js';
 import { SqlStore, type SqlStoreOptions } from './sql-store.js';
 import type { Backend } from './backend.js';
-import { DatabaseSettingsError, type DatabaseSettings } from './settings.js';
+import { DatabaseSettingsError, type DatabaseSettings } from '../../settings/database.js';
 
 export {
   DATABASE_SETTING_NAMES,
@@ -15,7 +15,7 @@ export {
   databaseSettings,
   rawDatabaseEnv,
   type DatabaseSettings,
-} from './settings.js';
+} from '../../settings/database.js';
 
 export function openBackend(s: DatabaseSettings): Backend {
   return s.database === 'sqlite' ? new SqliteBackend({ file: s.sqliteFile }) : new PostgresBackend(s.pg);

@@ -10,6 +10,7 @@ import { errorResponse } from '../errors.js';
 import { watch, unwatch, type Expirable } from '../clock.js';
 import type { ListenerInfo, WorkerContext } from '../context.js';
 import { Exchange, nextRequestId } from '../proxy/exchange.js';
+import type { ClientSide } from '../proxy/client-side.js';
 import type { ClientConnection } from './client-connection.js';
 import { WebSocketTunnel, type TunnelObserver, type TunnelSettings } from '../ws/tunnel.js';
 
@@ -29,7 +30,7 @@ const MAX_PENDING = 64 * 1024;
 const PAUSE_PENDING = 1; // too much early or pipelined data buffered
 const PAUSE_UPSTREAM = 2; // the upstream socket is not draining the request body
 
-export class Http1ServerConnection implements Expirable {
+export class Http1ServerConnection implements Expirable, ClientSide {
   readonly head = new RequestHead();
   readonly clientIp: string;
   readonly trusted: boolean;

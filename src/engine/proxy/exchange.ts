@@ -7,7 +7,7 @@ import type { RequestHead } from '../http1/request-head.js';
 import { Skip } from '../http1/request-head.js';
 import { Framing, type ResponseHead } from '../http1/response-head.js';
 import type { ClientConnection, UpstreamFailure, UpstreamHandler } from '../http1/client-connection.js';
-import type { Http1ServerConnection } from '../http1/server-connection.js';
+import type { ClientSide } from './client-side.js';
 import type { WorkerContext } from '../context.js';
 import type { CompiledRoute, CompiledService, Snapshot } from '../../snapshot/types.js';
 import type { BalanceContext, Endpoint } from '../../upstream/types.js';
@@ -148,7 +148,7 @@ export class Exchange implements UpstreamHandler, BalanceContext, PluginHost, Tu
   }
 
   constructor(
-    readonly conn: Http1ServerConnection,
+    readonly conn: ClientSide,
     readonly ctx: WorkerContext,
     readonly head: RequestHead,
   ) {
@@ -1106,7 +1106,7 @@ class Outcome implements RequestOutcome {
     ex: Exchange,
     readonly latencyMs: number,
     readonly run: PluginRun,
-    readonly conn: Http1ServerConnection,
+    readonly conn: ClientSide,
   ) {
     this.status = ex.status;
     this.startedAt = TIME_ORIGIN + ex.startedAt;

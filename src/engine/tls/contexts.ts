@@ -6,7 +6,8 @@
 
 import tls from 'node:tls';
 import type { Certificate, Config } from '../../config/types.js';
-import { contextOptions, type TlsOptions } from './options.js';
+import { contextOptions } from './options.js';
+import type { TlsOptions } from '../../settings/tls.js';
 
 export class SniContexts {
   private readonly exact = new Map<string, tls.SecureContext>();

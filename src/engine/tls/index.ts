@@ -1,4 +1,4 @@
-export { resolveTlsOptions, contextOptions, CIPHER_SUITES, type TlsOptions } from './options.js';
+export { contextOptions } from './options.js';
 export { SniContexts, secureContext } from './contexts.js';
 export { readPemPairs, ensureDefaultCertificate, defaultCertPaths, type PemPair } from './default-cert.js';
 export { createTlsServer, type TlsListenerOptions } from './server.js';

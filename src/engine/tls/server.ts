@@ -5,7 +5,8 @@
 
 import tls from 'node:tls';
 import type { WorkerContext } from '../context.js';
-import { contextOptions, type TlsOptions } from './options.js';
+import { contextOptions } from './options.js';
+import type { TlsOptions } from '../../settings/tls.js';
 import type { PemPair } from './default-cert.js';
 
 export interface TlsListenerOptions {

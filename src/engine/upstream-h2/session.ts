@@ -9,7 +9,7 @@ import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHt
 import net from 'node:net';
 import tls from 'node:tls';
 import type { UpstreamTls } from '../../snapshot/types.js';
-import { H2UpstreamStream } from './stream.js';
+import { H2UpstreamStream, type StreamCarrier } from './stream.js';
 import { tooDeep } from '../tls/chain-depth.js';
 import { upstreamTlsOptions } from '../tls/upstream-options.js';
 import { connectFailure } from '../upstream-failure.js';
@@ -17,7 +17,7 @@ import { connectFailure } from '../upstream-failure.js';
 /** Streams assumed allowed before the peer's SETTINGS arrive (RFC 9113 §6.5.2 recommends at least 100). */
 const INITIAL_STREAM_LIMIT = 100;
 
-export class UpstreamSession {
+export class UpstreamSession implements StreamCarrier {
   readonly session: ClientHttp2Session;
   readonly scheme: 'http' | 'https';
   connected = false;

@@ -6,7 +6,12 @@
 // returns false, 'drain' resumes it), and a client that does not drain pauses the stream,
 // which stops HTTP/2 WINDOW_UPDATEs so the upstream waits too.
 
-import http2, { type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import http2, {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http2';
 import type { UpstreamHandler } from '../http1/client-connection.js';
 import { ChunkedParser, ChunkedError } from '../http1/chunked.js';
 import { ResponseHead } from '../http1/response-head.js';
@@ -16,7 +21,6 @@ import type { UpstreamFailure } from '../upstream-failure.js';
 import { toH2Request, trailersFromLines, type H2Request } from './request.js';
 import { chunk, lastChunk, toResponseHead } from './response.js';
 import type { UpstreamTls } from '../../snapshot/types.js';
-import type { UpstreamSession } from './session.js';
 
 export interface H2Target {
   /** Endpoint key, with the TLS settings' prefix: sessions are shared by equal keys only. */
@@ -35,6 +39,17 @@ const enum St {
   Ready, // connected; nothing written
   Sending, // the head was sent as an HTTP/2 stream; the body may still flow
   Done, // response complete, failed or abandoned
+}
+
+/**
+ * What a stream needs of the session carrying it (UpstreamSession in session.ts, which
+ * creates the streams): declared here so that the two files do not import each other.
+ */
+export interface StreamCarrier {
+  readonly session: ClientHttp2Session;
+  readonly scheme: 'http' | 'https';
+  request(headers: OutgoingHttpHeaders, options: http2.ClientSessionRequestOptions): ClientHttp2Stream;
+  streamDone(st: H2UpstreamStream): void;
 }
 
 export class H2UpstreamStream implements UpstreamConnection, Expirable {
@@ -59,7 +74,7 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
   private readonly head = new ResponseHead();
 
   /** The session carrying it; set by UpstreamSession.add (a waiting request may move to another). */
-  session!: UpstreamSession;
+  session!: StreamCarrier;
 
   constructor(
     connectTimeout: number,

@@ -7,7 +7,7 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { Endpoint } from '../types.js';
-import type { ProbeResult } from './probe.js';
+import type { ProbeResult } from './probe-result.js';
 
 export const GRPC_HEALTH_PATH = '/grpc.health.v1.Health/Check';
 

@@ -8,14 +8,9 @@ import * as net from 'node:net';
 import type { ActiveHealthcheck } from '../../config/types.js';
 import type { Endpoint } from '../types.js';
 import { probeGrpc } from './grpc-probe.js';
+import type { ProbeResult } from './probe-result.js';
 
-export type ProbeResult =
-  | { kind: 'status'; status: number }
-  | { kind: 'connected' }
-  /** A gRPC health check answered: SERVING or not (detail says what came back). */
-  | { kind: 'grpc'; serving: boolean; detail: string }
-  | { kind: 'tcp_failure'; error: string }
-  | { kind: 'timeout' };
+export type { ProbeResult } from './probe-result.js';
 
 /** A PEM certificate and its key. */
 export interface ClientCert {

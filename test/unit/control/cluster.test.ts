@@ -12,7 +12,7 @@ import {
   asDataPlaneMessage,
 } from '../../../src/control/cluster/protocol.js';
 import { reconnectDelay } from '../../../src/control/cluster/client.js';
-import { resolveSettings, SettingsError } from '../../../src/cli/settings.js';
+import { resolveSettings, SettingsError } from '../../../src/settings/index.js';
 import { checkHybridRole } from '../../../src/control/cluster/role.js';
 import { makeCa } from '../../helpers/certs.js';
 

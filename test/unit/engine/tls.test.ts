@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import selfsigned from 'selfsigned';
-import { resolveTlsOptions, SniContexts } from '../../../src/engine/tls/index.js';
+import { SniContexts } from '../../../src/engine/tls/index.js';
+import { resolveTlsOptions } from '../../../src/settings/index.js';
 import type { Config } from '../../../src/config/types.js';
 
 test('ssl_protocols: TLS 1.2 and 1.3 by default; TLS 1.0/1.1 refused with the reason', () => {

@@ -1,14 +1,27 @@
 // The database settings of a node (kong.conf's pg_* names and Turnpike's sqlite_file) and
-// their defaults. Kept apart from open.ts, which loads the database drivers, so reading the
-// settings costs nothing.
+// their defaults. Kept apart from the store (src/control/store/open.ts loads the database
+// drivers), so reading the settings costs nothing.
 import path from 'node:path';
-import type { PostgresOptions } from './postgres.js';
+
+/** Where the PostgreSQL store is; the store's PostgresOptions add pool tuning to these. */
+export interface PgSettings {
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database: string;
+  /** TLS to the server (TURNPIKE_PG_SSL); `sslVerify` checks its certificate (TURNPIKE_PG_SSL_VERIFY). */
+  ssl?: boolean;
+  sslVerify?: boolean;
+  /** The schema holding Turnpike's tables (TURNPIKE_PG_SCHEMA). */
+  schema?: string;
+}
 
 export interface DatabaseSettings {
   database: 'sqlite' | 'postgres';
   /** SQLite file. */
   sqliteFile: string;
-  pg: PostgresOptions;
+  pg: PgSettings;
 }
 
 export class DatabaseSettingsError extends Error {}

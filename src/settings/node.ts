@@ -1,27 +1,18 @@
 // Node settings: flags win over environment variables (TURNPIKE_<NAME>), which win over
 // defaults. Names follow kong.conf so a Kong user's settings carry over. Every bad value is
-// reported with the setting's name and what would be valid.
+// reported with the setting's name and what would be valid. This module sits below every
+// layer that reads the settings (cli, process, control, engine, observe) and imports none of
+// them; its parts: listen.ts, tls.ts, database.ts, cluster.ts, values.ts.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
-import { resolveTlsOptions, type TlsOptions } from '../engine/tls/options.js';
-import {
-  DATABASE_SETTING_NAMES,
-  databaseSettings,
-  DatabaseSettingsError,
-  type DatabaseSettings,
-} from '../control/store/settings.js';
-
-export interface ListenAddress {
-  host: string;
-  port: number;
-  ssl: boolean;
-  http2: boolean;
-  /** The text as given, for messages. */
-  spec: string;
-}
+import { resolveTlsOptions, type TlsOptions } from './tls.js';
+import { DATABASE_SETTING_NAMES, databaseSettings, DatabaseSettingsError, type DatabaseSettings } from './database.js';
+import { parseListen, parseStreamListen, type ListenAddress } from './listen.js';
+import { clusterSettings, type ClusterSettings } from './cluster.js';
+import { int, oneOf, SettingsError, type RawSettings } from './values.js';
 
 export interface Settings {
   config: string | null;
@@ -69,30 +60,6 @@ export interface Settings {
   /** Hybrid mode (Kong's cluster_* settings); see src/control/cluster/. */
   cluster: ClusterSettings;
 }
-
-export interface ClusterSettings {
-  /** Control plane: where data planes connect (cluster_listen). */
-  listen: ListenAddress[];
-  /** Data plane: the control plane's host:port (cluster_control_plane). */
-  controlPlane: { host: string; port: number } | null;
-  /** PEM file paths or inline PEM (cluster_cert / cluster_cert_key). */
-  cert: string | null;
-  certKey: string | null;
-  /** shared: both sides present the same certificate; pki: both are checked against cluster_ca_cert. */
-  mtls: 'shared' | 'pki';
-  caCert: string | null;
-  /** pki mode: the name the control plane's certificate must carry (default: the host of cluster_control_plane). */
-  serverName: string | null;
-  /** Heartbeat period, ms (cluster_ping_interval, seconds; Turnpike's own setting). */
-  pingIntervalMs: number;
-  /** Data plane: the longest pause between reconnect attempts, ms (cluster_max_reconnect_delay, seconds). */
-  maxReconnectDelayMs: number;
-}
-
-export class SettingsError extends Error {}
-
-/** Setting name (kong.conf style) → raw string, from flags then environment. */
-export type RawSettings = Record<string, string | undefined>;
 
 const KNOWN = [
   'declarative_config',
@@ -146,122 +113,6 @@ export function rawFromEnv(env: NodeJS.ProcessEnv): RawSettings {
     if (v !== undefined && v !== '') raw[k] = v;
   }
   return raw;
-}
-
-/** Parses Kong's listen syntax: "addr:port [ssl] [http2] [reuseport] [backlog=N]", comma-separated, or "off". */
-export function parseListen(name: string, value: string): ListenAddress[] {
-  const v = value.trim();
-  if (v === 'off' || v === '') return [];
-  const out: ListenAddress[] = [];
-  for (const part of v.split(',')) {
-    const spec = part.trim();
-    const words = spec.split(/\s+/);
-    const addr = words[0];
-    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(addr);
-    if (m === null)
-      throw new SettingsError(
-        `${name}: "${spec}" is not a listen address; use "host:port [ssl] [http2]", e.g. "0.0.0.0:8000" or "127.0.0.1:8443 ssl http2", or "off"`,
-      );
-    const port = Number(m[3]);
-    if (port > 65535) throw new SettingsError(`${name}: port ${port} in "${spec}" is out of range (0-65535)`);
-    const host = m[1] ?? m[2];
-    if (m[1] !== undefined && !net.isIPv6(host))
-      throw new SettingsError(`${name}: "${host}" in "${spec}" is not an IPv6 address`);
-    let ssl = false;
-    let http2 = false;
-    for (const w of words.slice(1)) {
-      if (w === 'ssl') ssl = true;
-      else if (w === 'http2') http2 = true;
-      else if (
-        w === 'reuseport' ||
-        w === 'deferred' ||
-        w === 'bind' ||
-        /^backlog=\d+$/.test(w) ||
-        /^ipv6only=(on|off)$/.test(w) ||
-        /^so_keepalive=/.test(w)
-      ) {
-        // nginx socket options Kong passes through; the kernel defaults are fine for Node.
-      } else
-        throw new SettingsError(
-          `${name}: unknown flag "${w}" in "${spec}"; valid flags: ssl, http2, reuseport, backlog=N, deferred, bind`,
-        );
-    }
-    out.push({ host: host === '*' ? '0.0.0.0' : host, port, ssl, http2, spec });
-  }
-  return out;
-}
-
-/** stream_listen: the same syntax; `http2` means nothing on an L4 listener and is refused. */
-export function parseStreamListen(value: string): ListenAddress[] {
-  const out = parseListen('stream_listen', value);
-  for (const a of out) {
-    if (a.http2)
-      throw new SettingsError(
-        `stream_listen: "${a.spec}": http2 does not apply to stream (TCP) listeners; use "host:port" or "host:port ssl"`,
-      );
-  }
-  return out;
-}
-
-function int(name: string, value: string | undefined, def: number, min: number, max: number): number {
-  if (value === undefined) return def;
-  if (!/^\d+$/.test(value.trim()))
-    throw new SettingsError(`${name}: "${value}" is not a whole number (expected ${min}..${max})`);
-  const n = Number(value.trim());
-  if (n < min || n > max) throw new SettingsError(`${name}: ${n} is out of range (expected ${min}..${max})`);
-  return n;
-}
-
-function seconds(name: string, value: string | undefined, def: number, min: number, max: number): number {
-  if (value === undefined) return def * 1000;
-  if (!/^\d+(\.\d+)?$/.test(value.trim()))
-    throw new SettingsError(`${name}: "${value}" is not a number of seconds (expected ${min}..${max}, e.g. 10 or 0.5)`);
-  const n = Number(value.trim());
-  if (n < min || n > max) throw new SettingsError(`${name}: ${n} is out of range (expected ${min}..${max} seconds)`);
-  return Math.round(n * 1000);
-}
-
-function pemSetting(v: string | undefined): string | null {
-  if (v === undefined || v.trim() === '') return null;
-  return v.includes('-----BEGIN ') ? v : path.resolve(v.trim());
-}
-
-function clusterSettings(raw: RawSettings): ClusterSettings {
-  let controlPlane: ClusterSettings['controlPlane'] = null;
-  if (raw.cluster_control_plane !== undefined) {
-    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s\[\]]+)):(\d{1,5})$/.exec(raw.cluster_control_plane.trim());
-    if (m === null || Number(m[3]) < 1 || Number(m[3]) > 65535) {
-      throw new SettingsError(
-        `cluster_control_plane: "${raw.cluster_control_plane}" is not host:port; e.g. "cp.internal:8005"`,
-      );
-    }
-    controlPlane = { host: m[1] ?? m[2], port: Number(m[3]) };
-  }
-  const listen = parseListen('cluster_listen', raw.cluster_listen ?? '0.0.0.0:8005');
-  for (const a of listen) {
-    if (a.ssl || a.http2)
-      throw new SettingsError(
-        `cluster_listen: "${a.spec}": the cluster listener is always mutual TLS; give "host:port" without flags`,
-      );
-  }
-  return {
-    listen,
-    controlPlane,
-    cert: pemSetting(raw.cluster_cert),
-    certKey: pemSetting(raw.cluster_cert_key),
-    mtls: oneOf('cluster_mtls', raw.cluster_mtls, 'shared', ['shared', 'pki'] as const),
-    caCert: pemSetting(raw.cluster_ca_cert),
-    serverName: raw.cluster_server_name?.trim() || null,
-    pingIntervalMs: seconds('cluster_ping_interval', raw.cluster_ping_interval, 10, 0.1, 3600),
-    maxReconnectDelayMs: seconds('cluster_max_reconnect_delay', raw.cluster_max_reconnect_delay, 30, 0.5, 3600),
-  };
-}
-
-function oneOf<T extends string>(name: string, value: string | undefined, def: T, valid: readonly T[]): T {
-  if (value === undefined) return def;
-  if (!(valid as readonly string[]).includes(value))
-    throw new SettingsError(`${name}: "${value}" is not valid; use one of ${valid.join(', ')}`);
-  return value as T;
 }
 
 export function resolveSettings(raw: RawSettings): Settings {
