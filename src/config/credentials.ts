@@ -4,37 +4,28 @@
 // the consumer's `credentials`, which is what the auth plugins and the store read, so a
 // top-level key-auth key authenticates exactly as a nested one does.
 import type { Ref } from './types.js';
-import { CREDENTIAL_ENTITIES } from './schema/credentials.js';
-import { CREDENTIAL_COLLECTIONS, type CredentialKey, type Entry, type Reporter } from './reporter.js';
-import type { Segment } from './errors.js';
+import { ENTITY_TABLE } from './entities/index.js';
+import type { Entry, Reporter } from './reporter.js';
 import type { Obj } from './values.js';
 
-const KEYS = Object.keys(CREDENTIAL_COLLECTIONS) as CredentialKey[];
-const KEY_OF = new Map<string, CredentialKey>(KEYS.map((k) => [CREDENTIAL_COLLECTIONS[k], k]));
+/** The credential kinds of the entity table, with the one field Kong keeps unique across all consumers (none for acls). */
+const CREDENTIALS = ENTITY_TABLE.flatMap((r) =>
+  'credential' in r
+    ? [
+        {
+          key: r.name,
+          kind: r.one,
+          singular: r.singular,
+          unique: r.unique.find((u) => u.fields.length === 1)?.fields[0],
+        },
+      ]
+    : [],
+);
+const KEYS = CREDENTIALS.map((c) => c.key);
+const KEY_OF = new Map<string, string>(CREDENTIALS.map((c) => [c.kind, c.key]));
 
 /** Whether an entry is a credential (of any kind). */
 export const isCredential = (e: Entry): boolean => KEY_OF.has(e.kind);
-
-/** Adds the credential entries of one consumer (nested) or of the file's top level. */
-export function collectCredentials(
-  holder: Obj,
-  at: Segment[],
-  add: (kind: Entry['kind'], at: Segment[], node: Obj, parent?: Entry) => Entry,
-  parent?: Entry,
-): void {
-  for (const k of KEYS) {
-    const list = holder[k];
-    if (!Array.isArray(list)) continue;
-    list.forEach((c, i) =>
-      add(
-        CREDENTIAL_COLLECTIONS[k],
-        [...at, k, i],
-        c !== null && typeof c === 'object' && !Array.isArray(c) ? (c as Obj) : {},
-        parent,
-      ),
-    );
-  }
-}
 
 /**
  * Kong's uniqueness rules for credentials, across nested and top-level ones alike: an id once
@@ -42,9 +33,8 @@ export function collectCredentials(
  * once across all consumers. The value itself is not repeated in the message: it may be a secret.
  */
 export function checkCredentialUniqueness(rep: Reporter, entries: readonly Entry[]): void {
-  for (const k of KEYS) {
-    const kind = CREDENTIAL_COLLECTIONS[k];
-    const field = CREDENTIAL_ENTITIES[k].unique;
+  for (const { kind, singular, unique } of CREDENTIALS) {
+    const field = unique ?? null;
     const ids = new Map<string, Entry>();
     const values = new Map<string, Entry>();
     for (const e of entries) {
@@ -65,7 +55,7 @@ export function checkCredentialUniqueness(rep: Reporter, entries: readonly Entry
         if (first)
           rep.add(
             [...e.at, field],
-            `the same ${field} is already given to ${rep.label(first.kind, first.at)}; Kong keeps each ${CREDENTIAL_ENTITIES[k].singular}'s ${field} unique across all consumers`,
+            `the same ${field} is already given to ${rep.label(first.kind, first.at)}; Kong keeps each ${singular}'s ${field} unique across all consumers`,
           );
         else values.set(value, e);
       }

@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv';
-import { DeclarativeFileSchema } from './schema/index.js';
+import { DeclarativeFileSchema, fileSchemaOf } from './entities/file-schema.js';
+import { ENTITY_TABLE, type EntityTable } from './entities/index.js';
 import { compileSchema, LOADER_AJV_OPTIONS, newLoaderAjv } from './ajv.js';
 
 const require = createRequire(import.meta.url);
@@ -41,6 +42,16 @@ export function declarativeValidator(): ValidateFunction {
     }
   }
   return validator;
+}
+
+const others = new WeakMap<EntityTable, ValidateFunction>();
+
+/** The validator of a file whose entities are `table`'s: the generated one for the entity table, else compiled (tests). */
+export function fileValidator(table: EntityTable): ValidateFunction {
+  if (table === ENTITY_TABLE) return declarativeValidator();
+  let v = others.get(table);
+  if (v === undefined) others.set(table, (v = compileSchema(fileSchemaOf(table))));
+  return v;
 }
 
 /** The generated validator at `file`, or undefined when absent or made from another schema. */

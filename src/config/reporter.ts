@@ -3,65 +3,34 @@
 import { isMap, isScalar, type Document, type LineCounter } from 'yaml';
 import { pathToString, type ConfigError, type Segment } from './errors.js';
 import { get, isObj, type Obj } from './values.js';
-import type { CREDENTIAL_KEYS } from './schema/consumer.js';
+import { childrenOf, ENTITY_TABLE, type EntityKind, type EntityOne, type EntityTable } from './entities/index.js';
 
-/** The credential collections (under a consumer, or at the top level) and their entity kinds. */
-export const CREDENTIAL_COLLECTIONS = {
-  keyauth_credentials: 'keyauth_credential',
-  basicauth_credentials: 'basicauth_credential',
-  hmacauth_credentials: 'hmacauth_credential',
-  jwt_secrets: 'jwt_secret',
-  acls: 'acl',
-  oauth2_credentials: 'oauth2_credential',
-} as const satisfies Record<(typeof CREDENTIAL_KEYS)[number], string>;
-export type CredentialKey = keyof typeof CREDENTIAL_COLLECTIONS;
-export type CredentialKind = (typeof CREDENTIAL_COLLECTIONS)[CredentialKey];
-const credentialKeys = Object.keys(CREDENTIAL_COLLECTIONS) as CredentialKey[];
+/** A kind of entity as the loader's messages name it ("service", "keyauth_credential"). */
+export type Kind = EntityOne;
 
-export const COLLECTIONS: Record<string, { kind: Kind; nested: string[] }> = {
-  services: { kind: 'service', nested: ['routes', 'plugins'] },
-  routes: { kind: 'route', nested: ['plugins'] },
-  upstreams: { kind: 'upstream', nested: ['targets'] },
-  targets: { kind: 'target', nested: [] },
-  consumers: { kind: 'consumer', nested: ['plugins', ...credentialKeys] },
-  plugins: { kind: 'plugin', nested: [] },
-  certificates: { kind: 'certificate', nested: ['snis'] },
-  snis: { kind: 'sni', nested: [] },
-  ca_certificates: { kind: 'ca_certificate', nested: [] },
-  ...Object.fromEntries(credentialKeys.map((k) => [k, { kind: CREDENTIAL_COLLECTIONS[k], nested: [] }])),
-};
-export type Kind =
-  | 'service'
-  | 'route'
-  | 'upstream'
-  | 'target'
-  | 'consumer'
-  | 'plugin'
-  | 'certificate'
-  | 'sni'
-  | 'ca_certificate'
-  | CredentialKind;
-
-/** The field that names an entity in messages; none for credentials whose identifying value is a secret. */
-const NAME_FIELD: Partial<Record<Kind, string>> = {
-  target: 'target',
-  acl: 'group',
-  basicauth_credential: 'username',
-  hmacauth_credential: 'username',
-  oauth2_credential: 'name',
-  keyauth_credential: '',
-  jwt_secret: '',
-};
+/** The file's collections (top-level keys, and the same keys nested): the kind of their entities and the collections nested in one. */
+export function collectionsOf(table: EntityTable): Record<string, { kind: string; nested: string[] }> {
+  return Object.fromEntries(
+    table.map((r) => [r.name, { kind: r.one, nested: childrenOf(table, r).map((c) => c.name) }]),
+  );
+}
 
 export class Reporter {
   readonly errors: ConfigError[] = [];
   /** What loads, as Kong loads it, but deserves a word (an expired certificate, a field 'url' overrides). */
   readonly warnings: ConfigError[] = [];
+  private readonly collections: Record<string, { kind: Kind; nested: string[] }>;
+  private readonly rows: Map<string, EntityKind>;
+
   constructor(
     private readonly doc: Document,
     private readonly lc: LineCounter,
     private readonly raw: unknown,
-  ) {}
+    table: EntityTable = ENTITY_TABLE,
+  ) {
+    this.collections = collectionsOf(table) as Record<string, { kind: Kind; nested: string[] }>;
+    this.rows = new Map(table.map((r) => [r.one, r]));
+  }
 
   private pos(offset: number): { line: number; column: number } {
     const p = this.lc.linePos(offset);
@@ -94,7 +63,7 @@ export class Reporter {
   kindOf(segs: readonly Segment[]): Kind | undefined {
     const { path } = this.entityOf(segs);
     const coll = path[path.length - 2];
-    return typeof coll === 'string' ? COLLECTIONS[coll]?.kind : undefined;
+    return typeof coll === 'string' ? this.collections[coll]?.kind : undefined;
   }
 
   /** The entity a location belongs to: its label and its own path. */
@@ -102,7 +71,7 @@ export class Reporter {
     let coll: string | undefined;
     let at: Segment[] = [];
     let i = 0;
-    let allowed = Object.keys(COLLECTIONS);
+    let allowed = Object.keys(this.collections);
     while (
       i + 1 < segs.length &&
       typeof segs[i] === 'string' &&
@@ -111,20 +80,23 @@ export class Reporter {
     ) {
       coll = segs[i] as string;
       at = segs.slice(0, i + 2) as Segment[];
-      allowed = COLLECTIONS[coll]!.nested;
+      allowed = this.collections[coll]!.nested;
       i += 2;
     }
     if (!coll) return { label: '', path: [] };
-    return { label: this.label(COLLECTIONS[coll]!.kind, at), path: at };
+    return { label: this.label(this.collections[coll]!.kind, at), path: at };
   }
 
   label(kind: Kind, at: readonly Segment[]): string {
     const node = get(this.raw, at);
+    const row = this.rows.get(kind);
     let name: unknown;
     if (isObj(node)) {
-      name = kind === 'consumer' ? (node.username ?? node.custom_id) : node[NAME_FIELD[kind] ?? 'name'];
+      // The first label field set; none for a credential whose identifying value is a secret.
+      for (const f of row?.file.label ?? ['name']) if ((name = node[f]) !== undefined && name !== null) break;
     }
-    if (kind === 'sni' && typeof node === 'string') name = node;
+    // A nested entity written as its shorthand (an SNI as its name).
+    if (row?.file.shorthand !== undefined && typeof node === 'string') name = node;
     const shown = typeof name === 'string' && name !== '' ? ` '${name}'` : '';
     return `${kind}${shown} (${pathToString(at)})`;
   }

@@ -11,7 +11,7 @@ import {
   type AdminClient,
   type AdminFlags,
 } from './admin-client.js';
-import { collectionPath, describe, resolveKind, type ParentKind } from './kinds.js';
+import { collectionPath, describe, KIND_SUMMARY, resolveKind, type ParentKind } from './kinds.js';
 import { KINDS_HELP, parentOptions, parentsOf } from './get.js';
 
 interface Writable {
@@ -65,10 +65,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('delete')
     .description('delete one entity from a running control plane')
-    .argument(
-      '<kind>',
-      'services, routes, upstreams, targets, consumers, plugins, certificates, snis, ca_certificates, or a credential kind',
-    )
+    .argument('<kind>', KIND_SUMMARY)
     .argument('<name>', 'name or id of the entity');
   parentOptions(adminOptions(cmd, []))
     .addOption(new Option('--ignore-not-found', 'exit 0 when the entity does not exist'))

@@ -13,26 +13,21 @@ import { createHash } from 'node:crypto';
 import { parseDocument } from 'yaml';
 import type { Config } from '../../config/types.js';
 import { canonicalJson, UUID_RE } from '../../config/ids.js';
-import { CREDENTIAL_KINDS, ENTITIES, type CredentialKind, type Kind } from '../../control/store/entities.js';
+import { adminNested, ENTITY_TABLE, rowOf } from '../../config/entities/index.js';
+import { CREDENTIAL_KINDS, ENTITIES, KINDS, type CredentialKind, type Kind } from '../../control/store/entities.js';
 import { validateEntity } from '../../control/store/validate.js';
 import { declarativeEntities } from '../../control/store/declarative-entities.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export type DiffKind =
-  | 'certificates'
-  | 'ca_certificates'
-  | 'snis'
-  | 'services'
-  | 'routes'
-  | 'upstreams'
-  | 'targets'
-  | 'consumers'
-  | CredentialKind
-  | 'plugins';
+export type DiffKind = Kind;
 
-/** Parents before children: creates and updates run in this order, deletes in the reverse. */
+/**
+ * Parents before children: creates and updates run in this order, deletes in the reverse.
+ * The store's order (the entity table's) but for certificates before CA certificates, the
+ * order `diff` has always printed them in; a unit test checks that it holds every kind.
+ */
 export const APPLY_ORDER: DiffKind[] = [
   'certificates',
   'ca_certificates',
@@ -47,32 +42,11 @@ export const APPLY_ORDER: DiffKind[] = [
 ];
 
 /** The Admin API collection of a credential kind, under /consumers/{consumer}/. */
-export const CREDENTIAL_PATHS: Record<CredentialKind, string> = {
-  keyauth_credentials: 'key-auth',
-  basicauth_credentials: 'basic-auth',
-  hmacauth_credentials: 'hmac-auth',
-  jwt_secrets: 'jwt',
-  acls: 'acls',
-  oauth2_credentials: 'oauth2',
-};
+export const CREDENTIAL_PATHS = Object.fromEntries(
+  CREDENTIAL_KINDS.map((k) => [k, adminNested(rowOf(ENTITY_TABLE, k))]),
+) as Record<CredentialKind, string>;
 
-const SINGULAR: Record<DiffKind, string> = {
-  certificates: 'certificate',
-  ca_certificates: 'ca_certificate',
-  snis: 'sni',
-  services: 'service',
-  routes: 'route',
-  upstreams: 'upstream',
-  targets: 'target',
-  consumers: 'consumer',
-  keyauth_credentials: 'key-auth credential',
-  basicauth_credentials: 'basic-auth credential',
-  hmacauth_credentials: 'hmac-auth credential',
-  jwt_secrets: 'jwt secret',
-  acls: 'acl',
-  oauth2_credentials: 'oauth2 credential',
-  plugins: 'plugin',
-};
+const SINGULAR = Object.fromEntries(KINDS.map((k) => [k, ENTITIES[k].singular])) as Record<DiffKind, string>;
 
 /** Values the store generates when a credential leaves them out: compared only when the file sets them. */
 const GENERATED: Partial<Record<CredentialKind, string[]>> = {

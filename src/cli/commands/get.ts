@@ -10,7 +10,16 @@ import {
   type AdminFlags,
   type OutputFormat,
 } from './admin-client.js';
-import { collectionPath, KIND_LIST, resolveKind, type KindInfo, type NameLookup, type ParentKind } from './kinds.js';
+import {
+  collectionPath,
+  CREDENTIAL_RANGE,
+  KIND_LIST,
+  KIND_SUMMARY,
+  resolveKind,
+  type KindInfo,
+  type NameLookup,
+  type ParentKind,
+} from './kinds.js';
 import { renderEntities } from './output.js';
 
 type Obj = Record<string, unknown>;
@@ -111,16 +120,13 @@ export function parentOptions(cmd: Command): Command {
 
 export const KINDS_HELP = `Kinds (singular, plural and Kong's names are all accepted):
   ${KIND_LIST.map((k) => k.name + (k.requires ? ` (--${k.requires})` : '')).join(', ')}
-Credentials (key-auth ... oauth2) are those of every consumer, or of --consumer's.`;
+Credentials (${CREDENTIAL_RANGE}) are those of every consumer, or of --consumer's.`;
 
 export function register(program: Command): void {
   const cmd = program
     .command('get')
     .description('list the entities of a kind, or show one, from a running control plane')
-    .argument(
-      '<kind>',
-      'services, routes, upstreams, targets, consumers, plugins, certificates, snis, ca_certificates, or a credential kind',
-    )
+    .argument('<kind>', KIND_SUMMARY)
     .argument('[name]', 'name or id of one entity');
   parentOptions(adminOptions(cmd))
     .option('--tags <tags>', "only entities with every tag ('a,b') or any of them ('a/b')")

@@ -1,12 +1,26 @@
-// The entity kinds the management commands name: Kong's Admin API paths, the names a user
-// may type (singular, plural, Kong's credential names), the parent a nested kind needs, and
-// the columns of the table output.
+// The entity kinds the management commands name, derived from the entity table
+// (src/config/entities/table.ts): Kong's Admin API paths, the names a user may type (Admin
+// API segment, Kong's plural, the row's aliases), the parent a nested kind needs, and the
+// columns of the table output.
 import { X509Certificate } from 'node:crypto';
+import {
+  adminNested,
+  adminTop,
+  ENTITY_TABLE,
+  listedOrder,
+  parentKeys,
+  rowOf,
+  type CliColumn,
+  type EntityKind,
+  type EntityTable,
+} from '../../config/entities/index.js';
 import { AdminError, EXIT } from './admin-client.js';
 
 type Obj = Record<string, unknown>;
 
-export type ParentKind = 'service' | 'route' | 'upstream' | 'consumer';
+/** The parents the commands take a flag for (--service, --route, --upstream, --consumer). */
+const PARENT_KINDS = ['service', 'route', 'upstream', 'consumer'] as const;
+export type ParentKind = (typeof PARENT_KINDS)[number];
 
 export interface Column {
   header: string;
@@ -14,7 +28,7 @@ export interface Column {
 }
 
 /** Names of referenced entities (a route's service) for the table output; ids when unknown. */
-export type NameLookup = (kind: 'services' | 'routes' | 'consumers', id: string) => string;
+export type NameLookup = (kind: string, id: string) => string;
 
 export interface KindInfo {
   /** The canonical name: the Admin API collection ("services", "key-auth"). */
@@ -30,17 +44,10 @@ export interface KindInfo {
   under: ParentKind[];
   columns: Column[];
   /** The reference kinds the table shows by name. */
-  refs: ('services' | 'routes' | 'consumers')[];
+  refs: string[];
 }
 
 const list = (v: unknown): string => (Array.isArray(v) ? v.join(',') : '');
-const ref = (kind: 'services' | 'routes' | 'consumers', field: string) => (e: Obj, names: NameLookup) => {
-  const r = e[field] as { id?: string } | null | undefined;
-  return r?.id ? names(kind, r.id) : '';
-};
-const f = (name: string, header = name.toUpperCase()): Column => ({ header, value: (e) => e[name] });
-const id: Column = f('id');
-const tags: Column = { header: 'TAGS', value: (e) => list(e.tags) };
 
 function certInfo(pem: unknown): { subject: string; expires: string } {
   if (typeof pem !== 'string') return { subject: '', expires: '' };
@@ -53,154 +60,79 @@ function certInfo(pem: unknown): { subject: string; expires: string } {
   }
 }
 
-const consumer: Column = { header: 'CONSUMER', value: ref('consumers', 'consumer') };
-const credential = (name: string, top: string, singular: string, aliases: string[], columns: Column[]): KindInfo => ({
-  name,
-  top,
-  singular,
-  aliases,
-  under: ['consumer'],
-  columns: [...columns, consumer, tags, id],
-  refs: ['consumers'],
-});
+/** A row's column: references by name when the referenced kind has one, by id otherwise. */
+function column(table: EntityTable, row: EntityKind, c: CliColumn): Column {
+  const { field, header = field.toUpperCase(), show } = typeof c === 'string' ? { field: c } : c;
+  switch (show) {
+    case 'list':
+      return { header, value: (e) => list(e[field]) };
+    case 'subject':
+      return { header, value: (e) => certInfo(e[field]).subject };
+    case 'expires':
+      return { header, value: (e) => certInfo(e[field]).expires };
+    case 'ref': {
+      const target = refTarget(table, row, field);
+      const named = target.endpointKeys.length > 0;
+      return {
+        header,
+        value: (e, names) => {
+          const r = e[field] as { id?: string } | null | undefined;
+          if (!named) return r?.id ?? '';
+          return r?.id ? names(target.name, r.id) : '';
+        },
+      };
+    }
+    default:
+      return { header, value: (e) => e[field] };
+  }
+}
 
-export const KIND_LIST: KindInfo[] = [
-  {
-    name: 'services',
-    singular: 'service',
-    aliases: ['service', 'svc'],
-    under: [],
-    columns: [f('name'), f('host'), f('port'), f('protocol'), f('path'), tags, id],
-    refs: [],
-  },
-  {
-    name: 'routes',
-    singular: 'route',
-    aliases: ['route', 'rt'],
-    under: ['service'],
-    columns: [
-      f('name'),
-      { header: 'PATHS', value: (e) => list(e.paths) },
-      { header: 'HOSTS', value: (e) => list(e.hosts) },
-      { header: 'METHODS', value: (e) => list(e.methods) },
-      { header: 'SERVICE', value: ref('services', 'service') },
-      tags,
-      id,
-    ],
-    refs: ['services'],
-  },
-  {
-    name: 'upstreams',
-    singular: 'upstream',
-    aliases: ['upstream', 'us'],
-    under: [],
-    columns: [f('name'), f('algorithm'), f('slots'), tags, id],
-    refs: [],
-  },
-  {
-    name: 'targets',
-    singular: 'target',
-    aliases: ['target'],
-    requires: 'upstream',
-    under: ['upstream'],
-    columns: [f('target'), f('weight'), tags, id],
-    refs: [],
-  },
-  {
-    name: 'consumers',
-    singular: 'consumer',
-    aliases: ['consumer'],
-    under: [],
-    columns: [f('username'), f('custom_id', 'CUSTOM_ID'), tags, id],
-    refs: [],
-  },
-  {
-    name: 'plugins',
-    singular: 'plugin',
-    aliases: ['plugin'],
-    under: ['service', 'route', 'consumer'],
-    columns: [
-      f('name'),
-      f('instance_name', 'INSTANCE'),
-      f('enabled'),
-      { header: 'SERVICE', value: ref('services', 'service') },
-      { header: 'ROUTE', value: ref('routes', 'route') },
-      { header: 'CONSUMER', value: ref('consumers', 'consumer') },
-      tags,
-      id,
-    ],
-    refs: ['services', 'routes', 'consumers'],
-  },
-  {
-    name: 'certificates',
-    singular: 'certificate',
-    aliases: ['certificate', 'cert', 'certs'],
-    under: [],
-    columns: [
-      id,
-      { header: 'SUBJECT', value: (e) => certInfo(e.cert).subject },
-      { header: 'EXPIRES', value: (e) => certInfo(e.cert).expires },
-      tags,
-    ],
-    refs: [],
-  },
-  {
-    name: 'snis',
-    singular: 'sni',
-    aliases: ['sni'],
-    under: [],
-    columns: [
-      f('name'),
-      { header: 'CERTIFICATE', value: (e) => (e.certificate as { id?: string } | null)?.id ?? '' },
-      tags,
-      id,
-    ],
-    refs: [],
-  },
-  {
-    name: 'ca_certificates',
-    singular: 'ca_certificate',
-    aliases: ['ca_certificate', 'ca-certificate', 'ca-certificates', 'ca-cert', 'ca-certs'],
-    under: [],
-    columns: [
-      id,
-      { header: 'SUBJECT', value: (e) => certInfo(e.cert).subject },
-      { header: 'EXPIRES', value: (e) => certInfo(e.cert).expires },
-      tags,
-    ],
-    refs: [],
-  },
-  credential(
-    'key-auth',
-    'key-auths',
-    'key-auth credential',
-    ['keyauth_credentials', 'keyauth', 'key-auths'],
-    [f('key')],
-  ),
-  credential(
-    'basic-auth',
-    'basic-auths',
-    'basic-auth credential',
-    ['basicauth_credentials', 'basicauth', 'basic-auths'],
-    [f('username')],
-  ),
-  credential(
-    'hmac-auth',
-    'hmac-auths',
-    'hmac-auth credential',
-    ['hmacauth_credentials', 'hmacauth', 'hmac-auths'],
-    [f('username')],
-  ),
-  credential('jwt', 'jwts', 'jwt secret', ['jwt_secrets', 'jwts'], [f('key'), f('algorithm')]),
-  credential('acls', 'acls', 'acl', ['acl'], [f('group')]),
-  credential(
-    'oauth2',
-    'oauth2',
-    'oauth2 credential',
-    ['oauth2_credentials', 'oauth2s'],
-    [f('name'), f('client_id', 'CLIENT_ID'), f('client_type', 'CLIENT_TYPE')],
-  ),
-];
+function refTarget(table: EntityTable, row: EntityKind, field: string): EntityKind {
+  const f = row.foreign.find((x) => x.field === field);
+  if (f === undefined) throw new Error(`${row.name}: column '${field}' is not a foreign key`);
+  return rowOf(table, f.references);
+}
+
+function kindInfo(table: EntityTable, row: EntityKind): KindInfo {
+  const name = adminNested(row);
+  const top = adminTop(row);
+  const under = parentKeys(row)
+    .map((f) => rowOf(table, f.references).one)
+    .filter((p): p is ParentKind => (PARENT_KINDS as readonly string[]).includes(p));
+  const refs = row.cli.columns.flatMap((c) => {
+    if (typeof c === 'string' || c.show !== 'ref') return [];
+    const target = refTarget(table, row, c.field);
+    return target.endpointKeys.length > 0 ? [target.name] : [];
+  });
+  return {
+    name,
+    ...(top !== null && top !== name ? { top } : {}),
+    singular: row.singular,
+    aliases: [...row.cli.aliases],
+    // Without a top-level collection, a kind is listed under its parent only.
+    ...(top === null && under[0] !== undefined ? { requires: under[0] } : {}),
+    under,
+    columns: row.cli.columns.map((c) => column(table, row, c)),
+    refs: [...new Set(refs)],
+  };
+}
+
+/** The kinds of `table` as the commands name them, in the order users read them. */
+export function kindList(table: EntityTable): KindInfo[] {
+  return listedOrder(table).map((r) => kindInfo(table, r));
+}
+
+export const KIND_LIST: KindInfo[] = kindList(ENTITY_TABLE);
+
+const credentialNames = listedOrder(ENTITY_TABLE)
+  .filter((r) => r.credential)
+  .map(adminNested);
+/** For help texts: the kinds other than credentials by name, then the credentials as a range. */
+export const KIND_SUMMARY = `${listedOrder(ENTITY_TABLE)
+  .filter((r) => !r.credential)
+  .map(adminNested)
+  .join(', ')}, or a credential kind`;
+export const CREDENTIAL_RANGE = `${credentialNames[0]} ... ${credentialNames.at(-1)}`;
 
 /** Every name `get`/`delete` accept, canonical names first (for completion and messages). */
 export const KIND_NAMES: string[] = [...KIND_LIST.map((k) => k.name), ...KIND_LIST.flatMap((k) => k.aliases)];
@@ -212,12 +144,9 @@ export function resolveKind(name: string): KindInfo {
   return k;
 }
 
-const PARENT_PATH: Record<ParentKind, string> = {
-  service: 'services',
-  route: 'routes',
-  upstream: 'upstreams',
-  consumer: 'consumers',
-};
+const PARENT_PATH = Object.fromEntries(
+  PARENT_KINDS.map((p) => [p, ENTITY_TABLE.find((r) => r.one === p)!.name]),
+) as Record<ParentKind, string>;
 
 /**
  * The Admin API path of a kind's collection: `/services`, or nested under the parent given

@@ -4,15 +4,6 @@
 import { Type } from '@sinclair/typebox';
 import { Id, Nullable, Tags } from './common.js';
 
-export const CREDENTIAL_KEYS = [
-  'keyauth_credentials',
-  'basicauth_credentials',
-  'jwt_secrets',
-  'hmacauth_credentials',
-  'acls',
-  'oauth2_credentials',
-] as const;
-
 export const Credential = Type.Object({}, { additionalProperties: true });
 
 export const ConsumerSchema = Type.Object(

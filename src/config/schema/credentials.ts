@@ -2,7 +2,8 @@
 // they sit nested under their consumer (`keyauth_credentials: [...]`) or at the top level
 // naming it; the loader checks them with these schemas and puts them under the consumer's
 // `credentials`. The store keeps each as an entity of its own, with its consumer as a foreign
-// key. These are the single definition of their fields.
+// key. These are the single definition of their fields; their rows in the entity table
+// (src/config/entities/table.ts) say what a file must give and which key is unique.
 // Fields Kong generates when left out (a key-auth key, a JWT key and secret, an HMAC secret)
 // are filled by the store, not given a schema default, because each must be a fresh random value.
 import { Type } from '@sinclair/typebox';
@@ -82,41 +83,3 @@ export const Oauth2CredentialSchema = Type.Object(
   },
   { $id: 'Oauth2Credential', additionalProperties: false },
 );
-
-/**
- * The credential entities as a declarative file holds them: under a consumer, or at the top
- * level with a `consumer` reference. `required` is what Kong requires in a file (Kong generates
- * a missing key, client_id or secret); `unique` is the field Kong keeps unique across all
- * consumers (its endpoint key), so two credentials cannot claim the same key.
- */
-export const CREDENTIAL_ENTITIES = {
-  keyauth_credentials: {
-    schema: KeyauthCredentialSchema,
-    singular: 'key-auth credential',
-    required: [],
-    unique: 'key',
-  },
-  basicauth_credentials: {
-    schema: BasicauthCredentialSchema,
-    singular: 'basic-auth credential',
-    required: ['username', 'password'],
-    unique: 'username',
-  },
-  hmacauth_credentials: {
-    schema: HmacauthCredentialSchema,
-    singular: 'hmac-auth credential',
-    required: ['username'],
-    unique: 'username',
-  },
-  jwt_secrets: { schema: JwtSecretSchema, singular: 'jwt secret', required: [], unique: 'key' },
-  acls: { schema: AclSchema, singular: 'acl', required: ['group'], unique: null },
-  oauth2_credentials: {
-    schema: Oauth2CredentialSchema,
-    singular: 'oauth2 credential',
-    required: ['name'],
-    unique: 'client_id',
-  },
-} as const satisfies Record<
-  string,
-  { schema: unknown; singular: string; required: readonly string[]; unique: string | null }
->;

@@ -1,16 +1,16 @@
-// The declarative file: what a `kong.yml` may contain (Kong's `_format_version` 1.1, 2.1 and
-// 3.0), and the normalized `Config` the loader produces. The file-side schemas are DERIVED
-// from the normalized entity schemas: same fields, same constraints and defaults, `id`
-// optional, references written as a name or id, and Kong's nested forms.
+// The declarative file's building blocks: an entity's input form (`input`), a reference as a
+// file writes it (`RefInput`), decK's `_info`, and the normalized `Config` the loader produces.
+// The file's own schema is derived from the entity table in ../entities/file-schema.ts: same
+// fields, same constraints and defaults, `id` optional, references written as a name or id,
+// and Kong's nested forms.
 import { Type, type TSchema } from '@sinclair/typebox';
 
 import { ServiceSchema } from './service.js';
 import { RouteSchema } from './route.js';
 import { UpstreamSchema } from './upstream.js';
 import { TargetSchema } from './target.js';
-import { ConsumerSchema, CREDENTIAL_KEYS } from './consumer.js';
-import { CREDENTIAL_ENTITIES } from './credentials.js';
-import { DeckInfoInput, ENTITY_META_FIELDS, KonnectInput, ParameterInput, WorkspaceInput } from './file-meta.js';
+import { ConsumerSchema } from './consumer.js';
+import { DeckInfoInput, ENTITY_META_FIELDS } from './file-meta.js';
 import { PluginSchema } from './plugin.js';
 import { CertificateSchema, SniSchema } from './certificate.js';
 import { CaCertificateSchema } from './ca-certificate.js';
@@ -60,7 +60,7 @@ function relax(s: Json): Json {
  */
 export function input(
   entity: TSchema,
-  opts: { omit?: string[]; extra?: Json; required?: string[]; file?: boolean } = {},
+  opts: { omit?: readonly string[]; extra?: Json; required?: string[]; file?: boolean } = {},
 ): Json {
   const src = (entity as unknown as Json).properties as Json;
   const properties: Json = {};
@@ -73,103 +73,6 @@ export function input(
   return { type: 'object', properties, required: opts.required ?? [], additionalProperties: false };
 }
 
-const arr = (items: Json): Json => ({ type: 'array', items });
-
-const pluginIn = (omit: string[]) => {
-  const extra: Json = {};
-  for (const [k, keys] of [
-    ['service', ['name']],
-    ['route', ['name']],
-    ['consumer', ['username', 'custom_id']],
-  ] as const) {
-    if (!omit.includes(k)) extra[k] = RefInput([...keys], { nullable: true });
-  }
-  return input(PluginSchema, { omit: ['service', 'route', 'consumer'], extra, required: ['name'], file: true });
-};
-
-const routeIn = (nested: boolean): Json =>
-  input(RouteSchema, {
-    omit: ['service'],
-    extra: {
-      ...(nested ? {} : { service: RefInput(['name'], { nullable: true }) }),
-      plugins: arr(pluginIn(['route'])),
-    },
-    file: true,
-  });
-
-// A service or upstream names its client certificate by id or `{ id }`.
-const clientCertificateIn: Json = {
-  anyOf: [{ type: 'null' }, RefInput([])],
-  'x-error': "must be a certificate id, or an object with 'id'",
-};
-
-// A service names its CA certificates by id (as in Kong).
-const serviceIn: Json = input(ServiceSchema, {
-  extra: {
-    ca_certificates: {
-      anyOf: [{ type: 'null' }, { type: 'array', items: { type: 'string', minLength: 1 } }],
-      'x-error': 'must be a list of ca_certificate ids',
-    },
-    client_certificate: clientCertificateIn,
-    url: { type: 'string', minLength: 1 },
-    routes: arr(routeIn(true)),
-    plugins: arr(pluginIn(['service'])),
-  },
-  file: true,
-});
-
-const targetIn = (nested: boolean): Json =>
-  input(TargetSchema, {
-    omit: ['upstream'],
-    extra: nested ? {} : { upstream: RefInput(['name']) },
-    required: nested ? ['target'] : ['target', 'upstream'],
-    file: true,
-  });
-
-const upstreamIn: Json = input(UpstreamSchema, {
-  extra: { client_certificate: clientCertificateIn, targets: arr(targetIn(true)) },
-  required: ['name'],
-  file: true,
-});
-
-// A credential under its consumer, or at the top level naming its consumer (as Kong's
-// declarative format gives every entity a top-level key, credentials included).
-const credentialIn = (k: (typeof CREDENTIAL_KEYS)[number], nested: boolean): Json => {
-  const def = CREDENTIAL_ENTITIES[k];
-  return input(def.schema, {
-    omit: ['consumer'],
-    extra: nested ? {} : { consumer: RefInput(['username', 'custom_id']) },
-    required: nested ? [...def.required] : [...def.required, 'consumer'],
-    file: true,
-  });
-};
-const credentialsIn: Json = {};
-for (const k of CREDENTIAL_KEYS) credentialsIn[k] = arr(credentialIn(k, true));
-const consumerIn: Json = input(ConsumerSchema, {
-  omit: ['credentials'],
-  extra: { ...credentialsIn, plugins: arr(pluginIn(['consumer'])) },
-  file: true,
-});
-
-const sniIn = (nested: boolean): Json =>
-  input(SniSchema, {
-    omit: ['certificate'],
-    extra: nested ? {} : { certificate: RefInput([]) },
-    required: nested ? ['name'] : ['name', 'certificate'],
-    file: true,
-  });
-
-// Nested under a certificate, an SNI may also be written as just its name (as the Admin API
-// takes it); the loader turns such a string into `{ name }` before validation.
-const certificateIn: Json = input(CertificateSchema, {
-  extra: { snis: arr(sniIn(true)) },
-  required: ['cert', 'key'],
-  file: true,
-});
-
-const topLevelCredentials: Json = {};
-for (const k of CREDENTIAL_KEYS) topLevelCredentials[k] = arr(credentialIn(k, false));
-
 /** decK's `_info`, checked on its own before the rest: its defaults are copied into entities first. */
 export const DeckInfoSchema: Json = DeckInfoInput({
   service: input(ServiceSchema, { extra: { url: { type: 'string', minLength: 1 } } }),
@@ -177,38 +80,6 @@ export const DeckInfoSchema: Json = DeckInfoInput({
   upstream: input(UpstreamSchema, { omit: ['client_certificate'] }),
   target: input(TargetSchema, { omit: ['upstream'] }),
 });
-
-/** JSON Schema of a declarative file (input side). */
-export const DeclarativeFileSchema: Json = {
-  $id: 'DeclarativeFile',
-  type: 'object',
-  properties: {
-    _format_version: {
-      type: 'string',
-      enum: [...FORMAT_VERSIONS],
-      'x-error': `must be one of "1.1", "2.1", "3.0" (as a quoted string, e.g. _format_version: "3.0")`,
-    },
-    _transform: { type: 'boolean', default: true },
-    _comment: { type: 'string' },
-    _ignore: { type: 'array' },
-    _workspace: { type: 'string' },
-    _konnect: KonnectInput,
-    services: arr(serviceIn),
-    routes: arr(routeIn(false)),
-    upstreams: arr(upstreamIn),
-    targets: arr(targetIn(false)),
-    consumers: arr(consumerIn),
-    plugins: arr(pluginIn([])),
-    certificates: arr(certificateIn),
-    snis: arr(sniIn(false)),
-    ca_certificates: arr(input(CaCertificateSchema, { required: ['cert'], file: true })),
-    ...topLevelCredentials,
-    parameters: arr(ParameterInput),
-    workspaces: arr(WorkspaceInput),
-  },
-  required: ['_format_version'],
-  additionalProperties: false,
-};
 
 /** The normalized configuration (output of the loader). */
 export const ConfigSchema = Type.Object(

@@ -1,45 +1,40 @@
 // Kong's Admin API paths for entities: which kind a path names, under which parent, and
-// whether it names the collection or one entity. One table drives the router, the OpenAPI
-// document and the CLI's kind names.
+// whether it names the collection or one entity. Derived from the entity table
+// (src/config/entities/table.ts); they drive the router and the OpenAPI document.
+import {
+  adminNested,
+  adminTop,
+  ENTITY_TABLE,
+  listedOrder,
+  parentKeys,
+  rowOf,
+  type EntityTable,
+} from '../../config/entities/index.js';
 import type { Kind } from '../store/index.js';
 import type { Scope } from '../store/store.js';
 
-/** Top-level collections: the URL segment and the kind. */
-export const TOP_LEVEL: readonly (readonly [string, Kind])[] = [
-  ['services', 'services'],
-  ['routes', 'routes'],
-  ['upstreams', 'upstreams'],
-  ['consumers', 'consumers'],
-  ['plugins', 'plugins'],
-  ['certificates', 'certificates'],
-  ['snis', 'snis'],
-  ['ca_certificates', 'ca_certificates'],
-  // Kong's top-level credential collections
-  ['key-auths', 'keyauth_credentials'],
-  ['basic-auths', 'basicauth_credentials'],
-  ['hmac-auths', 'hmacauth_credentials'],
-  ['jwts', 'jwt_secrets'],
-  ['acls', 'acls'],
-  ['oauth2', 'oauth2_credentials'],
-];
-
 type ParentField = keyof Scope;
 
+/** Top-level collections: the URL segment and the kind. */
+export function topLevelPaths(table: EntityTable): (readonly [string, string])[] {
+  return listedOrder(table).flatMap((r) => {
+    const top = adminTop(r);
+    return top === null ? [] : [[top, r.name] as const];
+  });
+}
+
 /** Nested collections: parent segment, the parent's field on the child, child segment, kind. */
-export const NESTED: readonly (readonly [string, ParentField, string, Kind])[] = [
-  ['services', 'service', 'routes', 'routes'],
-  ['services', 'service', 'plugins', 'plugins'],
-  ['routes', 'route', 'plugins', 'plugins'],
-  ['consumers', 'consumer', 'plugins', 'plugins'],
-  ['upstreams', 'upstream', 'targets', 'targets'],
-  ['certificates', 'certificate', 'snis', 'snis'],
-  ['consumers', 'consumer', 'key-auth', 'keyauth_credentials'],
-  ['consumers', 'consumer', 'basic-auth', 'basicauth_credentials'],
-  ['consumers', 'consumer', 'hmac-auth', 'hmacauth_credentials'],
-  ['consumers', 'consumer', 'jwt', 'jwt_secrets'],
-  ['consumers', 'consumer', 'acls', 'acls'],
-  ['consumers', 'consumer', 'oauth2', 'oauth2_credentials'],
-];
+export function nestedPaths(table: EntityTable): (readonly [string, string, string, string])[] {
+  return listedOrder(table).flatMap((r) =>
+    parentKeys(r).flatMap((f) => {
+      const parent = adminTop(rowOf(table, f.references));
+      return parent === null ? [] : [[parent, f.field, adminNested(r), r.name] as const];
+    }),
+  );
+}
+
+export const TOP_LEVEL = topLevelPaths(ENTITY_TABLE) as readonly (readonly [string, Kind])[];
+export const NESTED = nestedPaths(ENTITY_TABLE) as readonly (readonly [string, ParentField, string, Kind])[];
 
 export interface EntityPath {
   kind: Kind;

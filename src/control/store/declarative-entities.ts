@@ -20,14 +20,11 @@ export function declarativeEntities(config: Config): Record<Kind, { entity: Obj;
   const add = (kind: Kind, list: readonly object[] | undefined) => {
     for (const x of list ?? []) out[kind].push({ entity: x as Obj, label: label(kind, x as Obj) });
   };
-  add('ca_certificates', config.ca_certificates);
-  add('certificates', config.certificates);
-  add('snis', config.snis);
-  add('services', config.services);
-  add('routes', config.routes);
-  add('upstreams', config.upstreams);
-  add('targets', config.targets);
-  add('plugins', config.plugins);
+  // Every kind the loaded configuration lists (consumers apart: their credentials are split off).
+  const lists = config as unknown as Record<string, readonly object[] | undefined>;
+  for (const kind of KINDS) {
+    if (kind !== 'consumers' && !(CREDENTIAL_KINDS as readonly string[]).includes(kind)) add(kind, lists[kind]);
+  }
   for (const c of config.consumers) {
     const { credentials, ...consumer } = c as Obj & { credentials?: Record<string, Obj[]> };
     out.consumers.push({ entity: consumer, label: label('consumers', consumer) });

@@ -1,55 +1,21 @@
-// What the store knows about each entity kind: its JSON Schema (from src/config/schema, the
-// single source of truth for fields), the keys a path may name it by, its unique keys and its
-// foreign keys with Kong's delete behaviour. The SQL tables, the checks that give Kong's
-// errors and the declarative export are all driven by this table.
+// What the store knows about each entity kind, taken from the entity table
+// (src/config/entities/table.ts): its JSON Schema, the keys a path may name it by, its unique
+// keys and its foreign keys with Kong's delete behaviour. The SQL tables, the checks that give
+// Kong's errors and the declarative export are all driven by these definitions.
 import type { TSchema } from '@sinclair/typebox';
-import {
-  AclSchema,
-  BasicauthCredentialSchema,
-  CaCertificateSchema,
-  CertificateSchema,
-  ConsumerSchema,
-  HmacauthCredentialSchema,
-  JwtSecretSchema,
-  KeyauthCredentialSchema,
-  Oauth2CredentialSchema,
-  PluginSchema,
-  RouteSchema,
-  ServiceSchema,
-  SniSchema,
-  TargetSchema,
-  UpstreamSchema,
-} from '../../config/schema/index.js';
+import { ENTITY_TABLE, type CredentialName, type EntityKind, type EntityName } from '../../config/entities/index.js';
+import { schemaOf } from '../../config/entities/schemas.js';
 
-export const KINDS = [
-  'ca_certificates',
-  'certificates',
-  'snis',
-  'services',
-  'routes',
-  'upstreams',
-  'targets',
-  'consumers',
-  'keyauth_credentials',
-  'basicauth_credentials',
-  'hmacauth_credentials',
-  'jwt_secrets',
-  'acls',
-  'oauth2_credentials',
-  'plugins',
-] as const;
-export type Kind = (typeof KINDS)[number];
+export type Kind = EntityName;
+export type CredentialKind = CredentialName;
+
+/** The kinds in the table's order: everything an entity references comes before it. */
+export const KINDS: readonly Kind[] = ENTITY_TABLE.map((r) => r.name);
 
 /** The credential kinds: nested under their consumer in a declarative file. */
-export const CREDENTIAL_KINDS = [
-  'keyauth_credentials',
-  'basicauth_credentials',
-  'hmacauth_credentials',
-  'jwt_secrets',
-  'acls',
-  'oauth2_credentials',
-] as const satisfies readonly Kind[];
-export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+export const CREDENTIAL_KINDS: readonly CredentialKind[] = ENTITY_TABLE.flatMap((r) =>
+  'credential' in r ? [r.name] : [],
+);
 
 export interface ForeignKey {
   /** The entity field holding `{ id }`; the column is `<field>_id`. */
@@ -79,113 +45,22 @@ export interface EntityDef {
   omit?: string[];
 }
 
-const fk = (field: string, references: Kind, onDelete: ForeignKey['onDelete']): ForeignKey => ({
-  field,
-  references,
-  onDelete,
-});
-const credential = (kind: Kind, singular: string, schema: TSchema, key: string[] | null): EntityDef => ({
-  kind,
-  singular,
-  schema,
-  endpointKeys: key !== null && key.length === 1 ? key : [],
-  // acls are unique per consumer (a group once per consumer); the others globally, as in Kong.
-  unique: key === null ? [] : [{ fields: key }],
-  foreign: [fk('consumer', 'consumers', 'cascade')],
-});
+/** The store's definition of a kind, from its table row. */
+export function entityDef(row: EntityKind): EntityDef {
+  const def: EntityDef = {
+    kind: row.name as Kind,
+    singular: row.singular,
+    schema: schemaOf(row),
+    endpointKeys: [...row.endpointKeys],
+    unique: row.unique.map((u) => ({ fields: [...u.fields] })),
+    foreign: row.foreign.map((f) => ({ field: f.field, references: f.references as Kind, onDelete: f.onDelete })),
+  };
+  if (row.idLists) def.idLists = row.idLists.map((l) => ({ ...l, references: l.references as Kind }));
+  if (row.omit) def.omit = [...row.omit];
+  return def;
+}
 
-export const ENTITIES: Record<Kind, EntityDef> = {
-  ca_certificates: {
-    kind: 'ca_certificates',
-    singular: 'ca_certificate',
-    schema: CaCertificateSchema,
-    endpointKeys: [],
-    unique: [{ fields: ['cert_digest'] }],
-    foreign: [],
-  },
-  certificates: {
-    kind: 'certificates',
-    singular: 'certificate',
-    schema: CertificateSchema,
-    endpointKeys: [],
-    unique: [],
-    foreign: [],
-  },
-  snis: {
-    kind: 'snis',
-    singular: 'sni',
-    schema: SniSchema,
-    endpointKeys: ['name'],
-    unique: [{ fields: ['name'] }],
-    foreign: [fk('certificate', 'certificates', 'cascade')],
-  },
-  services: {
-    kind: 'services',
-    singular: 'service',
-    schema: ServiceSchema,
-    endpointKeys: ['name'],
-    unique: [{ fields: ['name'] }],
-    foreign: [fk('client_certificate', 'certificates', 'restrict')],
-    idLists: [{ field: 'ca_certificates', references: 'ca_certificates', onDelete: 'restrict' }],
-  },
-  routes: {
-    kind: 'routes',
-    singular: 'route',
-    schema: RouteSchema,
-    endpointKeys: ['name'],
-    unique: [{ fields: ['name'] }],
-    foreign: [fk('service', 'services', 'restrict')],
-  },
-  upstreams: {
-    kind: 'upstreams',
-    singular: 'upstream',
-    schema: UpstreamSchema,
-    endpointKeys: ['name'],
-    unique: [{ fields: ['name'] }],
-    foreign: [fk('client_certificate', 'certificates', 'restrict')],
-  },
-  targets: {
-    kind: 'targets',
-    singular: 'target',
-    schema: TargetSchema,
-    endpointKeys: ['target'],
-    unique: [{ fields: ['upstream', 'target'] }],
-    foreign: [fk('upstream', 'upstreams', 'cascade')],
-  },
-  consumers: {
-    kind: 'consumers',
-    singular: 'consumer',
-    schema: ConsumerSchema,
-    endpointKeys: ['username', 'custom_id'],
-    unique: [{ fields: ['username'] }, { fields: ['custom_id'] }],
-    foreign: [],
-    omit: ['credentials'],
-  },
-  keyauth_credentials: credential('keyauth_credentials', 'key-auth credential', KeyauthCredentialSchema, ['key']),
-  basicauth_credentials: credential('basicauth_credentials', 'basic-auth credential', BasicauthCredentialSchema, [
-    'username',
-  ]),
-  hmacauth_credentials: credential('hmacauth_credentials', 'hmac-auth credential', HmacauthCredentialSchema, [
-    'username',
-  ]),
-  jwt_secrets: credential('jwt_secrets', 'jwt secret', JwtSecretSchema, ['key']),
-  acls: { ...credential('acls', 'acl', AclSchema, ['consumer', 'group']), endpointKeys: ['group'] },
-  oauth2_credentials: credential('oauth2_credentials', 'oauth2 credential', Oauth2CredentialSchema, ['client_id']),
-  plugins: {
-    kind: 'plugins',
-    singular: 'plugin',
-    schema: PluginSchema,
-    endpointKeys: ['instance_name'],
-    // One plugin of a name (and instance name) per service/route/consumer combination, as the
-    // loader checks for a file; `instance_name` on its own is unique as in Kong 3.
-    unique: [{ fields: ['name', 'instance_name', 'service', 'route', 'consumer'] }, { fields: ['instance_name'] }],
-    foreign: [
-      fk('service', 'services', 'cascade'),
-      fk('route', 'routes', 'cascade'),
-      fk('consumer', 'consumers', 'cascade'),
-    ],
-  },
-};
+export const ENTITIES = Object.fromEntries(ENTITY_TABLE.map((r) => [r.name, entityDef(r)])) as Record<Kind, EntityDef>;
 
 /** Column name of an entity field: a foreign key `service` is stored as `service_id`. */
 export function columnOf(def: EntityDef, field: string): string {

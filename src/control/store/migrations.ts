@@ -6,13 +6,14 @@
 // also between several control planes writing at once), `tags` as ",a,b," for the tags
 // filter, and the whole entity as JSON (TEXT in SQLite, JSONB in PostgreSQL).
 import type { Dialect } from './backend.js';
+import { ENTITIES, KINDS, uniqueColumn, type EntityDef } from './entities.js';
 
 export interface Migration {
   name: string;
   up(dialect: Dialect): string[];
 }
 
-interface TableSpec {
+export interface TableSpec {
   table: string;
   /** Text columns with a UNIQUE constraint each. */
   unique: string[];
@@ -22,7 +23,7 @@ interface TableSpec {
 
 // The tables of migration 001, frozen here rather than derived from the entity definitions,
 // so that a later change to those cannot silently change what this migration does.
-const TABLES_001: TableSpec[] = [
+export const TABLES_001: readonly TableSpec[] = [
   { table: 'ca_certificates', unique: ['cert_digest'], fks: {} },
   { table: 'certificates', unique: [], fks: {} },
   { table: 'snis', unique: ['name'], fks: { certificate_id: ['certificates', 'CASCADE'] } },
@@ -47,6 +48,32 @@ const TABLES_001: TableSpec[] = [
     },
   },
 ];
+
+/** A kind's table as its entity definition says: id, foreign key columns, unique key columns. */
+export function tableSpecOf(def: EntityDef): TableSpec {
+  return {
+    table: def.kind,
+    unique: def.unique.map(uniqueColumn),
+    fks: Object.fromEntries(
+      def.foreign.map((f) => [`${f.field}_id`, [f.references, f.onDelete === 'cascade' ? 'CASCADE' : 'RESTRICT']]),
+    ),
+  };
+}
+
+/**
+ * A kind added to the entity table after 001 gets its table from a migration of its own,
+ * derived from its row when that migration first runs (the kind's first release). A later
+ * change to the kind's keys is a new, hand-written migration at the end of the list, as for
+ * any released migration. Id lists (join tables) are not derived: write that migration by hand.
+ */
+function entityMigrations(): Migration[] {
+  const frozen = new Set(TABLES_001.map((t) => t.table));
+  return KINDS.filter((k) => !frozen.has(k)).map((k) => {
+    const def = ENTITIES[k];
+    if (def.idLists?.length) throw new Error(`entity kind '${k}': a list of ids needs a hand-written migration`);
+    return { name: `entity_${k}`, up: (dialect: Dialect) => createTable(tableSpecOf(def), dialect) };
+  });
+}
 
 function createTable(t: TableSpec, dialect: Dialect): string[] {
   const json = dialect === 'postgres' ? 'JSONB' : 'TEXT';
@@ -116,6 +143,7 @@ export const MIGRATIONS: Migration[] = [
       ];
     },
   },
+  ...entityMigrations(),
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "schema_migrations" ("name" TEXT PRIMARY KEY, "executed_at" BIGINT NOT NULL)`;

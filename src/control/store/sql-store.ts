@@ -59,20 +59,6 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const now = () => Math.floor(Date.now() / 1000);
 const q = (ident: string) => `"${ident}"`;
 
-/** The order entities are written in by an import: everything referenced comes first. */
-const WRITE_ORDER: Kind[] = [
-  'ca_certificates',
-  'certificates',
-  'snis',
-  'services',
-  'routes',
-  'upstreams',
-  'targets',
-  'consumers',
-  ...CREDENTIAL_KINDS,
-  'plugins',
-];
-
 export class SqlStore implements Store {
   private readonly listeners = new Set<(e: ChangeEvent) => void>();
   private stopWatch: (() => void) | null = null;
@@ -234,7 +220,7 @@ export class SqlStore implements Store {
     const counts: Partial<Record<Kind, number>> = {};
     const byKind = declarativeEntities(config);
     const version = await this.write(async (tx) => {
-      for (const kind of WRITE_ORDER) {
+      for (const kind of KINDS) {
         const def = ENTITIES[kind];
         for (const { entity, label } of byKind[kind]) {
           try {
@@ -287,49 +273,28 @@ export class SqlStore implements Store {
         }
         return o;
       };
-      put(
-        'ca_certificates',
-        all.ca_certificates.map((e) => clean(ENTITIES.ca_certificates, e)),
-      );
-      put(
-        'certificates',
-        all.certificates.map((e) => clean(ENTITIES.certificates, e)),
-      );
-      put(
-        'snis',
-        all.snis.map((e) => clean(ENTITIES.snis, e)),
-      );
-      put(
-        'services',
-        all.services.map((e) => clean(ENTITIES.services, e)),
-      );
-      put(
-        'routes',
-        all.routes.map((e) => clean(ENTITIES.routes, e)),
-      );
-      put(
-        'upstreams',
-        all.upstreams.map((e) => clean(ENTITIES.upstreams, e)),
-      );
-      put(
-        'targets',
-        all.targets.map((e) => clean(ENTITIES.targets, e)),
-      );
-      put(
-        'consumers',
-        all.consumers.map((c) => {
-          const o = clean(ENTITIES.consumers, c);
-          for (const kind of CREDENTIAL_KINDS) {
-            const mine = all[kind].filter((cred) => (cred.consumer as { id: string }).id === c.id);
-            if (mine.length > 0) o[kind] = mine.map((cred) => clean(ENTITIES[kind], cred, ['consumer']));
-          }
-          return o;
-        }),
-      );
-      put(
-        'plugins',
-        all.plugins.map((e) => clean(ENTITIES.plugins, e)),
-      );
+      // The table's order (referenced kinds first); credentials nested under their consumer.
+      for (const kind of KINDS) {
+        if ((CREDENTIAL_KINDS as readonly string[]).includes(kind)) continue;
+        if (kind !== 'consumers') {
+          put(
+            kind,
+            all[kind].map((e) => clean(ENTITIES[kind], e)),
+          );
+          continue;
+        }
+        put(
+          'consumers',
+          all.consumers.map((c) => {
+            const o = clean(ENTITIES.consumers, c);
+            for (const ck of CREDENTIAL_KINDS) {
+              const mine = all[ck].filter((cred) => (cred.consumer as { id: string }).id === c.id);
+              if (mine.length > 0) o[ck] = mine.map((cred) => clean(ENTITIES[ck], cred, ['consumer']));
+            }
+            return o;
+          }),
+        );
+      }
       return out;
     });
   }

@@ -13,7 +13,7 @@ import {
   validatorSource,
   writeGenerated,
 } from '../../../src/config/declarative-validator.js';
-import { DeclarativeFileSchema } from '../../../src/config/schema/index.js';
+import { DeclarativeFileSchema } from '../../../src/config/entities/file-schema.js';
 
 const require = createRequire(import.meta.url);
 
