@@ -297,6 +297,8 @@ export async function startTurnpike(
   query = '',
   https = false,
   http2 = false,
+  /** Node options for the primary and (inherited through cluster) the worker, e.g. --cpu-prof. */
+  nodeArgs: string[] = [],
 ): Promise<RunningTurnpike> {
   {
     {
@@ -313,6 +315,7 @@ export async function startTurnpike(
       writeFileSync(accessLog, '');
       const argv = pinned(ctx.proxyCpu, [
         process.execPath,
+        ...nodeArgs,
         join(ctx.repoRoot, 'bin', 'turnpike.js'),
         'start',
         '--config',
