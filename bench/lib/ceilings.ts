@@ -15,6 +15,7 @@ export const NGINX_STATIC_H2_ID = 'nginx-static-h2';
 export const NODE_HTTP_ID = 'node-http';
 export const NODE_HTTPS_ID = 'node-https';
 export const NODE_HTTP2_ID = 'node-http2';
+export const H2_CODEC_ID = 'h2codec-bare';
 
 type Proto = 'http' | 'https' | 'h2';
 
@@ -92,3 +93,5 @@ export const nginxStaticH2 = nginxStatic(NGINX_STATIC_H2_ID, 'nginx, 1 worker, r
 export const nodeHttp = bareServer(NODE_HTTP_ID, 'node:http bare server', 'http', 'http');
 export const nodeHttps = bareServer(NODE_HTTPS_ID, 'node:https bare server', 'https', 'https');
 export const nodeHttp2 = bareServer(NODE_HTTP2_ID, 'node:http2 bare server (h2load)', 'http2', 'h2');
+/** The same fixed answer from Turnpike's own HTTP/2 codec (src/engine/http2/codec/) on a TLS socket. */
+export const h2CodecBare = bareServer(H2_CODEC_ID, 'turnpike h2 codec bare server (h2load)', 'h2codec', 'h2');

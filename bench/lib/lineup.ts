@@ -4,6 +4,8 @@
 // machine weather.
 import { contenders as proxies, type Contender } from './contenders.js';
 import {
+  H2_CODEC_ID,
+  h2CodecBare,
   NGINX_STATIC_H2_ID,
   NGINX_STATIC_HTTPS_ID,
   NGINX_STATIC_ID,
@@ -36,6 +38,7 @@ const ORDER = [
   'turnpike-h2',
   NGINX_STATIC_H2_ID,
   NODE_HTTP2_ID,
+  H2_CODEC_ID,
 ];
 
 /** id → [same job's nginx, Node's ceiling for the protocol]. */
@@ -50,11 +53,22 @@ const COMPARE: Record<string, [string, string | undefined]> = {
   [NODE_HTTPS_ID]: [NGINX_STATIC_HTTPS_ID, undefined],
   'turnpike-h2': ['nginx-h2', NODE_HTTP2_ID],
   [NODE_HTTP2_ID]: [NGINX_STATIC_H2_ID, undefined],
+  [H2_CODEC_ID]: [NGINX_STATIC_H2_ID, NODE_HTTP2_ID],
 };
 
 /** Every contender of the full run, in running order, with its comparisons filled in. */
 export function lineup(extra: Contender[] = []): Contender[] {
-  const all = [...proxies, nginxStaticHttp, nodeHttp, nginxStaticHttps, nodeHttps, nginxStaticH2, nodeHttp2, ...extra];
+  const all = [
+    ...proxies,
+    nginxStaticHttp,
+    nodeHttp,
+    nginxStaticHttps,
+    nodeHttps,
+    nginxStaticH2,
+    nodeHttp2,
+    h2CodecBare,
+    ...extra,
+  ];
   const byId = new Map(all.map((c) => [c.id, c]));
   const ordered = [...ORDER.flatMap((id) => byId.get(id) ?? []), ...all.filter((c) => !ORDER.includes(c.id))];
   return ordered.map((c) => {

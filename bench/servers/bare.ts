@@ -1,11 +1,14 @@
 // Node's own ceilings for the bench (BENCH.md, "Node's own ceilings in the same run"): a bare
 // server answering the fixed body nginx answers (`return 200 "hello world\n"`), with nothing
 // of Turnpike in it. `node dist/bench/servers/bare.js <kind> <port> [cert key]`, kind one of
-// http, https, http2 (TLS with ALPN h2). Prints "listening" once ready.
+// http, https, http2 (TLS with ALPN h2), h2codec (Turnpike's own HTTP/2 codec,
+// src/engine/http2/codec/, on a TLS socket with ALPN h2). Prints "listening" once ready.
 import { readFileSync } from 'node:fs';
 import { createServer as createHttp } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import { createSecureServer } from 'node:http2';
+import { createServer as createTls } from 'node:tls';
+import { Http2ServerConnection } from '../../src/engine/http2/codec/index.js';
 
 const BODY = Buffer.from('hello world\n');
 const LENGTH = String(BODY.length);
@@ -43,8 +46,20 @@ function main(): void {
       listen = (cb) => server.listen(port, '127.0.0.1', 4096, cb);
       break;
     }
+    case 'h2codec': {
+      const pairs = ['content-type', 'text/plain', 'content-length', LENGTH];
+      const server = createTls({ ...tls(), ALPNProtocols: ['h2'] }, (socket) => {
+        socket.setNoDelay(true);
+        new Http2ServerConnection(socket, (stream) => {
+          stream.respond(200, pairs);
+          stream.end(BODY);
+        });
+      });
+      listen = (cb) => server.listen(port, '127.0.0.1', 4096, cb);
+      break;
+    }
     default:
-      throw new Error(`unknown kind ${String(kind)} (http, https, http2)`);
+      throw new Error(`unknown kind ${String(kind)} (http, https, http2, h2codec)`);
   }
   listen(() => console.log(`bare ${kind} listening on 127.0.0.1:${port}`));
 }
