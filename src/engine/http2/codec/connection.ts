@@ -9,7 +9,6 @@ import {
   ErrorCode,
   Flag,
   FrameType,
-  MAX_MAX_FRAME_SIZE,
   MAX_WINDOW,
   MIN_MAX_FRAME_SIZE,
   SettingId,
@@ -21,17 +20,14 @@ import * as w from './frame-writer.js';
 import { HeaderListTooLarge, HpackDecoder } from './hpack-decoder.js';
 import { HpackEncoder } from './hpack-encoder.js';
 import { checkTrailers, requestHead } from './request-head.js';
+import { FrameQueue } from './frame-queue.js';
+import { AbuseGuard, type ConnectionHooks } from './guards.js';
+import { HeaderBlockReader } from './header-block.js';
+import { unpad } from './padding.js';
+import { readSettings } from './peer-settings.js';
 import { ServerStream, type StreamHost } from './stream.js';
 
-/** Where the connection reports what an operator may want to count (rapid resets, floods). */
-export interface ConnectionHooks {
-  /** The client reset a stream (RST_STREAM); `total` in the current window. */
-  onClientReset?(streamId: number, total: number): void;
-  /** The connection is being closed for abuse (rapid reset, CONTINUATION or control flood). */
-  onAbuse?(kind: 'rapid-reset' | 'continuation-flood' | 'control-flood', detail: string): void;
-  /** The connection ended (after GOAWAY or a socket close); `error` when it ended on one. */
-  onClose?(error?: ConnectionError): void;
-}
+export type { ConnectionHooks } from './guards.js';
 
 export class Http2ServerConnection implements StreamHost {
   readonly limits: CodecLimits;
@@ -39,10 +35,7 @@ export class Http2ServerConnection implements StreamHost {
   private readonly decoder: HpackDecoder;
   private readonly encoder = new HpackEncoder();
   private readonly streams = new Map<number, ServerStream>();
-  private out: Buffer[] = [];
-  private outBytes = 0;
-  private flushScheduled = false;
-  private inRead = false;
+  private readonly frames: FrameQueue;
   private lastStreamId = 0;
   private goawaySent = false;
   private goawayReceived = false;
@@ -54,18 +47,8 @@ export class Http2ServerConnection implements StreamHost {
   private sendWindow = DEFAULT_WINDOW;
   private recvWindow: number;
 
-  // The header block being assembled (HEADERS then CONTINUATION frames).
-  private blockStream = 0;
-  private blockFlags = 0;
-  private blockParts: Buffer[] = [];
-  private blockBytes = 0;
-  private blockFrames = 0;
-
-  // Abuse accounting.
-  private resets = 0;
-  private resetWindowStart = 0;
-  private controlFrames = 0;
-  private controlWindowStart = 0;
+  private readonly blocks: HeaderBlockReader;
+  private readonly guard: AbuseGuard;
 
   constructor(
     private readonly socket: Duplex,
@@ -77,6 +60,9 @@ export class Http2ServerConnection implements StreamHost {
     this.reader = new FrameReader(this, this.limits.maxFrameSize);
     this.decoder = new HpackDecoder(this.limits.headerTableSize, this.limits.maxHeaderListSize);
     this.recvWindow = this.limits.connectionWindowSize;
+    this.guard = new AbuseGuard(this.limits, hooks);
+    this.blocks = new HeaderBlockReader(this.guard, (id, flags, block) => this.onHeaderBlock(id, flags, block));
+    this.frames = new FrameQueue(socket);
     this.queue(
       w.settingsFrame([
         [SettingId.HEADER_TABLE_SIZE, this.limits.headerTableSize],
@@ -100,7 +86,7 @@ export class Http2ServerConnection implements StreamHost {
     if (this.goawaySent || this.ended) return;
     this.goawaySent = true;
     this.queue(w.goaway(this.lastStreamId, ErrorCode.NO_ERROR));
-    this.flushSoon();
+    this.frames.flushSoon();
     if (this.streams.size === 0) this.endSocketAfterFlush();
   }
 
@@ -112,29 +98,29 @@ export class Http2ServerConnection implements StreamHost {
 
   private read(chunk: Buffer): void {
     if (this.ended) return;
-    this.inRead = true;
+    this.frames.holding = true;
     try {
       this.reader.push(chunk);
     } catch (err) {
       this.fail(err);
     }
-    this.inRead = false;
+    this.frames.holding = false;
     this.flush();
   }
 
   /** FrameSink: one whole frame. */
   frame(type: number, flags: number, id: number, payload: Buffer): void {
     if (this.ended) return;
-    if (this.blockStream !== 0 && (type !== FrameType.CONTINUATION || id !== this.blockStream))
+    if (this.blocks.expecting !== 0 && (type !== FrameType.CONTINUATION || id !== this.blocks.expecting))
       throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'header block interrupted');
     try {
       switch (type) {
         case FrameType.DATA:
           return this.onDataFrame(flags, id, payload);
         case FrameType.HEADERS:
-          return this.onHeadersFrame(flags, id, payload);
+          return this.blocks.headers(flags, id, payload);
         case FrameType.CONTINUATION:
-          return this.onContinuation(flags, id, payload);
+          return this.blocks.continuation(flags, id, payload);
         case FrameType.PRIORITY:
           if (id === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PRIORITY on stream 0');
           if (payload.length !== 5) throw new StreamError(id, ErrorCode.FRAME_SIZE_ERROR, 'PRIORITY length');
@@ -151,7 +137,7 @@ export class Http2ServerConnection implements StreamHost {
           if (id !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
           if (payload.length !== 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'PING length');
           if ((flags & Flag.ACK) === 0) {
-            this.countControl();
+            this.guard.control();
             this.queue(w.pingAck(payload));
           }
           return;
@@ -192,59 +178,13 @@ export class Http2ServerConnection implements StreamHost {
     if (s.contentLength >= 0 && (s.received > s.contentLength || (end && s.received !== s.contentLength)))
       throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, 'body length differs from content-length');
     if (body.length === 0 && !end)
-      this.countControl(); // empty DATA frames are a known flood
+      this.guard.control(); // empty DATA frames are a known flood
     else if (body.length > 0) s.receiveData(body);
     if (end && !s.aborted) s.receiveEnd();
   }
 
-  private onHeadersFrame(flags: number, id: number, payload: Buffer): void {
-    if (id === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'HEADERS on stream 0');
-    if ((id & 1) === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'even stream id from a client');
-    let fragment = unpad(flags, payload);
-    if (flags & Flag.PRIORITY) {
-      if (fragment.length < 5) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'HEADERS priority fields');
-      if ((fragment.readUInt32BE(0) & 0x7fff_ffff) === id)
-        throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, 'stream depends on itself');
-      fragment = fragment.subarray(5);
-    }
-    this.blockFlags = flags;
-    this.blockFrames = 0;
-    this.blockParts = [Buffer.from(fragment)];
-    this.blockBytes = fragment.length;
-    if (flags & Flag.END_HEADERS) return this.onHeaderBlock(id);
-    this.blockStream = id;
-    this.checkBlockSize();
-  }
-
-  private onContinuation(flags: number, id: number, payload: Buffer): void {
-    if (this.blockStream === 0 || id !== this.blockStream)
-      throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'CONTINUATION without HEADERS');
-    this.blockFrames++;
-    if (this.blockFrames > this.limits.maxContinuationFrames) {
-      this.hooks.onAbuse?.('continuation-flood', `${this.blockFrames} CONTINUATION frames`);
-      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many CONTINUATION frames');
-    }
-    this.blockParts.push(Buffer.from(payload));
-    this.blockBytes += payload.length;
-    this.checkBlockSize();
-    if (flags & Flag.END_HEADERS) {
-      this.blockStream = 0;
-      this.onHeaderBlock(id);
-    }
-  }
-
-  /** A compressed block over the list limit cannot decode under it in practice: refused before decoding. */
-  private checkBlockSize(): void {
-    if (this.blockBytes > this.limits.maxHeaderListSize) {
-      this.hooks.onAbuse?.('continuation-flood', `header block of ${this.blockBytes} bytes`);
-      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'header block too large');
-    }
-  }
-
-  private onHeaderBlock(id: number): void {
-    const block = this.blockParts.length === 1 ? this.blockParts[0]! : Buffer.concat(this.blockParts);
-    this.blockParts = [];
-    const endStream = (this.blockFlags & Flag.END_STREAM) !== 0;
+  private onHeaderBlock(id: number, flags: number, block: Buffer): void {
+    const endStream = (flags & Flag.END_STREAM) !== 0;
     // Decode first, whatever happens to the stream: both sides' HPACK tables must stay in step.
     let pairs: string[] | undefined;
     try {
@@ -292,17 +232,7 @@ export class Http2ServerConnection implements StreamHost {
     if (payload.length !== 4) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'RST_STREAM length');
     if (id === 0 || id > this.lastStreamId)
       throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
-    const now = Date.now();
-    if (now - this.resetWindowStart > this.limits.resetWindowMs) {
-      this.resetWindowStart = now;
-      this.resets = 0;
-    }
-    this.resets++;
-    this.hooks.onClientReset?.(id, this.resets);
-    if (this.resets > this.limits.maxResets) {
-      this.hooks.onAbuse?.('rapid-reset', `${this.resets} resets within ${this.limits.resetWindowMs} ms`);
-      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many stream resets');
-    }
+    this.guard.reset(id);
     const s = this.streams.get(id);
     if (s === undefined) return;
     this.streams.delete(id);
@@ -316,37 +246,19 @@ export class Http2ServerConnection implements StreamHost {
       if (payload.length !== 0) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
       return;
     }
-    if (payload.length % 6 !== 0) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS length');
-    this.countControl();
-    for (let off = 0; off < payload.length; off += 6) {
-      const key = payload.readUInt16BE(off);
-      const value = payload.readUInt32BE(off + 2);
-      switch (key) {
-        case SettingId.HEADER_TABLE_SIZE:
-          this.encoder.setPeerMaxSize(value);
-          break;
-        case SettingId.ENABLE_PUSH:
-          if (value > 1) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'ENABLE_PUSH not 0 or 1');
-          break;
-        case SettingId.INITIAL_WINDOW_SIZE: {
-          if (value > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'INITIAL_WINDOW_SIZE');
-          const delta = value - this.peerInitialWindow;
-          this.peerInitialWindow = value;
-          for (const s of this.streams.values()) {
-            s.sendWindow += delta;
-            if (s.sendWindow > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'window overflow');
-          }
-          if (delta > 0) this.flushStreams();
-          break;
-        }
-        case SettingId.MAX_FRAME_SIZE:
-          if (value < MIN_MAX_FRAME_SIZE || value > MAX_MAX_FRAME_SIZE)
-            throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'MAX_FRAME_SIZE out of range');
-          this.maxFrameSize = value;
-          break;
-        default:
-          break; // MAX_CONCURRENT_STREAMS and MAX_HEADER_LIST_SIZE bind pushes and requests we do not make
+    this.guard.control();
+    const set = readSettings(payload);
+    if (set.headerTableSize !== undefined) this.encoder.setPeerMaxSize(set.headerTableSize);
+    if (set.maxFrameSize !== undefined) this.maxFrameSize = set.maxFrameSize;
+    if (set.initialWindowSize !== undefined) {
+      // A new initial window moves every open stream's window by the difference (§6.9.2).
+      const delta = set.initialWindowSize - this.peerInitialWindow;
+      this.peerInitialWindow = set.initialWindowSize;
+      for (const s of this.streams.values()) {
+        s.sendWindow += delta;
+        if (s.sendWindow > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'window overflow');
       }
+      if (delta > 0) this.flushStreams();
     }
     this.queue(w.SETTINGS_ACK);
   }
@@ -368,19 +280,6 @@ export class Http2ServerConnection implements StreamHost {
     s.sendWindow += inc;
     if (s.sendWindow > MAX_WINDOW) throw new StreamError(id, ErrorCode.FLOW_CONTROL_ERROR, 'window overflow');
     s.flush();
-  }
-
-  /** PING, SETTINGS and empty frames cost us work per frame: a flood of them closes the connection. */
-  private countControl(): void {
-    const now = Date.now();
-    if (now - this.controlWindowStart > 1000) {
-      this.controlWindowStart = now;
-      this.controlFrames = 0;
-    }
-    if (++this.controlFrames > this.limits.maxControlFrames) {
-      this.hooks.onAbuse?.('control-flood', `${this.controlFrames} control frames within 1 s`);
-      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'control frame flood');
-    }
   }
 
   // ---- StreamHost ----
@@ -447,34 +346,11 @@ export class Http2ServerConnection implements StreamHost {
   }
 
   private queue(frame: Buffer): void {
-    this.out.push(frame);
-    this.outBytes += frame.length;
-    if (!this.inRead) this.flushSoon();
+    this.frames.push(frame);
   }
 
-  private flushSoon(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    process.nextTick(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
-  }
-
-  /** One write for everything queued: small frames are joined (one TLS record, one syscall). */
   private flush(): void {
-    if (this.out.length === 0 || this.ended) return;
-    const frames = this.out;
-    const bytes = this.outBytes;
-    this.out = [];
-    this.outBytes = 0;
-    if (frames.length === 1) this.socket.write(frames[0]!);
-    else if (bytes <= 65_536) this.socket.write(Buffer.concat(frames, bytes));
-    else {
-      this.socket.cork();
-      for (const f of frames) this.socket.write(f);
-      this.socket.uncork();
-    }
+    this.frames.flush();
   }
 
   private drained(): void {
@@ -507,13 +383,13 @@ export class Http2ServerConnection implements StreamHost {
         : new ConnectionError(ErrorCode.INTERNAL_ERROR, err instanceof Error ? err.message : String(err));
     if (!this.goawaySent) {
       this.goawaySent = true;
-      this.out = [];
-      this.outBytes = 0;
+      this.frames.clear();
       this.queue(w.goaway(this.lastStreamId, e.code, e.message));
     }
     this.flush();
     this.abortAll(e.code);
     this.ended = true;
+    this.frames.closed = true;
     this.socket.end();
     this.hooks.onClose?.(e);
   }
@@ -527,16 +403,8 @@ export class Http2ServerConnection implements StreamHost {
   private teardown(): void {
     if (this.ended) return;
     this.ended = true;
+    this.frames.closed = true;
     this.abortAll(ErrorCode.CANCEL);
     this.hooks.onClose?.();
   }
-}
-
-/** The payload of a DATA or HEADERS frame without its padding (§6.1). */
-function unpad(flags: number, payload: Buffer): Buffer {
-  if ((flags & Flag.PADDED) === 0) return payload;
-  if (payload.length < 1) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'padded frame without pad length');
-  const pad = payload[0]!;
-  if (pad >= payload.length) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'padding longer than the payload');
-  return payload.subarray(1, payload.length - pad);
 }
