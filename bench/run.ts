@@ -5,9 +5,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { httpGet, installCleanupHandlers, killAllNow, stopProcess } from './lib/proc.js';
+import { h2Get, httpGet, installCleanupHandlers, killAllNow, stopProcess } from './lib/proc.js';
 import { ensureDebianTools, ensureFastGateway, fastGatewayVersion } from './lib/tools.js';
-import { contenders, startUpstream, type BenchContext } from './lib/contenders.js';
+import { startUpstream, type BenchContext } from './lib/contenders.js';
+import { lineup } from './lib/lineup.js';
 import { runHey, runWrk, wrkCommand, heyCommand, type LoadSettings } from './lib/load.js';
 import {
   h2loadRateCommand,
@@ -113,6 +114,7 @@ async function main(): Promise<number> {
   const upstream = await startUpstream(workDir, upstreamCpu);
   console.log(`bench: upstream nginx on 127.0.0.1:${upstream.port} (CPU ${upstreamCpu})`);
   const ctx: BenchContext = { repoRoot, workDir, fastGatewayDir, upstreamPort: upstream.port, proxyCpu, upstreamCpu };
+  const contenders = lineup();
   const list = only ? contenders.filter((c) => only.includes(c.id)) : contenders;
 
   const records: RoundRecord[] = [];
@@ -149,30 +151,35 @@ async function main(): Promise<number> {
           continue;
         }
         try {
-          const probe = await httpGet(running.url, 2000);
+          const isH2 = c.protocol === 'h2';
+          const get = isH2 ? h2Get : httpGet;
+          const probe = await get(running.url, 2000);
           if (probe.status !== 200 || probe.body !== 'hello world\n') {
             throw new Error(
               `GET ${running.url} answered ${probe.status} ${JSON.stringify(probe.body.slice(0, 80))}, not the upstream's 200 "hello world\\n"`,
             );
           }
-          const isH2 = c.protocol === 'h2';
           if (warmupS > 0) {
             if (isH2)
               await runH2loadThroughput(running.url, load, h2, workDir, Math.max(100, Math.round(h2.requests / 10)));
             else await runWrk(running.url, load, warmupS);
           }
           rec.wrk = isH2 ? await runH2loadThroughput(running.url, load, h2, workDir) : await runWrk(running.url, load);
-          const after = await httpGet(running.url, 3000);
+          const after = await get(running.url, 3000);
           if (after.status !== 200) {
             throw new Error(
               `stopped answering after the ${isH2 ? 'h2load' : 'wrk'} run: GET ${running.url} gave ${after.status === 0 ? 'no answer within 3 s' : after.status} (${isH2 ? 'h2load' : 'wrk'}: ${Math.round(rec.wrk.rps)} req/s)`,
             );
           }
-          rec.hey = isH2 ? await runH2loadRate(running.url, load, workDir) : await runHey(running.url, load);
+          if (!c.throughputOnly)
+            rec.hey = isH2 ? await runH2loadRate(running.url, load, workDir) : await runHey(running.url, load);
           if (running.facts) rec.facts = await running.facts();
-          const errs = rec.wrk.errors + rec.hey.errors;
+          const errs = rec.wrk.errors + (rec.hey?.errors ?? 0);
+          const latency = rec.hey
+            ? `   p50 ${(rec.hey.latencyMs.p50 ?? NaN).toFixed(2)} ms   p99 ${(rec.hey.latencyMs.p99 ?? NaN).toFixed(2)} ms`
+            : '';
           console.log(
-            `${Math.round(rec.wrk.rps).toString().padStart(7)} req/s   p50 ${(rec.hey.latencyMs.p50 ?? NaN).toFixed(2)} ms   p99 ${(rec.hey.latencyMs.p99 ?? NaN).toFixed(2)} ms${errs ? `   errors ${errs}` : ''}`,
+            `${Math.round(rec.wrk.rps).toString().padStart(7)} req/s${latency}${errs ? `   errors ${errs}` : ''}`,
           );
         } catch (err) {
           rec.error = `load: ${(err as Error).message}`;

@@ -6,17 +6,18 @@ import { freePort, httpStatus, pinned, startProcess, stopProcess, waitFor200, ty
 import type { SpawnOptions } from 'node:child_process';
 
 /** Starts a process and waits until `url` answers 200; stops it again if it never does. */
-async function startReady(
+export async function startReady(
   url: string,
   readyMs: number,
   name: string,
   argv: string[],
   logFile: string,
   opts?: SpawnOptions,
+  h2 = false,
 ): Promise<Proc> {
   const proc = startProcess(name, argv, logFile, opts);
   try {
-    await waitFor200(url, readyMs, proc);
+    await waitFor200(url, readyMs, proc, h2);
   } catch (err) {
     await stopProcess(proc);
     throw err;
@@ -50,11 +51,17 @@ export interface Contender {
   label: string;
   /** 'h2': measured with h2load over HTTP/2 (TLS, ALPN h2) instead of wrk and hey. */
   protocol?: 'h2';
+  /** A ceiling row (a bare server): throughput only, no fixed-rate latency run (keeps the run short). */
+  throughputOnly?: boolean;
+  /** The id of nginx doing the same job over the same protocol, for the "× nginx (same)" column. */
+  sameAs?: string;
+  /** The id of Node's bare server for this protocol, for the "× Node ceiling" column. */
+  ceiling?: string;
   /** Name of the contender's config file (under bench/.work/), for the JSON record. */
   start: (ctx: BenchContext) => Promise<Running>;
 }
 
-const READY_MS = 20_000;
+export const READY_MS = 20_000;
 
 function fileSize(file: string): number {
   try {
@@ -90,7 +97,7 @@ function nginxConf(workDir: string, name: string, body: string): string {
   return file;
 }
 
-async function startNginx(
+export async function startNginx(
   workDir: string,
   name: string,
   cpu: number,
@@ -290,6 +297,8 @@ export async function startTurnpike(
   query = '',
   https = false,
   http2 = false,
+  /** Node options for the primary and (inherited through cluster) the worker, e.g. --cpu-prof. */
+  nodeArgs: string[] = [],
 ): Promise<RunningTurnpike> {
   {
     {
@@ -306,6 +315,7 @@ export async function startTurnpike(
       writeFileSync(accessLog, '');
       const argv = pinned(ctx.proxyCpu, [
         process.execPath,
+        ...nodeArgs,
         join(ctx.repoRoot, 'bin', 'turnpike.js'),
         'start',
         '--config',

@@ -4,6 +4,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:chi
 import { createServer } from 'node:net';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect as h2connect } from 'node:http2';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 
 export interface Proc {
@@ -196,13 +197,43 @@ export function httpGet(url: string, timeoutMs = 1000): Promise<{ status: number
   });
 }
 
+/**
+ * One GET over HTTP/2 (TLS, ALPN h2; the certificate is not verified), for servers that speak
+ * only HTTP/2 (the bare node:http2 and codec servers); status 0 on a connection error.
+ */
+export function h2Get(url: string, timeoutMs = 1000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const u = new URL(url);
+    const session = h2connect(u.origin, { rejectUnauthorized: false });
+    const done = (status: number, body: string): void => {
+      clearTimeout(timer);
+      session.close();
+      resolve({ status, body });
+    };
+    const timer = setTimeout(() => {
+      session.destroy();
+      resolve({ status: 0, body: '' });
+    }, timeoutMs);
+    session.on('error', () => done(0, ''));
+    const req = session.request({ ':path': u.pathname + u.search });
+    let status = 0;
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('response', (h) => (status = Number(h[':status'])));
+    req.on('data', (d: string) => (body += d));
+    req.on('end', () => done(status, body));
+    req.on('error', () => done(0, body));
+    req.end();
+  });
+}
+
 /** One GET; resolves with the status code, or 0 on a connection error. */
-export async function httpStatus(url: string, timeoutMs = 1000): Promise<number> {
-  return (await httpGet(url, timeoutMs)).status;
+export async function httpStatus(url: string, timeoutMs = 1000, h2 = false): Promise<number> {
+  return (await (h2 ? h2Get : httpGet)(url, timeoutMs)).status;
 }
 
 /** Polls url until it answers 200; fails early when `proc` exits first. */
-export async function waitFor200(url: string, timeoutMs: number, proc?: Proc): Promise<void> {
+export async function waitFor200(url: string, timeoutMs: number, proc?: Proc, h2 = false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 0;
   for (;;) {
@@ -212,7 +243,7 @@ export async function waitFor200(url: string, timeoutMs: number, proc?: Proc): P
         `${proc.name} exited (${await proc.exited}) before answering 200 on ${url}: ${logTail(proc.logFile)} (log: ${proc.logFile})`,
       );
     }
-    last = await httpStatus(url);
+    last = await httpStatus(url, 1000, h2);
     if (last === 200) return;
     if (Date.now() > deadline) {
       throw new Error(

@@ -28,6 +28,12 @@ export interface ContenderSummary {
   failed?: string;
   xNginx?: number;
   p99XNginx?: number;
+  /** Ratio to the nginx doing the same job over the same protocol (its id in sameAs). */
+  sameAs?: string;
+  xSame?: number;
+  /** Ratio to Node's bare server for the same protocol (its id in ceiling). */
+  ceiling?: string;
+  xCeiling?: number;
 }
 
 export interface Check {
@@ -44,7 +50,7 @@ export function median(xs: number[]): number | undefined {
 }
 
 export function summarize(
-  list: ReadonlyArray<{ id: string; label: string }>,
+  list: ReadonlyArray<{ id: string; label: string; sameAs?: string; ceiling?: string }>,
   records: RoundRecord[],
 ): ContenderSummary[] {
   const out = list.map((c): ContenderSummary => {
@@ -61,6 +67,8 @@ export function summarize(
       p50Ms: median(heys.flatMap((h) => (h.latencyMs.p50 === undefined ? [] : [h.latencyMs.p50]))),
       p99Ms: median(heys.flatMap((h) => (h.latencyMs.p99 === undefined ? [] : [h.latencyMs.p99]))),
       heyRpsMedian: median(heys.map((h) => h.rps)),
+      ...(c.sameAs !== undefined ? { sameAs: c.sameAs } : {}),
+      ...(c.ceiling !== undefined ? { ceiling: c.ceiling } : {}),
       non2xx: wrks.reduce((a, w) => a + w.non2xx, 0) + heys.reduce((a, h) => a + h.non2xx, 0),
       socketErrors: wrks.reduce((a, w) => a + w.errors - w.non2xx, 0) + heys.reduce((a, h) => a + h.socketErrors, 0),
     };
@@ -72,6 +80,10 @@ export function summarize(
   for (const s of out) {
     if (ng?.rpsMedian && s.rpsMedian !== undefined) s.xNginx = s.rpsMedian / ng.rpsMedian;
     if (ng?.p99Ms && s.p99Ms !== undefined) s.p99XNginx = s.p99Ms / ng.p99Ms;
+    const same = out.find((o) => o.id === s.sameAs);
+    if (same?.rpsMedian && s.rpsMedian !== undefined) s.xSame = s.rpsMedian / same.rpsMedian;
+    const ceil = out.find((o) => o.id === s.ceiling);
+    if (ceil?.rpsMedian && s.rpsMedian !== undefined) s.xCeiling = s.rpsMedian / ceil.rpsMedian;
   }
   return out;
 }
@@ -80,11 +92,26 @@ const fmt = (x: number | undefined, digits: number, suffix = ''): string =>
   x === undefined ? '—' : `${x.toFixed(digits)}${suffix}`;
 
 export function renderTable(rows: ContenderSummary[]): string {
-  const header = ['contender', 'req/s (median)', '× nginx', 'p50 @3k/s', 'p99 @3k/s', 'p99 × nginx', 'errors'];
+  // × nginx: against the HTTP/1.1 nginx proxy, as before; × nginx same: against nginx doing
+  // the same job over the same protocol; × Node: against Node's bare server for the protocol.
+  const header = [
+    'contender',
+    'req/s (median)',
+    '× nginx',
+    '× nginx same',
+    '× Node',
+    'p50 @3k/s',
+    'p99 @3k/s',
+    'p99 × nginx',
+    'errors',
+  ];
+  const last = header.length - 1;
   const body = rows.map((s) => [
     s.label,
     s.rpsMedian === undefined ? 'FAILED' : Math.round(s.rpsMedian).toLocaleString('en-US'),
     fmt(s.xNginx, 2),
+    fmt(s.xSame, 2),
+    fmt(s.xCeiling, 2),
     fmt(s.p50Ms, 2, ' ms'),
     fmt(s.p99Ms, 2, ' ms'),
     fmt(s.p99XNginx, 2),
@@ -92,10 +119,10 @@ export function renderTable(rows: ContenderSummary[]): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (cells: string[]): string =>
-    `| ${cells.map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+    `| ${cells.map((c, i) => (i === 0 || i === last ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   const lines = [
     line(header),
-    `|${widths.map((w, i) => (i === 0 || i === 6 ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`,
+    `|${widths.map((w, i) => (i === 0 || i === last ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`,
     ...body.map(line),
   ];
   const failed = rows.filter((s) => s.failed);

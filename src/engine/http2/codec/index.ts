@@ -1,0 +1,10 @@
+// Turnpike's own HTTP/2 server codec: framing, HPACK, flow control and stream states on a
+// TLS (or plain) socket, without node:http2. Standalone for now: the gateway still serves
+// HTTP/2 through node:http2 (src/engine/http2/edge.ts) until the protocol-neutral message lands.
+export { Http2ServerConnection } from './connection.js';
+export type { ConnectionHooks } from './guards.js';
+export { ServerStream } from './stream.js';
+export { DEFAULT_LIMITS, ErrorCode, type CodecLimits } from './constants.js';
+export { ConnectionError, StreamError, HpackError } from './errors.js';
+export { HpackDecoder, HeaderListTooLarge } from './hpack-decoder.js';
+export { HpackEncoder } from './hpack-encoder.js';
