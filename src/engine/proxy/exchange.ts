@@ -22,7 +22,9 @@ import {
   isGrpcContentType,
 } from '../grpc/errors.js';
 import type { UpstreamConnection } from './upstream-connection.js';
-import { HeaderList, PluginRun, type PluginHost } from './plugin-run.js';
+import { PluginRun } from './plugin-run.js';
+import type { PluginHost } from './plugin-request.js';
+import { HeaderList } from './header-list.js';
 import { BodyPipeline, PIPELINE_HIGH_WATER, type NamedFilter } from './body-pipeline.js';
 import { ChunkedParser } from '../http1/chunked.js';
 import { logNameResolutionFailure } from '../upstream-failure.js';
