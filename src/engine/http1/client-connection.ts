@@ -11,29 +11,9 @@ import type { UpstreamTls } from '../../snapshot/types.js';
 import { ChunkedError, ChunkedParser } from './chunked.js';
 import { Framing, parseResponseHead, ResponseHead } from './response-head.js';
 import { watch, unwatch, type Expirable } from '../clock.js';
-import type { UpstreamConnection } from '../proxy/upstream-connection.js';
+import type { UpstreamHandler } from '../proxy/upstream-connection.js';
 
 import { connectFailure, type UpstreamFailure } from '../upstream-failure.js';
-
-export type { UpstreamFailure } from '../upstream-failure.js';
-
-/**
- * Receives an upstream's response. Buffer ranges handed to it are views of a read buffer
- * shared by every upstream socket of the worker: valid only during the call, so a handler
- * that keeps bytes (e.g. a write that may be queued) must copy them.
- */
-export interface UpstreamHandler {
-  /** `conn` is a ClientConnection, or a stream on an HTTP/2 session (upstream-h2/stream.ts). */
-  onUpstreamReady(conn: UpstreamConnection): void;
-  /** Head parsed; buf[start,end) holds the first body bytes that arrived with it (may be empty). */
-  onResponseHead(head: ResponseHead, buf: Buffer, start: number, end: number): void;
-  onResponseData(buf: Buffer, start: number, end: number): void;
-  onResponseEnd(): void;
-  onUpstreamFailure(kind: UpstreamFailure, message: string): void;
-  onUpstreamDrain(): void;
-  /** 101 to a WebSocket handshake; buf[start,end) holds the first tunnel bytes (may be empty). */
-  onUpgrade(head: ResponseHead, buf: Buffer, start: number, end: number): void;
-}
 
 /**
  * Takes the connection's bytes once it switched protocols (a WebSocket tunnel). Data ranges

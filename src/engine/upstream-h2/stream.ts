@@ -7,11 +7,11 @@
 // which stops HTTP/2 WINDOW_UPDATEs so the upstream waits too.
 
 import http2, { type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
-import type { UpstreamHandler } from '../http1/client-connection.js';
+import type { UpstreamConnection, UpstreamHandler } from '../proxy/upstream-connection.js';
 import { ChunkedParser, ChunkedError } from '../http1/chunked.js';
 import { ResponseHead } from '../http1/response-head.js';
 import { unwatch, watch, type Expirable } from '../clock.js';
-import type { UpstreamConnection } from '../proxy/upstream-connection.js';
+
 import type { UpstreamFailure } from '../upstream-failure.js';
 import { toH2Request, trailersFromLines, type H2Request } from './request.js';
 import { chunk, lastChunk, toResponseHead } from './response.js';
