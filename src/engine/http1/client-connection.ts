@@ -11,7 +11,7 @@ import type { UpstreamTls } from '../../snapshot/types.js';
 import { ChunkedError, ChunkedParser } from './chunked.js';
 import { Framing, parseResponseHead, ResponseHead } from './response-head.js';
 import { watch, unwatch, type Expirable } from '../clock.js';
-import type { UpstreamHandler } from '../proxy/upstream-connection.js';
+import type { RequestHeadSource, UpstreamHandler } from '../proxy/upstream-connection.js';
 
 import { connectFailure, type UpstreamFailure } from '../upstream-failure.js';
 
@@ -157,8 +157,12 @@ export class ClientConnection implements Expirable {
     this.deadline = Date.now() + this.writeTimeout;
   }
 
-  write(data: Buffer | string, encoding?: BufferEncoding): boolean {
-    return encoding === undefined ? this.socket.write(data) : this.socket.write(data as string, encoding);
+  sendHead(source: RequestHeadSource, bodyLength: number): void {
+    this.socket.write(source.http1Head(bodyLength), 'latin1');
+  }
+
+  write(data: Buffer): boolean {
+    return this.socket.write(data);
   }
 
   /** Backpressure from the client. A connection returns to the pool resumed (see finish). */

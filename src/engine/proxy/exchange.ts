@@ -24,7 +24,6 @@ import { ExchangeState } from './state.js';
 import { matchRoute, Refusal, type MatchOut } from './match.js';
 import { BufferedBody } from './request-body.js';
 import { pickEndpoint, UpstreamCall, type UpstreamCallOwner } from './upstream-call.js';
-import { buildUpstreamHead } from './upstream-head.js';
 import { endFiltered, relayData, relayEnd, relayHead, relayUpgrade, writeBody } from './relay.js';
 import { replyError, replyHttpsOnly, replyNoEndpoint, replyPlugin, replyUpstreamFailure } from './reply.js';
 import { record } from './record.js';
@@ -193,12 +192,12 @@ export class Exchange
   sendRequest(call: UpstreamCall, conn: UpstreamConnection): void {
     const body = this.body === null ? null : this.body.toSend;
     if (body === null) {
-      conn.write(buildUpstreamHead(this, call, -1), 'latin1');
+      conn.sendHead(call, -1);
       this.conn.startBody();
       return;
     }
     // A body held in memory (a plugin read or replaced it): sent whole, with its length.
-    conn.write(buildUpstreamHead(this, call, body.length), 'latin1');
+    conn.sendHead(call, body.length);
     if (body.length > 0) conn.write(body);
     if (this.requestEnded) conn.requestSent();
     else this.conn.startBody(); // the client sent none: this ends the request at once

@@ -7,20 +7,17 @@
 // many attempts it takes.
 
 import { performance } from 'node:perf_hooks';
-import type { RequestHead } from '../http1/request-head.js';
 import type { ResponseHead } from '../http1/response-head.js';
-import type { WorkerContext } from '../context.js';
 import type { UpstreamFailure } from '../upstream-failure.js';
 import type { CompiledRoute, CompiledService } from '../../snapshot/types.js';
 import type { BalanceContext, Endpoint } from '../../upstream/types.js';
 import type { TunnelObserver } from '../ws/tunnel.js';
-import type { UpstreamConnection, UpstreamHandler } from './upstream-connection.js';
+import type { H2RequestHead, RequestHeadSource, UpstreamConnection, UpstreamHandler } from './upstream-connection.js';
+import { buildUpstreamH2Head, buildUpstreamHead, type UpstreamHeadSource } from './upstream-head.js';
 import { Retry, retryFor, type Attempts } from './retry.js';
 
 /** What the call needs from the exchange it works for. */
-export interface UpstreamCallOwner extends BalanceContext {
-  readonly ctx: WorkerContext;
-  readonly head: RequestHead;
+export interface UpstreamCallOwner extends BalanceContext, UpstreamHeadSource {
   readonly finished: boolean;
   readonly responseStarted: boolean;
   readonly bodyStreamed: boolean;
@@ -47,7 +44,7 @@ export function pickEndpoint(
   return cluster.available() ? cluster.balancer.pick(ctx, tried) : null;
 }
 
-export class UpstreamCall implements UpstreamHandler, TunnelObserver, Attempts {
+export class UpstreamCall implements UpstreamHandler, RequestHeadSource, TunnelObserver, Attempts {
   /** The connection or stream carrying the request; null once the response ended or failed. */
   conn: UpstreamConnection | null = null;
   /** performance.now() when the request went on the wire; 0 while connecting. */
@@ -113,6 +110,15 @@ export class UpstreamCall implements UpstreamHandler, TunnelObserver, Attempts {
     this.conn = null;
     up.destroy();
     this.service.cluster.balancer.onEnd(this.endpoint, this.sinceStart(), true);
+  }
+
+  // ── RequestHeadSource: the head in the connection's form ──────────────────
+  http1Head(bodyLength: number): string {
+    return buildUpstreamHead(this.owner, this, bodyLength);
+  }
+
+  http2Head(bodyLength: number, scheme: 'http' | 'https'): H2RequestHead {
+    return buildUpstreamH2Head(this.owner, this, bodyLength, scheme);
   }
 
   // ── UpstreamHandler ───────────────────────────────────────────────────────
