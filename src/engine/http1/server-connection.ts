@@ -64,7 +64,7 @@ export class Http1ServerConnection implements Downstream, Expirable {
   private pauses = 0;
 
   constructor(
-    // A TCP or TLS socket, or one HTTP/2 stream carried as HTTP/1.1 (src/engine/http2/stream-socket.ts).
+    // A TCP or TLS socket (an HTTP/2 stream has its own downstream: http2/stream-downstream.ts).
     readonly socket: net.Socket,
     readonly ctx: WorkerContext,
     readonly listener: ListenerInfo,

@@ -1,7 +1,9 @@
 // One request to an HTTP/2 upstream: a stream on the endpoint's shared session. To the
-// Exchange it looks like a pooled HTTP/1.1 connection (UpstreamConnection): the request is
-// written as HTTP/1.1 bytes and the response comes back through UpstreamHandler as
-// HTTP/1.1 with a chunked body whose trailer section carries the HTTP/2 trailers.
+// Exchange it is an UpstreamConnection like a pooled HTTP/1.1 one: the request head comes as
+// HTTP/2 headers (RequestHeadSource.http2Head), the body as the client framed it (chunks are
+// undone here, their trailers sent as HTTP/2 trailers), and the response goes back through
+// UpstreamHandler as HTTP/1.1 with a chunked body whose trailer section carries the HTTP/2
+// trailers.
 // Backpressure crosses both ways: a full HTTP/2 send buffer pauses the client's body (write
 // returns false, 'drain' resumes it), and a client that does not drain pauses the stream,
 // which stops HTTP/2 WINDOW_UPDATEs so the upstream waits too.
