@@ -13,9 +13,9 @@ export interface ListenerInfo {
   readonly scheme: 'http' | 'https';
   readonly port: number;
   /**
-   * Set on the per-stream connections of an HTTP/2 client connection (src/engine/http2/):
-   * the request is one HTTP/2 stream translated to HTTP/1.1. The access log says HTTP/2.0,
-   * and the open-connections gauge counts the HTTP/2 connection once, not every stream.
+   * Set on the streams of an HTTP/2 client connection (src/engine/http2/): the access log
+   * says HTTP/2.0, and the open-connections gauge counts the HTTP/2 connection once, not
+   * every stream.
    */
   readonly http2?: boolean;
 }

@@ -33,6 +33,47 @@ export function reason(status: number): string {
   return REASONS[status] ?? STATUS_CODES[status] ?? 'Unknown';
 }
 
+/**
+ * The head of every response the gateway makes itself (error pages, plugin answers, gRPC
+ * errors, redirects): status line, the given header lines ("Name: value\r\n"…), then the
+ * framing and the gateway's own fields. `contentLength` -1 sends none (204, 304, 1xx).
+ */
+export function gatewayHead(
+  status: number,
+  lines: string,
+  contentLength: number,
+  serverToken: string,
+  close: boolean,
+): string {
+  return (
+    'HTTP/1.1 ' +
+    status +
+    ' ' +
+    reason(status) +
+    '\r\n' +
+    lines +
+    (contentLength >= 0 ? 'Content-Length: ' + contentLength + '\r\n' : '') +
+    'Server: ' +
+    serverToken +
+    '\r\n' +
+    (close ? 'Connection: close\r\n' : '') +
+    '\r\n'
+  );
+}
+
+/** Kong's error body: {"message": …, "request_id": …} and a newline, ASCII only. */
+export function kongErrorBody(message: string, requestId: string): string {
+  // JSON.stringify escapes nothing above 0x7f, so escape it here.
+  return (
+    JSON.stringify({ message, request_id: requestId }).replace(
+      /[\u007f-\uffff]/g,
+      (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'),
+    ) + '\n'
+  );
+}
+
+export const JSON_TYPE_LINE = 'Content-Type: application/json; charset=utf-8\r\n';
+
 /** A complete HTTP/1.1 response (head and JSON body) as one latin1-safe string. */
 export function errorResponse(
   status: number,
@@ -42,23 +83,6 @@ export function errorResponse(
   close: boolean,
   isHead = false,
 ): string {
-  // The JSON body is ASCII-only: JSON.stringify escapes nothing above 0x7f, so escape it here.
-  const body =
-    JSON.stringify({ message, request_id: requestId }).replace(
-      /[\u007f-\uffff]/g,
-      (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'),
-    ) + '\n';
-  return (
-    'HTTP/1.1 ' +
-    status +
-    ' ' +
-    reason(status) +
-    '\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ' +
-    body.length +
-    '\r\nServer: ' +
-    serverToken +
-    (close ? '\r\nConnection: close' : '') +
-    '\r\n\r\n' +
-    (isHead ? '' : body)
-  );
+  const body = kongErrorBody(message, requestId);
+  return gatewayHead(status, JSON_TYPE_LINE, body.length, serverToken, close) + (isHead ? '' : body);
 }

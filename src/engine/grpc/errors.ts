@@ -3,6 +3,8 @@
 // gateway makes (no route, missing credentials, upstream down…) is sent as a gRPC
 // "trailers-only" response: HTTP 200, the status in the headers and no body.
 
+import { gatewayHead } from '../errors.js';
+
 /** The HTTP status of a gateway-made error → the gRPC status code the client sees. */
 export function grpcStatusFor(httpStatus: number): number {
   switch (httpStatus) {
@@ -58,17 +60,19 @@ export function grpcErrorResponse(
   serverToken: string,
   close: boolean,
 ): string {
+  return gatewayHead(200, grpcErrorLines(httpStatus, message, contentType), 0, serverToken, close);
+}
+
+/** The header lines of a trailers-only gRPC error: content-type, grpc-status, grpc-message. */
+export function grpcErrorLines(httpStatus: number, message: string, contentType: string): string {
   return (
-    'HTTP/1.1 200 OK\r\nContent-Type: ' +
+    'Content-Type: ' +
     contentType +
     '\r\ngrpc-status: ' +
     grpcStatusFor(httpStatus) +
     '\r\ngrpc-message: ' +
     encodeGrpcMessage(message) +
-    '\r\nContent-Length: 0\r\nServer: ' +
-    serverToken +
-    (close ? '\r\nConnection: close' : '') +
-    '\r\n\r\n'
+    '\r\n'
   );
 }
 

@@ -3,20 +3,15 @@
 // It frames the response (length, chunked, until-close) and hands the body bytes to the
 // handler as buffer ranges, without copying.
 
-import net from 'node:net';
-import tls from 'node:tls';
-import { tooDeep } from '../tls/chain-depth.js';
-import { upstreamTlsOptions } from '../tls/upstream-options.js';
+import type net from 'node:net';
+import { connectUpstream } from './upstream-socket.js';
 import type { UpstreamTls } from '../../snapshot/types.js';
 import { ChunkedError, ChunkedParser } from './chunked.js';
 import { Framing, parseResponseHead, ResponseHead } from './response-head.js';
 import { watch, unwatch, type Expirable } from '../clock.js';
-import type { UpstreamHandler } from '../proxy/upstream-connection.js';
+import type { RequestHeadSource, UpstreamHandler } from '../proxy/upstream-connection.js';
 
 import { connectFailure, type UpstreamFailure } from '../upstream-failure.js';
-
-export type { UpstreamFailure } from '../upstream-failure.js';
-export type { UpstreamHandler } from '../proxy/upstream-connection.js';
 
 /**
  * Takes the connection's bytes once it switched protocols (a WebSocket tunnel). Data ranges
@@ -35,13 +30,6 @@ export interface ConnectionOwner {
 }
 
 const MAX_RESPONSE_HEAD = 64 * 1024;
-
-/**
- * One read buffer for every upstream socket of the worker (net's `onread` option): reads
- * land here instead of in a fresh ArrayBuffer per read, and skip the Readable-stream
- * machinery. Safe because every read is consumed synchronously.
- */
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 const enum St {
   Connecting,
@@ -87,38 +75,7 @@ export class ClientConnection implements Expirable {
     private readonly owner: ConnectionOwner,
     upstreamTls: UpstreamTls | null = null,
   ) {
-    if (upstreamTls === null) {
-      this.socket = net.connect({
-        host,
-        port,
-        noDelay: true,
-        onread: {
-          buffer: READ_BUFFER,
-          callback: (n: number, buf: Uint8Array): boolean => {
-            this.onData((buf as Buffer).subarray(0, n));
-            return true; // pausing goes through pauseReading(); never implicitly
-          },
-        },
-      });
-      this.socket.on('connect', () => this.onConnect());
-    } else {
-      // TLS sockets do not take `onread`: their decrypted reads arrive as 'data' chunks.
-      const s = tls.connect(upstreamTlsOptions(upstreamTls, host, port, ['http/1.1']));
-      s.setNoDelay(true);
-      s.on('data', (chunk: Buffer) => this.onData(chunk));
-      s.on('secureConnect', () => {
-        if (upstreamTls.verify && tooDeep(s, upstreamTls.verifyDepth)) {
-          s.destroy(
-            Object.assign(new Error(`certificate chain longer than tls_verify_depth ${upstreamTls.verifyDepth}`), {
-              code: 'ERR_TLS_VERIFY_DEPTH',
-            }),
-          );
-          return;
-        }
-        this.onConnect();
-      });
-      this.socket = s;
-    }
+    this.socket = connectUpstream(host, port, upstreamTls, this);
     this.deadline = Date.now() + connectTimeout;
     watch(this);
     this.socket.on('drain', () => (this.peer !== null ? this.peer.onTunnelDrain() : this.handler?.onUpstreamDrain()));
@@ -160,8 +117,12 @@ export class ClientConnection implements Expirable {
     this.deadline = Date.now() + this.writeTimeout;
   }
 
-  write(data: Buffer | string, encoding?: BufferEncoding): boolean {
-    return encoding === undefined ? this.socket.write(data) : this.socket.write(data as string, encoding);
+  sendHead(source: RequestHeadSource, bodyLength: number): void {
+    this.socket.write(source.http1Head(bodyLength), 'latin1');
+  }
+
+  write(data: Buffer): boolean {
+    return this.socket.write(data);
   }
 
   /** Backpressure from the client. A connection returns to the pool resumed (see finish). */
@@ -219,7 +180,8 @@ export class ClientConnection implements Expirable {
     }
   }
 
-  private onConnect(): void {
+  /** Connected (TLS: handshake done and the chain checked). */
+  onConnect(): void {
     this.state = St.Idle;
     this.deadline = 0;
     const h = this.handler;
@@ -227,7 +189,8 @@ export class ClientConnection implements Expirable {
     else this.owner.release(this);
   }
 
-  private onData(chunk: Buffer): void {
+  /** Bytes from the upstream (plain TCP: a view of the worker's shared read buffer). */
+  onData(chunk: Buffer): void {
     if (this.state === St.Tunnel) {
       this.peer!.onTunnelData(chunk, 0, chunk.length);
       return;

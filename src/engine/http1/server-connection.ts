@@ -10,7 +10,7 @@ import { errorResponse } from '../errors.js';
 import { watch, unwatch, type Expirable } from '../clock.js';
 import type { ListenerInfo, WorkerContext } from '../context.js';
 import { Exchange, nextRequestId } from '../proxy/exchange.js';
-import type { ClientSide } from '../proxy/client-side.js';
+import type { Downstream } from '../proxy/downstream.js';
 import type { ClientConnection } from './client-connection.js';
 import { WebSocketTunnel, type TunnelObserver, type TunnelSettings } from '../ws/tunnel.js';
 
@@ -30,7 +30,7 @@ const MAX_PENDING = 64 * 1024;
 const PAUSE_PENDING = 1; // too much early or pipelined data buffered
 const PAUSE_UPSTREAM = 2; // the upstream socket is not draining the request body
 
-export class Http1ServerConnection implements Expirable, ClientSide {
+export class Http1ServerConnection implements Downstream, Expirable {
   readonly head = new RequestHead();
   readonly clientIp: string;
   readonly trusted: boolean;
@@ -64,7 +64,7 @@ export class Http1ServerConnection implements Expirable, ClientSide {
   private pauses = 0;
 
   constructor(
-    // A TCP or TLS socket, or one HTTP/2 stream carried as HTTP/1.1 (src/engine/http2/stream-socket.ts).
+    // A TCP or TLS socket (an HTTP/2 stream has its own downstream: http2/stream-downstream.ts).
     readonly socket: net.Socket,
     readonly ctx: WorkerContext,
     readonly listener: ListenerInfo,
@@ -259,6 +259,21 @@ export class Http1ServerConnection implements Expirable, ClientSide {
 
   write(data: string | Buffer): boolean {
     return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  /** Three pieces in one corked write (a body chunk with its framing). */
+  writev(a: string, b: Buffer, c: Buffer): boolean {
+    const s = this.socket;
+    s.cork();
+    s.write(a, 'latin1');
+    s.write(b);
+    const ok = s.write(c);
+    s.uncork();
+    return ok;
+  }
+
+  get writableNeedDrain(): boolean {
+    return this.socket.writableNeedDrain;
   }
 
   get destroyed(): boolean {

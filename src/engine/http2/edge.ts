@@ -1,8 +1,8 @@
 // Downstream HTTP/2 on one proxy listener. Accepted sockets (TLS that negotiated h2, or
 // cleartext that opened with the client preface) are handed to a node:http2 server that
-// never listens itself: nghttp2 does framing, flow control and HPACK. Each stream becomes an
-// HTTP/1.1 connection for the engine (StreamSocket), so every route, plugin, balancer,
-// metric and log line works as for HTTP/1.1.
+// never listens itself: nghttp2 does framing, flow control and HPACK. Each stream is the
+// downstream of one exchange (StreamDownstream), so every route, plugin, balancer, metric
+// and log line works as for HTTP/1.1.
 //
 // Per connection it enforces: a cap on concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS;
 // nghttp2 refuses the excess), a header list size (max_header_size, as the HTTP/1.1 side),
@@ -15,9 +15,7 @@
 import http2, { type ServerHttp2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type net from 'node:net';
 import type { ListenerInfo, WorkerContext } from '../context.js';
-import { Http1ServerConnection } from '../http1/server-connection.js';
-import { http1Head } from './request-head.js';
-import { StreamSocket } from './stream-socket.js';
+import { StreamDownstream } from './stream-downstream.js';
 import { processLog } from '../../observe/logger.js';
 
 const { NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -113,19 +111,25 @@ class H2Connection {
   private onStream(stream: ServerHttp2Stream, flags: number, raw: string[]): void {
     this.open++;
     this.clearIdle();
-    const ip = this.socket.remoteAddress;
-    const sock = new StreamSocket(stream, http1Head(raw, (flags & NGHTTP2_FLAG_END_STREAM) !== 0), ip);
+    // The stream reaches the exchange directly (StreamDownstream): its request head from the
+    // header pairs, its response written by ResponseWriter.
+    const d = new StreamDownstream(
+      stream,
+      raw,
+      (flags & NGHTTP2_FLAG_END_STREAM) !== 0,
+      this.socket.remoteAddress,
+      this.edge.ctx,
+      this.listener,
+    );
     stream.once('close', () => {
       this.open--;
       // Only a stream the client gave up on while the connection lives counts. When the
       // connection itself goes (the client dropped it, or we destroyed it), node destroys every
       // open stream first: those are one disconnect, not a reset each, however many there were.
       const sessionUp = !this.session.closed && !this.session.destroyed;
-      if (sessionUp && !sock.writer.complete && !sock.writer.reset) this.onClientReset();
+      if (sessionUp && !d.writer.complete && !d.writer.reset) this.onClientReset();
       if (this.open === 0 && sessionUp) this.armIdle();
     });
-    // The stream's socket implements what the HTTP/1.1 connection uses of a socket (see StreamSocket).
-    new Http1ServerConnection(sock as unknown as net.Socket, this.edge.ctx, this.listener);
   }
 
   /** A stream ended before its response did, and not by us: the client reset or abandoned it. */

@@ -1,30 +1,45 @@
-// An HTTP/2 request head (nghttp2 has validated it: lower-case names, no connection-specific
-// fields, no CR/LF/NUL in values) written as the HTTP/1.1 request head the engine parses.
-// :method and :path make the request line, :authority the Host header; a body without a
-// content-length is framed chunked so its end (and any trailers) reach the engine.
+// An HTTP/2 request head (nghttp2 has validated it: lower-case token names, no
+// connection-specific fields, no CR/LF/NUL in values) as the RequestHead the exchange reads:
+// the stream's raw header pairs are classified as the HTTP/1.1 parser classifies its fields
+// (hop-by-hop, forwarded, Via, Host), with the same refusals. :method and :path are the
+// request line, :authority the Host; no HTTP/1.1 text is made.
 
 import type { IncomingHttpHeaders } from 'node:http2';
+import { HttpParseError, MAX_HEADERS, RequestHead, Skip } from '../http1/request-head.js';
+import { TARGET } from '../http1/chars.js';
+import { hostnameOf, validHost } from '../http1/host.js';
+import { needsNormalization, normalizePath } from '../../router/normalize.js';
 
-export interface Http1Head {
-  /** "METHOD target HTTP/1.1\r\n…\r\n\r\n" (latin1: header values are carried byte for byte). */
-  text: string;
-  method: string;
-  /** The body goes chunked (no content-length and the stream did not end with its headers). */
-  chunked: boolean;
+/** A control character other than HTAB: refused in a value, as the HTTP/1.1 parser refuses it. */
+function hasControl(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
+  }
+  return false;
 }
 
 /**
- * `raw`: the stream's headers as [name, value, …] in arrival order (repeated names kept).
- * `endStream`: the HEADERS frame ended the stream (no body).
+ * Fills `head` from the stream's headers `raw` ([name, value, …] in arrival order, repeated
+ * names kept). `endStream`: the HEADERS frame ended the stream (no body); a body without a
+ * content-length is marked chunked (its end, and any trailers, come with the stream's end).
  */
-export function http1Head(raw: string[], endStream: boolean): Http1Head {
+export function fillRequestHead(
+  raw: string[],
+  endStream: boolean,
+  maxHeadSize: number,
+  head: RequestHead,
+): HttpParseError | null {
+  head.reset();
   let method = '';
   let target = '';
   let authority = '';
-  let hostLines = '';
-  let cookie = '';
-  let lines = '';
-  let hasLength = false;
+  let hostField = '';
+  let hostCount = 0;
+  let cookieCount = 0;
+  let cookieBytes = 0;
+  // The size of the head as HTTP/1.1 text: the same limit applies, and the log counts it.
+  let size = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const value = raw[i + 1];
@@ -35,29 +50,161 @@ export function http1Head(raw: string[], endStream: boolean): Http1Head {
       continue; // :scheme is the listener's (X-Forwarded-Proto); :protocol is not enabled
     }
     if (name === 'cookie') {
-      // HTTP/2 may split cookies into several fields; HTTP/1.1 wants one (RFC 9113 §8.2.3).
-      cookie = cookie === '' ? value : cookie + '; ' + value;
+      cookieCount++;
+      cookieBytes += value.length;
       continue;
     }
     if (name === 'host') {
-      hostLines += 'host: ' + value + '\r\n';
+      hostCount++;
+      if (hostField === '') hostField = value;
+      if (authority !== '') continue;
+    }
+    size += name.length + value.length + 4;
+  }
+  const lineBytes = method.length + target.length + 12; // "METHOD target HTTP/1.1\r\n"
+  size += lineBytes + 21; // and "connection: close\r\n\r\n"
+  if (authority !== '') size += authority.length + 8;
+  if (cookieCount > 0) size += 10 + cookieBytes + 2 * (cookieCount - 1);
+  const chunked = !endStream && !hasLength(raw);
+  if (chunked) size += 28;
+  if (size > maxHeadSize) {
+    if (lineBytes - 1 > maxHeadSize)
+      return new HttpParseError(414, 'Request-URI too long: the request line exceeds the maximum header size');
+    return new HttpParseError(
+      431,
+      'Request header fields too large: the request head exceeds the maximum header size (TURNPIKE_MAX_HEADER_SIZE)',
+    );
+  }
+  head.size = size;
+  head.method = method;
+  head.httpMinor = 1;
+  head.keepAlive = false; // one request per stream
+  if (method === 'CONNECT') return new HttpParseError(405, 'CONNECT is not supported by this gateway');
+  if (target.charCodeAt(0) !== 0x2f /* / */)
+    return new HttpParseError(
+      400,
+      'Bad request: the request target must be an absolute path ("/...") or an absolute http(s) URL',
+    );
+  for (let i = 0; i < target.length; i++)
+    if (TARGET[target.charCodeAt(i)] !== 1)
+      return new HttpParseError(400, 'Bad request: invalid character in the request target');
+  const q = target.indexOf('?');
+  if (q === -1) head.rawPath = target;
+  else {
+    head.rawPath = target.slice(0, q);
+    head.query = target.slice(q);
+  }
+  if (needsNormalization(head.rawPath)) {
+    const n = normalizePath(head.rawPath);
+    if (n === null) return new HttpParseError(400, 'Bad request: malformed percent-encoding in the request path');
+    head.path = n;
+  } else head.path = head.rawPath;
+  // :authority wins over a Host field (RFC 9113 §8.3.1); without either the request is refused.
+  if (authority === '' && hostCount > 1) return new HttpParseError(400, 'Bad request: more than one Host header');
+  const host = authority !== '' ? authority : hostField;
+  if (hostCount === 0 && authority === '') return new HttpParseError(400, 'Bad request: the Host header is missing');
+  if (!validHost(host)) return new HttpParseError(400, 'Bad request: invalid Host header');
+  head.host = host;
+  head.hostname = hostnameOf(host);
+
+  const names = head.names;
+  const lnames = head.lnames;
+  const values = head.values;
+  const skip = head.skip;
+  // The fields in the order the HTTP/1.1 form had them: Host, the others, the joined cookie.
+  names[0] = lnames[0] = 'host';
+  values[0] = host;
+  skip[0] = Skip.Host;
+  let n = 1;
+  let cookie = '';
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.charCodeAt(0) === 0x3a || name === 'host') continue;
+    const value = raw[i + 1];
+    if (hasControl(value))
+      return new HttpParseError(400, 'Bad request: the request head contains a control character or a bare CR/LF');
+    if (name === 'cookie') {
+      // HTTP/2 may split cookies into several fields; the upstream gets one (RFC 9113 §8.2.3).
+      cookie = cookie === '' ? value : cookie + '; ' + value;
       continue;
     }
-    if (name === 'content-length') hasLength = true;
-    lines += name + ': ' + value + '\r\n';
+    if (n === MAX_HEADERS) return tooMany();
+    const sk = classify(head, n, name, value);
+    if (sk instanceof HttpParseError) return sk;
+    names[n] = lnames[n] = name;
+    values[n] = value;
+    skip[n] = sk;
+    n++;
   }
-  // CONNECT has no :path; the engine refuses it as it does over HTTP/1.1.
-  if (method === 'CONNECT' && target === '') target = authority;
-  const chunked = !endStream && !hasLength;
-  let text = method + ' ' + target + ' HTTP/1.1\r\n';
-  // :authority wins over a Host field (RFC 9113 §8.3.1); without either the engine answers 400.
-  text += authority !== '' ? 'host: ' + authority + '\r\n' : hostLines;
-  text += lines;
-  if (cookie !== '') text += 'cookie: ' + cookie + '\r\n';
-  if (chunked) text += 'transfer-encoding: chunked\r\n';
-  // One request per stream: the HTTP/1.1 side ends (and the stream's response with it) after it.
-  text += 'connection: close\r\n\r\n';
-  return { text, method, chunked };
+  if (cookie !== '') {
+    if (n === MAX_HEADERS) return tooMany();
+    names[n] = lnames[n] = 'cookie';
+    values[n] = cookie;
+    skip[n] = Skip.Keep;
+    n++;
+  }
+  head.count = n;
+  head.chunked = chunked;
+  return null;
+}
+
+function tooMany(): HttpParseError {
+  return new HttpParseError(431, `Request header fields too large: more than ${MAX_HEADERS} header fields`);
+}
+
+function hasLength(raw: string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i] === 'content-length') return true;
+  return false;
+}
+
+/** How the field at `n` is forwarded, as the HTTP/1.1 parser decides it (fields HTTP/2 forbids never arrive). */
+function classify(head: RequestHead, n: number, lname: string, value: string): Skip | HttpParseError {
+  switch (lname) {
+    case 'te':
+    case 'trailer':
+    case 'connection':
+    case 'keep-alive':
+    case 'proxy-connection':
+    case 'transfer-encoding':
+    case 'upgrade':
+      return Skip.HopByHop;
+    case 'via':
+      if (head.viaIndex === -1) head.viaIndex = n;
+      return Skip.Via;
+    case 'expect':
+      if (value.toLowerCase() !== '100-continue')
+        return new HttpParseError(417, `Expectation failed: only "Expect: 100-continue" is supported, got "${value}"`);
+      head.expectContinue = true;
+      return Skip.HopByHop;
+    case 'x-real-ip':
+      return Skip.Forwarded;
+    case 'content-length':
+      if (head.contentLength !== -1) return new HttpParseError(400, 'Bad request: more than one Content-Length header');
+      if (value.length === 0 || value.length > 15 || !/^\d+$/.test(value))
+        return new HttpParseError(400, 'Bad request: Content-Length must be a decimal number');
+      head.contentLength = Number(value);
+      return Skip.Keep;
+    case 'x-forwarded-for':
+      if (head.xffIndex === -1) head.xffIndex = n;
+      return Skip.Forwarded;
+    case 'x-forwarded-host':
+      head.xfHostIndex = n;
+      return Skip.Forwarded;
+    case 'x-forwarded-port':
+      head.xfPortIndex = n;
+      return Skip.Forwarded;
+    case 'x-forwarded-path':
+      head.xfPathIndex = n;
+      return Skip.Forwarded;
+    case 'x-forwarded-proto':
+      head.xfProtoIndex = n;
+      return Skip.Forwarded;
+    case 'x-forwarded-prefix':
+      head.xfPrefixIndex = n;
+      return Skip.Forwarded;
+    default:
+      return Skip.Keep;
+  }
 }
 
 /** Request trailers (HTTP/2 trailing HEADERS) as the trailer section of a chunked body. */

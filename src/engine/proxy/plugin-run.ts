@@ -1,39 +1,25 @@
-// One request's run through its route's plugin chain: the PluginContext the handlers see,
-// header edits applied to the request head in place, phases walked in order with async
+// One request's run through its route's plugin chain: the PluginContext the handlers see
+// (the request API itself is PluginRequest, plugin-request.ts), phases walked in order with async
 // handlers awaited (and bounded by a timeout), consumer-scoped configurations picked as
 // soon as a consumer is known. Only requests whose route has plugins create one.
 
-import { Skip, type RequestHead } from '../http1/request-head.js';
 import type { ChainSlot, PluginChain, PluginInstance } from '../../plugins/chain/types.js';
 import type {
   ConsumerRef,
   ConsumerStore,
-  HeaderMap,
   Phase,
   PluginContext,
   PluginLogger,
   PluginMetrics,
   RequestApi,
   RequestOutcome,
-  ResponseApi,
 } from '../../plugins/sdk.js';
 import type { NamedFilter } from './body-pipeline.js';
+import type { HeaderList } from './header-list.js';
+import { checkHeader, RESERVED } from './header-rules.js';
+import { PluginRequest, type PluginHost } from './plugin-request.js';
 import { unwatch, watch, type Expirable } from '../clock.js';
 import { processLog } from '../../observe/logger.js';
-
-/** The parts of a request head the plugin API reads (a detached copy in the log phase). */
-type HeadView = Pick<
-  RequestHead,
-  'method' | 'path' | 'rawPath' | 'query' | 'hostname' | 'count' | 'names' | 'lnames' | 'values' | 'skip'
->;
-
-/** Adds a header to a Kong-style map: lower-case names, repeated headers as arrays. */
-export function addToMap(map: HeaderMap, lname: string, value: string): void {
-  const cur = map[lname];
-  if (cur === undefined) map[lname] = value;
-  else if (typeof cur === 'string') map[lname] = [cur, value];
-  else cur.push(value);
-}
 
 /** Apart from the log loop, whose bindings a closure would otherwise capture on every request. */
 function reportLogFailure(p: Promise<void>, plugin: string, requestId: string): void {
@@ -42,37 +28,8 @@ function reportLogFailure(p: Promise<void>, plugin: string, requestId: string): 
   );
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 /** Async handlers that take longer than this fail their request with a 500. */
 export const PLUGIN_TIMEOUT_MS = 10_000;
-
-/** What the run needs from the exchange that owns it. */
-export interface PluginHost {
-  readonly head: RequestHead;
-  readonly requestId: string;
-  readonly clientIp: string;
-  readonly scheme: 'http' | 'https';
-  readonly port: number;
-  readonly routeInfo: { id: string; name: string } | null;
-  readonly consumerStore: ConsumerStore;
-  readonly serviceInfo: { id: string; name: string } | null;
-  /** Gateway-made response (short-circuit). */
-  pluginRespond(status: number, body: Buffer, headers: [string, string][]): void;
-  /** The rewrite and access phases are over and nobody answered: go upstream. */
-  requestPhasesDone(): void;
-  /** A handler threw, rejected or timed out. */
-  pluginFailed(plugin: string, phase: Phase, err: unknown): void;
-  upstreamPath: string | null;
-  upstreamQuery: string | null;
-  hostOverride: string | null;
-  methodOverride: string | null;
-  readonly pluginMetrics: PluginMetrics;
-  /** Buffers the client's request body (see RequestApi.readBody). */
-  readRequestBody(): Promise<Buffer>;
-  /** Replaces the body sent upstream. */
-  setRequestBody(body: Buffer): void;
-}
 
 function writeLog(
   level: 'info' | 'warn' | 'error',
@@ -84,187 +41,7 @@ function writeLog(
   processLog()[level]({ plugin, request_id: requestId, ...fields }, msg);
 }
 
-/**
- * A response head as editable name/value pairs (response phase only). The upstream's header
- * lines stay an unparsed string until a plugin reads or replaces one of them: the usual edit,
- * adding headers the upstream did not send, then costs a search instead of a parse and a
- * re-serialisation of every header (measured on the rate-limiting response phase).
- */
-export class HeaderList implements ResponseApi {
-  /** Upstream lines not parsed yet ("Name: value\r\n"…); '' once parsed (or when there were none). */
-  private raw: string;
-  /** `raw` lower-cased, with a leading CRLF, for searching; built on the first lookup. */
-  private rawLower: string | null = null;
-  /** The headers: parsed upstream ones (once parsed) then additions, in order. */
-  readonly names: string[] = [];
-  readonly values: string[] = [];
-
-  constructor(
-    public status: number,
-    raw = '',
-  ) {
-    this.raw = raw;
-  }
-
-  setStatus(status: number): void {
-    if (!Number.isInteger(status) || status < 200 || status > 599)
-      throw new Error(`setStatus: invalid status ${status}; use an integer from 200 to 599`);
-    if (this.status === 101) throw new Error('setStatus: a WebSocket handshake (101) keeps its status');
-    this.status = status;
-  }
-
-  static fromLines(status: number, lines: string): HeaderList {
-    return new HeaderList(status, lines);
-  }
-
-  /** Whether the unparsed upstream lines hold a header named `lname`. */
-  private inRaw(lname: string): boolean {
-    if (this.raw === '') return false;
-    const low = (this.rawLower ??= '\n' + this.raw.toLowerCase());
-    // Occurrences of the name that start a line and end at its colon (no pattern string built).
-    for (let at = low.indexOf(lname, 1); at !== -1; at = low.indexOf(lname, at + 1)) {
-      if (low.charCodeAt(at - 1) === 10 /* \n */ && low.charCodeAt(at + lname.length) === 58 /* : */) return true;
-    }
-    return false;
-  }
-
-  /** Parses the upstream lines in front of the additions made so far. */
-  private parse(): void {
-    const lines = this.raw;
-    if (lines === '') return;
-    this.raw = '';
-    this.rawLower = null;
-    const addedNames = this.names.splice(0);
-    const addedValues = this.values.splice(0);
-    let pos = 0;
-    while (pos < lines.length) {
-      const e = lines.indexOf('\r\n', pos);
-      const colon = lines.indexOf(':', pos);
-      this.names.push(lines.slice(pos, colon));
-      this.values.push(lines.slice(colon + 1, e).trim());
-      pos = e + 2;
-    }
-    for (let i = 0; i < addedNames.length; i++) {
-      this.names.push(addedNames[i]);
-      this.values.push(addedValues[i]);
-    }
-  }
-
-  toLines(): string {
-    let s = this.raw;
-    for (let i = 0; i < this.names.length; i++) s += this.names[i] + ': ' + this.values[i] + '\r\n';
-    return s;
-  }
-
-  getHeader(name: string): string | undefined {
-    const l = name.toLowerCase();
-    if (this.inRaw(l)) this.parse();
-    let out: string | undefined;
-    for (let i = 0; i < this.names.length; i++) {
-      const n = this.names[i];
-      if (n.length === l.length && n.toLowerCase() === l)
-        out = out === undefined ? this.values[i] : out + ', ' + this.values[i];
-    }
-    return out;
-  }
-  getHeaders(): HeaderMap {
-    this.parse();
-    const map: HeaderMap = {};
-    for (let i = 0; i < this.names.length; i++) addToMap(map, this.names[i].toLowerCase(), this.values[i]);
-    return map;
-  }
-  setHeader(name: string, value: string): void {
-    const l = checkedName(name);
-    checkValue(name, value);
-    this.removeLower(l);
-    this.names.push(name);
-    this.values.push(value);
-  }
-  addHeader(name: string, value: string): void {
-    checkedName(name);
-    checkValue(name, value);
-    this.names.push(name);
-    this.values.push(value);
-  }
-  removeHeader(name: string): void {
-    this.removeLower(name.toLowerCase());
-  }
-  private removeLower(l: string): void {
-    if (this.inRaw(l)) this.parse();
-    for (let i = this.names.length - 1; i >= 0; i--) {
-      const n = this.names[i];
-      if (n.length === l.length && n.toLowerCase() === l) {
-        this.names.splice(i, 1);
-        this.values.splice(i, 1);
-      }
-    }
-  }
-}
-
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/**
- * Names that passed the check, with their lower-case form: plugins set the same few names on
- * every request, so the name is checked and lower-cased once.
- */
-const checkedNames = new Map<string, string>();
-
-/** A plugin must not be able to set an invalid header name, or one the gateway manages. */
-function checkedName(name: string): string {
-  const known = checkedNames.get(name);
-  if (known !== undefined) return known;
-  if (!HEADER_NAME.test(name)) throw new Error(`invalid header name ${JSON.stringify(name)}`);
-  const l = name.toLowerCase();
-  if (RESERVED.has(l)) throw new Error(`header ${name} is managed by the gateway`);
-  if (checkedNames.size < 4096) checkedNames.set(name, l);
-  return l;
-}
-
-/**
- * Request headers: as checkedName, except that `TE: trailers` is the one TE a plugin may send
- * (gRPC requires it; the HTTP/2 upstream bridge keeps it).
- */
-function requestHeaderName(name: string, value: string): string {
-  if (name.length === 2 && name.toLowerCase() === 'te' && value.trim().toLowerCase() === 'trailers') return 'te';
-  return checkedName(name);
-}
-
-/** A plugin must not be able to inject a header line: no control characters but tab (a loop: cheaper than a pattern on short values). */
-function checkValue(name: string, value: string): void {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if ((c < 32 && c !== 9) || c === 127)
-      throw new Error(`invalid value for header ${name}: control characters are not allowed`);
-  }
-}
-
-/** Both checks, for headers set on the request. */
-function checkHeader(name: string, value: string): void {
-  if (!HEADER_NAME.test(name)) throw new Error(`invalid header name ${JSON.stringify(name)}`);
-  checkValue(name, value);
-}
-
-/** The headers `authenticate` owns on the upstream request. */
-const CONSUMER_HEADERS = new Set([
-  'x-consumer-id',
-  'x-consumer-username',
-  'x-consumer-custom-id',
-  'x-credential-identifier',
-  'x-anonymous-consumer',
-]);
-
-/** Hop-by-hop and framing headers are the gateway's; plugins cannot set them. */
-const RESERVED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-]);
-
-export class PluginRun implements PluginContext, RequestApi, Expirable {
+export class PluginRun extends PluginRequest implements PluginContext, Expirable {
   consumer: ConsumerRef | null = null;
   credential: { id: string } | null = null;
   private sharedData: Record<string, unknown> | null = null;
@@ -277,35 +54,11 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
   deadline = 0;
   /** The plugin and phase of the async handler being waited for. */
   private waitingFor: { plugin: string; phase: Phase } | null = null;
-  /** The request head: the connection's live one, or a copy once the exchange is over. */
-  private h: HeadView;
-
   constructor(
     readonly chain: PluginChain,
-    private readonly owner: PluginHost,
+    owner: PluginHost,
   ) {
-    this.h = owner.head;
-  }
-
-  /**
-   * Copies what the plugin API reads from the request head: the connection reuses its head
-   * for the next request, and the log phase runs after this exchange is over.
-   */
-  detach(): void {
-    const h = this.h;
-    const n = h.count;
-    this.h = {
-      method: h.method,
-      path: h.path,
-      rawPath: h.rawPath,
-      query: h.query,
-      hostname: h.hostname,
-      count: n,
-      names: [], // never read by the plugin API (only written by addHeader, pointless after the exchange)
-      lnames: h.lnames.slice(0, n),
-      values: h.values.slice(0, n),
-      skip: h.skip.slice(0, n),
-    };
+    super(owner);
   }
 
   get metrics(): PluginMetrics {
@@ -350,22 +103,7 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
   authenticate(consumer: ConsumerRef, credential: { id: string } | null): void {
     this.consumer = consumer;
     this.credential = credential;
-    // One pass drops whatever the client sent under these names (it must not pose as a
-    // consumer), then the gateway's values are appended: every authenticated request does this.
-    const h = this.h;
-    for (let i = 0; i < h.count; i++)
-      if (h.skip[i] === Skip.Keep && CONSUMER_HEADERS.has(h.lnames[i])) h.skip[i] = Skip.Removed;
-    this.append('X-Consumer-ID', 'x-consumer-id', consumer.id);
-    if (consumer.username !== null) this.append('X-Consumer-Username', 'x-consumer-username', consumer.username);
-    if (consumer.custom_id !== null) this.append('X-Consumer-Custom-ID', 'x-consumer-custom-id', consumer.custom_id);
-    if (credential !== null) this.append('X-Credential-Identifier', 'x-credential-identifier', credential.id);
-    else this.append('X-Anonymous-Consumer', 'x-anonymous-consumer', 'true');
-  }
-
-  /** Appends a request header whose name is known to be valid (the value is still checked). */
-  private append(name: string, lname: string, value: string): void {
-    checkValue(name, value);
-    this.push(name, lname, value);
+    this.setConsumerHeaders(consumer, credential);
   }
 
   respond(status: number, body?: string | Buffer | Record<string, unknown>, headers?: Record<string, string>): void {
@@ -400,120 +138,6 @@ export class PluginRun implements PluginContext, RequestApi, Expirable {
 
   get shortCircuited(): boolean {
     return this.answered;
-  }
-
-  // ── RequestApi ────────────────────────────────────────────────────────────
-  get method(): string {
-    return this.h.method;
-  }
-  get path(): string {
-    return this.h.path;
-  }
-  get rawPath(): string {
-    return this.h.rawPath;
-  }
-  get query(): string {
-    return this.h.query;
-  }
-  get scheme(): 'http' | 'https' {
-    return this.owner.scheme;
-  }
-  get host(): string {
-    return this.h.hostname;
-  }
-  get port(): number {
-    return this.owner.port;
-  }
-  get clientIp(): string {
-    return this.owner.clientIp;
-  }
-  getHeader(name: string): string | undefined {
-    const l = name.toLowerCase();
-    const h = this.h;
-    let out: string | undefined;
-    for (let i = 0; i < h.count; i++) {
-      if (h.lnames[i] === l && h.skip[i] !== Skip.Removed)
-        out = out === undefined ? h.values[i] : out + ', ' + h.values[i];
-    }
-    return out;
-  }
-  setHeader(name: string, value: string): void {
-    const l = requestHeaderName(name, value);
-    checkValue(name, value);
-    if (l === 'host') {
-      this.owner.hostOverride = value;
-      return;
-    }
-    this.removeLower(l);
-    this.push(name, l, value);
-  }
-  addHeader(name: string, value: string): void {
-    const l = requestHeaderName(name, value);
-    checkValue(name, value);
-    if (l === 'host') throw new Error(`header ${name} is managed by the gateway`);
-    this.push(name, l, value);
-  }
-  private push(name: string, l: string, value: string): void {
-    const h = this.h;
-    if (h.count >= h.skip.length) throw new Error('too many request headers');
-    const n = h.count++;
-    h.names[n] = name;
-    h.lnames[n] = l;
-    h.values[n] = value;
-    h.skip[n] = Skip.Keep;
-  }
-  removeHeader(name: string): void {
-    this.removeLower(name.toLowerCase());
-  }
-  private removeLower(l: string): void {
-    const h = this.h;
-    for (let i = 0; i < h.count; i++) if (h.lnames[i] === l && h.skip[i] === Skip.Keep) h.skip[i] = Skip.Removed;
-  }
-  getHeaders(): HeaderMap {
-    const h = this.h;
-    const map: HeaderMap = {};
-    for (let i = 0; i < h.count; i++) if (h.skip[i] !== Skip.Removed) addToMap(map, h.lnames[i], h.values[i]);
-    return map;
-  }
-  get upstreamMethod(): string {
-    return this.owner.methodOverride ?? this.h.method;
-  }
-  setMethod(method: string): void {
-    if (!TOKEN.test(method)) throw new Error(`setMethod: ${JSON.stringify(method)} is not a method name`);
-    const m = method; // methods are case-sensitive (RFC 9110 §9.1): sent as given
-    if (m === 'CONNECT') throw new Error('setMethod: CONNECT cannot be proxied');
-    if ((m === 'HEAD') !== (this.h.method === 'HEAD'))
-      throw new Error(
-        'setMethod: a HEAD request stays HEAD and only a HEAD request can become one (the client expects a body, or none)',
-      );
-    this.owner.methodOverride = m === this.h.method ? null : m;
-  }
-  readBody(): Promise<Buffer> {
-    return this.owner.readRequestBody();
-  }
-  setBody(body: Buffer | string): void {
-    if (typeof body !== 'string' && !Buffer.isBuffer(body))
-      throw new Error('setBody: the body must be a Buffer or a string');
-    this.owner.setRequestBody(typeof body === 'string' ? Buffer.from(body) : body);
-  }
-  get upstreamQuery(): string {
-    return this.owner.upstreamQuery ?? this.h.query;
-  }
-  getQueryArg(name: string): string | undefined {
-    const q = this.owner.upstreamQuery ?? this.h.query;
-    if (q.length < 2) return undefined;
-    const v = new URLSearchParams(q.slice(1)).get(name);
-    return v === null ? undefined : v;
-  }
-  setUpstreamPath(path: string): void {
-    if (!path.startsWith('/') || /[\s\x00-\x1f\x7f]/.test(path))
-      throw new Error(`setUpstreamPath: ${JSON.stringify(path)} is not an absolute path`);
-    this.owner.upstreamPath = path;
-  }
-  setUpstreamQuery(query: string): void {
-    if (query !== '' && (!query.startsWith('?') || /[\s\x00-\x1f\x7f#]/.test(query)))
-      throw new Error(`setUpstreamQuery: ${JSON.stringify(query)} must be "" or start with "?"`);
-    this.owner.upstreamQuery = query;
   }
 
   // ── Running phases ────────────────────────────────────────────────────────

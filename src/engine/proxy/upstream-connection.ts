@@ -1,10 +1,29 @@
 // What the Exchange needs from the thing that carries its request upstream. A pooled
 // HTTP/1.1 connection (http1/client-connection.ts) is one; a stream on a shared HTTP/2
-// session (upstream-h2/stream.ts) is the other. Both take the request as HTTP/1.1 bytes and
-// hand the response back as HTTP/1.1 (UpstreamHandler), so the Exchange stays one pipeline.
+// session (upstream-h2/stream.ts) is the other. Each asks the request for its head in its
+// own form (RequestHeadSource: HTTP/1.1 text, or HTTP/2 headers), takes the body as the
+// client framed it, and hands the response back as HTTP/1.1 (UpstreamHandler).
+// Both interfaces live here, below the connections that implement or call them.
 
+import type { OutgoingHttpHeaders } from 'node:http2';
 import type { ResponseHead } from '../http1/response-head.js';
 import type { UpstreamFailure } from '../upstream-failure.js';
+
+/** A request head as HTTP/2 request headers. */
+export interface H2RequestHead {
+  headers: OutgoingHttpHeaders;
+  /** The body arrives chunk-framed (the client sent it so) and may end with trailers. */
+  chunked: boolean;
+  /** The client spoke HTTP/1.0: its response cannot be chunked. */
+  http10: boolean;
+}
+
+/** The request, asked for its head in the form the connection speaks. */
+export interface RequestHeadSource {
+  /** `bodyLength` ≥ 0: a body from memory with that length; -1: the client's, as it frames it. */
+  http1Head(bodyLength: number): string;
+  http2Head(bodyLength: number, scheme: 'http' | 'https'): H2RequestHead;
+}
 
 export interface UpstreamConnection {
   handler: UpstreamHandler | null;
@@ -15,7 +34,10 @@ export interface UpstreamConnection {
   readonly responseBytes: number;
   readonly connecting: boolean;
   begin(handler: UpstreamHandler, isHead: boolean, upgrade?: boolean): void;
-  write(data: Buffer | string, encoding?: BufferEncoding): boolean;
+  /** Sends the request head (first, once per request). */
+  sendHead(source: RequestHeadSource, bodyLength: number): void;
+  /** Request body bytes. */
+  write(data: Buffer): boolean;
   touchWrite(): void;
   requestSent(): void;
   pauseReading(): void;

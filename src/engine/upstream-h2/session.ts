@@ -9,7 +9,7 @@ import http2, { type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHt
 import net from 'node:net';
 import tls from 'node:tls';
 import type { UpstreamTls } from '../../snapshot/types.js';
-import { H2UpstreamStream, type StreamCarrier } from './stream.js';
+import { H2UpstreamStream, type H2Target, type StreamCarrier } from './stream.js';
 import { tooDeep } from '../tls/chain-depth.js';
 import { upstreamTlsOptions } from '../tls/upstream-options.js';
 import { connectFailure } from '../upstream-failure.js';
@@ -170,28 +170,27 @@ export class Http2Sessions {
     connectTimeout: number,
     upstreamTls: UpstreamTls | null,
   ): H2UpstreamStream {
-    const st = new H2UpstreamStream(connectTimeout, { key, host, port, upstreamTls });
-    this.place(st);
-    return st;
+    const target = { key, host, port, upstreamTls };
+    const session = this.withRoom(target);
+    return session.add(new H2UpstreamStream(connectTimeout, target, session));
   }
 
-  /** Puts a request on a session of its endpoint with room, opening one when none has. */
+  /** Moves a request to a session of its endpoint with room (the one it waited on had none). */
   place(st: H2UpstreamStream): void {
-    const t = st.target;
+    this.withRoom(st.target).add(st);
+  }
+
+  /** A session of the endpoint with room, opening one when none has. */
+  private withRoom(t: H2Target): UpstreamSession {
     let list = this.byKey.get(t.key);
     if (list === undefined) {
       list = [];
       this.byKey.set(t.key, list);
     }
-    for (let i = 0; i < list.length; i++) {
-      if (list[i].hasRoom) {
-        list[i].add(st);
-        return;
-      }
-    }
+    for (let i = 0; i < list.length; i++) if (list[i].hasRoom) return list[i];
     const s = new UpstreamSession(t.key, t.host, t.port, t.upstreamTls, this.idleTimeout, this);
     list.push(s);
-    s.add(st);
+    return s;
   }
 
   forget(s: UpstreamSession): void {

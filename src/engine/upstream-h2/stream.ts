@@ -1,7 +1,9 @@
 // One request to an HTTP/2 upstream: a stream on the endpoint's shared session. To the
-// Exchange it looks like a pooled HTTP/1.1 connection (UpstreamConnection): the request is
-// written as HTTP/1.1 bytes and the response comes back through UpstreamHandler as
-// HTTP/1.1 with a chunked body whose trailer section carries the HTTP/2 trailers.
+// Exchange it is an UpstreamConnection like a pooled HTTP/1.1 one: the request head comes as
+// HTTP/2 headers (RequestHeadSource.http2Head), the body as the client framed it (chunks are
+// undone here, their trailers sent as HTTP/2 trailers), and the response goes back through
+// UpstreamHandler as HTTP/1.1 with a chunked body whose trailer section carries the HTTP/2
+// trailers.
 // Backpressure crosses both ways: a full HTTP/2 send buffer pauses the client's body (write
 // returns false, 'drain' resumes it), and a client that does not drain pauses the stream,
 // which stops HTTP/2 WINDOW_UPDATEs so the upstream waits too.
@@ -9,16 +11,22 @@
 import http2, {
   type ClientHttp2Session,
   type ClientHttp2Stream,
+  type ClientSessionRequestOptions,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
 } from 'node:http2';
-import type { UpstreamHandler } from '../http1/client-connection.js';
+import type {
+  H2RequestHead,
+  RequestHeadSource,
+  UpstreamConnection,
+  UpstreamHandler,
+} from '../proxy/upstream-connection.js';
 import { ChunkedParser, ChunkedError } from '../http1/chunked.js';
 import { ResponseHead } from '../http1/response-head.js';
 import { unwatch, watch, type Expirable } from '../clock.js';
-import type { UpstreamConnection } from '../proxy/upstream-connection.js';
+
 import type { UpstreamFailure } from '../upstream-failure.js';
-import { toH2Request, trailersFromLines, type H2Request } from './request.js';
+import { trailersFromLines } from './request.js';
 import { chunk, lastChunk, toResponseHead } from './response.js';
 import type { UpstreamTls } from '../../snapshot/types.js';
 
@@ -30,26 +38,23 @@ export interface H2Target {
   readonly upstreamTls: UpstreamTls | null;
 }
 
+/** What a stream needs from the session carrying it (UpstreamSession, session.ts). */
+export interface StreamCarrier {
+  readonly scheme: 'http' | 'https';
+  readonly session: ClientHttp2Session;
+  request(headers: OutgoingHttpHeaders, options: ClientSessionRequestOptions): ClientHttp2Stream;
+  /** The stream is over (done, failed or abandoned): it no longer counts against the session's limit. */
+  streamDone(st: H2UpstreamStream): void;
+}
+
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, HTTP2_HEADER_STATUS } = http2.constants;
 const EMPTY = Buffer.alloc(0);
-const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 const enum St {
   Connecting, // the session is not connected yet
   Ready, // connected; nothing written
   Sending, // the head was sent as an HTTP/2 stream; the body may still flow
   Done, // response complete, failed or abandoned
-}
-
-/**
- * What a stream needs of the session carrying it (UpstreamSession in session.ts, which
- * creates the streams): declared here so that the two files do not import each other.
- */
-export interface StreamCarrier {
-  readonly session: ClientHttp2Session;
-  readonly scheme: 'http' | 'https';
-  request(headers: OutgoingHttpHeaders, options: http2.ClientSessionRequestOptions): ClientHttp2Stream;
-  streamDone(st: H2UpstreamStream): void;
 }
 
 export class H2UpstreamStream implements UpstreamConnection, Expirable {
@@ -62,8 +67,8 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
   responseBytes = 0;
   private state = St.Connecting;
   private stream: ClientHttp2Stream | null = null;
-  private req: H2Request | null = null;
-  private headBuf: Buffer | null = null;
+  /** The client spoke HTTP/1.0: the response body goes unframed (until the end), not chunked. */
+  private http10 = false;
   private dechunk: ChunkedParser | null = null;
   private requestDone = false;
   private isHead = false;
@@ -73,13 +78,12 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
   private paused = false;
   private readonly head = new ResponseHead();
 
-  /** The session carrying it; set by UpstreamSession.add (a waiting request may move to another). */
-  session!: StreamCarrier;
-
   constructor(
     connectTimeout: number,
     /** Where it goes, to open a session for it. */
     readonly target: H2Target,
+    /** The session carrying it (a waiting request may move to another: UpstreamSession.add). */
+    public session: StreamCarrier,
   ) {
     this.deadline = Date.now() + connectTimeout;
     watch(this);
@@ -110,27 +114,19 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     this.deadline = Date.now() + this.writeTimeout;
   }
 
-  write(data: Buffer | string, encoding?: BufferEncoding): boolean {
-    if (this.state === St.Done) return true;
-    let buf = typeof data === 'string' ? Buffer.from(data, encoding ?? 'utf8') : data;
-    if (this.stream === null) {
-      // The head comes first (one write from the Exchange, but nothing depends on it).
-      if (this.headBuf !== null) buf = Buffer.concat([this.headBuf, buf]);
-      const end = buf.indexOf(CRLFCRLF);
-      if (end === -1) {
-        this.headBuf = buf;
-        return true;
-      }
-      this.headBuf = null;
-      if (!this.open(buf.toString('latin1', 0, end))) return true;
-      if (end + 4 === buf.length) return true;
-      buf = buf.subarray(end + 4);
-    }
+  sendHead(source: RequestHeadSource, bodyLength: number): void {
+    if (this.state !== St.Ready) return;
+    this.open(source.http2Head(bodyLength, this.session.scheme));
+  }
+
+  write(buf: Buffer): boolean {
+    if (this.state !== St.Sending) return true;
     return this.writeBody(buf);
   }
 
   private writeBody(buf: Buffer): boolean {
-    const s = this.stream!;
+    const s = this.stream;
+    if (s === null) return true;
     // The upstream reset the stream or the session died: 'close' (or 'error') reports that on
     // the next tick. Until then the body has nowhere to go, and writing to the ended stream
     // would raise a "write after end" error in place of the real reason.
@@ -148,10 +144,9 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
   }
 
   /** Sends the request head as a new stream on the session. False when it failed. */
-  private open(head: string): boolean {
-    const req = toH2Request(head, this.session.scheme);
-    this.req = req;
-    if (this.upgrade || req.upgrade) {
+  private open(req: H2RequestHead): boolean {
+    this.http10 = req.http10;
+    if (this.upgrade) {
       this.fail(
         'protocol',
         'a protocol upgrade (WebSocket) cannot be proxied to an HTTP/2 upstream; give the service protocol http or https',
@@ -256,7 +251,7 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     const status = Number(h[HTTP2_HEADER_STATUS]);
     if (!(status >= 200 && status <= 599))
       return this.fail('protocol', `invalid :status "${String(h[HTTP2_HEADER_STATUS])}" from the upstream`);
-    toResponseHead(h, this.isHead, this.req!.http10, this.head);
+    toResponseHead(h, this.isHead, this.http10, this.head);
     handler.onResponseHead(this.head, EMPTY, 0, 0);
   }
 
@@ -266,7 +261,7 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     this.responseBytes += c.length;
     this.deadline = Date.now() + this.readTimeout;
     if (this.isHead) return;
-    const framed = this.req!.http10 ? c : chunk(c);
+    const framed = this.http10 ? c : chunk(c);
     h.onResponseData(framed, 0, framed.length);
   }
 
@@ -274,7 +269,7 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     const h = this.handler;
     if (h === null || this.state === St.Done) return;
     if (!this.headSeen) return this.fail('protocol', 'the upstream ended the stream without a response');
-    if (!this.isHead && !this.req!.http10 && this.head.framing !== 0 /* Framing.None */) {
+    if (!this.isHead && !this.http10 && this.head.framing !== 0 /* Framing.None */) {
       const last = lastChunk(this.trailers);
       h.onResponseData(last, 0, last.length);
     }

@@ -9,7 +9,15 @@ import {
   grpcStatusFor,
   isGrpcContentType,
 } from '../../../src/engine/grpc/errors.js';
-import { toH2Request, trailersFromLines } from '../../../src/engine/upstream-h2/request.js';
+import { trailersFromLines } from '../../../src/engine/upstream-h2/request.js';
+import { parseRequestHead, RequestHead } from '../../../src/engine/http1/request-head.js';
+import {
+  buildUpstreamH2Head,
+  type UpstreamHeadSource,
+  type UpstreamTarget,
+} from '../../../src/engine/proxy/upstream-head.js';
+import type { Downstream } from '../../../src/engine/proxy/downstream.js';
+import type { WorkerContext } from '../../../src/engine/context.js';
 import { servingStatus } from '../../../src/upstream/health/grpc-probe.js';
 
 test('grpc-message is percent-encoded UTF-8 outside printable ASCII, and % itself', () => {
@@ -47,14 +55,38 @@ test('gateway statuses map to gRPC codes; anything else is UNKNOWN', () => {
   assert.ok(r.endsWith('\r\n\r\n'));
 });
 
-test("the engine's HTTP/1.1 request head becomes HTTP/2 headers without connection-specific fields", () => {
+/** The request as the exchange holds it (a parsed client head), for the HTTP/2 head builder. */
+function source(text: string): UpstreamHeadSource {
+  const head = new RequestHead();
+  const buf = Buffer.from(text + '\r\n\r\n', 'latin1');
+  assert.equal(parseRequestHead(buf, 0, buf.length, 65536, head), buf.length);
+  return {
+    head,
+    conn: { trusted: false, clientIp: '10.0.0.1', listener: { scheme: 'http', port: 8000 } } as Downstream,
+    ctx: { serverToken: 'turnpike/0' } as WorkerContext,
+    matchLength: 1,
+    upstreamPath: null,
+    upstreamQuery: null,
+    hostOverride: 'up:50051',
+    methodOverride: null,
+    run: null,
+    sentUri: null,
+  };
+}
+
+// Path as routed (strip_path off, service path none), host overridden: the target's other fields are not read.
+const TARGET = {
+  route: { stripPath: false, pathHandling: 'v0' },
+  service: { path: null },
+  endpoint: {},
+} as unknown as UpstreamTarget;
+
+test("the request's head becomes HTTP/2 headers without connection-specific fields", () => {
   const head =
     'POST /pkg.Svc/Do HTTP/1.1\r\nHost: up:50051\r\nContent-Type: application/grpc\r\nTE: trailers\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\nX-Multi: a\r\nX-Multi: b\r\nGrpc-Timeout: 1S';
-  const r = toH2Request(head, 'http');
+  const r = buildUpstreamH2Head(source(head), TARGET, -1, 'http');
   assert.equal(r.chunked, true);
-  assert.equal(r.grpc, true);
   assert.equal(r.http10, false);
-  assert.equal(r.upgrade, false);
   assert.deepEqual(r.headers, {
     ':method': 'POST',
     ':path': '/pkg.Svc/Do',
@@ -64,8 +96,16 @@ test("the engine's HTTP/1.1 request head becomes HTTP/2 headers without connecti
     'x-multi': ['a', 'b'],
     'grpc-timeout': '1S',
     te: 'trailers',
+    // The gateway's forwarding fields, as on an HTTP/1.1 upstream.
+    'x-real-ip': '10.0.0.1',
+    'x-forwarded-for': '10.0.0.1',
+    'x-forwarded-proto': 'http',
+    'x-forwarded-host': 'up',
+    'x-forwarded-port': '8000',
+    'x-forwarded-path': '/pkg.Svc/Do',
+    via: '1.1 turnpike/0',
   });
-  assert.equal(toH2Request('GET / HTTP/1.0\r\nHost: x', 'https').http10, true);
+  assert.equal(buildUpstreamH2Head(source('GET / HTTP/1.0\r\nHost: x'), TARGET, -1, 'https').http10, true);
   assert.deepEqual(trailersFromLines('grpc-status: 0\nX-T: 1\nx-t: 2\n'), { 'grpc-status': '0', 'x-t': ['1', '2'] });
 });
 

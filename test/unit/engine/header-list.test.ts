@@ -3,7 +3,7 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { HeaderList } from '../../../src/engine/proxy/plugin-run.js';
+import { HeaderList } from '../../../src/engine/proxy/header-list.js';
 
 const LINES = 'Content-Type: text/plain\r\nX-Up: 1\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n';
 

@@ -1,0 +1,274 @@
+// One HTTP/2 stream as the exchange's downstream (proxy/downstream.ts), in place of the
+// HTTP/1.1 connection an HTTP/1.1 client gets: the request head is filled from the stream's
+// header pairs (request-head.ts), the body comes from its DATA frames, the response goes
+// out through ResponseWriter.
+//
+// Backpressure crosses in both directions with the stream's own signals: the stream stays
+// paused until the exchange wants the body, and pauses again when the upstream is not
+// draining it, which withholds WINDOW_UPDATEs from the client; when the client does not
+// read, the stream's write buffer fills, write() returns false and the exchange pauses the
+// upstream until 'drain'.
+
+import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { RequestHead } from '../http1/request-head.js';
+import { ChunkedError, ChunkedParser } from '../http1/chunked.js';
+import { errorResponse } from '../errors.js';
+import { watch, unwatch, type Expirable } from '../clock.js';
+import type { ListenerInfo, WorkerContext } from '../context.js';
+import { Exchange, nextRequestId } from '../proxy/exchange.js';
+import type { Downstream } from '../proxy/downstream.js';
+import type { WebSocketTunnel } from '../ws/tunnel.js';
+import { fillRequestHead, trailerLines } from './request-head.js';
+import { ResponseWriter } from './response-writer.js';
+
+const { NGHTTP2_NO_ERROR } = http2.constants;
+const CRLF = Buffer.from('\r\n');
+
+const enum St {
+  Hold, // head handed to the exchange; the body waits (stream paused)
+  Body, // body flowing to the exchange
+  Wait, // body over, response in progress
+  Done, // response ended, refused or abandoned
+}
+
+export class StreamDownstream implements Downstream, Expirable {
+  readonly head = new RequestHead();
+  readonly clientIp: string;
+  readonly trusted: boolean;
+  readonly writer: ResponseWriter;
+  deadline = 0;
+  private state = St.Hold;
+  private exchange: Exchange | null = null;
+  /** The client's body has ended (END_STREAM seen). */
+  private requestEnded: boolean;
+  /** The body is re-framed as chunks for the exchange (it forwards the client's framing). */
+  private framed = false;
+  private trailers = '';
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    raw: string[],
+    endStream: boolean,
+    remoteAddress: string | undefined,
+    private readonly ctx: WorkerContext,
+    readonly listener: ListenerInfo,
+  ) {
+    const ip = remoteAddress ?? '';
+    this.clientIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+    this.trusted =
+      ctx.trusted !== null &&
+      ip !== '' &&
+      ctx.trusted.check(this.clientIp, this.clientIp.includes(':') ? 'ipv6' : 'ipv4');
+    // A request without a body (END_STREAM on its HEADERS) is over already, though 'end' has
+    // not been emitted yet: without this every GET would be closed with RST_STREAM after its
+    // response (an extra frame, and an error object per write still queued on the stream).
+    this.requestEnded = endStream || stream.readableEnded || stream.endAfterHeaders;
+    const err = fillRequestHead(raw, endStream, ctx.maxHeaderSize, this.head);
+    this.writer = new ResponseWriter(stream, this.head.method === 'HEAD');
+    stream.pause(); // until the exchange wants the body
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('trailers', (t: IncomingHttpHeaders) => {
+      this.trailers = trailerLines(t);
+    });
+    stream.on('end', () => this.onEnd());
+    stream.on('drain', () => this.exchange?.onClientDrain());
+    // The client reset the stream, or the session went away.
+    stream.on('close', () => this.onGone());
+    stream.on('error', () => {}); // reported by 'close'; an unhandled 'error' would end the worker
+    watch(this);
+    if (err !== null) {
+      this.reject(err.status, err.message);
+      return;
+    }
+    const ex = new Exchange(this, ctx, this.head);
+    this.exchange = ex;
+    ex.start();
+  }
+
+  get hasBody(): boolean {
+    return !this.requestEnded;
+  }
+
+  get bodyPending(): boolean {
+    return (this.state === St.Hold || this.state === St.Body) && !this.requestEnded;
+  }
+
+  get destroyed(): boolean {
+    return this.state === St.Done || this.stream.destroyed;
+  }
+
+  get writableNeedDrain(): boolean {
+    return this.stream.writableNeedDrain;
+  }
+
+  write(data: string | Buffer): boolean {
+    this.feed(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+    const s = this.stream;
+    return !(s.writableNeedDrain && !s.closed && !s.destroyed);
+  }
+
+  writev(a: string, b: Buffer, c: Buffer): boolean {
+    this.feed(Buffer.from(a, 'latin1'));
+    this.feed(b);
+    return this.write(c);
+  }
+
+  private feed(data: Buffer): void {
+    try {
+      this.writer.feed(data);
+    } catch {
+      this.writer.abort(); // not an HTTP/1.1 response: cannot happen unless the engine has a bug
+    }
+  }
+
+  /** The exchange wants the body: let it flow (or end at once). `decode`: without chunk framing. */
+  startBody(decode = false): void {
+    if (this.state !== St.Hold) return;
+    if (this.requestEnded) {
+      this.state = St.Wait;
+      this.exchange?.onRequestEnd();
+      return;
+    }
+    this.framed = this.head.chunked && !decode;
+    const s = this.stream;
+    if (this.head.expectContinue && !s.headersSent && !s.closed && !s.destroyed)
+      s.additionalHeaders({ ':status': 100 });
+    this.state = St.Body;
+    this.deadline = Date.now() + this.ctx.clientTimeout;
+    s.resume();
+  }
+
+  private onData(chunk: Buffer): void {
+    const ex = this.exchange;
+    if (this.state !== St.Body || ex === null || chunk.length === 0) return;
+    this.deadline = Date.now() + this.ctx.clientTimeout;
+    if (!this.framed) return ex.onRequestData(chunk, 0, chunk.length);
+    const size = chunk.length.toString(16) + '\r\n';
+    const out = Buffer.allocUnsafe(size.length + chunk.length + 2);
+    out.write(size, 0, 'latin1');
+    chunk.copy(out, size.length);
+    CRLF.copy(out, size.length + chunk.length);
+    ex.onRequestData(out, 0, out.length);
+  }
+
+  private onEnd(): void {
+    this.requestEnded = true;
+    const ex = this.exchange;
+    if (this.state !== St.Body || ex === null) return;
+    if (this.head.chunked) {
+      // The trailers are checked as an HTTP/1.1 client's would be (no framing, routing or
+      // authentication field after the content), then forwarded in the last chunk.
+      const last = Buffer.from('0\r\n' + this.trailers + '\r\n', 'latin1');
+      const check = new ChunkedParser();
+      check.refuseHeaderOnlyTrailers = true;
+      try {
+        check.feed(last, 0, last.length);
+      } catch (err) {
+        const started = ex.responseStarted;
+        ex.abort('malformed chunked request body', 400);
+        // Response bytes out already: only resetting the stream is left.
+        if (started) this.close();
+        else this.reject(400, 'Bad request: malformed chunked body: ' + (err as ChunkedError).message, true);
+        return;
+      }
+      if (this.framed) ex.onRequestData(last, 0, last.length);
+      if (this.state !== St.Body) return; // answered meanwhile
+    }
+    this.state = St.Wait;
+    this.deadline = 0;
+    ex.onRequestEnd();
+  }
+
+  pauseBody(): void {
+    this.stream.pause();
+  }
+
+  resumeBody(): void {
+    if (this.state === St.Body) this.stream.resume();
+  }
+
+  /** The body stalled past client_timeout. */
+  expire(): void {
+    if (this.state === St.Body) {
+      this.exchange?.abort('client body timeout');
+      this.close();
+    }
+  }
+
+  /** The exchange's response is complete: the stream ends with it. */
+  exchangeDone(): void {
+    this.exchange = null;
+    this.done();
+    this.writer.end();
+    this.settle();
+  }
+
+  /** The exchange gave up on the response: the client must see it is incomplete. */
+  close(): void {
+    this.exchange = null;
+    this.done();
+    this.writer.abort();
+  }
+
+  /** After the response: a body the client is still sending is not wanted (NO_ERROR, RFC 9113 §8.1). */
+  private settle(): void {
+    const s = this.stream;
+    if (!this.writer.complete) this.writer.abort();
+    else if (!this.requestEnded && !s.closed && !s.destroyed) s.close(NGHTTP2_NO_ERROR);
+  }
+
+  private done(): void {
+    this.state = St.Done;
+    this.deadline = 0;
+    unwatch(this);
+  }
+
+  /** A request refused before it reached (or after it left) the exchange: Kong's JSON error, logged. */
+  private reject(status: number, message: string, logged = false): void {
+    this.exchange = null;
+    this.done();
+    const id = nextRequestId(this.ctx);
+    const body = errorResponse(status, message, id, this.ctx.serverToken, true);
+    this.feed(Buffer.from(body, 'latin1'));
+    if (!logged) {
+      // Refused requests are counted and logged like any other (no route, no service).
+      this.ctx.unmatched.countStatus(status);
+      this.ctx.accessLog?.write({
+        requestId: id,
+        clientIp: this.clientIp,
+        method: '',
+        path: '',
+        protocol: 'HTTP/2.0',
+        status,
+        latencyMs: 0,
+        upstreamLatencyMs: -1,
+        target: '',
+        bytesIn: 0,
+        bytesOut: body.length,
+        service: '',
+        route: '',
+        error: message,
+      });
+    }
+    this.writer.end();
+    this.settle();
+  }
+
+  private onGone(): void {
+    if (this.state !== St.Done) this.done();
+    const ex = this.exchange;
+    this.exchange = null;
+    if (ex !== null) ex.abort('client closed the connection');
+    if (!this.writer.complete) this.writer.abort();
+  }
+
+  lendHead(): void {
+    // One request per stream: the head is never reused, so nobody needs a copy.
+  }
+
+  returnHead(): void {}
+
+  startTunnel(): WebSocketTunnel {
+    throw new Error('an HTTP/2 stream carries no protocol upgrade');
+  }
+}
