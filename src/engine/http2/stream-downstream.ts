@@ -166,6 +166,13 @@ export class StreamDownstream implements Downstream, Expirable {
       }
       if (this.framed) ex.onRequestData(last, 0, last.length);
       if (this.state !== St.Body) return; // answered meanwhile
+      if (!this.framed) {
+        // Plain DATA bytes went on (an HTTP/2 upstream, or a plugin reading the body): the trailers go with the end.
+        this.state = St.Wait;
+        this.deadline = 0;
+        ex.onRequestEnd(this.trailers);
+        return;
+      }
     }
     this.state = St.Wait;
     this.deadline = 0;

@@ -31,12 +31,18 @@ export function relayHead(
   ex.responseStarted = true;
   ex.fromUpstream = true;
   ex.rawFields = rh.headerLines;
+  ex.fieldNames = rh.fieldNames; // an HTTP/2 upstream's fields
+  ex.fieldValues = rh.fieldValues;
   const run = ex.run;
   let filtered = false;
   if (run !== null) {
     const chain = run.chain;
     if (chain.response.length > 0 || chain.body.length > 0) {
       const list = HeaderList.fromLines(rh.status, rh.headerLines);
+      if (rh.fieldNames.length > 0) {
+        list.names.push(...rh.fieldNames);
+        list.values.push(...rh.fieldValues);
+      }
       if (ex.responsePhase(run, list, true, rh.framing !== Framing.None)) {
         if (ex.filters !== null) {
           filtered = true;
@@ -60,15 +66,17 @@ export function relayHead(
     ex.filtered = new FilteredResponse(ex, ex.filters, rh.framing === Framing.Chunked);
     mode = BodyMode.Stream;
   } else if (rh.framing === Framing.Chunked) {
-    if (call.service.http2 && GRPC_TYPE.test(rh.headerLines)) ex.grpcTrailersOnFail = true;
     if (conn.http1) mode = BodyMode.Chunked;
     else {
       // A protocol boundary: the chunks become plain body bytes and the last one's trailers pairs.
       mode = BodyMode.Stream;
       ex.dechunk = dechunker(ex);
     }
-  } else if (rh.framing === Framing.UntilClose) mode = BodyMode.Stream;
-  else if (rh.framing === Framing.Length) {
+  } else if (rh.framing === Framing.UntilClose) {
+    // Until the close of an HTTP/1.x upstream, or the end of an HTTP/2 upstream's stream.
+    mode = BodyMode.Stream;
+    if (call.service.http2 && isGrpc(rh)) ex.grpcTrailersOnFail = true;
+  } else if (rh.framing === Framing.Length) {
     mode = BodyMode.Length;
     length = rh.contentLength;
   } else mode = BodyMode.None;
@@ -87,6 +95,15 @@ export function relayHead(
   }
   ex.bytesOut += conn.sendHead(ex, mode, length, buf, start, end);
   if (conn.writableNeedDrain) call.conn?.pauseReading();
+}
+
+/** The head's content-type is gRPC's (an HTTP/2 upstream's fields are pairs). */
+function isGrpc(rh: ResponseHead): boolean {
+  if (GRPC_TYPE.test(rh.headerLines)) return true;
+  const names = rh.fieldNames;
+  for (let i = 0; i < names.length; i++)
+    if (names[i] === 'content-type') return rh.fieldValues[i].trimStart().toLowerCase().startsWith('application/grpc');
+  return false;
 }
 
 /** The head's lines as the log phase reads them (after the response phase). */
@@ -140,11 +157,12 @@ export function relayData(ex: ExchangeState, buf: Buffer, start: number, end: nu
   if (!writeBody(ex, data)) ex.call?.conn?.pauseReading();
 }
 
-export function relayEnd(ex: ExchangeState): void {
+/** The upstream's body ended; `trailers`: an HTTP/2 upstream's. */
+export function relayEnd(ex: ExchangeState, trailers: TrailerPairs | null): void {
   const f = ex.filtered;
-  if (f !== null) return f.end(); // finishes once the filters have had the last word (endFiltered)
+  if (f !== null) return f.end(trailers); // finishes once the filters have had the last word (endFiltered)
   const d = ex.dechunk;
-  ex.bytesOut += ex.conn.endBody(d === null ? null : trailerPairs(d.trailers));
+  ex.bytesOut += ex.conn.endBody(d === null ? trailers : trailerPairs(d.trailers));
   ex.finish();
 }
 
