@@ -73,6 +73,9 @@ export function kongErrorBody(message: string, requestId: string): string {
 }
 
 export const JSON_TYPE_LINE = 'Content-Type: application/json; charset=utf-8\r\n';
+/** The same field as a pair, for a neutral response head (proxy/downstream.ts). */
+export const JSON_TYPE_NAMES: readonly string[] = ['Content-Type'];
+export const JSON_TYPE_VALUES: readonly string[] = ['application/json; charset=utf-8'];
 
 /** A complete HTTP/1.1 response (head and JSON body) as one latin1-safe string. */
 export function errorResponse(

@@ -9,6 +9,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { gateway, onCleanup } from '../helpers/scope.js';
+import { freePort } from '../helpers/gateway.js';
 import { leaf, makeCa } from '../helpers/certs.js';
 
 interface Seen {
@@ -164,4 +165,67 @@ test('an HTTP/2 upstream session whose idle timeout first fired under a slow req
   while (closed.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   assert.equal(closed.length, 1, 'the idle session was closed');
   assert.ok(closed[0] - answered < 3000, `closed ${closed[0] - answered} ms after the last response`);
+});
+
+test('HTTP/2 client to HTTP/2 upstream: the body and its trailers go up, the answer and its trailers come back', async () => {
+  // No HTTP/1.1 in between: neither the request body nor the response is chunk-framed on the way.
+  const seen: { body: string; trailers: Record<string, unknown> | null }[] = [];
+  const server = http2.createServer();
+  server.on('stream', (stream) => {
+    const parts: Buffer[] = [];
+    let trailers: Record<string, unknown> | null = null;
+    stream.on('trailers', (t) => (trailers = { ...t }));
+    stream.on('data', (c: Buffer) => parts.push(c));
+    stream.on('end', () => {
+      seen.push({ body: Buffer.concat(parts).toString(), trailers });
+      stream.respond({ ':status': 200, 'content-type': 'text/plain' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'x-done': 'yes' }));
+      stream.write('one,');
+      stream.end('two');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  onCleanup(() => new Promise((r) => server.close(() => r())));
+  const port = (server.address() as net.AddressInfo).port;
+  const h2cPort = await freePort();
+  const gw = await gateway({
+    config: JSON.stringify({
+      _format_version: '3.0',
+      services: [
+        {
+          name: 'h2',
+          url: `http://127.0.0.1:${port}`,
+          tags: ['turnpike:upstream-http2'],
+          routes: [{ name: 'h2', paths: ['/h2'] }],
+        },
+      ],
+    }),
+    extraListen: `127.0.0.1:${h2cPort} http2`,
+  });
+  void gw;
+  const session = http2.connect(`http://127.0.0.1:${h2cPort}`);
+  session.on('error', () => {});
+  onCleanup(() => new Promise<void>((r) => session.close(() => r())));
+  const answer = await new Promise<{ status: number; body: string; trailers: Record<string, unknown> | null }>(
+    (resolve, reject) => {
+      const req = session.request({ ':method': 'POST', ':path': '/h2/up' }, { waitForTrailers: true });
+      req.on('wantTrailers', () => req.sendTrailers({ 'x-checksum': 'abc123' }));
+      let status = 0;
+      let trailers: Record<string, unknown> | null = null;
+      const chunks: Buffer[] = [];
+      req.on('response', (h) => (status = Number(h[':status'])));
+      req.on('trailers', (t) => (trailers = { ...t }));
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => resolve({ status, body: Buffer.concat(chunks).toString(), trailers }));
+      req.on('error', reject);
+      req.write('part one,');
+      req.end('part two');
+    },
+  );
+  assert.equal(answer.status, 200);
+  assert.equal(answer.body, 'one,two');
+  assert.equal(answer.trailers?.['x-done'], 'yes');
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].body, 'part one,part two');
+  assert.equal((seen[0].trailers as Record<string, string>)['x-checksum'], 'abc123');
 });

@@ -75,10 +75,3 @@ export function grpcErrorLines(httpStatus: number, message: string, contentType:
     '\r\n'
   );
 }
-
-/** The end of a chunked gRPC body whose upstream failed midway: the last chunk with grpc-status trailers. */
-export function grpcFailureTrailers(httpStatus: number, message: string): string {
-  return (
-    '0\r\ngrpc-status: ' + grpcStatusFor(httpStatus) + '\r\ngrpc-message: ' + encodeGrpcMessage(message) + '\r\n\r\n'
-  );
-}

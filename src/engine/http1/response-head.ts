@@ -12,12 +12,20 @@ export const enum Framing {
   UntilClose = 3,
 }
 
+const NO_FIELDS: readonly string[] = [];
+
 export class ResponseHead {
   status = 0;
   /** "HTTP/1.1 200 OK\r\n" as it goes to the client. */
   statusLine = '';
   /** Kept header lines, each ending in CRLF (no final blank line). */
   headerLines = '';
+  /**
+   * Header fields after `headerLines`, as pairs: an HTTP/2 upstream's (upstream-h2/response.ts),
+   * which reach the client without passing through HTTP/1.1 text. Empty for an HTTP/1.1 upstream.
+   */
+  fieldNames: readonly string[] = NO_FIELDS;
+  fieldValues: readonly string[] = NO_FIELDS;
   framing: Framing = Framing.None;
   contentLength = -1;
   /** The upstream will keep the connection open after this response. */

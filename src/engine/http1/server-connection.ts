@@ -10,8 +10,9 @@ import { errorResponse } from '../errors.js';
 import { watch, unwatch, type Expirable } from '../clock.js';
 import type { ListenerInfo, WorkerContext } from '../context.js';
 import { Exchange, nextRequestId } from '../proxy/exchange.js';
-import type { Downstream } from '../proxy/downstream.js';
+import type { BodyMode, Downstream, ResponseOut, TrailerPairs } from '../proxy/downstream.js';
 import type { ClientConnection } from './client-connection.js';
+import { Http1ResponseWriter } from './response-writer.js';
 import { WebSocketTunnel, type TunnelObserver, type TunnelSettings } from '../ws/tunnel.js';
 
 const enum St {
@@ -34,7 +35,9 @@ export class Http1ServerConnection implements Downstream, Expirable {
   readonly head = new RequestHead();
   readonly clientIp: string;
   readonly trusted: boolean;
+  readonly http1 = true;
   deadline = 0;
+  private readonly out: Http1ResponseWriter;
   private pending: Buffer | null = null;
   private state = St.Head;
   private exchange: Exchange | null = null;
@@ -76,6 +79,7 @@ export class Http1ServerConnection implements Downstream, Expirable {
       ip !== '' &&
       ctx.trusted.check(this.clientIp, this.clientIp.includes(':') ? 'ipv6' : 'ipv4');
     if (listener.http2 !== true) ctx.connections++;
+    this.out = new Http1ResponseWriter(socket, this.head, ctx.serverToken);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => (this.tunnel !== null ? this.tunnel.onClientDrain() : this.exchange?.onClientDrain()));
@@ -257,19 +261,17 @@ export class Http1ServerConnection implements Downstream, Expirable {
     this.resume(PAUSE_UPSTREAM);
   }
 
-  write(data: string | Buffer): boolean {
-    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  // ── The response (Downstream): serialised by the connection's HTTP/1.1 writer ──
+  sendHead(r: ResponseOut, mode: BodyMode, length: number, buf: Buffer | null, start: number, end: number): number {
+    return this.out.sendHead(r, mode, length, buf, start, end);
   }
 
-  /** Three pieces in one corked write (a body chunk with its framing). */
-  writev(a: string, b: Buffer, c: Buffer): boolean {
-    const s = this.socket;
-    s.cork();
-    s.write(a, 'latin1');
-    s.write(b);
-    const ok = s.write(c);
-    s.uncork();
-    return ok;
+  writeBody(data: Buffer): boolean {
+    return this.out.writeBody(data);
+  }
+
+  endBody(trailers: TrailerPairs | null): number {
+    return this.out.endBody(trailers);
   }
 
   get writableNeedDrain(): boolean {

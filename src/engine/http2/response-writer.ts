@@ -1,20 +1,17 @@
-// The engine's HTTP/1.1 response, as bytes, turned into HTTP/2 on one stream: the head
-// becomes a HEADERS frame (connection-specific fields dropped), the body is de-framed
-// (content-length, chunked or until close) into DATA frames, and chunked trailers become
-// trailing HEADERS. nghttp2 (node:http2) does the framing, flow control and HPACK.
+// The exchange's neutral response (proxy/downstream.ts) on one HTTP/2 stream, through
+// node:http2 directly: the head becomes respond() (connection-specific fields dropped, an
+// HTTP/1.1 upstream's header lines split into fields), body chunks are written with the
+// stream's own backpressure, and trailers go out with sendTrailers(). nghttp2 does the
+// framing, flow control and HPACK.
 //
 // A response whose head carries grpc-status (gRPC "trailers-only", e.g. a gateway-made gRPC
-// error) and whose body is empty is sent as one HEADERS frame with END_STREAM: gRPC clients
-// read the status from it only in that form.
+// error relayed from an upstream) and whose body is empty is sent as one HEADERS frame with
+// END_STREAM: gRPC clients read the status from it only in that form.
 
 import http2, { type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import { Framing, parseResponseHead, ResponseHead } from '../http1/response-head.js';
-import { ChunkedParser } from '../http1/chunked.js';
+import { BodyMode, type ResponseOut, type TrailerPairs } from '../proxy/downstream.js';
 
 const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
-
-/** The engine writes its own heads; this only bounds a bug. */
-const MAX_HEAD = 1024 * 1024;
 
 /** Fields HTTP/2 forbids (RFC 9113 §8.2.2) that the HTTP/1.1 head parser does not drop already. */
 const CONNECTION_SPECIFIC = new Set([
@@ -66,44 +63,62 @@ const SINGLE = new Set([
   'x-content-type-options',
 ]);
 
-/** "Name: value" lines (CRLF or LF separated) → an HTTP/2 header object. */
-function fieldsOf(lines: string, out: OutgoingHttpHeaders, trailers: boolean): OutgoingHttpHeaders {
+/** Adds one field, unless HTTP/2 forbids it (or forbids it in trailers); a repeat of a SINGLE field is dropped. */
+function addField(out: OutgoingHttpHeaders, name: string, value: string, trailers: boolean): void {
+  if (CONNECTION_SPECIFIC.has(name) || (trailers && NOT_TRAILERS.has(name))) return;
+  const prev = out[name];
+  if (prev === undefined) out[name] = value;
+  else if (!SINGLE.has(name)) out[name] = Array.isArray(prev) ? [...prev, value] : [String(prev), value];
+}
+
+/** "Name: value" lines (an HTTP/1.1 upstream's, CRLF separated) → fields. */
+function addLines(lines: string, out: OutgoingHttpHeaders): void {
   let pos = 0;
   while (pos < lines.length) {
     let e = lines.indexOf('\n', pos);
     if (e === -1) e = lines.length;
     const lineEnd = e > pos && lines.charCodeAt(e - 1) === 0x0d ? e - 1 : e;
     const colon = lines.indexOf(':', pos);
-    if (colon > pos && colon < lineEnd) {
-      const name = lines.slice(pos, colon).toLowerCase();
-      const value = lines.slice(colon + 1, lineEnd).trim();
-      if (!CONNECTION_SPECIFIC.has(name) && !(trailers && NOT_TRAILERS.has(name))) {
-        const prev = out[name];
-        if (prev === undefined) out[name] = value;
-        else if (!SINGLE.has(name)) out[name] = Array.isArray(prev) ? [...prev, value] : [String(prev), value];
-      }
-    }
+    if (colon > pos && colon < lineEnd)
+      addField(out, lines.slice(pos, colon).toLowerCase(), lines.slice(colon + 1, lineEnd).trim(), false);
     pos = e + 1;
+  }
+}
+
+/** The head as node:http2 takes it, with the gateway's own fields (as an HTTP/1.1 client gets them). */
+export function h2Headers(r: ResponseOut, length: number, token: string): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = { ':status': r.wireStatus };
+  if (r.rawFields !== '') addLines(r.rawFields, out);
+  const names = r.fieldNames;
+  const values = r.fieldValues;
+  for (let i = 0; i < names.length; i++) addField(out, names[i].toLowerCase(), values[i], false);
+  if (r.fromUpstream) {
+    addField(out, 'via', '1.1 ' + token, false);
+    if (r.setCookie !== null) addField(out, 'set-cookie', r.setCookie, false);
+  } else {
+    if (length >= 0) addField(out, 'content-length', String(length), false);
+    addField(out, 'server', token, false);
   }
   return out;
 }
 
-const enum St {
-  Head,
-  Body,
-  Done,
+/** Rough bytes of a head (as "name: value\r\n" text), for bytes_out. */
+function headSize(h: OutgoingHttpHeaders): number {
+  let n = 0;
+  for (const k in h) {
+    const v = h[k];
+    if (Array.isArray(v)) for (const x of v) n += k.length + String(x).length + 4;
+    else n += k.length + String(v).length + 4;
+  }
+  return n;
 }
 
 export class ResponseWriter {
-  private st = St.Head;
-  private partial: Buffer | null = null;
-  private readonly rh = new ResponseHead();
-  private framing = Framing.None;
-  private remaining = 0;
-  private dechunk: ChunkedParser | null = null;
   /** Headers held back until the body shows whether it is empty (trailers-only gRPC responses). */
   private held: OutgoingHttpHeaders | null = null;
   private trailers: OutgoingHttpHeaders | null = null;
+  /** The head went out (or was held). */
+  private started = false;
   /** The response went out whole (END_STREAM sent or queued). */
   complete = false;
   /** We reset the stream (broken or truncated response), as opposed to the client. */
@@ -111,90 +126,70 @@ export class ResponseWriter {
 
   constructor(
     private readonly stream: ServerHttp2Stream,
-    private readonly isHead: boolean,
+    private readonly token: string,
   ) {}
 
-  /** Response bytes from the engine. Throws on bytes that are not an HTTP/1.1 response (a bug). */
-  feed(data: Buffer): void {
-    let buf = data;
-    let i = 0;
-    while (i < buf.length && this.st !== St.Done) {
-      if (this.st === St.Head) {
-        if (this.partial !== null) {
-          buf = Buffer.concat([this.partial, buf.subarray(i)]);
-          this.partial = null;
-          i = 0;
-        }
-        const n = parseResponseHead(buf, i, buf.length, MAX_HEAD, this.isHead, this.rh);
-        if (n === 0) {
-          this.partial = Buffer.from(buf.subarray(i));
-          return;
-        }
-        i += n;
-        if (this.rh.status < 200) {
-          // 100 Continue (the client sent Expect); other interim responses are not forwarded.
-          // additionalHeaders() throws on a closed or destroyed stream and after the response head.
-          const s = this.stream;
-          if (this.rh.status === 100 && !s.headersSent && !s.closed && !s.destroyed)
-            s.additionalHeaders({ ':status': 100 });
-          continue;
-        }
-        this.startResponse();
-        continue;
-      }
-      switch (this.framing) {
-        case Framing.Length: {
-          const take = Math.min(this.remaining, buf.length - i);
-          const chunk = buf.subarray(i, i + take);
-          i += take;
-          this.remaining -= take;
-          // The last piece goes with the end of the stream: one write instead of a write and an end.
-          if (this.remaining === 0) this.finish(chunk);
-          else this.data(chunk);
-          break;
-        }
-        case Framing.Chunked: {
-          const r = this.dechunk!.feed(buf, i, buf.length);
-          if (r === -1) i = buf.length;
-          else {
-            i = r;
-            this.finish();
-          }
-          break;
-        }
-        default:
-          this.data(buf.subarray(i));
-          i = buf.length;
-      }
+  sendHead(r: ResponseOut, mode: BodyMode, length: number, buf: Buffer | null, start: number, end: number): number {
+    if (this.started || this.reset) return 0;
+    this.started = true;
+    if (mode === BodyMode.Upgrade || mode === BodyMode.Chunked) {
+      this.abort(); // an HTTP/2 stream carries no upgrade, and the exchange de-chunks for it
+      return 0;
     }
+    const headers = h2Headers(r, length, this.token);
+    const size = headSize(headers);
+    const first = buf === null ? 0 : end - start;
+    if (mode === BodyMode.None || (mode === BodyMode.Length && length === 0)) {
+      this.respond(headers, true);
+      this.complete = true;
+      return size;
+    }
+    if (mode === BodyMode.Length && first === length) {
+      // The whole body is here (a gateway answer, a small upstream one): HEADERS and one end.
+      this.respond(headers, false);
+      this.complete = true;
+      const s = this.stream;
+      if (!s.closed && !s.destroyed) s.end(Buffer.from(buf!.subarray(start, end)));
+      return size + first;
+    }
+    if (mode === BodyMode.Stream && headers['grpc-status'] !== undefined) this.held = headers;
+    else this.respond(headers, false, mode === BodyMode.Stream);
+    if (first > 0) this.writeBody(Buffer.from(buf!.subarray(start, end)));
+    return size + first;
   }
 
-  private startResponse(): void {
-    const rh = this.rh;
-    const headers = fieldsOf(rh.headerLines, { ':status': rh.status }, false);
-    this.framing = rh.framing;
-    this.st = St.Body;
-    if (rh.framing === Framing.None || (rh.framing === Framing.Length && rh.contentLength === 0)) {
-      this.respond(headers, true);
-      this.st = St.Done;
-      this.complete = true;
-      return;
+  writeBody(data: Buffer): boolean {
+    const s = this.stream;
+    if (data.length > 0 && !this.complete) {
+      if (this.held !== null) {
+        const h = this.held;
+        this.held = null;
+        this.respond(h, false, true);
+      }
+      if (!s.closed && !s.destroyed) s.write(data);
     }
-    if (rh.framing === Framing.Length) {
-      this.remaining = rh.contentLength;
-      this.respond(headers, false);
-      return;
+    return !(s.writableNeedDrain && !s.closed && !s.destroyed);
+  }
+
+  endBody(trailers: TrailerPairs | null): number {
+    if (this.complete || this.reset || !this.started) return 0;
+    this.complete = true;
+    let t: OutgoingHttpHeaders | null = null;
+    if (trailers !== null && trailers.length > 0) {
+      t = {};
+      for (const [k, v] of trailers) addField(t, k.toLowerCase(), v, true);
     }
-    if (rh.framing === Framing.Chunked) {
-      const d = new ChunkedParser();
-      d.trailers = '';
-      d.sink = (b, s, e) => this.data(b.subarray(s, e));
-      this.dechunk = d;
-      if (headers['grpc-status'] !== undefined) this.held = headers;
-      else this.respond(headers, false, true);
-      return;
+    if (this.held !== null) {
+      // Trailers-only: one HEADERS frame with END_STREAM (the trailers, if any, folded in).
+      const h = t !== null ? { ...this.held, ...t } : this.held;
+      this.held = null;
+      this.respond(h, true);
+      return t === null ? 0 : headSize(t);
     }
-    this.respond(headers, false);
+    this.trailers = t;
+    const s = this.stream;
+    if (!s.closed && !s.destroyed) s.end();
+    return t === null ? 0 : headSize(t);
   }
 
   private respond(headers: OutgoingHttpHeaders, endStream: boolean, waitForTrailers = false): void {
@@ -206,8 +201,7 @@ export class ResponseWriter {
       if (waitForTrailers) s.once('wantTrailers', () => this.sendTrailers());
       s.respond(headers, { endStream, waitForTrailers });
     } catch {
-      // A head node:http2 refuses to send: the client must not wait for it. This can run
-      // outside the engine's write path (from _final), where nothing else would catch it.
+      // A head node:http2 refuses to send: the client must not wait for it.
       this.resetStream();
     }
   }
@@ -225,40 +219,9 @@ export class ResponseWriter {
     }
   }
 
-  private data(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    if (this.held !== null) {
-      const h = this.held;
-      this.held = null;
-      this.respond(h, false, true);
-    }
-    const s = this.stream;
-    if (!s.closed && !s.destroyed) s.write(chunk);
-  }
-
-  private finish(last?: Buffer): void {
-    this.st = St.Done;
-    this.complete = true;
-    const s = this.stream;
-    const d = this.dechunk;
-    if (d !== null && d.trailers !== null && d.trailers !== '') this.trailers = fieldsOf(d.trailers, {}, true);
-    if (this.held !== null) {
-      // Trailers-only: one HEADERS frame with END_STREAM (chunked trailers, if any, folded in).
-      const h = this.trailers !== null ? { ...this.held, ...this.trailers } : this.held;
-      this.held = null;
-      this.respond(h, true);
-      return;
-    }
-    if (s.closed || s.destroyed) return;
-    if (last !== undefined && last.length > 0) s.end(last);
-    else s.end();
-  }
-
-  /** The engine ended its side: a body delimited by the close ends here; anything else was cut short. */
+  /** The exchange ended its side: a response not completed was cut short. */
   end(): void {
-    if (this.st === St.Done) return;
-    if (this.st === St.Body && this.framing === Framing.UntilClose) return this.finish();
-    this.abort();
+    if (!this.complete) this.abort();
   }
 
   /** The response cannot be completed: reset the stream so the client sees it is incomplete. */
@@ -268,7 +231,6 @@ export class ResponseWriter {
   }
 
   private resetStream(): void {
-    this.st = St.Done;
     const s = this.stream;
     if (s.closed || s.destroyed) return; // the client closed it first: that is not our reset
     this.reset = true;

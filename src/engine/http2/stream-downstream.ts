@@ -1,7 +1,7 @@
 // One HTTP/2 stream as the exchange's downstream (proxy/downstream.ts), in place of the
 // HTTP/1.1 connection an HTTP/1.1 client gets: the request head is filled from the stream's
-// header pairs (request-head.ts), the body comes from its DATA frames, the response goes
-// out through ResponseWriter.
+// header pairs (request-head.ts), the body comes from its DATA frames, the exchange's
+// neutral response goes out through ResponseWriter (node:http2's respond/write/end/sendTrailers).
 //
 // Backpressure crosses in both directions with the stream's own signals: the stream stays
 // paused until the exchange wants the body, and pauses again when the upstream is not
@@ -12,11 +12,11 @@
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { RequestHead } from '../http1/request-head.js';
 import { ChunkedError, ChunkedParser } from '../http1/chunked.js';
-import { errorResponse } from '../errors.js';
+import { JSON_TYPE_NAMES, JSON_TYPE_VALUES, kongErrorBody } from '../errors.js';
 import { watch, unwatch, type Expirable } from '../clock.js';
 import type { ListenerInfo, WorkerContext } from '../context.js';
 import { Exchange, nextRequestId } from '../proxy/exchange.js';
-import type { Downstream } from '../proxy/downstream.js';
+import { BodyMode, type Downstream, type ResponseOut, type TrailerPairs } from '../proxy/downstream.js';
 import type { WebSocketTunnel } from '../ws/tunnel.js';
 import { fillRequestHead, trailerLines } from './request-head.js';
 import { ResponseWriter } from './response-writer.js';
@@ -35,6 +35,7 @@ export class StreamDownstream implements Downstream, Expirable {
   readonly head = new RequestHead();
   readonly clientIp: string;
   readonly trusted: boolean;
+  readonly http1 = false;
   readonly writer: ResponseWriter;
   deadline = 0;
   private state = St.Hold;
@@ -64,7 +65,7 @@ export class StreamDownstream implements Downstream, Expirable {
     // response (an extra frame, and an error object per write still queued on the stream).
     this.requestEnded = endStream || stream.readableEnded || stream.endAfterHeaders;
     const err = fillRequestHead(raw, endStream, ctx.maxHeaderSize, this.head);
-    this.writer = new ResponseWriter(stream, this.head.method === 'HEAD');
+    this.writer = new ResponseWriter(stream, ctx.serverToken);
     stream.pause(); // until the exchange wants the body
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('trailers', (t: IncomingHttpHeaders) => {
@@ -101,24 +102,16 @@ export class StreamDownstream implements Downstream, Expirable {
     return this.stream.writableNeedDrain;
   }
 
-  write(data: string | Buffer): boolean {
-    this.feed(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
-    const s = this.stream;
-    return !(s.writableNeedDrain && !s.closed && !s.destroyed);
+  sendHead(r: ResponseOut, mode: BodyMode, length: number, buf: Buffer | null, start: number, end: number): number {
+    return this.writer.sendHead(r, mode, length, buf, start, end);
   }
 
-  writev(a: string, b: Buffer, c: Buffer): boolean {
-    this.feed(Buffer.from(a, 'latin1'));
-    this.feed(b);
-    return this.write(c);
+  writeBody(data: Buffer): boolean {
+    return this.writer.writeBody(data);
   }
 
-  private feed(data: Buffer): void {
-    try {
-      this.writer.feed(data);
-    } catch {
-      this.writer.abort(); // not an HTTP/1.1 response: cannot happen unless the engine has a bug
-    }
+  endBody(trailers: TrailerPairs | null): number {
+    return this.writer.endBody(trailers);
   }
 
   /** The exchange wants the body: let it flow (or end at once). `decode`: without chunk framing. */
@@ -173,6 +166,13 @@ export class StreamDownstream implements Downstream, Expirable {
       }
       if (this.framed) ex.onRequestData(last, 0, last.length);
       if (this.state !== St.Body) return; // answered meanwhile
+      if (!this.framed) {
+        // Plain DATA bytes went on (an HTTP/2 upstream, or a plugin reading the body): the trailers go with the end.
+        this.state = St.Wait;
+        this.deadline = 0;
+        ex.onRequestEnd(this.trailers);
+        return;
+      }
     }
     this.state = St.Wait;
     this.deadline = 0;
@@ -228,8 +228,18 @@ export class StreamDownstream implements Downstream, Expirable {
     this.exchange = null;
     this.done();
     const id = nextRequestId(this.ctx);
-    const body = errorResponse(status, message, id, this.ctx.serverToken, true);
-    this.feed(Buffer.from(body, 'latin1'));
+    const body = Buffer.from(kongErrorBody(message, id), 'latin1');
+    const head: ResponseOut = {
+      wireStatus: status,
+      statusLine: '',
+      rawFields: '',
+      fieldNames: JSON_TYPE_NAMES,
+      fieldValues: JSON_TYPE_VALUES,
+      fromUpstream: false,
+      setCookie: null,
+      keepAlive: false,
+    };
+    const bytesOut = this.writer.sendHead(head, BodyMode.Length, body.length, body, 0, body.length);
     if (!logged) {
       // Refused requests are counted and logged like any other (no route, no service).
       this.ctx.unmatched.countStatus(status);
@@ -244,7 +254,7 @@ export class StreamDownstream implements Downstream, Expirable {
         upstreamLatencyMs: -1,
         target: '',
         bytesIn: 0,
-        bytesOut: body.length,
+        bytesOut,
         service: '',
         route: '',
         error: message,

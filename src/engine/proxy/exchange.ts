@@ -17,7 +17,7 @@ import type { ConsumerStore, HeaderMap, Phase, PluginMetrics } from '../../plugi
 import { processLog } from '../../observe/logger.js';
 import { PluginRun } from './plugin-run.js';
 import type { PluginHost } from './plugin-request.js';
-import type { Downstream } from './downstream.js';
+import type { Downstream, TrailerPairs } from './downstream.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 import type { FilterHost } from './filtered-response.js';
 import { ExchangeState } from './state.js';
@@ -184,7 +184,9 @@ export class Exchange
     const body = this.body === null ? null : this.body.toSend;
     if (body === null) {
       conn.sendHead(call, -1);
-      this.conn.startBody();
+      // An HTTP/2 client's body goes to an HTTP/2 upstream as plain bytes (its trailers with
+      // the end); an HTTP/1.1 upstream gets it chunk-framed, an HTTP/1.1 client's as it came.
+      this.conn.startBody(call.service.http2 && !this.conn.http1);
       return;
     }
     // A body held in memory (a plugin read or replaced it): sent whole, with its length.
@@ -211,7 +213,8 @@ export class Exchange
     if (!up.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end))) this.conn.pauseBody();
   }
 
-  onRequestEnd(): void {
+  /** `trailers`: an HTTP/2 client's, when its body came without chunk framing. */
+  onRequestEnd(trailers?: string): void {
     this.requestEnded = true;
     const b = this.body;
     if (b !== null && b.reading) {
@@ -222,7 +225,7 @@ export class Exchange
       }
       return;
     }
-    this.call?.conn?.requestSent();
+    this.call?.conn?.requestSent(trailers);
   }
 
   private bodyTooLarge(): void {
@@ -252,8 +255,8 @@ export class Exchange
     relayData(this, buf, start, end);
   }
 
-  onResponseEnd(): void {
-    relayEnd(this);
+  onResponseEnd(_call: UpstreamCall, trailers: TrailerPairs | null): void {
+    relayEnd(this, trailers);
   }
 
   onUpgrade(call: UpstreamCall, head: ResponseHead, buf: Buffer, start: number, end: number): void {

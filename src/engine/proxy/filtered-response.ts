@@ -27,14 +27,16 @@ function parseTrailers(text: string): HeaderMap {
   for (const line of text.split('\n')) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    const prev = map[name];
-    if (prev === undefined) map[name] = value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else map[name] = [prev, value];
+    addTrailer(map, line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }
   return map;
+}
+
+function addTrailer(map: HeaderMap, name: string, value: string): void {
+  const prev = map[name];
+  if (prev === undefined) map[name] = value;
+  else if (Array.isArray(prev)) prev.push(value);
+  else map[name] = [prev, value];
 }
 
 /** A trailer line a filter left or set: checked like a header (no CR/LF injection, a token name). */
@@ -73,9 +75,18 @@ export class FilteredResponse implements BodySink {
     if (p.backlog >= PIPELINE_HIGH_WATER) this.host.pauseUpstream();
   }
 
-  /** The upstream body ended: the exchange finishes once the filters have had the last word. */
-  end(): void {
-    const t = this.dechunk === null ? null : this.dechunk.trailers;
+  /**
+   * The upstream body ended (`trailers`: an HTTP/2 upstream's; a chunked one's are in its last
+   * chunk): the exchange finishes once the filters have had the last word.
+   */
+  end(trailers: readonly (readonly [string, string])[] | null): void {
+    if (this.dechunk === null) {
+      const map: HeaderMap = {};
+      if (trailers !== null) for (const [k, v] of trailers) addTrailer(map, k.toLowerCase(), v);
+      this.pipeline.end(map);
+      return;
+    }
+    const t = this.dechunk.trailers;
     this.pipeline.end(t === null || t === '' ? {} : parseTrailers(t));
   }
 

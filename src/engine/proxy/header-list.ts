@@ -41,6 +41,11 @@ export class HeaderList implements ResponseApi {
     this.status = status;
   }
 
+  /** The upstream lines not parsed yet (they go before `names`/`values` on the wire). */
+  get rawLines(): string {
+    return this.raw;
+  }
+
   static fromLines(status: number, lines: string): HeaderList {
     return new HeaderList(status, lines);
   }

@@ -1,24 +1,42 @@
-// Every answer the gateway makes itself, in one place: Kong's error pages, the gRPC form of
-// the same errors (trailers-only), a plugin's own answer (request-termination, key-auth's
-// 401…), the https-only redirect, and what a failed upstream leaves the client (502/503/504,
-// grpc-status trailers, or a cut connection when the head is out already). Each one ends
-// the exchange. The heads are made by errors.ts's gatewayHead.
+// Every answer the gateway makes itself, in one place and for every protocol: Kong's error
+// pages, the gRPC form of the same errors (trailers-only), a plugin's own answer
+// (request-termination, key-auth's 401…), the https-only redirect, and what a failed
+// upstream leaves the client (502/503/504, grpc-status trailers, or a cut connection when
+// the head is out already). Each one ends the exchange. The answers are neutral responses
+// (status, header pairs, body: downstream.ts); the downstream adds Content-Length and Server.
 
-import { errorResponse, gatewayHead, JSON_TYPE_LINE, KONG_MESSAGES, reason } from '../errors.js';
-import { grpcErrorLines, grpcFailureTrailers, encodeGrpcMessage, grpcStatusFor } from '../grpc/errors.js';
+import { JSON_TYPE_LINE, JSON_TYPE_NAMES, JSON_TYPE_VALUES, KONG_MESSAGES, kongErrorBody, reason } from '../errors.js';
+import { encodeGrpcMessage, grpcStatusFor } from '../grpc/errors.js';
 import type { UpstreamFailure } from '../upstream-failure.js';
 import { logNameResolutionFailure } from '../upstream-failure.js';
 import type { CompiledRoute } from '../../snapshot/types.js';
 import { HeaderList } from './header-list.js';
+import { BodyMode } from './downstream.js';
 import type { ExchangeState } from './state.js';
 
 const NO_HEADERS: readonly [string, string][] = [];
+const LOCATION: readonly string[] = ['Location'];
 
-/** Writes a complete answer and ends the exchange. */
-function send(ex: ExchangeState, out: string | Buffer): void {
-  ex.bytesOut += out.length;
-  if (!ex.conn.destroyed) ex.conn.write(out);
+/**
+ * Sends a complete gateway answer (wireStatus and fields set) and ends the exchange.
+ * `length`: its Content-Length (-1: none, 204/304); `body` null when no bytes follow (HEAD too).
+ */
+function send(ex: ExchangeState, length: number, body: Buffer | null): void {
+  ex.statusLine = '';
+  ex.rawFields = '';
+  ex.fromUpstream = false;
+  const conn = ex.conn;
+  if (!conn.destroyed) {
+    const mode = body === null || body.length === 0 ? BodyMode.None : BodyMode.Length;
+    ex.bytesOut += conn.sendHead(ex, mode, length, body, 0, body === null ? 0 : body.length);
+  }
   ex.finish();
+}
+
+function setFields(ex: ExchangeState, status: number, names: readonly string[], values: readonly string[]): void {
+  ex.wireStatus = status;
+  ex.fieldNames = names;
+  ex.fieldValues = values;
 }
 
 /** A request body we have not read forces a close (it would be parsed as the next request). */
@@ -32,16 +50,10 @@ export function replyError(ex: ExchangeState, status: number, message: string): 
   if (ct !== null) return replyGrpcError(ex, status, message, ct, NO_HEADERS);
   ex.status = status;
   closeIfUnread(ex);
-  const out = errorResponse(
-    status,
-    message,
-    ex.requestId,
-    ex.ctx.serverToken,
-    !ex.keepAlive,
-    ex.head.method === 'HEAD',
-  );
+  const body = Buffer.from(kongErrorBody(message, ex.requestId), 'latin1');
   if (ex.run !== null) ex.responseLines = JSON_TYPE_LINE;
-  send(ex, out);
+  setFields(ex, status, JSON_TYPE_NAMES, JSON_TYPE_VALUES);
+  send(ex, body.length, ex.head.method === 'HEAD' ? null : body);
 }
 
 /**
@@ -57,16 +69,14 @@ export function replyGrpcError(
 ): void {
   ex.status = status;
   closeIfUnread(ex);
-  let lines: string;
+  const list = new HeaderList(200);
+  list.names.push('Content-Type', 'grpc-status', 'grpc-message');
+  list.values.push(contentType, String(grpcStatusFor(status)), encodeGrpcMessage(message));
   const run = ex.run;
-  if (run === null) lines = grpcErrorLines(status, message, contentType);
-  else {
+  if (run !== null) {
     // The response phase runs as on any answer: grpc-web adds its CORS headers, without which
     // a browser cannot read the error of a cross-origin call; a plugin's own headers
     // (WWW-Authenticate, Retry-After…) go along as metadata.
-    const list = new HeaderList(200);
-    list.names.push('Content-Type', 'grpc-status', 'grpc-message');
-    list.values.push(contentType, String(grpcStatusFor(status)), encodeGrpcMessage(message));
     for (const [k, v] of extra) {
       const l = k.toLowerCase();
       if (l === 'content-type' || l === 'content-length') continue;
@@ -74,9 +84,10 @@ export function replyGrpcError(
       list.values.push(v);
     }
     ex.responsePhase(run, list, false, false);
-    lines = ex.responseLines = list.toLines();
+    ex.responseLines = list.toLines();
   }
-  send(ex, gatewayHead(200, lines, 0, ex.ctx.serverToken, !ex.keepAlive));
+  setFields(ex, 200, list.names, list.values);
+  send(ex, 0, null);
 }
 
 /** A plugin answered the request itself (respond()): its status, headers and body. */
@@ -100,11 +111,8 @@ export function replyPlugin(ex: ExchangeState, status: number, body: Buffer, hea
     status = ex.status = list.status; // a plugin's setStatus
   }
   const bodyless = status === 204 || status === 304 || status < 200;
-  const h = gatewayHead(status, list.toLines(), bodyless ? -1 : body.length, ex.ctx.serverToken, !ex.keepAlive);
-  send(
-    ex,
-    bodyless || ex.head.method === 'HEAD' ? Buffer.from(h, 'latin1') : Buffer.concat([Buffer.from(h, 'latin1'), body]),
-  );
+  setFields(ex, status, list.names, list.values);
+  send(ex, bodyless ? -1 : body.length, bodyless || ex.head.method === 'HEAD' ? null : body);
 }
 
 /** Kong's https_redirect_status_code for an https-only route: 426 with a JSON message, or a redirect to the https URL. */
@@ -114,8 +122,8 @@ export function replyHttpsOnly(ex: ExchangeState, route: CompiledRoute): void {
   ex.status = status;
   closeIfUnread(ex);
   const head = ex.head;
-  const location = 'https://' + head.hostname + head.rawPath + head.query;
-  send(ex, gatewayHead(status, 'Location: ' + location + '\r\n', 0, ex.ctx.serverToken, !ex.keepAlive));
+  setFields(ex, status, LOCATION, ['https://' + head.hostname + head.rawPath + head.query]);
+  send(ex, 0, null);
 }
 
 /** No endpoint for the request: every one failed already (502), or none was available (503). */
@@ -132,10 +140,15 @@ export function replyUpstreamFailure(ex: ExchangeState, kind: UpstreamFailure, m
     if (ex.grpcTrailersOnFail) {
       // The body so far was whole chunks: end it with grpc-status trailers.
       const status = kind === 'timeout' ? 504 : 502;
-      return send(
-        ex,
-        grpcFailureTrailers(status, kind === 'timeout' ? KONG_MESSAGES.timeout : KONG_MESSAGES.badGateway),
-      );
+      const message = kind === 'timeout' ? KONG_MESSAGES.timeout : KONG_MESSAGES.badGateway;
+      ex.dechunk = null; // a partial chunk of the upstream's, if any, is dropped
+      if (!ex.conn.destroyed)
+        ex.bytesOut += ex.conn.endBody([
+          ['grpc-status', String(grpcStatusFor(status))],
+          ['grpc-message', encodeGrpcMessage(message)],
+        ]);
+      ex.finish();
+      return;
     }
     // Too late for an error page: cut the client connection so it sees the truncation.
     ex.filtered?.abort();

@@ -10,16 +10,19 @@
 
 import { performance } from 'node:perf_hooks';
 import type { RequestHead } from '../http1/request-head.js';
+import type { ChunkedParser } from '../http1/chunked.js';
 import type { WorkerContext } from '../context.js';
 import type { CompiledRoute, CompiledService, Snapshot } from '../../snapshot/types.js';
 import { isGrpcContentType } from '../grpc/errors.js';
 import type { PluginRun } from './plugin-run.js';
 import type { HeaderList } from './header-list.js';
 import type { NamedFilter } from './body-pipeline.js';
-import type { Downstream } from './downstream.js';
+import type { Downstream, ResponseOut } from './downstream.js';
 import type { UpstreamCall } from './upstream-call.js';
 import type { BufferedBody } from './request-body.js';
 import type { FilteredResponse } from './filtered-response.js';
+
+const NO_FIELDS: readonly string[] = [];
 
 let seq = 0;
 
@@ -28,7 +31,7 @@ export function nextRequestId(ctx: WorkerContext): string {
   return ctx.requestIdPrefix + (++seq).toString(36);
 }
 
-export abstract class ExchangeState {
+export abstract class ExchangeState implements ResponseOut {
   readonly requestId: string;
   readonly startedAt = performance.now();
   snapshot: Snapshot;
@@ -50,9 +53,16 @@ export abstract class ExchangeState {
   requestEnded = false;
   responseStarted = false;
   finished = false;
-  /** Wrap an until-close (or filtered) upstream body in chunked framing for the client. */
-  chunkOut = false;
   keepAlive: boolean;
+  // The response head in neutral form (ResponseOut, read by the downstream's sendHead).
+  wireStatus = 0;
+  statusLine = '';
+  rawFields = '';
+  fieldNames: readonly string[] = NO_FIELDS;
+  fieldValues: readonly string[] = NO_FIELDS;
+  fromUpstream = false;
+  /** An HTTP/1.1 upstream's chunked body de-framed for a downstream that is not HTTP/1.1. */
+  dechunk: ChunkedParser | null = null;
   /**
    * A gRPC response relayed chunked from an HTTP/2 upstream (whole chunks only): when the
    * upstream fails in the middle, the body can still end with grpc-status trailers (the call

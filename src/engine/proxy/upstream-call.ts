@@ -15,6 +15,7 @@ import type { TunnelObserver } from '../ws/tunnel.js';
 import type { H2RequestHead, RequestHeadSource, UpstreamConnection, UpstreamHandler } from './upstream-connection.js';
 import { buildUpstreamH2Head, buildUpstreamHead, type UpstreamHeadSource } from './upstream-head.js';
 import { Retry, retryFor, type Attempts } from './retry.js';
+import type { TrailerPairs } from './downstream.js';
 
 /** What the call needs from the exchange it works for. */
 export interface UpstreamCallOwner extends BalanceContext, UpstreamHeadSource {
@@ -25,7 +26,7 @@ export interface UpstreamCallOwner extends BalanceContext, UpstreamHeadSource {
   sendRequest(call: UpstreamCall, conn: UpstreamConnection): void;
   onResponseHead(call: UpstreamCall, head: ResponseHead, buf: Buffer, start: number, end: number): void;
   onResponseData(buf: Buffer, start: number, end: number): void;
-  onResponseEnd(call: UpstreamCall): void;
+  onResponseEnd(call: UpstreamCall, trailers: TrailerPairs | null): void;
   onUpgrade(call: UpstreamCall, head: ResponseHead, buf: Buffer, start: number, end: number): void;
   onUpstreamDrain(): void;
   /** A retry found no endpoint left (`retried`: one failed already, else none was available). */
@@ -142,13 +143,13 @@ export class UpstreamCall implements UpstreamHandler, RequestHeadSource, TunnelO
     this.owner.onResponseData(buf, start, end);
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(trailers?: TrailerPairs | null): void {
     const cluster = this.service.cluster;
     cluster.balancer.onEnd(this.endpoint, this.latency, false);
     const passive = cluster.passive;
     if (passive !== null) passive.report(this.endpoint, 'success', this.status);
     this.conn = null;
-    this.owner.onResponseEnd(this);
+    this.owner.onResponseEnd(this, trailers ?? null);
   }
 
   onUpstreamDrain(): void {

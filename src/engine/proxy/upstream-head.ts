@@ -199,5 +199,6 @@ export function buildUpstreamH2Head(
   if (bodyLength >= 0 && (bodyLength > 0 || head.chunked || head.contentLength !== -1))
     add(headers, 'content-length', String(bodyLength));
   if (grpc) headers['te'] = 'trailers';
-  return { headers, chunked: bodyLength < 0 && head.chunked, http10: head.httpMinor === 0 };
+  const chunked = bodyLength < 0 && head.chunked;
+  return { headers, chunked, framed: chunked && ex.conn.http1, http10: head.httpMinor === 0 };
 }

@@ -1,59 +1,64 @@
-// An HTTP/2 response as the engine's HTTP/1.1 form (the contract every protocol bridge keeps):
-// the head as a ResponseHead, the body chunk-framed, the HTTP/2 trailers (grpc-status,
-// grpc-message…) as the chunked trailer section.
+// An HTTP/2 response as the exchange takes it: the head as a ResponseHead whose fields are
+// pairs (no HTTP/1.1 text), the body as the DATA frames' bytes (no chunk framing), the
+// HTTP/2 trailers (grpc-status, grpc-message…) as pairs at the end. The client's side frames
+// it as it needs (proxy/downstream.ts).
 
 import type { IncomingHttpHeaders } from 'node:http2';
-import { Framing, ResponseHead } from '../http1/response-head.js';
-import { reason } from '../errors.js';
+import { Framing, type ResponseHead } from '../http1/response-head.js';
 
-/** Fields that have no meaning once the body is re-framed for HTTP/1.1. */
+/** Fields that have no meaning once the body is re-framed for the client. */
 const DROPPED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'trailer']);
 
-function headerLines(h: IncomingHttpHeaders, keepLength: boolean): string {
-  let s = '';
+/** Pairs from HTTP/2 fields, in their order; pseudo-headers and DROPPED fields left out (`keepLength`: not content-length). */
+function pairs(h: IncomingHttpHeaders, keepLength: boolean, names: string[], values: string[]): void {
   for (const name in h) {
     if (name.charCodeAt(0) === 0x3a /* pseudo-header */) continue;
     if (DROPPED.has(name) && !(keepLength && name === 'content-length')) continue;
     const v = h[name];
     if (v === undefined) continue;
-    if (Array.isArray(v)) for (const x of v) s += name + ': ' + x + '\r\n';
-    else s += name + ': ' + v + '\r\n';
+    if (Array.isArray(v))
+      for (const x of v) {
+        names.push(name);
+        values.push(x);
+      }
+    else {
+      names.push(name);
+      values.push(v);
+    }
   }
-  return s;
 }
 
 /**
- * Fills `out` from HTTP/2 response headers. The body is chunked for an HTTP/1.1 client (so
- * trailers can follow) and read until the end for an HTTP/1.0 one (which cannot take chunks;
- * the engine closes that client connection after it).
+ * Fills `out` from HTTP/2 response headers. The body runs until the stream ends (Framing
+ * UntilClose): chunked for an HTTP/1.1 client (so trailers can follow), until the close for
+ * an HTTP/1.0 one, DATA frames for an HTTP/2 one.
  */
-export function toResponseHead(h: IncomingHttpHeaders, isHead: boolean, http10: boolean, out: ResponseHead): void {
+export function toResponseHead(h: IncomingHttpHeaders, isHead: boolean, out: ResponseHead): void {
   const status = Number(h[':status']);
   out.status = status;
-  out.statusLine = 'HTTP/1.1 ' + status + ' ' + reason(status) + '\r\n';
+  out.statusLine = ''; // made from the status
   const noBody = isHead || status === 204 || status === 304;
-  out.headerLines = headerLines(h, noBody);
+  out.headerLines = '';
+  const names: string[] = [];
+  const values: string[] = [];
+  pairs(h, noBody, names, values);
+  out.fieldNames = names;
+  out.fieldValues = values;
   out.contentLength = -1;
   out.upgrade = '';
   out.size = 0;
-  out.keepAlive = !http10;
-  out.framing = noBody ? Framing.None : http10 ? Framing.UntilClose : Framing.Chunked;
+  out.keepAlive = true;
+  out.framing = noBody ? Framing.None : Framing.UntilClose;
 }
 
-/** One DATA frame's bytes as one chunk. */
-export function chunk(data: Buffer): Buffer {
-  const size = data.length.toString(16);
-  const out = Buffer.allocUnsafe(size.length + data.length + 4);
-  let o = out.write(size, 0, 'latin1');
-  out[o++] = 0x0d;
-  out[o++] = 0x0a;
-  o += data.copy(out, o);
-  out[o++] = 0x0d;
-  out[o] = 0x0a;
+/** The HTTP/2 trailers as pairs (null when none came). */
+export function trailerPairs(t: IncomingHttpHeaders | null): [string, string][] | null {
+  if (t === null) return null;
+  const names: string[] = [];
+  const values: string[] = [];
+  pairs(t, false, names, values);
+  if (names.length === 0) return null;
+  const out: [string, string][] = [];
+  for (let i = 0; i < names.length; i++) out.push([names[i], values[i]]);
   return out;
-}
-
-/** The last chunk and the trailer section (the HTTP/2 trailers, when any). */
-export function lastChunk(trailers: IncomingHttpHeaders | null): Buffer {
-  return Buffer.from('0\r\n' + (trailers !== null ? headerLines(trailers, false) : '') + '\r\n', 'latin1');
 }

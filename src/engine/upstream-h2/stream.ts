@@ -2,8 +2,8 @@
 // Exchange it is an UpstreamConnection like a pooled HTTP/1.1 one: the request head comes as
 // HTTP/2 headers (RequestHeadSource.http2Head), the body as the client framed it (chunks are
 // undone here, their trailers sent as HTTP/2 trailers), and the response goes back through
-// UpstreamHandler as HTTP/1.1 with a chunked body whose trailer section carries the HTTP/2
-// trailers.
+// UpstreamHandler as header pairs, the DATA frames' bytes and the trailers as pairs
+// (response.ts): no HTTP/1.1 text or chunk framing.
 // Backpressure crosses both ways: a full HTTP/2 send buffer pauses the client's body (write
 // returns false, 'drain' resumes it), and a client that does not drain pauses the stream,
 // which stops HTTP/2 WINDOW_UPDATEs so the upstream waits too.
@@ -27,7 +27,7 @@ import { unwatch, watch, type Expirable } from '../clock.js';
 
 import type { UpstreamFailure } from '../upstream-failure.js';
 import { trailersFromLines } from './request.js';
-import { chunk, lastChunk, toResponseHead } from './response.js';
+import { toResponseHead, trailerPairs } from './response.js';
 import type { UpstreamTls } from '../../snapshot/types.js';
 
 export interface H2Target {
@@ -67,14 +67,14 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
   responseBytes = 0;
   private state = St.Connecting;
   private stream: ClientHttp2Stream | null = null;
-  /** The client spoke HTTP/1.0: the response body goes unframed (until the end), not chunked. */
-  private http10 = false;
   private dechunk: ChunkedParser | null = null;
   private requestDone = false;
   private isHead = false;
   private upgrade = false;
   private headSeen = false;
   private trailers: IncomingHttpHeaders | null = null;
+  /** An HTTP/2 client's trailers, for a body that came without chunk framing. */
+  private requestTrailers = '';
   private paused = false;
   private readonly head = new ResponseHead();
 
@@ -145,7 +145,6 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
 
   /** Sends the request head as a new stream on the session. False when it failed. */
   private open(req: H2RequestHead): boolean {
-    this.http10 = req.http10;
     if (this.upgrade) {
       this.fail(
         'protocol',
@@ -172,16 +171,19 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     this.stream = s;
     this.state = St.Sending;
     if (req.chunked) {
-      const d = new ChunkedParser();
-      d.trailers = ''; // collect the trailer section: it goes upstream as HTTP/2 trailers
-      d.sink = (b, st, e) => {
-        // A copy: the range may be a view of a buffer its owner reuses.
-        if (!s.closed && !s.destroyed) s.write(Buffer.from(b.subarray(st, e)));
-      };
-      this.dechunk = d;
+      let d: ChunkedParser | null = null;
+      if (req.framed) {
+        d = new ChunkedParser();
+        d.trailers = ''; // collect the trailer section: it goes upstream as HTTP/2 trailers
+        d.sink = (b, st, e) => {
+          // A copy: the range may be a view of a buffer its owner reuses.
+          if (!s.closed && !s.destroyed) s.write(Buffer.from(b.subarray(st, e)));
+        };
+        this.dechunk = d;
+      }
       s.on('wantTrailers', () => {
         if (s.closed || s.destroyed) return; // sendTrailers() would throw ERR_HTTP2_INVALID_STREAM
-        const t = trailersFromLines(d.trailers ?? '');
+        const t = trailersFromLines(d !== null ? (d.trailers ?? '') : this.requestTrailers);
         try {
           // An empty trailer block would be a protocol error; sendTrailers({}) ends the stream with an empty DATA frame instead.
           s.sendTrailers(t);
@@ -207,9 +209,10 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     if (this.state !== St.Done) this.deadline = Date.now() + this.writeTimeout;
   }
 
-  requestSent(): void {
+  requestSent(trailers?: string): void {
     if (this.state === St.Done || this.requestDone) return;
     this.requestDone = true;
+    if (trailers !== undefined) this.requestTrailers = trailers;
     this.deadline = Date.now() + this.readTimeout;
     this.stream?.end();
   }
@@ -251,7 +254,7 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     const status = Number(h[HTTP2_HEADER_STATUS]);
     if (!(status >= 200 && status <= 599))
       return this.fail('protocol', `invalid :status "${String(h[HTTP2_HEADER_STATUS])}" from the upstream`);
-    toResponseHead(h, this.isHead, this.http10, this.head);
+    toResponseHead(h, this.isHead, this.head);
     handler.onResponseHead(this.head, EMPTY, 0, 0);
   }
 
@@ -261,22 +264,18 @@ export class H2UpstreamStream implements UpstreamConnection, Expirable {
     this.responseBytes += c.length;
     this.deadline = Date.now() + this.readTimeout;
     if (this.isHead) return;
-    const framed = this.http10 ? c : chunk(c);
-    h.onResponseData(framed, 0, framed.length);
+    h.onResponseData(c, 0, c.length);
   }
 
   private onEnd(): void {
     const h = this.handler;
     if (h === null || this.state === St.Done) return;
     if (!this.headSeen) return this.fail('protocol', 'the upstream ended the stream without a response');
-    if (!this.isHead && !this.http10 && this.head.framing !== 0 /* Framing.None */) {
-      const last = lastChunk(this.trailers);
-      h.onResponseData(last, 0, last.length);
-    }
+    const trailers = this.head.framing !== 0 /* Framing.None */ ? trailerPairs(this.trailers) : null;
     // The response is complete; a request body still flowing is no longer wanted (an early
     // answer, e.g. a gRPC error in the middle of a client stream): NO_ERROR says so (RFC 9113 §8.1).
     this.close(this.requestDone ? -1 : NGHTTP2_NO_ERROR);
-    h.onResponseEnd();
+    h.onResponseEnd(trailers);
   }
 
   private onStreamError(err: NodeJS.ErrnoException): void {
