@@ -185,17 +185,8 @@ export function parseRequestHead(
           ? '/' + target.slice(pathStart)
           : target.slice(pathStart);
   }
-  const q = target.indexOf('?');
-  if (q === -1) head.rawPath = target;
-  else {
-    head.rawPath = target.slice(0, q);
-    head.query = target.slice(q);
-  }
-  if (needsNormalization(head.rawPath)) {
-    const n = normalizePath(head.rawPath);
-    if (n === null) return new HttpParseError(400, 'Bad request: malformed percent-encoding in the request path');
-    head.path = n;
-  } else head.path = head.rawPath;
+  const targetError = splitTarget(head, target);
+  if (targetError !== null) return targetError;
 
   // Header field lines.
   let hostCount = 0;
@@ -405,4 +396,23 @@ function tooLarge(buf: Buffer, start: number, end: number, max: number): HttpPar
     431,
     'Request header fields too large: the request head exceeds the maximum header size (TURNPIKE_MAX_HEADER_SIZE)',
   );
+}
+
+/**
+ * An origin-form target (already checked character by character) into the head's raw path,
+ * query and normalised path; shared by the HTTP/1.1 parser and the HTTP/2 request head.
+ */
+export function splitTarget(head: RequestHead, target: string): HttpParseError | null {
+  const q = target.indexOf('?');
+  if (q === -1) head.rawPath = target;
+  else {
+    head.rawPath = target.slice(0, q);
+    head.query = target.slice(q);
+  }
+  if (needsNormalization(head.rawPath)) {
+    const n = normalizePath(head.rawPath);
+    if (n === null) return new HttpParseError(400, 'Bad request: malformed percent-encoding in the request path');
+    head.path = n;
+  } else head.path = head.rawPath;
+  return null;
 }

@@ -5,10 +5,9 @@
 // request line, :authority the Host; no HTTP/1.1 text is made.
 
 import type { IncomingHttpHeaders } from 'node:http2';
-import { HttpParseError, MAX_HEADERS, RequestHead, Skip } from '../http1/request-head.js';
+import { HttpParseError, MAX_HEADERS, RequestHead, Skip, splitTarget } from '../http1/request-head.js';
 import { TARGET } from '../http1/chars.js';
 import { hostnameOf, validHost } from '../http1/host.js';
-import { needsNormalization, normalizePath } from '../../router/normalize.js';
 
 /** A control character other than HTAB: refused in a value, as the HTTP/1.1 parser refuses it. */
 function hasControl(v: string): boolean {
@@ -88,17 +87,8 @@ export function fillRequestHead(
   for (let i = 0; i < target.length; i++)
     if (TARGET[target.charCodeAt(i)] !== 1)
       return new HttpParseError(400, 'Bad request: invalid character in the request target');
-  const q = target.indexOf('?');
-  if (q === -1) head.rawPath = target;
-  else {
-    head.rawPath = target.slice(0, q);
-    head.query = target.slice(q);
-  }
-  if (needsNormalization(head.rawPath)) {
-    const n = normalizePath(head.rawPath);
-    if (n === null) return new HttpParseError(400, 'Bad request: malformed percent-encoding in the request path');
-    head.path = n;
-  } else head.path = head.rawPath;
+  const targetError = splitTarget(head, target);
+  if (targetError !== null) return targetError;
   // :authority wins over a Host field (RFC 9113 §8.3.1); without either the request is refused.
   if (authority === '' && hostCount > 1) return new HttpParseError(400, 'Bad request: more than one Host header');
   const host = authority !== '' ? authority : hostField;
