@@ -1,37 +1,37 @@
 // Downstream HTTP/2 on one proxy listener. Accepted sockets (TLS that negotiated h2, or
-// cleartext that opened with the client preface) are handed to a node:http2 server that
-// never listens itself: nghttp2 does framing, flow control and HPACK. Each stream is the
-// downstream of one exchange (StreamDownstream), so every route, plugin, balancer, metric
-// and log line works as for HTTP/1.1.
+// cleartext that opened with the client preface) are served by Turnpike's own HTTP/2 codec
+// (codec/): framing, HPACK and flow control in this process, on the socket itself. Each
+// stream is the downstream of one exchange (StreamDownstream), so every route, plugin,
+// balancer, metric and log line works as for HTTP/1.1. node:http2 is not on this path: it
+// cost about half of the time per request (docs/benchmarks.md); it still serves upstreams.
 //
 // Per connection it enforces: a cap on concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS;
-// nghttp2 refuses the excess), a header list size (max_header_size, as the HTTP/1.1 side),
-// the keep-alive idle timeout (no stream open), and rapid-reset protection (CVE-2023-44487):
-// streams the client resets or abandons before their response ends, while the connection
-// lives, are counted per 10 s window; past the limit the connection gets GOAWAY
-// ENHANCE_YOUR_CALM and is closed, so one client cannot make the gateway start and drop
-// exchanges at no cost to itself.
+// the excess is refused), the keep-alive idle timeout (no stream open), and rapid-reset
+// protection (CVE-2023-44487): streams the client resets while they are open are counted
+// per 10 s window; past the limit the connection gets GOAWAY ENHANCE_YOUR_CALM and is
+// closed, so one client cannot make the gateway start and drop exchanges at no cost to
+// itself. The codec also bounds CONTINUATION and control-frame floods.
 
-import http2, { type ServerHttp2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type net from 'node:net';
 import type { ListenerInfo, WorkerContext } from '../context.js';
-import { StreamDownstream } from './stream-downstream.js';
+import { Http2ServerConnection, type CodecLimits, type ServerStream } from './codec/index.js';
+import { StreamDownstream, type StreamOwner } from './stream-downstream.js';
 import { processLog } from '../../observe/logger.js';
-
-const { NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_FLAG_END_STREAM } = http2.constants;
 
 /** The window over which client resets are counted. */
 const RESET_WINDOW_MS = 10_000;
+/** How long a connection we closed may take to go (its client may never close its side). */
+const CLOSE_GRACE_MS = 1000;
 
 export interface Http2Limits {
   maxConcurrentStreams: number;
-  /** Client resets (or streams abandoned before their response ended) allowed per window. */
+  /** Client resets of open streams allowed per window. */
   maxResets: number;
 }
 
 export class Http2Edge {
-  private readonly server: http2.Http2Server;
   private readonly listener: ListenerInfo;
+  private readonly codecLimits: Partial<CodecLimits>;
   /** Open HTTP/2 client connections (the worker waits for them when draining). */
   readonly connections = new Set<H2Connection>();
 
@@ -41,29 +41,20 @@ export class Http2Edge {
     readonly limits: Http2Limits,
   ) {
     this.listener = { scheme: listener.scheme, port: listener.port, http2: true };
-    this.server = http2.createServer({
-      settings: {
-        maxConcurrentStreams: limits.maxConcurrentStreams,
-        maxHeaderListSize: ctx.maxHeaderSize,
-      },
-    });
-    this.server.on('session', (session: ServerHttp2Session) => {
-      const c = new H2Connection(this, session, this.accepting!, this.listener);
-      this.connections.add(c);
-    });
+    this.codecLimits = {
+      maxConcurrentStreams: limits.maxConcurrentStreams,
+      maxResets: limits.maxResets,
+      resetWindowMs: RESET_WINDOW_MS,
+      // A bound on memory per header block, above max_header_size: a head over
+      // max_header_size gets the gateway's 431 (as on HTTP/1.1), not a reset stream.
+      maxHeaderListSize: Math.max(65_536, 2 * ctx.maxHeaderSize),
+    };
   }
-
-  /** The socket being handed to node:http2 ('session' is emitted synchronously inside). */
-  accepting: net.Socket | null = null;
 
   /** A socket that speaks HTTP/2 from its first byte (TLS with ALPN h2, or a peeked preface). */
   accept(socket: net.Socket): void {
-    this.accepting = socket;
-    try {
-      this.server.emit('connection', socket);
-    } finally {
-      this.accepting = null;
-    }
+    const c = new H2Connection(this, socket, this.listener, this.codecLimits);
+    this.connections.add(c);
   }
 
   /** Graceful shutdown: GOAWAY to every connection; streams in flight finish. */
@@ -77,92 +68,77 @@ export class Http2Edge {
   }
 }
 
-class H2Connection {
+class H2Connection implements StreamOwner {
   private open = 0;
-  private resets = 0;
-  private windowStart = 0;
   private idle: NodeJS.Timeout | null = null;
+  private gone = false;
   private readonly clientIp: string;
+  private readonly codec: Http2ServerConnection;
 
   constructor(
     private readonly edge: Http2Edge,
-    private readonly session: ServerHttp2Session,
-    /** session.socket is a proxy that refuses destroy(); this is the socket itself. */
     private readonly socket: net.Socket,
     private readonly listener: ListenerInfo,
+    limits: Partial<CodecLimits>,
   ) {
     const ctx = edge.ctx;
     ctx.connections++;
     const ip = socket.remoteAddress ?? '';
     this.clientIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-    session.on('stream', (stream: ServerHttp2Stream, _h: IncomingHttpHeaders, flags: number, raw: string[]) =>
-      this.onStream(stream, flags, raw),
-    );
-    session.on('error', () => {}); // socket errors, protocol errors: 'close' follows
-    session.once('close', () => {
-      ctx.connections--;
-      this.clearIdle();
-      edge.connections.delete(this);
+    socket.setNoDelay(true);
+    this.codec = new Http2ServerConnection(socket, (s) => this.onStream(s), limits, {
+      onAbuse: (kind, detail) => this.onAbuse(kind, detail),
+      onClose: () => this.onClose(),
     });
+    // A peeked h2c socket was left paused with its first bytes put back.
+    socket.resume();
     if (ctx.draining) this.drain();
     else this.armIdle();
   }
 
-  private onStream(stream: ServerHttp2Stream, flags: number, raw: string[]): void {
+  private onStream(stream: ServerStream): void {
     this.open++;
     this.clearIdle();
-    // The stream reaches the exchange directly (StreamDownstream): its request head from the
-    // header pairs, its response written by ResponseWriter.
-    const d = new StreamDownstream(
-      stream,
-      raw,
-      (flags & NGHTTP2_FLAG_END_STREAM) !== 0,
-      this.socket.remoteAddress,
-      this.edge.ctx,
-      this.listener,
-    );
-    stream.once('close', () => {
-      this.open--;
-      // Only a stream the client gave up on while the connection lives counts. When the
-      // connection itself goes (the client dropped it, or we destroyed it), node destroys every
-      // open stream first: those are one disconnect, not a reset each, however many there were.
-      const sessionUp = !this.session.closed && !this.session.destroyed;
-      if (sessionUp && !d.writer.complete && !d.writer.reset) this.onClientReset();
-      if (this.open === 0 && sessionUp) this.armIdle();
-    });
+    new StreamDownstream(stream, this.clientIp, this.edge.ctx, this.listener, this);
   }
 
-  /** A stream ended before its response did, and not by us: the client reset or abandoned it. */
-  private onClientReset(): void {
-    const now = Date.now();
-    if (now - this.windowStart > RESET_WINDOW_MS) {
-      this.windowStart = now;
-      this.resets = 0;
-    }
-    if (++this.resets <= this.edge.limits.maxResets) return;
-    // goaway() throws ERR_HTTP2_INVALID_SESSION on a destroyed session, and nothing would catch
-    // it: the worker would exit. A closed session (our GOAWAY sent already, or the client's
-    // received) accepts no new streams, so there is nothing left to protect either.
-    if (this.session.closed || this.session.destroyed) return;
-    processLog().warn(
-      { client_ip: this.clientIp },
-      `HTTP/2 rapid reset from ${this.clientIp}: more than ${this.edge.limits.maxResets} streams reset or abandoned before their response within ${RESET_WINDOW_MS / 1000} s (http2_max_resets); connection closed with GOAWAY ENHANCE_YOUR_CALM`,
-    );
-    // GOAWAY, then close: the streams left are the reset ones, so the close is immediate. (A
-    // destroy() right away can tear the session down before the GOAWAY is written over TLS.)
-    this.session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
-    this.session.close();
-    // Whatever the client does next (it may keep the connection open), it is gone in a second.
+  /** StreamOwner: a stream is over for the gateway (answered, refused, or reset). */
+  streamDone(): void {
+    this.open--;
+    if (this.open === 0 && !this.gone) this.armIdle();
+  }
+
+  private onAbuse(kind: string, detail: string): void {
+    const what =
+      kind === 'rapid-reset'
+        ? `HTTP/2 rapid reset from ${this.clientIp}: more than ${this.edge.limits.maxResets} streams reset before their response within ${RESET_WINDOW_MS / 1000} s (http2_max_resets)`
+        : `HTTP/2 ${kind} from ${this.clientIp} (${detail})`;
+    processLog().warn({ client_ip: this.clientIp }, `${what}; connection closed with GOAWAY ENHANCE_YOUR_CALM`);
+    // The codec has sent GOAWAY and ended its side; whatever the client does next (it may keep
+    // the connection open), it is gone in a second.
     const socket = this.socket;
-    setTimeout(() => socket.destroy(), 1000).unref();
+    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  private onClose(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.edge.ctx.connections--;
+    this.clearIdle();
+    this.edge.connections.delete(this);
+    if (!this.socket.destroyed) setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   private armIdle(): void {
     this.clearIdle();
     this.idle = setTimeout(() => {
       this.idle = null;
-      // GOAWAY, then close. (close() is a no-op on a closed or destroyed session; the check says so.)
-      if (this.open === 0 && !this.session.closed && !this.session.destroyed) this.session.close();
+      // GOAWAY, then the socket ends (no stream is open); a client that keeps its side open
+      // is cut off after the grace period.
+      if (this.open !== 0) return;
+      this.codec.close();
+      const socket = this.socket;
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
     }, this.edge.ctx.clientKeepaliveTimeout);
     this.idle.unref();
   }
@@ -175,10 +151,10 @@ class H2Connection {
   }
 
   drain(): void {
-    if (!this.session.closed && !this.session.destroyed) this.session.close();
+    this.codec.close();
   }
 
   close(): void {
-    this.session.destroy();
+    this.socket.destroy();
   }
 }

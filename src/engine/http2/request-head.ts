@@ -1,10 +1,9 @@
-// An HTTP/2 request head (nghttp2 has validated it: lower-case token names, no
-// connection-specific fields, no CR/LF/NUL in values) as the RequestHead the exchange reads:
+// An HTTP/2 request head (the codec has validated it: lower-case token names, no
+// connection-specific fields, no CR/LF/NUL in values, pseudo-headers split off) as the RequestHead the exchange reads:
 // the stream's raw header pairs are classified as the HTTP/1.1 parser classifies its fields
 // (hop-by-hop, forwarded, Via, Host), with the same refusals. :method and :path are the
 // request line, :authority the Host; no HTTP/1.1 text is made.
 
-import type { IncomingHttpHeaders } from 'node:http2';
 import { HttpParseError, MAX_HEADERS, RequestHead, Skip, splitTarget } from '../http1/request-head.js';
 import { TARGET } from '../http1/chars.js';
 import { hostnameOf, validHost } from '../http1/host.js';
@@ -19,20 +18,21 @@ function hasControl(v: string): boolean {
 }
 
 /**
- * Fills `head` from the stream's headers `raw` ([name, value, …] in arrival order, repeated
- * names kept). `endStream`: the HEADERS frame ended the stream (no body); a body without a
- * content-length is marked chunked (its end, and any trailers, come with the stream's end).
+ * Fills `head` from a stream's request: its :method, :path and :authority, and its regular
+ * fields `raw` ([name, value, …] in arrival order, repeated names kept). `endStream`: the
+ * HEADERS frame ended the stream (no body); a body without a content-length is marked
+ * chunked (its end, and any trailers, come with the stream's end).
  */
 export function fillRequestHead(
-  raw: string[],
+  method: string,
+  target: string,
+  authority: string,
+  raw: readonly string[],
   endStream: boolean,
   maxHeadSize: number,
   head: RequestHead,
 ): HttpParseError | null {
   head.reset();
-  let method = '';
-  let target = '';
-  let authority = '';
   let hostField = '';
   let hostCount = 0;
   let cookieCount = 0;
@@ -40,14 +40,8 @@ export function fillRequestHead(
   // The size of the head as HTTP/1.1 text: the same limit applies, and the log counts it.
   let size = 0;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    const value = raw[i + 1];
-    if (name.charCodeAt(0) === 0x3a /* : */) {
-      if (name === ':method') method = value;
-      else if (name === ':path') target = value;
-      else if (name === ':authority') authority = value;
-      continue; // :scheme is the listener's (X-Forwarded-Proto); :protocol is not enabled
-    }
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
     if (name === 'cookie') {
       cookieCount++;
       cookieBytes += value.length;
@@ -108,9 +102,9 @@ export function fillRequestHead(
   let n = 1;
   let cookie = '';
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    if (name.charCodeAt(0) === 0x3a || name === 'host') continue;
-    const value = raw[i + 1];
+    const name = raw[i]!;
+    if (name === 'host') continue;
+    const value = raw[i + 1]!;
     if (hasControl(value))
       return new HttpParseError(400, 'Bad request: the request head contains a control character or a bare CR/LF');
     if (name === 'cookie') {
@@ -142,7 +136,7 @@ function tooMany(): HttpParseError {
   return new HttpParseError(431, `Request header fields too large: more than ${MAX_HEADERS} header fields`);
 }
 
-function hasLength(raw: string[]): boolean {
+function hasLength(raw: readonly string[]): boolean {
   for (let i = 0; i < raw.length; i += 2) if (raw[i] === 'content-length') return true;
   return false;
 }
@@ -197,15 +191,9 @@ function classify(head: RequestHead, n: number, lname: string, value: string): S
   }
 }
 
-/** Request trailers (HTTP/2 trailing HEADERS) as the trailer section of a chunked body. */
-export function trailerLines(trailers: IncomingHttpHeaders): string {
+/** Request trailers (HTTP/2 trailing HEADERS, [name, value, …]) as the trailer section of a chunked body. */
+export function trailerLines(trailers: readonly string[]): string {
   let s = '';
-  for (const name of Object.keys(trailers)) {
-    if (name.charCodeAt(0) === 0x3a) continue;
-    const v = trailers[name];
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const x of v) s += name + ': ' + x + '\r\n';
-    else s += name + ': ' + v + '\r\n';
-  }
+  for (let i = 0; i < trailers.length; i += 2) s += trailers[i]! + ': ' + trailers[i + 1]! + '\r\n';
   return s;
 }

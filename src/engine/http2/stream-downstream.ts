@@ -1,15 +1,15 @@
-// One HTTP/2 stream as the exchange's downstream (proxy/downstream.ts), in place of the
-// HTTP/1.1 connection an HTTP/1.1 client gets: the request head is filled from the stream's
-// header pairs (request-head.ts), the body comes from its DATA frames, the exchange's
-// neutral response goes out through ResponseWriter (node:http2's respond/write/end/sendTrailers).
+// One HTTP/2 stream of Turnpike's codec (codec/stream.ts) as the exchange's downstream
+// (proxy/downstream.ts), in place of the HTTP/1.1 connection an HTTP/1.1 client gets: the
+// request head is filled from the stream's pseudo-headers and pairs (request-head.ts), the
+// body comes from its DATA frames, the exchange's neutral response goes out through
+// ResponseWriter.
 //
-// Backpressure crosses in both directions with the stream's own signals: the stream stays
-// paused until the exchange wants the body, and pauses again when the upstream is not
-// draining it, which withholds WINDOW_UPDATEs from the client; when the client does not
-// read, the stream's write buffer fills, write() returns false and the exchange pauses the
-// upstream until 'drain'.
+// Backpressure crosses in both directions with flow control: the stream stays paused until
+// the exchange wants the body, and pauses again when the upstream is not draining it, which
+// withholds WINDOW_UPDATEs from the client; when the client does not read, its window closes,
+// write() returns false and the exchange pauses the upstream until onDrain.
 
-import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { ServerStream } from './codec/index.js';
 import { RequestHead } from '../http1/request-head.js';
 import { ChunkedError, ChunkedParser } from '../http1/chunked.js';
 import { JSON_TYPE_NAMES, JSON_TYPE_VALUES, kongErrorBody } from '../errors.js';
@@ -21,7 +21,6 @@ import type { WebSocketTunnel } from '../ws/tunnel.js';
 import { fillRequestHead, trailerLines } from './request-head.js';
 import { ResponseWriter } from './response-writer.js';
 
-const { NGHTTP2_NO_ERROR } = http2.constants;
 const CRLF = Buffer.from('\r\n');
 
 const enum St {
@@ -29,6 +28,11 @@ const enum St {
   Body, // body flowing to the exchange
   Wait, // body over, response in progress
   Done, // response ended, refused or abandoned
+}
+
+/** The connection's side of a stream: told once when the stream is over for the gateway. */
+export interface StreamOwner {
+  streamDone(): void;
 }
 
 export class StreamDownstream implements Downstream, Expirable {
@@ -44,38 +48,36 @@ export class StreamDownstream implements Downstream, Expirable {
   private requestEnded: boolean;
   /** The body is re-framed as chunks for the exchange (it forwards the client's framing). */
   private framed = false;
-  private trailers = '';
 
   constructor(
-    private readonly stream: ServerHttp2Stream,
-    raw: string[],
-    endStream: boolean,
-    remoteAddress: string | undefined,
+    private readonly stream: ServerStream,
+    clientIp: string,
     private readonly ctx: WorkerContext,
     readonly listener: ListenerInfo,
+    private readonly owner: StreamOwner,
   ) {
-    const ip = remoteAddress ?? '';
-    this.clientIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+    this.clientIp = clientIp;
     this.trusted =
-      ctx.trusted !== null &&
-      ip !== '' &&
-      ctx.trusted.check(this.clientIp, this.clientIp.includes(':') ? 'ipv6' : 'ipv4');
-    // A request without a body (END_STREAM on its HEADERS) is over already, though 'end' has
-    // not been emitted yet: without this every GET would be closed with RST_STREAM after its
-    // response (an extra frame, and an error object per write still queued on the stream).
-    this.requestEnded = endStream || stream.readableEnded || stream.endAfterHeaders;
-    const err = fillRequestHead(raw, endStream, ctx.maxHeaderSize, this.head);
+      ctx.trusted !== null && clientIp !== '' && ctx.trusted.check(clientIp, clientIp.includes(':') ? 'ipv6' : 'ipv4');
+    // A request without a body (END_STREAM on its HEADERS) is over already, though onEnd has
+    // not come yet: without this every GET would be reset after its response.
+    this.requestEnded = stream.endedWithHeaders || stream.remoteClosed;
+    const err = fillRequestHead(
+      stream.method,
+      stream.path,
+      stream.authority,
+      stream.headers,
+      this.requestEnded,
+      ctx.maxHeaderSize,
+      this.head,
+    );
     this.writer = new ResponseWriter(stream, ctx.serverToken);
     stream.pause(); // until the exchange wants the body
-    stream.on('data', (chunk: Buffer) => this.onData(chunk));
-    stream.on('trailers', (t: IncomingHttpHeaders) => {
-      this.trailers = trailerLines(t);
-    });
-    stream.on('end', () => this.onEnd());
-    stream.on('drain', () => this.exchange?.onClientDrain());
-    // The client reset the stream, or the session went away.
-    stream.on('close', () => this.onGone());
-    stream.on('error', () => {}); // reported by 'close'; an unhandled 'error' would end the worker
+    stream.onData = (chunk) => this.onData(chunk);
+    stream.onEnd = () => this.onEnd();
+    stream.onDrain = () => this.exchange?.onClientDrain();
+    // The client reset the stream, or the connection went away.
+    stream.onAbort = () => this.onGone();
     watch(this);
     if (err !== null) {
       this.reject(err.status, err.message);
@@ -95,11 +97,11 @@ export class StreamDownstream implements Downstream, Expirable {
   }
 
   get destroyed(): boolean {
-    return this.state === St.Done || this.stream.destroyed;
+    return this.state === St.Done || this.stream.aborted;
   }
 
   get writableNeedDrain(): boolean {
-    return this.stream.writableNeedDrain;
+    return this.stream.waiting;
   }
 
   sendHead(r: ResponseOut, mode: BodyMode, length: number, buf: Buffer | null, start: number, end: number): number {
@@ -124,8 +126,7 @@ export class StreamDownstream implements Downstream, Expirable {
     }
     this.framed = this.head.chunked && !decode;
     const s = this.stream;
-    if (this.head.expectContinue && !s.headersSent && !s.closed && !s.destroyed)
-      s.additionalHeaders({ ':status': 100 });
+    if (this.head.expectContinue) s.informational(100);
     this.state = St.Body;
     this.deadline = Date.now() + this.ctx.clientTimeout;
     s.resume();
@@ -149,9 +150,10 @@ export class StreamDownstream implements Downstream, Expirable {
     const ex = this.exchange;
     if (this.state !== St.Body || ex === null) return;
     if (this.head.chunked) {
+      const trailers = this.stream.trailers === undefined ? '' : trailerLines(this.stream.trailers);
       // The trailers are checked as an HTTP/1.1 client's would be (no framing, routing or
       // authentication field after the content), then forwarded in the last chunk.
-      const last = Buffer.from('0\r\n' + this.trailers + '\r\n', 'latin1');
+      const last = Buffer.from('0\r\n' + trailers + '\r\n', 'latin1');
       const check = new ChunkedParser();
       check.refuseHeaderOnlyTrailers = true;
       try {
@@ -170,7 +172,7 @@ export class StreamDownstream implements Downstream, Expirable {
         // Plain DATA bytes went on (an HTTP/2 upstream, or a plugin reading the body): the trailers go with the end.
         this.state = St.Wait;
         this.deadline = 0;
-        ex.onRequestEnd(this.trailers);
+        ex.onRequestEnd(trailers);
         return;
       }
     }
@@ -212,15 +214,16 @@ export class StreamDownstream implements Downstream, Expirable {
 
   /** After the response: a body the client is still sending is not wanted (NO_ERROR, RFC 9113 §8.1). */
   private settle(): void {
-    const s = this.stream;
     if (!this.writer.complete) this.writer.abort();
-    else if (!this.requestEnded && !s.closed && !s.destroyed) s.close(NGHTTP2_NO_ERROR);
+    else if (!this.requestEnded) this.stream.discardRequest();
   }
 
   private done(): void {
+    if (this.state === St.Done) return;
     this.state = St.Done;
     this.deadline = 0;
     unwatch(this);
+    this.owner.streamDone();
   }
 
   /** A request refused before it reached (or after it left) the exchange: Kong's JSON error, logged. */
@@ -265,11 +268,10 @@ export class StreamDownstream implements Downstream, Expirable {
   }
 
   private onGone(): void {
-    if (this.state !== St.Done) this.done();
+    this.done();
     const ex = this.exchange;
     this.exchange = null;
     if (ex !== null) ex.abort('client closed the connection');
-    if (!this.writer.complete) this.writer.abort();
   }
 
   lendHead(): void {

@@ -206,13 +206,12 @@ export class Http2ServerConnection implements StreamHost {
       throw new StreamError(id, ErrorCode.REFUSED_STREAM, 'too many streams');
     const head = requestHead(pairs);
     if (typeof head === 'string') throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, head);
-    const s = new ServerStream(this, id, head, this.peerInitialWindow, this.limits.initialWindowSize);
+    if (endStream && head.contentLength > 0)
+      throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, 'END_STREAM with a non-zero content-length');
+    const s = new ServerStream(this, id, head, this.peerInitialWindow, this.limits.initialWindowSize, endStream);
     this.streams.set(id, s);
     this.onStream(s);
-    if (endStream && !s.aborted) {
-      if (head.contentLength > 0) return s.reset(ErrorCode.PROTOCOL_ERROR);
-      s.receiveEnd();
-    }
+    if (endStream && !s.aborted) s.receiveEnd();
   }
 
   private onTrailers(s: ServerStream, pairs: string[] | undefined, endStream: boolean): void {
@@ -232,9 +231,10 @@ export class Http2ServerConnection implements StreamHost {
     if (payload.length !== 4) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'RST_STREAM length');
     if (id === 0 || id > this.lastStreamId)
       throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
-    this.guard.reset(id);
     const s = this.streams.get(id);
+    // Only a stream still open counts as a reset: one whose response is complete costs nothing.
     if (s === undefined) return;
+    this.guard.reset(id);
     this.streams.delete(id);
     s.abort(payload.readUInt32BE(0) as ErrorCode);
     this.maybeFinish();

@@ -1,6 +1,6 @@
 // Turnpike's own HTTP/2 server codec: framing, HPACK, flow control and stream states on a
-// TLS (or plain) socket, without node:http2. Standalone for now: the gateway still serves
-// HTTP/2 through node:http2 (src/engine/http2/edge.ts) until the protocol-neutral message lands.
+// TLS (or plain) socket, without node:http2. The proxy listeners serve HTTP/2 clients with
+// it (../edge.ts); it knows nothing of the gateway and is tested on its own.
 export { Http2ServerConnection } from './connection.js';
 export type { ConnectionHooks } from './guards.js';
 export { ServerStream } from './stream.js';

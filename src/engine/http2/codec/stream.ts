@@ -59,8 +59,12 @@ export class ServerStream {
   localClosed = false;
   aborted = false;
   headersSent = false;
+  /** The request's HEADERS frame carried END_STREAM: no body follows (known before onStream returns). */
+  readonly endedWithHeaders: boolean;
 
   private paused = false;
+  /** The application wants none of the request body left: reset (NO_ERROR) once the response is out. */
+  private discardRest = false;
   private inbox: Buffer[] = [];
   private endPending = false;
   /** Response bytes the windows could not carry yet, and whether end() came after them. */
@@ -75,7 +79,9 @@ export class ServerStream {
     head: RequestHead,
     sendWindow: number,
     recvWindow: number,
+    endedWithHeaders = false,
   ) {
+    this.endedWithHeaders = endedWithHeaders;
     this.method = head.method;
     this.scheme = head.scheme;
     this.authority = head.authority;
@@ -122,7 +128,25 @@ export class ServerStream {
     if (this.localClosed) this.host.closed(this);
   }
 
+  /**
+   * The response is (or will be) complete and the rest of the request body is not wanted:
+   * once the response is out the stream is reset with NO_ERROR (RFC 9113 §8.1), so the client
+   * stops sending and the stream does not stay half-open holding a concurrency slot.
+   */
+  discardRequest(): void {
+    if (this.remoteClosed || this.aborted) return;
+    this.inbox = [];
+    if (this.localClosed) this.reset(ErrorCode.NO_ERROR);
+    else this.discardRest = true;
+  }
+
   // ---- response ----
+
+  /** A 1xx informational head (100 Continue); the final response follows with respond(). */
+  informational(status: number): void {
+    if (this.headersSent || this.aborted || this.localClosed) return;
+    this.host.sendHeaders(this, [], status, false);
+  }
 
   /** Sends the response head; names are lower-cased and connection-specific fields dropped. */
   respond(status: number, pairs: readonly string[] = [], endStream = false): void {
@@ -252,6 +276,7 @@ export class ServerStream {
     this.outbox = [];
     this.finAfterOutbox = false;
     if (this.remoteClosed) this.host.closed(this);
+    else if (this.discardRest) this.reset(ErrorCode.NO_ERROR);
   }
 }
 
