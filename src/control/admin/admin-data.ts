@@ -3,7 +3,7 @@
 // PostgreSQL shares them); a DB-less node keeps them in $TURNPIKE_PREFIX/admin.db.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Backend, Row } from '../store/backend.js';
-import { mapDbError } from '../store/sql-store.js';
+import { mapDbError } from '../store/db-errors.js';
 import { InvalidOffset, NotFound, SchemaViolation, UniqueViolation } from '../store/errors.js';
 import { decodeOffset, encodeOffset, pageSize } from '../store/paging.js';
 import { isRole, ROLES, type Role } from './roles.js';
