@@ -7,7 +7,8 @@ import { nodeRegistry } from '../../plugins/node-registry.js';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { AdminError, EXIT, type AdminClient, type AdminFlags } from './admin-client.js';
-import { computeDiff, explicitIds, formatChanges, showValue, summarize, summaryLine, type Change } from './diff.js';
+import { computeDiff, explicitIds, type Change } from './diff.js';
+import { formatChanges, showValue, summarize, summaryLine } from './diff-text.js';
 import { fetchConfigText } from './dump.js';
 
 interface Writable {

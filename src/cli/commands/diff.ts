@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { parseDocument } from 'yaml';
 import type { Config } from '../../config/types.js';
 import { canonicalJson, UUID_RE } from '../../config/ids.js';
-import { adminNested, ENTITY_TABLE, rowOf } from '../../config/entities/index.js';
+import { adminNested, adminTop, appliedOrder, ENTITY_TABLE, parentKeys, rowOf } from '../../config/entities/index.js';
 import { CREDENTIAL_KINDS, ENTITIES, KINDS, type CredentialKind, type Kind } from '../../control/store/entities.js';
 import { validateEntity } from '../../control/store/validate.js';
 import { declarativeEntities } from '../../control/store/declarative-entities.js';
@@ -25,26 +25,33 @@ export type DiffKind = Kind;
 
 /**
  * Parents before children: creates and updates run in this order, deletes in the reverse.
- * The store's order (the entity table's) but for certificates before CA certificates, the
- * order `diff` has always printed them in; a unit test checks that it holds every kind.
+ * The entity table's `applied` column; a unit test checks that referenced kinds come first.
  */
-export const APPLY_ORDER: DiffKind[] = [
-  'certificates',
-  'ca_certificates',
-  'snis',
-  'services',
-  'routes',
-  'upstreams',
-  'targets',
-  'consumers',
-  ...CREDENTIAL_KINDS,
-  'plugins',
-];
+export const APPLY_ORDER: DiffKind[] = appliedOrder(ENTITY_TABLE).map((r) => r.name as DiffKind);
 
-/** The Admin API collection of a credential kind, under /consumers/{consumer}/. */
-export const CREDENTIAL_PATHS = Object.fromEntries(
-  CREDENTIAL_KINDS.map((k) => [k, adminNested(rowOf(ENTITY_TABLE, k))]),
-) as Record<CredentialKind, string>;
+/**
+ * Where a change to an entity of a kind is written: under its parent (/consumers/{c}/key-auth,
+ * /upstreams/{u}/targets) for a credential or a kind the Admin API serves only there, else at
+ * the top level.
+ */
+const PATH_OF = Object.fromEntries(
+  ENTITY_TABLE.map((row) => {
+    const parent = 'credential' in row || adminTop(row) === null ? parentKeys(row)[0] : undefined;
+    const place =
+      parent === undefined
+        ? { top: adminTop(row) ?? row.name }
+        : {
+            parent: adminTop(rowOf(ENTITY_TABLE, parent.references)) ?? parent.references,
+            field: parent.field,
+            segment: adminNested(row),
+          };
+    return [row.name, place];
+  }),
+) as Record<DiffKind, { top: string } | { parent: string; field: string; segment: string }>;
+
+/** The fields that hold a reference `{ id }`, and those that hold a list of ids, in any kind. */
+const REF_FIELDS = [...new Set(ENTITY_TABLE.flatMap((r) => r.foreign.map((f) => f.field)))];
+const ID_LIST_FIELDS = [...new Set(ENTITY_TABLE.flatMap((r) => ('idLists' in r ? r.idLists : []).map((l) => l.field)))];
 
 const SINGULAR = Object.fromEntries(KINDS.map((k) => [k, ENTITIES[k].singular])) as Record<DiffKind, string>;
 
@@ -55,9 +62,6 @@ const GENERATED: Partial<Record<CredentialKind, string[]>> = {
   hmacauth_credentials: ['secret'],
   oauth2_credentials: ['client_id', 'client_secret'],
 };
-
-/** Fields whose values a diff never prints. */
-const SECRET_FIELDS = new Set(['key', 'key_alt', 'password', 'secret', 'client_secret']);
 
 /** Fields that are not configuration. */
 const IGNORED = new Set(['id', 'created_at', 'updated_at', 'credentials']);
@@ -81,12 +85,6 @@ export interface Change {
   body?: Obj;
   /** update: the fields that differ. */
   fields?: FieldChange[];
-}
-
-export interface DiffSummary {
-  create: number;
-  update: number;
-  delete: number;
 }
 
 /** Ids written in a declarative file's text (any `id:` holding a UUID), lower-cased. */
@@ -128,7 +126,8 @@ function entitiesOf(config: Config, side: 'file' | 'server'): Record<DiffKind, I
     for (const { entity } of byKind[kind]) {
       const e = structuredClone(entity);
       if (!(CREDENTIAL_KINDS as readonly string[]).includes(kind)) {
-        if (kind === 'consumers') delete e.credentials;
+        // What the store does not keep on the entity (a consumer's nested credentials).
+        for (const f of ENTITIES[kind].omit ?? []) delete e[f];
         out[kind].push({ kind, entity: e, skip: [] });
         continue;
       }
@@ -203,14 +202,16 @@ export function naturalKey(kind: DiffKind, e: Obj): string | undefined {
   }
 }
 
-/** Rewrites references (`{ id }` and services' ca_certificates ids) through `ids`. */
+/** Rewrites references (`{ id }` and lists of ids, as services' ca_certificates) through `ids`. */
 function remap(e: Obj, ids: Map<string, string>): void {
-  for (const f of ['service', 'route', 'consumer', 'upstream', 'certificate', 'client_certificate']) {
+  for (const f of REF_FIELDS) {
     const r = e[f];
     if (isObj(r) && typeof r.id === 'string') e[f] = { ...r, id: ids.get(r.id) ?? r.id };
   }
-  if (Array.isArray(e.ca_certificates))
-    e.ca_certificates = e.ca_certificates.map((x) => (typeof x === 'string' ? (ids.get(x) ?? x) : x));
+  for (const f of ID_LIST_FIELDS) {
+    const list = e[f];
+    if (Array.isArray(list)) e[f] = list.map((x) => (typeof x === 'string' ? (ids.get(x) ?? x) : x));
+  }
 }
 
 function fieldChanges(desired: Obj, current: Obj, skip: string[]): FieldChange[] {
@@ -227,11 +228,9 @@ function fieldChanges(desired: Obj, current: Obj, skip: string[]): FieldChange[]
 
 /** The Admin API path of an entity. */
 export function entityPath(kind: DiffKind, e: Obj): string {
-  if ((CREDENTIAL_KINDS as readonly string[]).includes(kind)) {
-    return `/consumers/${refId(e.consumer)}/${CREDENTIAL_PATHS[kind as CredentialKind]}/${String(e.id)}`;
-  }
-  if (kind === 'targets') return `/upstreams/${refId(e.upstream)}/targets/${String(e.id)}`;
-  return `/${kind}/${String(e.id)}`;
+  const place = PATH_OF[kind];
+  if ('top' in place) return `/${place.top}/${String(e.id)}`;
+  return `/${place.parent}/${refId(e[place.field])}/${place.segment}/${String(e.id)}`;
 }
 
 /** The body of a PUT: the entity without its id, timestamps and the consumer's nested credentials. */
@@ -241,8 +240,8 @@ function bodyOf(e: Obj): Obj {
   return out;
 }
 
-/** Computes the changes from `current` (the server) to `desired` (the file). */
 /**
+ * Computes the changes from `current` (the server) to `desired` (the file).
  * `selectTags` (decK's `_info.select_tags`) scopes the sync as decK does: only server entities
  * carrying every one of those tags are the file's to delete; the others are left alone.
  */
@@ -367,39 +366,4 @@ export function computeDiff(
   // Deletes children first: reverse kind order.
   deletes.sort((a, b) => APPLY_ORDER.indexOf(b.kind) - APPLY_ORDER.indexOf(a.kind));
   return [...creates, ...deletes];
-}
-
-export function summarize(changes: Change[]): DiffSummary {
-  const s: DiffSummary = { create: 0, update: 0, delete: 0 };
-  for (const c of changes) s[c.action]++;
-  return s;
-}
-
-export function summaryLine(s: DiffSummary): string {
-  return `${s.create} to create, ${s.update} to update, ${s.delete} to delete`;
-}
-
-/** A value as a diff shows it: JSON, secrets hidden, long texts (PEMs) shortened. */
-export function showValue(field: string, v: unknown): string {
-  if (SECRET_FIELDS.has(field) && v !== null && v !== undefined) return '(secret)';
-  const s = JSON.stringify(v) ?? 'null';
-  if (s.length <= 80) return s;
-  return `${s.slice(0, 60)}… (${s.length} characters)`;
-}
-
-/** decK-like text: `+ service 'a'`, `~ route 'b'` with its changed fields, `- plugin 'c' ...`. */
-export function formatChanges(changes: Change[]): string {
-  const lines: string[] = [];
-  for (const c of changes) {
-    const sign = c.action === 'create' ? '+' : c.action === 'update' ? '~' : '-';
-    lines.push(`${sign} ${c.action} ${c.label}`);
-    for (const f of c.fields ?? []) {
-      // A secret that changed is shown as changed, its values never.
-      const both = SECRET_FIELDS.has(f.field)
-        ? '(secret changed)'
-        : `${showValue(f.field, f.from)} → ${showValue(f.field, f.to)}`;
-      lines.push(`    ${f.field}: ${both}`);
-    }
-  }
-  return lines.length ? lines.join('\n') + '\n' : '';
 }

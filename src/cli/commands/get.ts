@@ -15,6 +15,7 @@ import {
   CREDENTIAL_RANGE,
   KIND_LIST,
   KIND_SUMMARY,
+  PARENT_KINDS,
   resolveKind,
   type KindInfo,
   type NameLookup,
@@ -41,7 +42,7 @@ export interface GetOptions extends AdminFlags {
 
 export function parentsOf(opts: Partial<Record<ParentKind, string>>): Partial<Record<ParentKind, string>> {
   const out: Partial<Record<ParentKind, string>> = {};
-  for (const p of ['service', 'route', 'upstream', 'consumer'] as const) if (opts[p] !== undefined) out[p] = opts[p];
+  for (const p of PARENT_KINDS) if (opts[p] !== undefined) out[p] = opts[p];
   return out;
 }
 

@@ -19,7 +19,7 @@ import { AdminError, EXIT } from './admin-client.js';
 type Obj = Record<string, unknown>;
 
 /** The parents the commands take a flag for (--service, --route, --upstream, --consumer). */
-const PARENT_KINDS = ['service', 'route', 'upstream', 'consumer'] as const;
+export const PARENT_KINDS = ['service', 'route', 'upstream', 'consumer'] as const;
 export type ParentKind = (typeof PARENT_KINDS)[number];
 
 export interface Column {

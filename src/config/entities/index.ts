@@ -27,6 +27,16 @@ export function listedOrder(table: EntityTable): EntityKind[] {
   return [...table].sort((a, b) => a.listed - b.listed);
 }
 
+/** The rows in `turnpike diff`/`apply`'s order (`applied`): every kind a row references comes first. */
+export function appliedOrder(table: EntityTable): EntityKind[] {
+  return [...table].sort((a, b) => a.applied - b.applied);
+}
+
+/** The fields of `row` that reference other entities: its foreign keys, then its lists of ids. */
+export function referenceFields(row: EntityKind): string[] {
+  return [...row.foreign.map((f) => f.field), ...(row.idLists ?? []).map((l) => l.field)];
+}
+
 /** The foreign keys an entity may be nested by (a route under its service). */
 export function parentKeys(row: EntityKind): ForeignKey[] {
   return row.foreign.filter((f) => f.nests === true);

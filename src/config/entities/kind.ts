@@ -61,6 +61,11 @@ export interface EntityKind {
   schema: string;
   /** Position in what users read as a list of kinds (CLI help, Admin API, the file schema); rows are in store order. */
   listed: number;
+  /**
+   * Position in `turnpike diff`/`apply`'s changes: creates and updates run in this order,
+   * deletes in the reverse, so every kind a row references comes before it.
+   */
+  applied: number;
   /** A consumer's credential: kept under the consumer's `credentials` in the loaded configuration. */
   credential?: true;
   /** Fields (besides `id`) a path or a reference may name the entity by, tried in order. */

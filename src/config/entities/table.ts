@@ -4,7 +4,9 @@
 //
 // The rows are in the store's order: a row references only rows above it, so an import writes
 // them top to bottom and `turnpike dump` prints them so. `listed` orders them where users read
-// a list of kinds (`turnpike get --help`, the Admin API's entities, the file's keys).
+// a list of kinds (`turnpike get --help`, the Admin API's entities, the file's keys);
+// `applied` orders `turnpike diff`/`apply`'s changes (the store's order but for certificates
+// before CA certificates, as `diff` has always printed them).
 import type { CliColumn, EntityKind, ForeignKey } from './kind.js';
 
 const fk = (field: string, references: string, onDelete: ForeignKey['onDelete'], nests?: true): ForeignKey =>
@@ -21,7 +23,7 @@ const CERT_COLUMNS: readonly CliColumn[] = [
 // A consumer's credential (kong/plugins/*/daos.lua): nested under its consumer or at the top
 // level naming it; unique across all consumers by `key`, as in Kong.
 const credential = <N extends string>(
-  row: Pick<EntityKind, 'one' | 'singular' | 'schema' | 'listed' | 'admin'> & {
+  row: Pick<EntityKind, 'one' | 'singular' | 'schema' | 'listed' | 'applied' | 'admin'> & {
     name: N;
     key: readonly string[];
     required: readonly string[];
@@ -36,6 +38,7 @@ const credential = <N extends string>(
     singular: row.singular,
     schema: row.schema,
     listed: row.listed,
+    applied: row.applied,
     credential: true,
     endpointKeys: row.key.length === 1 ? row.key : [],
     unique: [{ fields: row.key }],
@@ -52,6 +55,7 @@ export const ENTITY_TABLE = [
     singular: 'ca_certificate',
     schema: 'CaCertificate',
     listed: 9,
+    applied: 2,
     endpointKeys: [],
     unique: [{ fields: ['cert_digest'], file: false }],
     foreign: [],
@@ -68,6 +72,7 @@ export const ENTITY_TABLE = [
     singular: 'certificate',
     schema: 'Certificate',
     listed: 7,
+    applied: 1,
     endpointKeys: [],
     unique: [],
     foreign: [],
@@ -81,6 +86,7 @@ export const ENTITY_TABLE = [
     singular: 'sni',
     schema: 'Sni',
     listed: 8,
+    applied: 3,
     endpointKeys: ['name'],
     unique: [{ fields: ['name'] }],
     foreign: [fk('certificate', 'certificates', 'cascade', true)],
@@ -94,6 +100,7 @@ export const ENTITY_TABLE = [
     singular: 'service',
     schema: 'Service',
     listed: 1,
+    applied: 4,
     endpointKeys: ['name'],
     unique: [{ fields: ['name'] }],
     foreign: [fk('client_certificate', 'certificates', 'restrict')],
@@ -109,6 +116,7 @@ export const ENTITY_TABLE = [
     singular: 'route',
     schema: 'Route',
     listed: 2,
+    applied: 5,
     endpointKeys: ['name'],
     unique: [{ fields: ['name'] }],
     foreign: [fk('service', 'services', 'restrict', true)],
@@ -133,6 +141,7 @@ export const ENTITY_TABLE = [
     singular: 'upstream',
     schema: 'Upstream',
     listed: 3,
+    applied: 6,
     endpointKeys: ['name'],
     unique: [{ fields: ['name'] }],
     foreign: [fk('client_certificate', 'certificates', 'restrict')],
@@ -146,6 +155,7 @@ export const ENTITY_TABLE = [
     singular: 'target',
     schema: 'Target',
     listed: 4,
+    applied: 7,
     endpointKeys: ['target'],
     unique: [{ fields: ['upstream', 'target'], file: { shown: "target '{target}' in this upstream", at: 'target' } }],
     foreign: [fk('upstream', 'upstreams', 'cascade', true)],
@@ -159,6 +169,7 @@ export const ENTITY_TABLE = [
     singular: 'consumer',
     schema: 'Consumer',
     listed: 5,
+    applied: 8,
     endpointKeys: ['username', 'custom_id'],
     unique: [{ fields: ['username'] }, { fields: ['custom_id'] }],
     foreign: [],
@@ -173,6 +184,7 @@ export const ENTITY_TABLE = [
     singular: 'key-auth credential',
     schema: 'KeyauthCredential',
     listed: 10,
+    applied: 9,
     key: ['key'],
     required: [],
     label: [],
@@ -186,6 +198,7 @@ export const ENTITY_TABLE = [
     singular: 'basic-auth credential',
     schema: 'BasicauthCredential',
     listed: 11,
+    applied: 10,
     key: ['username'],
     required: ['username', 'password'],
     label: ['username'],
@@ -199,6 +212,7 @@ export const ENTITY_TABLE = [
     singular: 'hmac-auth credential',
     schema: 'HmacauthCredential',
     listed: 12,
+    applied: 11,
     key: ['username'],
     required: ['username'],
     label: ['username'],
@@ -212,6 +226,7 @@ export const ENTITY_TABLE = [
     singular: 'jwt secret',
     schema: 'JwtSecret',
     listed: 13,
+    applied: 12,
     key: ['key'],
     required: [],
     label: [],
@@ -227,6 +242,7 @@ export const ENTITY_TABLE = [
       singular: 'acl',
       schema: 'Acl',
       listed: 14,
+      applied: 13,
       key: ['consumer', 'group'],
       required: ['group'],
       label: ['group'],
@@ -242,6 +258,7 @@ export const ENTITY_TABLE = [
     singular: 'oauth2 credential',
     schema: 'Oauth2Credential',
     listed: 15,
+    applied: 14,
     key: ['client_id'],
     required: ['name'],
     label: ['name'],
@@ -255,6 +272,7 @@ export const ENTITY_TABLE = [
     singular: 'plugin',
     schema: 'Plugin',
     listed: 6,
+    applied: 15,
     endpointKeys: ['instance_name'],
     // One plugin of a name (and instance name) per service/route/consumer combination;
     // `instance_name` on its own is unique as in Kong 3 (the store checks it).

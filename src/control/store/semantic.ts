@@ -6,21 +6,25 @@
 // normalizes it. References are left out of that document (the store checks those itself).
 import { parseDeclarative } from '../../config/load.js';
 import { PluginRegistry } from '../../plugins/registry.js';
+import { ENTITY_TABLE, referenceFields } from '../../config/entities/index.js';
 import type { Kind } from './entities.js';
 import { SchemaViolation } from './errors.js';
 
 type Obj = Record<string, unknown>;
 
-/** The kinds the loader has rules for, and the reference fields left out of the document. */
-const CHECKED: Partial<Record<Kind, string[]>> = {
-  services: ['client_certificate', 'ca_certificates'],
-  routes: ['service'],
-  upstreams: ['client_certificate'],
-  consumers: [],
-  certificates: [],
-  ca_certificates: [],
-  plugins: ['service', 'route', 'consumer'],
-};
+/** The kinds the loader has rules for. */
+const CHECKED: ReadonlySet<Kind> = new Set<Kind>([
+  'services',
+  'routes',
+  'upstreams',
+  'consumers',
+  'certificates',
+  'ca_certificates',
+  'plugins',
+]);
+
+/** A kind's reference fields, left out of the document: its row's foreign keys and lists of ids. */
+const REFERENCES = Object.fromEntries(ENTITY_TABLE.map((r) => [r.name, referenceFields(r)])) as Record<Kind, string[]>;
 
 const TLS_PROTOCOLS = ['https', 'grpcs', 'tls', 'wss'];
 const empty = new PluginRegistry();
@@ -31,8 +35,8 @@ const empty = new PluginRegistry();
  * are checked only with a registry (the plugins this node knows).
  */
 export function checkWithLoader(kind: Kind, e: Obj, registry: PluginRegistry | null): Obj {
-  const strip = CHECKED[kind];
-  if (strip === undefined || (kind === 'plugins' && registry === null)) return e;
+  if (!CHECKED.has(kind) || (kind === 'plugins' && registry === null)) return e;
+  const strip = REFERENCES[kind];
   const doc: Obj = { ...e };
   for (const f of strip) delete doc[f];
   const res = parseDeclarative(JSON.stringify({ _format_version: '3.0', [kind]: [doc] }), kind, registry ?? empty);

@@ -6,97 +6,11 @@
 import { headBytesValid, latin1, TARGET, TOKEN } from './chars.js';
 import { needsNormalization, normalizePath } from '../../router/normalize.js';
 import { hostnameOf, validHost } from './host.js';
+import { classifyField, HttpParseError, MAX_HEADERS, PROTOCOL_FIELD, RequestHead, Skip } from './request-fields.js';
 
-export const MAX_HEADERS = 100;
-
-/** A request the gateway refuses to forward: answered with `status` and a JSON message. */
-export class HttpParseError {
-  constructor(
-    readonly status: number,
-    readonly message: string,
-  ) {}
-}
-
-/** Why a header is not copied to the upstream as-is. */
-export const enum Skip {
-  Keep = 0,
-  HopByHop = 1, // Connection and friends, re-framed by the proxy
-  Host = 2, // rewritten (preserve_host decides)
-  Forwarded = 3, // X-Forwarded-*, X-Real-IP: replaced unless the client is trusted
-  Via = 4, // appended to
-  Removed = 5, // removed by a plugin: neither forwarded nor visible to later plugins
-}
-
-/** One parsed request head. Reused per connection: requests on one connection run in order. */
-export class RequestHead {
-  method = '';
-  /** Path without the query, normalized (see router/normalize.ts): what is routed and forwarded. */
-  path = '';
-  /** Path exactly as the client sent it (X-Forwarded-Path, access log). */
-  rawPath = '';
-  /** Query string including its leading '?', or ''. */
-  query = '';
-  httpMinor = 1;
-  host = '';
-  /** Host without port, lower-case (for routing). */
-  hostname = '';
-  names: string[] = [];
-  lnames: string[] = [];
-  values: string[] = [];
-  skip = new Uint8Array(MAX_HEADERS);
-  count = 0;
-  contentLength = -1;
-  chunked = false;
-  keepAlive = true;
-  expectContinue = false;
-  /** Index of headers the forwarding logic needs; -1 when absent. */
-  xffIndex = -1;
-  xfProtoIndex = -1;
-  xfHostIndex = -1;
-  xfPortIndex = -1;
-  xfPathIndex = -1;
-  xfPrefixIndex = -1;
-  viaIndex = -1;
-  /**
-   * A WebSocket opening handshake (RFC 6455 §4.1): GET, HTTP/1.1, no body, `Upgrade:
-   * websocket` and `Connection: upgrade`. Only this upgrade is tunnelled; any other Upgrade
-   * token is dropped as a hop-by-hop header (and h2c is refused).
-   */
-  upgradeWebSocket = false;
-  /** Bytes of the head on the wire. */
-  size = 0;
-
-  /** Arrays are overwritten by index, not truncated: only the first `count` entries are valid. */
-  reset(): void {
-    this.count = 0;
-    this.contentLength = -1;
-    this.chunked = false;
-    this.keepAlive = true;
-    this.expectContinue = false;
-    this.upgradeWebSocket = false;
-    this.host = '';
-    this.hostname = '';
-    this.query = '';
-    this.xffIndex =
-      this.xfProtoIndex =
-      this.xfHostIndex =
-      this.xfPortIndex =
-      this.xfPathIndex =
-      this.xfPrefixIndex =
-      this.viaIndex =
-        -1;
-  }
-
-  /** Header value by lower-case name (repeated fields joined with ", "). */
-  header(lname: string): string | undefined {
-    let found: string | undefined;
-    const l = this.lnames;
-    for (let i = 0; i < this.count; i++) {
-      if (l[i] === lname) found = found === undefined ? this.values[i] : found + ', ' + this.values[i];
-    }
-    return found;
-  }
-}
+// The head's model lives with the field classification both parsers share; re-exported
+// here for the modules that read heads.
+export { HttpParseError, MAX_HEADERS, RequestHead, Skip } from './request-fields.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
@@ -230,105 +144,34 @@ export function parseRequestHead(
     names[n] = name;
     lnames[n] = lname;
     values[n] = value;
-    let sk = Skip.Keep;
-    switch (lname.length) {
-      case 2:
-        if (lname === 'te') sk = Skip.HopByHop;
-        break;
-      case 3:
-        if (lname === 'via') {
-          sk = Skip.Via;
-          if (head.viaIndex === -1) head.viaIndex = n;
+    let sk = classifyField(head, n, lname, value);
+    if (typeof sk !== 'number') return sk;
+    if (sk === PROTOCOL_FIELD) {
+      // HTTP/1.1's own: the Host line, and the connection and framing fields.
+      sk = Skip.HopByHop;
+      if (lname === 'host') {
+        if (++hostCount > 1) return new HttpParseError(400, 'Bad request: more than one Host header');
+        head.host = value;
+        sk = Skip.Host;
+      } else if (lname === 'connection') {
+        connection = connection === null ? value : connection + ',' + value;
+      } else if (lname === 'upgrade') {
+        if (/(^|[\s,])h2c(\s*(,|$))/i.test(value)) {
+          return new HttpParseError(
+            400,
+            'Bad request: "Upgrade: h2c" is refused; use HTTP/2 with prior knowledge on an http2 listener instead',
+          );
         }
-        break;
-      case 4:
-        if (lname === 'host') {
-          if (++hostCount > 1) return new HttpParseError(400, 'Bad request: more than one Host header');
-          head.host = value;
-          sk = Skip.Host;
+        upgrade = upgrade === null ? value : upgrade + ',' + value;
+      } else {
+        // transfer-encoding
+        if (teSeen) return new HttpParseError(400, 'Bad request: more than one Transfer-Encoding header');
+        teSeen = true;
+        if (value.toLowerCase() !== 'chunked') {
+          return new HttpParseError(501, `Transfer-Encoding "${value}" is not supported; only "chunked" is accepted`);
         }
-        break;
-      case 6:
-        if (lname === 'expect') {
-          if (value.toLowerCase() !== '100-continue')
-            return new HttpParseError(
-              417,
-              `Expectation failed: only "Expect: 100-continue" is supported, got "${value}"`,
-            );
-          head.expectContinue = true;
-          sk = Skip.HopByHop;
-        }
-        break;
-      case 7:
-        if (lname === 'trailer' || lname === 'upgrade') {
-          sk = Skip.HopByHop;
-          if (lname === 'upgrade') {
-            if (/(^|[\s,])h2c(\s*(,|$))/i.test(value)) {
-              return new HttpParseError(
-                400,
-                'Bad request: "Upgrade: h2c" is refused; use HTTP/2 with prior knowledge on an http2 listener instead',
-              );
-            }
-            upgrade = upgrade === null ? value : upgrade + ',' + value;
-          }
-        }
-        break;
-      case 9:
-        if (lname === 'x-real-ip') sk = Skip.Forwarded;
-        break;
-      case 10:
-        if (lname === 'connection') {
-          connection = connection === null ? value : connection + ',' + value;
-          sk = Skip.HopByHop;
-        } else if (lname === 'keep-alive') sk = Skip.HopByHop;
-        break;
-      case 14:
-        if (lname === 'content-length') {
-          if (head.contentLength !== -1)
-            return new HttpParseError(400, 'Bad request: more than one Content-Length header');
-          if (value.length === 0 || value.length > 15 || !/^\d+$/.test(value))
-            return new HttpParseError(400, 'Bad request: Content-Length must be a decimal number');
-          head.contentLength = Number(value);
-        }
-        break;
-      case 15:
-        if (lname === 'x-forwarded-for') {
-          sk = Skip.Forwarded;
-          if (head.xffIndex === -1) head.xffIndex = n;
-        }
-        break;
-      case 16:
-        if (lname === 'x-forwarded-host') {
-          sk = Skip.Forwarded;
-          head.xfHostIndex = n;
-        } else if (lname === 'x-forwarded-port') {
-          sk = Skip.Forwarded;
-          head.xfPortIndex = n;
-        } else if (lname === 'x-forwarded-path') {
-          sk = Skip.Forwarded;
-          head.xfPathIndex = n;
-        } else if (lname === 'proxy-connection') sk = Skip.HopByHop;
-        break;
-      case 17:
-        if (lname === 'x-forwarded-proto') {
-          sk = Skip.Forwarded;
-          head.xfProtoIndex = n;
-        } else if (lname === 'transfer-encoding') {
-          if (teSeen) return new HttpParseError(400, 'Bad request: more than one Transfer-Encoding header');
-          teSeen = true;
-          if (value.toLowerCase() !== 'chunked') {
-            return new HttpParseError(501, `Transfer-Encoding "${value}" is not supported; only "chunked" is accepted`);
-          }
-          head.chunked = true;
-          sk = Skip.HopByHop;
-        }
-        break;
-      case 18:
-        if (lname === 'x-forwarded-prefix') {
-          sk = Skip.Forwarded;
-          head.xfPrefixIndex = n;
-        }
-        break;
+        head.chunked = true;
+      }
     }
     skip[n] = sk;
     n++;

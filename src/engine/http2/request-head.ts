@@ -1,10 +1,19 @@
 // An HTTP/2 request head (the codec has validated it: lower-case token names, no
-// connection-specific fields, no CR/LF/NUL in values, pseudo-headers split off) as the RequestHead the exchange reads:
-// the stream's raw header pairs are classified as the HTTP/1.1 parser classifies its fields
-// (hop-by-hop, forwarded, Via, Host), with the same refusals. :method and :path are the
-// request line, :authority the Host; no HTTP/1.1 text is made.
+// connection-specific fields, no CR/LF/NUL in values, pseudo-headers split off) as the
+// RequestHead the exchange reads: the stream's raw header pairs are classified by the same
+// function as the HTTP/1.1 parser's fields (classifyField in ../http1/request-fields.ts:
+// hop-by-hop, forwarded, Via, Expect, Content-Length), with the same refusals. :method and
+// :path are the request line, :authority the Host; no HTTP/1.1 text is made.
 
-import { HttpParseError, MAX_HEADERS, RequestHead, Skip, splitTarget } from '../http1/request-head.js';
+import { splitTarget } from '../http1/request-head.js';
+import {
+  classifyField,
+  HttpParseError,
+  MAX_HEADERS,
+  PROTOCOL_FIELD,
+  RequestHead,
+  Skip,
+} from '../http1/request-fields.js';
 import { TARGET } from '../http1/chars.js';
 import { hostnameOf, validHost } from '../http1/host.js';
 
@@ -113,11 +122,13 @@ export function fillRequestHead(
       continue;
     }
     if (n === MAX_HEADERS) return tooMany();
-    const sk = classify(head, n, name, value);
-    if (sk instanceof HttpParseError) return sk;
+    const sk = classifyField(head, n, name, value);
+    if (typeof sk !== 'number') return sk;
     names[n] = lnames[n] = name;
     values[n] = value;
-    skip[n] = sk;
+    // Connection, Upgrade and Transfer-Encoding never arrive (the codec refuses them); were
+    // one to, it would not be forwarded. Host was taken out above.
+    skip[n] = sk === PROTOCOL_FIELD ? Skip.HopByHop : sk;
     n++;
   }
   if (cookie !== '') {
@@ -139,56 +150,6 @@ function tooMany(): HttpParseError {
 function hasLength(raw: readonly string[]): boolean {
   for (let i = 0; i < raw.length; i += 2) if (raw[i] === 'content-length') return true;
   return false;
-}
-
-/** How the field at `n` is forwarded, as the HTTP/1.1 parser decides it (fields HTTP/2 forbids never arrive). */
-function classify(head: RequestHead, n: number, lname: string, value: string): Skip | HttpParseError {
-  switch (lname) {
-    case 'te':
-    case 'trailer':
-    case 'connection':
-    case 'keep-alive':
-    case 'proxy-connection':
-    case 'transfer-encoding':
-    case 'upgrade':
-      return Skip.HopByHop;
-    case 'via':
-      if (head.viaIndex === -1) head.viaIndex = n;
-      return Skip.Via;
-    case 'expect':
-      if (value.toLowerCase() !== '100-continue')
-        return new HttpParseError(417, `Expectation failed: only "Expect: 100-continue" is supported, got "${value}"`);
-      head.expectContinue = true;
-      return Skip.HopByHop;
-    case 'x-real-ip':
-      return Skip.Forwarded;
-    case 'content-length':
-      if (head.contentLength !== -1) return new HttpParseError(400, 'Bad request: more than one Content-Length header');
-      if (value.length === 0 || value.length > 15 || !/^\d+$/.test(value))
-        return new HttpParseError(400, 'Bad request: Content-Length must be a decimal number');
-      head.contentLength = Number(value);
-      return Skip.Keep;
-    case 'x-forwarded-for':
-      if (head.xffIndex === -1) head.xffIndex = n;
-      return Skip.Forwarded;
-    case 'x-forwarded-host':
-      head.xfHostIndex = n;
-      return Skip.Forwarded;
-    case 'x-forwarded-port':
-      head.xfPortIndex = n;
-      return Skip.Forwarded;
-    case 'x-forwarded-path':
-      head.xfPathIndex = n;
-      return Skip.Forwarded;
-    case 'x-forwarded-proto':
-      head.xfProtoIndex = n;
-      return Skip.Forwarded;
-    case 'x-forwarded-prefix':
-      head.xfPrefixIndex = n;
-      return Skip.Forwarded;
-    default:
-      return Skip.Keep;
-  }
 }
 
 /** Request trailers (HTTP/2 trailing HEADERS, [name, value, …]) as the trailer section of a chunked body. */

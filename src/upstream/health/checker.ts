@@ -1,16 +1,23 @@
 // Kong's `healthchecks` for one upstream: active probes, passive counting, ejection and
-// recovery, the upstream-level threshold, and status for the status listener.
-//
-// Counting (as lua-resty-healthcheck, which Kong uses): one set of counters per target,
-// shared by active and passive checks, each mode applying its own thresholds. A success
-// increments `successes` and clears the failure counters; a failure increments its own
-// counter (http_failures, tcp_failures or timeouts) and clears `successes`; so every
-// counter counts consecutive results. A healthy target flips to unhealthy when a failure
-// counter reaches its threshold; an unhealthy one flips back when `successes` reaches
-// `healthy.successes`. A threshold of 0 disables that counter. Every flip clears all counters.
+// recovery, the upstream-level threshold, and status for the status listener. How the
+// per-target counters move is in ./counters.ts; this class owns the targets, the timers and
+// the probes, and flips a target when the counters say so.
 import type { Healthchecks } from '../../config/types.js';
 import type { Endpoint, PassiveOutcome, TargetHealth } from '../types.js';
 import { probeTarget, type ClientCert, type ProbeResult } from './probe.js';
+import { healthConfigKey } from './config-key.js';
+import {
+  clearCounters,
+  countFailure,
+  countSuccess,
+  HTTP_FAILURE,
+  limitsOf,
+  newTargetState,
+  TCP_FAILURE,
+  TIMEOUT,
+  type Limits,
+  type TargetState,
+} from './counters.js';
 
 export type HealthChangeListener = (ep: Endpoint, healthy: boolean) => void;
 
@@ -36,45 +43,8 @@ export interface HealthCheckerOptions {
   onProbe?: (ep: Endpoint, result: ProbeResult) => void;
 }
 
-interface TargetState {
-  ep: Endpoint;
-  successes: number;
-  httpFailures: number;
-  tcpFailures: number;
-  timeouts: number;
-  probing: boolean;
-  recovery: NodeJS.Timeout | null;
-}
-
 const MODE_ACTIVE = 0;
 const MODE_PASSIVE = 1;
-
-interface Limits {
-  successes: number;
-  httpFailures: number;
-  tcpFailures: number;
-  timeouts: number;
-  healthyStatus: Uint8Array;
-  unhealthyStatus: Uint8Array;
-}
-
-function statusTable(list: readonly number[] | null | undefined): Uint8Array {
-  const t = new Uint8Array(1000);
-  if (list) for (const s of list) if (s >= 0 && s < 1000) t[s] = 1;
-  return t;
-}
-
-/** Deterministic JSON with sorted keys: used to compare configurations. */
-function canonical(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'undefined';
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-    .join(',')}}`;
-}
 
 export class HealthChecker {
   readonly name: string;
@@ -101,26 +71,7 @@ export class HealthChecker {
     this.clientCert = opts.clientCert ?? null;
     this.passiveRecoveryMs = Math.max(0, (opts.passiveRecoveryTimeout ?? 0) * 1000);
     this.onProbe = opts.onProbe ?? null;
-    const a = hc.active;
-    const p = hc.passive;
-    this.limits = [
-      {
-        successes: a.healthy.successes,
-        httpFailures: a.unhealthy.http_failures,
-        tcpFailures: a.unhealthy.tcp_failures,
-        timeouts: a.unhealthy.timeouts,
-        healthyStatus: statusTable(a.healthy.http_statuses),
-        unhealthyStatus: statusTable(a.unhealthy.http_statuses),
-      },
-      {
-        successes: p.healthy.successes,
-        httpFailures: p.unhealthy.http_failures,
-        tcpFailures: p.unhealthy.tcp_failures,
-        timeouts: p.unhealthy.timeouts,
-        healthyStatus: statusTable(p.healthy.http_statuses),
-        unhealthyStatus: statusTable(p.unhealthy.http_statuses),
-      },
-    ];
+    this.limits = [limitsOf(hc.active), limitsOf(hc.passive)];
     this.configKey = HealthChecker.configKey(hc, this.hostHeader, opts.passiveRecoveryTimeout ?? 0);
     this.setEndpoints(opts.endpoints);
   }
@@ -131,13 +82,7 @@ export class HealthChecker {
     passiveRecoveryTimeout = 0,
     clientCert: ClientCert | null = null,
   ): string {
-    // The certificate itself is compared (not an id): a reload that rotates it restarts the probes.
-    return canonical({
-      hc,
-      hostHeader,
-      passiveRecoveryTimeout,
-      clientCert: clientCert === null ? null : clientCert.cert,
-    });
+    return healthConfigKey(hc, hostHeader, passiveRecoveryTimeout, clientCert);
   }
 
   /** Active checks run when either interval is > 0 (Kong). */
@@ -213,15 +158,7 @@ export class HealthChecker {
         // A target new to this checker starts healthy, as in Kong (also when the endpoint
         // object is reused from a snapshot whose checker had ejected it).
         ep.healthy = true;
-        next.set(ep, {
-          ep,
-          successes: 0,
-          httpFailures: 0,
-          tcpFailures: 0,
-          timeouts: 0,
-          probing: false,
-          recovery: null,
-        });
+        next.set(ep, newTargetState(ep));
       }
     }
     for (const gone of byKey.values()) if (gone.recovery) clearTimeout(gone.recovery);
@@ -267,19 +204,19 @@ export class HealthChecker {
       case 'success':
       case 'http_failure':
         if (status !== undefined && status >= 0 && status < 1000) {
-          if (lim.unhealthyStatus[status] === 1) this.failure(st, MODE_PASSIVE, 1);
+          if (lim.unhealthyStatus[status] === 1) this.failure(st, MODE_PASSIVE, HTTP_FAILURE);
           else if (lim.healthyStatus[status] === 1) this.success(st, MODE_PASSIVE);
         } else if (outcome === 'success') {
           this.success(st, MODE_PASSIVE);
         } else {
-          this.failure(st, MODE_PASSIVE, 1);
+          this.failure(st, MODE_PASSIVE, HTTP_FAILURE);
         }
         return;
       case 'tcp_failure':
-        this.failure(st, MODE_PASSIVE, 2);
+        this.failure(st, MODE_PASSIVE, TCP_FAILURE);
         return;
       case 'timeout':
-        this.failure(st, MODE_PASSIVE, 3);
+        this.failure(st, MODE_PASSIVE, TIMEOUT);
         return;
     }
   }
@@ -400,60 +337,34 @@ export class HealthChecker {
       case 'status':
         // Kong: a status in neither list is ignored.
         if (result.status < 1000 && lim.healthyStatus[result.status] === 1) this.success(st, MODE_ACTIVE);
-        else if (result.status < 1000 && lim.unhealthyStatus[result.status] === 1) this.failure(st, MODE_ACTIVE, 1);
+        else if (result.status < 1000 && lim.unhealthyStatus[result.status] === 1)
+          this.failure(st, MODE_ACTIVE, HTTP_FAILURE);
         break;
       case 'grpc':
         // NOT_SERVING or a failed call counts against http_failures, as a bad status would.
         if (result.serving) this.success(st, MODE_ACTIVE);
-        else this.failure(st, MODE_ACTIVE, 1);
+        else this.failure(st, MODE_ACTIVE, HTTP_FAILURE);
         break;
       case 'tcp_failure':
-        this.failure(st, MODE_ACTIVE, 2);
+        this.failure(st, MODE_ACTIVE, TCP_FAILURE);
         break;
       case 'timeout':
-        this.failure(st, MODE_ACTIVE, 3);
+        this.failure(st, MODE_ACTIVE, TIMEOUT);
         break;
     }
   }
 
   private success(st: TargetState, mode: number): void {
-    st.httpFailures = 0;
-    st.tcpFailures = 0;
-    st.timeouts = 0;
-    if (st.ep.healthy) {
-      st.successes = 0;
-      return;
-    }
-    const limit = this.limits[mode]!.successes;
-    if (limit === 0) return;
-    if (++st.successes >= limit) this.flip(st, true, false);
+    if (countSuccess(st, this.limits[mode]!)) this.flip(st, true, false);
   }
 
-  /** kind: 1 http, 2 tcp, 3 timeout. */
+  /** kind: HTTP_FAILURE, TCP_FAILURE or TIMEOUT. */
   private failure(st: TargetState, mode: number, kind: number): void {
-    st.successes = 0;
-    if (!st.ep.healthy) return;
-    const lim = this.limits[mode]!;
-    let count: number;
-    let limit: number;
-    if (kind === 1) {
-      count = ++st.httpFailures;
-      limit = lim.httpFailures;
-    } else if (kind === 2) {
-      count = ++st.tcpFailures;
-      limit = lim.tcpFailures;
-    } else {
-      count = ++st.timeouts;
-      limit = lim.timeouts;
-    }
-    if (limit > 0 && count >= limit) this.flip(st, false, mode === MODE_PASSIVE);
+    if (countFailure(st, this.limits[mode]!, kind)) this.flip(st, false, mode === MODE_PASSIVE);
   }
 
   private flip(st: TargetState, healthy: boolean, passive: boolean): void {
-    st.successes = 0;
-    st.httpFailures = 0;
-    st.tcpFailures = 0;
-    st.timeouts = 0;
+    clearCounters(st);
     if (st.recovery) {
       clearTimeout(st.recovery);
       st.recovery = null;

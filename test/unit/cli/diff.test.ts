@@ -5,14 +5,8 @@ import assert from 'node:assert/strict';
 import { parseDeclarative } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/types.js';
 import { bundledRegistry } from '../../../src/plugins/registry.js';
-import {
-  computeDiff,
-  explicitIds,
-  formatChanges,
-  summarize,
-  summaryLine,
-  type Change,
-} from '../../../src/cli/commands/diff.js';
+import { computeDiff, explicitIds, type Change } from '../../../src/cli/commands/diff.js';
+import { formatChanges, summarize, summaryLine } from '../../../src/cli/commands/diff-text.js';
 import { selectTagsOf } from '../../../src/cli/commands/apply.js';
 
 const registry = bundledRegistry();

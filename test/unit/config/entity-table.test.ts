@@ -86,6 +86,7 @@ const BADGES = {
   singular: 'badge',
   schema: 'Acl',
   listed: 99,
+  applied: 99,
   endpointKeys: ['group'],
   unique: [{ fields: ['consumer', 'group'], file: { shown: "badge '{group}' of this consumer", at: 'group' } }],
   foreign: [{ field: 'consumer', references: 'consumers', onDelete: 'cascade', nests: true }],
