@@ -16,6 +16,7 @@ export const NODE_HTTP_ID = 'node-http';
 export const NODE_HTTPS_ID = 'node-https';
 export const NODE_HTTP2_ID = 'node-http2';
 export const H2_CODEC_ID = 'h2codec-bare';
+export const NODE_PIPE_ID = 'node-pipe';
 
 type Proto = 'http' | 'https' | 'h2';
 
@@ -71,6 +72,7 @@ export function bareServer(id: string, label: string, kind: string, proto: Proto
         kind,
         String(port),
         ...(tls ? [tls.certFile, tls.keyFile] : []),
+        ...(kind === 'pipe' ? [String(ctx.upstreamPort)] : []),
       ]);
       // The HTTP/2 servers speak nothing else: readiness is probed over HTTP/2.
       const proc = await startReady(
@@ -95,3 +97,9 @@ export const nodeHttps = bareServer(NODE_HTTPS_ID, 'node:https bare server', 'ht
 export const nodeHttp2 = bareServer(NODE_HTTP2_ID, 'node:http2 bare server (h2load)', 'http2', 'h2');
 /** The same fixed answer from Turnpike's own HTTP/2 codec (src/engine/http2/codec/) on a TLS socket. */
 export const h2CodecBare = bareServer(H2_CODEC_ID, 'turnpike h2 codec bare server (h2load)', 'h2codec', 'h2');
+/**
+ * The floor of any Node proxy (bench/servers/bare.ts, kind pipe): bytes copied between a client
+ * connection and its own upstream connection, nothing parsed. The HTTP/1.1 proxy rows' "× Node"
+ * column compares with it: how much of what Node allows a proxy does.
+ */
+export const nodePipe = bareServer(NODE_PIPE_ID, 'node raw TCP pipe proxy (floor)', 'pipe', 'http');

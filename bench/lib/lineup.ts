@@ -12,18 +12,21 @@ import {
   NODE_HTTP2_ID,
   NODE_HTTPS_ID,
   NODE_HTTP_ID,
+  NODE_PIPE_ID,
   nginxStaticH2,
   nginxStaticHttp,
   nginxStaticHttps,
   nodeHttp,
   nodeHttp2,
   nodeHttps,
+  nodePipe,
 } from './ceilings.js';
 
 const ORDER = [
   'direct',
   'nginx',
   'haproxy',
+  NODE_PIPE_ID,
   'fast-gateway',
   'turnpike',
   'turnpike-10k',
@@ -44,10 +47,11 @@ const ORDER = [
 /** id → [same job's nginx, Node's ceiling for the protocol]. */
 const COMPARE: Record<string, [string, string | undefined]> = {
   haproxy: ['nginx', undefined],
-  'fast-gateway': ['nginx', NODE_HTTP_ID],
-  turnpike: ['nginx', NODE_HTTP_ID],
-  'turnpike-10k': ['nginx', NODE_HTTP_ID],
-  'turnpike-plugins': ['nginx', NODE_HTTP_ID],
+  [NODE_PIPE_ID]: ['nginx', undefined],
+  'fast-gateway': ['nginx', NODE_PIPE_ID],
+  turnpike: ['nginx', NODE_PIPE_ID],
+  'turnpike-10k': ['nginx', NODE_PIPE_ID],
+  'turnpike-plugins': ['nginx', NODE_PIPE_ID],
   [NODE_HTTP_ID]: [NGINX_STATIC_ID, undefined],
   'turnpike-https': ['nginx-https', NODE_HTTPS_ID],
   [NODE_HTTPS_ID]: [NGINX_STATIC_HTTPS_ID, undefined],
@@ -60,6 +64,7 @@ const COMPARE: Record<string, [string, string | undefined]> = {
 export function lineup(extra: Contender[] = []): Contender[] {
   const all = [
     ...proxies,
+    nodePipe,
     nginxStaticHttp,
     nodeHttp,
     nginxStaticHttps,
