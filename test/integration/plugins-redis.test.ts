@@ -102,7 +102,9 @@ test(
     for (let burst = 0; burst < 3; burst++) {
       results.push(
         ...(await Promise.all(
-          Array.from({ length: 10 }, (_, i) => get(gws[i % 2]!.url + '/x', { 'x-client': client })),
+          Array.from({ length: 10 }, (_, i) =>
+            get(gws[i % 2]!.url + '/x', { 'x-client': client, 'x-seq': `${burst}-${i}` }),
+          ),
         )),
       );
     }
@@ -113,12 +115,13 @@ test(
       `exactly 10 admitted across both gateways: ${statuses.join(',')}`,
     );
     assert.equal(statuses.filter((s) => s === 429).length, 20, `the other 20 refused: ${statuses.join(',')}`);
-    // On a mismatch the message carries what the upstream saw and what both gateways logged, so a
-    // rare duplicate (an upstream retry) can be told apart from a counting error.
+    // On a mismatch the message carries what the upstream saw (each request is numbered by
+    // x-seq) and what both gateways logged, so a rare duplicate (an upstream retry: the same
+    // x-seq twice) can be told apart from a counting error.
     assert.equal(
       up.requests.length,
       10,
-      `the upstream saw exactly 10 requests: ${JSON.stringify(up.requests.map((q) => [q.url, q.headers['x-client'], q.headers['x-request-id'], q.headers['connection']]))}\nstderr a:\n${a!.stderr}\nstderr b:\n${b!.stderr}`,
+      `the upstream saw exactly 10 requests: ${JSON.stringify(up.requests.map((q) => [q.url, q.headers['x-seq'], q.headers['x-forwarded-for']]))}\nstderr a:\n${a!.stderr}\nstderr b:\n${b!.stderr}`,
     );
     const remaining = results
       .filter((r) => r.status === 200)
