@@ -11,6 +11,21 @@ import type { Static, TSchema } from '@sinclair/typebox';
 export type Phase = 'rewrite' | 'access' | 'response' | 'body' | 'log';
 export const PHASES: readonly Phase[] = ['rewrite', 'access', 'response', 'body', 'log'];
 
+/**
+ * Hop-by-hop and framing headers: the gateway's own, on both sides of a request. Plugins
+ * cannot set them (the engine refuses) and plugins that copy or store headers leave them out.
+ */
+export const GATEWAY_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+]);
+
 /** Headers as Kong's `get_headers()` gives them: lower-case names, repeated headers as arrays. */
 export type HeaderMap = Record<string, string | string[]>;
 

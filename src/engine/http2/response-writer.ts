@@ -8,19 +8,11 @@
 // error relayed from an upstream) and whose body is empty is sent as one HEADERS frame with
 // END_STREAM: gRPC clients read the status from it only in that form.
 
-import { ErrorCode, type ServerStream } from './codec/index.js';
+import { CONNECTION_SPECIFIC, ErrorCode, type ServerStream } from './codec/index.js';
 import { BodyMode, type ResponseOut, type TrailerPairs } from '../proxy/downstream.js';
 
-/** Fields HTTP/2 forbids (RFC 9113 §8.2.2) that the HTTP/1.1 head parser does not drop already. */
-const CONNECTION_SPECIFIC = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'http2-settings',
-]);
+/** Fields HTTP/2 forbids in a response (RFC 9113 §8.2.2), with HTTP/1.1's h2c upgrade field. */
+const DROPPED = new Set([...CONNECTION_SPECIFIC, 'te', 'http2-settings']);
 /** Not allowed in trailers. */
 const NOT_TRAILERS = new Set(['content-length', 'content-type', 'host', 'trailer']);
 /**
@@ -71,7 +63,7 @@ function has(out: readonly string[], name: string): boolean {
 
 /** Adds one field (`name` lower-case), unless HTTP/2 forbids it (or forbids it in trailers) or it repeats a SINGLE field. */
 function addField(out: string[], name: string, value: string, trailers: boolean): void {
-  if (CONNECTION_SPECIFIC.has(name) || (trailers && NOT_TRAILERS.has(name))) return;
+  if (DROPPED.has(name) || (trailers && NOT_TRAILERS.has(name))) return;
   if (SINGLE.has(name) && has(out, name)) return;
   out.push(name, value);
 }
@@ -143,13 +135,13 @@ export class ResponseWriter {
     const size = headSize(pairs);
     const first = buf === null ? 0 : end - start;
     if (mode === BodyMode.None || (mode === BodyMode.Length && length === 0)) {
-      s.respond(status, pairs, true);
+      s.respond(status, pairs, true, true);
       this.complete = true;
       return size;
     }
     if (mode === BodyMode.Length && first === length) {
       // The whole body is here (a gateway answer, a small upstream one): HEADERS and one end.
-      s.respond(status, pairs, false);
+      s.respond(status, pairs, false, true);
       this.complete = true;
       // Copied: `buf` may be the connection's read buffer, and the stream keeps what the
       // flow-control windows cannot carry yet.
@@ -159,7 +151,7 @@ export class ResponseWriter {
     if (mode === BodyMode.Stream && has(pairs, 'grpc-status')) {
       this.held = pairs;
       this.heldStatus = status;
-    } else s.respond(status, pairs, false);
+    } else s.respond(status, pairs, false, true);
     if (first > 0) this.writeBody(Buffer.from(buf!.subarray(start, end)));
     return size + first;
   }
@@ -171,7 +163,7 @@ export class ResponseWriter {
       if (this.held !== null) {
         const h = this.held;
         this.held = null;
-        s.respond(this.heldStatus, h, false);
+        s.respond(this.heldStatus, h, false, true);
       }
       return s.write(data);
     }
@@ -190,10 +182,10 @@ export class ResponseWriter {
       // Trailers-only: one HEADERS frame with END_STREAM (the trailers, if any, folded in).
       const h = t !== null ? this.held.concat(t) : this.held;
       this.held = null;
-      this.stream.respond(this.heldStatus, h, true);
+      this.stream.respond(this.heldStatus, h, true, true);
       return t === null ? 0 : headSize(t);
     }
-    this.stream.end(undefined, t !== null && t.length > 0 ? t : undefined);
+    this.stream.end(undefined, t !== null && t.length > 0 ? t : undefined, true);
     return t === null ? 0 : headSize(t);
   }
 

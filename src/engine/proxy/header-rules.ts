@@ -3,10 +3,12 @@
 // (hop-by-hop and framing). Shared by the request API (plugin-request.ts), the response
 // header list (header-list.ts) and plugin-made answers (plugin-run.ts).
 
+import { GATEWAY_HEADERS } from '../../plugins/sdk.js';
+
 /** A method name (RFC 9110 token). */
 export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEADER_NAME = TOKEN;
 /**
  * Names that passed the check, with their lower-case form: plugins set the same few names on
  * every request, so the name is checked and lower-cased once.
@@ -58,13 +60,4 @@ export const CONSUMER_HEADERS = new Set([
 ]);
 
 /** Hop-by-hop and framing headers are the gateway's; plugins cannot set them. */
-export const RESERVED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-]);
+export const RESERVED = GATEWAY_HEADERS;

@@ -11,6 +11,7 @@ import type { Downstream } from './downstream.js';
 import type { CompiledRoute, CompiledService } from '../../snapshot/types.js';
 import type { Endpoint } from '../../upstream/types.js';
 import type { H2RequestHead } from './upstream-connection.js';
+import { H2_REQUEST_DROPPED } from '../upstream-h2/request.js';
 
 /** What the head is built from (the exchange). */
 export interface UpstreamHeadSource {
@@ -115,18 +116,6 @@ export function buildUpstreamHead(ex: UpstreamHeadSource, t: UpstreamTarget, bod
   return s + '\r\n';
 }
 
-/** Fields HTTP/2 forbids (RFC 9113 §8.2.2) that a request head may still hold as kept. */
-const CONNECTION_SPECIFIC = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'host',
-  'http2-settings',
-]);
-
 function add(headers: OutgoingHttpHeaders, name: string, value: string): void {
   const prev = headers[name];
   if (prev === undefined) headers[name] = value;
@@ -167,7 +156,7 @@ export function buildUpstreamH2Head(
     const k = skip[i];
     const l = lnames[i];
     if (k === Skip.Keep) {
-      if (CONNECTION_SPECIFIC.has(l) || (bodyLength >= 0 && l === 'content-length')) continue;
+      if (H2_REQUEST_DROPPED.has(l) || (bodyLength >= 0 && l === 'content-length')) continue;
       const v = values[i].trim();
       if (l === 'content-type' && v.toLowerCase().startsWith('application/grpc')) grpc = true;
       add(headers, l, v);

@@ -3,14 +3,15 @@
 // headers directly (proxy/upstream-head.ts, buildUpstreamH2Head).
 
 import type { OutgoingHttpHeaders } from 'node:http2';
+import { CONNECTION_SPECIFIC } from '../http2/codec/constants.js';
 
-/** Connection-specific fields: forbidden in HTTP/2 (RFC 9113 §8.2.2), dropped here. */
-const CONNECTION_SPECIFIC = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
+/**
+ * Fields a request to an HTTP/2 upstream does not carry: the connection-specific ones (RFC
+ * 9113 §8.2.2), HTTP/1.1's h2c upgrade field, and Host (:authority stands for it). Also used
+ * for the head itself (proxy/upstream-head.ts).
+ */
+export const H2_REQUEST_DROPPED: ReadonlySet<string> = new Set([
+  ...CONNECTION_SPECIFIC,
   'te',
   'host',
   'http2-settings',
@@ -23,7 +24,7 @@ export function trailersFromLines(text: string): OutgoingHttpHeaders {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();
-    if (CONNECTION_SPECIFIC.has(name) || name === 'content-length') continue;
+    if (H2_REQUEST_DROPPED.has(name) || name === 'content-length') continue;
     const value = line.slice(colon + 1).trim();
     const prev = out[name];
     if (prev === undefined) out[name] = value;

@@ -47,6 +47,15 @@ export const enum SettingId {
   MAX_HEADER_LIST_SIZE = 0x6,
 }
 
+/** Connection-specific fields (RFC 9113 §8.2.2): they mean something on one HTTP/1.1 connection only. */
+export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
+
 /** The client connection preface (RFC 9113 §3.4). */
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 export const FRAME_HEADER_LENGTH = 9;

@@ -4,7 +4,7 @@
 export { Http2ServerConnection } from './connection.js';
 export type { ConnectionHooks } from './guards.js';
 export { ServerStream } from './stream.js';
-export { DEFAULT_LIMITS, ErrorCode, type CodecLimits } from './constants.js';
+export { CONNECTION_SPECIFIC, DEFAULT_LIMITS, ErrorCode, type CodecLimits } from './constants.js';
 export { ConnectionError, StreamError, HpackError } from './errors.js';
 export { HpackDecoder, HeaderListTooLarge } from './hpack-decoder.js';
 export { HpackEncoder } from './hpack-encoder.js';

@@ -2,6 +2,8 @@
 // fields and the raw regular pairs. A malformed request is a stream error (PROTOCOL_ERROR):
 // the caller resets that stream only.
 
+import { CONNECTION_SPECIFIC } from './constants.js';
+
 export interface RequestHead {
   method: string;
   scheme: string;
@@ -12,9 +14,6 @@ export interface RequestHead {
   /** content-length when given (the body must match it), else -1. */
   contentLength: number;
 }
-
-/** Fields that only mean something on one HTTP/1.1 connection (§8.2.2). */
-const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
 /** A field name: lower-case token characters only (uppercase is malformed in HTTP/2, §8.2.1). */
 const NAME_OK = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;

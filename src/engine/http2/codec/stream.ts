@@ -4,7 +4,7 @@
 // here: a paused stream holds what arrived (at most our window) and grants no more window
 // until the application has taken it; a response write the windows cannot carry waits in the
 // stream and write() says false until onDrain.
-import { ErrorCode } from './constants.js';
+import { CONNECTION_SPECIFIC, ErrorCode } from './constants.js';
 import type { RequestHead } from './request-head.js';
 
 /** What a stream needs from its connection (implemented by Http2ServerConnection). */
@@ -25,7 +25,6 @@ export interface StreamHost {
 }
 
 const LOWER_OK = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
-const DROP_IN_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
 export class ServerStream {
   readonly method: string;
@@ -149,10 +148,14 @@ export class ServerStream {
   }
 
   /** Sends the response head; names are lower-cased and connection-specific fields dropped. */
-  respond(status: number, pairs: readonly string[] = [], endStream = false): void {
+  /**
+   * `normalised`: the caller guarantees lower-case token names and no connection-specific
+   * field (the gateway's response writer makes its pairs so), and the check is skipped.
+   */
+  respond(status: number, pairs: readonly string[] = [], endStream = false, normalised = false): void {
     if (this.headersSent || this.aborted) return;
     this.headersSent = true;
-    this.host.sendHeaders(this, normalise(pairs), status, endStream);
+    this.host.sendHeaders(this, normalised ? pairs : normalise(pairs), status, endStream);
     if (endStream) this.finishLocal();
   }
 
@@ -168,13 +171,13 @@ export class ServerStream {
   }
 
   /** Ends the response, with last bytes and trailers when given. */
-  end(data?: Uint8Array, trailers?: readonly string[]): void {
+  end(data?: Uint8Array, trailers?: readonly string[], normalised = false): void {
     if (this.aborted || this.localClosed) return;
     if (!this.headersSent) {
       if ((data === undefined || data.length === 0) && trailers === undefined) return this.respond(200, [], true);
       this.respond(200);
     }
-    const t = trailers !== undefined && trailers.length > 0 ? normalise(trailers) : undefined;
+    const t = trailers !== undefined && trailers.length > 0 ? (normalised ? trailers : normalise(trailers)) : undefined;
     if (this.outbox.length > 0) {
       if (data !== undefined && data.length > 0) this.outbox.push({ data, start: 0, end: data.length });
       this.finAfterOutbox = true;
@@ -285,12 +288,12 @@ const EMPTY = Buffer.alloc(0);
 /** Lower-cases names when needed and drops HTTP/1.1 connection fields (RFC 9113 §8.2.2). */
 function normalise(pairs: readonly string[]): readonly string[] {
   let ok = true;
-  for (let i = 0; i < pairs.length && ok; i += 2) ok = LOWER_OK.test(pairs[i]!) && !DROP_IN_RESPONSE.has(pairs[i]!);
+  for (let i = 0; i < pairs.length && ok; i += 2) ok = LOWER_OK.test(pairs[i]!) && !CONNECTION_SPECIFIC.has(pairs[i]!);
   if (ok) return pairs;
   const out: string[] = [];
   for (let i = 0; i < pairs.length; i += 2) {
     const name = pairs[i]!.toLowerCase();
-    if (DROP_IN_RESPONSE.has(name)) continue;
+    if (CONNECTION_SPECIFIC.has(name)) continue;
     out.push(name, pairs[i + 1]!);
   }
   return out;

@@ -7,7 +7,7 @@
 // stored (status, content type, Cache-Control) and says so in X-Cache-Status. body: taps the
 // body as it streams to the client and stores it at the end.
 
-import { definePlugin, type BodyFilter, type PluginContext } from '../../sdk.js';
+import { definePlugin, GATEWAY_HEADERS, type BodyFilter, type PluginContext } from '../../sdk.js';
 import { PluginConfigFieldError } from '../shared/config-error.js';
 import { describe } from '../rate-limiting/redis-store.js';
 import { upgradeRedisFields, type RedisConfig } from '../rate-limiting/schema.js';
@@ -87,21 +87,7 @@ interface State {
 const STATE = 'proxy-cache';
 
 /** Not stored: hop-by-hop and framing headers, the gateway's own, and ours. */
-const NOT_STORED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-  'server',
-  'via',
-  'age',
-  'x-cache-status',
-  'x-cache-key',
-]);
+const NOT_STORED = new Set([...GATEWAY_HEADERS, 'server', 'via', 'age', 'x-cache-status', 'x-cache-key']);
 
 // ── Redis failure reporting (per process, per Redis) ────────────────────────
 const REPORT_EVERY_MS = 10_000;

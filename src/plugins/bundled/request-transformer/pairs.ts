@@ -2,6 +2,7 @@
 // the first ":", the colons after it are skipped, the value is the rest ("x:a:b" → x, "a:b").
 // An empty value means "no value" (Kong skips such add/replace/append entries).
 
+import { GATEWAY_HEADERS } from '../../sdk.js';
 import { PluginConfigFieldError } from '../shared/config-error.js';
 
 export interface Pair {
@@ -22,16 +23,7 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
 
 /** Framing and hop-by-hop headers belong to the gateway: plugins cannot set them. */
-export const GATEWAY_HEADERS: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-]);
+export { GATEWAY_HEADERS };
 
 export function checkHeaderName(name: string, field: string): void {
   if (!HEADER_NAME.test(name)) throw new PluginConfigFieldError(field, `'${name}' is not a valid header`);
