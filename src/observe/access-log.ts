@@ -71,8 +71,11 @@ export interface StreamLogEntry {
 }
 
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
+const NON_ASCII = /[\u007f-\uffff]/g;
+/** A JSON string of ASCII only (non-ASCII as \uXXXX escapes): the sink copies lines as single bytes. */
 function str(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
+  return JSON.stringify(s).replace(NON_ASCII, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 /** Milliseconds rounded to the microsecond (cheaper than toFixed; no trailing zeros). */
@@ -110,6 +113,7 @@ export class AccessLog {
       batchBytes: AccessLog.BATCH,
       intervalMs: 200,
       maxBacklogBytes: AccessLog.MAX_BACKLOG,
+      ascii: true,
     };
     // On stdout/stderr every worker writes to one pipe or terminal: writes of at most 4 KiB
     // (PIPE_BUF) keep their lines whole; appends to a file are whole at any size.

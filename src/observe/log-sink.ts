@@ -13,6 +13,7 @@
 
 import { closeSync, mkdirSync, openSync, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { AsciiQueue, LineQueue, type LogQueue } from './log-queue.js';
 
 // Any other error (EIO on a hung-up terminal, EPIPE, EBADF, ...) means nothing written to the
 // descriptor can succeed again: the sink stops writing to it and counts every line.
@@ -40,6 +41,8 @@ export interface LogSinkOptions {
   maxWriteBytes?: number;
   /** Bytes allowed to wait (batched, in flight, held back by EAGAIN); lines beyond are dropped and counted. */
   maxBacklogBytes?: number;
+  /** Every line is ASCII (the access log): lines are copied into large buffers at once (log-queue.ts). */
+  ascii?: boolean;
 }
 
 export interface LogSinkStats {
@@ -80,8 +83,7 @@ export class LogSink {
   error: string | null = null;
   private fd: number;
   private readonly ownsFd: boolean;
-  private parts: string[] = [];
-  private size = 0;
+  private readonly queue: LogQueue;
   /** What one write(2) is carrying: the rest of its bytes and how many lines end in them. */
   private inFlight: { data: string | Buffer; lines: number } | null = null;
   private writing = false;
@@ -106,6 +108,7 @@ export class LogSink {
     this.intervalMs = opts.intervalMs ?? 0;
     this.maxWrite = opts.maxWriteBytes ?? 4096;
     this.maxBacklog = opts.maxBacklogBytes ?? 1024 * 1024;
+    this.queue = opts.ascii === true ? new AsciiQueue(this.maxWrite) : new LineQueue();
     sinks.push(this);
   }
 
@@ -121,14 +124,14 @@ export class LogSink {
       this.dropped++;
       return false;
     }
-    if (this.size + line.length > this.maxBacklog) {
+    const q = this.queue;
+    if (q.size + line.length > this.maxBacklog) {
       this.dropped++;
       return false;
     }
-    this.parts.push(line);
-    this.size += line.length;
+    q.push(line);
     if (this.writing || this.busy) return true;
-    if (this.size >= this.batchBytes) this.schedule(true);
+    if (q.size >= this.batchBytes) this.schedule(true);
     else this.schedule(false);
     return true;
   }
@@ -146,14 +149,13 @@ export class LogSink {
    * write is in flight: that write is stuck in the kernel, so would this one be.
    */
   flushSync(): void {
-    if (this.writing || this.fd < 0 || this.size === 0) return;
+    if (this.writing || this.fd < 0 || this.queue.size === 0) return;
     if (this.error !== null && !FULL.has(this.error)) return;
-    const data = this.parts.join('');
-    const lines = this.parts.length;
-    this.parts = [];
-    this.size = 0;
+    const all = this.queue.takeAll();
+    if (all === null) return;
+    const lines = all.lines;
     try {
-      const buf = Buffer.from(data);
+      const buf = typeof all.data === 'string' ? Buffer.from(all.data) : all.data;
       let off = 0;
       while (off < buf.length) {
         const n = writeSync(this.fd, buf, off, buf.length - off);
@@ -172,17 +174,15 @@ export class LogSink {
   async close(timeoutMs = 2000): Promise<void> {
     this.clearTimers();
     const deadline = Date.now() + timeoutMs;
-    const pending = (): boolean => this.writing || this.inFlight !== null || this.size > 0;
+    const pending = (): boolean => this.writing || this.inFlight !== null || this.queue.size > 0;
     while (pending() && Date.now() < deadline && (this.error === null || this.writing)) {
       if (!this.writing) this.kick();
       await new Promise((r) => setTimeout(r, 5));
     }
     if (this.writing) return; // stuck in the kernel: leave the descriptor to the process's exit
     this.clearTimers();
-    this.dropped += this.parts.length + (this.inFlight?.lines ?? 0);
+    this.dropped += this.queue.clear() + (this.inFlight?.lines ?? 0);
     this.inFlight = null;
-    this.parts = [];
-    this.size = 0;
     if (this.ownsFd && this.fd >= 0) {
       try {
         closeSync(this.fd);
@@ -224,15 +224,9 @@ export class LogSink {
       if (Date.now() < this.retryAt) return this.dropQueued();
     }
     if (this.inFlight === null) {
-      if (this.size === 0) return;
       // Whole lines up to maxWrite bytes (at least one line, however long).
-      let n = 0;
-      let bytes = 0;
-      while (n < this.parts.length && (n === 0 || bytes + this.parts[n].length <= this.maxWrite))
-        bytes += this.parts[n++].length;
-      const taken = this.parts.splice(0, n);
-      this.size -= bytes;
-      this.inFlight = { data: taken.length === 1 ? taken[0] : taken.join(''), lines: n };
+      this.inFlight = this.queue.take(this.maxWrite);
+      if (this.inFlight === null) return;
     }
     const job = this.inFlight;
     this.writing = true;
@@ -247,8 +241,8 @@ export class LogSink {
         job.data = (typeof job.data === 'string' ? Buffer.from(job.data) : job.data).subarray(written);
         job.lines = countLines(job.data as Buffer, job.lines);
       } else this.inFlight = null;
-      if (this.inFlight !== null || this.size >= this.batchBytes) this.kick();
-      else if (this.size > 0) this.schedule(false);
+      if (this.inFlight !== null || this.queue.size >= this.batchBytes) this.kick();
+      else if (this.queue.size > 0) this.schedule(false);
       this.settleWaiters();
     };
     if (typeof job.data === 'string') write(this.fd, job.data, null, 'utf8', done);
@@ -284,16 +278,15 @@ export class LogSink {
   }
 
   private dropQueued(): void {
-    this.dropped += this.parts.length;
-    this.parts = [];
-    this.size = 0;
+    this.dropped += this.queue.clear();
     this.settleWaiters();
   }
 
   private settleWaiters(): void {
     if (this.flushWaiters.length === 0) return;
     // Settled: nothing left to write, or nothing can be written now (failed, or EAGAIN).
-    const idle = !this.writing && ((this.size === 0 && this.inFlight === null) || this.error !== null || this.busy);
+    const idle =
+      !this.writing && ((this.queue.size === 0 && this.inFlight === null) || this.error !== null || this.busy);
     if (!idle) return;
     const waiters = this.flushWaiters;
     this.flushWaiters = [];

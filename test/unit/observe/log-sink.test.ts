@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LogSink } from '../../../src/observe/log-sink.js';
+import { AccessLog } from '../../../src/observe/access-log.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-log-sink-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -41,76 +42,124 @@ function readAvailable(fd: number): string {
   }
 }
 
-test('a slow reader (EAGAIN on a non-blocking pipe): writes never block, the backlog is bounded, every line is either delivered whole and in order or counted', async () => {
-  const [reader, writer] = fifo('slow');
-  const sink = new LogSink(writer, { log: 'process', sink: 'stdout', maxBacklogBytes: 256 * 1024 });
-  const total = 10_000;
-  const t0 = performance.now();
-  for (let i = 0; i < total; i++) sink.write(`{"n":${i},"pad":"${'x'.repeat(80)}"}\n`);
-  assert.ok(performance.now() - t0 < 1000, 'queueing 10,000 lines does not wait for the reader');
-  await sleep(300); // the pipe (64 KiB) fills up; the rest waits, EAGAIN after EAGAIN
-  assert.ok(sink.dropped > 0, 'lines beyond the 256 KiB backlog are dropped');
-  assert.ok(sink.dropped < total, 'the backlog is kept');
-  assert.equal(sink.error, null, 'EAGAIN does not stop the sink');
+// Both queue kinds: lines kept as strings, and ASCII lines copied into buffers (the access log's).
+for (const ascii of [false, true]) {
+  const kind = ascii ? ' (ASCII buffers)' : '';
 
-  let received = '';
-  const end = Date.now() + 10_000;
-  while (received.split('\n').length - 1 + sink.dropped < total && Date.now() < end) {
-    received += readAvailable(reader);
-    await sleep(5);
-  }
-  const lines = received.split('\n').slice(0, -1);
-  assert.equal(
-    lines.length + sink.dropped,
-    total,
-    `delivered ${lines.length} + dropped ${sink.dropped} = written ${total}`,
+  test(`a slow reader (EAGAIN on a non-blocking pipe): writes never block, the backlog is bounded, every line is either delivered whole and in order or counted${kind}`, async () => {
+    const [reader, writer] = fifo('slow' + kind.length);
+    const sink = new LogSink(writer, { log: 'process', sink: 'stdout', maxBacklogBytes: 256 * 1024, ascii });
+    const total = 10_000;
+    const t0 = performance.now();
+    for (let i = 0; i < total; i++) sink.write(`{"n":${i},"pad":"${'x'.repeat(80)}"}\n`);
+    assert.ok(performance.now() - t0 < 1000, 'queueing 10,000 lines does not wait for the reader');
+    await sleep(300); // the pipe (64 KiB) fills up; the rest waits, EAGAIN after EAGAIN
+    assert.ok(sink.dropped > 0, 'lines beyond the 256 KiB backlog are dropped');
+    assert.ok(sink.dropped < total, 'the backlog is kept');
+    assert.equal(sink.error, null, 'EAGAIN does not stop the sink');
+
+    let received = '';
+    const end = Date.now() + 10_000;
+    while (received.split('\n').length - 1 + sink.dropped < total && Date.now() < end) {
+      received += readAvailable(reader);
+      await sleep(5);
+    }
+    const lines = received.split('\n').slice(0, -1);
+    assert.equal(
+      lines.length + sink.dropped,
+      total,
+      `delivered ${lines.length} + dropped ${sink.dropped} = written ${total}`,
+    );
+    const numbers = lines.map((l) => (JSON.parse(l) as { n: number }).n);
+    assert.deepEqual(
+      numbers,
+      [...numbers].sort((a, b) => a - b),
+      'whole lines, in order',
+    );
+    assert.equal(numbers[0], 0, 'the first lines were written');
+
+    // Once drained, it writes again.
+    sink.write('{"n":"after"}\n');
+    await flushed(sink);
+    assert.equal(readAvailable(reader), '{"n":"after"}\n');
+    await sink.close();
+    fs.closeSync(reader);
+    fs.closeSync(writer);
+  });
+
+  test(`the reader went away (EPIPE): the sink stops writing to the descriptor and counts every line${kind}`, async () => {
+    const [reader, writer] = fifo('gone' + kind.length);
+    const sink = new LogSink(writer, { log: 'process', sink: 'stderr', ascii });
+    sink.write('one\n');
+    await flushed(sink);
+    assert.equal(readAvailable(reader), 'one\n');
+    fs.closeSync(reader);
+    for (let i = 0; i < 5; i++) sink.write(`line ${i}\n`);
+    await flushed(sink);
+    assert.equal(sink.error, 'EPIPE');
+    assert.equal(sink.dropped, 5);
+    assert.equal(sink.write('later\n'), false, 'a later line is refused at once');
+    assert.equal(sink.dropped, 6);
+    await sink.close();
+    fs.closeSync(writer);
+  });
+
+  test(`a full disk (ENOSPC on /dev/full): lines are counted, nothing blocks, and writing pauses instead of retrying each line${kind}`, async () => {
+    const fd = fs.openSync('/dev/full', 'w');
+    const sink = new LogSink(fd, { log: 'access', sink: 'file', ascii }, true);
+    for (let i = 0; i < 3; i++) sink.write(`line ${i}\n`);
+    await flushed(sink);
+    assert.equal(sink.error, 'ENOSPC');
+    assert.equal(sink.dropped, 3);
+    for (let i = 0; i < 100; i++) sink.write(`more ${i}\n`);
+    await flushed(sink);
+    assert.equal(sink.dropped, 103, 'lines written while the disk is full are dropped without a write each');
+    sink.flushSync(); // no loop, no throw
+    await sink.close();
+  });
+}
+
+test('access log lines are ASCII JSON: a path, a service and an error with non-ASCII text or quotes read back unchanged; a line longer than a batch is written whole', async () => {
+  const file = path.join(dir, 'access.log');
+  const log = new AccessLog(file);
+  const entry = {
+    requestId: 'r1',
+    clientIp: '127.0.0.1',
+    method: 'GET',
+    path: '/caf\u00e9/\u{1F600}?q="x"\\',
+    protocol: 'HTTP/1.1',
+    status: 200,
+    latencyMs: 1.5,
+    upstreamLatencyMs: 1,
+    target: '127.0.0.1:1',
+    bytesIn: 0,
+    bytesOut: 12,
+    service: 'Dienst-\u00fc\u00df',
+    route: 'r',
+    error: 'line\nbreak \u2028',
+  };
+  log.write(entry);
+  log.write({ ...entry, requestId: 'r2', path: '/' + 'long'.repeat(40_000) });
+  log.write({ ...entry, requestId: 'r3' });
+  await log.close();
+  const bytes = fs.readFileSync(file);
+  assert.ok(
+    bytes.every((b) => b < 0x80),
+    'only ASCII bytes in the file',
   );
-  const numbers = lines.map((l) => (JSON.parse(l) as { n: number }).n);
+  const lines = bytes
+    .toString('latin1')
+    .split('\n')
+    .slice(0, -1)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.deepEqual(
-    numbers,
-    [...numbers].sort((a, b) => a - b),
-    'whole lines, in order',
+    lines.map((l) => l.request_id),
+    ['r1', 'r2', 'r3'],
   );
-  assert.equal(numbers[0], 0, 'the first lines were written');
-
-  // Once drained, it writes again.
-  sink.write('{"n":"after"}\n');
-  await flushed(sink);
-  assert.equal(readAvailable(reader), '{"n":"after"}\n');
-  await sink.close();
-  fs.closeSync(reader);
-  fs.closeSync(writer);
-});
-
-test('the reader went away (EPIPE): the sink stops writing to the descriptor and counts every line', async () => {
-  const [reader, writer] = fifo('gone');
-  const sink = new LogSink(writer, { log: 'process', sink: 'stderr' });
-  sink.write('one\n');
-  await flushed(sink);
-  assert.equal(readAvailable(reader), 'one\n');
-  fs.closeSync(reader);
-  for (let i = 0; i < 5; i++) sink.write(`line ${i}\n`);
-  await flushed(sink);
-  assert.equal(sink.error, 'EPIPE');
-  assert.equal(sink.dropped, 5);
-  assert.equal(sink.write('later\n'), false, 'a later line is refused at once');
-  assert.equal(sink.dropped, 6);
-  await sink.close();
-  fs.closeSync(writer);
-});
-
-test('a full disk (ENOSPC on /dev/full): lines are counted, nothing blocks, and writing pauses instead of retrying each line', async () => {
-  const fd = fs.openSync('/dev/full', 'w');
-  const sink = new LogSink(fd, { log: 'access', sink: 'file' }, true);
-  for (let i = 0; i < 3; i++) sink.write(`line ${i}\n`);
-  await flushed(sink);
-  assert.equal(sink.error, 'ENOSPC');
-  assert.equal(sink.dropped, 3);
-  for (let i = 0; i < 100; i++) sink.write(`more ${i}\n`);
-  await flushed(sink);
-  assert.equal(sink.dropped, 103, 'lines written while the disk is full are dropped without a write each');
-  sink.flushSync(); // no loop, no throw
-  await sink.close();
+  assert.equal(lines[0].path, entry.path);
+  assert.equal(lines[0].service, entry.service);
+  assert.equal(lines[0].error, entry.error);
+  assert.equal((lines[1].path as string).length, 160_001);
 });
 
 test('a descriptor that is not open (EBADF): counted, no throw', async () => {
