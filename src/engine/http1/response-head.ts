@@ -21,6 +21,11 @@ export class ResponseHead {
   /** Kept header lines, each ending in CRLF (no final blank line). */
   headerLines = '';
   /**
+   * Bit (length % 32) set for each kept line's name length: HeaderList skips searching the
+   * lines for a name whose length is not there (the usual case of a plugin adding a header).
+   */
+  nameLengths = 0;
+  /**
    * Header fields after `headerLines`, as pairs: an HTTP/2 upstream's (upstream-h2/response.ts),
    * which reach the client without passing through HTTP/1.1 text. Empty for an HTTP/1.1 upstream.
    */
@@ -81,6 +86,7 @@ export function parseResponseHead(
   out.upgrade = '';
 
   let lines = '';
+  let lengths = 0;
   let chunked = false;
   let teSeen = false;
   let extraConnTokens: string[] | null = null;
@@ -151,7 +157,10 @@ export function parseResponseHead(
           break;
       }
     }
-    if (keep) lines += s.slice(pos, e + 2);
+    if (keep) {
+      lines += s.slice(pos, e + 2);
+      lengths |= 1 << (nameLen & 31);
+    }
     pos = e + 2;
   }
   if (chunked && out.contentLength !== -1) {
@@ -163,6 +172,7 @@ export function parseResponseHead(
   }
   if (extraConnTokens !== null) for (const tok of extraConnTokens) lines = dropHeader(lines, tok);
   out.headerLines = lines;
+  out.nameLengths = lengths;
 
   if (isHead || status < 200 || status === 204 || status === 304) out.framing = Framing.None;
   else if (chunked) out.framing = Framing.Chunked;

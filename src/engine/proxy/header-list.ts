@@ -27,11 +27,16 @@ export class HeaderList implements ResponseApi {
   readonly names: string[] = [];
   readonly values: string[] = [];
 
+  /** Bit (length % 32) set for each name length in `raw` (ResponseHead.nameLengths); all set when unknown. */
+  private readonly rawNameLengths: number;
+
   constructor(
     public status: number,
     raw = '',
+    rawNameLengths = -1,
   ) {
     this.raw = raw;
+    this.rawNameLengths = rawNameLengths;
   }
 
   setStatus(status: number): void {
@@ -46,13 +51,13 @@ export class HeaderList implements ResponseApi {
     return this.raw;
   }
 
-  static fromLines(status: number, lines: string): HeaderList {
-    return new HeaderList(status, lines);
+  static fromLines(status: number, lines: string, nameLengths = -1): HeaderList {
+    return new HeaderList(status, lines, nameLengths);
   }
 
   /** Whether the unparsed upstream lines hold a header named `lname`. */
   private inRaw(lname: string): boolean {
-    if (this.raw === '') return false;
+    if (this.raw === '' || (this.rawNameLengths & (1 << (lname.length & 31))) === 0) return false;
     const low = (this.rawLower ??= '\n' + this.raw.toLowerCase());
     // Occurrences of the name that start a line and end at its colon (no pattern string built).
     for (let at = low.indexOf(lname, 1); at !== -1; at = low.indexOf(lname, at + 1)) {

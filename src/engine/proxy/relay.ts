@@ -38,7 +38,7 @@ export function relayHead(
   if (run !== null) {
     const chain = run.chain;
     if (chain.response.length > 0 || chain.body.length > 0) {
-      const list = HeaderList.fromLines(rh.status, rh.headerLines);
+      const list = HeaderList.fromLines(rh.status, rh.headerLines, rh.nameLengths);
       if (rh.fieldNames.length > 0) {
         list.names.push(...rh.fieldNames);
         list.values.push(...rh.fieldValues);
@@ -209,7 +209,7 @@ export function relayUpgrade(
   const run = ex.run;
   if (run !== null) {
     if (run.chain.response.length > 0) {
-      const list = HeaderList.fromLines(101, rh.headerLines);
+      const list = HeaderList.fromLines(101, rh.headerLines, rh.nameLengths);
       if (ex.responsePhase(run, list, false, false)) {
         ex.rawFields = list.rawLines;
         ex.fieldNames = list.names;

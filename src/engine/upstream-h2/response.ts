@@ -39,6 +39,7 @@ export function toResponseHead(h: IncomingHttpHeaders, isHead: boolean, out: Res
   out.statusLine = ''; // made from the status
   const noBody = isHead || status === 204 || status === 304;
   out.headerLines = '';
+  out.nameLengths = 0;
   const names: string[] = [];
   const values: string[] = [];
   pairs(h, noBody, names, values);

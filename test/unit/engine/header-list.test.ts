@@ -4,6 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { HeaderList } from '../../../src/engine/proxy/header-list.js';
+import { parseResponseHead, ResponseHead } from '../../../src/engine/http1/response-head.js';
 
 const LINES = 'Content-Type: text/plain\r\nX-Up: 1\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n';
 
@@ -45,4 +46,28 @@ test('setStatus replaces the status within 200-599 and refuses a 101', () => {
   assert.throws(() => h.setStatus(99), /200 to 599/);
   assert.throws(() => h.setStatus(1.5), /200 to 599/);
   assert.throws(() => HeaderList.fromLines(101, '').setStatus(200), /101/);
+});
+
+test("with the parser's name lengths: upstream headers are still found, replaced and removed; additions of other lengths skip the search", () => {
+  const raw = Buffer.from(
+    'HTTP/1.1 200 OK\r\nServer: up\r\nContent-Type: text/plain\r\nX-A: 1\r\nContent-Length: 2\r\n' +
+      // 44 = 12 + 32: the same bit as Content-Type's length, still told apart by the search
+      'X-Forty-Four-Characters-Long-Header-Name-Ab: y\r\n\r\nok',
+  );
+  const rh = new ResponseHead();
+  assert.ok(parseResponseHead(raw, 0, raw.length, 65536, false, rh) > 0);
+  const h = HeaderList.fromLines(rh.status, rh.headerLines, rh.nameLengths);
+  h.setHeader('RateLimit-Limit', '5'); // a length no upstream name has
+  h.setHeader('content-type', 'application/json');
+  h.setHeader('x-a', '2');
+  assert.equal(h.getHeader('SERVER'), 'up');
+  assert.equal(h.getHeader('x-forty-four-characters-long-header-name-ab'), 'y');
+  h.removeHeader('Content-Length');
+  assert.deepEqual(h.getHeaders(), {
+    server: 'up',
+    'x-forty-four-characters-long-header-name-ab': 'y',
+    'ratelimit-limit': '5',
+    'content-type': 'application/json',
+    'x-a': '2',
+  });
 });
