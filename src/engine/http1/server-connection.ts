@@ -6,13 +6,13 @@
 import type net from 'node:net';
 import { HttpParseError, parseRequestHead, RequestHead } from './request-head.js';
 import { ChunkedError, ChunkedParser } from './chunked.js';
-import { errorResponse } from '../errors.js';
 import { watch, unwatch, type Expirable } from '../clock.js';
 import type { ListenerInfo, WorkerContext } from '../context.js';
-import { Exchange, nextRequestId } from '../proxy/exchange.js';
+import { Exchange } from '../proxy/exchange.js';
 import type { BodyMode, Downstream, ResponseOut, TrailerPairs } from '../proxy/downstream.js';
 import type { ClientConnection } from './client-connection.js';
 import { Http1ResponseWriter } from './response-writer.js';
+import { sendRefusal, type RefusalOptions } from './refused-request.js';
 import { WebSocketTunnel, type TunnelObserver, type TunnelSettings } from '../ws/tunnel.js';
 
 const enum St {
@@ -328,40 +328,13 @@ export class Http1ServerConnection implements Downstream, Expirable {
 
   /**
    * Answers a request the gateway refuses, then closes (the framing can no longer be
-   * trusted). `logged`: the exchange already recorded it; `responseStarted`: response bytes
-   * went out already, so only closing is left.
+   * trusted): see refused-request.ts.
    */
-  reject(status: number, message: string, opts: { logged?: boolean; responseStarted?: boolean } = {}): void {
+  reject(status: number, message: string, opts: RefusalOptions = {}): void {
     if (this.socket.destroyed || this.state === St.Closing) return;
     this.state = St.Closing;
     this.exchange = null;
-    const id = nextRequestId(this.ctx);
-    const body = errorResponse(status, message, id, this.ctx.serverToken, true);
-    if (opts.responseStarted !== true) this.socket.write(body, 'latin1');
-    if (opts.logged !== true) {
-      // Refused requests are counted and logged like any other (no route, no service).
-      this.ctx.unmatched.countStatus(status);
-      this.ctx.accessLog?.write({
-        requestId: id,
-        clientIp: this.clientIp,
-        method: '',
-        path: '',
-        protocol: this.listener.http2 === true ? 'HTTP/2.0' : '',
-        status,
-        latencyMs: 0,
-        upstreamLatencyMs: -1,
-        target: '',
-        bytesIn: 0,
-        bytesOut: body.length,
-        service: '',
-        route: '',
-        error: message,
-      });
-    }
-    this.socket.end();
-    // Do not read anything further from a connection whose framing we refused.
-    this.socket.pause();
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    sendRefusal(this, status, message, opts);
   }
 
   close(): void {

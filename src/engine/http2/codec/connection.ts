@@ -11,15 +11,15 @@ import {
   FrameType,
   MAX_WINDOW,
   MIN_MAX_FRAME_SIZE,
-  SettingId,
   type CodecLimits,
 } from './constants.js';
-import { ConnectionError, HpackError, StreamError } from './errors.js';
+import { ConnectionError, HpackError, StreamError, toConnectionError } from './errors.js';
+import * as check from './frame-checks.js';
 import { FrameReader } from './frame-reader.js';
 import * as w from './frame-writer.js';
 import { HeaderListTooLarge, HpackDecoder } from './hpack-decoder.js';
 import { HpackEncoder } from './hpack-encoder.js';
-import { checkTrailers, requestHead } from './request-head.js';
+import { requestHead } from './request-head.js';
 import { FrameQueue } from './frame-queue.js';
 import { AbuseGuard, type ConnectionHooks } from './guards.js';
 import { HeaderBlockReader } from './header-block.js';
@@ -63,16 +63,7 @@ export class Http2ServerConnection implements StreamHost {
     this.guard = new AbuseGuard(this.limits, hooks);
     this.blocks = new HeaderBlockReader(this.guard, (id, flags, block) => this.onHeaderBlock(id, flags, block));
     this.frames = new FrameQueue(socket);
-    this.queue(
-      w.settingsFrame([
-        [SettingId.HEADER_TABLE_SIZE, this.limits.headerTableSize],
-        [SettingId.ENABLE_PUSH, 0],
-        [SettingId.MAX_CONCURRENT_STREAMS, this.limits.maxConcurrentStreams],
-        [SettingId.INITIAL_WINDOW_SIZE, this.limits.initialWindowSize],
-        [SettingId.MAX_FRAME_SIZE, this.limits.maxFrameSize],
-        [SettingId.MAX_HEADER_LIST_SIZE, this.limits.maxHeaderListSize],
-      ]),
-    );
+    this.queue(w.serverSettingsFrame(this.limits));
     if (this.recvWindow > DEFAULT_WINDOW) this.queue(w.windowUpdate(0, this.recvWindow - DEFAULT_WINDOW));
     socket.on('data', (chunk: Buffer) => this.read(chunk));
     socket.on('drain', () => this.drained());
@@ -122,11 +113,7 @@ export class Http2ServerConnection implements StreamHost {
         case FrameType.CONTINUATION:
           return this.blocks.continuation(flags, id, payload);
         case FrameType.PRIORITY:
-          if (id === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PRIORITY on stream 0');
-          if (payload.length !== 5) throw new StreamError(id, ErrorCode.FRAME_SIZE_ERROR, 'PRIORITY length');
-          if ((payload.readUInt32BE(0) & 0x7fff_ffff) === id)
-            throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, 'stream depends on itself');
-          return; // priorities are advisory; every stream is served in arrival order
+          return check.priority(id, payload); // priorities are advisory; every stream is served in arrival order
         case FrameType.RST_STREAM:
           return this.onRstStream(id, payload);
         case FrameType.SETTINGS:
@@ -134,16 +121,14 @@ export class Http2ServerConnection implements StreamHost {
         case FrameType.PUSH_PROMISE:
           throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE from a client');
         case FrameType.PING:
-          if (id !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
-          if (payload.length !== 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'PING length');
+          check.ping(id, payload);
           if ((flags & Flag.ACK) === 0) {
             this.guard.control();
             this.queue(w.pingAck(payload));
           }
           return;
         case FrameType.GOAWAY:
-          if (id !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'GOAWAY on a stream');
-          if (payload.length < 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'GOAWAY length');
+          check.goaway(id, payload);
           this.goawayReceived = true;
           if (this.streams.size === 0) this.endSocketAfterFlush();
           return;
@@ -215,22 +200,14 @@ export class Http2ServerConnection implements StreamHost {
   }
 
   private onTrailers(s: ServerStream, pairs: string[] | undefined, endStream: boolean): void {
-    if (s.remoteClosed) throw new ConnectionError(ErrorCode.STREAM_CLOSED, 'HEADERS after END_STREAM');
-    if (!endStream) throw new StreamError(s.id, ErrorCode.PROTOCOL_ERROR, 'trailers without END_STREAM');
-    if (pairs === undefined) throw new StreamError(s.id, ErrorCode.PROTOCOL_ERROR, 'trailer list too large');
-    const bad = checkTrailers(pairs);
-    if (bad !== null) throw new StreamError(s.id, ErrorCode.PROTOCOL_ERROR, bad);
-    if (s.contentLength >= 0 && s.received !== s.contentLength)
-      throw new StreamError(s.id, ErrorCode.PROTOCOL_ERROR, 'body length differs from content-length');
+    check.trailers(s, pairs, endStream);
     if (s.aborted) return;
     s.trailers = pairs;
     s.receiveEnd();
   }
 
   private onRstStream(id: number, payload: Buffer): void {
-    if (payload.length !== 4) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'RST_STREAM length');
-    if (id === 0 || id > this.lastStreamId)
-      throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
+    check.rstStream(id, payload, this.lastStreamId);
     const s = this.streams.get(id);
     // Only a stream still open counts as a reset: one whose response is complete costs nothing.
     if (s === undefined) return;
@@ -241,23 +218,16 @@ export class Http2ServerConnection implements StreamHost {
   }
 
   private onSettings(flags: number, id: number, payload: Buffer): void {
-    if (id !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'SETTINGS on a stream');
-    if (flags & Flag.ACK) {
-      if (payload.length !== 0) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
-      return;
-    }
+    check.settings(flags, id, payload);
+    if (flags & Flag.ACK) return;
     this.guard.control();
     const set = readSettings(payload);
     if (set.headerTableSize !== undefined) this.encoder.setPeerMaxSize(set.headerTableSize);
     if (set.maxFrameSize !== undefined) this.maxFrameSize = set.maxFrameSize;
     if (set.initialWindowSize !== undefined) {
-      // A new initial window moves every open stream's window by the difference (§6.9.2).
       const delta = set.initialWindowSize - this.peerInitialWindow;
       this.peerInitialWindow = set.initialWindowSize;
-      for (const s of this.streams.values()) {
-        s.sendWindow += delta;
-        if (s.sendWindow > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'window overflow');
-      }
+      check.initialWindowChange(this.streams.values(), delta);
       if (delta > 0) this.flushStreams();
     }
     this.queue(w.SETTINGS_ACK);
@@ -377,10 +347,7 @@ export class Http2ServerConnection implements StreamHost {
 
   /** A connection error: GOAWAY with its code, then the socket ends; every stream is aborted. */
   private fail(err: unknown): void {
-    const e =
-      err instanceof ConnectionError
-        ? err
-        : new ConnectionError(ErrorCode.INTERNAL_ERROR, err instanceof Error ? err.message : String(err));
+    const e = toConnectionError(err);
     if (!this.goawaySent) {
       this.goawaySent = true;
       this.frames.clear();

@@ -18,6 +18,13 @@ export class ConnectionError extends Error {
   }
 }
 
+/** What a connection fails with: the error itself, or INTERNAL_ERROR for anything else thrown. */
+export function toConnectionError(err: unknown): ConnectionError {
+  return err instanceof ConnectionError
+    ? err
+    : new ConnectionError(ErrorCode.INTERNAL_ERROR, err instanceof Error ? err.message : String(err));
+}
+
 /** Ends one stream with RST_STREAM(code); the connection goes on. */
 export class StreamError extends Error {
   override name = 'StreamError';

@@ -1,6 +1,6 @@
 // Frame serialisation (RFC 9113 §4.1, §6). Each function returns one Buffer holding the whole
 // frame (9-byte header and payload), ready to be queued for the socket.
-import { FRAME_HEADER_LENGTH, FrameType, Flag, type ErrorCode } from './constants.js';
+import { FRAME_HEADER_LENGTH, FrameType, Flag, SettingId, type CodecLimits, type ErrorCode } from './constants.js';
 
 export function frameHeader(out: Buffer, off: number, length: number, type: number, flags: number, id: number): void {
   out[off] = (length >>> 16) & 0xff;
@@ -17,6 +17,18 @@ export function frame(type: number, flags: number, id: number, payload?: Uint8Ar
   frameHeader(out, 0, len, type, flags, id);
   if (payload !== undefined) out.set(payload, FRAME_HEADER_LENGTH);
   return out;
+}
+
+/** The SETTINGS a server opens with: its limits, and no server push. */
+export function serverSettingsFrame(limits: CodecLimits): Buffer {
+  return settingsFrame([
+    [SettingId.HEADER_TABLE_SIZE, limits.headerTableSize],
+    [SettingId.ENABLE_PUSH, 0],
+    [SettingId.MAX_CONCURRENT_STREAMS, limits.maxConcurrentStreams],
+    [SettingId.INITIAL_WINDOW_SIZE, limits.initialWindowSize],
+    [SettingId.MAX_FRAME_SIZE, limits.maxFrameSize],
+    [SettingId.MAX_HEADER_LIST_SIZE, limits.maxHeaderListSize],
+  ]);
 }
 
 /** SETTINGS with [id, value] pairs. */
