@@ -66,6 +66,14 @@ export class WorkerPool {
       this.readyResolve = resolve;
       this.startupReject = reject;
     });
+    // Who accepts connections. Round-robin (Node's default on Linux) has the primary accept
+    // each one and hand it to a worker over IPC: that balances workers, but costs both
+    // processes work per connection, and a burst of new TLS clients then queues behind the
+    // primary (the bench's hey opens about a thousand connections in its first second: p99
+    // 7–9.5 ms this way against 1.4–1.8 ms when the worker accepts them itself). With one
+    // worker there is nothing to balance, so the worker accepts on the shared socket itself.
+    // Set before setupPrimary, which freezes it.
+    cluster.schedulingPolicy = opts.settings.workers === 1 ? cluster.SCHED_NONE : cluster.SCHED_RR;
     cluster.setupPrimary({ exec: opts.workerEntry, args: [], serialization: 'advanced', silent: false });
   }
 
