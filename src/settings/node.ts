@@ -22,6 +22,8 @@ export interface Settings {
   prefix: string;
   proxyListen: ListenAddress[];
   adminListen: ListenAddress[];
+  /** Largest Admin API request body, bytes (a whole POST /config must fit); more gets a 413. */
+  adminMaxBodySize: number;
   /** An admin-role Admin API token that is not stored (admin_token, or the content of admin_token_file); null = none. */
   adminToken: string | null;
   statusListen: ListenAddress[];
@@ -94,6 +96,7 @@ const KNOWN = [
   'http2_max_resets',
   'admin_token',
   'admin_token_file',
+  'admin_max_body_size',
   'cluster_listen',
   'cluster_control_plane',
   'cluster_cert',
@@ -175,6 +178,7 @@ export function resolveSettings(raw: RawSettings): Settings {
     proxyListen: parseListen('proxy_listen', raw.proxy_listen ?? '0.0.0.0:8000, 0.0.0.0:8443 ssl http2'),
     adminListen: parseListen('admin_listen', raw.admin_listen ?? '127.0.0.1:8001'),
     adminToken,
+    adminMaxBodySize: int('admin_max_body_size', raw.admin_max_body_size, 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     statusListen: parseListen('status_listen', raw.status_listen ?? '127.0.0.1:8100'),
     streamListen: parseStreamListen(raw.stream_listen ?? 'off'),
     workers:

@@ -2,6 +2,7 @@
 // (`curl -d name=users -d url=http://...`) with Kong's nesting (`config.minute=5`,
 // `paths[]=/a`, `hosts[1]=x`, `service.id=...`). Form values are text, so they are turned into
 // the types the entity's JSON Schema asks for ("5" → 5, "true" → true, one value → a list).
+import { MAX_DEPTH, jsonTooDeep, tooDeepMessage } from './depth.js';
 import { HttpError, type Json } from './http.js';
 
 type Schema = Record<string, unknown>;
@@ -28,6 +29,8 @@ export function parseBody(raw: string, contentType: string): Json | null {
       'multipart/form-data bodies are not supported; send JSON (application/json) or form fields (application/x-www-form-urlencoded)',
     );
   if (ct === '' || ct === 'application/json' || ct.endsWith('+json') || raw.trimStart().startsWith('{')) {
+    // Before JSON.parse: what recurses over the parsed value must not meet a 100,000-deep body.
+    if (jsonTooDeep(raw)) throw new HttpError(400, `Cannot parse JSON body: ${tooDeepMessage()}`);
     let v: unknown;
     try {
       v = JSON.parse(raw);
@@ -63,6 +66,7 @@ function parseForm(raw: string): Json {
         parts.push(b === '[]' ? '[]' : /^\[\d+\]$/.test(b) ? b : b.slice(1, -1));
     }
     if (parts.length === 0) throw new HttpError(400, `form field "${key}" is not a valid name`);
+    if (parts.length > MAX_DEPTH) throw new HttpError(400, `form field "${key.slice(0, 80)}…" is ${tooDeepMessage()}`);
     let node: Json | unknown[] = out;
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i]!;

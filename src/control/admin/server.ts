@@ -17,8 +17,6 @@ import { HttpError, notFound, type Actor, type AdminRequest, type AdminResponse,
 import { handleSecurity } from './security-handlers.js';
 import { handleSystem, type SystemContext } from './system-handlers.js';
 
-/** Largest request body: a whole declarative configuration for POST /config fits. */
-const MAX_BODY = 32 * 1024 * 1024;
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface AdminDeps extends EntityContext, SystemContext {
@@ -26,6 +24,8 @@ export interface AdminDeps extends EntityContext, SystemContext {
   data: AdminData;
   /** TURNPIKE_ADMIN_TOKEN (or the admin_token_file's content): an admin token that is not stored. */
   bootstrapToken: string | null;
+  /** admin_max_body_size: the largest request body, bytes; more gets a 413. */
+  maxBodySize: number;
   /** Certificate and key for listeners with `ssl`. */
   tls: { cert: string; key: string; minVersion: 'TLSv1.2' | 'TLSv1.3' } | null;
 }
@@ -103,7 +103,7 @@ async function serve(
     } else {
       actor = await auth.authenticate(req.headers);
       auth.authorize(actor, method);
-      const raw = await readBody(req);
+      const raw = await readBody(req, res, deps.maxBodySize);
       const contentType = String(req.headers['content-type'] ?? '');
       const isConfig = segments.length === 1 && segments[0] === 'config';
       parsed = {
@@ -165,22 +165,49 @@ async function entity(req: AdminRequest, deps: AdminDeps): Promise<AdminResponse
   return handleEntity(req, p, deps);
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+/**
+ * The request body as text, at most `limit` bytes. A larger one (announced by Content-Length,
+ * or found while reading) is refused with a 413 that the client gets: the connection is closed
+ * after the answer, and what the client still sends meanwhile is read and dropped, so the
+ * socket is not reset under the answer.
+ */
+function readBody(req: http.IncomingMessage, res: http.ServerResponse, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    const tooLarge = (): void => {
+      req.removeAllListeners('data');
+      req.on('data', () => {});
+      res.shouldKeepAlive = false;
+      res.setHeader('connection', 'close');
+      // A client that keeps sending after the answer is cut off after a while.
+      res.once('finish', () => setTimeout(() => req.socket.destroy(), 2000).unref());
+      reject(
+        new HttpError(
+          413,
+          `request body is larger than the Admin API's limit of ${formatSize(limit)} (admin_max_body_size)`,
+        ),
+      );
+    };
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > limit) {
+      tooLarge();
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new HttpError(413, `request body larger than ${MAX_BODY / 1024 / 1024} MiB`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+      if (size > limit) tooLarge();
+      else chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+function formatSize(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
 }
 
 function errorResponse(err: unknown, log: Logger): AdminResponse {

@@ -3,6 +3,7 @@
 // document, target health and the control plane's data planes.
 import os from 'node:os';
 import { stringify } from 'yaml';
+import { tooDeepMessage, yamlTooDeep } from './depth.js';
 import type { PluginRegistry } from '../../plugins/registry.js';
 import type { WorkerStats } from '../../process/messages.js';
 import { VERSION } from '../../version.js';
@@ -221,7 +222,8 @@ function validatePlugin(req: AdminRequest, ctx: SystemContext): AdminResponse {
 /** POST /config takes Kong's forms: {"config": "<yaml or json text>"}, the declarative object itself as JSON, or YAML text. */
 function declarativeText(req: AdminRequest): string {
   if (req.body !== null) {
-    if (typeof req.body.config === 'string') return req.body.config;
+    // A JSON body was depth-checked when it was parsed; text inside it was not.
+    if (typeof req.body.config === 'string') return checkedDepth(req.body.config);
     if (typeof req.body.config === 'object' && req.body.config !== null) return JSON.stringify(req.body.config);
     if ('_format_version' in req.body) return JSON.stringify(req.body);
     throw new HttpError(
@@ -230,5 +232,11 @@ function declarativeText(req: AdminRequest): string {
     );
   }
   if (req.rawBody.trim() === '') throw new HttpError(400, 'expected a declarative configuration in the request body');
-  return req.rawBody;
+  return checkedDepth(req.rawBody);
+}
+
+/** YAML/JSON text for the yaml library, refused with a 400 when it nests too deep for it. */
+function checkedDepth(text: string): string {
+  if (yamlTooDeep(text)) throw new HttpError(400, `Cannot parse the declarative configuration: ${tooDeepMessage()}`);
+  return text;
 }
