@@ -34,6 +34,11 @@ export function jsonTooDeep(text: string, max = MAX_DEPTH): boolean {
  * it is too deep for its composer.
  */
 export function yamlTooDeep(text: string, max = MAX_DEPTH): boolean {
+  // The lexer costs about 0.3 s on 4 MB: skipped when the text cannot nest that deep (too few
+  // brackets at all), and JSON text (the usual POST /config body) gets the plain scan.
+  if (!hasMoreThan(text, max)) return false;
+  const first = text.trimStart().charCodeAt(0);
+  if (first === 0x7b /* { */ || first === 0x5b /* [ */) return jsonTooDeep(text, max);
   let depth = 0;
   for (const token of new Lexer().lex(text)) {
     if (token === '[' || token === '{') {
@@ -41,6 +46,14 @@ export function yamlTooDeep(text: string, max = MAX_DEPTH): boolean {
     } else if (token === ']' || token === '}') depth--;
   }
   return false;
+}
+
+/** Whether the text holds more than `max` opening brackets in all. */
+function hasMoreThan(text: string, max: number): boolean {
+  let n = 0;
+  for (let i = text.indexOf('['); i !== -1 && n <= max; i = text.indexOf('[', i + 1)) n++;
+  for (let i = text.indexOf('{'); i !== -1 && n <= max; i = text.indexOf('{', i + 1)) n++;
+  return n > max;
 }
 
 export function tooDeepMessage(max = MAX_DEPTH): string {
