@@ -6,7 +6,8 @@
 // log this was measured as the cheaper one, because a line built by concatenation is a tree
 // of string pieces that Buffer#latin1Write copies without flattening, where joining the lines
 // and then encoding the joined string (LineQueue) copies everything twice and allocates a
-// three-times-larger scratch buffer per write (on the bench, about 1.6 µs per request of 28).
+// three-times-larger scratch buffer per write (bench profile: the log's cost per request went
+// from about 2.1 µs to 1.4 µs of 28).
 // Its lines must be ASCII (the access log escapes everything else), or bytes are lost.
 
 export interface Taken {
@@ -102,6 +103,7 @@ export class AsciiQueue implements LogQueue {
     this.size += line.length;
   }
 
+  /** The oldest chunk (the open one when none is full): chunks already hold at most chunkBytes. */
   take(): Taken | null {
     let c = this.full.shift();
     if (c === undefined) {
