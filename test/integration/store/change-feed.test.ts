@@ -6,6 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { runCli, tmpDir } from '../../helpers/gateway.js';
 import { dropSchema, pgAvailable, pgEnv, pgOptions, uniqueSchema } from '../../helpers/pg.js';
@@ -112,3 +113,22 @@ test(
     }
   },
 );
+
+test('SQLite: two processes opening one new file at once both switch it to WAL (30 pairs; SQLITE_BUSY on the switch is retried)', async () => {
+  const dir = tmpDir('tp-sqlite-open');
+  const backend = new URL('../../../src/control/store/sqlite.js', import.meta.url).href;
+  const script = `import(${JSON.stringify(backend)}).then(({ SqliteBackend }) => {
+    try { new SqliteBackend({ file: process.argv[1] }); process.stdout.write('ok'); }
+    catch (e) { process.stdout.write('FAIL ' + e.code + ' ' + e.message); }
+  });`;
+  const open = (file: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      execFile(process.execPath, ['-e', script, file], (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    });
+  const failures: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    const file = path.join(dir, `pair${i}.sqlite`);
+    for (const out of await Promise.all([open(file), open(file)])) if (out !== 'ok') failures.push(`pair ${i}: ${out}`);
+  }
+  assert.deepEqual(failures, []);
+});
